@@ -1,0 +1,617 @@
+package core
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/callcrm/callcrm-go/internal/clock"
+)
+
+// Config configures a Client. The zero value of every field has a sensible
+// default; New validates the rest.
+type Config struct {
+	// Provider names the vendor in errors and logs ("siro").
+	Provider string
+	// BaseURL is the API root; its path is kept and a trailing slash dropped.
+	BaseURL string
+	// Auth yields the credential per request; nil means the client has no
+	// credential and every call fails with ErrMissingCredential.
+	Auth Auth
+	// CredentialName names the missing credential in that error
+	// ("org token: use siro.WithOrgToken").
+	CredentialName string
+	// UserAgent overrides the User-Agent header (default UserAgent).
+	UserAgent string
+	// HTTPClient is copied; nil means a client with http.DefaultTransport.
+	HTTPClient *http.Client
+	// Timeout bounds each attempt; 0 means DefaultTimeout, negative none.
+	Timeout time.Duration
+	// Logger receives debug logs; nil discards them.
+	Logger *slog.Logger
+	// Retry is the retry policy; the zero value means DefaultRetry.
+	Retry *RetryPolicy
+	// Clock drives backoff waits; nil means the real clock.
+	Clock clock.Clock
+	// MaxResponseBytes caps a success body (default 10 MiB).
+	MaxResponseBytes int64
+	// RequestIDHeaders are response headers holding the vendor's request id,
+	// tried in order (default X-Request-Id).
+	RequestIDHeaders []string
+	// DecodeError fills vendor fields (Code, Message, Issues, Details) of an
+	// APIError from its body. nil uses a generic {"error"|"message"} decoder.
+	DecodeError func(e *APIError)
+	// RetryDelay lets a vendor derive the server-requested delay from its
+	// own headers (rate-limit reset). It runs after Retry-After is parsed and
+	// wins when it returns true.
+	RetryDelay func(resp *http.Response, now time.Time) (time.Duration, bool)
+}
+
+// Defaults.
+const (
+	DefaultTimeout          = 60 * time.Second
+	DefaultMaxResponseBytes = 10 << 20
+)
+
+// Client performs requests for one vendor host. It is safe for concurrent use.
+type Client struct {
+	provider   string
+	base       string
+	auth       Auth
+	credName   string
+	userAgent  string
+	uaValue    []string
+	http       http.Client
+	timeout    time.Duration
+	log        *slog.Logger
+	retry      RetryPolicy
+	clock      clock.Clock
+	maxBody    int64
+	reqIDs     []string
+	decodeErr  func(*APIError)
+	retryDelay func(*http.Response, time.Time) (time.Duration, bool)
+}
+
+// New validates cfg and returns a Client.
+func New(cfg Config) (*Client, error) {
+	if cfg.Provider == "" {
+		return nil, fmt.Errorf("%w: provider name is empty", ErrInvalidOption)
+	}
+	base, err := NormalizeBaseURL(cfg.BaseURL)
+	if err != nil {
+		return nil, err
+	}
+	c := &Client{
+		provider:   cfg.Provider,
+		base:       base,
+		auth:       cfg.Auth,
+		credName:   cfg.CredentialName,
+		userAgent:  cfg.UserAgent,
+		timeout:    cfg.Timeout,
+		log:        cfg.Logger,
+		clock:      clock.Or(cfg.Clock),
+		maxBody:    cfg.MaxResponseBytes,
+		reqIDs:     cfg.RequestIDHeaders,
+		decodeErr:  cfg.DecodeError,
+		retryDelay: cfg.RetryDelay,
+	}
+	if c.userAgent == "" {
+		c.userAgent = UserAgent
+	}
+	if strings.ContainsAny(c.userAgent, "\r\n") {
+		return nil, fmt.Errorf("%w: user agent contains a line break", ErrInvalidOption)
+	}
+	c.uaValue = []string{c.userAgent}
+	if cfg.HTTPClient != nil {
+		c.http = *cfg.HTTPClient //nolint:govet // copied on purpose: never mutate the caller's client
+	}
+	if c.timeout == 0 {
+		c.timeout = DefaultTimeout
+	}
+	if c.log == nil {
+		c.log = slog.New(discardHandler{})
+	}
+	if cfg.Retry != nil {
+		if err := cfg.Retry.validate(); err != nil {
+			return nil, err
+		}
+		c.retry = *cfg.Retry
+	} else {
+		c.retry = DefaultRetry()
+	}
+	if c.maxBody == 0 {
+		c.maxBody = DefaultMaxResponseBytes
+	}
+	if c.maxBody < 0 {
+		return nil, fmt.Errorf("%w: max response bytes %d is negative", ErrInvalidOption, c.maxBody)
+	}
+	if len(c.reqIDs) == 0 {
+		c.reqIDs = []string{"X-Request-Id"}
+	}
+	if c.decodeErr == nil {
+		c.decodeErr = DecodeGenericError
+	}
+	return c, nil
+}
+
+// NormalizeBaseURL checks that raw is an absolute http(s) URL without query
+// or fragment and returns it without a trailing slash.
+func NormalizeBaseURL(raw string) (string, error) {
+	if raw == "" {
+		return "", fmt.Errorf("%w: base URL is empty", ErrInvalidOption)
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "", fmt.Errorf("%w: base URL %q: %v", ErrInvalidOption, raw, err)
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return "", fmt.Errorf("%w: base URL %q must start with http:// or https://", ErrInvalidOption, raw)
+	}
+	if u.Host == "" {
+		return "", fmt.Errorf("%w: base URL %q has no host", ErrInvalidOption, raw)
+	}
+	if u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+		return "", fmt.Errorf("%w: base URL %q must not carry a query, fragment or user info", ErrInvalidOption, raw)
+	}
+	return strings.TrimRight(u.String(), "/"), nil
+}
+
+// BaseURL returns the normalised base URL.
+func (c *Client) BaseURL() string { return c.base }
+
+// Provider returns the vendor name.
+func (c *Client) Provider() string { return c.provider }
+
+// HasAuth reports whether a credential was configured.
+func (c *Client) HasAuth() bool { return c.auth != nil }
+
+// Request describes one API call.
+type Request struct {
+	// Operation names the SDK method for logs and errors ("Engagements.Get").
+	Operation string
+	// Method is the HTTP method.
+	Method string
+	// Route is the path template, e.g. "/v1/things/{id}". Each {name} is
+	// replaced, in order, by the escaped PathParams.
+	Route string
+	// PathParams fill the route's placeholders.
+	PathParams []string
+	// Query is a go-querystring tagged struct, url.Values, or nil.
+	Query any
+	// Body is marshalled to JSON once; nil sends no body. A json.RawMessage
+	// or []byte is sent as is.
+	Body any
+	// IdempotencyKey, when set, is sent as Idempotency-Key on every attempt
+	// and makes a POST or PATCH retryable.
+	IdempotencyKey string
+	// Header adds request headers.
+	Header http.Header
+	// NoAuth sends the request without a credential.
+	NoAuth bool
+}
+
+// Response describes the final response of a call.
+type Response struct {
+	// StatusCode is the HTTP status.
+	StatusCode int
+	// Header is the response header.
+	Header http.Header
+	// RequestID is the vendor's request id, if any.
+	RequestID string
+	// Attempts is how many attempts were made.
+	Attempts int
+}
+
+var jsonHeaderValue = []string{"application/json"}
+
+// readCapped reads r into buf until EOF or limit bytes, without the
+// allocation of an io.LimitReader.
+func readCapped(buf *bytes.Buffer, r io.Reader, limit int64) (int64, error) {
+	var n int64
+	for n < limit {
+		if buf.Available() < 512 {
+			buf.Grow(4096)
+		}
+		space := buf.AvailableBuffer()[:buf.Available()]
+		if rem := limit - n; int64(len(space)) > rem {
+			space = space[:rem]
+		}
+		m, err := r.Read(space)
+		buf.Write(space[:m])
+		n += int64(m)
+		if err == io.EOF {
+			return n, nil
+		}
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
+}
+
+var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// Do sends req, retrying as the policy allows, and decodes a 2xx JSON body
+// into out (which may be nil). A non-2xx answer is an *APIError.
+func (c *Client) Do(ctx context.Context, req *Request, out any) (*Response, error) {
+	buf := bufPool.Get().(*bytes.Buffer)
+	buf.Reset()
+	defer func() {
+		if buf.Cap() <= 1<<20 {
+			bufPool.Put(buf)
+		}
+	}()
+	body, resp, err := c.DoRaw(ctx, req, buf)
+	if err != nil {
+		return resp, err
+	}
+	if out != nil && len(bytes.TrimSpace(body)) > 0 {
+		if err := json.Unmarshal(body, out); err != nil {
+			return resp, &DecodeError{Provider: c.provider, Operation: req.Operation, Method: req.Method, Route: req.Route,
+				StatusCode: resp.StatusCode, Body: capBytes(body, 512), Err: err}
+		}
+	}
+	return resp, nil
+}
+
+func capBytes(b []byte, n int) []byte {
+	if len(b) > n {
+		b = b[:n]
+	}
+	return append([]byte(nil), b...)
+}
+
+// DoRaw is Do without decoding: the 2xx body is read into buf and returned
+// (valid until buf is reused) with the response metadata. The metadata is
+// also returned with an error when a response was received.
+func (c *Client) DoRaw(ctx context.Context, req *Request, buf *bytes.Buffer) (body []byte, last *Response, err error) {
+	if req.Method == "" {
+		return nil, nil, fmt.Errorf("%s: %s: %w: empty method", c.provider, req.Operation, ErrInvalidRequest)
+	}
+	if !req.NoAuth && c.auth == nil {
+		name := c.credName
+		if name == "" {
+			name = "credential"
+		}
+		return nil, nil, fmt.Errorf("%s: %s: %w: %s", c.provider, opOrRoute(req), ErrMissingCredential, name)
+	}
+	u, err := c.buildURL(req)
+	if err != nil {
+		return nil, nil, err
+	}
+	var payload []byte
+	if req.Body != nil {
+		switch b := req.Body.(type) {
+		case json.RawMessage:
+			payload = b
+		case []byte:
+			payload = b
+		default:
+			payload, err = json.Marshal(b)
+			if err != nil {
+				return nil, nil, fmt.Errorf("%s: %s: %w: encoding body: %v", c.provider, opOrRoute(req), ErrInvalidRequest, err)
+			}
+		}
+	}
+	retryable := c.retry.MaxRetries > 0 && methodRetryable(req.Method, req.IdempotencyKey != "")
+	replayed401 := false
+	var lastErr error
+	for attempt := 1; ; attempt++ {
+		resp, rerr := c.attempt(ctx, req, u, payload, attempt, buf)
+		if resp != nil {
+			last = &resp.meta
+			last.Attempts = attempt
+		}
+		if rerr == nil && resp.status >= 200 && resp.status <= 299 {
+			return resp.body, last, nil
+		}
+		if rerr == nil {
+			apiErr := c.apiError(req, resp)
+			// A rejected credential: drop it and replay once with a new one.
+			if resp.status == http.StatusUnauthorized && !replayed401 && !req.NoAuth {
+				if inv, ok := c.auth.(Invalidator); ok {
+					inv.Invalidate(resp.credValue)
+					replayed401 = true
+					attempt-- // the replay does not count as a retry
+					lastErr = apiErr
+					continue
+				}
+			}
+			lastErr = apiErr
+			if !retryable || !retryableStatus(resp.status) || attempt > c.retry.MaxRetries {
+				return nil, last, apiErr
+			}
+			delay := c.retry.backoff(attempt)
+			if apiErr.RetryAfter > 0 {
+				delay = min(apiErr.RetryAfter, c.retry.MaxDelay)
+			}
+			if err := c.wait(ctx, req, attempt, delay, lastErr, resp.status); err != nil {
+				return nil, last, err
+			}
+			continue
+		}
+		// Transport or pre-flight failure.
+		if ctx.Err() != nil {
+			return nil, last, &RequestError{Provider: c.provider, Operation: req.Operation, Method: req.Method, Route: req.Route, Attempts: attempt, Err: ctx.Err()}
+		}
+		if resp != nil || !isNetworkError(rerr) {
+			return nil, last, rerr
+		}
+		lastErr = &RequestError{Provider: c.provider, Operation: req.Operation, Method: req.Method, Route: req.Route, Attempts: attempt, Err: rerr}
+		if !retryable || attempt > c.retry.MaxRetries {
+			return nil, last, lastErr
+		}
+		if err := c.wait(ctx, req, attempt, c.retry.backoff(attempt), lastErr, 0); err != nil {
+			return nil, last, err
+		}
+	}
+}
+
+func opOrRoute(req *Request) string {
+	if req.Operation != "" {
+		return req.Operation
+	}
+	return req.Method + " " + req.Route
+}
+
+// wait sleeps on the clock for delay, or returns lastErr at once when the
+// context's deadline would pass first, or the context error on cancellation.
+func (c *Client) wait(ctx context.Context, req *Request, attempt int, delay time.Duration, lastErr error, status int) error {
+	if dl, ok := ctx.Deadline(); ok && time.Until(dl) < delay {
+		return lastErr
+	}
+	if c.retry.OnRetry != nil {
+		c.retry.OnRetry(RetryInfo{Operation: req.Operation, Method: req.Method, Route: req.Route, Attempt: attempt, Delay: delay, StatusCode: status, Err: lastErr})
+	}
+	if c.log.Enabled(ctx, slog.LevelDebug) {
+		c.log.LogAttrs(ctx, slog.LevelDebug, "retrying request",
+			slog.String("provider", c.provider), slog.String("operation", req.Operation),
+			slog.String("method", req.Method), slog.String("route", req.Route),
+			slog.Int("attempt", attempt), slog.Duration("delay", delay), slog.Int("status", status))
+	}
+	select {
+	case <-ctx.Done():
+		return &RequestError{Provider: c.provider, Operation: req.Operation, Method: req.Method, Route: req.Route, Attempts: attempt, Err: ctx.Err()}
+	case <-c.clock.After(delay):
+		return nil
+	}
+}
+
+type attemptResult struct {
+	status    int
+	meta      Response
+	body      []byte
+	credValue string
+}
+
+func (c *Client) attempt(ctx context.Context, req *Request, u string, payload []byte, attempt int, buf *bytes.Buffer) (*attemptResult, error) {
+	actx := ctx
+	if c.timeout > 0 {
+		var cancel context.CancelFunc
+		actx, cancel = context.WithTimeout(ctx, c.timeout)
+		defer cancel()
+	}
+	var body io.Reader
+	if payload != nil {
+		body = bytes.NewReader(payload)
+	}
+	hreq, err := http.NewRequestWithContext(actx, req.Method, u, body)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %s: %w: %v", c.provider, opOrRoute(req), ErrInvalidRequest, err)
+	}
+	// NewRequestWithContext sets GetBody for a *bytes.Reader, so the body
+	// replays on redirects and retries. Constant header values share one
+	// slice (never mutated) to save allocations per call.
+	if payload != nil {
+		hreq.Header["Content-Type"] = jsonHeaderValue
+	}
+	hreq.Header["Accept"] = jsonHeaderValue
+	hreq.Header["User-Agent"] = c.uaValue
+	for k, vs := range req.Header {
+		hreq.Header[http.CanonicalHeaderKey(k)] = vs
+	}
+	if req.IdempotencyKey != "" {
+		hreq.Header["Idempotency-Key"] = []string{req.IdempotencyKey}
+	}
+	var credValue string
+	if !req.NoAuth {
+		name, value, err := c.auth.Credential(ctx)
+		if err != nil {
+			// Wrap without the credential: token sources never put secrets in errors.
+			return nil, fmt.Errorf("%s: %s: getting credential: %w", c.provider, opOrRoute(req), err)
+		}
+		hreq.Header.Set(name, value)
+		credValue = value
+	}
+	debug := c.log.Enabled(ctx, slog.LevelDebug)
+	start := time.Now()
+	hresp, err := c.http.Do(hreq)
+	if err != nil {
+		if debug {
+			c.log.LogAttrs(ctx, slog.LevelDebug, "request failed",
+				slog.String("provider", c.provider), slog.String("operation", req.Operation),
+				slog.String("method", req.Method), slog.String("route", req.Route),
+				slog.Int("attempt", attempt), slog.Duration("duration", time.Since(start)),
+				slog.String("error", err.Error()), slog.Any("headers", RedactHeader(hreq.Header)))
+		}
+		return nil, err
+	}
+	defer hresp.Body.Close()
+	res := &attemptResult{status: hresp.StatusCode, credValue: credValue,
+		meta: Response{StatusCode: hresp.StatusCode, Header: hresp.Header, RequestID: c.requestID(hresp.Header)}}
+	ok := hresp.StatusCode >= 200 && hresp.StatusCode <= 299
+	limit := c.maxBody
+	if !ok {
+		limit = MaxErrorBody
+	}
+	buf.Reset()
+	n, err := readCapped(buf, hresp.Body, limit+1)
+	if debug {
+		c.log.LogAttrs(ctx, slog.LevelDebug, "request",
+			slog.String("provider", c.provider), slog.String("operation", req.Operation),
+			slog.String("method", req.Method), slog.String("route", req.Route),
+			slog.Int("status", hresp.StatusCode), slog.Int("attempt", attempt),
+			slog.Duration("duration", time.Since(start)), slog.String("request_id", res.meta.RequestID),
+			slog.Any("headers", RedactHeader(hreq.Header)))
+	}
+	if err != nil {
+		if ok {
+			return res, &RequestError{Provider: c.provider, Operation: req.Operation, Method: req.Method, Route: req.Route, Attempts: attempt, Err: fmt.Errorf("reading response: %w", err)}
+		}
+		// A broken error body still yields an APIError with what was read.
+	}
+	if n > limit {
+		if ok {
+			return res, &DecodeError{Provider: c.provider, Operation: req.Operation, Method: req.Method, Route: req.Route,
+				StatusCode: hresp.StatusCode, Err: fmt.Errorf("response body exceeds %d bytes", limit)}
+		}
+		buf.Truncate(int(limit))
+		// Drain (bounded) so the connection can be reused.
+		_, _ = io.CopyN(io.Discard, hresp.Body, 64<<10)
+	}
+	res.body = buf.Bytes()
+	if !ok {
+		res.body = append([]byte(nil), res.body...)
+	}
+	return res, nil
+}
+
+func (c *Client) requestID(h http.Header) string {
+	for _, k := range c.reqIDs {
+		if v := h.Get(k); v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+func (c *Client) apiError(req *Request, r *attemptResult) *APIError {
+	e := &APIError{
+		Provider: c.provider, Operation: req.Operation, Method: req.Method, Route: req.Route,
+		StatusCode: r.status, RequestID: r.meta.RequestID, Header: r.meta.Header, Body: r.body,
+	}
+	now := c.clock.Now()
+	if d, ok := ParseRetryAfter(r.meta.Header.Get("Retry-After"), now); ok {
+		e.RetryAfter = d
+	}
+	if c.retryDelay != nil {
+		if d, ok := c.retryDelay(&http.Response{StatusCode: r.status, Header: r.meta.Header}, now); ok {
+			e.RetryAfter = d
+		}
+	}
+	c.decodeErr(e)
+	return e
+}
+
+// DecodeGenericError understands {"error": "..."}, {"message": "..."},
+// {"error": {"code", "message", "details"}} and plain-text bodies.
+func DecodeGenericError(e *APIError) {
+	body := bytes.TrimSpace(e.Body)
+	if len(body) == 0 {
+		return
+	}
+	if body[0] != '{' {
+		if e.Message == "" && isText(body) {
+			e.Message = oneLine(string(body), 300)
+		}
+		return
+	}
+	var v struct {
+		Error   json.RawMessage `json:"error"`
+		Message string          `json:"message"`
+		Code    json.RawMessage `json:"code"`
+		Details json.RawMessage `json:"details"`
+		Issues  []Issue         `json:"issues"`
+	}
+	if json.Unmarshal(body, &v) != nil {
+		return
+	}
+	e.Message = v.Message
+	e.Code = rawString(v.Code)
+	e.Details = v.Details
+	e.Issues = v.Issues
+	if len(v.Error) > 0 {
+		var s string
+		if json.Unmarshal(v.Error, &s) == nil {
+			e.Message = s
+		} else {
+			var inner struct {
+				Code    json.RawMessage `json:"code"`
+				Message string          `json:"message"`
+				Details json.RawMessage `json:"details"`
+			}
+			if json.Unmarshal(v.Error, &inner) == nil {
+				if c := rawString(inner.Code); c != "" {
+					e.Code = c
+				}
+				if inner.Message != "" {
+					e.Message = inner.Message
+				}
+				if len(inner.Details) > 0 {
+					e.Details = inner.Details
+				}
+			}
+		}
+	}
+}
+
+func rawString(r json.RawMessage) string {
+	if len(r) == 0 || string(r) == "null" {
+		return ""
+	}
+	var s string
+	if json.Unmarshal(r, &s) == nil {
+		return s
+	}
+	return string(r)
+}
+
+func isText(b []byte) bool {
+	for _, c := range b {
+		if c < 0x09 || (c > 0x0d && c < 0x20) {
+			return false
+		}
+	}
+	return true
+}
+
+// RedactHeader returns a copy of h with credentials and signatures replaced
+// by "[redacted]": Authorization, Proxy-Authorization, Cookie, Set-Cookie,
+// x-siro-auth-token, any *-Token, *-Secret, *-Signature and *-Api-Key header.
+func RedactHeader(h http.Header) http.Header {
+	out := make(http.Header, len(h))
+	for k, v := range h {
+		if SensitiveHeader(k) {
+			out[k] = []string{"[redacted]"}
+			continue
+		}
+		out[k] = v
+	}
+	return out
+}
+
+// SensitiveHeader reports whether a header carries a secret.
+func SensitiveHeader(name string) bool {
+	k := strings.ToLower(name)
+	switch k {
+	case "authorization", "proxy-authorization", "cookie", "set-cookie", "x-siro-auth-token", "x-api-key", "api-key":
+		return true
+	}
+	return strings.HasSuffix(k, "-signature") || strings.HasSuffix(k, "-token") ||
+		strings.HasSuffix(k, "-secret") || strings.HasSuffix(k, "-api-key") || strings.HasSuffix(k, "-auth")
+}
+
+type discardHandler struct{}
+
+func (discardHandler) Enabled(context.Context, slog.Level) bool  { return false }
+func (discardHandler) Handle(context.Context, slog.Record) error { return nil }
+func (d discardHandler) WithAttrs([]slog.Attr) slog.Handler      { return d }
+func (d discardHandler) WithGroup(string) slog.Handler           { return d }

@@ -1,0 +1,229 @@
+package core
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// Sentinel errors matched by errors.Is against an *APIError by status.
+var (
+	// ErrBadRequest matches 400 and 422 responses.
+	ErrBadRequest = errors.New("bad request")
+	// ErrUnauthorized matches 401 responses.
+	ErrUnauthorized = errors.New("unauthorized")
+	// ErrForbidden matches 403 responses.
+	ErrForbidden = errors.New("forbidden")
+	// ErrNotFound matches 404 responses.
+	ErrNotFound = errors.New("not found")
+	// ErrConflict matches 409 responses.
+	ErrConflict = errors.New("conflict")
+	// ErrRateLimited matches 429 responses.
+	ErrRateLimited = errors.New("rate limited")
+	// ErrServer matches every 5xx response.
+	ErrServer = errors.New("server error")
+)
+
+// ErrInvalidOption is wrapped by every error returned for a bad option at
+// construction time.
+var ErrInvalidOption = errors.New("invalid option")
+
+// ErrInvalidRequest is wrapped by every error found before a request is sent
+// (a missing required field, an empty path parameter, ...).
+var ErrInvalidRequest = errors.New("invalid request")
+
+// ErrMissingCredential is returned, before any request is sent, when a call
+// needs a credential the client was not given.
+var ErrMissingCredential = errors.New("missing credential")
+
+// Issue is one field-level validation problem reported by an API (for
+// example an entry of a Zod "issues" list).
+type Issue struct {
+	// Path locates the field: strings for object keys, numbers for indexes.
+	Path []any `json:"path,omitempty"`
+	// Code is the validator's machine-readable code.
+	Code string `json:"code,omitempty"`
+	// Message is the human-readable description.
+	Message string `json:"message,omitempty"`
+	// Expected and Received describe a type mismatch when the API reports one.
+	Expected string `json:"expected,omitempty"`
+	Received string `json:"received,omitempty"`
+}
+
+// PathString renders Path as "a.b[0].c".
+func (i Issue) PathString() string {
+	var b strings.Builder
+	for _, p := range i.Path {
+		switch v := p.(type) {
+		case float64:
+			fmt.Fprintf(&b, "[%d]", int(v))
+		case int:
+			fmt.Fprintf(&b, "[%d]", v)
+		default:
+			if b.Len() > 0 {
+				b.WriteByte('.')
+			}
+			fmt.Fprint(&b, v)
+		}
+	}
+	return b.String()
+}
+
+// APIError is returned for every non-2xx response, and for 2xx responses a
+// vendor uses to report an error inside the body.
+type APIError struct {
+	// Provider is the vendor ("siro", "engrami", ...).
+	Provider string
+	// Operation is the SDK operation name, e.g. "Engagements.Get".
+	Operation string
+	// Method and Route are the HTTP method and the path template
+	// ("/v1/integrations/engagements/{id}"); the template never contains ids.
+	Method string
+	Route  string
+	// StatusCode is the HTTP status.
+	StatusCode int
+	// Code is the vendor's machine-readable error code, when it sends one.
+	Code string
+	// Message is the vendor's error message, when it sends one.
+	Message string
+	// Details holds structured details the vendor attached, as raw JSON.
+	Details json.RawMessage
+	// Issues lists field-level validation problems (422 responses).
+	Issues []Issue
+	// RequestID is the vendor's request identifier from the response headers.
+	RequestID string
+	// RetryAfter is the delay the server asked for (Retry-After or a vendor
+	// rate-limit header), zero when it gave none.
+	RetryAfter time.Duration
+	// Header is the response header.
+	Header http.Header
+	// Body is the response body, capped at MaxErrorBody bytes.
+	Body []byte
+}
+
+// MaxErrorBody caps how much of an error response body is kept.
+const MaxErrorBody = 64 << 10
+
+// Error returns one short line: provider, method, route, status and message.
+func (e *APIError) Error() string {
+	var b strings.Builder
+	b.WriteString(e.Provider)
+	b.WriteString(": ")
+	if e.Operation != "" {
+		b.WriteString(e.Operation)
+		b.WriteString(": ")
+	}
+	b.WriteString(e.Method)
+	b.WriteByte(' ')
+	b.WriteString(e.Route)
+	fmt.Fprintf(&b, ": %d %s", e.StatusCode, http.StatusText(e.StatusCode))
+	if e.Code != "" {
+		b.WriteString(" [")
+		b.WriteString(e.Code)
+		b.WriteByte(']')
+	}
+	msg := e.Message
+	if msg == "" && len(e.Issues) > 0 {
+		msg = e.Issues[0].Message
+		if p := e.Issues[0].PathString(); p != "" {
+			msg = p + ": " + msg
+		}
+		if len(e.Issues) > 1 {
+			msg += fmt.Sprintf(" (and %d more)", len(e.Issues)-1)
+		}
+	}
+	if msg != "" {
+		b.WriteString(": ")
+		b.WriteString(oneLine(msg, 200))
+	}
+	if e.RequestID != "" {
+		b.WriteString(" (request id ")
+		b.WriteString(e.RequestID)
+		b.WriteByte(')')
+	}
+	return b.String()
+}
+
+func oneLine(s string, max int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if len(s) > max {
+		s = s[:max] + "..."
+	}
+	return s
+}
+
+// Is matches the status sentinels.
+func (e *APIError) Is(target error) bool {
+	switch target {
+	case ErrBadRequest:
+		return e.StatusCode == http.StatusBadRequest || e.StatusCode == http.StatusUnprocessableEntity
+	case ErrUnauthorized:
+		return e.StatusCode == http.StatusUnauthorized
+	case ErrForbidden:
+		return e.StatusCode == http.StatusForbidden
+	case ErrNotFound:
+		return e.StatusCode == http.StatusNotFound
+	case ErrConflict:
+		return e.StatusCode == http.StatusConflict
+	case ErrRateLimited:
+		return e.StatusCode == http.StatusTooManyRequests
+	case ErrServer:
+		return e.StatusCode >= 500 && e.StatusCode <= 599
+	}
+	return false
+}
+
+// Temporary reports whether retrying the same request later may succeed.
+func (e *APIError) Temporary() bool { return retryableStatus(e.StatusCode) }
+
+// DecodeError reports a response body that could not be decoded into the
+// operation's result type.
+type DecodeError struct {
+	Provider   string
+	Operation  string
+	Method     string
+	Route      string
+	StatusCode int
+	// Body is the start of the body that failed to decode.
+	Body []byte
+	Err  error
+}
+
+// Error names the provider and operation.
+func (e *DecodeError) Error() string {
+	op := e.Operation
+	if op == "" {
+		op = e.Method + " " + e.Route
+	}
+	return fmt.Sprintf("%s: %s: decoding %d response: %v", e.Provider, op, e.StatusCode, e.Err)
+}
+
+// Unwrap returns the JSON error.
+func (e *DecodeError) Unwrap() error { return e.Err }
+
+// RequestError wraps a transport failure (DNS, connection refused, timeout,
+// TLS) with the call it belongs to.
+type RequestError struct {
+	Provider  string
+	Operation string
+	Method    string
+	Route     string
+	// Attempts is how many attempts were made.
+	Attempts int
+	Err      error
+}
+
+// Error names the call and the underlying error.
+func (e *RequestError) Error() string {
+	op := e.Operation
+	if op != "" {
+		op += ": "
+	}
+	return fmt.Sprintf("%s: %s%s %s: %v", e.Provider, op, e.Method, e.Route, e.Err)
+}
+
+// Unwrap returns the transport error.
+func (e *RequestError) Unwrap() error { return e.Err }

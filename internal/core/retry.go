@@ -1,0 +1,145 @@
+package core
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// RetryPolicy says how often and how long to retry.
+type RetryPolicy struct {
+	// MaxRetries is the number of retries after the first attempt; 0
+	// disables retries.
+	MaxRetries int
+	// BaseDelay is the first backoff; each retry doubles it.
+	BaseDelay time.Duration
+	// MaxDelay caps every wait, including a server's Retry-After.
+	MaxDelay time.Duration
+	// Jitter, if set, maps the computed delay d to the delay actually used;
+	// nil means a uniformly random delay in [d/2, d].
+	Jitter func(d time.Duration) time.Duration
+	// OnRetry, if set, is called before each wait.
+	OnRetry func(RetryInfo)
+}
+
+// RetryInfo describes one upcoming retry.
+type RetryInfo struct {
+	Operation  string
+	Method     string
+	Route      string
+	Attempt    int           // the attempt that failed, from 1
+	Delay      time.Duration // the wait before the next attempt
+	StatusCode int           // 0 for a transport error
+	Err        error
+}
+
+// DefaultRetry is 2 retries, 500ms doubling, capped at 30s.
+func DefaultRetry() RetryPolicy {
+	return RetryPolicy{MaxRetries: 2, BaseDelay: 500 * time.Millisecond, MaxDelay: 30 * time.Second}
+}
+
+func (p *RetryPolicy) validate() error {
+	switch {
+	case p.MaxRetries < 0:
+		return fmt.Errorf("%w: max retries %d is negative", ErrInvalidOption, p.MaxRetries)
+	case p.MaxRetries > 0 && p.BaseDelay <= 0:
+		return fmt.Errorf("%w: retry base delay must be positive", ErrInvalidOption)
+	case p.MaxRetries > 0 && p.MaxDelay < p.BaseDelay:
+		return fmt.Errorf("%w: retry max delay %v is below the base delay %v", ErrInvalidOption, p.MaxDelay, p.BaseDelay)
+	}
+	return nil
+}
+
+func (p *RetryPolicy) backoff(attempt int) time.Duration {
+	d := p.BaseDelay
+	for i := 1; i < attempt && d < p.MaxDelay; i++ {
+		d *= 2
+	}
+	d = min(d, p.MaxDelay)
+	if p.Jitter != nil {
+		return min(max(p.Jitter(d), 0), p.MaxDelay)
+	}
+	half := d / 2
+	if half <= 0 {
+		return d
+	}
+	return half + rand.N(half+1)
+}
+
+// methodRetryable: GET, HEAD, OPTIONS, PUT and DELETE are idempotent; POST
+// and PATCH only when the call carries an Idempotency-Key.
+func methodRetryable(method string, hasKey bool) bool {
+	switch method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodPut, http.MethodDelete:
+		return true
+	}
+	return hasKey
+}
+
+func retryableStatus(s int) bool {
+	switch s {
+	case http.StatusRequestTimeout, http.StatusTooEarly, http.StatusTooManyRequests,
+		http.StatusInternalServerError, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+		return true
+	}
+	return false
+}
+
+// isNetworkError: any transport error except context cancellation or
+// deadline and certificate/TLS failures, which a retry cannot fix.
+func isNetworkError(err error) bool {
+	if err == nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return false
+	}
+	var (
+		unknownAuth x509.UnknownAuthorityError
+		hostname    x509.HostnameError
+		invalid     x509.CertificateInvalidError
+		verify      *tls.CertificateVerificationError
+		recordHdr   tls.RecordHeaderError
+		alert       tls.AlertError
+	)
+	if errors.As(err, &unknownAuth) || errors.As(err, &hostname) || errors.As(err, &invalid) ||
+		errors.As(err, &verify) || errors.As(err, &recordHdr) || errors.As(err, &alert) {
+		return false
+	}
+	var ne net.Error
+	if errors.As(err, &ne) {
+		return true
+	}
+	// Connection resets and EOFs surface as *url.Error wrapping plain errors.
+	return true
+}
+
+// ParseRetryAfter reads a Retry-After value in seconds or as an HTTP date.
+func ParseRetryAfter(v string, now time.Time) (time.Duration, bool) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0, false
+	}
+	if secs, err := strconv.ParseInt(v, 10, 64); err == nil {
+		if secs < 0 {
+			return 0, false
+		}
+		if secs > int64(24*time.Hour/time.Second) {
+			secs = int64(24 * time.Hour / time.Second)
+		}
+		return time.Duration(secs) * time.Second, true
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		d := t.Sub(now)
+		if d < 0 {
+			d = 0
+		}
+		return d, true
+	}
+	return 0, false
+}
