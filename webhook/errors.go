@@ -1,0 +1,71 @@
+package webhook
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Sentinel errors. Verification errors wrap one of them with context; use
+// errors.Is to tell them apart.
+var (
+	// ErrMissingHeader: a required header is absent or empty.
+	ErrMissingHeader = errors.New("webhook: missing header")
+	// ErrMalformed: a header or signature cannot be parsed (bad hex or
+	// base64, wrong prefix, wrong length, non-numeric timestamp,
+	// duplicated header).
+	ErrMalformed = errors.New("webhook: malformed header or signature")
+	// ErrNoMatchingSignature: the signature is well formed but no secret
+	// produces it.
+	ErrNoMatchingSignature = errors.New("webhook: no matching signature")
+	// ErrTimestampTooOld: the signed timestamp is older than the tolerance.
+	ErrTimestampTooOld = errors.New("webhook: timestamp too old")
+	// ErrTimestampTooNew: the signed timestamp is further in the future
+	// than the tolerance.
+	ErrTimestampTooNew = errors.New("webhook: timestamp too new")
+	// ErrPayloadTooLarge: the body exceeds the configured limit.
+	ErrPayloadTooLarge = errors.New("webhook: payload too large")
+	// ErrEmptyBody: the delivery has no body.
+	ErrEmptyBody = errors.New("webhook: empty body")
+	// ErrMethodNotAllowed: the request is not a POST.
+	ErrMethodNotAllowed = errors.New("webhook: method not allowed")
+	// ErrDuplicate: the delivery was already processed successfully.
+	ErrDuplicate = errors.New("webhook: duplicate delivery")
+	// ErrInProgress: the same delivery is being processed right now by
+	// another request; the sender should retry later.
+	ErrInProgress = errors.New("webhook: delivery in progress")
+	// ErrInvalidSecret: a verifier or signer was constructed with a secret
+	// it cannot use.
+	ErrInvalidSecret = errors.New("webhook: invalid secret")
+	// ErrInvalidOption: an option has a value that cannot work.
+	ErrInvalidOption = errors.New("webhook: invalid option")
+)
+
+func wrap(sentinel error, format string, args ...any) error {
+	return fmt.Errorf("%w: "+format, append([]any{sentinel}, args...)...)
+}
+
+// StatusCode maps a verification or dedupe error to the HTTP status the
+// middleware answers with: 405 wrong method, 413 too large, 400 malformed
+// or empty, 401 missing signature, no match or stale timestamp, 200 for a
+// duplicate already processed, 409 for a delivery in progress, 500 for
+// anything else.
+func StatusCode(err error) int {
+	switch {
+	case err == nil:
+		return 200
+	case errors.Is(err, ErrMethodNotAllowed):
+		return 405
+	case errors.Is(err, ErrPayloadTooLarge):
+		return 413
+	case errors.Is(err, ErrMalformed), errors.Is(err, ErrEmptyBody):
+		return 400
+	case errors.Is(err, ErrMissingHeader), errors.Is(err, ErrNoMatchingSignature),
+		errors.Is(err, ErrTimestampTooOld), errors.Is(err, ErrTimestampTooNew):
+		return 401
+	case errors.Is(err, ErrDuplicate):
+		return 200
+	case errors.Is(err, ErrInProgress):
+		return 409
+	}
+	return 500
+}

@@ -1,0 +1,412 @@
+package webhook
+
+import (
+	"context"
+	"crypto/hmac"
+	"encoding/base64"
+	"encoding/hex"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/callcrm/callcrm-go/internal/clock"
+)
+
+// Verifier checks one webhook delivery. Implementations are safe for
+// concurrent use.
+type Verifier interface {
+	// Verify checks the signature headers against the raw body and returns
+	// what was verified. The error wraps one of the package sentinels.
+	Verify(header http.Header, body []byte) (Delivery, error)
+}
+
+// Delivery is what a successful verification established.
+type Delivery struct {
+	// ID is the delivery id for schemes that sign one (Standard Webhooks'
+	// svix-id / webhook-id); empty otherwise.
+	ID string
+	// Timestamp is the signed timestamp; zero for schemes without one.
+	Timestamp time.Time
+	// SecretIndex is the index of the secret that matched, so rotations can
+	// be monitored (0 is the first secret given).
+	SecretIndex int
+}
+
+type deliveryKey struct{}
+
+// WithDelivery returns ctx carrying d.
+func WithDelivery(ctx context.Context, d Delivery) context.Context {
+	return context.WithValue(ctx, deliveryKey{}, d)
+}
+
+// DeliveryFrom returns the verified delivery the middleware stored in ctx.
+func DeliveryFrom(ctx context.Context) (Delivery, bool) {
+	d, ok := ctx.Value(deliveryKey{}).(Delivery)
+	return d, ok
+}
+
+// HMAC verifies HMAC-SHA256 signatures of the raw body, hex encoded (either
+// case) in one header, optionally after a prefix such as "sha256=".
+type HMAC struct {
+	header string
+	prefix string
+	keys   []macKey
+}
+
+// NewHMAC returns a verifier for header (e.g. "X-Hmac-Signature") holding
+// prefix + hex(HMAC-SHA256(secret, body)). prefix is "" for plain hex or,
+// for example, "sha256=". Each secret is used as raw bytes; several
+// secrets let one rotate without downtime.
+func NewHMAC(header, prefix string, secrets ...string) (*HMAC, error) {
+	if header == "" {
+		return nil, wrap(ErrInvalidOption, "signature header name is empty")
+	}
+	if len(secrets) == 0 {
+		return nil, wrap(ErrInvalidSecret, "no secret given")
+	}
+	v := &HMAC{header: http.CanonicalHeaderKey(header), prefix: prefix}
+	for i, s := range secrets {
+		if s == "" {
+			return nil, wrap(ErrInvalidSecret, "secret %d is empty", i)
+		}
+		if strings.TrimSpace(s) != s {
+			return nil, wrap(ErrInvalidSecret, "secret %d has leading or trailing white space", i)
+		}
+		k, err := newMACKey([]byte(s))
+		if err != nil {
+			return nil, err
+		}
+		v.keys = append(v.keys, k)
+	}
+	return v, nil
+}
+
+// Header returns the signature header name.
+func (v *HMAC) Header() string { return v.header }
+
+// Verify implements Verifier.
+func (v *HMAC) Verify(header http.Header, body []byte) (Delivery, error) {
+	vals := header[v.header]
+	if len(vals) == 0 || vals[0] == "" {
+		return Delivery{}, wrap(ErrMissingHeader, "%s", v.header)
+	}
+	if len(vals) > 1 {
+		return Delivery{}, wrap(ErrMalformed, "%s appears %d times", v.header, len(vals))
+	}
+	sig := strings.TrimSpace(vals[0])
+	if v.prefix != "" {
+		if len(sig) < len(v.prefix) || !strings.EqualFold(sig[:len(v.prefix)], v.prefix) {
+			return Delivery{}, wrap(ErrMalformed, "%s does not start with %q", v.header, v.prefix)
+		}
+		sig = sig[len(v.prefix):]
+	}
+	if len(sig) != 64 {
+		return Delivery{}, wrap(ErrMalformed, "%s: want 64 hex digits, got %d characters", v.header, len(sig))
+	}
+	st := macPool.Get().(*macState)
+	defer macPool.Put(st)
+	n := copy(st.text[:], sig)
+	if _, err := hex.Decode(st.sig[:32], st.text[:n]); err != nil {
+		return Delivery{}, wrap(ErrMalformed, "%s is not hex", v.header)
+	}
+	for i := range v.keys {
+		k := &v.keys[i]
+		k.begin(st)
+		st.h.Write(body)
+		if hmac.Equal(k.finish(st), st.sig[:32]) {
+			return Delivery{SecretIndex: i}, nil
+		}
+	}
+	return Delivery{}, wrap(ErrNoMatchingSignature, "%s", v.header)
+}
+
+// DefaultTolerance is the default Standard Webhooks timestamp window.
+const DefaultTolerance = 5 * time.Minute
+
+// Standard verifies Standard Webhooks / Svix signatures.
+type Standard struct {
+	keys      []macKey
+	tolerance time.Duration
+	skipTime  bool
+	clock     clock.Clock
+}
+
+// StandardOption configures a Standard verifier or signer.
+type StandardOption func(*standardOpts) error
+
+type standardOpts struct {
+	tolerance time.Duration
+	skipTime  bool
+	clock     clock.Clock
+}
+
+// WithTolerance sets how far the signed timestamp may be from now, in
+// either direction (default 5 minutes). It must be positive.
+func WithTolerance(d time.Duration) StandardOption {
+	return func(o *standardOpts) error {
+		if d <= 0 {
+			return wrap(ErrInvalidOption, "tolerance %v must be positive", d)
+		}
+		o.tolerance = d
+		return nil
+	}
+}
+
+// WithClock sets the clock used for the timestamp window (tests).
+func WithClock(c Clock) StandardOption {
+	return func(o *standardOpts) error {
+		if c == nil {
+			return wrap(ErrInvalidOption, "clock is nil")
+		}
+		o.clock = c
+		return nil
+	}
+}
+
+// InsecureSkipTimestampCheck disables the replay window: old deliveries
+// verify forever. Only for replaying stored payloads in tests.
+func InsecureSkipTimestampCheck() StandardOption {
+	return func(o *standardOpts) error { o.skipTime = true; return nil }
+}
+
+// Clock is the time source a verifier reads; *clock.Fake from the test
+// helpers and any type with these methods satisfy it.
+type Clock = clock.Clock
+
+const secretPrefix = "whsec_"
+
+// ParseStandardSecret decodes a Standard Webhooks secret: "whsec_" followed
+// by base64, or bare base64 as the Svix libraries also accept. It refuses
+// an empty secret, one that does not decode, and a signature pasted in
+// place of a secret ("v1,...").
+func ParseStandardSecret(s string) ([]byte, error) {
+	switch {
+	case s == "":
+		return nil, wrap(ErrInvalidSecret, "secret is empty")
+	case strings.HasPrefix(s, "v1,") || strings.HasPrefix(s, "v1a,"):
+		return nil, wrap(ErrInvalidSecret, "secret starts with %q: that is a signature from a webhook header, not the signing secret (whsec_...)", s[:strings.IndexByte(s, ',')+1])
+	case strings.TrimSpace(s) != s:
+		return nil, wrap(ErrInvalidSecret, "secret has leading or trailing white space")
+	}
+	raw := strings.TrimPrefix(s, secretPrefix)
+	key, err := base64.StdEncoding.DecodeString(raw)
+	if err != nil {
+		return nil, wrap(ErrInvalidSecret, "secret is not whsec_ followed by standard base64 (%v)", err)
+	}
+	if len(key) == 0 {
+		return nil, wrap(ErrInvalidSecret, "secret decodes to zero bytes")
+	}
+	return key, nil
+}
+
+// NewStandard returns a Standard Webhooks verifier for one or more
+// "whsec_" secrets (several secrets allow rotation).
+func NewStandard(secrets []string, opts ...StandardOption) (*Standard, error) {
+	if len(secrets) == 0 {
+		return nil, wrap(ErrInvalidSecret, "no secret given")
+	}
+	keys := make([][]byte, 0, len(secrets))
+	for i, s := range secrets {
+		k, err := ParseStandardSecret(s)
+		if err != nil {
+			if len(secrets) > 1 {
+				return nil, wrapIndex(err, i)
+			}
+			return nil, err
+		}
+		keys = append(keys, k)
+	}
+	return NewStandardRaw(keys, opts...)
+}
+
+func wrapIndex(err error, i int) error {
+	return &indexedErr{i: i, err: err}
+}
+
+type indexedErr struct {
+	i   int
+	err error
+}
+
+func (e *indexedErr) Error() string { return "secret " + strconv.Itoa(e.i) + ": " + e.err.Error() }
+func (e *indexedErr) Unwrap() error { return e.err }
+
+// NewStandardRaw is NewStandard for secrets given as raw key bytes.
+func NewStandardRaw(keys [][]byte, opts ...StandardOption) (*Standard, error) {
+	if len(keys) == 0 {
+		return nil, wrap(ErrInvalidSecret, "no secret given")
+	}
+	o := standardOpts{tolerance: DefaultTolerance, clock: clock.Real{}}
+	for _, opt := range opts {
+		if err := opt(&o); err != nil {
+			return nil, err
+		}
+	}
+	v := &Standard{tolerance: o.tolerance, skipTime: o.skipTime, clock: o.clock}
+	for i, k := range keys {
+		if len(k) == 0 {
+			return nil, wrap(ErrInvalidSecret, "secret %d is empty", i)
+		}
+		mk, err := newMACKey(k)
+		if err != nil {
+			return nil, err
+		}
+		v.keys = append(v.keys, mk)
+	}
+	return v, nil
+}
+
+// standardHeaders returns the id, timestamp and signature, from the svix-*
+// set when it is complete, else the webhook-* set.
+func standardHeaders(h http.Header) (id, ts, sig string, err error) {
+	get := func(k string) (string, error) {
+		v := h[k]
+		if len(v) > 1 {
+			return "", wrap(ErrMalformed, "%s appears %d times", strings.ToLower(k), len(v))
+		}
+		if len(v) == 0 {
+			return "", nil
+		}
+		return v[0], nil
+	}
+	for _, set := range [2][3]string{{"Svix-Id", "Svix-Timestamp", "Svix-Signature"}, {"Webhook-Id", "Webhook-Timestamp", "Webhook-Signature"}} {
+		if id, err = get(set[0]); err != nil {
+			return
+		}
+		if ts, err = get(set[1]); err != nil {
+			return
+		}
+		if sig, err = get(set[2]); err != nil {
+			return
+		}
+		if id != "" && ts != "" && sig != "" {
+			return id, ts, sig, nil
+		}
+	}
+	missing := "svix-id"
+	switch {
+	case id != "" && ts == "":
+		missing = "svix-timestamp"
+	case id != "" && ts != "":
+		missing = "svix-signature"
+	}
+	return "", "", "", wrap(ErrMissingHeader, "%s (or webhook-*)", missing)
+}
+
+// parseTimestamp accepts decimal Unix seconds without sign or leading zeros.
+func parseTimestamp(ts string) (int64, bool) {
+	if len(ts) == 0 || len(ts) > 18 || (ts[0] == '0' && len(ts) > 1) {
+		return 0, false
+	}
+	var n int64
+	for i := 0; i < len(ts); i++ {
+		c := ts[i]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int64(c-'0')
+	}
+	return n, true
+}
+
+// Verify implements Verifier.
+func (v *Standard) Verify(header http.Header, body []byte) (Delivery, error) {
+	id, ts, sigs, err := standardHeaders(header)
+	if err != nil {
+		return Delivery{}, err
+	}
+	return v.VerifyParts(id, ts, sigs, body)
+}
+
+// VerifyParts verifies with the three header values given directly.
+func (v *Standard) VerifyParts(id, timestamp, signatures string, body []byte) (Delivery, error) {
+	if id == "" || timestamp == "" || signatures == "" {
+		return Delivery{}, wrap(ErrMissingHeader, "id, timestamp and signature are all required")
+	}
+	if strings.ContainsAny(id, " .\t") {
+		return Delivery{}, wrap(ErrMalformed, "message id contains a space or dot")
+	}
+	secs, ok := parseTimestamp(timestamp)
+	if !ok {
+		return Delivery{}, wrap(ErrMalformed, "timestamp %.20q is not Unix seconds", timestamp)
+	}
+	sent := time.Unix(secs, 0)
+	if !v.skipTime {
+		now := v.clock.Now()
+		if now.Sub(sent) > v.tolerance {
+			return Delivery{}, wrap(ErrTimestampTooOld, "signed %s ago, tolerance %s", now.Sub(sent).Truncate(time.Second), v.tolerance)
+		}
+		if sent.Sub(now) > v.tolerance {
+			return Delivery{}, wrap(ErrTimestampTooNew, "signed %s in the future, tolerance %s", sent.Sub(now).Truncate(time.Second), v.tolerance)
+		}
+	}
+	st := macPool.Get().(*macState)
+	defer macPool.Put(st)
+
+	// Decode every v1 signature first (on the stack), so the body is hashed
+	// once per secret however many signatures the header carries.
+	var sigBuf [8][32]byte
+	n := 0
+	wellFormed := false
+	for rest := signatures; rest != "" && n < len(sigBuf); {
+		var entry string
+		if i := strings.IndexByte(rest, ' '); i >= 0 {
+			entry, rest = rest[:i], rest[i+1:]
+		} else {
+			entry, rest = rest, ""
+		}
+		comma := strings.IndexByte(entry, ',')
+		if comma < 0 || entry[:comma] != "v1" {
+			continue // other versions (v1a, ...) and junk are ignored
+		}
+		b64 := entry[comma+1:]
+		if len(b64) != 44 { // base64 of 32 bytes
+			continue
+		}
+		copy(st.text[:], b64)
+		m, err := base64.StdEncoding.Decode(st.sig[:], st.text[:44])
+		if err != nil || m != 32 {
+			continue
+		}
+		copy(sigBuf[n][:], st.sig[:32])
+		n++
+		wellFormed = true
+	}
+	if !wellFormed {
+		return Delivery{}, wrap(ErrMalformed, "no v1 signature in signature header")
+	}
+	for ki := range v.keys {
+		k := &v.keys[ki]
+		k.begin(st)
+		writeParts(st, id, timestamp)
+		st.h.Write(body)
+		mac := k.finish(st)
+		for i := 0; i < n; i++ {
+			if hmac.Equal(mac, sigBuf[i][:]) {
+				return Delivery{ID: id, Timestamp: sent, SecretIndex: ki}, nil
+			}
+		}
+	}
+	return Delivery{}, wrap(ErrNoMatchingSignature, "message %.64s", id)
+}
+
+// writeParts writes "id.timestamp." into the MAC without allocating.
+func writeParts(st *macState, id, ts string) {
+	buf := &st.text
+	if len(id)+len(ts)+2 <= len(buf) {
+		n := copy(buf[:], id)
+		buf[n] = '.'
+		n++
+		n += copy(buf[n:], ts)
+		buf[n] = '.'
+		st.h.Write(buf[:n+1])
+		return
+	}
+	writeString(st.h, id)
+	st.h.Write(dot)
+	writeString(st.h, ts)
+	st.h.Write(dot)
+}
+
+var dot = []byte{'.'}
