@@ -291,7 +291,7 @@ func TestStricterThanSvix(t *testing.T) {
 		// Svix parses the timestamp and signs its canonical form, so a
 		// leading "+" or zero verifies there; we sign the timestamp as
 		// received and accept only canonical decimal seconds.
-		"timestamp with plus sign":   {standardHeader("msg_1", "+"+ts, sig), ErrMalformed},
+		"timestamp with plus sign":    {standardHeader("msg_1", "+"+ts, sig), ErrMalformed},
 		"timestamp with leading zero": {standardHeader("msg_1", "0"+ts, sig), ErrMalformed},
 		// Svix reads the first of duplicated headers; we refuse ambiguity.
 		"duplicated signature header": {func() http.Header {
@@ -611,7 +611,10 @@ func TestDispatcher(t *testing.T) {
 	})
 	Handle(d, "a.failed", func(context.Context, *payload, *Event) error { return errors.New("downstream down") })
 	var unknown []string
-	d.Unknown(func(_ context.Context, ev *Event) error { unknown = append(unknown, ev.Type+":"+string(ev.Raw)); return nil })
+	d.Unknown(func(_ context.Context, ev *Event) error {
+		unknown = append(unknown, ev.Type+":"+string(ev.Raw))
+		return nil
+	})
 	var errs []error
 	d.OnError(func(_ *http.Request, err error) { errs = append(errs, err) })
 	send := func(body string) int {
