@@ -1,0 +1,57 @@
+package sivo_test
+
+import (
+	"context"
+	"fmt"
+	"log"
+	"net/http"
+	"time"
+
+	"github.com/callcrm/callcrm-go/sivo"
+	"github.com/callcrm/callcrm-go/sivo/sivotest"
+	"github.com/callcrm/callcrm-go/webhook"
+)
+
+// Receive SIVO events: verified, deduplicated by X-Sivo-Event-Id, routed by type.
+func ExampleNewHandler() {
+	calls := webhook.NewLatest[string]() // latest state per call, whatever the arrival order
+	h, err := sivo.NewHandler("whsec-from-sivo-settings", sivo.Callbacks{
+		CallEnded: func(ctx context.Context, ev *sivo.Event, c *sivo.CallEnded) error {
+			calls.Update(c.CallID, ev.CreatedAt, "ended")
+			fmt.Printf("call %s from %s lasted %ds (%s)\n", c.CallID, c.From, c.DurationSec, c.HangupCause)
+			return nil // an error answers 500 and SIVO retries
+		},
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("POST /webhooks/sivo", h)
+
+	// Test it the way SIVO delivers, twice: the duplicate is acknowledged, not re-processed.
+	s, _ := sivotest.NewSender("whsec-from-sivo-settings")
+	ev, _ := sivotest.NewEvent("evt_1", sivo.EventCallEnded, time.Now(),
+		sivo.CallEnded{CallID: "c-42", From: "+34611222333", DurationSec: 184, HangupCause: "NORMAL_CLEARING"})
+	fmt.Println(s.Serve(mux, ev))
+	fmt.Println(s.Serve(mux, ev))
+	// Output:
+	// call c-42 from +34611222333 lasted 184s (NORMAL_CLEARING)
+	// 200
+	// 200
+}
+
+// Answer 200 as soon as an event is queued; drain on shutdown.
+func ExampleWithAsync() {
+	h, err := sivo.NewHandler("secret", sivo.Callbacks{
+		CallCreated: func(ctx context.Context, ev *sivo.Event) error { return nil },
+	}, sivo.WithAsync(1024, 4, func(ev *sivo.Event, err error) {
+		log.Printf("store %s for manual replay: %v", ev.ID, err) // SIVO will not retry it
+	}))
+	if err != nil {
+		log.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	fmt.Println(h.Shutdown(ctx))
+	// Output: <nil>
+}

@@ -1,0 +1,325 @@
+package sivo_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/callcrm/callcrm-go/sivo"
+	"github.com/callcrm/callcrm-go/sivo/sivotest"
+	"github.com/callcrm/callcrm-go/webhook"
+	"github.com/callcrm/callcrm-go/webhook/webhooktest"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+const secret = "sivo-test-secret"
+
+// docSample is the call.ended example from SIVO's webhook page.
+const docSample = `{
+  "id": "evt_01H8XYZ...",
+  "type": "call.ended",
+  "createdAt": "2026-05-20T10:23:45.123Z",
+  "tenantId": "uuid-tenant",
+  "data": {
+    "callId": "uuid-call",
+    "direction": "inbound",
+    "from": "+34611222333",
+    "to": "+34911234567",
+    "duration_sec": 184,
+    "agentId": "uuid-agent",
+    "queueId": "uuid-queue",
+    "mosScore": 4.3,
+    "hangupCause": "NORMAL_CLEARING"
+  }
+}`
+
+func TestDocSampleDecodes(t *testing.T) {
+	ev, err := sivo.ParseEvent([]byte(docSample))
+	require.NoError(t, err)
+	assert.Equal(t, "evt_01H8XYZ...", ev.ID)
+	assert.Equal(t, sivo.EventCallEnded, ev.Type)
+	assert.Equal(t, time.Date(2026, 5, 20, 10, 23, 45, 123e6, time.UTC), ev.CreatedAt)
+	assert.Equal(t, "uuid-tenant", ev.TenantID)
+	assert.Equal(t, docSample, string(ev.Raw))
+	c, err := ev.CallEnded()
+	require.NoError(t, err)
+	assert.Equal(t, sivo.CallEnded{CallID: "uuid-call", Direction: "inbound", From: "+34611222333", To: "+34911234567",
+		DurationSec: 184, AgentID: "uuid-agent", QueueID: "uuid-queue", MOSScore: 4.3, HangupCause: "NORMAL_CLEARING"}, *c)
+	var own struct {
+		HangupCause string `json:"hangupCause"`
+	}
+	require.NoError(t, ev.DecodeData(&own))
+	assert.Equal(t, "NORMAL_CLEARING", own.HangupCause)
+}
+
+func rawReq(body string, hdr map[string]string) *http.Request {
+	req := httptest.NewRequest("POST", "/webhooks/sivo", strings.NewReader(body))
+	for k, v := range hdr {
+		req.Header.Set(k, v)
+	}
+	return req
+}
+
+func sign(body string) string {
+	s, _ := webhook.NewHMACSigner(sivo.HeaderSignature, sivo.SignaturePrefix, secret)
+	return s.Sign([]byte(body))
+}
+
+func TestBadDeliveries(t *testing.T) {
+	var calls atomic.Int32
+	h, err := sivo.NewHandler(secret, sivo.Callbacks{
+		CallEnded: func(context.Context, *sivo.Event, *sivo.CallEnded) error { calls.Add(1); return nil },
+	})
+	require.NoError(t, err)
+	big := `{"id":"evt_big","type":"call.ended","data":{"x":"` + strings.Repeat("a", sivo.MaxBodyBytes) + `"}}`
+	noType := `{"id":"evt_x","data":{}}`
+	cases := []struct {
+		name   string
+		method string
+		body   string
+		hdr    map[string]string
+		status int
+	}{
+		{"wrong signature", "POST", docSample, map[string]string{sivo.HeaderSignature: sign(docSample + " "), sivo.HeaderEventID: "evt_01H8XYZ..."}, 401},
+		{"no signature", "POST", docSample, map[string]string{sivo.HeaderEventID: "evt_01H8XYZ..."}, 401},
+		{"bare hex without sha256=", "POST", docSample, map[string]string{sivo.HeaderSignature: strings.TrimPrefix(sign(docSample), "sha256="), sivo.HeaderEventID: "evt_01H8XYZ..."}, 400},
+		{"type header mismatch", "POST", docSample, map[string]string{sivo.HeaderSignature: sign(docSample), sivo.HeaderEventID: "evt_01H8XYZ...", sivo.HeaderEventType: "call.created"}, 400},
+		{"id header mismatch", "POST", docSample, map[string]string{sivo.HeaderSignature: sign(docSample), sivo.HeaderEventID: "evt_other"}, 400},
+		{"oversize", "POST", big, map[string]string{sivo.HeaderSignature: sign(big), sivo.HeaderEventID: "evt_big"}, 413},
+		{"not json", "POST", "nope", map[string]string{sivo.HeaderSignature: sign("nope"), sivo.HeaderEventID: "evt_n"}, 400},
+		{"no type", "POST", noType, map[string]string{sivo.HeaderSignature: sign(noType), sivo.HeaderEventID: "evt_x"}, 400},
+		{"GET", "GET", "", nil, 405},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			req := rawReq(c.body, c.hdr)
+			req.Method = c.method
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			assert.Equal(t, c.status, rec.Code)
+		})
+	}
+	assert.Zero(t, calls.Load())
+
+	// After all those refusals the genuine delivery still goes through once.
+	good := map[string]string{sivo.HeaderSignature: sign(docSample), sivo.HeaderEventID: "evt_01H8XYZ...", sivo.HeaderEventType: "call.ended"}
+	for i := 0; i < 3; i++ {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, rawReq(docSample, good))
+		assert.Equal(t, 200, rec.Code)
+	}
+	assert.Equal(t, int32(1), calls.Load())
+}
+
+func TestEveryEventTypeRoutes(t *testing.T) {
+	var mu sync.Mutex
+	got := map[sivo.EventType]int{}
+	rec := func(ctx context.Context, ev *sivo.Event) error {
+		mu.Lock()
+		got[ev.Type]++
+		mu.Unlock()
+		return nil
+	}
+	cb := sivo.Callbacks{
+		CallCreated: rec, CallAnswered: rec, CallTransferred: rec, CallRecorded: rec,
+		CallEnded:         func(ctx context.Context, ev *sivo.Event, _ *sivo.CallEnded) error { return rec(ctx, ev) },
+		TranscriptSegment: rec, TranscriptComplete: rec, QueueEntered: rec, QueueAbandoned: rec,
+		AgentStatusChanged: rec, AgentPaused: rec, IVRCompleted: rec, AIAgentCompleted: rec,
+		WebhookTest: rec, Unknown: rec,
+	}
+	h, err := sivo.NewHandler(secret, cb)
+	require.NoError(t, err)
+	s, _ := sivotest.NewSender(secret)
+	types := []sivo.EventType{sivo.EventCallCreated, sivo.EventCallAnswered, sivo.EventCallTransferred, sivo.EventCallEnded,
+		sivo.EventCallRecorded, sivo.EventTranscriptSegment, sivo.EventTranscriptComplete, sivo.EventQueueEntered,
+		sivo.EventQueueAbandoned, sivo.EventAgentStatusChanged, sivo.EventAgentPaused, sivo.EventIVRCompleted,
+		sivo.EventAIAgentCompleted, sivo.EventWebhookTest, "queue.overflowed"}
+	for i, typ := range types {
+		ev, err := sivotest.NewEvent(fmt.Sprintf("evt_%d", i), typ, time.Now(), map[string]any{"callId": "c1"})
+		require.NoError(t, err)
+		assert.Equal(t, 200, s.Serve(h, ev), typ)
+	}
+	for _, typ := range types {
+		assert.Equal(t, 1, got[typ], typ)
+	}
+
+	// With no callbacks at all, webhook.test (and everything) answers 200.
+	h2, _ := sivo.NewHandler(secret, sivo.Callbacks{})
+	ev, _ := sivotest.NewEvent("evt_test", sivo.EventWebhookTest, time.Now(), map[string]any{})
+	assert.Equal(t, 200, s.Serve(h2, ev))
+}
+
+func TestHandlerErrorThenRetry(t *testing.T) {
+	var calls atomic.Int32
+	h, _ := sivo.NewHandler(secret, sivo.Callbacks{CallCreated: func(context.Context, *sivo.Event) error {
+		if calls.Add(1) == 1 {
+			return errors.New("crm down")
+		}
+		return nil
+	}})
+	s, _ := sivotest.NewSender(secret)
+	ev, _ := sivotest.NewEvent("evt_r", sivo.EventCallCreated, time.Now(), map[string]any{})
+	res := s.Replay(h, webhooktest.NewFakeClock(time.Now()), ev)
+	assert.Equal(t, []int{500, 200}, res.Statuses)
+	assert.True(t, res.Delivered)
+	assert.Equal(t, 200, s.Serve(h, ev), "a later duplicate is acknowledged")
+	assert.Equal(t, int32(2), calls.Load())
+
+	// A callback that always fails is dead-lettered after six attempts.
+	h2, _ := sivo.NewHandler(secret, sivo.Callbacks{CallCreated: func(context.Context, *sivo.Event) error { return errors.New("no") }})
+	res = s.Replay(h2, webhooktest.NewFakeClock(time.Now()), ev)
+	assert.Equal(t, []int{500, 500, 500, 500, 500, 500}, res.Statuses)
+	assert.True(t, res.DeadLettered)
+}
+
+func TestConcurrentDuplicateProcessedOnce(t *testing.T) {
+	var calls atomic.Int32
+	release := make(chan struct{})
+	h, _ := sivo.NewHandler(secret, sivo.Callbacks{CallCreated: func(context.Context, *sivo.Event) error {
+		calls.Add(1)
+		<-release
+		return nil
+	}})
+	s, _ := sivotest.NewSender(secret)
+	ev, _ := sivotest.NewEvent("evt_c", sivo.EventCallCreated, time.Now(), map[string]any{})
+	first := make(chan int)
+	go func() { first <- s.Serve(h, ev) }()
+	require.Eventually(t, func() bool { return calls.Load() == 1 }, time.Second, time.Millisecond)
+	assert.Equal(t, 409, s.Serve(h, ev), "a concurrent redelivery is told to retry, not processed")
+	close(release)
+	assert.Equal(t, 200, <-first)
+	assert.Equal(t, int32(1), calls.Load())
+}
+
+func TestHandlerDeadline(t *testing.T) {
+	h, err := sivo.NewHandler(secret, sivo.Callbacks{CallCreated: func(ctx context.Context, _ *sivo.Event) error {
+		dl, ok := ctx.Deadline()
+		if !ok || time.Until(dl) > 50*time.Millisecond {
+			return errors.New("no deadline")
+		}
+		<-ctx.Done()
+		return ctx.Err()
+	}}, sivo.WithHandlerTimeout(50*time.Millisecond))
+	require.NoError(t, err)
+	s, _ := sivotest.NewSender(secret)
+	ev, _ := sivotest.NewEvent("evt_d", sivo.EventCallCreated, time.Now(), map[string]any{})
+	start := time.Now()
+	assert.Equal(t, 500, s.Serve(h, ev))
+	assert.Less(t, time.Since(start), 2*time.Second)
+	_, err = sivo.NewHandler(secret, sivo.Callbacks{}, sivo.WithHandlerTimeout(10*time.Second))
+	assert.ErrorIs(t, err, webhook.ErrInvalidOption, "must stay under SIVO's 10 s timeout")
+	_, err = sivo.NewHandler("", sivo.Callbacks{})
+	assert.ErrorIs(t, err, webhook.ErrInvalidSecret)
+}
+
+// TestThousandEventsExactlyOnce: 1,000 events, a fifth of them redelivered
+// concurrently, callbacks failing at random, all through SIVO's retry
+// schedule on a fake clock: every event is processed exactly once.
+func TestThousandEventsExactlyOnce(t *testing.T) {
+	clk := webhooktest.NewFakeClock(time.Date(2026, 5, 20, 10, 0, 0, 0, time.UTC))
+	var mu sync.Mutex
+	processed := map[string]int{}
+	// Each event's callback fails a random 0 to 4 times before it succeeds
+	// (fewer than SIVO's six attempts, so none is dead-lettered).
+	r := rand.New(rand.NewPCG(3, 4))
+	failuresLeft := map[string]int{}
+	h, err := sivo.NewHandler(secret, sivo.Callbacks{
+		CallEnded: func(_ context.Context, ev *sivo.Event, _ *sivo.CallEnded) error {
+			mu.Lock()
+			defer mu.Unlock()
+			if failuresLeft[ev.ID] > 0 {
+				failuresLeft[ev.ID]--
+				return errors.New("random failure")
+			}
+			processed[ev.ID]++
+			return nil
+		},
+	}, sivo.WithClock(clk))
+	require.NoError(t, err)
+	s, _ := sivotest.NewSender(secret)
+	var events []*sivo.Event
+	for i := 0; i < 1000; i++ {
+		ev, err := sivotest.NewEvent(fmt.Sprintf("evt_%04d", i), sivo.EventCallEnded, clk.Now(), sivo.CallEnded{CallID: fmt.Sprint(i)})
+		require.NoError(t, err)
+		events = append(events, ev)
+		failuresLeft[ev.ID] = r.IntN(5)
+		if i%5 == 0 {
+			events = append(events, ev) // a concurrent redelivery
+		}
+	}
+	results := s.ReplayAll(h, clk, events)
+	for i, res := range results {
+		assert.True(t, res.Delivered, "event %s: %v", events[i].ID, res.Statuses)
+	}
+	require.Len(t, processed, 1000)
+	for id, n := range processed {
+		require.Equal(t, 1, n, id)
+	}
+}
+
+func TestAsyncModeDrainsOnShutdown(t *testing.T) {
+	var calls atomic.Int32
+	gate := make(chan struct{})
+	var failed atomic.Int32
+	h, err := sivo.NewHandler(secret, sivo.Callbacks{CallCreated: func(_ context.Context, ev *sivo.Event) error {
+		<-gate
+		calls.Add(1)
+		if ev.ID == "evt_fail" {
+			return errors.New("x")
+		}
+		return nil
+	}}, sivo.WithAsync(3, 1, func(*sivo.Event, error) { failed.Add(1) }))
+	require.NoError(t, err)
+	s, _ := sivotest.NewSender(secret)
+	codes := []int{}
+	for _, id := range []string{"evt_1", "evt_2", "evt_3", "evt_fail", "evt_5", "evt_6"} {
+		ev, _ := sivotest.NewEvent(id, sivo.EventCallCreated, time.Now(), map[string]any{})
+		codes = append(codes, s.Serve(h, ev))
+	}
+	// One event is held by the worker, three fill the queue, the rest are refused.
+	assert.Equal(t, 4, countOf(codes, 200), codes)
+	assert.Equal(t, 2, countOf(codes, 503), codes)
+	close(gate)
+	require.NoError(t, h.Shutdown(context.Background()))
+	assert.Equal(t, int32(4), calls.Load(), "every queued event was processed before Shutdown returned")
+	assert.Equal(t, int32(1), failed.Load())
+	ev, _ := sivotest.NewEvent("evt_late", sivo.EventCallCreated, time.Now(), map[string]any{})
+	assert.Equal(t, 503, s.Serve(h, ev), "after shutdown SIVO is told to retry")
+}
+
+func countOf(xs []int, v int) int {
+	n := 0
+	for _, x := range xs {
+		if x == v {
+			n++
+		}
+	}
+	return n
+}
+
+func TestSecretNeverLogged(t *testing.T) {
+	var logs bytes.Buffer
+	var errs []string
+	h, _ := sivo.NewHandler(secret, sivo.Callbacks{CallCreated: func(context.Context, *sivo.Event) error { return errors.New("x") }},
+		sivo.WithLogger(slogTo(&logs)), sivo.WithErrorHook(func(_ *http.Request, err error) { errs = append(errs, err.Error()) }))
+	s, _ := sivotest.NewSender(secret)
+	ev, _ := sivotest.NewEvent("evt_s", sivo.EventCallCreated, time.Now(), map[string]any{})
+	s.Serve(h, ev)
+	req := rawReq(docSample, map[string]string{sivo.HeaderSignature: "sha256=" + strings.Repeat("0", 64)})
+	h.ServeHTTP(httptest.NewRecorder(), req)
+	assert.NotEmpty(t, logs.String())
+	assert.NotContains(t, logs.String(), secret)
+	for _, e := range errs {
+		assert.NotContains(t, e, secret)
+	}
+}
