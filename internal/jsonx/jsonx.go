@@ -1,0 +1,149 @@
+// Package jsonx has lenient JSON types for vendors that are loose with
+// their payloads: numbers sent as strings, timestamps with typos. Provider
+// packages re-export them with type aliases.
+package jsonx
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Int decodes a JSON number or a string holding an integer ("124") into
+// an int64; null and "" decode to zero with Valid false. Anything else is a
+// decode error naming the value.
+type Int struct {
+	Value int64
+	// Valid is false when the field was null, empty or absent.
+	Valid bool
+}
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (n *Int) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	*n = Int{}
+	if string(b) == "null" {
+		return nil
+	}
+	s := string(b)
+	if len(b) > 0 && b[0] == '"' {
+		if err := json.Unmarshal(b, &s); err != nil {
+			return err
+		}
+		s = strings.TrimSpace(s)
+		if s == "" {
+			return nil
+		}
+	}
+	v, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		// Accept integral floats such as 124.0.
+		f, ferr := strconv.ParseFloat(s, 64)
+		if ferr != nil || f != float64(int64(f)) {
+			return fmt.Errorf("jsonx: %.40s is not an integer or a numeric string", string(b))
+		}
+		v = int64(f)
+	}
+	*n = Int{Value: v, Valid: true}
+	return nil
+}
+
+// MarshalJSON writes a number, or null when not Valid.
+func (n Int) MarshalJSON() ([]byte, error) {
+	if !n.Valid {
+		return []byte("null"), nil
+	}
+	return strconv.AppendInt(nil, n.Value, 10), nil
+}
+
+// String returns the decimal value, or "" when not Valid.
+func (n Int) String() string {
+	if !n.Valid {
+		return ""
+	}
+	return strconv.FormatInt(n.Value, 10)
+}
+
+// ID decodes a JSON string or number into a string ("88231" either way).
+type ID string
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (id *ID) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	switch {
+	case string(b) == "null":
+		*id = ""
+	case len(b) > 0 && b[0] == '"':
+		var s string
+		if err := json.Unmarshal(b, &s); err != nil {
+			return err
+		}
+		*id = ID(s)
+	default:
+		var num json.Number
+		if err := json.Unmarshal(b, &num); err != nil {
+			return fmt.Errorf("jsonx: %.40s is not a string or number id", string(b))
+		}
+		*id = ID(num.String())
+	}
+	return nil
+}
+
+// Time decodes an RFC 3339 timestamp leniently: a value that does not
+// parse (such as Symbo's sample "023-01-11T20:19:40.000Z") keeps its raw
+// text with Valid false instead of failing the whole event.
+type Time struct {
+	// Time is the parsed instant (zero when not Valid).
+	Time time.Time
+	// Raw is the string as received.
+	Raw string
+	// Valid is true when Raw parsed.
+	Valid bool
+}
+
+// UnmarshalJSON implements json.Unmarshaler; it fails only on JSON that is
+// not a string or null.
+func (t *Time) UnmarshalJSON(b []byte) error {
+	*t = Time{}
+	b = bytes.TrimSpace(b)
+	if string(b) == "null" {
+		return nil
+	}
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return fmt.Errorf("jsonx: timestamp %.40s is not a string", string(b))
+	}
+	t.Raw = s
+	if s == "" {
+		return nil
+	}
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05.000Z07:00", "2006-01-02 15:04:05Z07:00", "2006-01-02T15:04:05"} {
+		if p, err := time.Parse(layout, s); err == nil && p.Year() >= 1000 {
+			t.Time, t.Valid = p, true
+			return nil
+		}
+	}
+	return nil
+}
+
+// MarshalJSON writes the raw string back (or null).
+func (t Time) MarshalJSON() ([]byte, error) {
+	if t.Raw == "" && !t.Valid {
+		return []byte("null"), nil
+	}
+	if t.Raw == "" {
+		return json.Marshal(t.Time.Format(time.RFC3339Nano))
+	}
+	return json.Marshal(t.Raw)
+}
+
+// Unparsed reports a non-empty value that is not a valid timestamp.
+func (t Time) Unparsed() bool { return t.Raw != "" && !t.Valid }
+
+// NewTime returns a valid Time for tm.
+func NewTime(tm time.Time) Time {
+	return Time{Time: tm, Raw: tm.UTC().Format("2006-01-02T15:04:05.000Z"), Valid: true}
+}

@@ -1,0 +1,49 @@
+package jsonx
+
+import (
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestInt(t *testing.T) {
+	for in, want := range map[string]Int{`124`: {124, true}, `"124"`: {124, true}, `" 7 "`: {7, true}, `null`: {}, `""`: {}, `124.0`: {124, true}} {
+		var n Int
+		require.NoError(t, json.Unmarshal([]byte(in), &n), in)
+		assert.Equal(t, want, n, in)
+	}
+	for _, in := range []string{`"abc"`, `true`, `{}`, `12.5`, `"1e400"`} {
+		var n Int
+		err := json.Unmarshal([]byte(in), &n)
+		assert.Error(t, err, in)
+	}
+	b, _ := json.Marshal(Int{Value: 5, Valid: true})
+	assert.Equal(t, "5", string(b))
+}
+
+func TestID(t *testing.T) {
+	for in, want := range map[string]ID{`88231`: "88231", `"contact_9921"`: "contact_9921", `null`: ""} {
+		var id ID
+		require.NoError(t, json.Unmarshal([]byte(in), &id))
+		assert.Equal(t, want, id)
+	}
+	var id ID
+	assert.Error(t, json.Unmarshal([]byte(`[1]`), &id))
+}
+
+func TestTime(t *testing.T) {
+	var tm Time
+	require.NoError(t, json.Unmarshal([]byte(`"2023-01-11T20:19:25.000Z"`), &tm))
+	assert.True(t, tm.Valid)
+	assert.Equal(t, time.Date(2023, 1, 11, 20, 19, 25, 0, time.UTC), tm.Time)
+	require.NoError(t, json.Unmarshal([]byte(`"023-01-11T20:19:40.000Z"`), &tm))
+	assert.False(t, tm.Valid)
+	assert.True(t, tm.Unparsed())
+	assert.Equal(t, "023-01-11T20:19:40.000Z", tm.Raw)
+	b, _ := json.Marshal(tm)
+	assert.Equal(t, `"023-01-11T20:19:40.000Z"`, string(b), "the raw text round-trips")
+	assert.Error(t, json.Unmarshal([]byte(`12`), &tm))
+}

@@ -1,0 +1,144 @@
+package symbo
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/callcrm/callcrm-go/internal/jsonx"
+)
+
+// Time is a leniently decoded timestamp: one that does not parse keeps its
+// raw text (Time.Raw) and reports Unparsed() instead of failing the event.
+type Time = jsonx.Time
+
+// Event names, in the colon spelling of Symbo's webhooks guide.
+const (
+	EventCallCreated            = "call:created"
+	EventCallCompleted          = "call:completed"
+	EventCallUpdated            = "call:updated"
+	EventCallRecordingCompleted = "call:recording-completed"
+	EventProspectCreated        = "prospect:created"
+)
+
+// NormalizeEvent maps the dot spelling ("call.created") to the colon one
+// ("call:created"); other names are returned unchanged.
+func NormalizeEvent(name string) string {
+	if i := strings.IndexByte(name, '.'); i > 0 && !strings.Contains(name, ":") {
+		return name[:i] + ":" + name[i+1:]
+	}
+	return name
+}
+
+// CallEvent is the envelope of a call activity webhook.
+type CallEvent struct {
+	// ID identifies the webhook event.
+	ID string `json:"id"`
+	// Object is the payload kind ("Call").
+	Object string `json:"object"`
+	// Description is the event name as sent ("call.created" or
+	// "call:created"); Event() normalises it.
+	Description string `json:"description"`
+	// UserID is the Symbo user whose action triggered the event.
+	UserID string `json:"user_id"`
+	// CreatedAt is when the event was created; Symbo's own sample has a
+	// malformed value here, kept in CreatedAt.Raw.
+	CreatedAt Time `json:"created_at"`
+	// Data is the call.
+	Data Call `json:"data"`
+	// Raw is the exact body that was verified.
+	Raw []byte `json:"-"`
+}
+
+// Event returns the normalised event name.
+func (e *CallEvent) Event() string { return NormalizeEvent(e.Description) }
+
+// UnparsedTimes lists the timestamp fields whose values did not parse, by
+// JSON name, so callers can report them.
+func (e *CallEvent) UnparsedTimes() []string {
+	var out []string
+	check := func(name string, t Time) {
+		if t.Unparsed() {
+			out = append(out, name)
+		}
+	}
+	check("created_at", e.CreatedAt)
+	d := &e.Data
+	check("data.answered_at", d.AnsweredAt)
+	check("data.completed_at", d.CompletedAt)
+	check("data.created_at", d.CreatedAt)
+	check("data.dialed_at", d.DialedAt)
+	check("data.state_changed_at", d.StateChangedAt)
+	check("data.transcription_completed_at", d.TranscriptionCompletedAt)
+	check("data.updated_at", d.UpdatedAt)
+	return out
+}
+
+// Call is Symbo's Call object.
+type Call struct {
+	ID                              string   `json:"id"`
+	Prospect                        Prospect `json:"prospect"`
+	AnsweredAt                      Time     `json:"answered_at"`
+	CallDisposition                 string   `json:"call_disposition"`
+	CompletedAt                     Time     `json:"completed_at"`
+	CreatedAt                       Time     `json:"created_at"`
+	DialedAt                        Time     `json:"dialed_at"`
+	Direction                       string   `json:"direction"`
+	From                            string   `json:"from"`
+	FromFormatted                   string   `json:"from_formatted"`
+	Note                            string   `json:"note"`
+	RecordingURL                    string   `json:"recording_url"`
+	ShouldRecordCall                string   `json:"should_record_call"`
+	State                           string   `json:"state"`
+	StateChangedAt                  Time     `json:"state_changed_at"`
+	To                              string   `json:"to"`
+	ToFormatted                     string   `json:"to_formatted"`
+	Transcription                   string   `json:"transcription"`
+	TranscriptionCompletedAt        Time     `json:"transcription_completed_at"`
+	TotalTalkTimeMillis             int64    `json:"total_talk_time_millis"`
+	TotalConversationDurationMillis int64    `json:"total_conversation_duration_millis"`
+	RepTalkTimeMillis               int64    `json:"rep_talk_time_millis"`
+	ProspectTalkTimeMillis          int64    `json:"prospect_talk_time_millis"`
+	RepOverallSentiment             float64  `json:"rep_overall_sentiment"`
+	ProspectOverallSentiment        float64  `json:"prospect_overall_sentiment"`
+	RepWordsPerMinute               float64  `json:"rep_words_per_minute"`
+	ProspectWordsPerMinute          float64  `json:"prospect_words_per_minute"`
+	TotalSilenceTimeMillis          int64    `json:"total_silence_time_millis"`
+	UpdatedAt                       Time     `json:"updated_at"`
+}
+
+// Prospect is the person called, with the CRM's external id.
+type Prospect struct {
+	ID             string `json:"id"`
+	ExternalID     string `json:"external_id"`
+	ExternalSource string `json:"external_source"`
+	FirstName      string `json:"first_name"`
+	FullName       string `json:"full_name"`
+	LastName       string `json:"last_name"`
+	LinkedInURL    string `json:"linkedin_url"`
+	Title          string `json:"title"`
+}
+
+// Version returns the best timestamp for ordering updates to this call:
+// updated_at, else state_changed_at, else completed_at, else created_at,
+// else the event's created_at. ok is false when none parsed.
+func (e *CallEvent) Version() (t time.Time, ok bool) {
+	for _, c := range []Time{e.Data.UpdatedAt, e.Data.StateChangedAt, e.Data.CompletedAt, e.Data.CreatedAt, e.CreatedAt} {
+		if c.Valid {
+			return c.Time, true
+		}
+	}
+	return time.Time{}, false
+}
+
+// ParseCallEvent decodes a call event and keeps body as Raw. One bad
+// timestamp does not fail the decode (see UnparsedTimes).
+func ParseCallEvent(body []byte) (*CallEvent, error) {
+	var e CallEvent
+	if err := json.Unmarshal(body, &e); err != nil {
+		return nil, fmt.Errorf("symbo: decoding call event: %w", err)
+	}
+	e.Raw = body
+	return &e, nil
+}

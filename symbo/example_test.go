@@ -1,0 +1,54 @@
+package symbo_test
+
+import (
+	"context"
+	"fmt"
+	"log"
+	"net/http/httptest"
+
+	"github.com/callcrm/callcrm-go/symbo"
+	"github.com/callcrm/callcrm-go/symbo/symbotest"
+)
+
+// Serve Symbo's contact lookup from your CRM.
+func ExampleNewLookupHandler() {
+	h, err := symbo.NewLookupHandler(func(ctx context.Context, number string) (*symbo.Contact, error) {
+		if number != "+18005551212" {
+			return nil, symbo.ErrNotFound // 404
+		}
+		return &symbo.Contact{ExternalID: "12345", FirstName: "Sally", LastName: "Sample",
+			Account: &symbo.Account{ExternalID: "9876", Name: "Sample Company"}}, nil
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	code, c, _ := symbotest.Lookup(context.Background(), srv.Client(), srv.URL, "+18005551212")
+	fmt.Println(code, c.ExternalID, c.Account.Name)
+	code, _, _ = symbotest.Lookup(context.Background(), srv.Client(), srv.URL, "+18005550000")
+	fmt.Println(code)
+	// Output:
+	// 200 12345 Sample Company
+	// 404
+}
+
+// Receive Symbo's call activity webhooks and keep the latest state per call.
+func ExampleNewWebhookHandler() {
+	states := symbo.NewCallStates()
+	h, err := symbo.NewWebhookHandler("abcdefg", symbo.Callbacks{
+		CallCreated: func(ctx context.Context, ev *symbo.CallEvent) error {
+			states.Apply(ev)
+			fmt.Println(ev.Event(), ev.Data.Prospect.ExternalID, ev.Data.CallDisposition, ev.UnparsedTimes())
+			return nil
+		},
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	s, _ := symbotest.NewSender("abcdefg")
+	fmt.Println(s.Serve(h, []byte(symbotest.DocSample)))
+	// Output:
+	// call:created 12345 answered_positive [created_at]
+	// 200
+}

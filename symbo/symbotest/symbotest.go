@@ -1,0 +1,174 @@
+// Package symbotest builds Symbo call events, signs them exactly as Symbo
+// does (hex HMAC-SHA256 of the raw body in X-Hmac-Signature), delivers them
+// to a URL or an http.Handler, and dials your contact-lookup endpoint the
+// way Symbo does, so you can test a receiver without Symbo.
+package symbotest
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+
+	"github.com/callcrm/callcrm-go/symbo"
+	"github.com/callcrm/callcrm-go/webhook"
+)
+
+// DocSample is the call event from Symbo's "Integrate Custom CRM with
+// Dialer" article, as JSON, including its malformed created_at.
+const DocSample = `{
+  "id": "ecc25304-ad56-4f73-b75c-77f3165c6c65",
+  "object": "Call",
+  "description": "call.created",
+  "user_id": "35904adb-e732-4ee7-a450-a87dfbe8a7f5",
+  "created_at": "023-01-11T20:19:40.000Z",
+  "data": {
+    "prospect": {
+      "id": "f0111f41-53c5-4d39-bfa1-447caa17b732",
+      "external_id": "12345",
+      "external_source": "custom_crm",
+      "first_name": "Sally",
+      "full_name": "Sally Sample",
+      "last_name": "Sample",
+      "linkedin_url": "",
+      "title": "Sales Manager"
+    },
+    "id": "2dc92583-0376-469b-9909-3a020b75d777",
+    "answered_at": "2023-01-11T20:19:25.000Z",
+    "call_disposition": "answered_positive",
+    "completed_at": "2023-01-11T20:19:29.000Z",
+    "created_at": "2023-01-11T20:19:25.000Z",
+    "dialed_at": "2023-01-11T20:19:25.000Z",
+    "direction": "outbound",
+    "from": "+19897189159",
+    "from_formatted": "+1 989 718 9159",
+    "note": "User entered call note",
+    "recording_url": "",
+    "should_record_call": "record",
+    "state": "completed",
+    "state_changed_at": "2023-01-11T20:19:29.000Z",
+    "to": "+15178626434",
+    "to_formatted": "+1 517 862 6434",
+    "transcription": "Rep Name:<br>This is a test.<br><br>Prospect:<br>Hey.<br><br>",
+    "transcription_completed_at": "2022-10-21T17:35:20.000Z",
+    "total_talk_time_millis": 1399,
+    "total_conversation_duration_millis": 2170,
+    "rep_talk_time_millis": 830,
+    "prospect_talk_time_millis": 569,
+    "rep_overall_sentiment": 0,
+    "prospect_overall_sentiment": 0,
+    "rep_words_per_minute": 72,
+    "prospect_words_per_minute": 105,
+    "total_silence_time_millis": 0,
+    "updated_at": "2022-10-21T17:35:20.000Z"
+  }
+}`
+
+// Sender signs and delivers events with a webhook secret.
+type Sender struct {
+	signer *webhook.HMACSigner
+	// Client is used for URL deliveries (nil: http.DefaultClient).
+	Client *http.Client
+}
+
+// NewSender returns a Sender for Symbo's webhook_secret.
+func NewSender(secret string) (*Sender, error) {
+	s, err := webhook.NewHMACSigner(symbo.HeaderSignature, "", secret)
+	if err != nil {
+		return nil, err
+	}
+	return &Sender{signer: s}, nil
+}
+
+// Sign returns the X-Hmac-Signature value for body.
+func (s *Sender) Sign(body []byte) string { return s.signer.Sign(body) }
+
+// Request builds the signed POST Symbo would send.
+func (s *Sender) Request(ctx context.Context, target string, body []byte) (*http.Request, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set(symbo.HeaderSignature, s.Sign(body))
+	return req, nil
+}
+
+// Deliver POSTs body to target and returns the status.
+func (s *Sender) Deliver(ctx context.Context, target string, body []byte) (int, error) {
+	req, err := s.Request(ctx, target, body)
+	if err != nil {
+		return 0, err
+	}
+	c := s.Client
+	if c == nil {
+		c = http.DefaultClient
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	resp.Body.Close()
+	return resp.StatusCode, nil
+}
+
+// Serve delivers body to h in process and returns the status.
+func (s *Sender) Serve(h http.Handler, body []byte) int {
+	req, _ := s.Request(context.Background(), "http://receiver.test/webhooks/symbo", body)
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	return rec.Code
+}
+
+// Event marshals a call event with the given name and call.
+func Event(id, name string, call symbo.Call) []byte {
+	b, _ := json.Marshal(struct {
+		ID          string     `json:"id"`
+		Object      string     `json:"object"`
+		Description string     `json:"description"`
+		UserID      string     `json:"user_id"`
+		CreatedAt   symbo.Time `json:"created_at"`
+		Data        symbo.Call `json:"data"`
+	}{id, "Call", name, "user-1", call.CreatedAt, call})
+	return b
+}
+
+// Lookup calls a contact-lookup endpoint the way Symbo does
+// (GET base?number=<E.164>) and returns the status and, on 200, the contact.
+func Lookup(ctx context.Context, client *http.Client, base, number string) (int, *symbo.Contact, error) {
+	u, err := url.Parse(base)
+	if err != nil {
+		return 0, nil, err
+	}
+	q := u.Query()
+	q.Set("number", number)
+	u.RawQuery = q.Encode()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	if err != nil {
+		return 0, nil, err
+	}
+	if client == nil {
+		client = http.DefaultClient
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err != nil {
+		return resp.StatusCode, nil, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return resp.StatusCode, nil, nil
+	}
+	var c symbo.Contact
+	if err := json.Unmarshal(body, &c); err != nil {
+		return resp.StatusCode, nil, fmt.Errorf("symbotest: decoding contact: %w", err)
+	}
+	return resp.StatusCode, &c, nil
+}
