@@ -1,0 +1,314 @@
+// Package sqldedupe is a webhook.Deduper on the database you already run,
+// so deduplication holds across replicas: a vendor's redelivery that lands
+// on another replica than the first attempt is still recognised.
+//
+// It uses database/sql only; you pass your own *sql.DB with the driver of
+// your choice (pgx's stdlib, lib/pq, a pure-Go SQLite driver). PostgreSQL
+// and SQLite are supported; both use INSERT ... ON CONFLICT.
+//
+// The table (CreateTable makes it, or run DDL yourself):
+//
+//	CREATE TABLE IF NOT EXISTS webhook_dedupe (
+//		key        TEXT PRIMARY KEY,
+//		state      SMALLINT NOT NULL,  -- 0 reserved, 1 committed
+//		token      TEXT NOT NULL,      -- the reservation's owner
+//		expires_at BIGINT NOT NULL     -- Unix milliseconds
+//	);
+//	CREATE INDEX IF NOT EXISTS webhook_dedupe_expires_at ON webhook_dedupe (expires_at);
+//
+// A reservation expires after its lease, so a replica that died
+// mid-handler does not block the event forever; a committed key expires
+// after the TTL. Cleanup deletes expired rows in small batches.
+package sqldedupe
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"regexp"
+	"sync"
+	"time"
+
+	"github.com/callcrm/callcrm-go/internal/clock"
+	"github.com/callcrm/callcrm-go/webhook"
+)
+
+// Dialect selects SQL details.
+type Dialect int
+
+// Supported dialects.
+const (
+	Postgres Dialect = iota
+	SQLite
+)
+
+// Store implements webhook.Deduper on a SQL table. Safe for concurrent use.
+type Store struct {
+	db       *sql.DB
+	dialect  Dialect
+	table    string
+	ttl      time.Duration
+	lease    time.Duration
+	failOpen bool
+	clock    clock.Clock
+	log      *slog.Logger
+	batch    int
+
+	tokens *sync.Map // key -> token of this process's live reservation
+
+	qReserve, qState, qCommit, qRelease, qCleanup string
+}
+
+// Option configures a Store.
+type Option func(*Store) error
+
+// WithTable sets the table name (default "webhook_dedupe"); it must be an
+// identifier, optionally schema-qualified, and is validated against
+// injection.
+func WithTable(name string) Option {
+	return func(s *Store) error {
+		if !tableRE.MatchString(name) {
+			return fmt.Errorf("%w: table name %q must be [schema.]identifier of letters, digits and _", webhook.ErrInvalidOption, name)
+		}
+		s.table = name
+		return nil
+	}
+}
+
+var tableRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,62}(\.[A-Za-z_][A-Za-z0-9_]{0,62})?$`)
+
+// WithDialect selects Postgres (default) or SQLite.
+func WithDialect(d Dialect) Option {
+	return func(s *Store) error {
+		if d != Postgres && d != SQLite {
+			return fmt.Errorf("%w: unknown dialect %d", webhook.ErrInvalidOption, d)
+		}
+		s.dialect = d
+		return nil
+	}
+}
+
+// WithTTL sets how long committed keys are remembered (default 72 h);
+// choose longer than the vendor's retry span.
+func WithTTL(d time.Duration) Option {
+	return func(s *Store) error {
+		if d <= 0 {
+			return fmt.Errorf("%w: ttl %v must be positive", webhook.ErrInvalidOption, d)
+		}
+		s.ttl = d
+		return nil
+	}
+}
+
+// WithLease sets how long a reservation blocks other deliveries of the same
+// key if its handler never commits or releases (default 2 min); make it
+// longer than your slowest handler.
+func WithLease(d time.Duration) Option {
+	return func(s *Store) error {
+		if d <= 0 {
+			return fmt.Errorf("%w: lease %v must be positive", webhook.ErrInvalidOption, d)
+		}
+		s.lease = d
+		return nil
+	}
+}
+
+// FailOpen makes Reserve succeed when the database is unreachable, so
+// deliveries are processed (possibly twice) while it is down. The default
+// is fail-closed: Reserve returns the error, the middleware answers 5xx and
+// the vendor retries later.
+func FailOpen() Option { return func(s *Store) error { s.failOpen = true; return nil } }
+
+// WithClock sets the clock (tests).
+func WithClock(c webhook.Clock) Option {
+	return func(s *Store) error {
+		if c == nil {
+			return fmt.Errorf("%w: clock is nil", webhook.ErrInvalidOption)
+		}
+		s.clock = c
+		return nil
+	}
+}
+
+// WithLogger logs database errors swallowed in fail-open mode.
+func WithLogger(l *slog.Logger) Option { return func(s *Store) error { s.log = l; return nil } }
+
+// WithCleanupBatch sets how many rows one Cleanup statement deletes
+// (default 1000), bounding how long it holds locks.
+func WithCleanupBatch(n int) Option {
+	return func(s *Store) error {
+		if n <= 0 {
+			return fmt.Errorf("%w: cleanup batch %d must be positive", webhook.ErrInvalidOption, n)
+		}
+		s.batch = n
+		return nil
+	}
+}
+
+// New returns a Store on db. It does not create the table: call
+// CreateTable or run DDL(table) in your migrations.
+func New(db *sql.DB, opts ...Option) (*Store, error) {
+	if db == nil {
+		return nil, fmt.Errorf("%w: db is nil", webhook.ErrInvalidOption)
+	}
+	s := &Store{db: db, table: "webhook_dedupe", ttl: 72 * time.Hour, lease: 2 * time.Minute, clock: clock.Real{}, batch: 1000, tokens: new(sync.Map)}
+	for _, o := range opts {
+		if err := o(s); err != nil {
+			return nil, err
+		}
+	}
+	t := s.table
+	// The same statements run on PostgreSQL and SQLite ($n parameters are
+	// accepted by both).
+	s.qReserve = `INSERT INTO ` + t + ` (key, state, token, expires_at) VALUES ($1, 0, $2, $3)
+ON CONFLICT (key) DO UPDATE SET state = 0, token = excluded.token, expires_at = excluded.expires_at
+WHERE ` + t + `.expires_at <= $4`
+	s.qState = `SELECT state FROM ` + t + ` WHERE key = $1`
+	s.qCommit = `INSERT INTO ` + t + ` (key, state, token, expires_at) VALUES ($1, 1, $2, $3)
+ON CONFLICT (key) DO UPDATE SET state = 1, token = excluded.token, expires_at = excluded.expires_at`
+	s.qRelease = `DELETE FROM ` + t + ` WHERE key = $1 AND token = $2 AND state = 0`
+	s.qCleanup = `DELETE FROM ` + t + ` WHERE key IN (SELECT key FROM ` + t + ` WHERE expires_at < $1 LIMIT $2)`
+	return s, nil
+}
+
+// DDL returns the statements that create the table and its index.
+func DDL(table string) ([]string, error) {
+	if !tableRE.MatchString(table) {
+		return nil, fmt.Errorf("%w: table name %q", webhook.ErrInvalidOption, table)
+	}
+	idx := table
+	for i := len(idx) - 1; i >= 0; i-- {
+		if idx[i] == '.' {
+			idx = idx[i+1:]
+			break
+		}
+	}
+	return []string{
+		`CREATE TABLE IF NOT EXISTS ` + table + ` (
+	key        TEXT PRIMARY KEY,
+	state      SMALLINT NOT NULL,
+	token      TEXT NOT NULL,
+	expires_at BIGINT NOT NULL
+)`,
+		`CREATE INDEX IF NOT EXISTS ` + idx + `_expires_at ON ` + table + ` (expires_at)`,
+	}, nil
+}
+
+// CreateTable creates the table and index if they do not exist.
+func (s *Store) CreateTable(ctx context.Context) error {
+	stmts, err := DDL(s.table)
+	if err != nil {
+		return err
+	}
+	for _, q := range stmts {
+		if _, err := s.db.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("sqldedupe: creating %s: %w", s.table, err)
+		}
+	}
+	return nil
+}
+
+func newToken() string {
+	var b [12]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// Reserve implements webhook.Deduper: exactly one of concurrent
+// reservations of a key succeeds, on any replica.
+func (s *Store) Reserve(ctx context.Context, key string) error {
+	if key == "" {
+		return fmt.Errorf("%w: empty dedupe key", webhook.ErrMalformed)
+	}
+	now := s.clock.Now().UnixMilli()
+	tok := newToken()
+	res, err := s.db.ExecContext(ctx, s.qReserve, key, tok, now+s.lease.Milliseconds(), now)
+	if err != nil {
+		return s.dbErr(ctx, "reserve", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return s.dbErr(ctx, "reserve", err)
+	}
+	if n == 1 {
+		s.tokens.Store(key, tok)
+		return nil
+	}
+	var state int
+	err = s.db.QueryRowContext(ctx, s.qState, key).Scan(&state)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		// Released or cleaned up between the two statements: let the
+		// sender retry rather than guess.
+		return fmt.Errorf("%w: %.80s", webhook.ErrInProgress, key)
+	case err != nil:
+		return s.dbErr(ctx, "reserve", err)
+	case state == 1:
+		return fmt.Errorf("%w: %.80s", webhook.ErrDuplicate, key)
+	}
+	return fmt.Errorf("%w: %.80s", webhook.ErrInProgress, key)
+}
+
+// Commit implements webhook.Deduper.
+func (s *Store) Commit(ctx context.Context, key string) error {
+	tok, _ := s.tokens.LoadAndDelete(key)
+	t, _ := tok.(string)
+	if t == "" {
+		t = newToken()
+	}
+	now := s.clock.Now().UnixMilli()
+	if _, err := s.db.ExecContext(ctx, s.qCommit, key, t, now+s.ttl.Milliseconds()); err != nil {
+		return s.dbErr(ctx, "commit", err)
+	}
+	return nil
+}
+
+// Release implements webhook.Deduper; it only drops this process's own
+// live reservation.
+func (s *Store) Release(ctx context.Context, key string) error {
+	tok, ok := s.tokens.LoadAndDelete(key)
+	if !ok {
+		return nil
+	}
+	if _, err := s.db.ExecContext(ctx, s.qRelease, key, tok.(string)); err != nil {
+		return s.dbErr(ctx, "release", err)
+	}
+	return nil
+}
+
+// Cleanup deletes expired rows in batches (each its own short statement)
+// and returns how many it deleted. Run it periodically.
+func (s *Store) Cleanup(ctx context.Context) (int64, error) {
+	var total int64
+	now := s.clock.Now().UnixMilli()
+	for {
+		res, err := s.db.ExecContext(ctx, s.qCleanup, now, s.batch)
+		if err != nil {
+			return total, fmt.Errorf("sqldedupe: cleanup: %w", err)
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return total, fmt.Errorf("sqldedupe: cleanup: %w", err)
+		}
+		total += n
+		if n < int64(s.batch) {
+			return total, nil
+		}
+	}
+}
+
+func (s *Store) dbErr(ctx context.Context, op string, err error) error {
+	if s.failOpen && op == "reserve" && ctx.Err() == nil {
+		if s.log != nil {
+			s.log.Warn("sqldedupe: database error, failing open", slog.String("op", op), slog.String("error", err.Error()))
+		}
+		return nil
+	}
+	return fmt.Errorf("sqldedupe: %s: %w", op, err)
+}
+
+var _ webhook.Deduper = (*Store)(nil)
