@@ -270,8 +270,9 @@ func TestThousandEventsExactlyOnce(t *testing.T) {
 func TestAsyncModeDrainsOnShutdown(t *testing.T) {
 	var calls atomic.Int32
 	gate := make(chan struct{})
-	var failed atomic.Int32
+	var failed, entered atomic.Int32
 	h, err := sivo.NewHandler(secret, sivo.Callbacks{CallCreated: func(_ context.Context, ev *sivo.Event) error {
+		entered.Add(1)
 		<-gate
 		calls.Add(1)
 		if ev.ID == "evt_fail" {
@@ -282,9 +283,12 @@ func TestAsyncModeDrainsOnShutdown(t *testing.T) {
 	require.NoError(t, err)
 	s, _ := sivotest.NewSender(secret)
 	codes := []int{}
-	for _, id := range []string{"evt_1", "evt_2", "evt_3", "evt_fail", "evt_5", "evt_6"} {
+	for i, id := range []string{"evt_1", "evt_2", "evt_3", "evt_fail", "evt_5", "evt_6"} {
 		ev, _ := sivotest.NewEvent(id, sivo.EventCallCreated, time.Now(), map[string]any{})
 		codes = append(codes, s.Serve(h, ev))
+		if i == 0 { // wait until the worker holds the first event
+			require.Eventually(t, func() bool { return entered.Load() == 1 }, 5*time.Second, time.Millisecond)
+		}
 	}
 	// One event is held by the worker, three fill the queue, the rest are refused.
 	assert.Equal(t, 4, countOf(codes, 200), codes)
@@ -322,4 +326,18 @@ func TestSecretNeverLogged(t *testing.T) {
 	for _, e := range errs {
 		assert.NotContains(t, e, secret)
 	}
+}
+
+func TestDuplicateHoursLater(t *testing.T) {
+	clk := webhooktest.NewFakeClock(time.Date(2026, 5, 20, 10, 0, 0, 0, time.UTC))
+	var calls atomic.Int32
+	h, err := sivo.NewHandler(secret, sivo.Callbacks{CallCreated: func(context.Context, *sivo.Event) error { calls.Add(1); return nil }},
+		sivo.WithClock(clk))
+	require.NoError(t, err)
+	s, _ := sivotest.NewSender(secret)
+	ev, _ := sivotest.NewEvent("evt_h", sivo.EventCallCreated, clk.Now(), map[string]any{})
+	assert.Equal(t, 200, s.Serve(h, ev))
+	clk.Advance(7 * time.Hour) // past SIVO's whole retry span, even the 7 h of its product page
+	assert.Equal(t, 200, s.Serve(h, ev))
+	assert.Equal(t, int32(1), calls.Load(), "processed once even when redelivered hours later")
 }

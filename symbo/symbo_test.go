@@ -221,11 +221,12 @@ func TestWebhookHandler(t *testing.T) {
 		{"GET", "GET", symbotest.DocSample, s.Sign([]byte(symbotest.DocSample)), 405},
 		{"not json", "POST", "{", s.Sign([]byte("{")), 400},
 		{"bad number type", "POST", `{"id":"x","description":"call:created","data":{"total_talk_time_millis":"abc"}}`, "", 400},
+		{"oversize", "POST", `{"id":"big","pad":"` + strings.Repeat("a", 2<<20) + `"}`, "", 413},
 	}
 	for _, b := range bad {
 		req := httptest.NewRequest(b.method, "/", strings.NewReader(b.body))
 		sig := b.sig
-		if b.name == "bad number type" {
+		if b.name == "bad number type" || b.name == "oversize" {
 			sig = s.Sign([]byte(b.body))
 		}
 		if sig != "" {

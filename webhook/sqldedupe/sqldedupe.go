@@ -3,8 +3,10 @@
 // on another replica than the first attempt is still recognised.
 //
 // It uses database/sql only; you pass your own *sql.DB with the driver of
-// your choice (pgx's stdlib, lib/pq, a pure-Go SQLite driver). PostgreSQL
-// and SQLite are supported; both use INSERT ... ON CONFLICT.
+// your choice (pgx's stdlib, lib/pq, a pure-Go SQLite driver). Every
+// statement is written once for both PostgreSQL (9.5+) and SQLite (3.24+):
+// INSERT ... ON CONFLICT, $n parameters, BIGINT Unix-millisecond times, so
+// there is no dialect to choose. The tests run against PostgreSQL.
 //
 // The table (CreateTable makes it, or run DDL yourself):
 //
@@ -37,19 +39,9 @@ import (
 	"github.com/callcrm/callcrm-go/webhook"
 )
 
-// Dialect selects SQL details.
-type Dialect int
-
-// Supported dialects.
-const (
-	Postgres Dialect = iota
-	SQLite
-)
-
 // Store implements webhook.Deduper on a SQL table. Safe for concurrent use.
 type Store struct {
 	db       *sql.DB
-	dialect  Dialect
 	table    string
 	ttl      time.Duration
 	lease    time.Duration
@@ -80,17 +72,6 @@ func WithTable(name string) Option {
 }
 
 var tableRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,62}(\.[A-Za-z_][A-Za-z0-9_]{0,62})?$`)
-
-// WithDialect selects Postgres (default) or SQLite.
-func WithDialect(d Dialect) Option {
-	return func(s *Store) error {
-		if d != Postgres && d != SQLite {
-			return fmt.Errorf("%w: unknown dialect %d", webhook.ErrInvalidOption, d)
-		}
-		s.dialect = d
-		return nil
-	}
-}
 
 // WithTTL sets how long committed keys are remembered (default 72 h);
 // choose longer than the vendor's retry span.
