@@ -53,6 +53,8 @@ var sally = &symbo.Contact{
 func TestLookupHandler(t *testing.T) {
 	var logs bytes.Buffer
 	var gotNumber atomic.Value
+	stuck := make(chan struct{})
+	defer close(stuck)
 	h, err := symbo.NewLookupHandler(func(ctx context.Context, number string) (*symbo.Contact, error) {
 		gotNumber.Store(number)
 		switch number {
@@ -65,8 +67,7 @@ func TestLookupHandler(t *testing.T) {
 		case "+18005550002":
 			return &symbo.Contact{ExternalID: "1", FirstName: "A", Account: &symbo.Account{ExternalID: "x"}}, nil
 		case "+18005550003":
-			<-ctx.Done()
-			time.Sleep(50 * time.Millisecond) // a slow function that ignores the deadline a bit
+			<-stuck // a function that ignores its deadline entirely
 			return sally, nil
 		case "+18005550004":
 			panic("boom")
@@ -97,7 +98,7 @@ func TestLookupHandler(t *testing.T) {
 	start := time.Now()
 	code, _, _ = symbotest.Lookup(context.Background(), srv.Client(), srv.URL, "+18005550003")
 	assert.Equal(t, 504, code)
-	assert.Less(t, time.Since(start), 140*time.Millisecond, "answers at the deadline, not when the function returns")
+	assert.Less(t, time.Since(start), 2*time.Second, "answers at the deadline, not when the function returns")
 
 	for _, q := range []string{"", "?number=", "?number=%2B1&number=%2B2"} {
 		resp, err := http.Get(srv.URL + q)
