@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -342,6 +343,10 @@ func (c *Client) DoRaw(ctx context.Context, req *Request, buf *bytes.Buffer) (bo
 		if ctx.Err() != nil {
 			return nil, last, &RequestError{Provider: c.provider, Operation: req.Operation, Method: req.Method, Route: req.Route, Attempts: attempt, Err: ctx.Err()}
 		}
+		var pf *preflightError
+		if errors.As(rerr, &pf) {
+			return nil, last, pf.err
+		}
 		if resp != nil || !isNetworkError(rerr) {
 			return nil, last, rerr
 		}
@@ -385,6 +390,13 @@ func (c *Client) wait(ctx context.Context, req *Request, attempt int, delay time
 	}
 }
 
+// preflightError is a failure before anything was sent (building the
+// request, getting a credential): never retried by the core.
+type preflightError struct{ err error }
+
+func (e *preflightError) Error() string { return e.err.Error() }
+func (e *preflightError) Unwrap() error { return e.err }
+
 type attemptResult struct {
 	status    int
 	meta      Response
@@ -405,7 +417,7 @@ func (c *Client) attempt(ctx context.Context, req *Request, u string, payload []
 	}
 	hreq, err := http.NewRequestWithContext(actx, req.Method, u, body)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %s: %w: %v", c.provider, opOrRoute(req), ErrInvalidRequest, err)
+		return nil, &preflightError{fmt.Errorf("%s: %s: %w: %v", c.provider, opOrRoute(req), ErrInvalidRequest, err)}
 	}
 	// NewRequestWithContext sets GetBody for a *bytes.Reader, so the body
 	// replays on redirects and retries. Constant header values share one
@@ -426,7 +438,7 @@ func (c *Client) attempt(ctx context.Context, req *Request, u string, payload []
 		name, value, err := c.auth.Credential(ctx)
 		if err != nil {
 			// Wrap without the credential: token sources never put secrets in errors.
-			return nil, fmt.Errorf("%s: %s: getting credential: %w", c.provider, opOrRoute(req), err)
+			return nil, &preflightError{fmt.Errorf("%s: %s: getting credential: %w", c.provider, opOrRoute(req), err)}
 		}
 		hreq.Header.Set(name, value)
 		credValue = value

@@ -678,3 +678,21 @@ func TestGenericErrorHelpers(t *testing.T) {
 	require.NoError(t, err)
 	_ = json.Valid
 }
+
+func TestCredentialErrorNotRetried(t *testing.T) {
+	var hits atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { hits.Add(1) }))
+	defer srv.Close()
+	var fetches atomic.Int32
+	auth, _ := NewRefreshingAuth("X", "", func(context.Context) (Token, error) {
+		fetches.Add(1)
+		return Token{}, errors.New("mint failed")
+	}, 0, nil)
+	fake := clock.NewFake(time.Now()) // never advanced: a retry would hang
+	c := newTestClient(t, srv.URL, func(cfg *Config) { cfg.Auth = auth; cfg.Clock = fake })
+	_, err := c.Do(context.Background(), &Request{Method: "GET", Route: "/x"}, nil)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "getting credential: mint failed")
+	assert.Equal(t, int32(1), fetches.Load())
+	assert.Zero(t, hits.Load())
+}

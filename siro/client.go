@@ -1,0 +1,241 @@
+package siro
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/callcrm/callcrm-go/internal/clock"
+	"github.com/callcrm/callcrm-go/internal/core"
+)
+
+// Default base URLs.
+const (
+	DefaultOrgBaseURL  = "https://functions.siro.ai/api-externalApi"
+	DefaultUserBaseURL = "https://api.siro.ai"
+	// UserTokenHeader is the user API's credential header.
+	UserTokenHeader = "x-siro-auth-token"
+)
+
+// Client talks to both Siro hosts. Safe for concurrent use.
+type Client struct {
+	org      *core.Client
+	user     *core.Client
+	clockNow func() time.Time
+}
+
+// Option configures a Client; options are validated by NewClient.
+type Option func(*config) error
+
+type config struct {
+	orgBase, userBase string
+	orgToken          string
+	userAuth          core.Auth
+	oauth             *oauthApp
+	httpClient        *http.Client
+	logger            *slog.Logger
+	retry             *core.RetryPolicy
+	clock             clock.Clock
+	timeout           time.Duration
+}
+
+// WithOrgToken sets the organization API token for the org API.
+func WithOrgToken(token string) Option {
+	return func(c *config) error {
+		if strings.TrimSpace(token) == "" {
+			return fmt.Errorf("%w: org token is empty", ErrInvalidOption)
+		}
+		c.orgToken = token
+		return nil
+	}
+}
+
+// WithUserToken sets a fixed OAuth access token for the user API.
+func WithUserToken(token string) Option {
+	return func(c *config) error {
+		if strings.TrimSpace(token) == "" {
+			return fmt.Errorf("%w: user token is empty", ErrInvalidOption)
+		}
+		c.userAuth = core.Header(UserTokenHeader, token)
+		return nil
+	}
+}
+
+// TokenFunc supplies user API tokens; the client caches them until Expiry
+// and calls again shortly before, or after a 401.
+type TokenFunc func(ctx context.Context) (Token, error)
+
+// Token is a user API access token.
+type Token = core.Token
+
+// WithUserTokenSource sets your own source of user API tokens.
+func WithUserTokenSource(fn TokenFunc) Option {
+	return func(c *config) error {
+		if fn == nil {
+			return fmt.Errorf("%w: token source is nil", ErrInvalidOption)
+		}
+		a, err := core.NewRefreshingAuth(UserTokenHeader, "", core.TokenFunc(fn), 0, c.clock)
+		if err != nil {
+			return err
+		}
+		c.userAuth = a
+		return nil
+	}
+}
+
+// Scope is an OAuth access token's scope.
+type Scope string
+
+// Scopes Siro documents.
+const (
+	ScopeRead  Scope = "read"
+	ScopeWrite Scope = "write"
+)
+
+type oauthApp struct {
+	clientID, clientSecret, userID string
+	scope                          Scope
+}
+
+// WithOAuthApp makes the client mint user API tokens itself through the
+// org API (POST /v1/core/oauth/apps/{clientId}/access-token), cache them
+// until shortly before they expire (Siro's reported expiresAt, else the
+// documented 16 hours), and mint again after a 401. It needs WithOrgToken.
+func WithOAuthApp(clientID, clientSecret, userID string, scope Scope) Option {
+	return func(c *config) error {
+		switch {
+		case clientID == "":
+			return fmt.Errorf("%w: OAuth client id is empty", ErrInvalidOption)
+		case clientSecret == "":
+			return fmt.Errorf("%w: OAuth client secret is empty", ErrInvalidOption)
+		case userID == "":
+			return fmt.Errorf("%w: Siro user id is empty", ErrInvalidOption)
+		case scope != ScopeRead && scope != ScopeWrite:
+			return fmt.Errorf("%w: scope %q must be read or write", ErrInvalidOption, scope)
+		}
+		c.oauth = &oauthApp{clientID, clientSecret, userID, scope}
+		return nil
+	}
+}
+
+// WithOrgBaseURL overrides the org API base URL (tests, proxies).
+func WithOrgBaseURL(u string) Option { return func(c *config) error { c.orgBase = u; return nil } }
+
+// WithUserBaseURL overrides the user API base URL.
+func WithUserBaseURL(u string) Option { return func(c *config) error { c.userBase = u; return nil } }
+
+// WithHTTPClient sets the HTTP client (copied, never modified).
+func WithHTTPClient(hc *http.Client) Option {
+	return func(c *config) error {
+		if hc == nil {
+			return fmt.Errorf("%w: http client is nil", ErrInvalidOption)
+		}
+		c.httpClient = hc
+		return nil
+	}
+}
+
+// WithLogger sends debug logs (credentials redacted, no bodies) to l.
+func WithLogger(l *slog.Logger) Option { return func(c *config) error { c.logger = l; return nil } }
+
+// WithRetry sets the retry policy (default: 2 retries).
+func WithRetry(p core.RetryPolicy) Option { return func(c *config) error { c.retry = &p; return nil } }
+
+// WithTimeout bounds each attempt (default 60 s).
+func WithTimeout(d time.Duration) Option {
+	return func(c *config) error {
+		if d <= 0 {
+			return fmt.Errorf("%w: timeout %v must be positive", ErrInvalidOption, d)
+		}
+		c.timeout = d
+		return nil
+	}
+}
+
+// Clock is the time source for token expiry and backoff.
+type Clock = clock.Clock
+
+// WithClock sets the clock (tests). Give it before WithUserTokenSource.
+func WithClock(clk Clock) Option {
+	return func(c *config) error {
+		if clk == nil {
+			return fmt.Errorf("%w: clock is nil", ErrInvalidOption)
+		}
+		c.clock = clk
+		return nil
+	}
+}
+
+// NewClient returns a client. Calls to a host whose credential was not
+// given fail before any request with ErrMissingCredential.
+func NewClient(opts ...Option) (*Client, error) {
+	c := config{orgBase: DefaultOrgBaseURL, userBase: DefaultUserBaseURL}
+	for _, o := range opts {
+		if err := o(&c); err != nil {
+			return nil, err
+		}
+	}
+	base := core.Config{Provider: "siro", HTTPClient: c.httpClient, Logger: c.logger, Retry: c.retry, Clock: c.clock, Timeout: c.timeout}
+	orgCfg := base
+	orgCfg.BaseURL = c.orgBase
+	orgCfg.CredentialName = "org token (siro.WithOrgToken)"
+	if c.orgToken != "" {
+		orgCfg.Auth = core.Bearer(c.orgToken)
+	}
+	org, err := core.New(orgCfg)
+	if err != nil {
+		return nil, fmt.Errorf("siro: org API: %w", err)
+	}
+	cl := &Client{org: org}
+	if c.oauth != nil {
+		if c.orgToken == "" {
+			return nil, fmt.Errorf("%w: WithOAuthApp mints tokens through the org API and needs WithOrgToken", ErrInvalidOption)
+		}
+		if c.userAuth != nil {
+			return nil, fmt.Errorf("%w: WithOAuthApp and a user token or token source are exclusive", ErrInvalidOption)
+		}
+		app := *c.oauth
+		if c.userAuth, err = core.NewRefreshingAuth(UserTokenHeader, "", func(ctx context.Context) (core.Token, error) {
+			return cl.mintUserToken(ctx, app)
+		}, 0, c.clock); err != nil {
+			return nil, err
+		}
+	}
+	userCfg := base
+	userCfg.BaseURL = c.userBase
+	userCfg.Auth = c.userAuth
+	userCfg.CredentialName = "user access token (siro.WithUserToken, WithUserTokenSource or WithOAuthApp)"
+	if cl.user, err = core.New(userCfg); err != nil {
+		return nil, fmt.Errorf("siro: user API: %w", err)
+	}
+	cl.clockNow = clock.Or(c.clock).Now
+	return cl, nil
+}
+
+// Host selects which Siro API a raw call goes to.
+type Host int
+
+// Hosts.
+const (
+	OrgAPI Host = iota
+	UserAPI
+)
+
+// Do is the escape hatch for operations not typed yet: it sends method to
+// path (a route template such as "/v1/core/teams/{id}" filled from
+// pathParams) with an optional query (a url-tagged struct or url.Values)
+// and JSON body, and decodes the JSON reply into out.
+func (c *Client) Do(ctx context.Context, host Host, method, path string, pathParams []string, query, body, out any) error {
+	cl := c.org
+	if host == UserAPI {
+		cl = c.user
+	}
+	_, err := cl.Do(ctx, &core.Request{Operation: "Do", Method: method, Route: path, PathParams: pathParams, Query: query, Body: body}, out)
+	return err
+}
+
+var errNoToken = errors.New("siro: access-token response has no accessToken")

@@ -1,0 +1,30 @@
+package siro
+
+import "github.com/callcrm/callcrm-go/internal/core"
+
+// Error is the error returned for every non-2xx answer (and for 2xx answers
+// that carry an error). Use errors.As to read its fields.
+type Error = core.APIError
+
+// Issue is one entry of a 422 validation error's "issues" list.
+type Issue = core.Issue
+
+// DecodeError reports a response that did not decode.
+type DecodeError = core.DecodeError
+
+// RequestError wraps a transport failure.
+type RequestError = core.RequestError
+
+// Sentinels matched with errors.Is.
+var (
+	ErrBadRequest        = core.ErrBadRequest
+	ErrUnauthorized      = core.ErrUnauthorized
+	ErrForbidden         = core.ErrForbidden
+	ErrNotFound          = core.ErrNotFound
+	ErrConflict          = core.ErrConflict
+	ErrRateLimited       = core.ErrRateLimited
+	ErrServer            = core.ErrServer
+	ErrInvalidOption     = core.ErrInvalidOption
+	ErrInvalidRequest    = core.ErrInvalidRequest
+	ErrMissingCredential = core.ErrMissingCredential
+)
