@@ -26,6 +26,7 @@ type Client struct {
 	org      *core.Client
 	user     *core.Client
 	clockNow func() time.Time
+	clock    clock.Clock
 }
 
 // Option configures a Client; options are validated by NewClient.
@@ -143,7 +144,7 @@ func WithHTTPClient(hc *http.Client) Option {
 func WithLogger(l *slog.Logger) Option { return func(c *config) error { c.logger = l; return nil } }
 
 // WithRetry sets the retry policy (default: 2 retries).
-func WithRetry(p core.RetryPolicy) Option { return func(c *config) error { c.retry = &p; return nil } }
+func WithRetry(p RetryPolicy) Option { return func(c *config) error { c.retry = &p; return nil } }
 
 // WithTimeout bounds each attempt (default 60 s).
 func WithTimeout(d time.Duration) Option {
@@ -212,7 +213,8 @@ func NewClient(opts ...Option) (*Client, error) {
 	if cl.user, err = core.New(userCfg); err != nil {
 		return nil, fmt.Errorf("siro: user API: %w", err)
 	}
-	cl.clockNow = clock.Or(c.clock).Now
+	cl.clock = clock.Or(c.clock)
+	cl.clockNow = cl.clock.Now
 	return cl, nil
 }
 

@@ -15,6 +15,12 @@ type DecodeError = core.DecodeError
 // RequestError wraps a transport failure.
 type RequestError = core.RequestError
 
+// RetryPolicy says how often and how long to retry (see WithRetry).
+type RetryPolicy = core.RetryPolicy
+
+// RetryInfo describes one upcoming retry, for RetryPolicy.OnRetry.
+type RetryInfo = core.RetryInfo
+
 // Sentinels matched with errors.Is.
 var (
 	ErrBadRequest        = core.ErrBadRequest

@@ -5,9 +5,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"time"
 
-	"github.com/callcrm/callcrm-go/internal/core"
 )
 
 func invalid(op, msg string) error {
@@ -56,6 +56,12 @@ func (t Time) MarshalJSON() ([]byte, error) {
 	return json.Marshal(t.UTC().Format("2006-01-02T15:04:05.000Z"))
 }
 
+// EncodeValues writes the time in Siro's query format (go-querystring).
+func (t Time) EncodeValues(key string, v *url.Values) error {
+	v.Set(key, t.UTC().Format("2006-01-02T15:04:05.000Z"))
+	return nil
+}
+
 // At returns a *Time for optional fields.
 func At(t time.Time) *Time { return &Time{t} }
 
@@ -96,6 +102,11 @@ type SyncAccount struct {
 	EmailAddresses []string      `json:"emailAddresses,omitempty"`
 	LastActivityAt *Time         `json:"lastActivityAt,omitempty"`
 	DeletedAt      *Time         `json:"deletedAt,omitempty"`
+	Owner          *Owner        `json:"owner,omitempty"`
+	// MergedToExternalID names the surviving account of a merge.
+	MergedToExternalID string `json:"mergedToExternalId,omitempty"`
+	// MergedFromExternalIDs names accounts merged into this one.
+	MergedFromExternalIDs []string `json:"mergedFromExternalIds,omitempty"`
 }
 
 // SyncEngagementOpportunity is the opportunity nested in an engagement.
@@ -127,6 +138,8 @@ type SyncEngagement struct {
 	Account            *SyncAccount               `json:"account,omitempty"`
 	EngagementUsers    []SyncUser                 `json:"engagementUsers,omitempty"`
 	Opportunity        *SyncEngagementOpportunity `json:"opportunity,omitempty"`
+	Lead               *SyncLead                  `json:"lead,omitempty"`
+	Contact            *SyncContact               `json:"contact,omitempty"`
 }
 
 // Validate checks what Siro requires before any request.
@@ -177,14 +190,7 @@ func (c *Client) SyncEngagement(ctx context.Context, e *SyncEngagement) (*Engage
 	if err := e.Validate(); err != nil {
 		return nil, invalid("Sync.Engagement", err.Error())
 	}
-	var env struct {
-		Data Engagement `json:"data"`
-	}
-	if _, err := c.org.Do(ctx, &core.Request{Operation: "Sync.Engagement", Method: http.MethodPut,
-		Route: "/v1/integrations/sync/engagements", Body: e}, &env); err != nil {
-		return nil, err
-	}
-	return &env.Data, nil
+	return getData[*Engagement](ctx, c.org, "Sync.Engagement", http.MethodPut, "/v1/integrations/sync/engagements", nil, nil, e)
 }
 
 // SyncEngagements upserts a batch (PUT /v1/integrations/sync/batch/engagements).
@@ -197,12 +203,196 @@ func (c *Client) SyncEngagements(ctx context.Context, es []SyncEngagement) ([]En
 			return nil, invalid("Sync.Engagements", fmt.Sprintf("[%d]: %v", i, err))
 		}
 	}
-	var env struct {
-		Data []Engagement `json:"data"`
+	return getData[[]Engagement](ctx, c.org, "Sync.Engagements", http.MethodPut, "/v1/integrations/sync/batch/engagements", nil, nil, es)
+}
+
+// Owner is the CRM owner of a synced record.
+type Owner struct {
+	ExternalID string `json:"externalId"`
+}
+
+// SyncContact is a contact nested in a sync (an externalId alone resolves
+// to an already-synced contact).
+type SyncContact struct {
+	ExternalID            string        `json:"externalId"`
+	Name                  string        `json:"name,omitempty"`
+	Latitude              *float64      `json:"latitude,omitempty"`
+	Longitude             *float64      `json:"longitude,omitempty"`
+	Account               *SyncAccount  `json:"account,omitempty"`
+	Addresses             []SyncAddress `json:"addresses,omitempty"`
+	PhoneNumbers          []string      `json:"phoneNumbers,omitempty"`
+	EmailAddresses        []string      `json:"emailAddresses,omitempty"`
+	LastActivityAt        *Time         `json:"lastActivityAt,omitempty"`
+	DeletedAt             *Time         `json:"deletedAt,omitempty"`
+	Owner                 *Owner        `json:"owner,omitempty"`
+	MergedToExternalID    string        `json:"mergedToExternalId,omitempty"`
+	MergedFromExternalIDs []string      `json:"mergedFromExternalIds,omitempty"`
+	// IsPrimary is used in SyncOpportunity.OpportunityContacts.
+	IsPrimary *bool `json:"isPrimary,omitempty"`
+}
+
+// SyncLead is the lead nested in an engagement.
+type SyncLead struct {
+	ExternalID            string        `json:"externalId"`
+	FirstName             string        `json:"firstName,omitempty"`
+	LastName              string        `json:"lastName,omitempty"`
+	Latitude              *float64      `json:"latitude,omitempty"`
+	Longitude             *float64      `json:"longitude,omitempty"`
+	Addresses             []SyncAddress `json:"addresses,omitempty"`
+	PhoneNumbers          []string      `json:"phoneNumbers,omitempty"`
+	EmailAddresses        []string      `json:"emailAddresses,omitempty"`
+	LastActivityAt        *Time         `json:"lastActivityAt,omitempty"`
+	DeletedAt             *Time         `json:"deletedAt,omitempty"`
+	Owner                 *Owner        `json:"owner,omitempty"`
+	MergedToExternalID    string        `json:"mergedToExternalId,omitempty"`
+	MergedFromExternalIDs []string      `json:"mergedFromExternalIds,omitempty"`
+}
+
+// SyncOpportunity is the body of an opportunity sync (SyncOpportunityBody).
+type SyncOpportunity struct {
+	ExternalID          string        `json:"externalId"`
+	Name                string        `json:"name,omitempty"`
+	Amount              *float64      `json:"amount,omitempty"` // 0 is a real amount: a pointer
+	ClosedAt            *Time         `json:"closedAt,omitempty"`
+	RemoteCreatedAt     *Time         `json:"remoteCreatedAt,omitempty"`
+	LastActivityAt      *Time         `json:"lastActivityAt,omitempty"`
+	DeletedAt           *Time         `json:"deletedAt,omitempty"`
+	Disposition         Disposition   `json:"disposition,omitempty"`
+	AccountID           string        `json:"accountId,omitempty"`
+	Account             *SyncAccount  `json:"account,omitempty"`
+	OpportunityContacts []SyncContact `json:"opportunityContacts,omitempty"`
+	OpportunityUsers    []SyncUser    `json:"opportunityUsers,omitempty"`
+}
+
+// Validate checks what Siro requires before any request.
+func (o *SyncOpportunity) Validate() error {
+	switch {
+	case o == nil:
+		return fmt.Errorf("opportunity is nil")
+	case o.ExternalID == "":
+		return fmt.Errorf("externalId is required")
+	case o.Disposition != "" && o.Disposition != DispositionOpen && o.Disposition != DispositionWon && o.Disposition != DispositionLost:
+		return fmt.Errorf("opportunity %s: disposition %q is not OPEN, WON or LOST", o.ExternalID, o.Disposition)
 	}
-	if _, err := c.org.Do(ctx, &core.Request{Operation: "Sync.Engagements", Method: http.MethodPut,
-		Route: "/v1/integrations/sync/batch/engagements", Body: es}, &env); err != nil {
-		return nil, err
+	for i, u := range o.OpportunityUsers {
+		if u.ExternalID == "" {
+			return fmt.Errorf("opportunity %s: opportunityUsers[%d].externalId is required", o.ExternalID, i)
+		}
 	}
-	return env.Data, nil
+	for i, c := range o.OpportunityContacts {
+		if c.ExternalID == "" {
+			return fmt.Errorf("opportunity %s: opportunityContacts[%d].externalId is required", o.ExternalID, i)
+		}
+	}
+	return nil
+}
+
+// Opportunity is Siro's opportunity record.
+type Opportunity struct {
+	ID               string          `json:"id"`
+	ExternalID       string          `json:"externalId"`
+	Name             *string         `json:"name"`
+	Amount           *float64        `json:"amount"`
+	ClosedAt         string          `json:"closedAt"`
+	Disposition      Disposition     `json:"disposition"`
+	CreatedAt        string          `json:"createdAt"`
+	UpdatedAt        string          `json:"updatedAt"`
+	RecordingID      string          `json:"recordingId"`
+	AccountID        string          `json:"accountId"`
+	OrganizationID   string          `json:"organizationId"`
+	Account          json.RawMessage `json:"account"`
+	OpportunityUsers json.RawMessage `json:"opportunityUsers"`
+}
+
+// SyncOpportunity upserts one opportunity (PUT /v1/integrations/sync/opportunities).
+func (c *Client) SyncOpportunity(ctx context.Context, o *SyncOpportunity) (*Opportunity, error) {
+	if err := o.Validate(); err != nil {
+		return nil, invalid("Sync.Opportunity", err.Error())
+	}
+	return getData[*Opportunity](ctx, c.org, "Sync.Opportunity", http.MethodPut, "/v1/integrations/sync/opportunities", nil, nil, o)
+}
+
+// SyncOpportunities upserts a batch (PUT /v1/integrations/sync/batch/opportunities).
+func (c *Client) SyncOpportunities(ctx context.Context, os []SyncOpportunity) ([]Opportunity, error) {
+	if len(os) == 0 {
+		return nil, invalid("Sync.Opportunities", "the batch is empty")
+	}
+	for i := range os {
+		if err := os[i].Validate(); err != nil {
+			return nil, invalid("Sync.Opportunities", fmt.Sprintf("[%d]: %v", i, err))
+		}
+	}
+	return getData[[]Opportunity](ctx, c.org, "Sync.Opportunities", http.MethodPut, "/v1/integrations/sync/batch/opportunities", nil, nil, os)
+}
+
+// SoftDeleteRemovedParams names every engagement still present upstream
+// whose startTime falls in [FromTime, ToTime].
+type SoftDeleteRemovedParams struct {
+	ValidExternalIDs []string `json:"validExternalIds"`
+	FromTime         Time     `json:"fromTime"`
+	ToTime           Time     `json:"toTime"`
+}
+
+// SoftDeleteRemovedEngagements soft-deletes the engagements of this
+// connection in the window that are not in ValidExternalIDs
+// (POST /v1/integrations/sync/engagements/soft-delete-removed). An empty
+// list soft-deletes the whole window, so it must be non-nil to be sent.
+func (c *Client) SoftDeleteRemovedEngagements(ctx context.Context, p *SoftDeleteRemovedParams) (bool, error) {
+	const op = "Sync.SoftDeleteRemovedEngagements"
+	switch {
+	case p == nil || p.ValidExternalIDs == nil:
+		return false, invalid(op, "validExternalIds is required (an empty, non-nil list deletes the whole window)")
+	case p.FromTime.IsZero() || p.ToTime.IsZero():
+		return false, invalid(op, "fromTime and toTime are required")
+	case p.ToTime.Before(p.FromTime.Time):
+		return false, invalid(op, "toTime is before fromTime")
+	}
+	out, err := getData[struct {
+		Success bool `json:"success"`
+	}](ctx, c.org, op, http.MethodPost, "/v1/integrations/sync/engagements/soft-delete-removed", nil, nil, p)
+	return out.Success, err
+}
+
+// MultimediaEvent is a media file from the CRM (all fields but
+// ExternalUserName are required by Siro).
+type MultimediaEvent struct {
+	DownloadURL          string `json:"downloadUrl"`
+	RemoteCreatedAt      Time   `json:"remoteCreatedAt"`
+	ExternalUserID       string `json:"externalUserId"`
+	ExternalUserName     string `json:"externalUserName,omitempty"`
+	ExternalEmailAddress string `json:"externalEmailAddress"`
+	ExternalID           string `json:"externalId"`
+	OrganizationID       string `json:"organizationId"`
+	MimeType             string `json:"mimeType"`
+	ExternalEventID      string `json:"externalEventId"`
+}
+
+func (m *MultimediaEvent) validate() error {
+	if m == nil || m.DownloadURL == "" || m.RemoteCreatedAt.IsZero() || m.ExternalUserID == "" || m.ExternalEmailAddress == "" ||
+		m.ExternalID == "" || m.OrganizationID == "" || m.MimeType == "" || m.ExternalEventID == "" {
+		return fmt.Errorf("downloadUrl, remoteCreatedAt, externalUserId, externalEmailAddress, externalId, organizationId, mimeType and externalEventId are required")
+	}
+	return nil
+}
+
+// SyncMultimediaEvent syncs one multimedia event (PUT /v1/integrations/multimedia-events).
+// Siro does not type the answer; it is returned raw.
+func (c *Client) SyncMultimediaEvent(ctx context.Context, m *MultimediaEvent) (json.RawMessage, error) {
+	if err := m.validate(); err != nil {
+		return nil, invalid("Sync.MultimediaEvent", err.Error())
+	}
+	return getData[json.RawMessage](ctx, c.org, "Sync.MultimediaEvent", http.MethodPut, "/v1/integrations/multimedia-events", nil, nil, m)
+}
+
+// SyncMultimediaEvents syncs a batch (PUT /v1/integrations/batch/multimedia-events).
+func (c *Client) SyncMultimediaEvents(ctx context.Context, ms []MultimediaEvent) (json.RawMessage, error) {
+	if len(ms) == 0 {
+		return nil, invalid("Sync.MultimediaEvents", "the batch is empty")
+	}
+	for i := range ms {
+		if err := ms[i].validate(); err != nil {
+			return nil, invalid("Sync.MultimediaEvents", fmt.Sprintf("[%d]: %v", i, err))
+		}
+	}
+	return getData[json.RawMessage](ctx, c.org, "Sync.MultimediaEvents", http.MethodPut, "/v1/integrations/batch/multimedia-events", nil, nil, ms)
 }

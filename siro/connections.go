@@ -1,0 +1,137 @@
+package siro
+
+import (
+	"context"
+	"iter"
+	"net/http"
+)
+
+// IntegrationPlatform names a CRM integration platform.
+type IntegrationPlatform string
+
+// Platforms a connection can be created for (the list filter accepts more,
+// such as "SALESFORCE"; any string may be passed there).
+const (
+	PlatformMerge           IntegrationPlatform = "MERGE"
+	PlatformSiroCustomInput IntegrationPlatform = "SIRO_CUSTOM_INPUT"
+	PlatformServiceTitan    IntegrationPlatform = "SERVICE_TITAN"
+	PlatformCompanyCam      IntegrationPlatform = "COMPANY_CAM"
+	PlatformIngage          IntegrationPlatform = "INGAGE"
+	PlatformLeadPerfection  IntegrationPlatform = "LEAD_PERFECTION"
+	PlatformSpotio          IntegrationPlatform = "SPOTIO"
+)
+
+// IntegrationConnection is a CRM connection of the organization.
+type IntegrationConnection struct {
+	ID                  string              `json:"id"`
+	Name                string              `json:"name"`
+	ExternalAccountID   string              `json:"externalAccountId"`
+	OrganizationID      string              `json:"organizationId"`
+	IntegrationPlatform IntegrationPlatform `json:"integrationPlatform"`
+	CreatedAt           string              `json:"createdAt"`
+	UpdatedAt           string              `json:"updatedAt"`
+	IsActive            bool                `json:"isActive"`
+	SyncStatus          []SyncStatus        `json:"syncStatus"`
+	SyncTranscript      *bool               `json:"syncTranscript"`
+}
+
+// SyncStatus is one model's sync state on a connection.
+type SyncStatus struct {
+	ID                 string  `json:"id"`
+	ModelName          string  `json:"modelName"`
+	ModelSyncStatus    string  `json:"modelSyncStatus"` // SYNCING, UP_TO_DATE, ERROR
+	ModelModifiedAfter *string `json:"modelModifiedAfter"`
+	CreatedAt          string  `json:"createdAt"`
+	UpdatedAt          *string `json:"updatedAt"`
+}
+
+// ListConnectionsParams filters ListConnections.
+type ListConnectionsParams struct {
+	IntegrationPlatform IntegrationPlatform `url:"integrationPlatform,omitempty"`
+	Cursor              string              `url:"cursor,omitempty"`
+}
+
+// ListConnections returns one page of integration connections.
+func (c *Client) ListConnections(ctx context.Context, p *ListConnectionsParams) (*Page[IntegrationConnection], error) {
+	return getPage[IntegrationConnection](ctx, c.org, "Connections.List", "/v1/core/integrations/connections", nil, p)
+}
+
+// AllConnections iterates every integration connection.
+func (c *Client) AllConnections(ctx context.Context, p *ListConnectionsParams) iter.Seq2[IntegrationConnection, error] {
+	q := ListConnectionsParams{}
+	if p != nil {
+		q = *p
+	}
+	return all(ctx, q.Cursor, func(ctx context.Context, cursor string) (*Page[IntegrationConnection], error) {
+		page := q
+		page.Cursor = cursor
+		return c.ListConnections(ctx, &page)
+	})
+}
+
+// CreateConnectionParams is the body of CreateConnection. IsActive defaults
+// to true at Siro; set it to send false.
+type CreateConnectionParams struct {
+	Name                string              `json:"name"`
+	IntegrationPlatform IntegrationPlatform `json:"integrationPlatform"`
+	ExternalAccountID   string              `json:"externalAccountId"`
+	IsActive            *bool               `json:"isActive,omitempty"`
+}
+
+// CreateConnection creates an integration connection (409 ErrConflict for
+// a duplicate platform).
+func (c *Client) CreateConnection(ctx context.Context, p *CreateConnectionParams) (*IntegrationConnection, error) {
+	if p == nil || p.Name == "" || p.IntegrationPlatform == "" || p.ExternalAccountID == "" {
+		return nil, invalid("Connections.Create", "name, integrationPlatform and externalAccountId are required")
+	}
+	return getBare[*IntegrationConnection](ctx, c.org, "Connections.Create", http.MethodPost, "/v1/core/integrations/connections", nil, nil, p)
+}
+
+// GetConnection returns one connection (404 also means "no permission").
+func (c *Client) GetConnection(ctx context.Context, id string) (*IntegrationConnection, error) {
+	return getBare[*IntegrationConnection](ctx, c.org, "Connections.Get", http.MethodGet, "/v1/core/integrations/connections/{id}", []string{id}, nil, nil)
+}
+
+// UpdateConnectionParams is the PATCH body; nil fields are left unchanged.
+type UpdateConnectionParams struct {
+	Name           *string `json:"name,omitempty"`
+	IsActive       *bool   `json:"isActive,omitempty"`
+	SyncTranscript *bool   `json:"syncTranscript,omitempty"`
+}
+
+// UpdateConnection patches a connection.
+func (c *Client) UpdateConnection(ctx context.Context, id string, p *UpdateConnectionParams) (*IntegrationConnection, error) {
+	if p == nil {
+		return nil, invalid("Connections.Update", "params are nil")
+	}
+	return getBare[*IntegrationConnection](ctx, c.org, "Connections.Update", http.MethodPatch, "/v1/core/integrations/connections/{id}", []string{id}, nil, p)
+}
+
+// DeleteConnection deletes a connection and returns it.
+func (c *Client) DeleteConnection(ctx context.Context, id string) (*IntegrationConnection, error) {
+	return getBare[*IntegrationConnection](ctx, c.org, "Connections.Delete", http.MethodDelete, "/v1/core/integrations/connections/{id}", []string{id}, nil, nil)
+}
+
+// SalesforceParams is the body of UpsertSalesforce.
+type SalesforceParams struct {
+	Namespace   string `json:"namespace"`
+	OrgID       string `json:"org_id"`
+	InstanceURL string `json:"instance_url"`
+	// RefreshToken is deprecated by Siro in favour of Username.
+	RefreshToken string `json:"refresh_token,omitempty"`
+	Username     string `json:"username,omitempty"`
+	IsProd       *bool  `json:"is_prod,omitempty"`
+	UseProdECA   *bool  `json:"use_prod_eca,omitempty"`
+}
+
+// UpsertSalesforce upserts the Salesforce connection's authentication.
+func (c *Client) UpsertSalesforce(ctx context.Context, p *SalesforceParams) (connectionID string, active bool, err error) {
+	if p == nil || p.Namespace == "" || p.OrgID == "" || p.InstanceURL == "" {
+		return "", false, invalid("Connections.UpsertSalesforce", "namespace, org_id and instance_url are required")
+	}
+	out, err := getBare[struct {
+		IntegrationConnectionID string `json:"integrationConnectionId"`
+		IsActive                bool   `json:"isActive"`
+	}](ctx, c.org, "Connections.UpsertSalesforce", http.MethodPut, "/v1/core/integrations/salesforce", nil, nil, p)
+	return out.IntegrationConnectionID, out.IsActive, err
+}

@@ -1,0 +1,111 @@
+package siro
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"iter"
+	"net/http"
+
+	"github.com/callcrm/callcrm-go/internal/core"
+)
+
+// Cursor is a pagination cursor. Siro sends it as a string, a number
+// (utterances) or null; the empty Cursor means there is no next page.
+type Cursor string
+
+// UnmarshalJSON accepts a string, a number or null.
+func (c *Cursor) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	switch {
+	case string(b) == "null":
+		*c = ""
+	case len(b) > 0 && b[0] == '"':
+		var s string
+		if err := json.Unmarshal(b, &s); err != nil {
+			return err
+		}
+		*c = Cursor(s)
+	default:
+		var n json.Number
+		if err := json.Unmarshal(b, &n); err != nil {
+			return err
+		}
+		*c = Cursor(n.String())
+	}
+	return nil
+}
+
+// Page is one page of a list with the cursor of the next one.
+type Page[T any] struct {
+	// Data is the page's items.
+	Data []T `json:"data"`
+	// Cursor fetches the next page; empty on the last one.
+	Cursor Cursor `json:"cursor"`
+	// PageSize, Limit, Total and HasNextPage are set by the operations
+	// that return Siro's standard envelope.
+	PageSize    *int  `json:"pageSize,omitempty"`
+	Limit       *int  `json:"limit,omitempty"`
+	Total       *int  `json:"total,omitempty"`
+	HasNextPage *bool `json:"hasNextPage,omitempty"`
+}
+
+// dataEnvelope is {data: T}.
+type dataEnvelope[T any] struct {
+	Data T `json:"data"`
+}
+
+// do runs one call on a host and decodes into out.
+func do(ctx context.Context, cl *core.Client, op, method, route string, params []string, query, body, out any) error {
+	_, err := cl.Do(ctx, &core.Request{Operation: op, Method: method, Route: route, PathParams: params, Query: query, Body: body}, out)
+	return err
+}
+
+// getData decodes a {data: T} answer.
+func getData[T any](ctx context.Context, cl *core.Client, op, method, route string, params []string, query, body any) (T, error) {
+	var env dataEnvelope[T]
+	err := do(ctx, cl, op, method, route, params, query, body, &env)
+	return env.Data, err
+}
+
+// getBare decodes a bare object, array or boolean answer.
+func getBare[T any](ctx context.Context, cl *core.Client, op, method, route string, params []string, query, body any) (T, error) {
+	var v T
+	err := do(ctx, cl, op, method, route, params, query, body, &v)
+	return v, err
+}
+
+// getPage decodes a {data: [...], cursor} answer.
+func getPage[T any](ctx context.Context, cl *core.Client, op, route string, params []string, query any) (*Page[T], error) {
+	var p Page[T]
+	if err := do(ctx, cl, op, http.MethodGet, route, params, query, nil, &p); err != nil {
+		return nil, err
+	}
+	return &p, nil
+}
+
+// all iterates every page: page(cursor) fetches one, on a copy of the
+// caller's options. No request is made until the caller ranges.
+func all[T any](ctx context.Context, start string, page func(ctx context.Context, cursor string) (*Page[T], error)) iter.Seq2[T, error] {
+	return core.Paginate(ctx, start, func(ctx context.Context, cursor string) (core.Page[T], error) {
+		p, err := page(ctx, cursor)
+		if err != nil {
+			return core.Page[T]{}, err
+		}
+		return core.Page[T]{Items: p.Data, Next: string(p.Cursor)}, nil
+	})
+}
+
+// errorIn200 checks the body of a 2xx answer that may carry an error
+// inside ({error, details}), as the CRM-link calls do.
+func errorIn200(op, method, route string, raw json.RawMessage) error {
+	var e struct {
+		Error   *string         `json:"error"`
+		Details json.RawMessage `json:"details"`
+	}
+	if json.Unmarshal(raw, &e) != nil || e.Error == nil {
+		return nil
+	}
+	return &Error{Provider: "siro", Operation: op, Method: method, Route: route, StatusCode: http.StatusOK,
+		Code: "error_in_200", Message: *e.Error, Details: e.Details, Body: append([]byte(nil), raw...)}
+}
