@@ -1,0 +1,1045 @@
+// Package sirotest is an in-memory Siro for tests: both hosts (the org API
+// and the user API) on httptest servers, with Siro's envelopes and error
+// shapes, per-host auth (the org token, and user tokens minted by the fake's
+// own OAuth endpoints, with expiry), upserts by externalId, 422 issues on
+// bad input, optional rate limiting and injected faults. A test can say "a
+// recording happened for engagement X": the fake links it, attaches a
+// summary and extractions, and delivers both Svix-signed webhooks to a URL
+// in the order the test picks, with duplicates on demand.
+//
+// Routes served: the sync endpoints (engagements and opportunities, single
+// and batch, soft-delete-removed), engagements, opportunities and accounts
+// (list, get, create/update, delete), org recordings (list with show* flags
+// and updatedAt filters, get, summaries), OAuth apps and access tokens,
+// caller identity, and on the user API recording details, utterances,
+// entity extractions and CRM link / unlink. Other routes answer 404 with
+// Siro's {"error"} shape.
+package sirotest
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/callcrm/callcrm-go/internal/clock"
+	"github.com/callcrm/callcrm-go/siro"
+	"github.com/callcrm/callcrm-go/webhook"
+)
+
+// Server is a fake Siro. Safe for concurrent use.
+type Server struct {
+	// Org and User are the two hosts.
+	Org, User *httptest.Server
+	// OrgToken is the accepted organization token.
+	OrgToken string
+	// WebhookSecret signs webhooks ("whsec_...").
+	WebhookSecret string
+	// OrganizationID is the fake organization's id.
+	OrganizationID string
+	// IntegrationConnectionID is the fake CRM connection's id.
+	IntegrationConnectionID string
+
+	clock      clock.Clock
+	latency    time.Duration
+	rateLimit  int
+	tokenTTL   time.Duration
+	signer     *webhook.StandardSigner
+	httpClient *http.Client
+
+	mu            sync.Mutex
+	seq           int
+	engagements   map[string]*siro.Engagement // by externalId
+	opportunities map[string]*siro.Opportunity
+	accounts      map[string]*siro.Account
+	recordings    map[string]*recording // by id
+	apps          map[string]string     // clientId -> secret
+	tokens        map[string]userToken  // access token -> info
+	tokenInfo     map[string]string     // tokenId -> access token
+	windowStart   time.Time
+	windowCount   map[string]int
+	maxPerMinute  int
+	faults        []fault
+	requests      atomic.Int64
+	deleted       map[string]bool
+}
+
+type userToken struct {
+	id, userID string
+	scope      siro.Scope
+	expires    time.Time
+}
+
+type fault struct {
+	route  string // path prefix, "" = any
+	status int
+	left   int
+}
+
+type recording struct {
+	rec         siro.Recording
+	summary     []siro.SummarySection
+	extractions []siro.ExtractedField
+	utterances  []siro.Utterance
+	speakers    map[string]string
+	processed   bool
+	linked      bool
+}
+
+// Option configures a Server.
+type Option func(*Server)
+
+// WithClock sets the clock used for token expiry, rate windows and
+// webhook timestamps.
+func WithClock(c *clock.Fake) Option { return func(s *Server) { s.clock = c } }
+
+// WithLatency delays every answer by d (real time).
+func WithLatency(d time.Duration) Option { return func(s *Server) { s.latency = d } }
+
+// WithRateLimit answers 429 past n requests per token per minute (Siro
+// documents 1,000).
+func WithRateLimit(n int) Option { return func(s *Server) { s.rateLimit = n } }
+
+// WithTokenTTL sets the minted user tokens' lifetime (default 16 h).
+func WithTokenTTL(d time.Duration) Option { return func(s *Server) { s.tokenTTL = d } }
+
+// New starts a fake Siro. Close it when done.
+func New(opts ...Option) *Server {
+	s := &Server{
+		OrgToken:                "sirotest-org-token",
+		WebhookSecret:           "whsec_c2lyb3Rlc3Qtd2ViaG9vay1zZWNyZXQ=",
+		OrganizationID:          "org_sirotest",
+		IntegrationConnectionID: "ic_sirotest",
+		clock:                   clock.Real{},
+		tokenTTL:                siro.DefaultTokenLifetime,
+		engagements:             map[string]*siro.Engagement{},
+		opportunities:           map[string]*siro.Opportunity{},
+		accounts:                map[string]*siro.Account{},
+		recordings:              map[string]*recording{},
+		apps:                    map[string]string{},
+		tokens:                  map[string]userToken{},
+		tokenInfo:               map[string]string{},
+		windowCount:             map[string]int{},
+		deleted:                 map[string]bool{},
+	}
+	for _, o := range opts {
+		o(s)
+	}
+	s.signer, _ = webhook.NewStandardSigner(s.WebhookSecret, webhook.WithClock(s.clock))
+	s.Org = httptest.NewServer(s.wrap(true, s.orgMux()))
+	s.User = httptest.NewServer(s.wrap(false, s.userMux()))
+	s.httpClient = &http.Client{Timeout: 10 * time.Second}
+	return s
+}
+
+// Close stops both hosts.
+func (s *Server) Close() {
+	s.Org.Close()
+	s.User.Close()
+}
+
+// OrgURL is the org API base URL (pass to siro.WithOrgBaseURL).
+func (s *Server) OrgURL() string { return s.Org.URL + "/api-externalApi" }
+
+// UserURL is the user API base URL (pass to siro.WithUserBaseURL).
+func (s *Server) UserURL() string { return s.User.URL }
+
+// Client returns a siro.Client wired to the fake with the org token; add
+// options (WithOAuthApp, WithClock, ...) as needed.
+func (s *Server) Client(opts ...siro.Option) (*siro.Client, error) {
+	base := []siro.Option{siro.WithOrgToken(s.OrgToken), siro.WithOrgBaseURL(s.OrgURL()), siro.WithUserBaseURL(s.UserURL())}
+	return siro.NewClient(append(base, opts...)...)
+}
+
+// CreateOAuthApp registers an OAuth app and returns its client id and
+// secret (what POST /v1/core/oauth/apps would).
+func (s *Server) CreateOAuthApp() (clientID, clientSecret string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.seq++
+	clientID = fmt.Sprintf("client_%d", s.seq)
+	clientSecret = fmt.Sprintf("secret_%d_%d", s.seq, time.Now().UnixNano())
+	s.apps[clientID] = clientSecret
+	return clientID, clientSecret
+}
+
+// Fail makes the next n requests whose path starts with route (or any, for
+// "") answer status (500, 503, 429, ...).
+func (s *Server) Fail(route string, status, n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faults = append(s.faults, fault{route: route, status: status, left: n})
+}
+
+// Requests returns how many requests both hosts received.
+func (s *Server) Requests() int64 { return s.requests.Load() }
+
+// MaxPerMinute returns the most requests one token made in one minute
+// window so far.
+func (s *Server) MaxPerMinute() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.maxPerMinute
+}
+
+// Engagement returns the stored engagement for a CRM externalId.
+func (s *Server) Engagement(externalID string) (siro.Engagement, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e, ok := s.engagements[externalID]
+	if !ok {
+		return siro.Engagement{}, false
+	}
+	return *e, true
+}
+
+// EngagementCount returns how many engagements are stored.
+func (s *Server) EngagementCount() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.engagements)
+}
+
+func (s *Server) nextID(prefix string) string {
+	s.seq++
+	return fmt.Sprintf("%s_%06d", prefix, s.seq)
+}
+
+func (s *Server) now() string { return s.clock.Now().UTC().Format("2006-01-02T15:04:05.000Z") }
+
+// --- HTTP plumbing -----------------------------------------------------------
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func writeErr(w http.ResponseWriter, status int, msg string) {
+	writeJSON(w, status, map[string]string{"error": msg})
+}
+
+// writeIssues answers 422 with a Zod-style issues list.
+func writeIssues(w http.ResponseWriter, path []any, msg string) {
+	writeJSON(w, http.StatusUnprocessableEntity, map[string]any{
+		"issues": []map[string]any{{"code": "invalid_type", "expected": "string", "received": "undefined", "path": path, "message": msg}},
+		"name":   "ZodError",
+	})
+}
+
+func (s *Server) wrap(org bool, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.requests.Add(1)
+		if s.latency > 0 {
+			time.Sleep(s.latency)
+		}
+		var cred string
+		if org {
+			if r.Header.Get("Authorization") != "Bearer "+s.OrgToken {
+				writeErr(w, http.StatusUnauthorized, "Unauthorized - User not authenticated")
+				return
+			}
+			cred = "org"
+		} else {
+			tok := r.Header.Get("x-siro-auth-token")
+			s.mu.Lock()
+			info, ok := s.tokens[tok]
+			s.mu.Unlock()
+			if !ok || !s.clock.Now().Before(info.expires) {
+				writeErr(w, http.StatusUnauthorized, "Unauthorized - User not authenticated")
+				return
+			}
+			if info.scope == siro.ScopeRead && r.Method != http.MethodGet {
+				writeErr(w, http.StatusForbidden, "Forbidden - User does not have access")
+				return
+			}
+			cred = tok
+		}
+		s.mu.Lock()
+		for i := range s.faults {
+			f := &s.faults[i]
+			if f.left > 0 && strings.HasPrefix(strings.TrimPrefix(r.URL.Path, "/api-externalApi"), f.route) {
+				f.left--
+				s.mu.Unlock()
+				if f.status == http.StatusTooManyRequests {
+					w.Header().Set("Retry-After", "1")
+				}
+				writeErr(w, f.status, http.StatusText(f.status))
+				return
+			}
+		}
+		now := s.clock.Now()
+		if now.Sub(s.windowStart) >= time.Minute {
+			s.windowStart = now.Truncate(time.Minute)
+			s.windowCount = map[string]int{}
+		}
+		s.windowCount[cred]++
+		n := s.windowCount[cred]
+		if n > s.maxPerMinute {
+			s.maxPerMinute = n
+		}
+		limited := s.rateLimit > 0 && n > s.rateLimit
+		s.mu.Unlock()
+		if limited {
+			w.Header().Set("Content-Type", "text/plain")
+			w.WriteHeader(http.StatusTooManyRequests)
+			_, _ = io.WriteString(w, "Rate limit exceeded")
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func decodeBody(r *http.Request, v any) error {
+	b, err := io.ReadAll(io.LimitReader(r.Body, 32<<20))
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(b, v)
+}
+
+// --- org API -------------------------------------------------------------------
+
+func (s *Server) orgMux() http.Handler {
+	mux := http.NewServeMux()
+	p := "/api-externalApi"
+	mux.HandleFunc("PUT "+p+"/v1/integrations/sync/engagements", s.syncEngagement)
+	mux.HandleFunc("PUT "+p+"/v1/integrations/sync/batch/engagements", s.syncEngagementBatch)
+	mux.HandleFunc("POST "+p+"/v1/integrations/sync/engagements/soft-delete-removed", s.softDelete)
+	mux.HandleFunc("PUT "+p+"/v1/integrations/sync/opportunities", s.syncOpportunity)
+	mux.HandleFunc("PUT "+p+"/v1/integrations/sync/batch/opportunities", s.syncOpportunityBatch)
+	mux.HandleFunc("GET "+p+"/v1/integrations/engagements", s.listEngagements)
+	mux.HandleFunc("GET "+p+"/v1/integrations/engagements/{id}", s.getEngagement)
+	mux.HandleFunc("DELETE "+p+"/v1/integrations/engagements/{id}", s.deleteEngagement)
+	mux.HandleFunc("GET "+p+"/v1/integrations/opportunities", s.listOpportunities)
+	mux.HandleFunc("GET "+p+"/v1/integrations/opportunities/{id}", s.getOpportunity)
+	mux.HandleFunc("DELETE "+p+"/v1/integrations/opportunities/{id}", s.deleteOpportunity)
+	mux.HandleFunc("GET "+p+"/v1/integrations/accounts", s.listAccounts)
+	mux.HandleFunc("POST "+p+"/v1/integrations/accounts", s.createAccount)
+	mux.HandleFunc("GET "+p+"/v1/integrations/accounts/{id}", s.getAccount)
+	mux.HandleFunc("PUT "+p+"/v1/integrations/accounts/{id}", s.updateAccount)
+	mux.HandleFunc("DELETE "+p+"/v1/integrations/accounts/{id}", s.deleteAccount)
+	mux.HandleFunc("GET "+p+"/v1/core/recordings", s.listRecordings)
+	mux.HandleFunc("GET "+p+"/v1/core/recordings/{id}", s.getRecording)
+	mux.HandleFunc("GET "+p+"/v1/core/recordings/{id}/summaries", s.getSummaries)
+	mux.HandleFunc("POST "+p+"/v1/core/oauth/apps", s.createApp)
+	mux.HandleFunc("POST "+p+"/v1/core/oauth/apps/{clientId}/access-token", s.mintToken)
+	mux.HandleFunc("GET "+p+"/v1/core/oauth/apps/{clientId}/access-token/{tokenId}", s.getToken)
+	mux.HandleFunc("DELETE "+p+"/v1/core/oauth/apps/{clientId}/access-token/{tokenId}", s.revokeToken)
+	mux.HandleFunc("GET "+p+"/v1/core/auth/caller-identity", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, 200, siro.OrgToken{TokenID: "tok_sirotest", TokenName: "sirotest", OrganizationID: s.OrganizationID, CreatedAt: s.now()})
+	})
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeErr(w, http.StatusNotFound, "Not Found - Resource not found")
+	})
+	return mux
+}
+
+func (s *Server) upsertEngagement(in *siro.SyncEngagement) *siro.Engagement {
+	e, ok := s.engagements[in.ExternalID]
+	if !ok {
+		e = &siro.Engagement{ID: s.nextID("eng"), ExternalID: in.ExternalID, OrganizationID: s.OrganizationID, CreatedAt: s.now()}
+		s.engagements[in.ExternalID] = e
+	}
+	e.UpdatedAt = s.now()
+	e.Subject, e.Content, e.Direction = in.Subject, in.Content, in.Direction
+	if in.EngagementType != nil {
+		e.EngagementType = in.EngagementType.Name
+	}
+	if in.StartTime != nil {
+		e.StartTime = in.StartTime.UTC().Format("2006-01-02T15:04:05.000Z")
+	}
+	if in.EndTime != nil {
+		e.EndTime = in.EndTime.UTC().Format("2006-01-02T15:04:05.000Z")
+	}
+	if in.Opportunity != nil {
+		o := s.upsertOpportunity(&siro.SyncOpportunity{ExternalID: in.Opportunity.ExternalID, Name: in.Opportunity.Name,
+			Amount: in.Opportunity.Amount, Disposition: in.Opportunity.Disposition}, true)
+		e.OpportunityID = o.ID
+	}
+	if in.Account != nil && in.Account.ExternalID != "" {
+		e.AccountID = s.upsertAccount(in.Account.ExternalID, in.Account.Name).ID
+	}
+	return e
+}
+
+func (s *Server) upsertAccount(ext, name string) *siro.Account {
+	a, ok := s.accounts[ext]
+	if !ok {
+		a = &siro.Account{ID: s.nextID("acc"), ExternalID: ext, CreatedAt: s.now(), Addresses: []json.RawMessage{}}
+		s.accounts[ext] = a
+	}
+	if name != "" {
+		a.Name = name
+	}
+	a.UpdatedAt = s.now()
+	return a
+}
+
+// upsertOpportunity: partial keeps fields when only an externalId is given.
+func (s *Server) upsertOpportunity(in *siro.SyncOpportunity, partial bool) *siro.Opportunity {
+	o, ok := s.opportunities[in.ExternalID]
+	if !ok {
+		o = &siro.Opportunity{ID: s.nextID("opp"), ExternalID: in.ExternalID, OrganizationID: s.OrganizationID, CreatedAt: s.now()}
+		s.opportunities[in.ExternalID] = o
+	}
+	o.UpdatedAt = s.now()
+	if in.Name != "" || !partial {
+		name := in.Name
+		o.Name = &name
+	}
+	if in.Amount != nil || !partial {
+		o.Amount = in.Amount
+	}
+	if in.Disposition != "" || !partial {
+		o.Disposition = in.Disposition
+	}
+	if in.Account != nil && in.Account.ExternalID != "" {
+		o.AccountID = s.upsertAccount(in.Account.ExternalID, in.Account.Name).ID
+	}
+	return o
+}
+
+func (s *Server) syncEngagement(w http.ResponseWriter, r *http.Request) {
+	var in siro.SyncEngagement
+	if err := decodeBody(r, &in); err != nil {
+		writeErr(w, 400, "Bad Request - Invalid parameters")
+		return
+	}
+	if in.ExternalID == "" {
+		writeIssues(w, []any{"externalId"}, "Required")
+		return
+	}
+	s.mu.Lock()
+	e := *s.upsertEngagement(&in)
+	s.mu.Unlock()
+	writeJSON(w, 200, map[string]any{"data": e})
+}
+
+func (s *Server) syncEngagementBatch(w http.ResponseWriter, r *http.Request) {
+	var in []siro.SyncEngagement
+	if err := decodeBody(r, &in); err != nil {
+		writeErr(w, 400, "Bad Request - Invalid parameters")
+		return
+	}
+	for i := range in {
+		if in[i].ExternalID == "" {
+			writeIssues(w, []any{i, "externalId"}, "Required")
+			return
+		}
+	}
+	s.mu.Lock()
+	out := make([]siro.Engagement, len(in))
+	for i := range in {
+		out[i] = *s.upsertEngagement(&in[i])
+	}
+	s.mu.Unlock()
+	writeJSON(w, 200, map[string]any{"data": out})
+}
+
+func (s *Server) softDelete(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		ValidExternalIDs []string  `json:"validExternalIds"`
+		FromTime         time.Time `json:"fromTime"`
+		ToTime           time.Time `json:"toTime"`
+	}
+	if err := decodeBody(r, &in); err != nil || in.ValidExternalIDs == nil {
+		writeIssues(w, []any{"validExternalIds"}, "Required")
+		return
+	}
+	keep := map[string]bool{}
+	for _, id := range in.ValidExternalIDs {
+		keep[id] = true
+	}
+	s.mu.Lock()
+	for ext, e := range s.engagements {
+		st, err := time.Parse(time.RFC3339, e.StartTime)
+		if err == nil && !keep[ext] && !st.Before(in.FromTime) && !st.After(in.ToTime) {
+			delete(s.engagements, ext)
+			s.deleted[ext] = true
+		}
+	}
+	s.mu.Unlock()
+	writeJSON(w, 200, map[string]any{"data": map[string]bool{"success": true}})
+}
+
+func (s *Server) syncOpportunity(w http.ResponseWriter, r *http.Request) {
+	var in siro.SyncOpportunity
+	if err := decodeBody(r, &in); err != nil {
+		writeErr(w, 400, "Bad Request - Invalid parameters")
+		return
+	}
+	if in.ExternalID == "" {
+		writeIssues(w, []any{"externalId"}, "Required")
+		return
+	}
+	s.mu.Lock()
+	o := *s.upsertOpportunity(&in, false)
+	s.mu.Unlock()
+	writeJSON(w, 200, map[string]any{"data": o})
+}
+
+func (s *Server) syncOpportunityBatch(w http.ResponseWriter, r *http.Request) {
+	var in []siro.SyncOpportunity
+	if err := decodeBody(r, &in); err != nil {
+		writeErr(w, 400, "Bad Request - Invalid parameters")
+		return
+	}
+	for i := range in {
+		if in[i].ExternalID == "" {
+			writeIssues(w, []any{i, "externalId"}, "Required")
+			return
+		}
+	}
+	s.mu.Lock()
+	out := make([]siro.Opportunity, len(in))
+	for i := range in {
+		out[i] = *s.upsertOpportunity(&in[i], false)
+	}
+	s.mu.Unlock()
+	writeJSON(w, 200, map[string]any{"data": out})
+}
+
+// page cuts a sorted list by an integer cursor.
+func page[T any](items []T, cursor string, size int) ([]T, any) {
+	start, _ := strconv.Atoi(cursor)
+	if start > len(items) {
+		start = len(items)
+	}
+	end := min(start+size, len(items))
+	var next any
+	if end < len(items) {
+		next = strconv.Itoa(end)
+	}
+	return items[start:end], next
+}
+
+func (s *Server) listEngagements(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	s.mu.Lock()
+	var items []siro.Engagement
+	for _, e := range s.engagements {
+		if (q.Get("externalId") == "" || e.ExternalID == q.Get("externalId")) && (q.Get("recordingId") == "" || e.RecordingID == q.Get("recordingId")) {
+			items = append(items, *e)
+		}
+	}
+	s.mu.Unlock()
+	sort.Slice(items, func(i, j int) bool { return items[i].ID < items[j].ID })
+	data, next := page(items, q.Get("cursor"), 100)
+	writeJSON(w, 200, map[string]any{"data": nonNil(data), "cursor": next, "pageSize": 100, "hasNextPage": next != nil})
+}
+
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
+
+func (s *Server) findEngagement(id string) (*siro.Engagement, bool) {
+	for _, e := range s.engagements {
+		if e.ID == id {
+			return e, true
+		}
+	}
+	return nil, false
+}
+
+func (s *Server) getEngagement(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	e, ok := s.findEngagement(r.PathValue("id"))
+	var out siro.Engagement
+	if ok {
+		out = *e
+	}
+	s.mu.Unlock()
+	if !ok {
+		writeErr(w, 404, "Not Found - Resource not found")
+		return
+	}
+	writeJSON(w, 200, out)
+}
+
+func (s *Server) deleteEngagement(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if r.URL.Query().Get("idType") == "external" {
+		_, ok := s.engagements[id]
+		delete(s.engagements, id)
+		writeJSON(w, 200, ok)
+		return
+	}
+	e, ok := s.findEngagement(id)
+	if ok {
+		delete(s.engagements, e.ExternalID)
+	}
+	writeJSON(w, 200, ok)
+}
+
+func (s *Server) listOpportunities(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	s.mu.Lock()
+	var items []siro.Opportunity
+	for _, o := range s.opportunities {
+		if q.Get("externalId") == "" || o.ExternalID == q.Get("externalId") {
+			items = append(items, *o)
+		}
+	}
+	s.mu.Unlock()
+	sort.Slice(items, func(i, j int) bool { return items[i].ID < items[j].ID })
+	data, next := page(items, q.Get("cursor"), 100)
+	writeJSON(w, 200, map[string]any{"data": nonNil(data), "cursor": next})
+}
+
+func (s *Server) getOpportunity(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, o := range s.opportunities {
+		if o.ID == r.PathValue("id") {
+			writeJSON(w, 200, o)
+			return
+		}
+	}
+	writeErr(w, 404, "Not Found - Resource not found")
+}
+
+func (s *Server) deleteOpportunity(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for ext, o := range s.opportunities {
+		if o.ID == r.PathValue("id") {
+			delete(s.opportunities, ext)
+			writeJSON(w, 200, true)
+			return
+		}
+	}
+	writeJSON(w, 200, false)
+}
+
+func (s *Server) listAccounts(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	items := []siro.Account{}
+	for _, a := range s.accounts {
+		items = append(items, *a)
+	}
+	s.mu.Unlock()
+	sort.Slice(items, func(i, j int) bool { return items[i].ID < items[j].ID })
+	writeJSON(w, 200, items)
+}
+
+func (s *Server) createAccount(w http.ResponseWriter, r *http.Request) {
+	var in siro.AccountParams
+	if err := decodeBody(r, &in); err != nil || in.ExternalID == "" {
+		writeIssues(w, []any{"externalId"}, "Required")
+		return
+	}
+	s.mu.Lock()
+	a := s.upsertAccount(in.ExternalID, in.Name)
+	a.Latitude, a.Longitude, a.PhoneNumbers, a.EmailAddresses = in.Latitude, in.Longitude, in.PhoneNumbers, in.EmailAddresses
+	out := *a
+	s.mu.Unlock()
+	writeJSON(w, 200, out)
+}
+
+func (s *Server) accountByID(id string) *siro.Account {
+	for _, a := range s.accounts {
+		if a.ID == id {
+			return a
+		}
+	}
+	return nil
+}
+
+func (s *Server) getAccount(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if a := s.accountByID(r.PathValue("id")); a != nil {
+		writeJSON(w, 200, a)
+		return
+	}
+	writeErr(w, 404, "Not Found - Resource not found")
+}
+
+func (s *Server) updateAccount(w http.ResponseWriter, r *http.Request) {
+	var in siro.AccountParams
+	if err := decodeBody(r, &in); err != nil {
+		writeErr(w, 400, "Bad Request - Invalid parameters")
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	a := s.accountByID(r.PathValue("id"))
+	if a == nil {
+		writeErr(w, 404, "Not Found - Resource not found")
+		return
+	}
+	if in.Name != "" {
+		a.Name = in.Name
+	}
+	a.UpdatedAt = s.now()
+	writeJSON(w, 200, a)
+}
+
+func (s *Server) deleteAccount(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if a := s.accountByID(r.PathValue("id")); a != nil {
+		delete(s.accounts, a.ExternalID)
+		writeJSON(w, 200, true)
+		return
+	}
+	writeJSON(w, 200, false)
+}
+
+func (s *Server) recordingView(rec *recording, q map[string][]string) siro.Recording {
+	out := rec.rec
+	flag := func(k string) bool { v := q[k]; return len(v) > 0 && v[0] == "true" }
+	if flag("showSummary") {
+		out.Summary = rec.summary
+	}
+	if flag("showEntityExtractions") {
+		out.EntityExtractions = rec.extractions
+	}
+	if !flag("showCrmLinks") {
+		out.CRM = nil
+	}
+	return out
+}
+
+func (s *Server) listRecordings(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	var gte time.Time
+	if v := q.Get("updatedAt:gte"); v != "" {
+		t, err := time.Parse(time.RFC3339, v)
+		if err != nil {
+			writeErr(w, 400, "Bad Request - Invalid parameters")
+			return
+		}
+		gte = t
+	}
+	size := 25
+	if v := q.Get("pageSize"); v != "" {
+		size, _ = strconv.Atoi(v)
+		if size <= 0 {
+			size = 25
+		}
+	}
+	s.mu.Lock()
+	var items []siro.Recording
+	for _, rec := range s.recordings {
+		up, _ := time.Parse(time.RFC3339, rec.rec.UpdatedAt)
+		if !gte.IsZero() && up.Before(gte) {
+			continue
+		}
+		items = append(items, s.recordingView(rec, q))
+	}
+	s.mu.Unlock()
+	sort.Slice(items, func(i, j int) bool {
+		if items[i].UpdatedAt != items[j].UpdatedAt {
+			return items[i].UpdatedAt < items[j].UpdatedAt
+		}
+		return items[i].ID < items[j].ID
+	})
+	data, next := page(items, q.Get("cursor"), size)
+	writeJSON(w, 200, map[string]any{"data": nonNil(data), "cursor": next})
+}
+
+func (s *Server) getRecording(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	rec, ok := s.recordings[r.PathValue("id")]
+	if !ok {
+		writeErr(w, 404, "Not Found - Resource not found")
+		return
+	}
+	writeJSON(w, 200, s.recordingView(rec, r.URL.Query()))
+}
+
+func (s *Server) getSummaries(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	rec, ok := s.recordings[r.PathValue("id")]
+	if !ok {
+		writeErr(w, 404, "Not Found - Resource not found")
+		return
+	}
+	writeJSON(w, 200, nonNil(rec.summary))
+}
+
+func (s *Server) createApp(w http.ResponseWriter, r *http.Request) {
+	var in siro.CreateOAuthAppParams
+	if err := decodeBody(r, &in); err != nil || in.AppName == "" {
+		writeIssues(w, []any{"appName"}, "Required")
+		return
+	}
+	id, secret := s.CreateOAuthApp()
+	writeJSON(w, 201, map[string]string{"appName": in.AppName, "clientID": id, "clientSecret": secret})
+}
+
+func (s *Server) mintToken(w http.ResponseWriter, r *http.Request) {
+	var in siro.CreateAccessTokenParams
+	if err := decodeBody(r, &in); err != nil {
+		writeErr(w, 400, "Bad Request - Invalid parameters")
+		return
+	}
+	if in.UserID == "" || (in.Scope != siro.ScopeRead && in.Scope != siro.ScopeWrite) {
+		writeIssues(w, []any{"userId"}, "Required")
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	secret, ok := s.apps[r.PathValue("clientId")]
+	if !ok || secret != in.ClientSecret {
+		writeErr(w, 401, "Unauthorized - User not authenticated")
+		return
+	}
+	s.seq++
+	id := fmt.Sprintf("tok_%d", s.seq)
+	tok := fmt.Sprintf("sirotest-access-%d-%d", s.seq, time.Now().UnixNano())
+	s.tokens[tok] = userToken{id: id, userID: in.UserID, scope: in.Scope, expires: s.clock.Now().Add(s.tokenTTL)}
+	s.tokenInfo[id] = tok
+	writeJSON(w, 201, map[string]string{"accessTokenId": id, "accessToken": tok})
+}
+
+func (s *Server) getToken(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	tok, ok := s.tokenInfo[r.PathValue("tokenId")]
+	if !ok {
+		writeErr(w, 404, "Not Found - Resource not found")
+		return
+	}
+	info := s.tokens[tok]
+	writeJSON(w, 200, map[string]any{"data": map[string]any{
+		"accessTokenId": info.id, "oAuthAppId": r.PathValue("clientId"), "userId": info.userID, "scope": info.scope,
+		"expiresAt": info.expires.UTC().Format(time.RFC3339), "createdAt": s.now(), "updatedAt": s.now(), "revokedAt": nil,
+	}})
+}
+
+func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	id := r.PathValue("tokenId")
+	if tok, ok := s.tokenInfo[id]; ok {
+		delete(s.tokens, tok)
+	}
+	writeJSON(w, 200, map[string]string{"tokenId": id})
+}
+
+// --- user API ----------------------------------------------------------------
+
+func (s *Server) userMux() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /v1/core/recordings/{id}", s.recordingDetails)
+	mux.HandleFunc("GET /v1/core/recordings/{id}/utterances", s.utterances)
+	mux.HandleFunc("GET /v1/core/entities/extractions/{recordingId}", s.extractions)
+	mux.HandleFunc("PUT /v1/core/recordings/{id}/link", s.link)
+	mux.HandleFunc("DELETE /v1/core/recordings/{id}/link", s.link)
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, 404, map[string]any{"code": 404, "message": "The current request is not defined by this API."})
+	})
+	return mux
+}
+
+func (s *Server) recordingDetails(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	rec, ok := s.recordings[r.PathValue("id")]
+	if !ok {
+		writeErr(w, 404, "Not Found - Resource not found")
+		return
+	}
+	d := siro.RecordingDetails{ID: rec.rec.ID, DateCreated: rec.rec.CreatedAt, ProcessingStatus: "complete", ProcessingStage: "done",
+		OrganizationID: s.OrganizationID, UserID: rec.rec.UserID, Title: rec.rec.Title, DurationInMilliseconds: rec.rec.DurationInMilliseconds}
+	if q.Get("showSummary") == "true" {
+		var parts []string
+		for _, sec := range rec.summary {
+			parts = append(parts, sec.Name+": "+sec.Content)
+		}
+		d.Summary = strings.Join(parts, "\n")
+	}
+	if q.Get("showEntityExtractions") == "true" {
+		d.EntityExtractions = []siro.EntityExtraction{s.extractionRecord(rec)}
+	}
+	writeJSON(w, 200, map[string]any{"data": d})
+}
+
+func (s *Server) extractionRecord(rec *recording) siro.EntityExtraction {
+	name := "CRM fields"
+	created := rec.rec.CreatedAt
+	return siro.EntityExtraction{ID: "ext_" + rec.rec.ID, RecordingID: rec.rec.ID, SiroEntityDefinitionID: "def_crm",
+		SiroEntityDefinitionName: &name, Status: "SUCCESS", Extraction: rec.extractions, CreatedAt: &created, UpdatedAt: &created}
+}
+
+func (s *Server) utterances(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	rec, ok := s.recordings[r.PathValue("id")]
+	if !ok {
+		writeErr(w, 404, "Not Found - Resource not found")
+		return
+	}
+	writeJSON(w, 200, map[string]any{"data": map[string]any{"utterances": nonNil(rec.utterances), "isLowDataMode": false, "speakerMap": rec.speakers},
+		"pageSize": 100000, "cursor": nil})
+}
+
+func (s *Server) extractions(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	rec, ok := s.recordings[r.PathValue("recordingId")]
+	if !ok {
+		writeErr(w, 404, "Not Found - Resource not found")
+		return
+	}
+	writeJSON(w, 200, map[string]any{"data": []siro.EntityExtraction{s.extractionRecord(rec)}, "cursor": nil})
+}
+
+func (s *Server) link(w http.ResponseWriter, r *http.Request) {
+	var in siro.LinkTarget
+	if err := decodeBody(r, &in); err != nil {
+		writeErr(w, 400, "Bad Request - Invalid parameters")
+		return
+	}
+	if (in.ID == "") == (in.ExternalID == "") || (in.ExternalID != "" && in.IntegrationConnectionID == "") || in.DataType == "" {
+		writeIssues(w, []any{"id"}, "Send exactly one of id or externalId (with integrationConnectionId)")
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	rec, ok := s.recordings[r.PathValue("id")]
+	if !ok {
+		// Siro reports some link failures inside a 200.
+		writeJSON(w, 200, map[string]any{"error": "Recording not found", "details": map[string]string{"recordingId": r.PathValue("id")}})
+		return
+	}
+	if r.Method == http.MethodDelete {
+		rec.rec.CRM = nil
+		writeJSON(w, 200, map[string]any{"data": true})
+		return
+	}
+	ext := in.ExternalID
+	if ext == "" {
+		ext = in.ID
+	}
+	writeJSON(w, 200, map[string]any{"data": siro.LinkedObject{ID: in.ID, ExternalID: ext, DataType: in.DataType, Name: ext, LastActivityAt: s.now()}})
+}
+
+// --- recordings and webhooks ---------------------------------------------------
+
+// Conversation describes what the fake "recorded".
+type Conversation struct {
+	Title       string
+	UserID      string
+	Summary     []siro.SummarySection
+	Extractions []siro.ExtractedField
+	Utterances  []siro.Utterance
+	Speakers    map[string]string
+}
+
+// Recorded is the recording the fake created.
+type Recorded struct {
+	RecordingID string
+	Engagement  siro.Engagement
+	CRM         siro.CRMLinks
+}
+
+// Record makes a processed recording for the engagement with CRM
+// externalId engagementExternalID: it links the recording (the engagement's
+// recordingId is set), attaches the summary and extractions, and marks it
+// processed and linked. Deliver the webhooks with DeliverWebhooks.
+func (s *Server) Record(engagementExternalID string, c Conversation) (*Recorded, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e, ok := s.engagements[engagementExternalID]
+	if !ok {
+		return nil, fmt.Errorf("sirotest: no engagement with externalId %q", engagementExternalID)
+	}
+	id := s.nextID("rec")
+	crm := siro.CRMLinks{IntegrationConnectionID: s.IntegrationConnectionID, Engagement: &siro.CRMRef{ID: e.ID, ExternalID: e.ExternalID}}
+	for ext, o := range s.opportunities {
+		if o.ID == e.OpportunityID {
+			crm.Opportunity = &siro.CRMRef{ID: o.ID, ExternalID: ext}
+		}
+	}
+	for ext, a := range s.accounts {
+		if a.ID == e.AccountID {
+			crm.Account = &siro.CRMRef{ID: a.ID, ExternalID: ext}
+		}
+	}
+	done := true
+	rec := &recording{
+		rec: siro.Recording{ID: id, OrganizationID: s.OrganizationID, UserID: c.UserID, Title: c.Title, DurationInMilliseconds: 1800000,
+			Result: siro.DispositionOpen, CreatedAt: s.now(), UpdatedAt: s.now(), CRM: &crm,
+			IsProcessingDone: &done, IsSummaryDone: &done, IsEntityExtractionDone: &done},
+		summary: c.Summary, extractions: c.Extractions, utterances: c.Utterances, speakers: c.Speakers, processed: true, linked: true,
+	}
+	rec.rec.Links.Web.Self = "https://app.siro.ai/recordings/" + id
+	s.recordings[id] = rec
+	e.RecordingID = id
+	e.UpdatedAt = s.now()
+	return &Recorded{RecordingID: id, Engagement: *e, CRM: crm}, nil
+}
+
+// Event types Siro sends.
+const (
+	EventRecordingProcessed = "integrations.recordingProcessed"
+	EventRecordingLinked    = "integrations.recordingLinked"
+)
+
+// Payload builds the webhook body Siro would send for a recording.
+func (s *Server) Payload(recordingID, eventType string) ([]byte, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	rec, ok := s.recordings[recordingID]
+	if !ok {
+		return nil, fmt.Errorf("sirotest: no recording %q", recordingID)
+	}
+	p := map[string]any{"recordingId": recordingID, "siroUserId": rec.rec.UserID, "recordingProcessed": rec.processed,
+		"recordingLinked": rec.linked, "eventType": eventType}
+	if rec.rec.CRM != nil {
+		p["crm"] = rec.rec.CRM
+	}
+	return json.Marshal(p)
+}
+
+// Delivery is one webhook to send: the event type and how many times.
+type Delivery struct {
+	EventType string
+	// Times is how often to send it (0 means once); more than 1 resends
+	// with the same svix-id, as a Svix redelivery does.
+	Times int
+}
+
+// DeliverWebhooks sends the recording's webhooks to url in the given
+// order, Svix-signed with WebhookSecret, and returns the status codes.
+func (s *Server) DeliverWebhooks(ctx context.Context, url, recordingID string, order ...Delivery) ([]int, error) {
+	var codes []int
+	for _, d := range order {
+		body, err := s.Payload(recordingID, d.EventType)
+		if err != nil {
+			return codes, err
+		}
+		h := http.Header{}
+		h.Set("Svix-Id", webhook.NewMessageID())
+		times := max(d.Times, 1)
+		for i := 0; i < times; i++ {
+			resp, err := webhook.Send(ctx, s.httpClient, url, s.signer, body, h)
+			if err != nil {
+				return codes, err
+			}
+			resp.Body.Close()
+			codes = append(codes, resp.StatusCode)
+		}
+	}
+	return codes, nil
+}
