@@ -115,7 +115,9 @@ func (a *NewOAuthApp) UnmarshalJSON(b []byte) error {
 }
 
 // String never prints the secret.
-func (a NewOAuthApp) String() string { return "NewOAuthApp{" + a.AppName + ", " + a.ClientID + ", [redacted]}" }
+func (a NewOAuthApp) String() string {
+	return "NewOAuthApp{" + a.AppName + ", " + a.ClientID + ", [redacted]}"
+}
 
 // CreateOAuthApp registers an OAuth app (POST /v1/core/oauth/apps).
 func (c *Client) CreateOAuthApp(ctx context.Context, p *CreateOAuthAppParams) (*NewOAuthApp, error) {

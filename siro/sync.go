@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/url"
 	"time"
-
 )
 
 func invalid(op, msg string) error {
