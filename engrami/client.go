@@ -1,0 +1,246 @@
+package engrami
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/callcrm/callcrm-go/internal/clock"
+	"github.com/callcrm/callcrm-go/internal/core"
+)
+
+// DefaultBaseURL is Engrami's API root as its endpoint pages show it.
+const DefaultBaseURL = "https://api.engrami.com/api/v1"
+
+// Error is returned for non-2xx answers and for {"success": false} bodies;
+// Code, Message and Details come from Engrami's error envelope.
+type Error = core.APIError
+
+// RetryPolicy says how often and how long to retry.
+type RetryPolicy = core.RetryPolicy
+
+// Sentinels matched with errors.Is.
+var (
+	ErrBadRequest        = core.ErrBadRequest
+	ErrUnauthorized      = core.ErrUnauthorized
+	ErrForbidden         = core.ErrForbidden
+	ErrNotFound          = core.ErrNotFound
+	ErrConflict          = core.ErrConflict
+	ErrRateLimited       = core.ErrRateLimited
+	ErrServer            = core.ErrServer
+	ErrInvalidOption     = core.ErrInvalidOption
+	ErrInvalidRequest    = core.ErrInvalidRequest
+	ErrMissingCredential = core.ErrMissingCredential
+)
+
+// RateLimit is what Engrami's X-RateLimit-* headers said.
+type RateLimit struct {
+	Limit, Remaining int
+	// Reset is when the window resets (X-RateLimit-Reset, Unix seconds).
+	Reset time.Time
+}
+
+// ParseRateLimit reads the X-RateLimit-* headers; ok is false when absent.
+func ParseRateLimit(h http.Header) (RateLimit, bool) {
+	l, err1 := strconv.Atoi(h.Get("X-RateLimit-Limit"))
+	r, err2 := strconv.Atoi(h.Get("X-RateLimit-Remaining"))
+	reset, err3 := strconv.ParseInt(h.Get("X-RateLimit-Reset"), 10, 64)
+	if err1 != nil && err2 != nil && err3 != nil {
+		return RateLimit{}, false
+	}
+	rl := RateLimit{Limit: l, Remaining: r}
+	if err3 == nil {
+		rl.Reset = time.Unix(reset, 0)
+	}
+	return rl, true
+}
+
+// Client talks to Engrami's API. Safe for concurrent use.
+type Client struct {
+	core   *core.Client
+	tenant string
+
+	mu   sync.Mutex
+	rate RateLimit
+	seen bool
+}
+
+// Option configures a Client.
+type Option func(*config) error
+
+type config struct {
+	base    string
+	tenant  string
+	hc      *http.Client
+	logger  *slog.Logger
+	retry   *core.RetryPolicy
+	clock   clock.Clock
+	timeout time.Duration
+}
+
+// WithBaseURL overrides the API root (e.g. "https://api.engrami.com/v1").
+func WithBaseURL(u string) Option { return func(c *config) error { c.base = u; return nil } }
+
+// WithTenantID sends tenant_id on every call.
+func WithTenantID(id string) Option {
+	return func(c *config) error {
+		if strings.TrimSpace(id) == "" {
+			return fmt.Errorf("%w: tenant id is empty", ErrInvalidOption)
+		}
+		c.tenant = id
+		return nil
+	}
+}
+
+// WithHTTPClient sets the HTTP client (copied, never modified).
+func WithHTTPClient(hc *http.Client) Option {
+	return func(c *config) error {
+		if hc == nil {
+			return fmt.Errorf("%w: http client is nil", ErrInvalidOption)
+		}
+		c.hc = hc
+		return nil
+	}
+}
+
+// WithLogger sends debug logs (credentials redacted, no bodies) to l.
+func WithLogger(l *slog.Logger) Option { return func(c *config) error { c.logger = l; return nil } }
+
+// WithRetry sets the retry policy; MaxDelay also caps a 429's wait until
+// X-RateLimit-Reset.
+func WithRetry(p RetryPolicy) Option { return func(c *config) error { c.retry = &p; return nil } }
+
+// WithTimeout bounds each attempt.
+func WithTimeout(d time.Duration) Option { return func(c *config) error { c.timeout = d; return nil } }
+
+// Clock is the time source for backoff (tests).
+type Clock = clock.Clock
+
+// WithClock sets the clock.
+func WithClock(clk Clock) Option { return func(c *config) error { c.clock = clk; return nil } }
+
+// NewClient returns a client authenticating with an API key or JWT.
+func NewClient(token string, opts ...Option) (*Client, error) {
+	if strings.TrimSpace(token) == "" {
+		return nil, fmt.Errorf("%w: engrami: token is empty", ErrInvalidOption)
+	}
+	c := config{base: DefaultBaseURL}
+	for _, o := range opts {
+		if err := o(&c); err != nil {
+			return nil, err
+		}
+	}
+	cl := &Client{tenant: c.tenant}
+	cc, err := core.New(core.Config{
+		Provider: "engrami", BaseURL: c.base, Auth: core.Bearer(token), HTTPClient: c.hc, Logger: c.logger,
+		Retry: c.retry, Clock: c.clock, Timeout: c.timeout, DecodeError: core.DecodeGenericError,
+		RetryDelay: func(resp *http.Response, now time.Time) (time.Duration, bool) {
+			rl, ok := ParseRateLimit(resp.Header)
+			if !ok || resp.StatusCode != http.StatusTooManyRequests || rl.Reset.IsZero() {
+				return 0, false
+			}
+			return max(rl.Reset.Sub(now), 0), true
+		},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("engrami: %w", err)
+	}
+	cl.core = cc
+	return cl, nil
+}
+
+// RateLimit returns the rate-limit headers of the latest answer.
+func (c *Client) RateLimit() (RateLimit, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.rate, c.seen
+}
+
+// CallOption adjusts one call.
+type CallOption func(*core.Request)
+
+// WithIdempotencyKey sends Idempotency-Key; it makes a POST retryable (the
+// same key on every attempt).
+func WithIdempotencyKey(key string) CallOption {
+	return func(r *core.Request) { r.IdempotencyKey = key }
+}
+
+type tenantQuery struct {
+	TenantID string `url:"tenant_id,omitempty"`
+}
+
+// Do is the escape hatch for endpoints not typed yet: method, path (a
+// route template filled from pathParams), JSON body and result. The
+// {success, data} envelope is removed if present.
+func (c *Client) Do(ctx context.Context, method, path string, pathParams []string, body, out any, opts ...CallOption) error {
+	return c.call(ctx, "Do", method, path, pathParams, body, out, opts)
+}
+
+func (c *Client) call(ctx context.Context, op, method, route string, params []string, body, out any, opts []CallOption) error {
+	var raw json.RawMessage
+	if err := c.callRaw(ctx, op, method, route, params, body, &raw, opts); err != nil {
+		return err
+	}
+	data, err := unwrap(raw)
+	if err != nil {
+		e := &Error{Provider: "engrami", Operation: op, Method: method, Route: route, StatusCode: http.StatusOK, Body: raw}
+		core.DecodeGenericError(e)
+		if e.Message == "" {
+			e.Message = err.Error()
+		}
+		return e
+	}
+	if out == nil || len(data) == 0 {
+		return nil
+	}
+	if err := json.Unmarshal(data, out); err != nil {
+		return &core.DecodeError{Provider: "engrami", Operation: op, Method: method, Route: route, StatusCode: http.StatusOK, Err: err}
+	}
+	return nil
+}
+
+// callRaw sends one request and stores the raw 2xx body in out.
+func (c *Client) callRaw(ctx context.Context, op, method, route string, params []string, body any, out *json.RawMessage, opts []CallOption) error {
+	req := &core.Request{Operation: op, Method: method, Route: route, PathParams: params, Body: body}
+	if c.tenant != "" {
+		req.Query = tenantQuery{c.tenant}
+	}
+	for _, o := range opts {
+		o(req)
+	}
+	resp, err := c.core.Do(ctx, req, out)
+	if resp != nil {
+		if rl, ok := ParseRateLimit(resp.Header); ok {
+			c.mu.Lock()
+			c.rate, c.seen = rl, true
+			c.mu.Unlock()
+		}
+	}
+	return err
+}
+
+// unwrap removes {"success": true, "data": ...}; a body with success false
+// is an error.
+func unwrap(raw json.RawMessage) (json.RawMessage, error) {
+	var env struct {
+		Success *bool           `json:"success"`
+		Data    json.RawMessage `json:"data"`
+		Error   json.RawMessage `json:"error"`
+	}
+	if len(raw) == 0 || raw[0] != '{' || json.Unmarshal(raw, &env) != nil || env.Success == nil {
+		return raw, nil
+	}
+	if !*env.Success {
+		return nil, fmt.Errorf("success is false")
+	}
+	if env.Data != nil {
+		return env.Data, nil
+	}
+	return raw, nil
+}

@@ -1,0 +1,177 @@
+package engrami
+
+import (
+	"context"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"reflect"
+	"strings"
+
+	"github.com/callcrm/callcrm-go/webhook"
+)
+
+// ToolError lets a tool function choose the status and code of its error
+// answer (default 500, "tool_error").
+type ToolError struct {
+	Status  int
+	Code    string
+	Message string
+}
+
+func (e *ToolError) Error() string { return e.Message }
+
+// ToolOption configures a tool handler.
+type ToolOption func(*toolConfig) error
+
+type toolConfig struct {
+	maxBody int64
+	logger  *slog.Logger
+}
+
+// WithToolMaxBody bounds the request body (default 1 MiB).
+func WithToolMaxBody(n int64) ToolOption {
+	return func(c *toolConfig) error {
+		if n <= 0 {
+			return fmt.Errorf("%w: max body must be positive", ErrInvalidOption)
+		}
+		c.maxBody = n
+		return nil
+	}
+}
+
+// WithToolLogger logs refused calls and tool errors (never the secret).
+func WithToolLogger(l *slog.Logger) ToolOption {
+	return func(c *toolConfig) error { c.logger = l; return nil }
+}
+
+// NewToolHandler serves a tool or action endpoint Engrami calls: it checks
+// "Authorization: Bearer <secret>" in constant time (401), decodes the JSON
+// body into P (400 naming the bad field), enforces the fields P marks
+// `required:"true"` (400), calls fn and answers its result as JSON, or a
+// JSON error with 5xx (or the ToolError's status).
+func NewToolHandler[P, R any](secret string, fn func(ctx context.Context, params P) (R, error), opts ...ToolOption) (http.Handler, error) {
+	if secret == "" {
+		return nil, fmt.Errorf("%w: engrami: tool secret is empty", webhook.ErrInvalidSecret)
+	}
+	if fn == nil {
+		return nil, fmt.Errorf("%w: engrami: tool function is nil", ErrInvalidOption)
+	}
+	c := toolConfig{maxBody: webhook.DefaultMaxBodyBytes}
+	for _, o := range opts {
+		if err := o(&c); err != nil {
+			return nil, err
+		}
+	}
+	required, err := requiredFields(reflect.TypeFor[P]())
+	if err != nil {
+		return nil, err
+	}
+	want := []byte("Bearer " + secret)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fail := func(status int, code, msg string) {
+			if c.logger != nil {
+				c.logger.LogAttrs(r.Context(), slog.LevelWarn, "engrami: tool call failed", slog.Int("status", status), slog.String("code", code), slog.String("message", msg))
+			}
+			writeJSONError(w, status, code, msg)
+		}
+		got := []byte(r.Header.Get("Authorization"))
+		if subtle.ConstantTimeCompare(got, want) != 1 {
+			fail(http.StatusUnauthorized, "unauthorized", "missing or wrong bearer token")
+			return
+		}
+		if r.Method != http.MethodPost && r.Method != http.MethodPut {
+			w.Header().Set("Allow", "POST, PUT")
+			fail(http.StatusMethodNotAllowed, "method_not_allowed", r.Method+" is not allowed")
+			return
+		}
+		body, err := webhook.ReadBody(w, r, c.maxBody)
+		if err != nil {
+			fail(webhook.StatusCode(err), "invalid_request", err.Error())
+			return
+		}
+		var present map[string]json.RawMessage
+		if err := json.Unmarshal(body, &present); err != nil {
+			fail(http.StatusBadRequest, "invalid_json", "body is not a JSON object")
+			return
+		}
+		for _, f := range required {
+			if v, ok := present[f]; !ok || string(v) == "null" {
+				fail(http.StatusBadRequest, "missing_required_field", "field "+f+" is required")
+				return
+			}
+		}
+		var p P
+		if err := json.Unmarshal(body, &p); err != nil {
+			var te *json.UnmarshalTypeError
+			if errors.As(err, &te) {
+				fail(http.StatusBadRequest, "invalid_field", fmt.Sprintf("field %s must be %s, got %s", te.Field, te.Type, te.Value))
+				return
+			}
+			fail(http.StatusBadRequest, "invalid_json", err.Error())
+			return
+		}
+		res, err := fn(r.Context(), p)
+		if err != nil {
+			var te *ToolError
+			if errors.As(err, &te) {
+				status, code := te.Status, te.Code
+				if status == 0 {
+					status = http.StatusInternalServerError
+				}
+				if code == "" {
+					code = "tool_error"
+				}
+				fail(status, code, te.Message)
+				return
+			}
+			if c.logger != nil {
+				c.logger.LogAttrs(r.Context(), slog.LevelError, "engrami: tool function failed", slog.String("error", err.Error()))
+			}
+			writeJSONError(w, http.StatusInternalServerError, "tool_error", "the tool failed") // details stay in your logs
+			return
+		}
+		out, err := json.Marshal(res)
+		if err != nil {
+			fail(http.StatusInternalServerError, "encoding_error", err.Error())
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(out)
+	}), nil
+}
+
+func writeJSONError(w http.ResponseWriter, status int, code, msg string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(map[string]any{"success": false, "error": map[string]string{"code": code, "message": msg}})
+}
+
+// requiredFields lists the JSON names of struct fields tagged
+// `required:"true"`.
+func requiredFields(t reflect.Type) ([]string, error) {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t.Kind() != reflect.Struct {
+		return nil, nil
+	}
+	var out []string
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		if f.Tag.Get("required") != "true" {
+			continue
+		}
+		name := f.Name
+		if tag := f.Tag.Get("json"); tag != "" {
+			if n, _, _ := strings.Cut(tag, ","); n != "" && n != "-" {
+				name = n
+			}
+		}
+		out = append(out, name)
+	}
+	return out, nil
+}
