@@ -7,8 +7,9 @@
 // It exits 0 when every step behaved as expected and 1 with a message
 // otherwise. It never touches the network beyond 127.0.0.1.
 //
-// The Siro steps (sync, Svix webhooks, summary write-back) join this
-// program when the siro package lands; see the README.
+// By default everything runs against the embedded fakes (sirotest and the
+// vendors' test senders). With SIRO_ORG_TOKEN set, the Siro steps run
+// against the real API instead (see the README for the variables).
 package main
 
 import (
@@ -31,7 +32,7 @@ import (
 )
 
 func main() {
-	if err := run(context.Background(), os.Stdout); err != nil {
+	if err := run(context.Background(), os.Stdout, os.Getenv); err != nil {
 		fmt.Fprintln(os.Stderr, "quickstart failed:", err)
 		os.Exit(1)
 	}
@@ -44,9 +45,13 @@ const (
 	sivoSecret     = "sivo-webhook-secret"
 )
 
-func run(ctx context.Context, out io.Writer) error {
+func run(ctx context.Context, out io.Writer, getenv func(string) string) error {
 	step := func(format string, args ...any) { fmt.Fprintf(out, "==> "+format+"\n", args...) }
 	say := func(format string, args ...any) { fmt.Fprintf(out, "    "+format+"\n", args...) }
+
+	if err := runSiro(ctx, step, say, getenv); err != nil {
+		return fmt.Errorf("siro: %w", err)
+	}
 
 	// 1. One server with every receiver on a ServeMux, as a CRM backend runs it.
 	var symboCalls, callsyncCalls, sivoCalls atomic.Int32
@@ -101,7 +106,7 @@ func run(ctx context.Context, out io.Writer) error {
 	srv := httptest.NewServer(mux)
 	defer srv.Close()
 	defer func() { _ = sivoHooks.Shutdown(context.Background()) }()
-	step("receiver listening on %s (signature verification on, raw bodies kept)", srv.URL)
+	step("5. the other vendors: one receiver on %s (signature verification on, raw bodies kept)", srv.URL)
 
 	// 2. Symbo: the dialer looks the number up, then reports the call.
 	step("Symbo dials +1 800 555 1212 and asks the CRM who it is")

@@ -1,0 +1,195 @@
+// Command crm-backend is the skeleton of a CRM backend wired to every
+// vendor: one http.Server with each vendor's handler on a ServeMux, secrets
+// from the environment, structured logs, graceful shutdown that lets
+// in-flight deliveries finish, and a periodic Siro sync job.
+//
+//	SIRO_ORG_TOKEN=... SIRO_WEBHOOK_SECRET=whsec_... SYMBO_WEBHOOK_SECRET=... \
+//	CALLSYNC_WEBHOOK_SECRET=... SIVO_WEBHOOK_SECRET=... ENGRAMI_TOOL_SECRET=... \
+//	go run ./examples/crm-backend
+//
+// A vendor whose secret is not set is simply not mounted.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/callcrm/callcrm-go/callsync"
+	"github.com/callcrm/callcrm-go/engrami"
+	"github.com/callcrm/callcrm-go/siro"
+	"github.com/callcrm/callcrm-go/sivo"
+	"github.com/callcrm/callcrm-go/symbo"
+)
+
+func main() {
+	log := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, log, os.Getenv, envOr("ADDR", ":8080")); err != nil {
+		log.Error("crm-backend stopped", "error", err)
+		os.Exit(1)
+	}
+}
+
+func envOr(k, def string) string {
+	if v := os.Getenv(k); v != "" {
+		return v
+	}
+	return def
+}
+
+// crm stands for your own storage.
+type crm struct{ log *slog.Logger }
+
+func (c crm) writeBack(ctx context.Context, r *siro.ReadyRecording) error {
+	c.log.InfoContext(ctx, "siro recording ready", "recording", r.Event.RecordingID)
+	return nil
+}
+
+func (c crm) contactByPhone(ctx context.Context, number string) (*symbo.Contact, error) {
+	return nil, symbo.ErrNotFound
+}
+
+func (c crm) logCall(ctx context.Context, source, id string) error {
+	c.log.InfoContext(ctx, "call logged", "source", source, "call", id)
+	return nil
+}
+
+func (c crm) pendingAppointments(ctx context.Context) []siro.SyncEngagement { return nil }
+
+// mux mounts every vendor whose secret is configured.
+func mux(log *slog.Logger, getenv func(string) string, store crm) (*http.ServeMux, *siro.Client, []func(context.Context) error, error) {
+	m := http.NewServeMux()
+	var closers []func(context.Context) error
+	var sc *siro.Client
+	if tok := getenv("SIRO_ORG_TOKEN"); tok != "" {
+		opts := []siro.Option{siro.WithOrgToken(tok), siro.WithLogger(log)}
+		if id := getenv("SIRO_OAUTH_CLIENT_ID"); id != "" {
+			opts = append(opts, siro.WithOAuthApp(id, getenv("SIRO_OAUTH_CLIENT_SECRET"), getenv("SIRO_USER_ID"), siro.ScopeRead))
+		}
+		var err error
+		if sc, err = siro.NewClient(opts...); err != nil {
+			return nil, nil, nil, err
+		}
+	}
+	if secret := getenv("SIRO_WEBHOOK_SECRET"); secret != "" {
+		var opts []siro.WebhookOption
+		if sc != nil {
+			opts = append(opts, siro.WithFetchDetails(sc))
+		}
+		h, err := siro.NewWebhookHandler([]string{secret}, siro.WebhookCallbacks{OnReady: store.writeBack},
+			append(opts, siro.WithWebhookLogger(log))...)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		m.Handle("POST /webhooks/siro", h)
+	}
+	if secret := getenv("SYMBO_WEBHOOK_SECRET"); secret != "" {
+		lookup, err := symbo.NewLookupHandler(store.contactByPhone, symbo.WithLookupLogger(log))
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		calls, err := symbo.NewWebhookHandler(secret, symbo.Callbacks{
+			CallCompleted: func(ctx context.Context, ev *symbo.CallEvent) error { return store.logCall(ctx, "symbo", ev.Data.ID) },
+		}, symbo.WithLogger(log))
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		m.Handle("GET /symbo/lookup", lookup)
+		m.Handle("POST /webhooks/symbo", calls)
+	}
+	if secret := getenv("CALLSYNC_WEBHOOK_SECRET"); secret != "" {
+		h, err := callsync.NewHandler(secret, callsync.Callbacks{
+			CallLogged: func(ctx context.Context, ev *callsync.Event) error {
+				return store.logCall(ctx, "callsync", string(ev.Data.CallDetails.CallID))
+			},
+		}, callsync.WithLogger(log))
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		m.Handle("POST /webhooks/callsync", h)
+	}
+	if secret := getenv("SIVO_WEBHOOK_SECRET"); secret != "" {
+		h, err := sivo.NewHandler(secret, sivo.Callbacks{
+			CallEnded: func(ctx context.Context, ev *sivo.Event, c *sivo.CallEnded) error {
+				return store.logCall(ctx, "sivo", c.CallID)
+			},
+		}, sivo.WithLogger(log))
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		m.Handle("POST /webhooks/sivo", h)
+		closers = append(closers, h.Shutdown)
+	}
+	if secret := getenv("ENGRAMI_TOOL_SECRET"); secret != "" {
+		type lookupParams struct {
+			Phone string `json:"phone" required:"true"`
+		}
+		h, err := engrami.NewToolHandler(secret, func(ctx context.Context, p lookupParams) (*symbo.Contact, error) {
+			return store.contactByPhone(ctx, p.Phone)
+		}, engrami.WithToolLogger(log))
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		m.Handle("POST /tools/lookup-contact", h)
+	}
+	m.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "ok") })
+	return m, sc, closers, nil
+}
+
+func run(ctx context.Context, log *slog.Logger, getenv func(string) string, addr string) error {
+	store := crm{log: log}
+	m, sc, closers, err := mux(log, getenv, store)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Addr: addr, Handler: m, ReadHeaderTimeout: 5 * time.Second}
+	if sc != nil {
+		go syncLoop(ctx, log, sc, store)
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.ListenAndServe() }()
+	log.Info("listening", "addr", addr)
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	// Let in-flight deliveries finish; vendors retry anything refused now.
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	err = srv.Shutdown(shutdownCtx)
+	for _, c := range closers {
+		err = errors.Join(err, c(shutdownCtx))
+	}
+	return err
+}
+
+// syncLoop pushes changed appointments to Siro every 10 minutes (the
+// guide's batch cadence).
+func syncLoop(ctx context.Context, log *slog.Logger, c *siro.Client, store crm) {
+	t := time.NewTicker(10 * time.Minute)
+	defer t.Stop()
+	for {
+		if recs := store.pendingAppointments(ctx); len(recs) > 0 {
+			res, err := c.BulkSyncEngagements(ctx, recs, siro.BulkOptions{})
+			if err != nil {
+				log.Warn("siro sync interrupted", "error", err)
+			} else {
+				log.Info("siro sync", "synced", res.Synced, "failed", res.Failed)
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
