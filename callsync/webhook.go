@@ -2,7 +2,6 @@ package callsync
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -95,14 +94,8 @@ func NewHandler(secret string, cb Callbacks, opts ...Option) (http.Handler, erro
 			return nil, err
 		}
 	}
-	mwOpts := []webhook.MiddlewareOption{webhook.WithMaxBodyBytes(c.maxBody), webhook.WithDedupe(c.dedupe, payloadIDKey)}
-	if c.onError != nil {
-		mwOpts = append(mwOpts, webhook.WithErrorHook(c.onError))
-	}
-	if c.logger != nil {
-		mwOpts = append(mwOpts, webhook.WithLogger(c.logger))
-	}
-	mw, err := webhook.Middleware(v, mwOpts...)
+	mw, err := webhook.Middleware(v, webhook.WithMaxBodyBytes(c.maxBody), webhook.WithDedupe(c.dedupe, webhook.JSONKey("payload_id")),
+		webhook.WithErrorHook(c.onError), webhook.WithLogger(c.logger))
 	if err != nil {
 		return nil, err
 	}
@@ -123,21 +116,7 @@ func NewHandler(secret string, cb Callbacks, opts ...Option) (http.Handler, erro
 	if cb.Unknown != nil {
 		d.Unknown(cb.Unknown)
 	}
-	if c.onError != nil {
-		d.OnError(c.onError)
-	}
-	if c.logger != nil {
-		d.SetLogger(c.logger)
-	}
+	d.OnError(c.onError)
+	d.SetLogger(c.logger)
 	return mw(d), nil
-}
-
-func payloadIDKey(_ *http.Request, _ webhook.Delivery, body []byte) (string, error) {
-	var env struct {
-		PayloadID string `json:"payload_id"`
-	}
-	if json.Unmarshal(body, &env) != nil || env.PayloadID == "" {
-		return "", fmt.Errorf("%w: event has no payload_id", webhook.ErrMalformed)
-	}
-	return env.PayloadID, nil
 }

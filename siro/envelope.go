@@ -1,13 +1,13 @@
 package siro
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"iter"
 	"net/http"
 
 	"github.com/callcrm/callcrm-go/internal/core"
+	"github.com/callcrm/callcrm-go/internal/jsonx"
 )
 
 // Cursor is a pagination cursor. Siro sends it as a string, a number
@@ -16,23 +16,11 @@ type Cursor string
 
 // UnmarshalJSON accepts a string, a number or null.
 func (c *Cursor) UnmarshalJSON(b []byte) error {
-	b = bytes.TrimSpace(b)
-	switch {
-	case string(b) == "null":
-		*c = ""
-	case len(b) > 0 && b[0] == '"':
-		var s string
-		if err := json.Unmarshal(b, &s); err != nil {
-			return err
-		}
-		*c = Cursor(s)
-	default:
-		var n json.Number
-		if err := json.Unmarshal(b, &n); err != nil {
-			return err
-		}
-		*c = Cursor(n.String())
+	var id jsonx.ID
+	if err := id.UnmarshalJSON(b); err != nil {
+		return err
 	}
+	*c = Cursor(id)
 	return nil
 }
 

@@ -194,13 +194,8 @@ func (c *Client) SyncEngagement(ctx context.Context, e *SyncEngagement) (*Engage
 
 // SyncEngagements upserts a batch (PUT /v1/integrations/sync/batch/engagements).
 func (c *Client) SyncEngagements(ctx context.Context, es []SyncEngagement) ([]Engagement, error) {
-	if len(es) == 0 {
-		return nil, invalid("Sync.Engagements", "the batch is empty")
-	}
-	for i := range es {
-		if err := es[i].Validate(); err != nil {
-			return nil, invalid("Sync.Engagements", fmt.Sprintf("[%d]: %v", i, err))
-		}
+	if err := validateBatch("Sync.Engagements", es); err != nil {
+		return nil, err
 	}
 	return getData[[]Engagement](ctx, c.org, "Sync.Engagements", http.MethodPut, "/v1/integrations/sync/batch/engagements", nil, nil, es)
 }
@@ -313,13 +308,8 @@ func (c *Client) SyncOpportunity(ctx context.Context, o *SyncOpportunity) (*Oppo
 
 // SyncOpportunities upserts a batch (PUT /v1/integrations/sync/batch/opportunities).
 func (c *Client) SyncOpportunities(ctx context.Context, os []SyncOpportunity) ([]Opportunity, error) {
-	if len(os) == 0 {
-		return nil, invalid("Sync.Opportunities", "the batch is empty")
-	}
-	for i := range os {
-		if err := os[i].Validate(); err != nil {
-			return nil, invalid("Sync.Opportunities", fmt.Sprintf("[%d]: %v", i, err))
-		}
+	if err := validateBatch("Sync.Opportunities", os); err != nil {
+		return nil, err
 	}
 	return getData[[]Opportunity](ctx, c.org, "Sync.Opportunities", http.MethodPut, "/v1/integrations/sync/batch/opportunities", nil, nil, os)
 }
@@ -366,7 +356,8 @@ type MultimediaEvent struct {
 	ExternalEventID      string `json:"externalEventId"`
 }
 
-func (m *MultimediaEvent) validate() error {
+// Validate checks the fields Siro requires.
+func (m *MultimediaEvent) Validate() error {
 	if m == nil || m.DownloadURL == "" || m.RemoteCreatedAt.IsZero() || m.ExternalUserID == "" || m.ExternalEmailAddress == "" ||
 		m.ExternalID == "" || m.OrganizationID == "" || m.MimeType == "" || m.ExternalEventID == "" {
 		return fmt.Errorf("downloadUrl, remoteCreatedAt, externalUserId, externalEmailAddress, externalId, organizationId, mimeType and externalEventId are required")
@@ -377,7 +368,7 @@ func (m *MultimediaEvent) validate() error {
 // SyncMultimediaEvent syncs one multimedia event (PUT /v1/integrations/multimedia-events).
 // Siro does not type the answer; it is returned raw.
 func (c *Client) SyncMultimediaEvent(ctx context.Context, m *MultimediaEvent) (json.RawMessage, error) {
-	if err := m.validate(); err != nil {
+	if err := m.Validate(); err != nil {
 		return nil, invalid("Sync.MultimediaEvent", err.Error())
 	}
 	return getData[json.RawMessage](ctx, c.org, "Sync.MultimediaEvent", http.MethodPut, "/v1/integrations/multimedia-events", nil, nil, m)
@@ -385,13 +376,24 @@ func (c *Client) SyncMultimediaEvent(ctx context.Context, m *MultimediaEvent) (j
 
 // SyncMultimediaEvents syncs a batch (PUT /v1/integrations/batch/multimedia-events).
 func (c *Client) SyncMultimediaEvents(ctx context.Context, ms []MultimediaEvent) (json.RawMessage, error) {
-	if len(ms) == 0 {
-		return nil, invalid("Sync.MultimediaEvents", "the batch is empty")
-	}
-	for i := range ms {
-		if err := ms[i].validate(); err != nil {
-			return nil, invalid("Sync.MultimediaEvents", fmt.Sprintf("[%d]: %v", i, err))
-		}
+	if err := validateBatch("Sync.MultimediaEvents", ms); err != nil {
+		return nil, err
 	}
 	return getData[json.RawMessage](ctx, c.org, "Sync.MultimediaEvents", http.MethodPut, "/v1/integrations/batch/multimedia-events", nil, nil, ms)
+}
+
+// validateBatch checks a non-empty batch record by record, naming the index.
+func validateBatch[T any, P interface {
+	*T
+	Validate() error
+}](op string, batch []T) error {
+	if len(batch) == 0 {
+		return invalid(op, "the batch is empty")
+	}
+	for i := range batch {
+		if err := P(&batch[i]).Validate(); err != nil {
+			return invalid(op, fmt.Sprintf("[%d]: %v", i, err))
+		}
+	}
+	return nil
 }

@@ -148,14 +148,8 @@ func NewWebhookHandler(secrets []string, cb WebhookCallbacks, opts ...WebhookOpt
 			return nil, err
 		}
 	}
-	mwOpts := []webhook.MiddlewareOption{webhook.WithDedupe(c.deliveries, webhook.DeliveryIDKey)}
-	if c.onError != nil {
-		mwOpts = append(mwOpts, webhook.WithErrorHook(c.onError))
-	}
-	if c.logger != nil {
-		mwOpts = append(mwOpts, webhook.WithLogger(c.logger))
-	}
-	mw, err := webhook.Middleware(v, mwOpts...)
+	mw, err := webhook.Middleware(v, webhook.WithDedupe(c.deliveries, webhook.DeliveryIDKey),
+		webhook.WithErrorHook(c.onError), webhook.WithLogger(c.logger))
 	if err != nil {
 		return nil, err
 	}

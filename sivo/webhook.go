@@ -2,7 +2,6 @@ package sivo
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -255,17 +254,8 @@ func NewHandler(secret string, cb Callbacks, opts ...Option) (*Handler, error) {
 		}
 	}
 	h := &Handler{cfg: c, cb: cb}
-	mwOpts := []webhook.MiddlewareOption{
-		webhook.WithMaxBodyBytes(c.maxBody),
-		webhook.WithDedupe(c.dedupe, eventIDKey),
-	}
-	if c.hookErrs != nil {
-		mwOpts = append(mwOpts, webhook.WithErrorHook(c.hookErrs))
-	}
-	if c.logger != nil {
-		mwOpts = append(mwOpts, webhook.WithLogger(c.logger))
-	}
-	mw, err := webhook.Middleware(v, mwOpts...)
+	mw, err := webhook.Middleware(v, webhook.WithMaxBodyBytes(c.maxBody), webhook.WithDedupe(c.dedupe, eventIDKey),
+		webhook.WithErrorHook(c.hookErrs), webhook.WithLogger(c.logger))
 	if err != nil {
 		return nil, err
 	}
@@ -286,13 +276,7 @@ func eventIDKey(r *http.Request, _ webhook.Delivery, body []byte) (string, error
 	if id := r.Header.Get(HeaderEventID); id != "" {
 		return id, nil
 	}
-	var e struct {
-		ID string `json:"id"`
-	}
-	if json.Unmarshal(body, &e) != nil || e.ID == "" {
-		return "", fmt.Errorf("%w: no %s header and no id in the body", webhook.ErrMalformed, HeaderEventID)
-	}
-	return e.ID, nil
+	return webhook.JSONKey("id")(r, webhook.Delivery{}, body)
 }
 
 // ServeHTTP implements http.Handler.

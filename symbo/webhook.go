@@ -85,15 +85,9 @@ func NewWebhookHandler(secret string, cb Callbacks, opts ...WebhookOption) (http
 	if err != nil {
 		return nil, fmt.Errorf("symbo: %w", err)
 	}
-	mwOpts := []webhook.MiddlewareOption{webhook.WithMaxBodyBytes(c.maxBody)}
+	mwOpts := []webhook.MiddlewareOption{webhook.WithMaxBodyBytes(c.maxBody), webhook.WithErrorHook(c.onError), webhook.WithLogger(c.logger)}
 	if c.dedupe != nil {
-		mwOpts = append(mwOpts, webhook.WithDedupe(c.dedupe, eventIDKey))
-	}
-	if c.onError != nil {
-		mwOpts = append(mwOpts, webhook.WithErrorHook(c.onError))
-	}
-	if c.logger != nil {
-		mwOpts = append(mwOpts, webhook.WithLogger(c.logger))
+		mwOpts = append(mwOpts, webhook.WithDedupe(c.dedupe, webhook.JSONKey("id")))
 	}
 	mw, err := webhook.Middleware(v, mwOpts...)
 	if err != nil {
@@ -127,23 +121,9 @@ func NewWebhookHandler(secret string, cb Callbacks, opts ...WebhookOption) (http
 	if cb.Unknown != nil {
 		d.Unknown(cb.Unknown)
 	}
-	if c.onError != nil {
-		d.OnError(c.onError)
-	}
-	if c.logger != nil {
-		d.SetLogger(c.logger)
-	}
+	d.OnError(c.onError)
+	d.SetLogger(c.logger)
 	return mw(d), nil
-}
-
-func eventIDKey(_ *http.Request, _ webhook.Delivery, body []byte) (string, error) {
-	var env struct {
-		ID string `json:"id"`
-	}
-	if json.Unmarshal(body, &env) != nil || env.ID == "" {
-		return "", fmt.Errorf("%w: event has no id", webhook.ErrMalformed)
-	}
-	return env.ID, nil
 }
 
 // CallStates keeps the latest state of each call by its id, whatever order

@@ -3,6 +3,7 @@ package webhook
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
@@ -22,6 +23,19 @@ func DeliveryIDKey(_ *http.Request, d Delivery, _ []byte) (string, error) {
 		return "", wrap(ErrMalformed, "delivery has no id")
 	}
 	return d.ID, nil
+}
+
+// JSONKey uses a top-level string field of the body (a payload or event
+// id); a body without it is malformed.
+func JSONKey(field string) KeyFunc {
+	return func(_ *http.Request, _ Delivery, body []byte) (string, error) {
+		var m map[string]json.RawMessage
+		var s string
+		if json.Unmarshal(body, &m) != nil || json.Unmarshal(m[field], &s) != nil || s == "" {
+			return "", wrap(ErrMalformed, "body has no %q", field)
+		}
+		return s, nil
+	}
 }
 
 // HeaderKey uses the value of a request header (e.g. "X-Sivo-Event-Id").
@@ -59,12 +73,13 @@ func WithMaxBodyBytes(n int64) MiddlewareOption {
 }
 
 // WithErrorHook receives every refused delivery's error (the client only
-// ever sees a generic status text).
+// ever sees a generic status text). nil is allowed and ignored.
 func WithErrorHook(fn func(r *http.Request, err error)) MiddlewareOption {
 	return func(c *mwConfig) error { c.onError = fn; return nil }
 }
 
 // WithLogger logs refused deliveries at warn level (no body, no secrets).
+// nil is allowed and ignored.
 func WithLogger(l *slog.Logger) MiddlewareOption {
 	return func(c *mwConfig) error { c.logger = l; return nil }
 }

@@ -7,13 +7,15 @@
 // summary and extractions, and delivers both Svix-signed webhooks to a URL
 // in the order the test picks, with duplicates on demand.
 //
-// Routes served: the sync endpoints (engagements and opportunities, single
-// and batch, soft-delete-removed), engagements, opportunities and accounts
-// (list, get, create/update, delete), org recordings (list with show* flags
-// and updatedAt filters, get, summaries), OAuth apps and access tokens,
-// caller identity, and on the user API recording details, utterances,
-// entity extractions and CRM link / unlink. Other routes answer 404 with
-// Siro's {"error"} shape.
+// Every operation the siro package types is served: the sync endpoints
+// (engagements, opportunities, multimedia events, soft-delete-removed),
+// engagements, engagement users, opportunities, opportunity users,
+// accounts, CRM users (seed with AddCRMUser), org recordings (list with
+// show* flags and updatedAt filters, get, summaries), mobile events (seed
+// with AddMobileEvent), OAuth apps and access tokens, caller identity,
+// integration connections and the Salesforce upsert; on the user API
+// recording details, utterances, entity extractions and CRM link / unlink.
+// Other routes answer 404 with Siro's error shapes.
 package sirotest
 
 import (
@@ -70,10 +72,14 @@ type Server struct {
 	faults        []fault
 	requests      atomic.Int64
 	deleted       map[string]bool
+
+	engagementUsers, opportunityUsers, crmUsers, connections *crud
+	mobile                                                   []siro.MobileEvent
+	multimedia                                               int
 }
 
 type userToken struct {
-	id, userID string
+	id, userID, clientID string
 	scope      siro.Scope
 	expires    time.Time
 }
@@ -129,6 +135,10 @@ func New(opts ...Option) *Server {
 		tokenInfo:               map[string]string{},
 		windowCount:             map[string]int{},
 		deleted:                 map[string]bool{},
+		engagementUsers:         newCRUD("eu"),
+		opportunityUsers:        newCRUD("ou"),
+		crmUsers:                newCRUD("crmuser"),
+		connections:             newCRUD("ic"),
 	}
 	for _, o := range opts {
 		o(s)
@@ -337,6 +347,7 @@ func (s *Server) orgMux() http.Handler {
 	mux.HandleFunc("GET "+p+"/v1/core/auth/caller-identity", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, 200, siro.OrgToken{TokenID: "tok_sirotest", TokenName: "sirotest", OrganizationID: s.OrganizationID, CreatedAt: s.now()})
 	})
+	s.mountMore(mux, p)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeErr(w, http.StatusNotFound, "Not Found - Resource not found")
 	})
@@ -805,7 +816,7 @@ func (s *Server) mintToken(w http.ResponseWriter, r *http.Request) {
 	s.seq++
 	id := fmt.Sprintf("tok_%d", s.seq)
 	tok := fmt.Sprintf("sirotest-access-%d-%d", s.seq, time.Now().UnixNano())
-	s.tokens[tok] = userToken{id: id, userID: in.UserID, scope: in.Scope, expires: s.clock.Now().Add(s.tokenTTL)}
+	s.tokens[tok] = userToken{id: id, userID: in.UserID, clientID: r.PathValue("clientId"), scope: in.Scope, expires: s.clock.Now().Add(s.tokenTTL)}
 	s.tokenInfo[id] = tok
 	writeJSON(w, 201, map[string]string{"accessTokenId": id, "accessToken": tok})
 }

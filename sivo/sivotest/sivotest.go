@@ -49,38 +49,44 @@ func NewEvent(id string, typ sivo.EventType, createdAt time.Time, data any) (*si
 	return ev, err
 }
 
+func body(ev *sivo.Event) ([]byte, error) {
+	if ev.Raw != nil {
+		return ev.Raw, nil
+	}
+	return json.Marshal(ev)
+}
+
+func headers(ev *sivo.Event) http.Header {
+	h := http.Header{}
+	h.Set(sivo.HeaderEventID, ev.ID)
+	h.Set(sivo.HeaderEventType, string(ev.Type))
+	return h
+}
+
 // Request builds the signed POST SIVO would send for ev (its Raw bytes if
 // set, else its JSON).
 func (s *Sender) Request(ctx context.Context, url string, ev *sivo.Event) (*http.Request, error) {
-	body := ev.Raw
-	if body == nil {
-		var err error
-		if body, err = json.Marshal(ev); err != nil {
-			return nil, err
-		}
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	b, err := body(ev)
 	if err != nil {
 		return nil, err
 	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(b))
+	if err != nil {
+		return nil, err
+	}
+	req.Header = headers(ev)
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set(sivo.HeaderEventID, ev.ID)
-	req.Header.Set(sivo.HeaderEventType, string(ev.Type))
-	_ = s.signer.SignHeader(req.Header, body)
+	_ = s.signer.SignHeader(req.Header, b)
 	return req, nil
 }
 
 // Deliver POSTs ev to url and returns the status code.
 func (s *Sender) Deliver(ctx context.Context, url string, ev *sivo.Event) (int, error) {
-	req, err := s.Request(ctx, url, ev)
+	b, err := body(ev)
 	if err != nil {
 		return 0, err
 	}
-	c := s.Client
-	if c == nil {
-		c = http.DefaultClient
-	}
-	resp, err := c.Do(req)
+	resp, err := webhook.Send(ctx, s.Client, url, s.signer, b, headers(ev))
 	if err != nil {
 		return 0, err
 	}

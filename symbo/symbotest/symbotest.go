@@ -100,15 +100,7 @@ func (s *Sender) Request(ctx context.Context, target string, body []byte) (*http
 
 // Deliver POSTs body to target and returns the status.
 func (s *Sender) Deliver(ctx context.Context, target string, body []byte) (int, error) {
-	req, err := s.Request(ctx, target, body)
-	if err != nil {
-		return 0, err
-	}
-	c := s.Client
-	if c == nil {
-		c = http.DefaultClient
-	}
-	resp, err := c.Do(req)
+	resp, err := webhook.Send(ctx, s.Client, target, s.signer, body, nil)
 	if err != nil {
 		return 0, err
 	}

@@ -1,0 +1,376 @@
+package sirotest
+
+import (
+	"net/http"
+	"sort"
+	"strings"
+
+	"github.com/callcrm/callcrm-go/siro"
+)
+
+// crud is an in-memory collection of JSON objects keyed by id, for the
+// simple resources (engagement users, opportunity users, connections).
+type crud struct {
+	prefix string
+	items  map[string]map[string]any
+}
+
+func newCRUD(prefix string) *crud { return &crud{prefix: prefix, items: map[string]map[string]any{}} }
+
+func (c *crud) list(filter map[string]string) []map[string]any {
+	out := []map[string]any{}
+	for _, it := range c.items {
+		ok := true
+		for k, v := range filter {
+			if v != "" && it[k] != v {
+				ok = false
+			}
+		}
+		if ok {
+			out = append(out, it)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i]["id"].(string) < out[j]["id"].(string) })
+	return out
+}
+
+// mountCRUD serves list (bare array), create, get, update and delete
+// (bare boolean) under base, as Siro's /v1/integrations/*-users do.
+func (s *Server) mountCRUD(mux *http.ServeMux, base string, c *crud, filters ...string) {
+	mux.HandleFunc("GET "+base, func(w http.ResponseWriter, r *http.Request) {
+		f := map[string]string{}
+		for _, k := range filters {
+			f[k] = r.URL.Query().Get(k)
+		}
+		s.mu.Lock()
+		out := c.list(f)
+		s.mu.Unlock()
+		writeJSON(w, 200, out)
+	})
+	mux.HandleFunc("POST "+base, func(w http.ResponseWriter, r *http.Request) {
+		var in map[string]any
+		if err := decodeBody(r, &in); err != nil {
+			writeErr(w, 400, "Bad Request - Invalid parameters")
+			return
+		}
+		s.mu.Lock()
+		in["id"] = s.nextID(c.prefix)
+		in["organizationId"] = s.OrganizationID
+		in["integrationConnectionId"] = s.IntegrationConnectionID
+		in["createdAt"], in["updatedAt"] = s.now(), s.now()
+		c.items[in["id"].(string)] = in
+		s.mu.Unlock()
+		writeJSON(w, 200, in)
+	})
+	mux.HandleFunc("GET "+base+"/{id}", func(w http.ResponseWriter, r *http.Request) {
+		s.mu.Lock()
+		it, ok := c.items[r.PathValue("id")]
+		s.mu.Unlock()
+		if !ok {
+			writeErr(w, 404, "Not Found - Resource not found")
+			return
+		}
+		writeJSON(w, 200, it)
+	})
+	mux.HandleFunc("PUT "+base+"/{id}", func(w http.ResponseWriter, r *http.Request) {
+		var in map[string]any
+		if err := decodeBody(r, &in); err != nil {
+			writeErr(w, 400, "Bad Request - Invalid parameters")
+			return
+		}
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		it, ok := c.items[r.PathValue("id")]
+		if !ok {
+			writeErr(w, 404, "Not Found - Resource not found")
+			return
+		}
+		for k, v := range in {
+			it[k] = v
+		}
+		it["updatedAt"] = s.now()
+		writeJSON(w, 200, it)
+	})
+	mux.HandleFunc("DELETE "+base+"/{id}", func(w http.ResponseWriter, r *http.Request) {
+		s.mu.Lock()
+		_, ok := c.items[r.PathValue("id")]
+		delete(c.items, r.PathValue("id"))
+		s.mu.Unlock()
+		writeJSON(w, 200, ok)
+	})
+}
+
+// AddCRMUser adds an external (CRM) user returned by the CRM users list.
+func (s *Server) AddCRMUser(user map[string]any) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := user["id"]; !ok {
+		user["id"] = s.nextID("crmuser")
+	}
+	s.crmUsers.items[user["id"].(string)] = user
+}
+
+// AddMobileEvent adds a mobile event returned by the mobile events list.
+func (s *Server) AddMobileEvent(e siro.MobileEvent) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if e.ID == "" {
+		e.ID = s.nextID("mev")
+	}
+	if e.CreatedAt == "" {
+		e.CreatedAt = s.now()
+	}
+	s.mobile = append(s.mobile, e)
+}
+
+// MultimediaEvents returns how many multimedia events were synced.
+func (s *Server) MultimediaEvents() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.multimedia
+}
+
+func (s *Server) mountMore(mux *http.ServeMux, p string) {
+	s.mountCRUD(mux, p+"/v1/integrations/engagement-users", s.engagementUsers, "engagementId", "userId")
+	s.mountCRUD(mux, p+"/v1/integrations/opportunity-users", s.opportunityUsers, "opportunityId", "userId")
+
+	mux.HandleFunc("GET "+p+"/v1/integrations/users", func(w http.ResponseWriter, r *http.Request) {
+		s.mu.Lock()
+		items := s.crmUsers.list(nil)
+		s.mu.Unlock()
+		data, next := page(items, r.URL.Query().Get("cursor"), 100)
+		writeJSON(w, 200, map[string]any{"data": data, "cursor": next})
+	})
+	mux.HandleFunc("GET "+p+"/v1/integrations/users/{id}", func(w http.ResponseWriter, r *http.Request) {
+		s.mu.Lock()
+		u, ok := s.crmUsers.items[r.PathValue("id")]
+		s.mu.Unlock()
+		if !ok {
+			writeErr(w, 404, "Not Found - Resource not found")
+			return
+		}
+		writeJSON(w, 200, map[string]any{"data": u})
+	})
+	mux.HandleFunc("GET "+p+"/v1/integrations/users/{id}/engagements", func(w http.ResponseWriter, r *http.Request) {
+		s.mu.Lock()
+		linked := map[string]bool{}
+		for _, eu := range s.engagementUsers.items {
+			if eu["userId"] == r.PathValue("id") {
+				linked[eu["engagementId"].(string)] = true
+			}
+		}
+		out := []siro.Engagement{}
+		for _, e := range s.engagements {
+			if linked[e.ID] {
+				out = append(out, *e)
+			}
+		}
+		s.mu.Unlock()
+		sort.Slice(out, func(i, j int) bool { return out[i].StartTime < out[j].StartTime })
+		writeJSON(w, 200, out)
+	})
+
+	mux.HandleFunc("GET "+p+"/v1/core/mobile-events", func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		codes := map[string]bool{}
+		for _, v := range q["eventCodeIn"] {
+			for _, c := range strings.Split(v, ",") {
+				codes[c] = true
+			}
+		}
+		s.mu.Lock()
+		var items []siro.MobileEvent
+		for _, e := range s.mobile {
+			if (len(codes) == 0 || codes[string(e.EventCode)]) && (q.Get("userId") == "" || e.UserID == q.Get("userId")) {
+				items = append(items, e)
+			}
+		}
+		s.mu.Unlock()
+		data, next := page(items, q.Get("cursor"), 100)
+		// The spec declares data as an array of arrays: answer that shape.
+		writeJSON(w, 200, map[string]any{"data": [][]siro.MobileEvent{nonNil(data)}, "cursor": next})
+	})
+	mux.HandleFunc("GET "+p+"/v1/core/mobile-events/{id}", func(w http.ResponseWriter, r *http.Request) {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		for _, e := range s.mobile {
+			if e.ID == r.PathValue("id") {
+				writeJSON(w, 200, e)
+				return
+			}
+		}
+		writeErr(w, 404, "Not Found - Resource not found")
+	})
+
+	multimedia := func(batch bool) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			var n int
+			if batch {
+				var in []siro.MultimediaEvent
+				if err := decodeBody(r, &in); err != nil {
+					writeErr(w, 400, "Bad Request - Invalid parameters")
+					return
+				}
+				n = len(in)
+			} else {
+				var in siro.MultimediaEvent
+				if err := decodeBody(r, &in); err != nil || in.ExternalID == "" {
+					writeIssues(w, []any{"externalId"}, "Required")
+					return
+				}
+				n = 1
+			}
+			s.mu.Lock()
+			s.multimedia += n
+			s.mu.Unlock()
+			writeJSON(w, 201, map[string]any{"data": nil})
+		}
+	}
+	mux.HandleFunc("PUT "+p+"/v1/integrations/multimedia-events", multimedia(false))
+	mux.HandleFunc("PUT "+p+"/v1/integrations/batch/multimedia-events", multimedia(true))
+
+	// Integration connections: text/plain errors, as Siro documents them.
+	plain := func(w http.ResponseWriter, status int, msg string) {
+		w.Header().Set("Content-Type", "text/plain")
+		w.WriteHeader(status)
+		_, _ = w.Write([]byte(msg))
+	}
+	const notFound = "Integration connection not found or you do not have permission to view it."
+	mux.HandleFunc("GET "+p+"/v1/core/integrations/connections", func(w http.ResponseWriter, r *http.Request) {
+		s.mu.Lock()
+		items := s.connections.list(map[string]string{"integrationPlatform": r.URL.Query().Get("integrationPlatform")})
+		s.mu.Unlock()
+		data, next := page(items, r.URL.Query().Get("cursor"), 100)
+		writeJSON(w, 200, map[string]any{"data": data, "cursor": next})
+	})
+	mux.HandleFunc("POST "+p+"/v1/core/integrations/connections", func(w http.ResponseWriter, r *http.Request) {
+		var in map[string]any
+		if err := decodeBody(r, &in); err != nil || in["name"] == nil || in["externalAccountId"] == nil {
+			writeIssues(w, []any{"name"}, "Required")
+			return
+		}
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if len(s.connections.list(map[string]string{"integrationPlatform": toString(in["integrationPlatform"])})) > 0 {
+			plain(w, 409, "Duplicate connection for integration platform for org")
+			return
+		}
+		if _, ok := in["isActive"]; !ok {
+			in["isActive"] = true
+		}
+		in["id"], in["organizationId"], in["createdAt"], in["updatedAt"], in["syncStatus"] = s.nextID("ic"), s.OrganizationID, s.now(), s.now(), []any{}
+		s.connections.items[in["id"].(string)] = in
+		writeJSON(w, 201, in)
+	})
+	mux.HandleFunc("GET "+p+"/v1/core/integrations/connections/{id}", func(w http.ResponseWriter, r *http.Request) {
+		s.mu.Lock()
+		c, ok := s.connections.items[r.PathValue("id")]
+		s.mu.Unlock()
+		if !ok {
+			plain(w, 404, notFound)
+			return
+		}
+		writeJSON(w, 200, c)
+	})
+	mux.HandleFunc("PATCH "+p+"/v1/core/integrations/connections/{id}", func(w http.ResponseWriter, r *http.Request) {
+		var in map[string]any
+		_ = decodeBody(r, &in)
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		c, ok := s.connections.items[r.PathValue("id")]
+		if !ok {
+			plain(w, 404, notFound)
+			return
+		}
+		for _, k := range []string{"name", "isActive", "syncTranscript"} {
+			if v, ok := in[k]; ok {
+				c[k] = v
+			}
+		}
+		writeJSON(w, 200, c)
+	})
+	mux.HandleFunc("DELETE "+p+"/v1/core/integrations/connections/{id}", func(w http.ResponseWriter, r *http.Request) {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		c, ok := s.connections.items[r.PathValue("id")]
+		if !ok {
+			plain(w, 404, notFound)
+			return
+		}
+		delete(s.connections.items, r.PathValue("id"))
+		writeJSON(w, 200, c)
+	})
+	mux.HandleFunc("PUT "+p+"/v1/core/integrations/salesforce", func(w http.ResponseWriter, r *http.Request) {
+		var in siro.SalesforceParams
+		if err := decodeBody(r, &in); err != nil || in.Namespace == "" || in.OrgID == "" || in.InstanceURL == "" {
+			writeIssues(w, []any{"namespace"}, "Required")
+			return
+		}
+		writeJSON(w, 200, map[string]any{"integrationConnectionId": s.IntegrationConnectionID, "isActive": true})
+	})
+
+	// OAuth apps and token listings (std envelope).
+	mux.HandleFunc("GET "+p+"/v1/core/oauth/apps", func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		if q.Get("organizationId") == "" || q.Get("owner") == "" {
+			writeErr(w, 400, "Bad Request - Invalid parameters")
+			return
+		}
+		s.mu.Lock()
+		var apps []map[string]any
+		for id := range s.apps {
+			apps = append(apps, s.appView(id))
+		}
+		s.mu.Unlock()
+		sort.Slice(apps, func(i, j int) bool { return apps[i]["clientId"].(string) < apps[j]["clientId"].(string) })
+		writeJSON(w, 200, map[string]any{"data": nonNil(apps), "cursor": nil, "limit": 100, "hasNextPage": false})
+	})
+	mux.HandleFunc("GET "+p+"/v1/core/oauth/apps/{clientId}", func(w http.ResponseWriter, r *http.Request) {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if _, ok := s.apps[r.PathValue("clientId")]; !ok {
+			writeErr(w, 404, "Not Found - Resource not found")
+			return
+		}
+		writeJSON(w, 200, map[string]any{"data": s.appView(r.PathValue("clientId"))})
+	})
+	mux.HandleFunc("DELETE "+p+"/v1/core/oauth/apps/{clientId}", func(w http.ResponseWriter, r *http.Request) {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		id := r.PathValue("clientId")
+		delete(s.apps, id)
+		for tok, info := range s.tokens {
+			if info.clientID == id {
+				delete(s.tokens, tok) // deleting an app revokes its tokens
+			}
+		}
+		writeJSON(w, 200, map[string]string{"clientId": id})
+	})
+	mux.HandleFunc("GET "+p+"/v1/core/oauth/apps/{clientId}/access-token", func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Get("owner") == "" {
+			writeErr(w, 400, "Bad Request - Invalid parameters")
+			return
+		}
+		s.mu.Lock()
+		var out []map[string]any
+		for _, info := range s.tokens {
+			if info.clientID == r.PathValue("clientId") {
+				out = append(out, map[string]any{"accessTokenId": info.id, "oAuthAppId": info.clientID, "userId": info.userID,
+					"scope": info.scope, "expiresAt": info.expires.UTC().Format("2006-01-02T15:04:05Z"), "createdAt": s.now(), "updatedAt": s.now()})
+			}
+		}
+		s.mu.Unlock()
+		writeJSON(w, 200, map[string]any{"data": nonNil(out), "cursor": nil})
+	})
+}
+
+func (s *Server) appView(id string) map[string]any {
+	return map[string]any{"appName": "sirotest", "clientId": id, "organizationId": s.OrganizationID, "owner": "siro-user-1",
+		"deleted": false, "createdAt": s.clock.Now().UTC().Format("2006-01-02T15:04:05Z"), "updatedAt": s.clock.Now().UTC().Format("2006-01-02T15:04:05Z"), "deletedAt": nil}
+}
+
+func toString(v any) string {
+	s, _ := v.(string)
+	return s
+}
+

@@ -1,0 +1,264 @@
+package sirotest_test
+
+import (
+	"context"
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/callcrm/callcrm-go/siro"
+	"github.com/callcrm/callcrm-go/siro/sirotest"
+	"github.com/callcrm/callcrm-go/webhook/webhooktest"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// TestEveryOperation runs every typed client operation against the fake.
+func TestEveryOperation(t *testing.T) {
+	ctx := context.Background()
+	clk := webhooktest.NewFakeClock(time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC))
+	fake := sirotest.New(sirotest.WithClock(clk), sirotest.WithTokenTTL(time.Hour))
+	defer fake.Close()
+	appID, appSecret := fake.CreateOAuthApp()
+	c, err := fake.Client(siro.WithClock(clk), siro.WithOAuthApp(appID, appSecret, "siro-user-1", siro.ScopeWrite))
+	require.NoError(t, err)
+	must := func(err error) {
+		t.Helper()
+		require.NoError(t, err)
+	}
+	ts := siro.Time{Time: clk.Now()}
+
+	// Sync.
+	e, err := c.SyncEngagement(ctx, &siro.SyncEngagement{ExternalID: "appt-1", StartTime: siro.At(clk.Now()),
+		Opportunity: &siro.SyncEngagementOpportunity{ExternalID: "opp-1"}, Account: &siro.SyncAccount{ExternalID: "acct-1", Name: "Smith"}})
+	must(err)
+	again, err := c.SyncEngagement(ctx, &siro.SyncEngagement{ExternalID: "appt-1", Subject: "updated"})
+	must(err)
+	assert.Equal(t, e.ID, again.ID, "upsert by externalId")
+	_, err = c.SyncEngagements(ctx, []siro.SyncEngagement{{ExternalID: "appt-2"}, {ExternalID: "appt-3"}})
+	must(err)
+	_, err = c.SyncOpportunity(ctx, &siro.SyncOpportunity{ExternalID: "opp-2", Name: "Deal"})
+	must(err)
+	_, err = c.SyncOpportunities(ctx, []siro.SyncOpportunity{{ExternalID: "opp-3"}})
+	must(err)
+	mm := siro.MultimediaEvent{DownloadURL: "https://x/a.mp3", RemoteCreatedAt: ts, ExternalUserID: "u", ExternalEmailAddress: "u@x",
+		ExternalID: "m1", OrganizationID: fake.OrganizationID, MimeType: "audio/mpeg", ExternalEventID: "ev1"}
+	_, err = c.SyncMultimediaEvent(ctx, &mm)
+	must(err)
+	_, err = c.SyncMultimediaEvents(ctx, []siro.MultimediaEvent{mm, mm})
+	must(err)
+	assert.Equal(t, 3, fake.MultimediaEvents())
+	ok, err := c.SoftDeleteRemovedEngagements(ctx, &siro.SoftDeleteRemovedParams{ValidExternalIDs: []string{"appt-1"},
+		FromTime: siro.Time{Time: clk.Now().Add(-time.Hour)}, ToTime: siro.Time{Time: clk.Now().Add(time.Hour)}})
+	must(err)
+	assert.True(t, ok)
+
+	// Engagements and their users.
+	var n int
+	for _, err := range c.AllEngagements(ctx, nil) {
+		must(err)
+		n++
+	}
+	assert.Equal(t, 3, n)
+	got, err := c.GetEngagement(ctx, e.ID)
+	must(err)
+	assert.Equal(t, "updated", got.Subject)
+	eu, err := c.CreateEngagementUser(ctx, &siro.EngagementUserParams{EngagementID: e.ID, UserID: "crm-user-1", Name: "Rep"})
+	must(err)
+	_, err = c.GetEngagementUser(ctx, eu.ID)
+	must(err)
+	upd, err := c.UpdateEngagementUser(ctx, eu.ID, &siro.EngagementUserParams{Name: "Senior rep"})
+	must(err)
+	assert.Equal(t, "Senior rep", upd.Name)
+	eus, err := c.ListEngagementUsers(ctx, &siro.ListEngagementUsersParams{EngagementID: e.ID})
+	must(err)
+	assert.Len(t, eus, 1)
+	ues, err := c.ListUserEngagements(ctx, "crm-user-1", nil)
+	must(err)
+	assert.Len(t, ues, 1)
+	deleted, err := c.DeleteEngagementUser(ctx, eu.ID)
+	must(err)
+	assert.True(t, deleted)
+
+	// Opportunities and their users.
+	opps, err := c.ListOpportunities(ctx, &siro.ListOpportunitiesParams{ExternalID: "opp-2"})
+	must(err)
+	require.Len(t, opps.Data, 1)
+	_, err = c.GetOpportunity(ctx, opps.Data[0].ID)
+	must(err)
+	ou, err := c.CreateOpportunityUser(ctx, &siro.OpportunityUserParams{OpportunityID: opps.Data[0].ID, UserID: "u1"})
+	must(err)
+	_, err = c.GetOpportunityUser(ctx, ou.ID)
+	must(err)
+	_, err = c.UpdateOpportunityUser(ctx, ou.ID, &siro.OpportunityUserParams{Name: "x"})
+	must(err)
+	ous, err := c.ListOpportunityUsers(ctx, &siro.ListOpportunityUsersParams{OpportunityID: opps.Data[0].ID})
+	must(err)
+	assert.Len(t, ous, 1)
+	_, err = c.DeleteOpportunityUser(ctx, ou.ID)
+	must(err)
+	_, err = c.DeleteOpportunity(ctx, opps.Data[0].ID)
+	must(err)
+
+	// Accounts.
+	lat := 40.0
+	a, err := c.CreateAccount(ctx, &siro.AccountParams{ExternalID: "acct-9", Latitude: &lat, Longitude: &lat})
+	must(err)
+	_, err = c.UpdateAccount(ctx, a.ID, &siro.AccountParams{Name: "Renamed"})
+	must(err)
+	ga, err := c.GetAccount(ctx, a.ID)
+	must(err)
+	assert.Equal(t, "Renamed", ga.Name)
+	accts, err := c.ListAccounts(ctx)
+	must(err)
+	assert.Len(t, accts, 2)
+	_, err = c.DeleteAccount(ctx, a.ID)
+	must(err)
+
+	// CRM users and mobile events (seeded).
+	fake.AddCRMUser(map[string]any{"id": "cu1", "email": "rep@x"})
+	users, err := c.ListCRMUsers(ctx, nil)
+	must(err)
+	assert.Len(t, users.Data, 1)
+	_, err = c.GetCRMUser(ctx, "cu1")
+	must(err)
+	fake.AddMobileEvent(siro.MobileEvent{ID: "m1", EventCode: siro.MobileDeeplinkReceived, Event: json.RawMessage(`{"fullUrl":"siro://record"}`)})
+	fake.AddMobileEvent(siro.MobileEvent{ID: "m2", EventCode: siro.MobileAppStateChange})
+	evs, err := c.ListMobileEvents(ctx, &siro.ListMobileEventsParams{EventCodeIn: []siro.MobileEventCode{siro.MobileDeeplinkReceived}})
+	must(err)
+	require.Len(t, evs.Data, 1)
+	_, err = c.GetMobileEvent(ctx, "m2")
+	must(err)
+
+	// Recordings, both hosts.
+	rec, err := fake.Record("appt-1", sirotest.Conversation{Summary: []siro.SummarySection{{ID: "s", Name: "Overview", Content: "ok"}},
+		Utterances: []siro.Utterance{{Utterance: "Hello", SpeakerTag: "A"}}, Speakers: map[string]string{"A": "Rep"}})
+	must(err)
+	page, err := c.ListRecordings(ctx, &siro.ListRecordingsParams{RecordingShow: siro.RecordingShow{ShowCRMLinks: true}, UpdatedAtGTE: &ts})
+	must(err)
+	require.Len(t, page.Data, 1)
+	assert.Equal(t, "appt-1", page.Data[0].CRM.Engagement.ExternalID)
+	_, err = c.GetRecording(ctx, rec.RecordingID, &siro.RecordingShow{ShowSummary: true})
+	must(err)
+	sums, err := c.GetRecordingSummaries(ctx, rec.RecordingID)
+	must(err)
+	assert.Equal(t, "ok", sums[0].Content)
+	_, err = c.GetRecordingDetails(ctx, rec.RecordingID, &siro.RecordingDetailsShow{ShowSummary: true})
+	must(err)
+	tr, err := c.GetUtterances(ctx, rec.RecordingID, 0, 0)
+	must(err)
+	assert.Equal(t, "Rep", tr.Speaker(tr.Utterances[0]))
+	_, err = c.GetEntityExtractions(ctx, rec.RecordingID)
+	must(err)
+	_, err = c.LinkRecording(ctx, rec.RecordingID, &siro.LinkTarget{DataType: siro.DataOpportunity, ExternalID: "opp-1", IntegrationConnectionID: fake.IntegrationConnectionID})
+	must(err)
+	_, err = c.UnlinkRecording(ctx, rec.RecordingID, &siro.LinkTarget{DataType: siro.DataOpportunity, ID: "x"})
+	must(err)
+	_, err = c.LinkRecording(ctx, "rec_missing", &siro.LinkTarget{DataType: siro.DataLead, ID: "l"})
+	var se *siro.Error
+	require.ErrorAs(t, err, &se, "the fake reports some link failures inside a 200, as Siro does")
+	assert.Equal(t, 200, se.StatusCode)
+
+	// OAuth, identity, connections.
+	apps, err := c.ListOAuthApps(ctx, &siro.ListOAuthAppsParams{OrganizationID: fake.OrganizationID, Owner: "siro-user-1"})
+	must(err)
+	assert.Len(t, apps.Data, 1)
+	_, err = c.GetOAuthApp(ctx, appID)
+	must(err)
+	toks, err := c.ListAccessTokens(ctx, appID, &siro.ListAccessTokensParams{Owner: "siro-user-1"})
+	must(err)
+	assert.NotEmpty(t, toks.Data)
+	newApp, err := c.CreateOAuthApp(ctx, &siro.CreateOAuthAppParams{AppName: "second", Owner: "u", OrganizationID: fake.OrganizationID})
+	must(err)
+	tok, err := c.CreateAccessToken(ctx, newApp.ClientID, &siro.CreateAccessTokenParams{ClientSecret: newApp.ClientSecret, UserID: "u", Scope: siro.ScopeRead})
+	must(err)
+	info, err := c.GetAccessToken(ctx, newApp.ClientID, tok.AccessTokenID)
+	must(err)
+	assert.Equal(t, clk.Now().Add(time.Hour).Unix(), info.ExpiresAt.Unix())
+	must(c.RevokeAccessToken(ctx, newApp.ClientID, tok.AccessTokenID, newApp.ClientSecret, "u"))
+	must(c.DeleteOAuthApp(ctx, newApp.ClientID))
+	id, err := c.CallerIdentity(ctx)
+	must(err)
+	assert.Equal(t, fake.OrganizationID, id.OrganizationID)
+	ic, err := c.CreateConnection(ctx, &siro.CreateConnectionParams{Name: "CRM", IntegrationPlatform: siro.PlatformSiroCustomInput, ExternalAccountID: "t1"})
+	must(err)
+	_, err = c.CreateConnection(ctx, &siro.CreateConnectionParams{Name: "CRM", IntegrationPlatform: siro.PlatformSiroCustomInput, ExternalAccountID: "t1"})
+	assert.ErrorIs(t, err, siro.ErrConflict)
+	_, err = c.GetConnection(ctx, ic.ID)
+	must(err)
+	off := false
+	pic, err := c.UpdateConnection(ctx, ic.ID, &siro.UpdateConnectionParams{IsActive: &off})
+	must(err)
+	assert.False(t, pic.IsActive)
+	for _, err := range c.AllConnections(ctx, nil) {
+		must(err)
+	}
+	_, err = c.DeleteConnection(ctx, ic.ID)
+	must(err)
+	_, err = c.GetConnection(ctx, ic.ID)
+	require.ErrorIs(t, err, siro.ErrNotFound)
+	require.ErrorAs(t, err, &se)
+	assert.Contains(t, se.Message, "not found or you do not have permission")
+	_, _, err = c.UpsertSalesforce(ctx, &siro.SalesforceParams{Namespace: "n", OrgID: "o", InstanceURL: "https://x"})
+	must(err)
+
+	// Deleted by soft-delete-removed: appt-2 and appt-3 were outside the set.
+	_, err = c.DeleteEngagement(ctx, "appt-1", &siro.DeleteEngagementParams{IDType: siro.IDExternal})
+	must(err)
+}
+
+func TestAuthPerHostAndTokenExpiry(t *testing.T) {
+	ctx := context.Background()
+	clk := webhooktest.NewFakeClock(time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC))
+	fake := sirotest.New(sirotest.WithClock(clk), sirotest.WithTokenTTL(time.Hour))
+	defer fake.Close()
+	bad, _ := siro.NewClient(siro.WithOrgToken("wrong"), siro.WithOrgBaseURL(fake.OrgURL()))
+	_, err := bad.CallerIdentity(ctx)
+	assert.ErrorIs(t, err, siro.ErrUnauthorized)
+	// The org token is not a user token.
+	orgAsUser, _ := siro.NewClient(siro.WithUserToken(fake.OrgToken), siro.WithUserBaseURL(fake.UserURL()))
+	_, err = orgAsUser.GetEntityExtractions(ctx, "r")
+	assert.ErrorIs(t, err, siro.ErrUnauthorized)
+
+	id, secret := fake.CreateOAuthApp()
+	c, _ := fake.Client(siro.WithClock(clk), siro.WithOAuthApp(id, secret, "u", siro.ScopeRead))
+	_, _ = c.SyncEngagement(ctx, &siro.SyncEngagement{ExternalID: "a"})
+	rec, _ := fake.Record("a", sirotest.Conversation{})
+	_, err = c.GetEntityExtractions(ctx, rec.RecordingID)
+	require.NoError(t, err)
+	clk.Advance(2 * time.Hour) // the fake's token expired; the client refreshes on its own
+	_, err = c.GetEntityExtractions(ctx, rec.RecordingID)
+	require.NoError(t, err)
+	// A read token cannot write.
+	_, err = c.LinkRecording(ctx, rec.RecordingID, &siro.LinkTarget{DataType: siro.DataLead, ID: "l"})
+	assert.ErrorIs(t, err, siro.ErrForbidden)
+	// 422 issues on bad input sent past the client (through the escape hatch).
+	err = c.Do(ctx, siro.OrgAPI, "PUT", "/v1/integrations/sync/batch/engagements", nil, nil, []map[string]string{{"externalId": "x"}, {}}, nil)
+	var se *siro.Error
+	require.ErrorAs(t, err, &se)
+	assert.Equal(t, 422, se.StatusCode)
+	assert.Equal(t, "[1].externalId", se.Issues[0].PathString())
+	// Injected faults and rate limits.
+	noRetry, _ := fake.Client(siro.WithRetry(siro.RetryPolicy{}))
+	fake.Fail("/v1/core/auth/caller-identity", 500, 1)
+	_, err = noRetry.CallerIdentity(ctx)
+	assert.ErrorIs(t, err, siro.ErrServer)
+	_, err = noRetry.CallerIdentity(ctx)
+	assert.NoError(t, err, "the fault was injected once")
+}
+
+func TestRateLimit(t *testing.T) {
+	clk := webhooktest.NewFakeClock(time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC))
+	fake := sirotest.New(sirotest.WithClock(clk), sirotest.WithRateLimit(3))
+	defer fake.Close()
+	c, _ := fake.Client(siro.WithRetry(siro.RetryPolicy{}))
+	for i := 0; i < 3; i++ {
+		_, err := c.CallerIdentity(context.Background())
+		require.NoError(t, err)
+	}
+	_, err := c.CallerIdentity(context.Background())
+	assert.ErrorIs(t, err, siro.ErrRateLimited)
+	clk.Advance(time.Minute)
+	_, err = c.CallerIdentity(context.Background())
+	assert.NoError(t, err, "a new minute, a new window")
+}
