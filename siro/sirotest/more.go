@@ -373,4 +373,3 @@ func toString(v any) string {
 	s, _ := v.(string)
 	return s
 }
-

@@ -80,8 +80,8 @@ type Server struct {
 
 type userToken struct {
 	id, userID, clientID string
-	scope      siro.Scope
-	expires    time.Time
+	scope                siro.Scope
+	expires              time.Time
 }
 
 type fault struct {
