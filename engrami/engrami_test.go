@@ -88,7 +88,10 @@ func TestEndpoints(t *testing.T) {
 
 	_, err = c.CreateAction(ctx, ticketAction())
 	require.NoError(t, err)
-	assert.Equal(t, "/api/v1/integrations/actions", last().Path)
+	check("POST", "/api/v1/integrations/actions", `{"name":"create_support_ticket","description":"Create a support ticket in the help desk",
+		"endpoint":{"url":"https://helpdesk.example.com/api/tickets","method":"POST","headers":{"Authorization":"Bearer {{secrets.HELPDESK_KEY}}","Content-Type":"application/json"}},
+		"input_schema":{"type":"object","properties":{"subject":{"type":"string"},"description":{"type":"string"},"priority":{"type":"string","enum":["low","medium","high"]},"customer_email":{"type":"string"}},"required":["subject","description","customer_email"]},
+		"output_mapping":{"ticket_id":"$.id","ticket_url":"$.web_url"}}`)
 
 	require.NoError(t, c.CreateSecret(ctx, "CRM_API_KEY", "sk_live_abc123"))
 	check("POST", "/api/v1/secrets", `{"name":"CRM_API_KEY","value":"sk_live_abc123"}`)

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -189,4 +190,36 @@ func TestOAuthTokenSource(t *testing.T) {
 		}
 	}
 	assert.NotEmpty(t, logs.String())
+}
+
+// TestOAuthConcurrentCallersMintOnce: many concurrent calls share one mint.
+func TestOAuthConcurrentCallersMintOnce(t *testing.T) {
+	var mints atomic.Int32
+	org := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == "POST" {
+			time.Sleep(20 * time.Millisecond) // callers pile up on the one mint
+			n := mints.Add(1)
+			w.WriteHeader(201)
+			fmt.Fprintf(w, `{"accessTokenId":"t%d","accessToken":"tok-%d"}`, n, n)
+			return
+		}
+		w.WriteHeader(404)
+	}))
+	defer org.Close()
+	user := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte(`{"data":[]}`)) }))
+	defer user.Close()
+	c, err := siro.NewClient(siro.WithOrgToken("o"), siro.WithOrgBaseURL(org.URL), siro.WithUserBaseURL(user.URL),
+		siro.WithOAuthApp("cid", "sec", "u", siro.ScopeRead))
+	require.NoError(t, err)
+	var wg sync.WaitGroup
+	for i := 0; i < 30; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := c.GetEntityExtractions(context.Background(), "r1")
+			assert.NoError(t, err)
+		}()
+	}
+	wg.Wait()
+	assert.Equal(t, int32(1), mints.Load())
 }
