@@ -22,6 +22,7 @@ type ToolError struct {
 	Message string
 }
 
+// Error returns the message sent to Engrami.
 func (e *ToolError) Error() string { return e.Message }
 
 // ToolOption configures a tool handler.

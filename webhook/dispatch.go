@@ -58,6 +58,7 @@ type DecodeError struct {
 	Err  error
 }
 
+// Error names the event type and the JSON problem.
 func (e *DecodeError) Error() string {
 	return fmt.Sprintf("webhook: decoding %q event: %v", e.Type, e.Err)
 }
@@ -74,6 +75,7 @@ type HandlerError struct {
 	Err  error
 }
 
+// Error names the event type and the handler's error.
 func (e *HandlerError) Error() string { return fmt.Sprintf("webhook: %q handler: %v", e.Type, e.Err) }
 
 // Unwrap returns the handler's error.
