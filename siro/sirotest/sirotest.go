@@ -321,11 +321,15 @@ func decodeBody(r *http.Request, v any) error {
 func (s *Server) orgMux() http.Handler {
 	mux := http.NewServeMux()
 	p := "/api-externalApi"
-	mux.HandleFunc("PUT "+p+"/v1/integrations/sync/engagements", s.syncEngagement)
-	mux.HandleFunc("PUT "+p+"/v1/integrations/sync/batch/engagements", s.syncEngagementBatch)
+	engUpsert := func(e *siro.SyncEngagement) any { return *s.upsertEngagement(e) }
+	oppUpsert := func(o *siro.SyncOpportunity) any { return *s.upsertOpportunity(o, false) }
+	engID := func(e *siro.SyncEngagement) string { return e.ExternalID }
+	oppID := func(o *siro.SyncOpportunity) string { return o.ExternalID }
+	mux.HandleFunc("PUT "+p+"/v1/integrations/sync/engagements", syncOne(s, engID, engUpsert))
+	mux.HandleFunc("PUT "+p+"/v1/integrations/sync/batch/engagements", syncBatch(s, engID, engUpsert))
 	mux.HandleFunc("POST "+p+"/v1/integrations/sync/engagements/soft-delete-removed", s.softDelete)
-	mux.HandleFunc("PUT "+p+"/v1/integrations/sync/opportunities", s.syncOpportunity)
-	mux.HandleFunc("PUT "+p+"/v1/integrations/sync/batch/opportunities", s.syncOpportunityBatch)
+	mux.HandleFunc("PUT "+p+"/v1/integrations/sync/opportunities", syncOne(s, oppID, oppUpsert))
+	mux.HandleFunc("PUT "+p+"/v1/integrations/sync/batch/opportunities", syncBatch(s, oppID, oppUpsert))
 	mux.HandleFunc("GET "+p+"/v1/integrations/engagements", s.listEngagements)
 	mux.HandleFunc("GET "+p+"/v1/integrations/engagements/{id}", s.getEngagement)
 	mux.HandleFunc("DELETE "+p+"/v1/integrations/engagements/{id}", s.deleteEngagement)
@@ -419,43 +423,6 @@ func (s *Server) upsertOpportunity(in *siro.SyncOpportunity, partial bool) *siro
 	return o
 }
 
-func (s *Server) syncEngagement(w http.ResponseWriter, r *http.Request) {
-	var in siro.SyncEngagement
-	if err := decodeBody(r, &in); err != nil {
-		writeErr(w, 400, "Bad Request - Invalid parameters")
-		return
-	}
-	if in.ExternalID == "" {
-		writeIssues(w, []any{"externalId"}, "Required")
-		return
-	}
-	s.mu.Lock()
-	e := *s.upsertEngagement(&in)
-	s.mu.Unlock()
-	writeJSON(w, 200, map[string]any{"data": e})
-}
-
-func (s *Server) syncEngagementBatch(w http.ResponseWriter, r *http.Request) {
-	var in []siro.SyncEngagement
-	if err := decodeBody(r, &in); err != nil {
-		writeErr(w, 400, "Bad Request - Invalid parameters")
-		return
-	}
-	for i := range in {
-		if in[i].ExternalID == "" {
-			writeIssues(w, []any{i, "externalId"}, "Required")
-			return
-		}
-	}
-	s.mu.Lock()
-	out := make([]siro.Engagement, len(in))
-	for i := range in {
-		out[i] = *s.upsertEngagement(&in[i])
-	}
-	s.mu.Unlock()
-	writeJSON(w, 200, map[string]any{"data": out})
-}
-
 func (s *Server) softDelete(w http.ResponseWriter, r *http.Request) {
 	var in struct {
 		ValidExternalIDs []string  `json:"validExternalIds"`
@@ -480,43 +447,6 @@ func (s *Server) softDelete(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Unlock()
 	writeJSON(w, 200, map[string]any{"data": map[string]bool{"success": true}})
-}
-
-func (s *Server) syncOpportunity(w http.ResponseWriter, r *http.Request) {
-	var in siro.SyncOpportunity
-	if err := decodeBody(r, &in); err != nil {
-		writeErr(w, 400, "Bad Request - Invalid parameters")
-		return
-	}
-	if in.ExternalID == "" {
-		writeIssues(w, []any{"externalId"}, "Required")
-		return
-	}
-	s.mu.Lock()
-	o := *s.upsertOpportunity(&in, false)
-	s.mu.Unlock()
-	writeJSON(w, 200, map[string]any{"data": o})
-}
-
-func (s *Server) syncOpportunityBatch(w http.ResponseWriter, r *http.Request) {
-	var in []siro.SyncOpportunity
-	if err := decodeBody(r, &in); err != nil {
-		writeErr(w, 400, "Bad Request - Invalid parameters")
-		return
-	}
-	for i := range in {
-		if in[i].ExternalID == "" {
-			writeIssues(w, []any{i, "externalId"}, "Required")
-			return
-		}
-	}
-	s.mu.Lock()
-	out := make([]siro.Opportunity, len(in))
-	for i := range in {
-		out[i] = *s.upsertOpportunity(&in[i], false)
-	}
-	s.mu.Unlock()
-	writeJSON(w, 200, map[string]any{"data": out})
 }
 
 // page cuts a sorted list by an integer cursor.
@@ -1053,4 +983,48 @@ func (s *Server) DeliverWebhooks(ctx context.Context, url, recordingID string, o
 		}
 	}
 	return codes, nil
+}
+
+// syncOne serves a single sync: 422 without an externalId, else {data}.
+func syncOne[T any](s *Server, id func(*T) string, upsert func(*T) any) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		var in T
+		if err := decodeBody(r, &in); err != nil {
+			writeErr(w, 400, "Bad Request - Invalid parameters")
+			return
+		}
+		if id(&in) == "" {
+			writeIssues(w, []any{"externalId"}, "Required")
+			return
+		}
+		s.mu.Lock()
+		out := upsert(&in)
+		s.mu.Unlock()
+		writeJSON(w, 200, map[string]any{"data": out})
+	}
+}
+
+// syncBatch serves a batch sync: 422 naming the first record without an
+// externalId (nothing is stored), else {data: [...]}.
+func syncBatch[T any](s *Server, id func(*T) string, upsert func(*T) any) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		var in []T
+		if err := decodeBody(r, &in); err != nil {
+			writeErr(w, 400, "Bad Request - Invalid parameters")
+			return
+		}
+		for i := range in {
+			if id(&in[i]) == "" {
+				writeIssues(w, []any{i, "externalId"}, "Required")
+				return
+			}
+		}
+		s.mu.Lock()
+		out := make([]any, len(in))
+		for i := range in {
+			out[i] = upsert(&in[i])
+		}
+		s.mu.Unlock()
+		writeJSON(w, 200, map[string]any{"data": out})
+	}
 }
