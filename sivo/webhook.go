@@ -119,7 +119,6 @@ type config struct {
 	queue    int
 	workers  int
 	onAsync  func(ev *Event, err error)
-	ttl      time.Duration
 	hookErrs func(r *http.Request, err error)
 }
 
@@ -229,7 +228,7 @@ var ErrShutdown = errors.New("sivo: handler is shutting down")
 // NewHandler returns a Handler verifying with secret (SIVO's HMAC secret,
 // used as raw bytes) and routing to cb.
 func NewHandler(secret string, cb Callbacks, opts ...Option) (*Handler, error) {
-	c := config{secrets: []string{secret}, timeout: DefaultHandlerTimeout, maxBody: MaxBodyBytes, ttl: DefaultDedupeTTL}
+	c := config{secrets: []string{secret}, timeout: DefaultHandlerTimeout, maxBody: MaxBodyBytes}
 	for _, o := range opts {
 		if err := o(&c); err != nil {
 			return nil, err
@@ -249,7 +248,7 @@ func NewHandler(secret string, cb Callbacks, opts ...Option) (*Handler, error) {
 		}
 		// The lease covers a callback that never returns.
 		mo = append(mo, webhook.WithLease(c.timeout+time.Minute))
-		if c.dedupe, err = webhook.NewMemoryDedupe(c.ttl, mo...); err != nil {
+		if c.dedupe, err = webhook.NewMemoryDedupe(DefaultDedupeTTL, mo...); err != nil {
 			return nil, err
 		}
 	}

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -111,11 +110,8 @@ func isNetworkError(err error) bool {
 		errors.As(err, &verify) || errors.As(err, &recordHdr) || errors.As(err, &alert) {
 		return false
 	}
-	var ne net.Error
-	if errors.As(err, &ne) {
-		return true
-	}
-	// Connection resets and EOFs surface as *url.Error wrapping plain errors.
+	// Everything else the transport returns (refused connections, resets,
+	// EOFs, timeouts of one attempt) may succeed on another attempt.
 	return true
 }
 
