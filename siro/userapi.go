@@ -190,40 +190,32 @@ type LinkedObject struct {
 // LinkRecording creates or replaces a recording's CRM link (user API, PUT).
 // Siro may answer 200 with an error inside; that is returned as *Error.
 func (c *Client) LinkRecording(ctx context.Context, recordingID string, t *LinkTarget) (*LinkedObject, error) {
-	const op, route = "Recordings.Link", "/v1/core/recordings/{id}/link"
-	if err := t.validate(); err != nil {
-		return nil, invalid(op, err.Error())
-	}
-	var raw json.RawMessage
-	if err := do(ctx, c.user, op, http.MethodPut, route, []string{recordingID}, nil, t, &raw); err != nil {
-		return nil, err
-	}
-	if err := errorIn200(op, http.MethodPut, route, raw); err != nil {
-		return nil, err
-	}
-	var env dataEnvelope[*LinkedObject]
-	if err := json.Unmarshal(raw, &env); err != nil {
-		return nil, &DecodeError{Provider: "siro", Operation: op, Method: http.MethodPut, Route: route, StatusCode: 200, Err: err}
-	}
-	return env.Data, nil
+	return linkCall[*LinkedObject](ctx, c, "Recordings.Link", http.MethodPut, recordingID, t)
 }
 
 // UnlinkRecording removes a recording's CRM link (user API, DELETE with a body).
 func (c *Client) UnlinkRecording(ctx context.Context, recordingID string, t *LinkTarget) (bool, error) {
-	const op, route = "Recordings.Unlink", "/v1/core/recordings/{id}/link"
+	return linkCall[bool](ctx, c, "Recordings.Unlink", http.MethodDelete, recordingID, t)
+}
+
+// linkCall sends a CRM-link call and decodes {data: T}, turning an error
+// Siro reports inside a 200 into *Error.
+func linkCall[T any](ctx context.Context, c *Client, op, method, recordingID string, t *LinkTarget) (T, error) {
+	const route = "/v1/core/recordings/{id}/link"
+	var zero T
 	if err := t.validate(); err != nil {
-		return false, invalid(op, err.Error())
+		return zero, invalid(op, err.Error())
 	}
 	var raw json.RawMessage
-	if err := do(ctx, c.user, op, http.MethodDelete, route, []string{recordingID}, nil, t, &raw); err != nil {
-		return false, err
+	if err := do(ctx, c.user, op, method, route, []string{recordingID}, nil, t, &raw); err != nil {
+		return zero, err
 	}
-	if err := errorIn200(op, http.MethodDelete, route, raw); err != nil {
-		return false, err
+	if err := errorIn200(op, method, route, raw); err != nil {
+		return zero, err
 	}
-	var env dataEnvelope[bool]
+	var env dataEnvelope[T]
 	if err := json.Unmarshal(raw, &env); err != nil {
-		return false, &DecodeError{Provider: "siro", Operation: op, Method: http.MethodDelete, Route: route, StatusCode: 200, Err: err}
+		return zero, &DecodeError{Provider: "siro", Operation: op, Method: method, Route: route, StatusCode: http.StatusOK, Err: err}
 	}
 	return env.Data, nil
 }
