@@ -3,76 +3,114 @@ package webhook
 import (
 	"container/list"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/callcrm/callcrm-go/internal/clock"
 )
 
+// Reservation is a claim on one dedupe key, held by its Token until it
+// expires. Only the holder of the token can extend, commit or release it.
+type Reservation struct {
+	// Key is the namespaced dedupe key.
+	Key string
+	// Token identifies this reservation's owner (random per Reserve).
+	Token string
+	// Expires is when the claim lapses unless extended.
+	Expires time.Time
+}
+
 // Deduper records which deliveries were processed, with reserve-before /
-// commit-after / release-on-failure semantics:
+// commit-after / release-on-failure semantics and owner tokens:
 //
-//	if err := d.Reserve(ctx, key); err != nil { ... } // ErrDuplicate or ErrInProgress
-//	if err := handle(); err != nil {
-//		d.Release(ctx, key) // the sender's retry goes through
+//	res, err := d.Reserve(ctx, key) // ErrDuplicate or ErrInProgress
+//	... run the callback, calling d.Extend(ctx, res) before res.Expires ...
+//	if err != nil {
+//		d.Release(ctx, res) // the sender's retry goes through
 //	} else {
-//		d.Commit(ctx, key)
+//		d.Commit(ctx, res) // later reservations get ErrDuplicate
 //	}
 //
-// Implementations must be safe for concurrent use; Reserve must be atomic
-// (two concurrent reservations of one key: exactly one succeeds).
+// The contract every implementation meets (MemoryDedupe and
+// webhook/sqldedupe are tested against it): Reserve is atomic (of
+// concurrent reservations of a key exactly one succeeds); Commit, Extend
+// and Release act only for the reservation's own token and otherwise
+// return an error wrapping ErrNotOwner; a live reservation is never
+// evicted; a committed key is remembered for the store's TTL. Safe for
+// concurrent use.
 type Deduper interface {
-	// Reserve claims key for processing. It returns an error wrapping
-	// ErrDuplicate when key was committed, or ErrInProgress when another
-	// delivery holds a live reservation.
-	Reserve(ctx context.Context, key string) error
-	// Commit marks key processed; later reservations return ErrDuplicate
-	// until the record expires.
-	Commit(ctx context.Context, key string) error
-	// Release drops the reservation so a retry can process key.
-	Release(ctx context.Context, key string) error
+	// Reserve claims key. It returns an error wrapping ErrDuplicate when
+	// key was committed, or ErrInProgress when another delivery holds a
+	// live reservation.
+	Reserve(ctx context.Context, key string) (Reservation, error)
+	// Extend renews a live reservation for another lease.
+	Extend(ctx context.Context, r Reservation) (Reservation, error)
+	// Commit marks the key processed. It succeeds for the owner of the
+	// reservation, and also when the reservation lapsed and nobody took
+	// the key since.
+	Commit(ctx context.Context, r Reservation) error
+	// Release drops the reservation so a retry can process the key.
+	Release(ctx context.Context, r Reservation) error
+}
+
+// NewToken returns a random reservation token (24 hex characters).
+func NewToken() string {
+	var b [12]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
 }
 
 // MemoryDedupe is an in-memory Deduper with a TTL for committed keys, a
-// lease for reservations and a bound on the number of keys. It only
-// deduplicates within one process; use a shared store across replicas.
+// lease for reservations and a bound on the number of committed keys. It
+// only deduplicates within one process; use a shared store (sqldedupe)
+// across replicas.
 type MemoryDedupe struct {
 	ttl, lease time.Duration
 	max        int
-	clock      clock.Clock
+	clock      Clock
+	logger     *slog.Logger
+	evicted    atomic.Int64
 
-	mu      sync.Mutex
-	entries map[string]*list.Element
-	order   *list.List // of *memEntry, oldest first
+	mu        sync.Mutex
+	reserved  map[string]*memEntry
+	committed map[string]*list.Element
+	order     *list.List // of *memEntry, committed, oldest first (= soonest to expire)
 }
 
 type memEntry struct {
-	key       string
-	committed bool
-	expires   time.Time
+	key     string
+	token   string
+	expires time.Time
 }
 
 // MemoryOption configures a MemoryDedupe.
 type MemoryOption func(*MemoryDedupe) error
 
-// WithLease bounds how long a reservation blocks retries if its handler
-// never commits or releases (default 5 minutes).
+// WithLease bounds how long a reservation blocks retries if nobody extends,
+// commits or releases it (default 5 minutes). Receivers extend it while
+// their callback runs.
 func WithLease(d time.Duration) MemoryOption {
 	return func(m *MemoryDedupe) error {
 		if d <= 0 {
-			return wrap(ErrInvalidOption, "lease %v must be positive", d)
+			return wrap(ErrInvalidOption, "WithLease: %v must be positive", d)
 		}
 		m.lease = d
 		return nil
 	}
 }
 
-// WithMaxEntries bounds the number of keys kept (default 100,000); past it
-// the oldest records are dropped first.
+// WithMaxEntries bounds the number of committed keys kept (default
+// 100,000). Past it the oldest committed key is dropped before its TTL,
+// with a warning log and a count (Evicted): a redelivery of it would be
+// processed again. Live reservations are never dropped.
 func WithMaxEntries(n int) MemoryOption {
 	return func(m *MemoryDedupe) error {
 		if n <= 0 {
-			return wrap(ErrInvalidOption, "max entries %d must be positive", n)
+			return wrap(ErrInvalidOption, "WithMaxEntries: %d must be positive", n)
 		}
 		m.max = n
 		return nil
@@ -83,11 +121,17 @@ func WithMaxEntries(n int) MemoryOption {
 func WithDedupeClock(c Clock) MemoryOption {
 	return func(m *MemoryDedupe) error {
 		if c == nil {
-			return wrap(ErrInvalidOption, "clock is nil")
+			return wrap(ErrInvalidOption, "WithDedupeClock: clock is nil")
 		}
 		m.clock = c
 		return nil
 	}
+}
+
+// WithDedupeLogger receives the warning logged when a committed key is
+// dropped before its TTL.
+func WithDedupeLogger(l *slog.Logger) MemoryOption {
+	return func(m *MemoryDedupe) error { m.logger = l; return nil }
 }
 
 // NewMemoryDedupe returns a MemoryDedupe remembering committed keys for ttl.
@@ -95,10 +139,10 @@ func WithDedupeClock(c Clock) MemoryOption {
 // a day and a half; SIVO for about 1h15m).
 func NewMemoryDedupe(ttl time.Duration, opts ...MemoryOption) (*MemoryDedupe, error) {
 	if ttl <= 0 {
-		return nil, wrap(ErrInvalidOption, "ttl %v must be positive", ttl)
+		return nil, wrap(ErrInvalidOption, "NewMemoryDedupe: ttl %v must be positive", ttl)
 	}
 	m := &MemoryDedupe{ttl: ttl, lease: 5 * time.Minute, max: 100_000, clock: clock.Real{},
-		entries: map[string]*list.Element{}, order: list.New()}
+		reserved: map[string]*memEntry{}, committed: map[string]*list.Element{}, order: list.New()}
 	for _, o := range opts {
 		if err := o(m); err != nil {
 			return nil, err
@@ -108,71 +152,109 @@ func NewMemoryDedupe(ttl time.Duration, opts ...MemoryOption) (*MemoryDedupe, er
 }
 
 // Reserve implements Deduper.
-func (m *MemoryDedupe) Reserve(_ context.Context, key string) error {
+func (m *MemoryDedupe) Reserve(_ context.Context, key string) (Reservation, error) {
+	if key == "" {
+		return Reservation{}, wrap(ErrMalformed, "empty dedupe key")
+	}
 	now := m.clock.Now()
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if el, ok := m.entries[key]; ok {
-		e := el.Value.(*memEntry)
-		if now.Before(e.expires) {
-			if e.committed {
-				return wrap(ErrDuplicate, "%.80s", key)
-			}
-			return wrap(ErrInProgress, "%.80s", key)
-		}
-		m.order.Remove(el)
-		delete(m.entries, key)
+	m.expire(now)
+	if _, ok := m.committed[key]; ok {
+		return Reservation{}, wrap(ErrDuplicate, "%.80s", key)
 	}
-	m.evict(now)
-	m.entries[key] = m.order.PushBack(&memEntry{key: key, expires: now.Add(m.lease)})
-	return nil
+	if e, ok := m.reserved[key]; ok && now.Before(e.expires) {
+		return Reservation{}, wrap(ErrInProgress, "%.80s", key)
+	}
+	e := &memEntry{key: key, token: NewToken(), expires: now.Add(m.lease)}
+	m.reserved[key] = e
+	return Reservation{Key: key, Token: e.token, Expires: e.expires}, nil
 }
 
-// evict drops expired records from the front and, past the bound, the
-// oldest ones.
-func (m *MemoryDedupe) evict(now time.Time) {
+// expire drops committed keys past their TTL (oldest first).
+func (m *MemoryDedupe) expire(now time.Time) {
 	for el := m.order.Front(); el != nil; el = m.order.Front() {
 		e := el.Value.(*memEntry)
-		if len(m.entries) < m.max && now.Before(e.expires) {
+		if now.Before(e.expires) {
 			return
 		}
 		m.order.Remove(el)
-		delete(m.entries, e.key)
+		delete(m.committed, e.key)
 	}
 }
 
-// Commit implements Deduper.
-func (m *MemoryDedupe) Commit(_ context.Context, key string) error {
+// Extend implements Deduper.
+func (m *MemoryDedupe) Extend(_ context.Context, r Reservation) (Reservation, error) {
 	now := m.clock.Now()
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	el, ok := m.entries[key]
-	if !ok {
-		el = m.order.PushBack(&memEntry{key: key})
-		m.entries[key] = el
-	} else {
-		m.order.MoveToBack(el)
+	e, ok := m.reserved[r.Key]
+	if !ok || e.token != r.Token {
+		return r, wrap(ErrNotOwner, "%.80s", r.Key)
 	}
-	e := el.Value.(*memEntry)
-	e.committed = true
-	e.expires = now.Add(m.ttl)
+	e.expires = now.Add(m.lease)
+	r.Expires = e.expires
+	return r, nil
+}
+
+// Commit implements Deduper.
+func (m *MemoryDedupe) Commit(ctx context.Context, r Reservation) error {
+	now := m.clock.Now()
+	m.mu.Lock()
+	e, ok := m.reserved[r.Key]
+	if ok && e.token != r.Token && now.Before(e.expires) {
+		m.mu.Unlock()
+		return wrap(ErrNotOwner, "%.80s", r.Key)
+	}
+	delete(m.reserved, r.Key)
+	if el, ok := m.committed[r.Key]; ok {
+		m.order.Remove(el)
+	}
+	m.expire(now)
+	var dropped []string
+	for len(m.committed) >= m.max {
+		el := m.order.Front()
+		old := el.Value.(*memEntry)
+		m.order.Remove(el)
+		delete(m.committed, old.key)
+		dropped = append(dropped, old.key)
+	}
+	m.committed[r.Key] = m.order.PushBack(&memEntry{key: r.Key, expires: now.Add(m.ttl)})
+	m.mu.Unlock()
+	if len(dropped) > 0 {
+		m.evicted.Add(int64(len(dropped)))
+		if m.logger != nil {
+			m.logger.LogAttrs(ctx, slog.LevelWarn, "webhook: dedupe at capacity, committed key dropped before its TTL",
+				slog.Int("dropped", len(dropped)), slog.Int("max_entries", m.max), slog.Duration("ttl", m.ttl))
+		}
+	}
 	return nil
 }
 
 // Release implements Deduper.
-func (m *MemoryDedupe) Release(_ context.Context, key string) error {
+func (m *MemoryDedupe) Release(_ context.Context, r Reservation) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if el, ok := m.entries[key]; ok && !el.Value.(*memEntry).committed {
-		m.order.Remove(el)
-		delete(m.entries, key)
+	e, ok := m.reserved[r.Key]
+	if !ok || e.token != r.Token {
+		return wrap(ErrNotOwner, "%.80s", r.Key)
 	}
+	delete(m.reserved, r.Key)
 	return nil
 }
 
-// Len returns the number of keys held.
+// Len returns the number of keys held (live reservations and committed).
 func (m *MemoryDedupe) Len() int {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return len(m.entries)
+	return len(m.reserved) + len(m.committed)
+}
+
+// Evicted counts committed keys dropped before their TTL because the store
+// was at WithMaxEntries.
+func (m *MemoryDedupe) Evicted() int64 { return m.evicted.Load() }
+
+// String describes the store without its keys.
+func (m *MemoryDedupe) String() string {
+	return "webhook.MemoryDedupe{ttl: " + m.ttl.String() + ", lease: " + m.lease.String() + "}"
 }

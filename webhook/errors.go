@@ -38,25 +38,55 @@ var (
 	ErrInvalidSecret = errors.New("webhook: invalid secret")
 	// ErrInvalidOption: an option has a value that cannot work.
 	ErrInvalidOption = errors.New("webhook: invalid option")
+	// ErrReadTimeout: the body did not arrive within the read timeout.
+	ErrReadTimeout = errors.New("webhook: body read timed out")
+	// ErrUnsupportedEncoding: the body has a Content-Encoding other than
+	// gzip or identity.
+	ErrUnsupportedEncoding = errors.New("webhook: unsupported content encoding")
+	// ErrStoreUnavailable: the dedupe store or inbox failed or did not
+	// answer in time; the receiver fails closed so the sender retries.
+	ErrStoreUnavailable = errors.New("webhook: store unavailable")
+	// ErrNotOwner: a Commit, Extend or Release named a reservation that is
+	// no longer held by that token (it expired and another delivery took
+	// it, or it was never taken).
+	ErrNotOwner = errors.New("webhook: reservation not held")
+	// ErrInboxFull: the inbox cannot take the delivery now.
+	ErrInboxFull = errors.New("webhook: inbox full")
+	// ErrShuttingDown: the receiver or inbox is shutting down.
+	ErrShuttingDown = errors.New("webhook: shutting down")
+	// ErrCallbackTimeout: the callback did not return before its deadline.
+	ErrCallbackTimeout = errors.New("webhook: callback deadline exceeded")
+	// ErrCallbackFailed: the user's callback returned an error or panicked.
+	ErrCallbackFailed = errors.New("webhook: callback failed")
 )
 
 func wrap(sentinel error, format string, args ...any) error {
 	return fmt.Errorf("%w: "+format, append([]any{sentinel}, args...)...)
 }
 
-// StatusCode maps a verification or dedupe error to the HTTP status the
-// middleware answers with: 405 wrong method, 413 too large, 400 malformed
-// or empty, 401 missing signature, no match or stale timestamp, 200 for a
-// duplicate already processed, 409 for a delivery in progress, 500 for
-// anything else.
+// StatusCode maps a receive error to the HTTP status the receiver answers
+// with: 405 wrong method, 408 body too slow, 413 too large, 415 unknown
+// content encoding, 400 malformed or empty, 401 missing signature, no match
+// or stale timestamp, 200 for a duplicate already processed, 409 for a
+// delivery in progress, 503 when a store, the inbox or the receiver cannot
+// take it now, 504 when the callback missed its deadline, 500 for anything
+// else (a failed callback).
 func StatusCode(err error) int {
 	switch {
 	case err == nil:
 		return 200
 	case errors.Is(err, ErrMethodNotAllowed):
 		return 405
+	case errors.Is(err, ErrReadTimeout):
+		return 408
 	case errors.Is(err, ErrPayloadTooLarge):
 		return 413
+	case errors.Is(err, ErrUnsupportedEncoding):
+		return 415
+	case errors.Is(err, ErrStoreUnavailable), errors.Is(err, ErrInboxFull), errors.Is(err, ErrShuttingDown):
+		return 503
+	case errors.Is(err, ErrCallbackTimeout):
+		return 504
 	case errors.Is(err, ErrMalformed), errors.Is(err, ErrEmptyBody):
 		return 400
 	case errors.Is(err, ErrMissingHeader), errors.Is(err, ErrNoMatchingSignature),

@@ -34,7 +34,7 @@ func ExampleStandard_Verify() {
 func ExampleMiddleware() {
 	v, _ := webhook.NewHMAC("X-Sivo-Signature", "sha256=", "my-secret")
 	seen, _ := webhook.NewMemoryDedupe(2 * time.Hour)
-	mw, err := webhook.Middleware(v, webhook.WithDedupe(seen, webhook.HeaderKey("X-Sivo-Event-Id")))
+	mw, err := webhook.Middleware(v, webhook.WithDedupe(seen), webhook.WithKey(webhook.HeaderKey("X-Sivo-Event-Id")))
 	if err != nil {
 		log.Fatal(err)
 	}

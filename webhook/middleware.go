@@ -3,35 +3,52 @@ package webhook
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
-	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
+	"runtime/debug"
 )
-
-// DefaultMaxBodyBytes bounds a webhook body read by the middleware.
-const DefaultMaxBodyBytes = 1 << 20
 
 // KeyFunc derives the dedupe key of a verified delivery, from a header or
 // the payload. An error answers 400.
-type KeyFunc func(r *http.Request, d Delivery, body []byte) (string, error)
+type KeyFunc func(ev *Event) (string, error)
+
+// DefaultKey is Middleware's default: the signed delivery id where the
+// scheme has one (Standard Webhooks), else "sha256:" and the hex SHA-256
+// of the verified body, so a byte-identical redelivery is a duplicate and
+// any different body is processed.
+func DefaultKey(ev *Event) (string, error) {
+	if ev.Delivery.ID != "" {
+		return ev.Delivery.ID, nil
+	}
+	return BodyHash(ev.Raw), nil
+}
+
+// BodyHash returns "sha256:" and the hex SHA-256 of body.
+func BodyHash(body []byte) string {
+	sum := sha256.Sum256(body)
+	return "sha256:" + hex.EncodeToString(sum[:])
+}
 
 // DeliveryIDKey uses the verified delivery id (svix-id / webhook-id).
-func DeliveryIDKey(_ *http.Request, d Delivery, _ []byte) (string, error) {
-	if d.ID == "" {
+func DeliveryIDKey(ev *Event) (string, error) {
+	if ev.Delivery.ID == "" {
 		return "", wrap(ErrMalformed, "delivery has no id")
 	}
-	return d.ID, nil
+	return ev.Delivery.ID, nil
 }
 
 // JSONKey uses a top-level string field of the body (a payload or event
 // id); a body without it is malformed.
 func JSONKey(field string) KeyFunc {
-	return func(_ *http.Request, _ Delivery, body []byte) (string, error) {
+	return func(ev *Event) (string, error) {
 		var m map[string]json.RawMessage
 		var s string
-		if json.Unmarshal(body, &m) != nil || json.Unmarshal(m[field], &s) != nil || s == "" {
+		if json.Unmarshal(ev.Raw, &m) != nil || json.Unmarshal(m[field], &s) != nil || s == "" {
 			return "", wrap(ErrMalformed, "body has no %q", field)
 		}
 		return s, nil
@@ -40,8 +57,8 @@ func JSONKey(field string) KeyFunc {
 
 // HeaderKey uses the value of a request header (e.g. "X-Sivo-Event-Id").
 func HeaderKey(name string) KeyFunc {
-	return func(r *http.Request, _ Delivery, _ []byte) (string, error) {
-		v := r.Header.Get(name)
+	return func(ev *Event) (string, error) {
+		v := ev.Header.Get(name)
 		if v == "" {
 			return "", wrap(ErrMissingHeader, "%s", name)
 		}
@@ -49,186 +66,154 @@ func HeaderKey(name string) KeyFunc {
 	}
 }
 
-// MiddlewareOption configures Middleware.
-type MiddlewareOption func(*mwConfig) error
+type eventCtxKey struct{}
 
-type mwConfig struct {
-	maxBody int64
-	onError func(r *http.Request, err error)
-	logger  *slog.Logger
-	dedupe  Deduper
-	key     KeyFunc
+type ctxEvent struct {
+	ev     *Event
+	parsed any
 }
 
-// WithMaxBodyBytes sets the body limit (default 1 MiB); larger bodies are
-// answered 413.
-func WithMaxBodyBytes(n int64) MiddlewareOption {
-	return func(c *mwConfig) error {
-		if n <= 0 {
-			return wrap(ErrInvalidOption, "max body bytes %d must be positive", n)
-		}
-		c.maxBody = n
-		return nil
+// EventFrom returns the verified delivery a Middleware put in the request
+// context.
+func EventFrom(ctx context.Context) (*Event, bool) {
+	c, ok := ctx.Value(eventCtxKey{}).(*ctxEvent)
+	if !ok {
+		return nil, false
 	}
+	return c.ev, true
 }
 
-// WithErrorHook receives every refused delivery's error (the client only
-// ever sees a generic status text). nil is allowed and ignored.
-func WithErrorHook(fn func(r *http.Request, err error)) MiddlewareOption {
-	return func(c *mwConfig) error { c.onError = fn; return nil }
-}
-
-// WithLogger logs refused deliveries at warn level (no body, no secrets).
-// nil is allowed and ignored.
-func WithLogger(l *slog.Logger) MiddlewareOption {
-	return func(c *mwConfig) error { c.logger = l; return nil }
-}
-
-// WithDedupe makes the middleware process each key once: a committed key
-// answers 200 without calling the handler, a key in progress 409; the key
-// is committed when the handler answers 2xx and released otherwise (or on
-// panic), so the sender's retry goes through.
-func WithDedupe(d Deduper, key KeyFunc) MiddlewareOption {
-	return func(c *mwConfig) error {
-		if d == nil || key == nil {
-			return wrap(ErrInvalidOption, "dedupe needs a Deduper and a KeyFunc")
-		}
-		c.dedupe, c.key = d, key
-		return nil
+// ParsedFrom returns the vendor's typed event a vendor Middleware put in
+// the request context (vendor packages wrap it in a typed EventFrom).
+func ParsedFrom(ctx context.Context) (any, bool) {
+	c, ok := ctx.Value(eventCtxKey{}).(*ctxEvent)
+	if !ok {
+		return nil, false
 	}
+	return c.parsed, true
 }
 
-// Middleware returns net/http middleware that accepts only POST, reads the
-// body through http.MaxBytesReader, verifies it with v before anything
-// parses it, and then calls next with r.Body restored to the same bytes and
-// the Delivery in the request context (DeliveryFrom). Refused deliveries get
-// a generic status text and never reach next.
-func Middleware(v Verifier, opts ...MiddlewareOption) (func(http.Handler) http.Handler, error) {
+// DeliveryFrom returns the verified delivery's signature facts from the
+// request context of a wrapped handler.
+func DeliveryFrom(ctx context.Context) (Delivery, bool) {
+	ev, ok := EventFrom(ctx)
+	if !ok {
+		return Delivery{}, false
+	}
+	return ev.Delivery, true
+}
+
+// Middleware returns net/http middleware for your own handler, running the
+// receiver engine's read, verify and dedupe steps: POST only (405), body
+// bounded (413) and timed (408), gzip decoded (415 for other encodings),
+// verified with v before anything parses it (400, 401), then next is
+// called with r.Body restored to the verified bytes and the delivery in
+// the context (EventFrom). The delivery key (WithKey, default DefaultKey) is reserved first: a 2xx from next commits it,
+// anything else (or a panic, answered 500) releases it so the sender's
+// retry goes through. 1xx responses never count. next writes its own
+// answer, so WithTimeout does not apply: bound next yourself.
+func Middleware(v Verifier, opts ...Option) (func(http.Handler) http.Handler, error) {
 	if v == nil {
-		return nil, wrap(ErrInvalidOption, "verifier is nil")
+		return nil, wrap(ErrInvalidOption, "Middleware: verifier is nil")
 	}
-	c := mwConfig{maxBody: DefaultMaxBodyBytes}
-	for _, o := range opts {
-		if err := o(&c); err != nil {
+	var s settings
+	if err := apply(&s, opts); err != nil {
+		return nil, err
+	}
+	key := s.key
+	if key == nil {
+		key = DefaultKey
+	}
+	r, err := NewReceiver(Spec{
+		Provider: "webhook",
+		Verifier: v,
+		Parse: func(ev *Event) (any, error) {
+			id, err := key(ev)
+			ev.ID = id
 			return nil, err
-		}
-	}
-	return func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			body, d, err := c.verify(w, r, v)
-			if err != nil {
-				c.refuse(w, r, err)
-				return
-			}
-			r = r.WithContext(WithDelivery(r.Context(), d))
-			r.Body = io.NopCloser(bytes.NewReader(body))
-			if c.dedupe == nil {
-				next.ServeHTTP(w, r)
-				return
-			}
-			c.serveOnce(w, r, d, body, next)
-		})
-	}, nil
-}
-
-func (c *mwConfig) verify(w http.ResponseWriter, r *http.Request, v Verifier) ([]byte, Delivery, error) {
-	if r.Method != http.MethodPost {
-		w.Header().Set("Allow", http.MethodPost)
-		return nil, Delivery{}, wrap(ErrMethodNotAllowed, "%s", r.Method)
-	}
-	body, err := ReadBody(w, r, c.maxBody)
+		},
+		Handle: func(context.Context, *Event, any, Once) error { return nil },
+	}, opts...)
 	if err != nil {
-		return nil, Delivery{}, err
+		return nil, err
 	}
-	if len(body) == 0 {
-		return nil, Delivery{}, ErrEmptyBody
-	}
-	d, err := v.Verify(r.Header, body)
-	return body, d, err
+	return r.Wrap, nil
 }
 
-// ReadBody reads r.Body through http.MaxBytesReader; a body over limit is
-// an error wrapping ErrPayloadTooLarge.
-func ReadBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
-	if r.ContentLength > limit {
-		return nil, wrap(ErrPayloadTooLarge, "content length %d exceeds %d bytes", r.ContentLength, limit)
-	}
-	rd := http.MaxBytesReader(w, r.Body, limit)
-	defer rd.Close()
-	n := r.ContentLength
-	if n < 0 || n > limit {
-		n = 512
-	}
-	buf := bytes.NewBuffer(make([]byte, 0, n+1))
-	if _, err := buf.ReadFrom(rd); err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return nil, wrap(ErrPayloadTooLarge, "body exceeds %d bytes", limit)
+// Wrap returns next behind this receiver's read, verify and dedupe steps,
+// as Middleware describes; vendor packages' Middleware functions return
+// it. The typed event is in the context for the vendor's EventFrom.
+func (r *Receiver) Wrap(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		r.n.received.Add(1)
+		if !r.enter() {
+			r.answer(w, req, nil, wrap(ErrShuttingDown, "receiver is shutting down"))
+			return
 		}
-		return nil, wrap(ErrMalformed, "reading body: %v", err)
-	}
-	return buf.Bytes(), nil
-}
-
-func (c *mwConfig) refuse(w http.ResponseWriter, r *http.Request, err error) {
-	status := StatusCode(err)
-	if c.onError != nil {
-		c.onError(r, err)
-	}
-	if c.logger != nil && status != http.StatusOK {
-		c.logger.LogAttrs(r.Context(), slog.LevelWarn, "webhook refused",
-			slog.String("path", r.URL.Path), slog.Int("status", status), slog.String("error", err.Error()))
-	}
-	if status == http.StatusOK { // duplicate already processed: acknowledge
-		w.WriteHeader(status)
-		return
-	}
-	http.Error(w, http.StatusText(status), status)
-}
-
-func (c *mwConfig) serveOnce(w http.ResponseWriter, r *http.Request, d Delivery, body []byte, next http.Handler) {
-	ctx := r.Context()
-	key, err := c.key(r, d, body)
-	if err != nil {
-		c.refuse(w, r, err)
-		return
-	}
-	if err := c.dedupe.Reserve(ctx, key); err != nil {
-		if !errors.Is(err, ErrDuplicate) && !errors.Is(err, ErrInProgress) {
-			// The store failed: fail closed so the sender retries.
-			err = &storeError{err}
+		defer r.inflight.Done()
+		ev, parsed, err := r.receive(w, req)
+		if err != nil {
+			r.answer(w, req, ev, err)
+			return
 		}
-		c.refuse(w, r, err)
-		return
-	}
-	rec := &statusRecorder{ResponseWriter: w}
-	committed := false
+		res, err := r.reserve(req.Context(), ev.DedupeKey())
+		if err != nil {
+			r.answer(w, req, ev, err)
+			return
+		}
+		req = req.WithContext(context.WithValue(req.Context(), eventCtxKey{}, &ctxEvent{ev: ev, parsed: parsed}))
+		req.Body = io.NopCloser(bytes.NewReader(ev.Raw))
+		rec := &statusRecorder{ResponseWriter: w}
+		stop := make(chan struct{})
+		go r.renew(res, stop, func() {})
+		panicked := r.serveNext(rec, req, ev, next)
+		close(stop)
+		if !panicked && rec.status < 300 {
+			r.commit(req.Context(), ev, res)
+			r.n.processed.Add(1)
+			return
+		}
+		r.release(req.Context(), ev, res)
+		if panicked {
+			r.n.failed.Add(1)
+			if rec.status == 0 {
+				http.Error(w, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
+			}
+		}
+	})
+}
+
+func (r *Receiver) serveNext(w *statusRecorder, req *http.Request, ev *Event, next http.Handler) (panicked bool) {
 	defer func() {
-		if !committed {
-			// Handler failed or panicked: let the retry through.
-			_ = c.dedupe.Release(context.WithoutCancel(ctx), key)
+		if p := recover(); p != nil {
+			if p == http.ErrAbortHandler {
+				panic(p)
+			}
+			panicked = true
+			r.n.panics.Add(1)
+			if r.s.logger != nil {
+				r.s.logger.LogAttrs(req.Context(), slog.LevelError, "webhook: handler panicked",
+					slog.String("provider", r.spec.Provider), slog.String("delivery_id", ev.ID), slog.String("event", ev.Type),
+					slog.Int("status", 500), slog.String("error", fmt.Sprint(p)), slog.String("stack", string(debug.Stack())))
+			}
 		}
 	}()
-	next.ServeHTTP(rec, r)
-	if rec.status == 0 || rec.status < 300 {
-		if err := c.dedupe.Commit(context.WithoutCancel(ctx), key); err == nil {
-			committed = true
-		}
-	}
+	next.ServeHTTP(w, req)
+	return false
 }
 
-type storeError struct{ err error }
-
-func (e *storeError) Error() string { return "webhook: dedupe store: " + e.err.Error() }
-func (e *storeError) Unwrap() error { return e.err }
-
-// statusRecorder remembers the status the handler wrote.
+// statusRecorder remembers the final status the handler wrote; 1xx
+// informational responses are passed through and never count.
 type statusRecorder struct {
 	http.ResponseWriter
 	status int
 }
 
 func (s *statusRecorder) WriteHeader(code int) {
+	if code >= 100 && code < 200 {
+		s.ResponseWriter.WriteHeader(code)
+		return
+	}
 	if s.status == 0 {
 		s.status = code
 	}

@@ -66,16 +66,14 @@ type StandardSigner struct {
 
 // NewStandardSigner returns a signer for a "whsec_" secret. WithClock sets
 // the timestamp source; other options are ignored.
-func NewStandardSigner(secret string, opts ...StandardOption) (*StandardSigner, error) {
+func NewStandardSigner(secret string, opts ...Option) (*StandardSigner, error) {
 	raw, err := ParseStandardSecret(secret)
 	if err != nil {
 		return nil, err
 	}
-	o := standardOpts{clock: clock.Real{}}
-	for _, opt := range opts {
-		if err := opt(&o); err != nil {
-			return nil, err
-		}
+	o := settings{clock: clock.Real{}}
+	if err := apply(&o, opts); err != nil {
+		return nil, err
 	}
 	k, err := newMACKey(raw)
 	if err != nil {

@@ -1,7 +1,6 @@
 package webhook
 
 import (
-	"context"
 	"crypto/hmac"
 	"encoding/base64"
 	"encoding/hex"
@@ -31,19 +30,6 @@ type Delivery struct {
 	// SecretIndex is the index of the secret that matched, so rotations can
 	// be monitored (0 is the first secret given).
 	SecretIndex int
-}
-
-type deliveryKey struct{}
-
-// WithDelivery returns ctx carrying d.
-func WithDelivery(ctx context.Context, d Delivery) context.Context {
-	return context.WithValue(ctx, deliveryKey{}, d)
-}
-
-// DeliveryFrom returns the verified delivery the middleware stored in ctx.
-func DeliveryFrom(ctx context.Context) (Delivery, bool) {
-	d, ok := ctx.Value(deliveryKey{}).(Delivery)
-	return d, ok
 }
 
 // HMAC verifies HMAC-SHA256 signatures of the raw body, hex encoded (either
@@ -132,47 +118,15 @@ type Standard struct {
 	clock     clock.Clock
 }
 
-// StandardOption configures a Standard verifier or signer.
-type StandardOption func(*standardOpts) error
-
-type standardOpts struct {
-	tolerance time.Duration
-	skipTime  bool
-	clock     clock.Clock
+// Clock is the time source verifiers, receivers, stores and inboxes read.
+// time.Now and time.After through the real clock by default; tests pass a
+// webhooktest.FakeClock.
+type Clock interface {
+	// Now returns the current time.
+	Now() time.Time
+	// After returns a channel that receives the time once d has elapsed.
+	After(d time.Duration) <-chan time.Time
 }
-
-// WithTolerance sets how far the signed timestamp may be from now, in
-// either direction (default 5 minutes). It must be positive.
-func WithTolerance(d time.Duration) StandardOption {
-	return func(o *standardOpts) error {
-		if d <= 0 {
-			return wrap(ErrInvalidOption, "tolerance %v must be positive", d)
-		}
-		o.tolerance = d
-		return nil
-	}
-}
-
-// WithClock sets the clock used for the timestamp window (tests).
-func WithClock(c Clock) StandardOption {
-	return func(o *standardOpts) error {
-		if c == nil {
-			return wrap(ErrInvalidOption, "clock is nil")
-		}
-		o.clock = c
-		return nil
-	}
-}
-
-// InsecureSkipTimestampCheck disables the replay window: old deliveries
-// verify forever. Only for replaying stored payloads in tests.
-func InsecureSkipTimestampCheck() StandardOption {
-	return func(o *standardOpts) error { o.skipTime = true; return nil }
-}
-
-// Clock is the time source a verifier reads; *clock.Fake from the test
-// helpers and any type with these methods satisfy it.
-type Clock = clock.Clock
 
 const secretPrefix = "whsec_"
 
@@ -202,7 +156,7 @@ func ParseStandardSecret(s string) ([]byte, error) {
 
 // NewStandard returns a Standard Webhooks verifier for one or more
 // "whsec_" secrets (several secrets allow rotation).
-func NewStandard(secrets []string, opts ...StandardOption) (*Standard, error) {
+func NewStandard(secrets []string, opts ...Option) (*Standard, error) {
 	if len(secrets) == 0 {
 		return nil, wrap(ErrInvalidSecret, "no secret given")
 	}
@@ -233,15 +187,13 @@ func (e *indexedErr) Error() string { return "secret " + strconv.Itoa(e.i) + ": 
 func (e *indexedErr) Unwrap() error { return e.err }
 
 // NewStandardRaw is NewStandard for secrets given as raw key bytes.
-func NewStandardRaw(keys [][]byte, opts ...StandardOption) (*Standard, error) {
+func NewStandardRaw(keys [][]byte, opts ...Option) (*Standard, error) {
 	if len(keys) == 0 {
 		return nil, wrap(ErrInvalidSecret, "no secret given")
 	}
-	o := standardOpts{tolerance: DefaultTolerance, clock: clock.Real{}}
-	for _, opt := range opts {
-		if err := opt(&o); err != nil {
-			return nil, err
-		}
+	o := settings{tolerance: DefaultTolerance, clock: clock.Real{}}
+	if err := apply(&o, opts); err != nil {
+		return nil, err
 	}
 	v := &Standard{tolerance: o.tolerance, skipTime: o.skipTime, clock: o.clock}
 	for i, k := range keys {

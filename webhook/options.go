@@ -1,0 +1,232 @@
+package webhook
+
+import (
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// Option configures a receiver (NewReceiver, Middleware and every vendor's
+// NewHandler and Middleware), a Standard Webhooks verifier (NewStandard)
+// or a signer. One option type for all of them means one vocabulary: an
+// option that does not apply to what it is given is ignored (WithLogger
+// on a verifier, say). Options are validated when they are applied, at
+// construction.
+type Option func(*settings) error
+
+// settings is what options fill; each constructor reads its part.
+type settings struct {
+	// verification
+	tolerance    time.Duration
+	toleranceSet bool
+	skipTime     bool
+	clock        Clock
+
+	// receiving
+	logger       *slog.Logger
+	dedupe       Deduper
+	maxBody      int64
+	onError      func(r *http.Request, err error)
+	timeout      time.Duration
+	inbox        Inbox
+	name         string
+	readTimeout  time.Duration
+	storeTimeout time.Duration
+	ext          map[any]any
+	key          KeyFunc
+}
+
+func apply(s *settings, opts []Option) error {
+	for _, o := range opts {
+		if o == nil {
+			continue
+		}
+		if err := o(s); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// WithTolerance sets how far a delivery's timestamp may be from now, in
+// either direction. For Standard Webhooks (Siro) it is the signed
+// timestamp's window (default DefaultTolerance, 5 minutes). For the
+// HMAC-only vendors, which sign no timestamp, it turns on a freshness
+// check of the timestamp inside the body (off by default), so a captured
+// delivery replayed after the dedupe TTL is refused with 401. It must be
+// positive.
+func WithTolerance(d time.Duration) Option {
+	return func(s *settings) error {
+		if d <= 0 {
+			return wrap(ErrInvalidOption, "WithTolerance: %v must be positive", d)
+		}
+		s.tolerance, s.toleranceSet = d, true
+		return nil
+	}
+}
+
+// WithClock sets the clock that timestamp windows, dedupe leases, lease
+// renewal, commit retries and callback deadlines read (tests pass a
+// webhooktest.FakeClock). Body read deadlines always use the network's
+// real time.
+func WithClock(c Clock) Option {
+	return func(s *settings) error {
+		if c == nil {
+			return wrap(ErrInvalidOption, "WithClock: clock is nil")
+		}
+		s.clock = c
+		return nil
+	}
+}
+
+// InsecureSkipTimestampCheck disables the Standard Webhooks replay window:
+// old deliveries verify forever. Only for replaying stored payloads in
+// tests.
+func InsecureSkipTimestampCheck() Option {
+	return func(s *settings) error { s.skipTime = true; return nil }
+}
+
+// WithLogger logs one line per refused or failed delivery (warn or error)
+// and per duplicate (debug), always with the keys provider, delivery_id,
+// event, status and error; never a body or a secret. nil discards.
+func WithLogger(l *slog.Logger) Option {
+	return func(s *settings) error { s.logger = l; return nil }
+}
+
+// WithDedupe sets the store of processed deliveries (default: in memory,
+// with the vendor's TTL). Keys are namespaced by vendor and receiver name
+// (WithName), so one store (one sqldedupe table) can serve every receiver.
+func WithDedupe(d Deduper) Option {
+	return func(s *settings) error {
+		if d == nil {
+			return wrap(ErrInvalidOption, "WithDedupe: store is nil")
+		}
+		s.dedupe = d
+		return nil
+	}
+}
+
+// WithMaxBodyBytes sets the body limit (default 1 MiB, or the vendor's
+// documented maximum); a larger body, before or after gzip decoding, is
+// answered 413.
+func WithMaxBodyBytes(n int64) Option {
+	return func(s *settings) error {
+		if n <= 0 {
+			return wrap(ErrInvalidOption, "WithMaxBodyBytes: %d must be positive", n)
+		}
+		s.maxBody = n
+		return nil
+	}
+}
+
+// WithErrorHook receives every refused or failed delivery with its error
+// (the sender only ever sees a generic status text). A panic in fn is
+// recovered and logged. nil is allowed.
+func WithErrorHook(fn func(r *http.Request, err error)) Option {
+	return func(s *settings) error { s.onError = fn; return nil }
+}
+
+// WithTimeout bounds each callback (default: the vendor's, documented on
+// its NewHandler). At the deadline the receiver answers 504 even if the
+// callback ignores its context; the delivery stays reserved until the
+// callback really returns, so the sender's retry gets 409 meanwhile and
+// never a second, concurrent run.
+func WithTimeout(d time.Duration) Option {
+	return func(s *settings) error {
+		if d <= 0 {
+			return wrap(ErrInvalidOption, "WithTimeout: %v must be positive", d)
+		}
+		s.timeout = d
+		return nil
+	}
+}
+
+// WithInbox switches the receiver to enqueue mode: a verified delivery is
+// handed to in and answered 2xx only once in has taken it; in's workers
+// run the same callbacks later. See Inbox, NewMemoryInbox and the durable
+// webhook/riverinbox.
+func WithInbox(in Inbox) Option {
+	return func(s *settings) error {
+		if in == nil {
+			return wrap(ErrInvalidOption, "WithInbox: inbox is nil")
+		}
+		s.inbox = in
+		return nil
+	}
+}
+
+// WithName names a receiver when one process mounts two endpoints of the
+// same vendor (two SIVO tenants, say): their dedupe keys and inbox
+// registrations are kept apart. Letters, digits, '-', '_' and '.' only.
+// The default is "default".
+func WithName(name string) Option {
+	return func(s *settings) error {
+		if name == "" || strings.Trim(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.") != "" || len(name) > 64 {
+			return wrap(ErrInvalidOption, "WithName: %q must be 1-64 letters, digits, '-', '_' or '.'", name)
+		}
+		s.name = name
+		return nil
+	}
+}
+
+// WithReadTimeout bounds how long the body may take to arrive (default
+// 10 s); a slower body is answered 408. It needs a connection that
+// supports read deadlines (net/http's server does).
+func WithReadTimeout(d time.Duration) Option {
+	return func(s *settings) error {
+		if d <= 0 {
+			return wrap(ErrInvalidOption, "WithReadTimeout: %v must be positive", d)
+		}
+		s.readTimeout = d
+		return nil
+	}
+}
+
+// WithStoreTimeout bounds every dedupe store and inbox call (default 2 s),
+// so a hung database answers 503 (fail-closed) well inside the vendor's
+// own timeout instead of holding the delivery.
+func WithStoreTimeout(d time.Duration) Option {
+	return func(s *settings) error {
+		if d <= 0 {
+			return wrap(ErrInvalidOption, "WithStoreTimeout: %v must be positive", d)
+		}
+		s.storeTimeout = d
+		return nil
+	}
+}
+
+// WithKey sets how Middleware derives a delivery's dedupe key (default:
+// DeliveryIDKey, the signed Standard Webhooks id). Vendor receivers read
+// their vendor's documented key and ignore it.
+func WithKey(fn KeyFunc) Option {
+	return func(s *settings) error {
+		if fn == nil {
+			return wrap(ErrInvalidOption, "WithKey: key func is nil")
+		}
+		s.key = fn
+		return nil
+	}
+}
+
+// WithExtension carries a vendor-specific setting under key. Vendor
+// packages use it to offer their own options (siro.WithFetchDetails) in
+// the same option list; applications call those functions, not this one.
+func WithExtension(key, value any) Option {
+	return func(s *settings) error {
+		if key == nil {
+			return wrap(ErrInvalidOption, "WithExtension: key is nil")
+		}
+		if s.ext == nil {
+			s.ext = map[any]any{}
+		}
+		s.ext[key] = value
+		return nil
+	}
+}
+
+// OptionError returns an Option that fails construction with err; vendor
+// option constructors use it to report a bad argument at construction.
+func OptionError(err error) Option {
+	return func(*settings) error { return err }
+}
