@@ -25,11 +25,11 @@ func TestSampleDecodesFieldForField(t *testing.T) {
 	assert.Equal(t, time.Date(2026, 4, 28, 11, 58, 13, 0, time.UTC), ev.Timestamp.Time)
 	assert.Equal(t, "wh_live_call_logged", ev.PayloadID)
 	cd := ev.Data.CallDetails
-	assert.Equal(t, callsync.ID("88231"), cd.CallID, "a JSON number")
+	assert.Equal(t, webhook.ID("88231"), cd.CallID, "a JSON number")
 	assert.Equal(t, "incoming", cd.Direction)
 	assert.Equal(t, "incoming", cd.Type)
 	assert.Equal(t, "incoming", cd.Status)
-	assert.Equal(t, callsync.Int{Value: 124, Valid: true}, cd.DurationTotal, "a JSON string")
+	assert.Equal(t, webhook.Int{Value: 124, Valid: true}, cd.DurationTotal, "a JSON string")
 	assert.Equal(t, "https://r2.callsyncapp.com/UPTOWN/8/2026_04/rec_88231.mp3", cd.RecordingURL)
 	assert.Equal(t, "completed", cd.FileStatus)
 	assert.False(t, cd.Reviewed)
@@ -49,7 +49,7 @@ func TestLooseNumbers(t *testing.T) {
 	} {
 		ev, err := callsync.ParseEvent([]byte(body))
 		require.NoError(t, err)
-		assert.Equal(t, callsync.ID("88231"), ev.Data.CallDetails.CallID)
+		assert.Equal(t, webhook.ID("88231"), ev.Data.CallDetails.CallID)
 		assert.Equal(t, int64(124), ev.Data.CallDetails.DurationTotal.Value)
 	}
 	for _, body := range []string{
@@ -86,7 +86,7 @@ func TestHandler(t *testing.T) {
 		got[ev.Event].Add(1)
 		return nil
 	}
-	h, err := callsync.NewHandler(secret, callsync.Callbacks{
+	h, err := callsync.NewHandler([]string{secret}, callsync.Callbacks{
 		CallLogged: count, RecordingUpdated: count, AIAnalysis: count, CallerUpdated: count,
 		Unknown: func(_ context.Context, ev *webhook.Event) error {
 			assert.Contains(t, string(ev.Raw), "call_deleted")
@@ -102,7 +102,7 @@ func TestHandler(t *testing.T) {
 	for e, n := range got {
 		assert.Equal(t, int32(1), n.Load(), e)
 	}
-	// Dedupe by payload_id; a failure lets the retry through.
+	// A byte-identical redelivery is a duplicate; a failure lets the retry through.
 	assert.Equal(t, 200, s.Serve(h, callsynctest.Sample("call_logged", "p0")))
 	assert.Equal(t, int32(1), got["call_logged"].Load())
 	fail.Store(true)
@@ -118,11 +118,13 @@ func TestHandler(t *testing.T) {
 		want int
 	}{
 		{"no signature", callsynctest.CallLoggedSample, func(string) string { return "" }, 401},
-		{"wrong secret", callsynctest.CallLoggedSample, func(b string) string { o, _ := callsynctest.NewSender("x"); return o.Sign([]byte(b)) }, 401},
+		{"wrong secret", callsynctest.CallLoggedSample, func(b string) string {
+			o, _ := callsynctest.NewSender("x")
+			return o.Sign([]byte(b)).Get(callsync.HeaderSignature)
+		}, 401},
 		{"not hex", callsynctest.CallLoggedSample, func(string) string { return strings.Repeat("g", 64) }, 400},
-		{"no payload_id", `{"event":"call_logged"}`, func(b string) string { return s.Sign([]byte(b)) }, 400},
-		{"bad duration", `{"event":"call_logged","payload_id":"z","data":{"call_details":{"duration_total":"x"}}}`, func(b string) string { return s.Sign([]byte(b)) }, 400},
-		{"oversize", `{"event":"call_logged","payload_id":"big","pad":"` + strings.Repeat("a", 2<<20) + `"}`, func(b string) string { return s.Sign([]byte(b)) }, 413},
+		{"bad duration", `{"event":"call_logged","payload_id":"z","data":{"call_details":{"duration_total":"x"}}}`, func(b string) string { return s.Sign([]byte(b)).Get(callsync.HeaderSignature) }, 400},
+		{"oversize", `{"event":"call_logged","payload_id":"big","pad":"` + strings.Repeat("a", 2<<20) + `"}`, func(b string) string { return s.Sign([]byte(b)).Get(callsync.HeaderSignature) }, 413},
 	}
 	for _, b := range bad {
 		req := httptest.NewRequest("POST", "/", strings.NewReader(b.body))
@@ -138,6 +140,34 @@ func TestHandler(t *testing.T) {
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, req)
 	assert.Equal(t, 405, rec.Code)
+}
+
+// TestSamePayloadIDDifferentCallsBothProcessed: CallSync's payload_id looks
+// like one value per event type ("wh_live_call_logged"), so two different
+// calls sent with it are both processed; a body without payload_id (a test
+// payload) is processed too, keyed by its hash.
+func TestSamePayloadIDDifferentCallsBothProcessed(t *testing.T) {
+	var calls []string
+	h, err := callsync.NewHandler([]string{"s"}, callsync.Callbacks{
+		CallLogged: func(_ context.Context, ev *callsync.Event) error {
+			calls = append(calls, string(ev.Data.CallDetails.CallID))
+			return nil
+		},
+		Unknown: func(_ context.Context, ev *webhook.Event) error {
+			calls = append(calls, "unknown:"+ev.Type)
+			return nil
+		},
+	})
+	require.NoError(t, err)
+	s, _ := callsynctest.NewSender("s")
+	first := []byte(callsynctest.CallLoggedSample)
+	second := []byte(strings.Replace(callsynctest.CallLoggedSample, `"call_id": 88231`, `"call_id": 88232`, 1))
+	assert.Equal(t, 200, s.Serve(h, first))
+	assert.Equal(t, 200, s.Serve(h, second))
+	assert.Equal(t, 200, s.Serve(h, first), "a byte-identical retry is a duplicate")
+	assert.Equal(t, 200, s.Serve(h, []byte(`{"event":"call_logged","data":{"call_details":{"call_id":"t1"}}}`)), "no payload_id: processed")
+	assert.Equal(t, 200, s.Serve(h, []byte(`{"test":true}`)), "an undocumented test payload reaches Unknown")
+	assert.Equal(t, []string{"88231", "88232", "t1", "unknown:"}, calls)
 }
 
 func FuzzParseEvent(f *testing.F) {

@@ -4,18 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 
-	"github.com/callcrm/callcrm-go/internal/jsonx"
+	"github.com/callcrm/callcrm-go/webhook"
 )
-
-// Int is an integer sent as a JSON number or a numeric string.
-type Int = jsonx.Int
-
-// ID is an identifier sent as a JSON string or number.
-type ID = jsonx.ID
-
-// Time is a leniently decoded timestamp (Raw kept, Valid false when it
-// does not parse).
-type Time = jsonx.Time
 
 // Event names.
 const (
@@ -27,11 +17,13 @@ const (
 
 // Event is the envelope every CallSync webhook shares.
 type Event struct {
-	Event     string `json:"event"`
-	Type      string `json:"type"` // the global call type, e.g. "incoming"
-	OrgID     string `json:"org_id"`
-	Timestamp Time   `json:"timestamp"`
-	// PayloadID identifies the delivery; the handler deduplicates on it.
+	Event     string       `json:"event"`
+	Type      string       `json:"type"` // the global call type, e.g. "incoming"
+	OrgID     string       `json:"org_id"`
+	Timestamp webhook.Time `json:"timestamp"`
+	// PayloadID is CallSync's payload id. It is not unique per event (the
+	// guide's sample uses one value per event type), so the handler
+	// deduplicates on it together with a hash of the body.
 	PayloadID string `json:"payload_id"`
 	Data      Data   `json:"data"`
 	// Raw is the exact body that was verified.
@@ -49,15 +41,15 @@ type Data struct {
 
 // CallDetails describes the call.
 type CallDetails struct {
-	CallID        ID     `json:"call_id"`
-	Direction     string `json:"direction"`
-	Type          string `json:"type"`
-	Status        string `json:"status"`
-	DurationTotal Int    `json:"duration_total"` // seconds
-	RecordingURL  string `json:"recording_url"`
-	FileStatus    string `json:"file_status"`
-	Reviewed      bool   `json:"reviewed"`
-	StartedAt     Time   `json:"started_at"`
+	CallID        webhook.ID   `json:"call_id"`
+	Direction     string       `json:"direction"`
+	Type          string       `json:"type"`
+	Status        string       `json:"status"`
+	DurationTotal webhook.Int  `json:"duration_total"` // seconds
+	RecordingURL  string       `json:"recording_url"`
+	FileStatus    string       `json:"file_status"`
+	Reviewed      bool         `json:"reviewed"`
+	StartedAt     webhook.Time `json:"started_at"`
 }
 
 // Caller is the other party as the phone reported it.

@@ -11,7 +11,7 @@ import (
 
 // Receive CallSync's call_logged events.
 func ExampleNewHandler() {
-	h, err := callsync.NewHandler("wh-secret", callsync.Callbacks{
+	h, err := callsync.NewHandler([]string{"wh-secret"}, callsync.Callbacks{
 		CallLogged: func(ctx context.Context, ev *callsync.Event) error {
 			cd := ev.Data.CallDetails
 			fmt.Printf("call %s with %s: %ds, contact %s\n", cd.CallID, ev.Data.Caller.Name, cd.DurationTotal.Value, ev.Data.Identity.ID)
@@ -23,7 +23,7 @@ func ExampleNewHandler() {
 	}
 	s, _ := callsynctest.NewSender("wh-secret")
 	fmt.Println(s.Serve(h, []byte(callsynctest.CallLoggedSample)))
-	fmt.Println(s.Serve(h, []byte(callsynctest.CallLoggedSample))) // same payload_id: not processed again
+	fmt.Println(s.Serve(h, []byte(callsynctest.CallLoggedSample))) // byte-identical redelivery: not processed again
 	// Output:
 	// call 88231 with John Doe: 124s, contact contact_9921
 	// 200

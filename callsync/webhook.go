@@ -2,8 +2,8 @@ package callsync
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"time"
 
@@ -13,8 +13,14 @@ import (
 // HeaderSignature carries hex(HMAC-SHA256(secret, raw body)).
 const HeaderSignature = "X-CallSync-Signature"
 
-// DefaultDedupeTTL is how long payload ids are remembered by default.
-const DefaultDedupeTTL = 24 * time.Hour
+// Defaults for the receiver.
+const (
+	// DefaultDedupeTTL is how long processed deliveries are remembered.
+	DefaultDedupeTTL = 24 * time.Hour
+	// DefaultTimeout bounds a callback. CallSync documents no delivery
+	// timeout; 10 s is a common sender timeout.
+	DefaultTimeout = 10 * time.Second
+)
 
 // Func handles an event; an error answers 500 so CallSync can retry.
 type Func func(ctx context.Context, ev *Event) error
@@ -25,98 +31,135 @@ type Callbacks struct {
 	RecordingUpdated Func
 	AIAnalysis       Func
 	CallerUpdated    Func
-	// Unknown receives any other event with the raw bytes.
+	// Unknown receives any other event (including a body without an
+	// "event" field, such as a test payload) with the raw bytes.
 	Unknown webhook.HandlerFunc
 }
 
-// Option configures NewHandler.
-type Option func(*config) error
-
-type config struct {
-	secrets []string
-	dedupe  webhook.Deduper
-	logger  *slog.Logger
-	onError func(*http.Request, error)
-	maxBody int64
-	clock   webhook.Clock
+// Handler receives CallSync webhooks. It is an http.Handler; create it
+// with NewHandler and stop it with Shutdown.
+type Handler struct {
+	r *webhook.Receiver
 }
 
-// WithRotatedSecret accepts a second secret during a rotation.
-func WithRotatedSecret(s string) Option {
-	return func(c *config) error { c.secrets = append(c.secrets, s); return nil }
-}
-
-// WithDedupe replaces the in-memory payload_id store (use a shared one
-// across replicas).
-func WithDedupe(d webhook.Deduper) Option {
-	return func(c *config) error {
-		if d == nil {
-			return fmt.Errorf("%w: dedupe store is nil", webhook.ErrInvalidOption)
-		}
-		c.dedupe = d
-		return nil
-	}
-}
-
-// WithLogger logs refused and failed deliveries (no bodies, no secrets).
-func WithLogger(l *slog.Logger) Option { return func(c *config) error { c.logger = l; return nil } }
-
-// WithErrorHook receives every refused or failed delivery's error.
-func WithErrorHook(fn func(*http.Request, error)) Option {
-	return func(c *config) error { c.onError = fn; return nil }
-}
-
-// WithMaxBodyBytes sets the body limit (default 1 MiB).
-func WithMaxBodyBytes(n int64) Option { return func(c *config) error { c.maxBody = n; return nil } }
-
-// WithClock sets the clock of the default dedupe store (tests).
-func WithClock(clk webhook.Clock) Option { return func(c *config) error { c.clock = clk; return nil } }
-
-// NewHandler verifies X-CallSync-Signature, deduplicates by payload_id and
-// routes events by their "event" field.
-func NewHandler(secret string, cb Callbacks, opts ...Option) (http.Handler, error) {
-	c := config{secrets: []string{secret}, maxBody: webhook.DefaultMaxBodyBytes}
-	for _, o := range opts {
-		if err := o(&c); err != nil {
-			return nil, err
-		}
-	}
-	v, err := webhook.NewHMAC(HeaderSignature, "", c.secrets...)
+func spec(secrets []string, cb *Callbacks) (webhook.Spec, error) {
+	v, err := webhook.NewHMAC(HeaderSignature, "", secrets...)
 	if err != nil {
-		return nil, fmt.Errorf("callsync: %w", err)
+		return webhook.Spec{}, fmt.Errorf("callsync: %w", err)
 	}
-	if c.dedupe == nil {
-		var mo []webhook.MemoryOption
-		if c.clock != nil {
-			mo = append(mo, webhook.WithDedupeClock(c.clock))
-		}
-		if c.dedupe, err = webhook.NewMemoryDedupe(DefaultDedupeTTL, mo...); err != nil {
-			return nil, err
-		}
-	}
-	mw, err := webhook.Middleware(v, webhook.WithMaxBodyBytes(c.maxBody), webhook.WithDedupe(c.dedupe, webhook.JSONKey("payload_id")),
-		webhook.WithErrorHook(c.onError), webhook.WithLogger(c.logger))
+	return webhook.Spec{
+		Provider:  "callsync",
+		Verifier:  v,
+		Timeout:   DefaultTimeout,
+		DedupeTTL: DefaultDedupeTTL,
+		Headers:   []string{"Content-Type"},
+		Parse:     parse,
+		Time: func(parsed any) (time.Time, bool) {
+			ev := parsed.(*Event)
+			return ev.Timestamp.Time, ev.Timestamp.Valid
+		},
+		Handle: func(ctx context.Context, wev *webhook.Event, parsed any, _ webhook.Once) error {
+			if cb == nil {
+				return nil
+			}
+			ev := parsed.(*Event)
+			var f Func
+			switch ev.Event {
+			case EventCallLogged:
+				f = cb.CallLogged
+			case EventRecordingUpdated:
+				f = cb.RecordingUpdated
+			case EventAIAnalysis:
+				f = cb.AIAnalysis
+			case EventCallerUpdated:
+				f = cb.CallerUpdated
+			default:
+				if cb.Unknown != nil {
+					return cb.Unknown(ctx, wev)
+				}
+				return nil
+			}
+			if f == nil {
+				return nil
+			}
+			return f(ctx, ev)
+		},
+	}, nil
+}
+
+// parse decodes the event and names the delivery by payload_id plus a
+// hash of the body: CallSync's payload_id is not unique per event, so a
+// byte-identical redelivery is a duplicate and any other body is
+// processed; a body without payload_id is keyed by its hash alone.
+func parse(wev *webhook.Event) (any, error) {
+	ev, err := ParseEvent(wev.Raw)
 	if err != nil {
 		return nil, err
 	}
-	d := webhook.NewDispatcher(webhook.JSONTypeField("event"))
-	route := func(fn Func) func(context.Context, *Event, *webhook.Event) error {
-		return func(ctx context.Context, ev *Event, raw *webhook.Event) error {
-			if fn == nil {
-				return nil
-			}
-			ev.Raw = raw.Raw
-			return fn(ctx, ev)
-		}
+	wev.ID = webhook.BodyHash(wev.Raw)
+	if ev.PayloadID != "" {
+		wev.ID = ev.PayloadID + ":" + wev.ID
 	}
-	webhook.Handle(d, EventCallLogged, route(cb.CallLogged))
-	webhook.Handle(d, EventRecordingUpdated, route(cb.RecordingUpdated))
-	webhook.Handle(d, EventAIAnalysis, route(cb.AIAnalysis))
-	webhook.Handle(d, EventCallerUpdated, route(cb.CallerUpdated))
-	if cb.Unknown != nil {
-		d.Unknown(cb.Unknown)
-	}
-	d.OnError(c.onError)
-	d.SetLogger(c.logger)
-	return mw(d), nil
+	wev.Type = ev.Event
+	return ev, nil
 }
+
+// NewHandler returns a Handler verifying X-CallSync-Signature with secrets
+// (several during a rotation) and routing events by their "event" field,
+// through the one webhook engine (see package webhook for the contract:
+// 405, 413, 408, 401, 400 naming a field that does not decode; each
+// delivery processed once; 500 on a callback error or panic; 504 at the
+// deadline, 10 s by default).
+//
+// Options are package webhook's: WithLogger, WithDedupe, WithClock,
+// WithMaxBodyBytes, WithErrorHook, WithTimeout, WithInbox, WithName,
+// WithTolerance (refuse events whose timestamp is further than that from
+// now: replay protection, off by default).
+func NewHandler(secrets []string, cb Callbacks, opts ...webhook.Option) (*Handler, error) {
+	s, err := spec(secrets, &cb)
+	if err != nil {
+		return nil, err
+	}
+	r, err := webhook.NewReceiver(s, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("callsync: %w", err)
+	}
+	return &Handler{r: r}, nil
+}
+
+// Middleware verifies and deduplicates CallSync deliveries in front of
+// your own handler, which gets the verified body on r.Body and the event
+// from EventFrom(r.Context()); a 2xx from it marks the delivery done.
+func Middleware(secrets []string, opts ...webhook.Option) (func(http.Handler) http.Handler, error) {
+	s, err := spec(secrets, nil)
+	if err != nil {
+		return nil, err
+	}
+	r, err := webhook.NewReceiver(s, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("callsync: %w", err)
+	}
+	return r.Wrap, nil
+}
+
+// EventFrom returns the verified event Middleware put in the request
+// context.
+func EventFrom(ctx context.Context) (*Event, bool) {
+	p, ok := webhook.ParsedFrom(ctx)
+	if !ok {
+		return nil, false
+	}
+	ev, ok := p.(*Event)
+	return ev, ok
+}
+
+// ServeHTTP implements http.Handler.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.r.ServeHTTP(w, r) }
+
+// Shutdown stops accepting deliveries (503) and waits for in-flight ones.
+func (h *Handler) Shutdown(ctx context.Context) error { return h.r.Shutdown(ctx) }
+
+// Stats returns the handler's counters.
+func (h *Handler) Stats() webhook.Stats { return h.r.Stats() }
+
+var _ json.Unmarshaler = (*AIAnalysis)(nil)

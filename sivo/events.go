@@ -3,7 +3,8 @@ package sivo
 import (
 	"encoding/json"
 	"fmt"
-	"time"
+
+	"github.com/callcrm/callcrm-go/webhook"
 )
 
 // EventType is the "type" of a SIVO event.
@@ -35,8 +36,10 @@ type Event struct {
 	// Type is the event type.
 	Type EventType `json:"type"`
 	// CreatedAt is when SIVO created the event; use it, not arrival order,
-	// to order events.
-	CreatedAt time.Time `json:"createdAt"`
+	// to order events. It decodes leniently ("2026-05-20 10:23:45" without
+	// a zone is read as UTC; an unparseable value keeps its raw text with
+	// Valid false instead of failing the event).
+	CreatedAt webhook.Time `json:"createdAt"`
 	// TenantID is the SIVO tenant.
 	TenantID string `json:"tenantId"`
 	// Data is the event payload as raw JSON.
@@ -58,16 +61,25 @@ func (e *Event) DecodeData(v any) error {
 }
 
 // CallEnded is the data of a call.ended event (the call detail record).
+//
+// Numbers accept a JSON number or a numeric string.
 type CallEnded struct {
-	CallID      string  `json:"callId"`
-	Direction   string  `json:"direction"` // "inbound" or "outbound"
-	From        string  `json:"from"`
-	To          string  `json:"to"`
-	DurationSec int     `json:"duration_sec"`
-	AgentID     string  `json:"agentId"`
-	QueueID     string  `json:"queueId"`
-	MOSScore    float64 `json:"mosScore"`
-	HangupCause string  `json:"hangupCause"`
+	// CallID identifies the call.
+	CallID string `json:"callId"`
+	// Direction is DirectionInbound or DirectionOutbound.
+	Direction string `json:"direction"`
+	// From and To are the numbers.
+	From string `json:"from"`
+	To   string `json:"to"`
+	// DurationSec is the call's length in seconds.
+	DurationSec webhook.Int `json:"duration_sec"`
+	// AgentID and QueueID identify who took the call and from where.
+	AgentID string `json:"agentId"`
+	QueueID string `json:"queueId"`
+	// MOSScore is the call quality (mean opinion score).
+	MOSScore webhook.Float `json:"mosScore"`
+	// HangupCause is why the call ended.
+	HangupCause string `json:"hangupCause"`
 }
 
 // Call directions.

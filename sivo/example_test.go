@@ -15,10 +15,10 @@ import (
 // Receive SIVO events: verified, deduplicated by X-Sivo-Event-Id, routed by type.
 func ExampleNewHandler() {
 	calls := webhook.NewLatest[string]() // latest state per call, whatever the arrival order
-	h, err := sivo.NewHandler("whsec-from-sivo-settings", sivo.Callbacks{
+	h, err := sivo.NewHandler([]string{"sivo-secret-from-settings"}, sivo.Callbacks{
 		CallEnded: func(ctx context.Context, ev *sivo.Event, c *sivo.CallEnded) error {
-			calls.Update(c.CallID, ev.CreatedAt, "ended")
-			fmt.Printf("call %s from %s lasted %ds (%s)\n", c.CallID, c.From, c.DurationSec, c.HangupCause)
+			calls.Update(c.CallID, ev.CreatedAt.Time, "ended")
+			fmt.Printf("call %s from %s lasted %ds (%s)\n", c.CallID, c.From, c.DurationSec.Value, c.HangupCause)
 			return nil // an error answers 500 and SIVO retries
 		},
 	})
@@ -29,9 +29,9 @@ func ExampleNewHandler() {
 	mux.Handle("POST /webhooks/sivo", h)
 
 	// Test it the way SIVO delivers, twice: the duplicate is acknowledged, not re-processed.
-	s, _ := sivotest.NewSender("whsec-from-sivo-settings")
+	s, _ := sivotest.NewSender("sivo-secret-from-settings")
 	ev, _ := sivotest.NewEvent("evt_1", sivo.EventCallEnded, time.Now(),
-		sivo.CallEnded{CallID: "c-42", From: "+34611222333", DurationSec: 184, HangupCause: "NORMAL_CLEARING"})
+		sivo.CallEnded{CallID: "c-42", From: "+34611222333", DurationSec: webhook.Int{Value: 184, Valid: true}, HangupCause: "NORMAL_CLEARING"})
 	fmt.Println(s.Serve(mux, ev))
 	fmt.Println(s.Serve(mux, ev))
 	// Output:
@@ -40,18 +40,23 @@ func ExampleNewHandler() {
 	// 200
 }
 
-// Answer 200 as soon as an event is queued; drain on shutdown.
-func ExampleWithAsync() {
-	h, err := sivo.NewHandler("secret", sivo.Callbacks{
-		CallCreated: func(ctx context.Context, ev *sivo.Event) error { return nil },
-	}, sivo.WithAsync(1024, 4, func(ev *sivo.Event, err error) {
+// Answer 200 as soon as an event is queued in memory; drain on shutdown.
+// Use webhook/riverinbox for a queue that survives a crash.
+func ExampleNewHandler_inbox() {
+	inbox, err := webhook.NewMemoryInbox(1024, 4, webhook.WithInboxErrorHook(func(ev *webhook.Event, err error) {
 		log.Printf("store %s for manual replay: %v", ev.ID, err) // SIVO will not retry it
 	}))
 	if err != nil {
 		log.Fatal(err)
 	}
+	h, err := sivo.NewHandler([]string{"secret"}, sivo.Callbacks{
+		CallCreated: func(ctx context.Context, ev *sivo.Event) error { return nil },
+	}, webhook.WithInbox(inbox))
+	if err != nil {
+		log.Fatal(err)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	fmt.Println(h.Shutdown(ctx))
-	// Output: <nil>
+	fmt.Println(h.Shutdown(ctx), inbox.Shutdown(ctx))
+	// Output: <nil> <nil>
 }

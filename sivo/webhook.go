@@ -2,11 +2,8 @@ package sivo
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"log/slog"
 	"net/http"
-	"sync"
 	"time"
 
 	"github.com/callcrm/callcrm-go/webhook"
@@ -25,9 +22,10 @@ const (
 const (
 	// MaxBodyBytes is SIVO's maximum body size (256 KB).
 	MaxBodyBytes = 256 << 10
-	// DefaultHandlerTimeout bounds a callback; SIVO counts a reply slower
-	// than 10 s as a failure.
-	DefaultHandlerTimeout = 8 * time.Second
+	// DeliveryTimeout is how long SIVO waits for an answer.
+	DeliveryTimeout = 10 * time.Second
+	// DefaultTimeout bounds a callback: inside SIVO's 10 s.
+	DefaultTimeout = 8 * time.Second
 	// DefaultDedupeTTL is how long processed event ids are remembered: well
 	// past SIVO's retry span (about 1 h 15 min; 7 h by its product page).
 	DefaultDedupeTTL = 24 * time.Hour
@@ -37,8 +35,7 @@ const (
 type Func func(ctx context.Context, ev *Event) error
 
 // Callbacks route each event type to a function. A nil callback
-// acknowledges its events. Unknown receives event types without a callback
-// of their own, including types SIVO adds later.
+// acknowledges its events.
 type Callbacks struct {
 	CallCreated        Func
 	CallAnswered       Func
@@ -56,346 +53,192 @@ type Callbacks struct {
 	// WebhookTest receives the test event SIVO sends when an endpoint is
 	// saved; nil answers 200.
 	WebhookTest Func
-	// Unknown receives every other type, with the raw bytes on ev.Raw.
-	Unknown Func
+	// Unknown receives event types this package does not know (types SIVO
+	// adds later), with the raw bytes on ev.Raw; nil acknowledges them.
+	Unknown webhook.HandlerFunc
 }
 
 func (c *Callbacks) route(ev *Event) Func {
-	var f Func
 	switch ev.Type {
 	case EventCallCreated:
-		f = c.CallCreated
+		return c.CallCreated
 	case EventCallAnswered:
-		f = c.CallAnswered
+		return c.CallAnswered
 	case EventCallTransferred:
-		f = c.CallTransferred
+		return c.CallTransferred
 	case EventCallEnded:
-		if c.CallEnded != nil {
-			return func(ctx context.Context, ev *Event) error {
-				call, err := ev.CallEnded()
-				if err != nil {
-					return err
-				}
-				return c.CallEnded(ctx, ev, call)
+		if c.CallEnded == nil {
+			return nil
+		}
+		return func(ctx context.Context, ev *Event) error {
+			call, err := ev.CallEnded()
+			if err != nil {
+				return err
 			}
+			return c.CallEnded(ctx, ev, call)
 		}
 	case EventCallRecorded:
-		f = c.CallRecorded
+		return c.CallRecorded
 	case EventTranscriptSegment:
-		f = c.TranscriptSegment
+		return c.TranscriptSegment
 	case EventTranscriptComplete:
-		f = c.TranscriptComplete
+		return c.TranscriptComplete
 	case EventQueueEntered:
-		f = c.QueueEntered
+		return c.QueueEntered
 	case EventQueueAbandoned:
-		f = c.QueueAbandoned
+		return c.QueueAbandoned
 	case EventAgentStatusChanged:
-		f = c.AgentStatusChanged
+		return c.AgentStatusChanged
 	case EventAgentPaused:
-		f = c.AgentPaused
+		return c.AgentPaused
 	case EventIVRCompleted:
-		f = c.IVRCompleted
+		return c.IVRCompleted
 	case EventAIAgentCompleted:
-		f = c.AIAgentCompleted
+		return c.AIAgentCompleted
 	case EventWebhookTest:
-		f = c.WebhookTest
-	default:
-		f = c.Unknown
-	}
-	return f
-}
-
-// Option configures a Handler.
-type Option func(*config) error
-
-type config struct {
-	secrets  []string
-	dedupe   webhook.Deduper
-	timeout  time.Duration
-	maxBody  int64
-	logger   *slog.Logger
-	clock    webhook.Clock
-	async    bool
-	queue    int
-	workers  int
-	onAsync  func(ev *Event, err error)
-	hookErrs func(r *http.Request, err error)
-}
-
-// WithRotatedSecret adds a second secret accepted during a rotation.
-func WithRotatedSecret(secret string) Option {
-	return func(c *config) error {
-		if secret == "" {
-			return fmt.Errorf("%w: rotated secret is empty", webhook.ErrInvalidSecret)
-		}
-		c.secrets = append(c.secrets, secret)
-		return nil
-	}
-}
-
-// WithDedupe sets the store of processed event ids (default: in memory,
-// DefaultDedupeTTL). Use a shared store when several replicas receive.
-func WithDedupe(d webhook.Deduper) Option {
-	return func(c *config) error {
-		if d == nil {
-			return fmt.Errorf("%w: dedupe store is nil", webhook.ErrInvalidOption)
-		}
-		c.dedupe = d
-		return nil
-	}
-}
-
-// WithHandlerTimeout bounds each callback (default 8 s; it must stay under
-// SIVO's 10 s delivery timeout in synchronous mode).
-func WithHandlerTimeout(d time.Duration) Option {
-	return func(c *config) error {
-		if d <= 0 {
-			return fmt.Errorf("%w: handler timeout %v must be positive", webhook.ErrInvalidOption, d)
-		}
-		c.timeout = d
-		return nil
-	}
-}
-
-// WithMaxBodyBytes lowers the body limit (default and maximum 256 KB).
-func WithMaxBodyBytes(n int64) Option {
-	return func(c *config) error {
-		if n <= 0 || n > MaxBodyBytes {
-			return fmt.Errorf("%w: max body %d must be in 1..%d", webhook.ErrInvalidOption, n, MaxBodyBytes)
-		}
-		c.maxBody = n
-		return nil
-	}
-}
-
-// WithLogger logs refused and failed deliveries (never bodies or secrets).
-func WithLogger(l *slog.Logger) Option {
-	return func(c *config) error { c.logger = l; return nil }
-}
-
-// WithClock sets the clock of the default dedupe store (tests).
-func WithClock(clk webhook.Clock) Option {
-	return func(c *config) error {
-		if clk == nil {
-			return fmt.Errorf("%w: clock is nil", webhook.ErrInvalidOption)
-		}
-		c.clock = clk
-		return nil
-	}
-}
-
-// WithErrorHook receives every delivery refused or failed, with its error.
-func WithErrorHook(fn func(r *http.Request, err error)) Option {
-	return func(c *config) error { c.hookErrs = fn; return nil }
-}
-
-// WithAsync answers 200 as soon as an event is queued and processes it on
-// workers goroutines; a full queue answers 503 so SIVO retries. onError
-// receives events whose callback failed (SIVO will not retry them: it was
-// told 200), so you can store them. Call Shutdown to drain. Events in the
-// queue are lost if the process dies: the synchronous default is the
-// no-loss choice.
-func WithAsync(queueSize, workers int, onError func(ev *Event, err error)) Option {
-	return func(c *config) error {
-		if queueSize <= 0 || workers <= 0 {
-			return fmt.Errorf("%w: async queue size and workers must be positive", webhook.ErrInvalidOption)
-		}
-		c.async, c.queue, c.workers, c.onAsync = true, queueSize, workers, onError
-		return nil
-	}
-}
-
-// Handler is an http.Handler for SIVO webhooks. Create it with NewHandler.
-type Handler struct {
-	cfg  config
-	cb   Callbacks
-	http http.Handler
-
-	mu       sync.RWMutex
-	closed   bool
-	queue    chan queued
-	wg       sync.WaitGroup
-	inflight sync.WaitGroup
-}
-
-type queued struct {
-	ev *Event
-}
-
-// ErrShutdown is answered (503) for deliveries after Shutdown began.
-var ErrShutdown = errors.New("sivo: handler is shutting down")
-
-// NewHandler returns a Handler verifying with secret (SIVO's HMAC secret,
-// used as raw bytes) and routing to cb.
-func NewHandler(secret string, cb Callbacks, opts ...Option) (*Handler, error) {
-	c := config{secrets: []string{secret}, timeout: DefaultHandlerTimeout, maxBody: MaxBodyBytes}
-	for _, o := range opts {
-		if err := o(&c); err != nil {
-			return nil, err
-		}
-	}
-	if c.timeout >= 10*time.Second && !c.async {
-		return nil, fmt.Errorf("%w: handler timeout %v is not under SIVO's 10s delivery timeout", webhook.ErrInvalidOption, c.timeout)
-	}
-	v, err := webhook.NewHMAC(HeaderSignature, SignaturePrefix, c.secrets...)
-	if err != nil {
-		return nil, fmt.Errorf("sivo: %w", err)
-	}
-	if c.dedupe == nil {
-		var mo []webhook.MemoryOption
-		if c.clock != nil {
-			mo = append(mo, webhook.WithDedupeClock(c.clock))
-		}
-		// The lease covers a callback that never returns.
-		mo = append(mo, webhook.WithLease(c.timeout+time.Minute))
-		if c.dedupe, err = webhook.NewMemoryDedupe(DefaultDedupeTTL, mo...); err != nil {
-			return nil, err
-		}
-	}
-	h := &Handler{cfg: c, cb: cb}
-	mw, err := webhook.Middleware(v, webhook.WithMaxBodyBytes(c.maxBody), webhook.WithDedupe(c.dedupe, eventIDKey),
-		webhook.WithErrorHook(c.hookErrs), webhook.WithLogger(c.logger))
-	if err != nil {
-		return nil, err
-	}
-	h.http = mw(http.HandlerFunc(h.serve))
-	if c.async {
-		h.queue = make(chan queued, c.queue)
-		for i := 0; i < c.workers; i++ {
-			h.wg.Add(1)
-			go h.worker()
-		}
-	}
-	return h, nil
-}
-
-// eventIDKey is the dedupe key: X-Sivo-Event-Id, or the body's id when
-// the header is absent.
-func eventIDKey(r *http.Request, _ webhook.Delivery, body []byte) (string, error) {
-	if id := r.Header.Get(HeaderEventID); id != "" {
-		return id, nil
-	}
-	return webhook.JSONKey("id")(r, webhook.Delivery{}, body)
-}
-
-// ServeHTTP implements http.Handler.
-func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	h.mu.RLock()
-	closed := h.closed
-	if !closed {
-		h.inflight.Add(1)
-	}
-	h.mu.RUnlock()
-	if closed {
-		h.fail(w, r, ErrShutdown, http.StatusServiceUnavailable)
-		return
-	}
-	defer h.inflight.Done()
-	h.http.ServeHTTP(w, r)
-}
-
-// serve runs after verification and dedupe reservation.
-func (h *Handler) serve(w http.ResponseWriter, r *http.Request) {
-	body, err := webhook.ReadBody(w, r, h.cfg.maxBody)
-	if err != nil {
-		h.fail(w, r, err, webhook.StatusCode(err))
-		return
-	}
-	ev, err := ParseEvent(body)
-	if err != nil {
-		h.fail(w, r, err, http.StatusBadRequest)
-		return
-	}
-	if ht := r.Header.Get(HeaderEventType); ht != "" && ht != string(ev.Type) {
-		h.fail(w, r, fmt.Errorf("sivo: %s is %q but the body's type is %q", HeaderEventType, ht, ev.Type), http.StatusBadRequest)
-		return
-	}
-	if hid := r.Header.Get(HeaderEventID); hid != "" && hid != ev.ID {
-		h.fail(w, r, fmt.Errorf("sivo: %s is %q but the body's id is %q", HeaderEventID, hid, ev.ID), http.StatusBadRequest)
-		return
-	}
-	if h.cfg.async {
-		select {
-		case h.queue <- queued{ev: ev}:
-			w.WriteHeader(http.StatusOK)
-		default:
-			h.fail(w, r, errors.New("sivo: async queue is full"), http.StatusServiceUnavailable)
-		}
-		return
-	}
-	if err := h.run(r.Context(), ev); err != nil {
-		h.fail(w, r, err, http.StatusInternalServerError)
-		return
-	}
-	w.WriteHeader(http.StatusOK)
-}
-
-// run calls the event's callback under the handler deadline.
-func (h *Handler) run(ctx context.Context, ev *Event) (err error) {
-	f := h.cb.route(ev)
-	if f == nil {
-		return nil
-	}
-	ctx, cancel := context.WithTimeout(ctx, h.cfg.timeout)
-	defer cancel()
-	defer func() {
-		if p := recover(); p != nil {
-			err = fmt.Errorf("sivo: %s callback panicked: %v", ev.Type, p)
-		}
-	}()
-	if err := f(ctx, ev); err != nil {
-		return fmt.Errorf("sivo: %s callback for %s: %w", ev.Type, ev.ID, err)
+		return c.WebhookTest
 	}
 	return nil
 }
 
-func (h *Handler) worker() {
-	defer h.wg.Done()
-	for q := range h.queue {
-		if err := h.run(context.Background(), q.ev); err != nil {
-			if h.cfg.logger != nil {
-				h.cfg.logger.Error("sivo: async callback failed", slog.String("event_id", q.ev.ID),
-					slog.String("type", string(q.ev.Type)), slog.String("error", err.Error()))
-			}
-			if h.cfg.onAsync != nil {
-				h.cfg.onAsync(q.ev, err)
-			}
-		}
+func (c *Callbacks) known(t EventType) bool {
+	switch t {
+	case EventCallCreated, EventCallAnswered, EventCallTransferred, EventCallEnded, EventCallRecorded,
+		EventTranscriptSegment, EventTranscriptComplete, EventQueueEntered, EventQueueAbandoned,
+		EventAgentStatusChanged, EventAgentPaused, EventIVRCompleted, EventAIAgentCompleted, EventWebhookTest:
+		return true
 	}
+	return false
 }
 
-func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error, status int) {
-	if h.cfg.hookErrs != nil {
-		h.cfg.hookErrs(r, err)
-	}
-	if h.cfg.logger != nil {
-		h.cfg.logger.LogAttrs(r.Context(), slog.LevelWarn, "sivo: delivery not processed",
-			slog.Int("status", status), slog.String("event_id", r.Header.Get(HeaderEventID)), slog.String("error", err.Error()))
-	}
-	http.Error(w, http.StatusText(status), status)
+// Handler receives SIVO webhooks. It is an http.Handler; create it with
+// NewHandler and stop it with Shutdown.
+type Handler struct {
+	r *webhook.Receiver
 }
 
-// Shutdown stops accepting deliveries (they are answered 503, so SIVO
-// retries), waits for in-flight requests and, in async mode, drains the
-// queue. It returns ctx.Err() if ctx ends first.
-func (h *Handler) Shutdown(ctx context.Context) error {
-	h.mu.Lock()
-	already := h.closed
-	h.closed = true
-	h.mu.Unlock()
-	done := make(chan struct{})
-	go func() {
-		h.inflight.Wait()
-		if h.queue != nil && !already {
-			close(h.queue)
-		}
-		h.wg.Wait()
-		close(done)
-	}()
-	select {
-	case <-done:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
+// spec is SIVO's facts for the webhook engine.
+func spec(secrets []string, cb *Callbacks) (webhook.Spec, error) {
+	v, err := webhook.NewHMAC(HeaderSignature, SignaturePrefix, secrets...)
+	if err != nil {
+		return webhook.Spec{}, fmt.Errorf("sivo: %w", err)
 	}
+	s := webhook.Spec{
+		Provider:     "sivo",
+		Verifier:     v,
+		MaxBodyBytes: MaxBodyBytes,
+		MaxBodyLimit: MaxBodyBytes,
+		Timeout:      DefaultTimeout,
+		MaxTimeout:   DeliveryTimeout,
+		DedupeTTL:    DefaultDedupeTTL,
+		Headers:      []string{HeaderEventID, HeaderEventType, "Content-Type"},
+		Parse:        parse,
+		Time: func(parsed any) (time.Time, bool) {
+			ev := parsed.(*Event)
+			return ev.CreatedAt.Time, ev.CreatedAt.Valid
+		},
+		Handle: func(ctx context.Context, wev *webhook.Event, parsed any, _ webhook.Once) error {
+			if cb == nil {
+				return nil
+			}
+			ev := parsed.(*Event)
+			if !cb.known(ev.Type) {
+				if cb.Unknown != nil {
+					return cb.Unknown(ctx, wev)
+				}
+				return nil
+			}
+			if f := cb.route(ev); f != nil {
+				return f(ctx, ev)
+			}
+			return nil
+		},
+	}
+	return s, nil
 }
+
+// parse decodes the envelope, checks the headers against it and names the
+// delivery by X-Sivo-Event-Id (or the body's id).
+func parse(wev *webhook.Event) (any, error) {
+	ev, err := ParseEvent(wev.Raw)
+	if err != nil {
+		return nil, err
+	}
+	if ht := wev.Header.Get(HeaderEventType); ht != "" && ht != string(ev.Type) {
+		return nil, fmt.Errorf("sivo: %s is %q but the body's type is %q", HeaderEventType, ht, ev.Type)
+	}
+	if hid := wev.Header.Get(HeaderEventID); hid != "" && hid != ev.ID {
+		return nil, fmt.Errorf("sivo: %s is %q but the body's id is %q", HeaderEventID, hid, ev.ID)
+	}
+	wev.ID, wev.Type = ev.ID, string(ev.Type)
+	return ev, nil
+}
+
+// NewHandler returns a Handler verifying X-Sivo-Signature with secrets
+// (SIVO's HMAC secret as raw bytes; several during a rotation) and routing
+// to cb through the one webhook engine (see package webhook for the whole
+// contract):
+//
+//   - 405 for other methods, 413 over 256 KB, 408 for a body slower than
+//     the read timeout, 401 for a bad or missing signature, 400 when
+//     X-Sivo-Event-Type or X-Sivo-Event-Id disagree with the body.
+//   - Each event id is processed once: a redelivery while the first runs
+//     is answered 409 (SIVO retries), one after success 200 without
+//     running the callback again; a failed callback (500) or a panic
+//     (recovered, 500) is not marked done.
+//   - Callbacks run under an 8 s deadline (WithTimeout; it must stay under
+//     SIVO's 10 s); at the deadline SIVO gets 504 even if the callback
+//     ignores its context.
+//
+// Options are package webhook's: WithLogger, WithDedupe, WithClock,
+// WithMaxBodyBytes (at most 256 KB), WithErrorHook, WithTimeout,
+// WithInbox, WithName, WithTolerance (refuse events whose createdAt is
+// further than that from now: replay protection, off by default).
+func NewHandler(secrets []string, cb Callbacks, opts ...webhook.Option) (*Handler, error) {
+	s, err := spec(secrets, &cb)
+	if err != nil {
+		return nil, err
+	}
+	r, err := webhook.NewReceiver(s, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("sivo: %w", err)
+	}
+	return &Handler{r: r}, nil
+}
+
+// Middleware verifies and deduplicates SIVO deliveries in front of your
+// own handler, which gets the verified body on r.Body and the event from
+// EventFrom(r.Context()); a 2xx from it marks the event done, anything
+// else lets SIVO's retry through.
+func Middleware(secrets []string, opts ...webhook.Option) (func(http.Handler) http.Handler, error) {
+	s, err := spec(secrets, nil)
+	if err != nil {
+		return nil, err
+	}
+	r, err := webhook.NewReceiver(s, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("sivo: %w", err)
+	}
+	return r.Wrap, nil
+}
+
+// EventFrom returns the verified event Middleware put in the request
+// context.
+func EventFrom(ctx context.Context) (*Event, bool) {
+	p, ok := webhook.ParsedFrom(ctx)
+	if !ok {
+		return nil, false
+	}
+	ev, ok := p.(*Event)
+	return ev, ok
+}
+
+// ServeHTTP implements http.Handler.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.r.ServeHTTP(w, r) }
+
+// Shutdown stops accepting deliveries (503, so SIVO retries) and waits for
+// in-flight ones. With WithInbox, shut the inbox down after the handler.
+func (h *Handler) Shutdown(ctx context.Context) error { return h.r.Shutdown(ctx) }
+
+// Stats returns the handler's counters.
+func (h *Handler) Stats() webhook.Stats { return h.r.Stats() }

@@ -48,13 +48,13 @@ func TestDocSampleDecodes(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "evt_01H8XYZ...", ev.ID)
 	assert.Equal(t, sivo.EventCallEnded, ev.Type)
-	assert.Equal(t, time.Date(2026, 5, 20, 10, 23, 45, 123e6, time.UTC), ev.CreatedAt)
+	assert.Equal(t, time.Date(2026, 5, 20, 10, 23, 45, 123e6, time.UTC), ev.CreatedAt.Time)
 	assert.Equal(t, "uuid-tenant", ev.TenantID)
 	assert.Equal(t, docSample, string(ev.Raw))
 	c, err := ev.CallEnded()
 	require.NoError(t, err)
 	assert.Equal(t, sivo.CallEnded{CallID: "uuid-call", Direction: "inbound", From: "+34611222333", To: "+34911234567",
-		DurationSec: 184, AgentID: "uuid-agent", QueueID: "uuid-queue", MOSScore: 4.3, HangupCause: "NORMAL_CLEARING"}, *c)
+		DurationSec: webhook.Int{Value: 184, Valid: true}, AgentID: "uuid-agent", QueueID: "uuid-queue", MOSScore: webhook.Float{Value: 4.3, Valid: true}, HangupCause: "NORMAL_CLEARING"}, *c)
 	var own struct {
 		HangupCause string `json:"hangupCause"`
 	}
@@ -77,7 +77,7 @@ func sign(body string) string {
 
 func TestBadDeliveries(t *testing.T) {
 	var calls atomic.Int32
-	h, err := sivo.NewHandler(secret, sivo.Callbacks{
+	h, err := sivo.NewHandler([]string{secret}, sivo.Callbacks{
 		CallEnded: func(context.Context, *sivo.Event, *sivo.CallEnded) error { calls.Add(1); return nil },
 	})
 	require.NoError(t, err)
@@ -135,9 +135,18 @@ func TestEveryEventTypeRoutes(t *testing.T) {
 		CallEnded:         func(ctx context.Context, ev *sivo.Event, _ *sivo.CallEnded) error { return rec(ctx, ev) },
 		TranscriptSegment: rec, TranscriptComplete: rec, QueueEntered: rec, QueueAbandoned: rec,
 		AgentStatusChanged: rec, AgentPaused: rec, IVRCompleted: rec, AIAgentCompleted: rec,
-		WebhookTest: rec, Unknown: rec,
+		WebhookTest: rec,
+		Unknown: func(ctx context.Context, ev *webhook.Event) error {
+			mu.Lock()
+			got[sivo.EventType(ev.Type)]++
+			mu.Unlock()
+			if !strings.Contains(string(ev.Raw), `"queue.overflowed"`) {
+				return errors.New("unknown event without its raw bytes")
+			}
+			return nil
+		},
 	}
-	h, err := sivo.NewHandler(secret, cb)
+	h, err := sivo.NewHandler([]string{secret}, cb)
 	require.NoError(t, err)
 	s, _ := sivotest.NewSender(secret)
 	types := []sivo.EventType{sivo.EventCallCreated, sivo.EventCallAnswered, sivo.EventCallTransferred, sivo.EventCallEnded,
@@ -154,14 +163,14 @@ func TestEveryEventTypeRoutes(t *testing.T) {
 	}
 
 	// With no callbacks at all, webhook.test (and everything) answers 200.
-	h2, _ := sivo.NewHandler(secret, sivo.Callbacks{})
+	h2, _ := sivo.NewHandler([]string{secret}, sivo.Callbacks{})
 	ev, _ := sivotest.NewEvent("evt_test", sivo.EventWebhookTest, time.Now(), map[string]any{})
 	assert.Equal(t, 200, s.Serve(h2, ev))
 }
 
 func TestHandlerErrorThenRetry(t *testing.T) {
 	var calls atomic.Int32
-	h, _ := sivo.NewHandler(secret, sivo.Callbacks{CallCreated: func(context.Context, *sivo.Event) error {
+	h, _ := sivo.NewHandler([]string{secret}, sivo.Callbacks{CallCreated: func(context.Context, *sivo.Event) error {
 		if calls.Add(1) == 1 {
 			return errors.New("crm down")
 		}
@@ -176,7 +185,7 @@ func TestHandlerErrorThenRetry(t *testing.T) {
 	assert.Equal(t, int32(2), calls.Load())
 
 	// A callback that always fails is dead-lettered after six attempts.
-	h2, _ := sivo.NewHandler(secret, sivo.Callbacks{CallCreated: func(context.Context, *sivo.Event) error { return errors.New("no") }})
+	h2, _ := sivo.NewHandler([]string{secret}, sivo.Callbacks{CallCreated: func(context.Context, *sivo.Event) error { return errors.New("no") }})
 	res = s.Replay(h2, webhooktest.NewFakeClock(time.Now()), ev)
 	assert.Equal(t, []int{500, 500, 500, 500, 500, 500}, res.Statuses)
 	assert.True(t, res.DeadLettered)
@@ -185,7 +194,7 @@ func TestHandlerErrorThenRetry(t *testing.T) {
 func TestConcurrentDuplicateProcessedOnce(t *testing.T) {
 	var calls atomic.Int32
 	release := make(chan struct{})
-	h, _ := sivo.NewHandler(secret, sivo.Callbacks{CallCreated: func(context.Context, *sivo.Event) error {
+	h, _ := sivo.NewHandler([]string{secret}, sivo.Callbacks{CallCreated: func(context.Context, *sivo.Event) error {
 		calls.Add(1)
 		<-release
 		return nil
@@ -202,23 +211,23 @@ func TestConcurrentDuplicateProcessedOnce(t *testing.T) {
 }
 
 func TestHandlerDeadline(t *testing.T) {
-	h, err := sivo.NewHandler(secret, sivo.Callbacks{CallCreated: func(ctx context.Context, _ *sivo.Event) error {
+	h, err := sivo.NewHandler([]string{secret}, sivo.Callbacks{CallCreated: func(ctx context.Context, _ *sivo.Event) error {
 		dl, ok := ctx.Deadline()
 		if !ok || time.Until(dl) > 50*time.Millisecond {
 			return errors.New("no deadline")
 		}
 		<-ctx.Done()
 		return ctx.Err()
-	}}, sivo.WithHandlerTimeout(50*time.Millisecond))
+	}}, webhook.WithTimeout(50*time.Millisecond))
 	require.NoError(t, err)
 	s, _ := sivotest.NewSender(secret)
 	ev, _ := sivotest.NewEvent("evt_d", sivo.EventCallCreated, time.Now(), map[string]any{})
 	start := time.Now()
-	assert.Equal(t, 500, s.Serve(h, ev))
+	assert.Equal(t, 504, s.Serve(h, ev), "answered at the deadline")
 	assert.Less(t, time.Since(start), 2*time.Second)
-	_, err = sivo.NewHandler(secret, sivo.Callbacks{}, sivo.WithHandlerTimeout(10*time.Second))
+	_, err = sivo.NewHandler([]string{secret}, sivo.Callbacks{}, webhook.WithTimeout(10*time.Second))
 	assert.ErrorIs(t, err, webhook.ErrInvalidOption, "must stay under SIVO's 10 s timeout")
-	_, err = sivo.NewHandler("", sivo.Callbacks{})
+	_, err = sivo.NewHandler([]string{""}, sivo.Callbacks{})
 	assert.ErrorIs(t, err, webhook.ErrInvalidSecret)
 }
 
@@ -233,7 +242,7 @@ func TestThousandEventsExactlyOnce(t *testing.T) {
 	// (fewer than SIVO's six attempts, so none is dead-lettered).
 	r := rand.New(rand.NewPCG(3, 4))
 	failuresLeft := map[string]int{}
-	h, err := sivo.NewHandler(secret, sivo.Callbacks{
+	h, err := sivo.NewHandler([]string{secret}, sivo.Callbacks{
 		CallEnded: func(_ context.Context, ev *sivo.Event, _ *sivo.CallEnded) error {
 			mu.Lock()
 			defer mu.Unlock()
@@ -244,7 +253,7 @@ func TestThousandEventsExactlyOnce(t *testing.T) {
 			processed[ev.ID]++
 			return nil
 		},
-	}, sivo.WithClock(clk))
+	}, webhook.WithClock(clk))
 	require.NoError(t, err)
 	s, _ := sivotest.NewSender(secret)
 	var events []*sivo.Event
@@ -267,11 +276,13 @@ func TestThousandEventsExactlyOnce(t *testing.T) {
 	}
 }
 
-func TestAsyncModeDrainsOnShutdown(t *testing.T) {
+func TestMemoryInboxDrainsOnShutdown(t *testing.T) {
 	var calls atomic.Int32
 	gate := make(chan struct{})
 	var failed, entered atomic.Int32
-	h, err := sivo.NewHandler(secret, sivo.Callbacks{CallCreated: func(_ context.Context, ev *sivo.Event) error {
+	inbox, err := webhook.NewMemoryInbox(3, 1, webhook.WithInboxErrorHook(func(*webhook.Event, error) { failed.Add(1) }))
+	require.NoError(t, err)
+	h, err := sivo.NewHandler([]string{secret}, sivo.Callbacks{CallCreated: func(_ context.Context, ev *sivo.Event) error {
 		entered.Add(1)
 		<-gate
 		calls.Add(1)
@@ -279,13 +290,20 @@ func TestAsyncModeDrainsOnShutdown(t *testing.T) {
 			return errors.New("x")
 		}
 		return nil
-	}}, sivo.WithAsync(3, 1, func(*sivo.Event, error) { failed.Add(1) }))
+	}}, webhook.WithInbox(inbox))
 	require.NoError(t, err)
 	s, _ := sivotest.NewSender(secret)
 	codes := []int{}
+	var retryAfter []string
 	for i, id := range []string{"evt_1", "evt_2", "evt_3", "evt_fail", "evt_5", "evt_6"} {
 		ev, _ := sivotest.NewEvent(id, sivo.EventCallCreated, time.Now(), map[string]any{})
-		codes = append(codes, s.Serve(h, ev))
+		req, _ := s.Request(context.Background(), "http://x/", ev)
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		codes = append(codes, rec.Code)
+		if rec.Code == 503 {
+			retryAfter = append(retryAfter, rec.Header().Get("Retry-After"))
+		}
 		if i == 0 { // wait until the worker holds the first event
 			require.Eventually(t, func() bool { return entered.Load() == 1 }, 5*time.Second, time.Millisecond)
 		}
@@ -293,12 +311,48 @@ func TestAsyncModeDrainsOnShutdown(t *testing.T) {
 	// One event is held by the worker, three fill the queue, the rest are refused.
 	assert.Equal(t, 4, countOf(codes, 200), codes)
 	assert.Equal(t, 2, countOf(codes, 503), codes)
+	assert.Equal(t, []string{"5", "5"}, retryAfter, "a full queue says when to retry")
 	close(gate)
 	require.NoError(t, h.Shutdown(context.Background()))
+	require.NoError(t, inbox.Shutdown(context.Background()))
 	assert.Equal(t, int32(4), calls.Load(), "every queued event was processed before Shutdown returned")
 	assert.Equal(t, int32(1), failed.Load())
 	ev, _ := sivotest.NewEvent("evt_late", sivo.EventCallCreated, time.Now(), map[string]any{})
 	assert.Equal(t, 503, s.Serve(h, ev), "after shutdown SIVO is told to retry")
+}
+
+// TestMemoryInboxShutdownReportsUnfinished: past Shutdown's deadline every
+// acknowledged event that did not finish is reported, none silently lost,
+// and a panicking error hook does not kill the process.
+func TestMemoryInboxShutdownReportsUnfinished(t *testing.T) {
+	var reported sync.Map
+	inbox, err := webhook.NewMemoryInbox(200, 1, webhook.WithInboxErrorHook(func(ev *webhook.Event, _ error) {
+		reported.Store(ev.ID, true)
+		panic("hook bug")
+	}))
+	require.NoError(t, err)
+	block := make(chan struct{})
+	defer close(block)
+	h, err := sivo.NewHandler([]string{secret}, sivo.Callbacks{CallCreated: func(ctx context.Context, ev *sivo.Event) error {
+		<-block // ignores its context
+		return nil
+	}}, webhook.WithInbox(inbox))
+	require.NoError(t, err)
+	s, _ := sivotest.NewSender(secret)
+	for i := range 100 {
+		ev, _ := sivotest.NewEvent(fmt.Sprintf("evt_%d", i), sivo.EventCallCreated, time.Now(), map[string]any{})
+		require.Equal(t, 200, s.Serve(h, ev))
+	}
+	require.NoError(t, h.Shutdown(context.Background()))
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	err = inbox.Shutdown(ctx)
+	var se *webhook.ShutdownError
+	require.ErrorAs(t, err, &se)
+	assert.Len(t, se.Unfinished, 100, "all 100 acknowledged events are handed back")
+	n := 0
+	reported.Range(func(any, any) bool { n++; return true })
+	assert.Equal(t, 100, n, "and each reached the error hook")
 }
 
 func countOf(xs []int, v int) int {
@@ -314,8 +368,8 @@ func countOf(xs []int, v int) int {
 func TestSecretNeverLogged(t *testing.T) {
 	var logs bytes.Buffer
 	var errs []string
-	h, _ := sivo.NewHandler(secret, sivo.Callbacks{CallCreated: func(context.Context, *sivo.Event) error { return errors.New("x") }},
-		sivo.WithLogger(slogTo(&logs)), sivo.WithErrorHook(func(_ *http.Request, err error) { errs = append(errs, err.Error()) }))
+	h, _ := sivo.NewHandler([]string{secret}, sivo.Callbacks{CallCreated: func(context.Context, *sivo.Event) error { return errors.New("x") }},
+		webhook.WithLogger(slogTo(&logs)), webhook.WithErrorHook(func(_ *http.Request, err error) { errs = append(errs, err.Error()) }))
 	s, _ := sivotest.NewSender(secret)
 	ev, _ := sivotest.NewEvent("evt_s", sivo.EventCallCreated, time.Now(), map[string]any{})
 	s.Serve(h, ev)
@@ -331,8 +385,8 @@ func TestSecretNeverLogged(t *testing.T) {
 func TestDuplicateHoursLater(t *testing.T) {
 	clk := webhooktest.NewFakeClock(time.Date(2026, 5, 20, 10, 0, 0, 0, time.UTC))
 	var calls atomic.Int32
-	h, err := sivo.NewHandler(secret, sivo.Callbacks{CallCreated: func(context.Context, *sivo.Event) error { calls.Add(1); return nil }},
-		sivo.WithClock(clk))
+	h, err := sivo.NewHandler([]string{secret}, sivo.Callbacks{CallCreated: func(context.Context, *sivo.Event) error { calls.Add(1); return nil }},
+		webhook.WithClock(clk))
 	require.NoError(t, err)
 	s, _ := sivotest.NewSender(secret)
 	ev, _ := sivotest.NewEvent("evt_h", sivo.EventCallCreated, clk.Now(), map[string]any{})

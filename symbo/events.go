@@ -6,12 +6,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/callcrm/callcrm-go/internal/jsonx"
+	"github.com/callcrm/callcrm-go/webhook"
 )
-
-// Time is a leniently decoded timestamp: one that does not parse keeps its
-// raw text (Time.Raw) and reports Unparsed() instead of failing the event.
-type Time = jsonx.Time
 
 // Event names, in the colon spelling of Symbo's webhooks guide.
 const (
@@ -22,9 +18,16 @@ const (
 	EventProspectCreated        = "prospect:created"
 )
 
-// NormalizeEvent maps the dot spelling ("call.created") to the colon one
-// ("call:created"); other names are returned unchanged.
+// NormalizeEvent maps an event name as sent to the webhooks guide's
+// colon spelling by its documented meaning. "call.created" is the older
+// article's name for an event that "occurs immediately after a call is
+// completed", so it becomes EventCallCompleted; other dot spellings
+// ("call.updated") become their colon form; colon names are returned
+// unchanged.
 func NormalizeEvent(name string) string {
+	if name == "call.created" {
+		return EventCallCompleted
+	}
 	if i := strings.IndexByte(name, '.'); i > 0 && !strings.Contains(name, ":") {
 		return name[:i] + ":" + name[i+1:]
 	}
@@ -38,13 +41,13 @@ type CallEvent struct {
 	// Object is the payload kind ("Call").
 	Object string `json:"object"`
 	// Description is the event name as sent ("call.created" or
-	// "call:created"); Event() normalises it.
+	// "call:created"); Event() gives its canonical meaning.
 	Description string `json:"description"`
 	// UserID is the Symbo user whose action triggered the event.
 	UserID string `json:"user_id"`
 	// CreatedAt is when the event was created; Symbo's own sample has a
 	// malformed value here, kept in CreatedAt.Raw.
-	CreatedAt Time `json:"created_at"`
+	CreatedAt webhook.Time `json:"created_at"`
 	// Data is the call.
 	Data Call `json:"data"`
 	// Raw is the exact body that was verified.
@@ -58,7 +61,7 @@ func (e *CallEvent) Event() string { return NormalizeEvent(e.Description) }
 // JSON name, so callers can report them.
 func (e *CallEvent) UnparsedTimes() []string {
 	var out []string
-	check := func(name string, t Time) {
+	check := func(name string, t webhook.Time) {
 		if t.Unparsed() {
 			out = append(out, name)
 		}
@@ -77,35 +80,35 @@ func (e *CallEvent) UnparsedTimes() []string {
 
 // Call is Symbo's Call object.
 type Call struct {
-	ID                              string   `json:"id"`
-	Prospect                        Prospect `json:"prospect"`
-	AnsweredAt                      Time     `json:"answered_at"`
-	CallDisposition                 string   `json:"call_disposition"`
-	CompletedAt                     Time     `json:"completed_at"`
-	CreatedAt                       Time     `json:"created_at"`
-	DialedAt                        Time     `json:"dialed_at"`
-	Direction                       string   `json:"direction"`
-	From                            string   `json:"from"`
-	FromFormatted                   string   `json:"from_formatted"`
-	Note                            string   `json:"note"`
-	RecordingURL                    string   `json:"recording_url"`
-	ShouldRecordCall                string   `json:"should_record_call"`
-	State                           string   `json:"state"`
-	StateChangedAt                  Time     `json:"state_changed_at"`
-	To                              string   `json:"to"`
-	ToFormatted                     string   `json:"to_formatted"`
-	Transcription                   string   `json:"transcription"`
-	TranscriptionCompletedAt        Time     `json:"transcription_completed_at"`
-	TotalTalkTimeMillis             int64    `json:"total_talk_time_millis"`
-	TotalConversationDurationMillis int64    `json:"total_conversation_duration_millis"`
-	RepTalkTimeMillis               int64    `json:"rep_talk_time_millis"`
-	ProspectTalkTimeMillis          int64    `json:"prospect_talk_time_millis"`
-	RepOverallSentiment             float64  `json:"rep_overall_sentiment"`
-	ProspectOverallSentiment        float64  `json:"prospect_overall_sentiment"`
-	RepWordsPerMinute               float64  `json:"rep_words_per_minute"`
-	ProspectWordsPerMinute          float64  `json:"prospect_words_per_minute"`
-	TotalSilenceTimeMillis          int64    `json:"total_silence_time_millis"`
-	UpdatedAt                       Time     `json:"updated_at"`
+	ID                              string       `json:"id"`
+	Prospect                        Prospect     `json:"prospect"`
+	AnsweredAt                      webhook.Time `json:"answered_at"`
+	CallDisposition                 string       `json:"call_disposition"`
+	CompletedAt                     webhook.Time `json:"completed_at"`
+	CreatedAt                       webhook.Time `json:"created_at"`
+	DialedAt                        webhook.Time `json:"dialed_at"`
+	Direction                       string       `json:"direction"`
+	From                            string       `json:"from"`
+	FromFormatted                   string       `json:"from_formatted"`
+	Note                            string       `json:"note"`
+	RecordingURL                    string       `json:"recording_url"`
+	ShouldRecordCall                string       `json:"should_record_call"`
+	State                           string       `json:"state"`
+	StateChangedAt                  webhook.Time `json:"state_changed_at"`
+	To                              string       `json:"to"`
+	ToFormatted                     string       `json:"to_formatted"`
+	Transcription                   string       `json:"transcription"`
+	TranscriptionCompletedAt        webhook.Time `json:"transcription_completed_at"`
+	TotalTalkTimeMillis             int64        `json:"total_talk_time_millis"`
+	TotalConversationDurationMillis int64        `json:"total_conversation_duration_millis"`
+	RepTalkTimeMillis               int64        `json:"rep_talk_time_millis"`
+	ProspectTalkTimeMillis          int64        `json:"prospect_talk_time_millis"`
+	RepOverallSentiment             float64      `json:"rep_overall_sentiment"`
+	ProspectOverallSentiment        float64      `json:"prospect_overall_sentiment"`
+	RepWordsPerMinute               float64      `json:"rep_words_per_minute"`
+	ProspectWordsPerMinute          float64      `json:"prospect_words_per_minute"`
+	TotalSilenceTimeMillis          int64        `json:"total_silence_time_millis"`
+	UpdatedAt                       webhook.Time `json:"updated_at"`
 }
 
 // Prospect is the person called, with the CRM's external id.
@@ -124,7 +127,7 @@ type Prospect struct {
 // updated_at, else state_changed_at, else completed_at, else created_at,
 // else the event's created_at. ok is false when none parsed.
 func (e *CallEvent) Version() (t time.Time, ok bool) {
-	for _, c := range []Time{e.Data.UpdatedAt, e.Data.StateChangedAt, e.Data.CompletedAt, e.Data.CreatedAt, e.CreatedAt} {
+	for _, c := range []webhook.Time{e.Data.UpdatedAt, e.Data.StateChangedAt, e.Data.CompletedAt, e.Data.CreatedAt, e.CreatedAt} {
 		if c.Valid {
 			return c.Time, true
 		}

@@ -12,7 +12,8 @@ import (
 
 // Serve Symbo's contact lookup from your CRM.
 func ExampleNewLookupHandler() {
-	h, err := symbo.NewLookupHandler(func(ctx context.Context, number string) (*symbo.Contact, error) {
+	// Symbo signs its requests with the webhook secret (X-Hmac-Signature).
+	h, err := symbo.NewLookupHandler([]string{"abcdefg"}, func(ctx context.Context, number string) (*symbo.Contact, error) {
 		if number != "+18005551212" {
 			return nil, symbo.ErrNotFound // 404
 		}
@@ -24,20 +25,26 @@ func ExampleNewLookupHandler() {
 	}
 	srv := httptest.NewServer(h)
 	defer srv.Close()
-	code, c, _ := symbotest.Lookup(context.Background(), srv.Client(), srv.URL, "+18005551212")
+	dialer, _ := symbotest.NewSender("abcdefg") // dials the way Symbo does
+	code, c, _ := dialer.Lookup(context.Background(), srv.URL, "+18005551212")
 	fmt.Println(code, c.ExternalID, c.Account.Name)
-	code, _, _ = symbotest.Lookup(context.Background(), srv.Client(), srv.URL, "+18005550000")
+	code, _, _ = dialer.Lookup(context.Background(), srv.URL, "+18005550000")
+	fmt.Println(code)
+	code, _, _ = symbotest.Lookup(context.Background(), srv.Client(), srv.URL, "+18005551212") // unsigned
 	fmt.Println(code)
 	// Output:
 	// 200 12345 Sample Company
 	// 404
+	// 401
 }
 
 // Receive Symbo's call activity webhooks and keep the latest state per call.
-func ExampleNewWebhookHandler() {
+// Call receives every call event; the sample is the older article's
+// "call.created", which means the call was completed.
+func ExampleNewHandler() {
 	states := symbo.NewCallStates()
-	h, err := symbo.NewWebhookHandler("abcdefg", symbo.Callbacks{
-		CallCreated: func(ctx context.Context, ev *symbo.CallEvent) error {
+	h, err := symbo.NewHandler([]string{"abcdefg"}, symbo.Callbacks{
+		Call: func(ctx context.Context, ev *symbo.CallEvent) error {
 			states.Apply(ev)
 			fmt.Println(ev.Event(), ev.Data.Prospect.ExternalID, ev.Data.CallDisposition, ev.UnparsedTimes())
 			return nil
@@ -49,6 +56,6 @@ func ExampleNewWebhookHandler() {
 	s, _ := symbotest.NewSender("abcdefg")
 	fmt.Println(s.Serve(h, []byte(symbotest.DocSample)))
 	// Output:
-	// call:created 12345 answered_positive [created_at]
+	// call:completed 12345 answered_positive [created_at]
 	// 200
 }

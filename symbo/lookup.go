@@ -2,12 +2,15 @@ package symbo
 
 import (
 	"context"
+	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"time"
+
+	"github.com/callcrm/callcrm-go/webhook"
 )
 
 // Contact is the body Symbo expects from a contact lookup. ExternalID and
@@ -78,46 +81,74 @@ type LookupFunc func(ctx context.Context, number string) (*Contact, error)
 // DefaultLookupTimeout bounds a lookup so the dialer is never left waiting.
 const DefaultLookupTimeout = 3 * time.Second
 
-// LookupOption configures NewLookupHandler.
-type LookupOption func(*lookupHandler) error
+type lookupTokenKey struct{}
+type insecureKey struct{}
 
-// WithLookupTimeout sets the lookup deadline (default 3 s); past it the
-// handler answers 504 at once.
-func WithLookupTimeout(d time.Duration) LookupOption {
-	return func(h *lookupHandler) error {
-		if d <= 0 {
-			return fmt.Errorf("symbo: lookup timeout %v must be positive", d)
-		}
-		h.timeout = d
-		return nil
+// WithLookupToken authenticates the lookup with a shared token the user
+// puts in the lookup URL they give Symbo (https://crm.example/symbo/lookup?token=...);
+// it is compared in constant time. Use it when your Symbo account does
+// not sign lookups. It must be at least 16 characters.
+func WithLookupToken(token string) webhook.Option {
+	if len(token) < 16 {
+		return webhook.OptionError(fmt.Errorf("%w: symbo: WithLookupToken: the token must be at least 16 characters", webhook.ErrInvalidOption))
 	}
+	return webhook.WithExtension(lookupTokenKey{}, token)
 }
 
-// WithLookupLogger logs failed lookups and invalid contacts.
-func WithLookupLogger(l *slog.Logger) LookupOption {
-	return func(h *lookupHandler) error { h.log = l; return nil }
-}
+// InsecureNoAuth serves the lookup to any caller. Contact lookups return
+// personal data: use it only behind your own authentication.
+func InsecureNoAuth() webhook.Option { return webhook.WithExtension(insecureKey{}, true) }
 
-type lookupHandler struct {
+// LookupHandler is the endpoint Symbo calls on dial. Create it with
+// NewLookupHandler.
+type LookupHandler struct {
 	fn      LookupFunc
 	timeout time.Duration
-	log     *slog.Logger
+	cfg     *webhook.Config
+	hmac    *webhook.HMAC
+	token   string
+	open    bool
 }
 
 // NewLookupHandler returns the endpoint Symbo calls on dial
-// (GET ?number=<E.164>): 200 with the contact, 404 when fn returns
-// ErrNotFound (or nil), 400 for a missing or invalid number, 405 for other
-// methods, 500 when fn fails or returns a contact missing required fields
-// (logged, never sent), 504 when fn exceeds the deadline.
-func NewLookupHandler(fn LookupFunc, opts ...LookupOption) (http.Handler, error) {
+// (GET ?number=<E.164>). It authenticates its caller, because it serves
+// personal data:
+//
+//   - with secrets (the webhook_secret Symbo gave you; several during a
+//     rotation), it verifies X-Hmac-Signature. Symbo says every request it
+//     sends carries one but not what it signs on a GET, so an HMAC over the
+//     raw query string ("number=%2B18005551212" as sent) or over the empty
+//     body is accepted; the debug log says which matched;
+//   - with WithLookupToken, a ?token= in the URL is compared in constant
+//     time;
+//   - with neither, construction fails unless InsecureNoAuth is given.
+//
+// Answers: 200 with the contact, 404 when fn returns ErrNotFound (or
+// nil), 400 for a missing or invalid number, 401 for a caller that does
+// not authenticate, 405 for other methods, 500 when fn fails, panics or
+// returns a contact missing required fields (logged, never sent), 504 at
+// the deadline (webhook.WithTimeout, default 3 s). webhook.WithLogger and
+// webhook.WithErrorHook apply.
+func NewLookupHandler(secrets []string, fn LookupFunc, opts ...webhook.Option) (*LookupHandler, error) {
 	if fn == nil {
-		return nil, errors.New("symbo: lookup function is nil")
+		return nil, fmt.Errorf("%w: symbo: lookup function is nil", webhook.ErrInvalidOption)
 	}
-	h := &lookupHandler{fn: fn, timeout: DefaultLookupTimeout}
-	for _, o := range opts {
-		if err := o(h); err != nil {
-			return nil, err
+	cfg, err := webhook.NewConfig(opts...)
+	if err != nil {
+		return nil, fmt.Errorf("symbo: %w", err)
+	}
+	h := &LookupHandler{fn: fn, cfg: cfg, timeout: cfg.Timeout(DefaultLookupTimeout)}
+	if len(secrets) > 0 {
+		if h.hmac, err = webhook.NewHMAC(HeaderSignature, "", secrets...); err != nil {
+			return nil, fmt.Errorf("symbo: %w", err)
 		}
+	}
+	if t, ok := cfg.Extension(lookupTokenKey{}); ok {
+		h.token = t.(string)
+	}
+	_, h.open = cfg.Extension(insecureKey{})
+	if h.hmac == nil && h.token == "" && !h.open {
+		return nil, fmt.Errorf("%w: symbo: the contact lookup serves personal data: give the webhook secrets, WithLookupToken, or InsecureNoAuth", webhook.ErrInvalidOption)
 	}
 	return h, nil
 }
@@ -127,15 +158,47 @@ type lookupResult struct {
 	err error
 }
 
-func (h *lookupHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+// authenticate checks the caller; it returns which credential matched.
+func (h *LookupHandler) authenticate(r *http.Request) (string, error) {
+	if h.open {
+		return "none (InsecureNoAuth)", nil
+	}
+	if h.token != "" {
+		if got := r.URL.Query().Get("token"); got != "" && subtle.ConstantTimeCompare([]byte(got), []byte(h.token)) == 1 {
+			return "token", nil
+		}
+	}
+	if h.hmac != nil && r.Header.Get(HeaderSignature) != "" {
+		if _, err := h.hmac.Verify(r.Header, []byte(r.URL.RawQuery)); err == nil {
+			return "hmac(raw query)", nil
+		}
+		_, err := h.hmac.Verify(r.Header, nil)
+		if err == nil {
+			return "hmac(empty body)", nil
+		}
+		return "", err
+	}
+	return "", fmt.Errorf("%w: no valid %s or token", webhook.ErrMissingHeader, HeaderSignature)
+}
+
+// ServeHTTP implements http.Handler.
+func (h *LookupHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		w.Header().Set("Allow", "GET, HEAD")
-		h.answer(w, r, http.StatusMethodNotAllowed, "method not allowed", nil)
+		h.answer(w, r, http.StatusMethodNotAllowed, "method not allowed", webhook.ErrMethodNotAllowed)
 		return
+	}
+	how, err := h.authenticate(r)
+	if err != nil {
+		h.answer(w, r, webhook.StatusCode(err), "unauthorized", err)
+		return
+	}
+	if l := h.cfg.Logger(); l != nil {
+		l.LogAttrs(r.Context(), slog.LevelDebug, "symbo: contact lookup authenticated", slog.String("provider", "symbo"), slog.String("auth", how))
 	}
 	raw, ok := r.URL.Query()["number"]
 	if !ok || len(raw) != 1 || raw[0] == "" {
-		h.answer(w, r, http.StatusBadRequest, "query parameter number is required once", nil)
+		h.answer(w, r, http.StatusBadRequest, "query parameter number is required once", errors.New("symbo: number missing or repeated"))
 		return
 	}
 	number, err := ParseE164(raw[0])
@@ -186,13 +249,9 @@ func (h *lookupHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-func (h *lookupHandler) answer(w http.ResponseWriter, r *http.Request, status int, msg string, err error) {
-	if h.log != nil && status >= 400 && status != http.StatusNotFound {
-		attrs := []slog.Attr{slog.Int("status", status), slog.String("reason", msg)}
-		if err != nil {
-			attrs = append(attrs, slog.String("error", err.Error()))
-		}
-		h.log.LogAttrs(r.Context(), slog.LevelWarn, "symbo: contact lookup", attrs...)
+func (h *LookupHandler) answer(w http.ResponseWriter, r *http.Request, status int, msg string, err error) {
+	if status != http.StatusNotFound {
+		h.cfg.Report(r, "symbo", "", "call:contactlookup", status, err)
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -12,7 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/callcrm/callcrm-go/internal/jsonx"
 	"github.com/callcrm/callcrm-go/symbo"
 	"github.com/callcrm/callcrm-go/symbo/symbotest"
 	"github.com/callcrm/callcrm-go/webhook"
@@ -55,7 +55,7 @@ func TestLookupHandler(t *testing.T) {
 	var gotNumber atomic.Value
 	stuck := make(chan struct{})
 	defer close(stuck)
-	h, err := symbo.NewLookupHandler(func(ctx context.Context, number string) (*symbo.Contact, error) {
+	h, err := symbo.NewLookupHandler(nil, func(ctx context.Context, number string) (*symbo.Contact, error) {
 		gotNumber.Store(number)
 		switch number {
 		case "+18005551212":
@@ -73,7 +73,7 @@ func TestLookupHandler(t *testing.T) {
 			panic("boom")
 		}
 		return nil, nil
-	}, symbo.WithLookupTimeout(100*time.Millisecond), symbo.WithLookupLogger(slog.New(slog.NewTextHandler(&logs, nil))))
+	}, symbo.InsecureNoAuth(), webhook.WithTimeout(100*time.Millisecond), webhook.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
 	require.NoError(t, err)
 	srv := httptest.NewServer(h)
 	defer srv.Close()
@@ -118,7 +118,7 @@ func TestDocSampleDecodesFieldForField(t *testing.T) {
 	require.NoError(t, err, "one bad timestamp must not fail the event")
 	assert.Equal(t, "ecc25304-ad56-4f73-b75c-77f3165c6c65", ev.ID)
 	assert.Equal(t, "Call", ev.Object)
-	assert.Equal(t, symbo.EventCallCreated, ev.Event())
+	assert.Equal(t, symbo.EventCallCompleted, ev.Event(), "001's call.created occurs after a call is completed")
 	assert.Equal(t, "35904adb-e732-4ee7-a450-a87dfbe8a7f5", ev.UserID)
 	assert.True(t, ev.CreatedAt.Unparsed())
 	assert.Equal(t, "023-01-11T20:19:40.000Z", ev.CreatedAt.Raw)
@@ -126,9 +126,9 @@ func TestDocSampleDecodesFieldForField(t *testing.T) {
 	d := ev.Data
 	assert.Equal(t, symbo.Prospect{ID: "f0111f41-53c5-4d39-bfa1-447caa17b732", ExternalID: "12345", ExternalSource: "custom_crm",
 		FirstName: "Sally", FullName: "Sally Sample", LastName: "Sample", Title: "Sales Manager"}, d.Prospect)
-	ts := func(s string) jsonx.Time {
+	ts := func(s string) webhook.Time {
 		tm, _ := time.Parse(time.RFC3339, s)
-		return jsonx.Time{Time: tm, Raw: strings.Replace(s, "Z", ".000Z", 1), Valid: true}
+		return webhook.Time{Time: tm, Raw: strings.Replace(s, "Z", ".000Z", 1), Valid: true}
 	}
 	assert.Equal(t, "2dc92583-0376-469b-9909-3a020b75d777", d.ID)
 	assert.Equal(t, ts("2023-01-11T20:19:25Z"), d.AnsweredAt)
@@ -164,8 +164,8 @@ func TestWebhookHandler(t *testing.T) {
 	var lastRaw atomic.Value
 	states := symbo.NewCallStates()
 	dd, _ := webhook.NewMemoryDedupe(time.Hour)
-	h, err := symbo.NewWebhookHandler(secret, symbo.Callbacks{
-		CallCreated: func(_ context.Context, ev *symbo.CallEvent) error {
+	h, err := symbo.NewHandler([]string{secret}, symbo.Callbacks{
+		CallCompleted: func(_ context.Context, ev *symbo.CallEvent) error {
 			created.Add(1)
 			lastRaw.Store(string(ev.Raw))
 			states.Apply(ev)
@@ -180,7 +180,7 @@ func TestWebhookHandler(t *testing.T) {
 			return nil
 		},
 		Unknown: func(context.Context, *webhook.Event) error { unknown.Add(1); return nil },
-	}, symbo.WithDedupe(dd))
+	}, webhook.WithDedupe(dd))
 	require.NoError(t, err)
 	s, _ := symbotest.NewSender(secret)
 
@@ -191,13 +191,13 @@ func TestWebhookHandler(t *testing.T) {
 
 	// Both spellings reach the same callback.
 	upd := func(id, note string, at time.Time) []byte {
-		return symbotest.Event(id, "call:updated", symbo.Call{ID: "2dc92583-0376-469b-9909-3a020b75d777", Note: note, UpdatedAt: jsonx.NewTime(at)})
+		return symbotest.Event(id, "call:updated", symbo.Call{ID: "2dc92583-0376-469b-9909-3a020b75d777", Note: note, UpdatedAt: webhook.NewTime(at)})
 	}
 	t0 := time.Date(2023, 1, 11, 21, 0, 0, 0, time.UTC)
 	assert.Equal(t, 200, s.Serve(h, upd("ev-2", "later note", t0.Add(time.Minute))))
 	assert.Equal(t, 200, s.Serve(h, upd("ev-3", "earlier note", t0)), "accepted, but stale for the state")
 	assert.Equal(t, 500, s.Serve(h, upd("ev-4", "fail", t0.Add(2*time.Minute))), "a handler error answers 500")
-	dotted := symbotest.Event("ev-5", "call.updated", symbo.Call{ID: "other", UpdatedAt: jsonx.NewTime(t0)})
+	dotted := symbotest.Event("ev-5", "call.updated", symbo.Call{ID: "other", UpdatedAt: webhook.NewTime(t0)})
 	assert.Equal(t, 200, s.Serve(h, dotted))
 	assert.Equal(t, int32(3), updated.Load())
 	latest, _, ok := states.Get("2dc92583-0376-469b-9909-3a020b75d777")
@@ -217,10 +217,10 @@ func TestWebhookHandler(t *testing.T) {
 		want   int
 	}{
 		{"no signature", "POST", symbotest.DocSample, "", 401},
-		{"wrong signature", "POST", symbotest.DocSample, s.Sign([]byte("x")), 401},
-		{"sha256= prefix", "POST", symbotest.DocSample, "sha256=" + s.Sign([]byte(symbotest.DocSample)), 400},
-		{"GET", "GET", symbotest.DocSample, s.Sign([]byte(symbotest.DocSample)), 405},
-		{"not json", "POST", "{", s.Sign([]byte("{")), 400},
+		{"wrong signature", "POST", symbotest.DocSample, s.Sign([]byte("x")).Get(symbo.HeaderSignature), 401},
+		{"sha256= prefix", "POST", symbotest.DocSample, "sha256=" + s.Sign([]byte(symbotest.DocSample)).Get(symbo.HeaderSignature), 400},
+		{"GET", "GET", symbotest.DocSample, s.Sign([]byte(symbotest.DocSample)).Get(symbo.HeaderSignature), 405},
+		{"not json", "POST", "{", s.Sign([]byte("{")).Get(symbo.HeaderSignature), 400},
 		{"bad number type", "POST", `{"id":"x","description":"call:created","data":{"total_talk_time_millis":"abc"}}`, "", 400},
 		{"oversize", "POST", `{"id":"big","pad":"` + strings.Repeat("a", 2<<20) + `"}`, "", 413},
 	}
@@ -228,7 +228,7 @@ func TestWebhookHandler(t *testing.T) {
 		req := httptest.NewRequest(b.method, "/", strings.NewReader(b.body))
 		sig := b.sig
 		if b.name == "bad number type" || b.name == "oversize" {
-			sig = s.Sign([]byte(b.body))
+			sig = s.Sign([]byte(b.body)).Get(symbo.HeaderSignature)
 		}
 		if sig != "" {
 			req.Header.Set(symbo.HeaderSignature, sig)
@@ -238,8 +238,85 @@ func TestWebhookHandler(t *testing.T) {
 		assert.Equal(t, b.want, rec.Code, b.name)
 	}
 	assert.Equal(t, before, created.Load()+updated.Load()+unknown.Load())
-	_, err = symbo.NewWebhookHandler("", symbo.Callbacks{})
+	_, err = symbo.NewHandler([]string{""}, symbo.Callbacks{})
 	assert.ErrorIs(t, err, webhook.ErrInvalidSecret)
+}
+
+// TestCallCreatedRoutesByDocumentedMeaning: 001's "call.created" (after a
+// call is completed) reaches CallCompleted, the guide's "call:created"
+// (initiated) reaches CallCreated, and a handler with only Call sees every
+// call event with its canonical name.
+func TestCallCreatedRoutesByDocumentedMeaning(t *testing.T) {
+	var got []string
+	rec := func(tag string) symbo.CallFunc {
+		return func(_ context.Context, ev *symbo.CallEvent) error { got = append(got, tag+":"+ev.Event()); return nil }
+	}
+	h, err := symbo.NewHandler([]string{"k"}, symbo.Callbacks{CallCreated: rec("created"), CallCompleted: rec("completed")})
+	require.NoError(t, err)
+	s, _ := symbotest.NewSender("k")
+	assert.Equal(t, 200, s.Serve(h, []byte(symbotest.DocSample)))
+	assert.Equal(t, 200, s.Serve(h, symbotest.Event("e2", "call:created", symbo.Call{ID: "c2"})))
+	assert.Equal(t, 200, s.Serve(h, symbotest.Event("e3", "call:completed", symbo.Call{ID: "c2"})))
+	assert.Equal(t, []string{"completed:call:completed", "created:call:created", "completed:call:completed"}, got)
+
+	got = nil
+	all, err := symbo.NewHandler([]string{"k"}, symbo.Callbacks{Call: rec("call")})
+	require.NoError(t, err)
+	for i, name := range []string{"call.created", "call:created", "call:completed", "call.updated", "call:updated", "call:recording-completed"} {
+		assert.Equal(t, 200, s.Serve(all, symbotest.Event(fmt.Sprint("x", i), name, symbo.Call{ID: "c"})))
+	}
+	assert.Equal(t, []string{"call:call:completed", "call:call:created", "call:call:completed", "call:call:updated", "call:call:updated",
+		"call:call:recording-completed"}, got)
+}
+
+// TestLookupAuthentication: the lookup serves personal data, so it refuses
+// unauthenticated callers and cannot be built without authentication.
+func TestLookupAuthentication(t *testing.T) {
+	fn := func(context.Context, string) (*symbo.Contact, error) { return sally, nil }
+	_, err := symbo.NewLookupHandler(nil, fn)
+	require.ErrorIs(t, err, webhook.ErrInvalidOption, "no authentication is a construction error")
+	_, err = symbo.NewLookupHandler(nil, fn, symbo.WithLookupToken("short"))
+	require.ErrorIs(t, err, webhook.ErrInvalidOption)
+
+	var logs bytes.Buffer
+	h, err := symbo.NewLookupHandler([]string{"abcdefg"}, fn, webhook.WithLogger(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
+	require.NoError(t, err)
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	code, _, err := symbotest.Lookup(context.Background(), srv.Client(), srv.URL, "+18005551212")
+	require.NoError(t, err)
+	assert.Equal(t, 401, code, "unsigned")
+	s, _ := symbotest.NewSender("abcdefg")
+	s.Client = srv.Client()
+	code, c, err := s.Lookup(context.Background(), srv.URL, "+18005551212")
+	require.NoError(t, err)
+	assert.Equal(t, 200, code, "HMAC over the raw query string")
+	assert.Equal(t, sally, c)
+	assert.Contains(t, logs.String(), "hmac(raw query)")
+	req, _ := http.NewRequest("GET", srv.URL+"?number=%2B18005551212", nil)
+	req.Header.Set(symbo.HeaderSignature, s.Sign(nil).Get(symbo.HeaderSignature))
+	resp, err := srv.Client().Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, 200, resp.StatusCode, "HMAC over the empty body")
+	assert.Contains(t, logs.String(), "hmac(empty body)")
+	other, _ := symbotest.NewSender("wrong")
+	other.Client = srv.Client()
+	code, _, _ = other.Lookup(context.Background(), srv.URL, "+18005551212")
+	assert.Equal(t, 401, code, "wrong secret")
+	assert.NotContains(t, logs.String(), "abcdefg")
+
+	const token = "lookup-token-0123456789"
+	ht, err := symbo.NewLookupHandler(nil, fn, symbo.WithLookupToken(token))
+	require.NoError(t, err)
+	tsrv := httptest.NewServer(ht)
+	defer tsrv.Close()
+	code, _, _ = symbotest.Lookup(context.Background(), tsrv.Client(), tsrv.URL+"?token="+token, "+18005551212")
+	assert.Equal(t, 200, code)
+	code, _, _ = symbotest.Lookup(context.Background(), tsrv.Client(), tsrv.URL+"?token=lookup-token-0123456788", "+18005551212")
+	assert.Equal(t, 401, code)
+	code, _, _ = symbotest.Lookup(context.Background(), tsrv.Client(), tsrv.URL, "+18005551212")
+	assert.Equal(t, 401, code)
 }
 
 func FuzzParseCallEvent(f *testing.F) {

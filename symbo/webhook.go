@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"time"
 
@@ -14,15 +13,36 @@ import (
 // HeaderSignature carries hex(HMAC-SHA256(webhook_secret, raw body)).
 const HeaderSignature = "X-Hmac-Signature"
 
+// Defaults for the receiver.
+const (
+	// DefaultDedupeTTL is how long processed event ids are remembered.
+	// Symbo documents that it retries, not for how long.
+	DefaultDedupeTTL = 72 * time.Hour
+	// DefaultTimeout bounds a callback. Symbo documents no delivery
+	// timeout; 10 s is a common sender timeout.
+	DefaultTimeout = 10 * time.Second
+)
+
 // CallFunc handles a call event; an error answers 500 so Symbo retries.
 type CallFunc func(ctx context.Context, ev *CallEvent) error
 
 // Callbacks route events to functions; nil callbacks acknowledge.
+//
+// Routing follows each spelling's documented meaning: "call:created" (the
+// webhooks guide) fires when a call is initiated and goes to CallCreated;
+// "call.created" (the older "Integrate Custom CRM" article, whose sample
+// uses it) "occurs immediately after a call is completed" and goes to
+// CallCompleted, like "call:completed". ev.Event() gives the canonical
+// name either way, and ev.Description the name as sent.
 type Callbacks struct {
 	CallCreated            CallFunc
 	CallCompleted          CallFunc
 	CallUpdated            CallFunc
 	CallRecordingCompleted CallFunc
+	// Call receives every call event whose own callback above is nil,
+	// with the canonical event name in ev.Event(): bind it alone to see
+	// everything an endpoint is subscribed to.
+	Call CallFunc
 	// ProspectCreated receives the raw event: Symbo documents no Prospect
 	// payload.
 	ProspectCreated webhook.HandlerFunc
@@ -30,101 +50,168 @@ type Callbacks struct {
 	Unknown webhook.HandlerFunc
 }
 
-// WebhookOption configures NewWebhookHandler.
-type WebhookOption func(*whConfig) error
-
-type whConfig struct {
-	secrets []string
-	dedupe  webhook.Deduper
-	logger  *slog.Logger
-	onError func(*http.Request, error)
-	maxBody int64
+// Handler receives Symbo webhooks. It is an http.Handler; create it with
+// NewHandler and stop it with Shutdown.
+type Handler struct {
+	r *webhook.Receiver
 }
 
-// WithRotatedSecret accepts a second secret during a rotation.
-func WithRotatedSecret(s string) WebhookOption {
-	return func(c *whConfig) error { c.secrets = append(c.secrets, s); return nil }
+type envelope struct {
+	ID          string `json:"id"`
+	Object      string `json:"object"`
+	Description string `json:"description"`
+	Event       string `json:"event"`
 }
 
-// WithDedupe processes each event id once (Symbo retries failed deliveries).
-func WithDedupe(d webhook.Deduper) WebhookOption {
-	return func(c *whConfig) error {
-		if d == nil {
-			return fmt.Errorf("%w: dedupe store is nil", webhook.ErrInvalidOption)
-		}
-		c.dedupe = d
-		return nil
-	}
-}
-
-// WithLogger logs refused and failed deliveries (no bodies, no secrets).
-func WithLogger(l *slog.Logger) WebhookOption {
-	return func(c *whConfig) error { c.logger = l; return nil }
-}
-
-// WithErrorHook receives every refused or failed delivery's error.
-func WithErrorHook(fn func(*http.Request, error)) WebhookOption {
-	return func(c *whConfig) error { c.onError = fn; return nil }
-}
-
-// WithMaxBodyBytes sets the body limit (default 1 MiB).
-func WithMaxBodyBytes(n int64) WebhookOption {
-	return func(c *whConfig) error { c.maxBody = n; return nil }
-}
-
-// NewWebhookHandler verifies X-Hmac-Signature over the raw body and routes
-// call events by their (normalised) description.
-func NewWebhookHandler(secret string, cb Callbacks, opts ...WebhookOption) (http.Handler, error) {
-	c := whConfig{secrets: []string{secret}, maxBody: webhook.DefaultMaxBodyBytes}
-	for _, o := range opts {
-		if err := o(&c); err != nil {
-			return nil, err
-		}
-	}
-	v, err := webhook.NewHMAC(HeaderSignature, "", c.secrets...)
+func spec(secrets []string, cb *Callbacks) (webhook.Spec, error) {
+	v, err := webhook.NewHMAC(HeaderSignature, "", secrets...)
 	if err != nil {
-		return nil, fmt.Errorf("symbo: %w", err)
+		return webhook.Spec{}, fmt.Errorf("symbo: %w", err)
 	}
-	mwOpts := []webhook.MiddlewareOption{webhook.WithMaxBodyBytes(c.maxBody), webhook.WithErrorHook(c.onError), webhook.WithLogger(c.logger)}
-	if c.dedupe != nil {
-		mwOpts = append(mwOpts, webhook.WithDedupe(c.dedupe, webhook.JSONKey("id")))
+	return webhook.Spec{
+		Provider:  "symbo",
+		Verifier:  v,
+		Timeout:   DefaultTimeout,
+		DedupeTTL: DefaultDedupeTTL,
+		Headers:   []string{"Content-Type"},
+		Parse:     parse,
+		Time: func(parsed any) (time.Time, bool) {
+			if ev, ok := parsed.(*CallEvent); ok {
+				return ev.CreatedAt.Time, ev.CreatedAt.Valid
+			}
+			return time.Time{}, false
+		},
+		Handle: func(ctx context.Context, wev *webhook.Event, parsed any, _ webhook.Once) error {
+			if cb == nil {
+				return nil
+			}
+			ev, isCall := parsed.(*CallEvent)
+			if !isCall {
+				if wev.Type == EventProspectCreated && cb.ProspectCreated != nil {
+					return cb.ProspectCreated(ctx, wev)
+				}
+				if wev.Type != EventProspectCreated && cb.Unknown != nil {
+					return cb.Unknown(ctx, wev)
+				}
+				return nil
+			}
+			var f CallFunc
+			switch ev.Event() {
+			case EventCallCreated:
+				f = cb.CallCreated
+			case EventCallCompleted:
+				f = cb.CallCompleted
+			case EventCallUpdated:
+				f = cb.CallUpdated
+			case EventCallRecordingCompleted:
+				f = cb.CallRecordingCompleted
+			}
+			if f == nil {
+				f = cb.Call
+			}
+			if f == nil {
+				return nil
+			}
+			return f(ctx, ev)
+		},
+	}, nil
+}
+
+// parse names the delivery by the event id and decodes call events; other
+// objects keep their raw bytes.
+func parse(wev *webhook.Event) (any, error) {
+	var env envelope
+	if err := json.Unmarshal(wev.Raw, &env); err != nil {
+		return nil, fmt.Errorf("symbo: decoding event: %w", err)
 	}
-	mw, err := webhook.Middleware(v, mwOpts...)
+	name := env.Description
+	if name == "" {
+		name = env.Event
+	}
+	wev.ID = env.ID
+	if wev.ID == "" {
+		wev.ID = webhook.BodyHash(wev.Raw)
+	}
+	wev.Type = NormalizeEvent(name)
+	if !isCallEvent(wev.Type) {
+		return wev, nil
+	}
+	ev, err := ParseCallEvent(wev.Raw)
 	if err != nil {
 		return nil, err
 	}
-	d := webhook.NewDispatcher(func(_ *http.Request, body []byte) (string, error) {
-		var env struct {
-			Description string `json:"description"`
-		}
-		if err := json.Unmarshal(body, &env); err != nil {
-			return "", fmt.Errorf("%w: %v", webhook.ErrMalformed, err)
-		}
-		return NormalizeEvent(env.Description), nil
-	})
-	call := func(fn CallFunc) func(context.Context, *CallEvent, *webhook.Event) error {
-		return func(ctx context.Context, ev *CallEvent, raw *webhook.Event) error {
-			if fn == nil {
-				return nil
-			}
-			ev.Raw = raw.Raw
-			return fn(ctx, ev)
-		}
-	}
-	webhook.Handle(d, EventCallCreated, call(cb.CallCreated))
-	webhook.Handle(d, EventCallCompleted, call(cb.CallCompleted))
-	webhook.Handle(d, EventCallUpdated, call(cb.CallUpdated))
-	webhook.Handle(d, EventCallRecordingCompleted, call(cb.CallRecordingCompleted))
-	if cb.ProspectCreated != nil {
-		d.HandleRaw(EventProspectCreated, cb.ProspectCreated)
-	}
-	if cb.Unknown != nil {
-		d.Unknown(cb.Unknown)
-	}
-	d.OnError(c.onError)
-	d.SetLogger(c.logger)
-	return mw(d), nil
+	return ev, nil
 }
+
+func isCallEvent(name string) bool {
+	switch name {
+	case EventCallCreated, EventCallCompleted, EventCallUpdated, EventCallRecordingCompleted:
+		return true
+	}
+	return false
+}
+
+// NewHandler returns a Handler verifying X-Hmac-Signature over the raw body
+// with secrets (the endpoint's webhook_secret; several during a rotation)
+// and routing call events by their documented meaning, through the one
+// webhook engine (see package webhook for the contract: 405, 413, 408,
+// 401, 400; each event id processed once, a body without one keyed by its
+// hash; 500 on a callback error or panic; 504 at the deadline, 10 s by
+// default). A malformed timestamp does not fail the event: it keeps its
+// raw text and is listed by ev.UnparsedTimes().
+//
+// Options are package webhook's: WithLogger, WithDedupe, WithClock,
+// WithMaxBodyBytes, WithErrorHook, WithTimeout, WithInbox, WithName,
+// WithTolerance (refuse events whose created_at is further than that from
+// now: the replay protection Symbo's validation article advises, off by
+// default; note Symbo's own sample has a malformed created_at).
+func NewHandler(secrets []string, cb Callbacks, opts ...webhook.Option) (*Handler, error) {
+	s, err := spec(secrets, &cb)
+	if err != nil {
+		return nil, err
+	}
+	r, err := webhook.NewReceiver(s, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("symbo: %w", err)
+	}
+	return &Handler{r: r}, nil
+}
+
+// Middleware verifies and deduplicates Symbo deliveries in front of your
+// own handler, which gets the verified body on r.Body and, for call
+// events, the event from EventFrom(r.Context()); a 2xx from it marks the
+// delivery done.
+func Middleware(secrets []string, opts ...webhook.Option) (func(http.Handler) http.Handler, error) {
+	s, err := spec(secrets, nil)
+	if err != nil {
+		return nil, err
+	}
+	r, err := webhook.NewReceiver(s, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("symbo: %w", err)
+	}
+	return r.Wrap, nil
+}
+
+// EventFrom returns the verified call event Middleware put in the request
+// context (false for other objects: read webhook.EventFrom).
+func EventFrom(ctx context.Context) (*CallEvent, bool) {
+	p, ok := webhook.ParsedFrom(ctx)
+	if !ok {
+		return nil, false
+	}
+	ev, ok := p.(*CallEvent)
+	return ev, ok
+}
+
+// ServeHTTP implements http.Handler.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.r.ServeHTTP(w, r) }
+
+// Shutdown stops accepting deliveries (503) and waits for in-flight ones.
+func (h *Handler) Shutdown(ctx context.Context) error { return h.r.Shutdown(ctx) }
+
+// Stats returns the handler's counters.
+func (h *Handler) Stats() webhook.Stats { return h.r.Stats() }
 
 // CallStates keeps the latest state of each call by its id, whatever order
 // created / completed / updated events arrive in. Safe for concurrent use.
@@ -146,5 +233,5 @@ func (s *CallStates) Apply(ev *CallEvent) bool {
 	return s.l.Update(ev.Data.ID, v, ev)
 }
 
-// Get returns the latest event held for a call id.
+// Get returns the latest event held for a call and its version time.
 func (s *CallStates) Get(callID string) (*CallEvent, time.Time, bool) { return s.l.Get(callID) }

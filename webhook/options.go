@@ -1,6 +1,7 @@
 package webhook
 
 import (
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -229,4 +230,73 @@ func WithExtension(key, value any) Option {
 // option constructors use it to report a bad argument at construction.
 func OptionError(err error) Option {
 	return func(*settings) error { return err }
+}
+
+// Config is a resolved option list, for vendor packages that serve
+// endpoints other than receivers (Symbo's contact lookup, Engrami's tool
+// endpoints) so they read the same options and log and report the same
+// way. Applications do not need it.
+type Config struct{ s settings }
+
+// NewConfig applies opts.
+func NewConfig(opts ...Option) (*Config, error) {
+	c := &Config{}
+	if err := apply(&c.s, opts); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// Logger returns WithLogger's logger (nil when unset).
+func (c *Config) Logger() *slog.Logger { return c.s.logger }
+
+// Timeout returns WithTimeout's value, or def.
+func (c *Config) Timeout(def time.Duration) time.Duration {
+	if c.s.timeout > 0 {
+		return c.s.timeout
+	}
+	return def
+}
+
+// MaxBodyBytes returns WithMaxBodyBytes's value, or def.
+func (c *Config) MaxBodyBytes(def int64) int64 {
+	if c.s.maxBody > 0 {
+		return c.s.maxBody
+	}
+	return def
+}
+
+// Extension returns a WithExtension value.
+func (c *Config) Extension(key any) (any, bool) {
+	v, ok := c.s.ext[key]
+	return v, ok
+}
+
+// Report logs a refused or failed request with the keys every receiver
+// uses (provider, delivery_id, event, status, error) and hands err to
+// WithErrorHook's function, recovering a panic in it.
+func (c *Config) Report(r *http.Request, provider, id, event string, status int, err error) {
+	if err == nil {
+		return
+	}
+	if c.s.onError != nil {
+		func() {
+			defer func() {
+				if p := recover(); p != nil && c.s.logger != nil {
+					c.s.logger.LogAttrs(r.Context(), slog.LevelError, "webhook: error hook panicked",
+						slog.String("provider", provider), slog.String("error", fmt.Sprint(p)))
+				}
+			}()
+			c.s.onError(r, err)
+		}()
+	}
+	if c.s.logger == nil {
+		return
+	}
+	level, msg := slog.LevelWarn, "webhook: request refused"
+	if status >= 500 {
+		level, msg = slog.LevelError, "webhook: request failed"
+	}
+	c.s.logger.LogAttrs(r.Context(), level, msg, slog.String("provider", provider), slog.String("delivery_id", id),
+		slog.String("event", event), slog.Int("status", status), slog.String("error", err.Error()))
 }

@@ -84,16 +84,36 @@ func NewSender(secret string) (*Sender, error) {
 	return &Sender{signer: s}, nil
 }
 
-// Sign returns the X-CallSync-Signature value for body.
-func (s *Sender) Sign(body []byte) string { return s.signer.Sign(body) }
+// Sign returns every header CallSync sends with body: Content-Type and
+// X-CallSync-Signature.
+func (s *Sender) Sign(body []byte) http.Header {
+	h := http.Header{}
+	h.Set("Content-Type", "application/json")
+	_ = s.signer.SignHeader(h, body)
+	return h
+}
 
-// Deliver POSTs body to url and returns the status.
+// Request builds the signed POST CallSync would send to url.
+func (s *Sender) Request(ctx context.Context, url string, body []byte) (*http.Request, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	req.Header = s.Sign(body)
+	return req, nil
+}
+
+// Deliver POSTs body to url over HTTP and returns the status.
 func (s *Sender) Deliver(ctx context.Context, url string, body []byte) (int, error) {
+	req, err := s.Request(ctx, url, body)
+	if err != nil {
+		return 0, err
+	}
 	c := s.Client
 	if c == nil {
 		c = http.DefaultClient
 	}
-	resp, err := webhook.Send(ctx, c, url, s.signer, body, nil)
+	resp, err := c.Do(req)
 	if err != nil {
 		return 0, err
 	}
@@ -104,8 +124,7 @@ func (s *Sender) Deliver(ctx context.Context, url string, body []byte) (int, err
 // Serve delivers body to h in process and returns the status.
 func (s *Sender) Serve(h http.Handler, body []byte) int {
 	req := httptest.NewRequest(http.MethodPost, "/webhooks/callsync", bytes.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set(callsync.HeaderSignature, s.Sign(body))
+	req.Header = s.Sign(body)
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, req)
 	return rec.Code

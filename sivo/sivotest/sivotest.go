@@ -44,9 +44,23 @@ func NewEvent(id string, typ sivo.EventType, createdAt time.Time, data any) (*si
 	if err != nil {
 		return nil, fmt.Errorf("sivotest: marshalling data: %w", err)
 	}
-	ev := &sivo.Event{ID: id, Type: typ, CreatedAt: createdAt.UTC(), TenantID: "tenant-test", Data: raw}
+	ev := &sivo.Event{ID: id, Type: typ, CreatedAt: webhook.NewTime(createdAt.UTC()), TenantID: "tenant-test", Data: raw}
 	ev.Raw, err = json.Marshal(ev)
 	return ev, err
+}
+
+// CallEnded builds a call.ended event with the documented fields.
+func CallEnded(id string, createdAt time.Time, call sivo.CallEnded) (*sivo.Event, error) {
+	return NewEvent(id, sivo.EventCallEnded, createdAt, call)
+}
+
+// Sign returns every header SIVO sends with body for ev: the signature,
+// X-Sivo-Event-Id, X-Sivo-Event-Type and Content-Type.
+func (s *Sender) Sign(ev *sivo.Event, body []byte) http.Header {
+	h := headers(ev)
+	h.Set("Content-Type", "application/json")
+	_ = s.signer.SignHeader(h, body)
+	return h
 }
 
 func body(ev *sivo.Event) ([]byte, error) {
@@ -74,9 +88,7 @@ func (s *Sender) Request(ctx context.Context, url string, ev *sivo.Event) (*http
 	if err != nil {
 		return nil, err
 	}
-	req.Header = headers(ev)
-	req.Header.Set("Content-Type", "application/json")
-	_ = s.signer.SignHeader(req.Header, b)
+	req.Header = s.Sign(ev, b)
 	return req, nil
 }
 

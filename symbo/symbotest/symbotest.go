@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"time"
 
 	"github.com/callcrm/callcrm-go/symbo"
 	"github.com/callcrm/callcrm-go/webhook"
@@ -84,8 +85,14 @@ func NewSender(secret string) (*Sender, error) {
 	return &Sender{signer: s}, nil
 }
 
-// Sign returns the X-Hmac-Signature value for body.
-func (s *Sender) Sign(body []byte) string { return s.signer.Sign(body) }
+// Sign returns every header Symbo sends with body: Content-Type and
+// X-Hmac-Signature.
+func (s *Sender) Sign(body []byte) http.Header {
+	h := http.Header{}
+	h.Set("Content-Type", "application/json")
+	_ = s.signer.SignHeader(h, body)
+	return h
+}
 
 // Request builds the signed POST Symbo would send.
 func (s *Sender) Request(ctx context.Context, target string, body []byte) (*http.Request, error) {
@@ -93,8 +100,7 @@ func (s *Sender) Request(ctx context.Context, target string, body []byte) (*http
 	if err != nil {
 		return nil, err
 	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set(symbo.HeaderSignature, s.Sign(body))
+	req.Header = s.Sign(body)
 	return req, nil
 }
 
@@ -116,22 +122,45 @@ func (s *Sender) Serve(h http.Handler, body []byte) int {
 	return rec.Code
 }
 
-// Event marshals a call event with the given name and call.
+// sampleCreatedAt is the event time Event uses when the call has none.
+var sampleCreatedAt = webhook.NewTime(time.Date(2023, 1, 11, 20, 19, 40, 0, time.UTC))
+
+// Event marshals a call event with the given name ("call:created",
+// "call.created", ...) and call; created_at is the call's created_at, or
+// a fixed time, never null.
 func Event(id, name string, call symbo.Call) []byte {
+	createdAt := call.CreatedAt
+	if !createdAt.Valid && createdAt.Raw == "" {
+		createdAt = sampleCreatedAt
+	}
 	b, _ := json.Marshal(struct {
-		ID          string     `json:"id"`
-		Object      string     `json:"object"`
-		Description string     `json:"description"`
-		UserID      string     `json:"user_id"`
-		CreatedAt   symbo.Time `json:"created_at"`
-		Data        symbo.Call `json:"data"`
-	}{id, "Call", name, "user-1", call.CreatedAt, call})
+		ID          string       `json:"id"`
+		Object      string       `json:"object"`
+		Description string       `json:"description"`
+		UserID      string       `json:"user_id"`
+		CreatedAt   webhook.Time `json:"created_at"`
+		Data        symbo.Call   `json:"data"`
+	}{id, "Call", name, "user-1", createdAt, call})
 	return b
 }
 
-// Lookup calls a contact-lookup endpoint the way Symbo does
-// (GET base?number=<E.164>) and returns the status and, on 200, the contact.
+// Lookup calls a contact-lookup endpoint the way Symbo does, signed:
+// GET base?number=<E.164> with X-Hmac-Signature over the raw query string
+// (Symbo does not document what it signs on a GET; the lookup handler
+// accepts this and the empty body). It returns the status and, on 200,
+// the contact.
+func (s *Sender) Lookup(ctx context.Context, base, number string) (int, *symbo.Contact, error) {
+	return lookup(ctx, s.Client, base, number, s.signer)
+}
+
+// Lookup calls a contact-lookup endpoint unsigned (GET base?number=<E.164>,
+// with whatever token base carries) and returns the status and, on 200,
+// the contact.
 func Lookup(ctx context.Context, client *http.Client, base, number string) (int, *symbo.Contact, error) {
+	return lookup(ctx, client, base, number, nil)
+}
+
+func lookup(ctx context.Context, client *http.Client, base, number string, signer *webhook.HMACSigner) (int, *symbo.Contact, error) {
 	u, err := url.Parse(base)
 	if err != nil {
 		return 0, nil, err
@@ -142,6 +171,9 @@ func Lookup(ctx context.Context, client *http.Client, base, number string) (int,
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
 		return 0, nil, err
+	}
+	if signer != nil {
+		_ = signer.SignHeader(req.Header, []byte(u.RawQuery))
 	}
 	if client == nil {
 		client = http.DefaultClient

@@ -1,7 +1,9 @@
-// Package jsonx has lenient JSON types for vendors that are loose with
-// their payloads: numbers sent as strings, timestamps with typos. Provider
-// packages re-export them with type aliases.
-package jsonx
+package webhook
+
+// Lenient payload types. They live here, in the one package every vendor
+// receiver shares, because the same looseness (numbers sent as strings,
+// timestamps with typos or without a zone) shows up across vendors and a
+// field of the same meaning should have the same type in every package.
 
 import (
 	"bytes"
@@ -12,7 +14,8 @@ import (
 	"time"
 )
 
-// Int decodes a JSON number or a string holding an integer ("124") into
+// Int is an integer a vendor sends as a JSON number or a numeric string.
+// It decodes a JSON number or a string holding an integer ("124") into
 // an int64; null and "" decode to zero with Valid false. Anything else is a
 // decode error naming the value.
 type Int struct {
@@ -43,7 +46,7 @@ func (n *Int) UnmarshalJSON(b []byte) error {
 		// Accept integral floats such as 124.0.
 		f, ferr := strconv.ParseFloat(s, 64)
 		if ferr != nil || f != float64(int64(f)) {
-			return fmt.Errorf("jsonx: %.40s is not an integer or a numeric string", string(b))
+			return fmt.Errorf("webhook: %.40s is not an integer or a numeric string", string(b))
 		}
 		v = int64(f)
 	}
@@ -85,16 +88,18 @@ func (id *ID) UnmarshalJSON(b []byte) error {
 	default:
 		var num json.Number
 		if err := json.Unmarshal(b, &num); err != nil {
-			return fmt.Errorf("jsonx: %.40s is not a string or number id", string(b))
+			return fmt.Errorf("webhook: %.40s is not a string or number id", string(b))
 		}
 		*id = ID(num.String())
 	}
 	return nil
 }
 
-// Time decodes an RFC 3339 timestamp leniently: a value that does not
-// parse (such as Symbo's sample "023-01-11T20:19:40.000Z") keeps its raw
-// text with Valid false instead of failing the whole event.
+// Time is a vendor timestamp decoded leniently: RFC 3339 with or without
+// fractional seconds, a space instead of "T", and no zone at all (read as
+// UTC, as SIVO's "2026-05-20 10:23:45"). A value that does not parse (such
+// as Symbo's sample "023-01-11T20:19:40.000Z") keeps its raw text with
+// Valid false instead of failing the whole event.
 type Time struct {
 	// Time is the parsed instant (zero when not Valid).
 	Time time.Time
@@ -114,13 +119,13 @@ func (t *Time) UnmarshalJSON(b []byte) error {
 	}
 	var s string
 	if err := json.Unmarshal(b, &s); err != nil {
-		return fmt.Errorf("jsonx: timestamp %.40s is not a string", string(b))
+		return fmt.Errorf("webhook: timestamp %.40s is not a string", string(b))
 	}
 	t.Raw = s
 	if s == "" {
 		return nil
 	}
-	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05.000Z07:00", "2006-01-02 15:04:05Z07:00", "2006-01-02T15:04:05"} {
+	for _, layout := range timeLayouts {
 		if p, err := time.Parse(layout, s); err == nil && p.Year() >= 1000 {
 			t.Time, t.Valid = p, true
 			return nil
@@ -128,6 +133,9 @@ func (t *Time) UnmarshalJSON(b []byte) error {
 	}
 	return nil
 }
+
+var timeLayouts = []string{time.RFC3339Nano, "2006-01-02 15:04:05.999999999Z07:00",
+	"2006-01-02T15:04:05.999999999", "2006-01-02 15:04:05.999999999"}
 
 // MarshalJSON writes the raw string back (or null).
 func (t Time) MarshalJSON() ([]byte, error) {
@@ -146,4 +154,45 @@ func (t Time) Unparsed() bool { return t.Raw != "" && !t.Valid }
 // NewTime returns a valid Time for tm.
 func NewTime(tm time.Time) Time {
 	return Time{Time: tm, Raw: tm.UTC().Format("2006-01-02T15:04:05.000Z"), Valid: true}
+}
+
+// Float is a number a vendor sends as a JSON number or a numeric string;
+// null and "" decode to zero with Valid false.
+type Float struct {
+	Value float64
+	// Valid is false when the field was null, empty or absent.
+	Valid bool
+}
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (n *Float) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	*n = Float{}
+	if string(b) == "null" {
+		return nil
+	}
+	s := string(b)
+	if len(b) > 0 && b[0] == '"' {
+		if err := json.Unmarshal(b, &s); err != nil {
+			return err
+		}
+		s = strings.TrimSpace(s)
+		if s == "" {
+			return nil
+		}
+	}
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		return fmt.Errorf("webhook: %.40s is not a number or a numeric string", string(b))
+	}
+	*n = Float{Value: v, Valid: true}
+	return nil
+}
+
+// MarshalJSON writes a number, or null when not Valid.
+func (n Float) MarshalJSON() ([]byte, error) {
+	if !n.Valid {
+		return []byte("null"), nil
+	}
+	return strconv.AppendFloat(nil, n.Value, 'g', -1, 64), nil
 }

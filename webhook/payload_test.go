@@ -1,4 +1,4 @@
-package jsonx
+package webhook
 
 import (
 	"encoding/json"
@@ -46,4 +46,30 @@ func TestTime(t *testing.T) {
 	b, _ := json.Marshal(tm)
 	assert.Equal(t, `"023-01-11T20:19:40.000Z"`, string(b), "the raw text round-trips")
 	assert.Error(t, json.Unmarshal([]byte(`12`), &tm))
+}
+
+func TestTimeWithoutZoneOrFraction(t *testing.T) {
+	for in, want := range map[string]time.Time{
+		`"2026-05-20 10:23:45"`:       time.Date(2026, 5, 20, 10, 23, 45, 0, time.UTC),
+		`"2026-05-20 10:23:45.123"`:   time.Date(2026, 5, 20, 10, 23, 45, 123e6, time.UTC),
+		`"2026-05-20T10:23:45"`:       time.Date(2026, 5, 20, 10, 23, 45, 0, time.UTC),
+		`"2026-05-20T10:23:45.5Z"`:    time.Date(2026, 5, 20, 10, 23, 45, 5e8, time.UTC),
+		`"2026-05-20 10:23:45+02:00"`: time.Date(2026, 5, 20, 8, 23, 45, 0, time.UTC),
+		`"2026-05-20T10:23:45+00:00"`: time.Date(2026, 5, 20, 10, 23, 45, 0, time.UTC),
+	} {
+		var tm Time
+		require.NoError(t, json.Unmarshal([]byte(in), &tm), in)
+		assert.True(t, tm.Valid, in)
+		assert.True(t, want.Equal(tm.Time), "%s: got %v", in, tm.Time)
+	}
+}
+
+func TestFloat(t *testing.T) {
+	for in, want := range map[string]Float{`4.2`: {4.2, true}, `"4.2"`: {4.2, true}, `null`: {}, `""`: {}, `3`: {3, true}} {
+		var n Float
+		require.NoError(t, json.Unmarshal([]byte(in), &n), in)
+		assert.Equal(t, want, n, in)
+	}
+	var n Float
+	assert.Error(t, json.Unmarshal([]byte(`"fast"`), &n))
 }
