@@ -27,6 +27,7 @@ type Client struct {
 	user     *core.Client
 	clockNow func() time.Time
 	clock    clock.Clock
+	userCred bool // a user API credential was configured
 }
 
 // Option configures a Client; options are validated by NewClient.
@@ -213,6 +214,7 @@ func NewClient(opts ...Option) (*Client, error) {
 	if cl.user, err = core.New(userCfg); err != nil {
 		return nil, fmt.Errorf("siro: user API: %w", err)
 	}
+	cl.userCred = c.userAuth != nil
 	cl.clock = clock.Or(c.clock)
 	cl.clockNow = cl.clock.Now
 	return cl, nil

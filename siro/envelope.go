@@ -7,7 +7,7 @@ import (
 	"net/http"
 
 	"github.com/callcrm/callcrm-go/internal/core"
-	"github.com/callcrm/callcrm-go/internal/jsonx"
+	"github.com/callcrm/callcrm-go/webhook"
 )
 
 // Cursor is a pagination cursor. Siro sends it as a string, a number
@@ -16,7 +16,7 @@ type Cursor string
 
 // UnmarshalJSON accepts a string, a number or null.
 func (c *Cursor) UnmarshalJSON(b []byte) error {
-	var id jsonx.ID
+	var id webhook.ID
 	if err := id.UnmarshalJSON(b); err != nil {
 		return err
 	}

@@ -63,7 +63,7 @@ func ExampleClient_BulkSyncEngagements() {
 
 // Read a recording's summary and extracted fields with a user token the
 // client mints itself, when Siro says the recording is ready.
-func ExampleNewWebhookHandler() {
+func ExampleNewHandler() {
 	ctx := context.Background()
 	fake := sirotest.New()
 	defer fake.Close()
@@ -72,8 +72,8 @@ func ExampleNewWebhookHandler() {
 	_, _ = c.SyncEngagement(ctx, &siro.SyncEngagement{ExternalID: "appt-1001",
 		Opportunity: &siro.SyncEngagementOpportunity{ExternalID: "opp-2001"}})
 
-	h, err := siro.NewWebhookHandler([]string{fake.WebhookSecret}, siro.WebhookCallbacks{
-		OnReady: func(ctx context.Context, r *siro.ReadyRecording) error {
+	h, err := siro.NewHandler([]string{fake.WebhookSecret}, siro.Callbacks{
+		Ready: func(ctx context.Context, r *siro.ReadyRecording) error {
 			fmt.Println("engagement", r.Event.CRM.Engagement.ExternalID, "opportunity", r.Event.CRM.Opportunity.ExternalID)
 			fmt.Println("summary:", r.Details.Summary)
 			for _, x := range r.Details.EntityExtractions {

@@ -3,9 +3,7 @@ package siro
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"time"
 
@@ -33,10 +31,37 @@ type RecordingEvent struct {
 	Delivery webhook.Delivery `json:"-"`
 }
 
+// EngagementExternalID returns the CRM id of the engagement the recording
+// is linked to; false when it is linked to none (an opportunity only, say).
+func (e *RecordingEvent) EngagementExternalID() (string, bool) {
+	if e == nil || e.CRM == nil || e.CRM.Engagement == nil || e.CRM.Engagement.ExternalID == "" {
+		return "", false
+	}
+	return e.CRM.Engagement.ExternalID, true
+}
+
+// OpportunityExternalID returns the CRM id of the linked opportunity;
+// false when there is none.
+func (e *RecordingEvent) OpportunityExternalID() (string, bool) {
+	if e == nil || e.CRM == nil || e.CRM.Opportunity == nil || e.CRM.Opportunity.ExternalID == "" {
+		return "", false
+	}
+	return e.CRM.Opportunity.ExternalID, true
+}
+
+// AccountExternalID returns the CRM id of the linked account; false when
+// there is none.
+func (e *RecordingEvent) AccountExternalID() (string, bool) {
+	if e == nil || e.CRM == nil || e.CRM.Account == nil || e.CRM.Account.ExternalID == "" {
+		return "", false
+	}
+	return e.CRM.Account.ExternalID, true
+}
+
 // Ready reports the guide's rule: act only when both flags are true.
 func (e *RecordingEvent) Ready() bool { return e.RecordingProcessed && e.RecordingLinked }
 
-// ReadyRecording is what the main callback receives once per recording.
+// ReadyRecording is what the Ready callback receives once per recording.
 type ReadyRecording struct {
 	// Event is the delivery that completed the pair.
 	Event *RecordingEvent
@@ -45,209 +70,180 @@ type ReadyRecording struct {
 	Details *RecordingDetails
 }
 
-// WebhookCallbacks route Siro's webhooks. OnReady is the main one.
-type WebhookCallbacks struct {
-	// OnReady fires exactly once per recording when it is both processed
-	// and linked, whichever event arrives last. An error answers 500 and
-	// the recording is not marked done, so Svix's redelivery goes through.
-	OnReady func(ctx context.Context, r *ReadyRecording) error
-	// OnProcessed and OnLinked receive each raw event (once per Svix
-	// delivery; again if a delivery is retried after a failure).
-	OnProcessed func(ctx context.Context, e *RecordingEvent) error
-	OnLinked    func(ctx context.Context, e *RecordingEvent) error
-	// OnUnknown receives other event types with the raw bytes.
-	OnUnknown func(ctx context.Context, raw []byte) error
+// Callbacks route Siro's webhooks. Ready is the main one.
+type Callbacks struct {
+	// Ready fires exactly once per recording when it is both processed
+	// and linked, whichever event arrives last, however often Svix
+	// redelivers and on whichever replica (the "ready:<recordingId>" key
+	// goes through the same dedupe store as deliveries). An error or a
+	// panic answers 500 and the recording is not marked done, so Svix's
+	// redelivery goes through.
+	Ready func(ctx context.Context, r *ReadyRecording) error
+	// RecordingProcessed and RecordingLinked receive each event (once per
+	// Svix delivery; again if a delivery is retried after a failure).
+	RecordingProcessed func(ctx context.Context, e *RecordingEvent) error
+	RecordingLinked    func(ctx context.Context, e *RecordingEvent) error
+	// Unknown receives other event types with the raw bytes.
+	Unknown webhook.HandlerFunc
 }
 
-// WebhookOption configures NewWebhookHandler.
-type WebhookOption func(*whConfig) error
+// DefaultWebhookTimeout bounds a callback: inside the 15 s Svix gives an
+// endpoint (Siro documents none of its own).
+const DefaultWebhookTimeout = 10 * time.Second
 
-type whConfig struct {
-	verifyOpts []webhook.StandardOption
-	ready      webhook.Deduper
-	deliveries webhook.Deduper
-	client     *Client
-	logger     *slog.Logger
-	onError    func(*http.Request, error)
-	clk        Clock
-}
+// DefaultWebhookDedupeTTL is how long processed deliveries and ready
+// recordings are remembered: past Svix's retry span (about a day and a
+// half).
+const DefaultWebhookDedupeTTL = 72 * time.Hour
+
+type fetchDetailsKey struct{}
 
 // WithFetchDetails makes the handler fetch the recording's details with
 // summary and entity extractions (user API, one round trip) before calling
-// OnReady. The client needs a user credential (WithOAuthApp, ...).
-func WithFetchDetails(c *Client) WebhookOption {
-	return func(w *whConfig) error {
-		if c == nil {
-			return fmt.Errorf("%w: client is nil", ErrInvalidOption)
-		}
-		w.client = c
-		return nil
+// Ready. The client must have a user credential (WithUserToken,
+// WithUserTokenSource or WithOAuthApp); construction fails otherwise.
+func WithFetchDetails(c *Client) webhook.Option {
+	switch {
+	case c == nil:
+		return webhook.OptionError(fmt.Errorf("%w: siro: WithFetchDetails: client is nil", ErrInvalidOption))
+	case !c.userCred:
+		return webhook.OptionError(fmt.Errorf("%w: siro: WithFetchDetails: the client has no user API credential (WithUserToken, WithUserTokenSource or WithOAuthApp); recording details are a user API call", ErrInvalidOption))
 	}
+	return webhook.WithExtension(fetchDetailsKey{}, c)
 }
 
-// WithReadyDedupe sets the store that remembers which recordings fired
-// (default in memory, 7 days). Use a shared store with several replicas.
-func WithReadyDedupe(d webhook.Deduper) WebhookOption {
-	return func(w *whConfig) error { w.ready = d; return nil }
+// Handler receives Siro's Svix-signed webhooks. It is an http.Handler;
+// create it with NewHandler and stop it with Shutdown.
+type Handler struct {
+	r *webhook.Receiver
 }
 
-// WithDeliveryDedupe sets the store of processed svix-ids (default in
-// memory, 3 days: Svix retries for about a day and a half).
-func WithDeliveryDedupe(d webhook.Deduper) WebhookOption {
-	return func(w *whConfig) error { w.deliveries = d; return nil }
-}
-
-// WithWebhookVerifyOptions passes options to the Standard Webhooks verifier
-// (webhook.WithTolerance, webhook.WithClock).
-func WithWebhookVerifyOptions(opts ...webhook.StandardOption) WebhookOption {
-	return func(w *whConfig) error { w.verifyOpts = append(w.verifyOpts, opts...); return nil }
-}
-
-// WithWebhookLogger logs refused and failed deliveries.
-func WithWebhookLogger(l *slog.Logger) WebhookOption {
-	return func(w *whConfig) error { w.logger = l; return nil }
-}
-
-// WithWebhookErrorHook receives every refused or failed delivery's error.
-func WithWebhookErrorHook(fn func(*http.Request, error)) WebhookOption {
-	return func(w *whConfig) error { w.onError = fn; return nil }
-}
-
-// WithWebhookClock sets the clock of the default dedupe stores (tests).
-func WithWebhookClock(c Clock) WebhookOption {
-	return func(w *whConfig) error { w.clk = c; return nil }
-}
-
-// NewWebhookHandler verifies Siro's Svix-signed webhooks with the endpoint's
-// signing secrets ("whsec_...", several during a rotation) and routes them.
-func NewWebhookHandler(secrets []string, cb WebhookCallbacks, opts ...WebhookOption) (http.Handler, error) {
-	var c whConfig
-	for _, o := range opts {
-		if err := o(&c); err != nil {
-			return nil, err
-		}
-	}
-	if c.clk != nil {
-		c.verifyOpts = append([]webhook.StandardOption{webhook.WithClock(c.clk)}, c.verifyOpts...)
-	}
-	v, err := webhook.NewStandard(secrets, c.verifyOpts...)
+func spec(secrets []string, cb *Callbacks, opts []webhook.Option) (webhook.Spec, error) {
+	v, err := webhook.NewStandard(secrets, opts...)
 	if err != nil {
-		return nil, fmt.Errorf("siro: %w", err)
+		return webhook.Spec{}, fmt.Errorf("siro: %w", err)
 	}
-	var mo []webhook.MemoryOption
-	if c.clk != nil {
-		mo = append(mo, webhook.WithDedupeClock(c.clk))
-	}
-	if c.ready == nil {
-		if c.ready, err = webhook.NewMemoryDedupe(7*24*time.Hour, mo...); err != nil {
-			return nil, err
-		}
-	}
-	if c.deliveries == nil {
-		if c.deliveries, err = webhook.NewMemoryDedupe(72*time.Hour, mo...); err != nil {
-			return nil, err
-		}
-	}
-	mw, err := webhook.Middleware(v, webhook.WithDedupe(c.deliveries, webhook.DeliveryIDKey),
-		webhook.WithErrorHook(c.onError), webhook.WithLogger(c.logger))
+	var details *Client
+	return webhook.Spec{
+		Provider:  "siro",
+		Verifier:  v,
+		Timeout:   DefaultWebhookTimeout,
+		DedupeTTL: DefaultWebhookDedupeTTL,
+		Headers:   []string{"Svix-Id", "Svix-Timestamp", "Content-Type"},
+		Init: func(ext func(any) (any, bool)) error {
+			if c, ok := ext(fetchDetailsKey{}); ok {
+				details = c.(*Client)
+			}
+			return nil
+		},
+		Parse: func(wev *webhook.Event) (any, error) {
+			var ev RecordingEvent
+			if err := json.Unmarshal(wev.Raw, &ev); err != nil {
+				return nil, fmt.Errorf("siro: decoding webhook: %w", err)
+			}
+			wev.ID, wev.Type = wev.Delivery.ID, ev.EventType
+			if (ev.EventType == EventRecordingProcessed || ev.EventType == EventRecordingLinked) && ev.RecordingID == "" {
+				return nil, fmt.Errorf("siro: %s webhook has no recordingId", ev.EventType)
+			}
+			ev.Raw, ev.Delivery = wev.Raw, wev.Delivery
+			return &ev, nil
+		},
+		Handle: func(ctx context.Context, wev *webhook.Event, parsed any, once webhook.Once) error {
+			if cb == nil {
+				return nil
+			}
+			ev := parsed.(*RecordingEvent)
+			var each func(context.Context, *RecordingEvent) error
+			switch ev.EventType {
+			case EventRecordingProcessed:
+				each = cb.RecordingProcessed
+			case EventRecordingLinked:
+				each = cb.RecordingLinked
+			default:
+				if cb.Unknown != nil {
+					return cb.Unknown(ctx, wev)
+				}
+				return nil
+			}
+			if each != nil {
+				if err := each(ctx, ev); err != nil {
+					return err
+				}
+			}
+			if !ev.Ready() || cb.Ready == nil {
+				return nil
+			}
+			return once(ctx, "ready:"+ev.RecordingID, func(ctx context.Context) error {
+				rr := &ReadyRecording{Event: ev}
+				if details != nil {
+					d, err := details.GetRecordingDetails(ctx, ev.RecordingID, &RecordingDetailsShow{ShowSummary: true, ShowEntityExtractions: true})
+					if err != nil {
+						return fmt.Errorf("siro: fetching recording %s: %w", ev.RecordingID, err)
+					}
+					rr.Details = d
+				}
+				return cb.Ready(ctx, rr)
+			})
+		},
+	}, nil
+}
+
+// NewHandler verifies Siro's Svix-signed webhooks with the endpoint's
+// signing secrets ("whsec_...", several during a rotation) and routes them
+// through the one webhook engine (see package webhook for the contract:
+// 405, 413, 408, 400 malformed, 401 bad signature or a timestamp outside
+// the 5-minute window; each svix-id processed once; 500 on a callback
+// error or panic; 504 at the deadline, 10 s by default).
+//
+// Options are package webhook's (WithLogger, WithDedupe, WithClock,
+// WithMaxBodyBytes, WithErrorHook, WithTimeout, WithInbox, WithName,
+// WithTolerance, InsecureSkipTimestampCheck) and WithFetchDetails.
+func NewHandler(secrets []string, cb Callbacks, opts ...webhook.Option) (*Handler, error) {
+	s, err := spec(secrets, &cb, opts)
 	if err != nil {
 		return nil, err
 	}
-	h := &whHandler{cfg: c, cb: cb}
-	return mw(h), nil
-}
-
-type whHandler struct {
-	cfg whConfig
-	cb  WebhookCallbacks
-}
-
-func (h *whHandler) fail(w http.ResponseWriter, r *http.Request, status int, err error) {
-	if h.cfg.onError != nil {
-		h.cfg.onError(r, err)
-	}
-	if h.cfg.logger != nil {
-		h.cfg.logger.LogAttrs(r.Context(), slog.LevelError, "siro: webhook not processed", slog.Int("status", status), slog.String("error", err.Error()))
-	}
-	http.Error(w, http.StatusText(status), status)
-}
-
-func (h *whHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
-	body, err := webhook.ReadBody(w, r, webhook.DefaultMaxBodyBytes)
+	r, err := webhook.NewReceiver(s, opts...)
 	if err != nil {
-		h.fail(w, r, webhook.StatusCode(err), err)
-		return
+		return nil, fmt.Errorf("siro: %w", err)
 	}
-	var ev RecordingEvent
-	if err := json.Unmarshal(body, &ev); err != nil {
-		h.fail(w, r, http.StatusBadRequest, fmt.Errorf("siro: decoding webhook: %w", err))
-		return
-	}
-	ev.Raw = body
-	ev.Delivery, _ = webhook.DeliveryFrom(ctx)
-	var raw func(context.Context, *RecordingEvent) error
-	switch ev.EventType {
-	case EventRecordingProcessed:
-		raw = h.cb.OnProcessed
-	case EventRecordingLinked:
-		raw = h.cb.OnLinked
-	default:
-		if h.cb.OnUnknown != nil {
-			if err := h.cb.OnUnknown(ctx, body); err != nil {
-				h.fail(w, r, http.StatusInternalServerError, err)
-				return
-			}
-		}
-		w.WriteHeader(http.StatusOK)
-		return
-	}
-	if ev.RecordingID == "" {
-		h.fail(w, r, http.StatusBadRequest, errors.New("siro: webhook has no recordingId"))
-		return
-	}
-	if raw != nil {
-		if err := raw(ctx, &ev); err != nil {
-			h.fail(w, r, http.StatusInternalServerError, fmt.Errorf("siro: %s callback: %w", ev.EventType, err))
-			return
-		}
-	}
-	if !ev.Ready() || h.cb.OnReady == nil {
-		w.WriteHeader(http.StatusOK)
-		return
-	}
-	key := "ready:" + ev.RecordingID
-	if err := h.cfg.ready.Reserve(ctx, key); err != nil {
-		switch {
-		case errors.Is(err, webhook.ErrDuplicate):
-			w.WriteHeader(http.StatusOK) // already handed to OnReady
-		case errors.Is(err, webhook.ErrInProgress):
-			h.fail(w, r, http.StatusConflict, err) // the other event is being handled; Svix retries
-		default:
-			h.fail(w, r, http.StatusInternalServerError, err)
-		}
-		return
-	}
-	rr := &ReadyRecording{Event: &ev}
-	err = nil
-	if h.cfg.client != nil {
-		rr.Details, err = h.cfg.client.GetRecordingDetails(ctx, ev.RecordingID, &RecordingDetailsShow{ShowSummary: true, ShowEntityExtractions: true})
-		if err != nil {
-			err = fmt.Errorf("siro: fetching recording %s: %w", ev.RecordingID, err)
-		}
-	}
-	if err == nil {
-		err = h.cb.OnReady(ctx, rr)
-	}
-	bg := context.WithoutCancel(ctx)
-	if err != nil {
-		_ = h.cfg.ready.Release(bg, key)
-		h.fail(w, r, http.StatusInternalServerError, err)
-		return
-	}
-	if err := h.cfg.ready.Commit(bg, key); err != nil {
-		h.fail(w, r, http.StatusInternalServerError, err)
-		return
-	}
-	w.WriteHeader(http.StatusOK)
+	return &Handler{r: r}, nil
 }
+
+// Middleware verifies and deduplicates Siro deliveries in front of your
+// own handler, which gets the verified body on r.Body and the event from
+// EventFrom(r.Context()); a 2xx from it marks the svix-id done. The
+// "ready once per recording" rule is NewHandler's; with Middleware it is
+// yours.
+func Middleware(secrets []string, opts ...webhook.Option) (func(http.Handler) http.Handler, error) {
+	s, err := spec(secrets, nil, opts)
+	if err != nil {
+		return nil, err
+	}
+	r, err := webhook.NewReceiver(s, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("siro: %w", err)
+	}
+	return r.Wrap, nil
+}
+
+// EventFrom returns the verified event Middleware put in the request
+// context.
+func EventFrom(ctx context.Context) (*RecordingEvent, bool) {
+	p, ok := webhook.ParsedFrom(ctx)
+	if !ok {
+		return nil, false
+	}
+	ev, ok := p.(*RecordingEvent)
+	return ev, ok
+}
+
+// ServeHTTP implements http.Handler.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.r.ServeHTTP(w, r) }
+
+// Shutdown stops accepting deliveries (503, so Svix retries) and waits for
+// in-flight ones.
+func (h *Handler) Shutdown(ctx context.Context) error { return h.r.Shutdown(ctx) }
+
+// Stats returns the handler's counters.
+func (h *Handler) Stats() webhook.Stats { return h.r.Stats() }

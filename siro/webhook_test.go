@@ -71,10 +71,10 @@ func TestWebhookOrdersAndDuplicates(t *testing.T) {
 			require.NoError(t, err)
 			var log readyLog
 			var raw atomic.Int32
-			h, err := siro.NewWebhookHandler([]string{fake.WebhookSecret}, siro.WebhookCallbacks{
-				OnReady:     func(_ context.Context, r *siro.ReadyRecording) error { log.add(r); return nil },
-				OnProcessed: func(context.Context, *siro.RecordingEvent) error { raw.Add(1); return nil },
-				OnLinked:    func(context.Context, *siro.RecordingEvent) error { raw.Add(1); return nil },
+			h, err := siro.NewHandler([]string{fake.WebhookSecret}, siro.Callbacks{
+				Ready:     func(_ context.Context, r *siro.ReadyRecording) error { log.add(r); return nil },
+				RecordingProcessed: func(context.Context, *siro.RecordingEvent) error { raw.Add(1); return nil },
+				RecordingLinked:    func(context.Context, *siro.RecordingEvent) error { raw.Add(1); return nil },
 			})
 			require.NoError(t, err)
 			srv := httptest.NewServer(h)
@@ -109,15 +109,15 @@ func TestWebhookWaitsForBothFlags(t *testing.T) {
 	clk := webhooktest.NewFakeClock(time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC))
 	var log readyLog
 	fail := atomic.Bool{}
-	h, err := siro.NewWebhookHandler([]string{secret}, siro.WebhookCallbacks{
-		OnReady: func(_ context.Context, r *siro.ReadyRecording) error {
+	h, err := siro.NewHandler([]string{secret}, siro.Callbacks{
+		Ready: func(_ context.Context, r *siro.ReadyRecording) error {
 			if fail.Load() {
 				return errors.New("crm down")
 			}
 			log.add(r)
 			return nil
 		},
-	}, siro.WithWebhookClock(clk))
+	}, webhook.WithClock(clk))
 	require.NoError(t, err)
 	serve := func(req *http.Request) int {
 		rec := httptest.NewRecorder()
@@ -188,8 +188,8 @@ func TestEndToEnd(t *testing.T) {
 	assert.Equal(t, rec.RecordingID, got.RecordingID)
 
 	var log readyLog
-	h, err := siro.NewWebhookHandler([]string{fake.WebhookSecret}, siro.WebhookCallbacks{
-		OnReady: func(_ context.Context, r *siro.ReadyRecording) error { log.add(r); return nil },
+	h, err := siro.NewHandler([]string{fake.WebhookSecret}, siro.Callbacks{
+		Ready: func(_ context.Context, r *siro.ReadyRecording) error { log.add(r); return nil },
 	}, siro.WithFetchDetails(c))
 	require.NoError(t, err)
 	srv := httptest.NewServer(h)

@@ -84,8 +84,8 @@ func mux(log *slog.Logger, getenv func(string) string, store crm) (*http.ServeMu
 		if sc != nil {
 			opts = append(opts, siro.WithFetchDetails(sc))
 		}
-		h, err := siro.NewWebhookHandler([]string{secret}, siro.WebhookCallbacks{OnReady: store.writeBack},
-			append(opts, siro.WithWebhookLogger(log))...)
+		h, err := siro.NewHandler([]string{secret}, siro.Callbacks{Ready: store.writeBack},
+			append(opts, webhook.WithLogger(log))...)
 		if err != nil {
 			return nil, nil, nil, err
 		}

@@ -98,8 +98,8 @@ func runSiro(ctx context.Context, step, say printer, getenv func(string) string)
 	// 2. The receiver.
 	var fired atomic.Int32
 	var got *siro.ReadyRecording
-	h, err := siro.NewWebhookHandler([]string{fake.WebhookSecret}, siro.WebhookCallbacks{
-		OnReady: func(ctx context.Context, r *siro.ReadyRecording) error {
+	h, err := siro.NewHandler([]string{fake.WebhookSecret}, siro.Callbacks{
+		Ready: func(ctx context.Context, r *siro.ReadyRecording) error {
 			fired.Add(1)
 			got = r
 			return nil

@@ -25,14 +25,11 @@ package sqldedupe
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
 	"regexp"
-	"sync"
 	"time"
 
 	"github.com/callcrm/callcrm-go/internal/clock"
@@ -50,9 +47,7 @@ type Store struct {
 	log      *slog.Logger
 	batch    int
 
-	tokens *sync.Map // key -> token of this process's live reservation
-
-	qReserve, qState, qCommit, qRelease, qCleanup string
+	qReserve, qState, qExtend, qCommit, qRelease, qCleanup string
 }
 
 // Option configures a Store.
@@ -136,7 +131,7 @@ func New(db *sql.DB, opts ...Option) (*Store, error) {
 	if db == nil {
 		return nil, fmt.Errorf("%w: db is nil", webhook.ErrInvalidOption)
 	}
-	s := &Store{db: db, table: "webhook_dedupe", ttl: 72 * time.Hour, lease: 2 * time.Minute, clock: clock.Real{}, batch: 1000, tokens: new(sync.Map)}
+	s := &Store{db: db, table: "webhook_dedupe", ttl: 72 * time.Hour, lease: 2 * time.Minute, clock: clock.Real{}, batch: 1000}
 	for _, o := range opts {
 		if err := o(s); err != nil {
 			return nil, err
@@ -149,8 +144,12 @@ func New(db *sql.DB, opts ...Option) (*Store, error) {
 ON CONFLICT (key) DO UPDATE SET state = 0, token = excluded.token, expires_at = excluded.expires_at
 WHERE ` + t + `.expires_at <= $4`
 	s.qState = `SELECT state FROM ` + t + ` WHERE key = $1`
+	s.qExtend = `UPDATE ` + t + ` SET expires_at = $3 WHERE key = $1 AND token = $2 AND state = 0`
+	// A commit lands for the reservation's owner, or when the row lapsed
+	// and nobody took it since (or Cleanup removed it).
 	s.qCommit = `INSERT INTO ` + t + ` (key, state, token, expires_at) VALUES ($1, 1, $2, $3)
-ON CONFLICT (key) DO UPDATE SET state = 1, token = excluded.token, expires_at = excluded.expires_at`
+ON CONFLICT (key) DO UPDATE SET state = 1, token = excluded.token, expires_at = excluded.expires_at
+WHERE ` + t + `.token = excluded.token OR (` + t + `.state = 0 AND ` + t + `.expires_at <= $4)`
 	s.qRelease = `DELETE FROM ` + t + ` WHERE key = $1 AND token = $2 AND state = 0`
 	s.qCleanup = `DELETE FROM ` + t + ` WHERE key IN (SELECT key FROM ` + t + ` WHERE expires_at < $1 LIMIT $2)`
 	return s, nil
@@ -193,31 +192,24 @@ func (s *Store) CreateTable(ctx context.Context) error {
 	return nil
 }
 
-func newToken() string {
-	var b [12]byte
-	_, _ = rand.Read(b[:])
-	return hex.EncodeToString(b[:])
-}
-
 // Reserve implements webhook.Deduper: exactly one of concurrent
 // reservations of a key succeeds, on any replica.
-func (s *Store) Reserve(ctx context.Context, key string) error {
+func (s *Store) Reserve(ctx context.Context, key string) (webhook.Reservation, error) {
 	if key == "" {
-		return fmt.Errorf("%w: empty dedupe key", webhook.ErrMalformed)
+		return webhook.Reservation{}, fmt.Errorf("%w: empty dedupe key", webhook.ErrMalformed)
 	}
-	now := s.clock.Now().UnixMilli()
-	tok := newToken()
-	res, err := s.db.ExecContext(ctx, s.qReserve, key, tok, now+s.lease.Milliseconds(), now)
+	now := s.clock.Now()
+	res := webhook.Reservation{Key: key, Token: webhook.NewToken(), Expires: now.Add(s.lease)}
+	r, err := s.db.ExecContext(ctx, s.qReserve, key, res.Token, res.Expires.UnixMilli(), now.UnixMilli())
 	if err != nil {
-		return s.dbErr(ctx, "reserve", err)
+		return res, s.dbErr(ctx, "reserve", err)
 	}
-	n, err := res.RowsAffected()
+	n, err := r.RowsAffected()
 	if err != nil {
-		return s.dbErr(ctx, "reserve", err)
+		return res, s.dbErr(ctx, "reserve", err)
 	}
 	if n == 1 {
-		s.tokens.Store(key, tok)
-		return nil
+		return res, nil
 	}
 	var state int
 	err = s.db.QueryRowContext(ctx, s.qState, key).Scan(&state)
@@ -225,40 +217,60 @@ func (s *Store) Reserve(ctx context.Context, key string) error {
 	case errors.Is(err, sql.ErrNoRows):
 		// Released or cleaned up between the two statements: let the
 		// sender retry rather than guess.
-		return fmt.Errorf("%w: %.80s", webhook.ErrInProgress, key)
+		return webhook.Reservation{}, fmt.Errorf("%w: %.80s", webhook.ErrInProgress, key)
 	case err != nil:
-		return s.dbErr(ctx, "reserve", err)
+		return webhook.Reservation{}, s.dbErr(ctx, "reserve", err)
 	case state == 1:
-		return fmt.Errorf("%w: %.80s", webhook.ErrDuplicate, key)
+		return webhook.Reservation{}, fmt.Errorf("%w: %.80s", webhook.ErrDuplicate, key)
 	}
-	return fmt.Errorf("%w: %.80s", webhook.ErrInProgress, key)
+	return webhook.Reservation{}, fmt.Errorf("%w: %.80s", webhook.ErrInProgress, key)
 }
 
-// Commit implements webhook.Deduper.
-func (s *Store) Commit(ctx context.Context, key string) error {
-	tok, _ := s.tokens.LoadAndDelete(key)
-	t, _ := tok.(string)
-	if t == "" {
-		t = newToken()
+// Extend implements webhook.Deduper: it renews the lease of a live
+// reservation held by r.Token.
+func (s *Store) Extend(ctx context.Context, r webhook.Reservation) (webhook.Reservation, error) {
+	exp := s.clock.Now().Add(s.lease)
+	res, err := s.db.ExecContext(ctx, s.qExtend, r.Key, r.Token, exp.UnixMilli())
+	if err != nil {
+		return r, fmt.Errorf("sqldedupe: extend: %w", err)
 	}
-	now := s.clock.Now().UnixMilli()
-	if _, err := s.db.ExecContext(ctx, s.qCommit, key, t, now+s.ttl.Milliseconds()); err != nil {
-		return s.dbErr(ctx, "commit", err)
+	if n, err := res.RowsAffected(); err != nil || n != 1 {
+		return r, fmt.Errorf("%w: %.80s", webhook.ErrNotOwner, r.Key)
+	}
+	r.Expires = exp
+	return r, nil
+}
+
+// Commit implements webhook.Deduper. It fails with webhook.ErrNotOwner
+// when another delivery took the key after this reservation lapsed.
+func (s *Store) Commit(ctx context.Context, r webhook.Reservation) error {
+	now := s.clock.Now()
+	res, err := s.db.ExecContext(ctx, s.qCommit, r.Key, r.Token, now.Add(s.ttl).UnixMilli(), now.UnixMilli())
+	if err != nil {
+		return fmt.Errorf("sqldedupe: commit: %w", err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n != 1 {
+		return fmt.Errorf("%w: %.80s", webhook.ErrNotOwner, r.Key)
 	}
 	return nil
 }
 
-// Release implements webhook.Deduper; it only drops this process's own
-// live reservation.
-func (s *Store) Release(ctx context.Context, key string) error {
-	tok, ok := s.tokens.LoadAndDelete(key)
-	if !ok {
-		return nil
+// Release implements webhook.Deduper; it only drops the live reservation
+// held by r.Token, never another replica's or a commit.
+func (s *Store) Release(ctx context.Context, r webhook.Reservation) error {
+	res, err := s.db.ExecContext(ctx, s.qRelease, r.Key, r.Token)
+	if err != nil {
+		return fmt.Errorf("sqldedupe: release: %w", err)
 	}
-	if _, err := s.db.ExecContext(ctx, s.qRelease, key, tok.(string)); err != nil {
-		return s.dbErr(ctx, "release", err)
+	if n, err := res.RowsAffected(); err != nil || n != 1 {
+		return fmt.Errorf("%w: %.80s", webhook.ErrNotOwner, r.Key)
 	}
 	return nil
+}
+
+// String describes the store without credentials.
+func (s *Store) String() string {
+	return fmt.Sprintf("sqldedupe.Store{table: %s, ttl: %v, lease: %v}", s.table, s.ttl, s.lease)
 }
 
 // Cleanup deletes expired rows in batches (each its own short statement)

@@ -81,24 +81,43 @@ func TestReserveCommitRelease(t *testing.T) {
 	s := newStore(t, db, WithClock(fake), WithLease(time.Minute), WithTTL(time.Hour))
 	other := &Store{}
 	*other = *s // a second replica on the same table
-	other.tokens = new(sync.Map)
 
-	require.NoError(t, s.Reserve(ctx, "evt_1"))
-	assert.ErrorIs(t, other.Reserve(ctx, "evt_1"), webhook.ErrInProgress)
-	require.NoError(t, other.Release(ctx, "evt_1"), "another replica cannot release our reservation")
-	assert.ErrorIs(t, other.Reserve(ctx, "evt_1"), webhook.ErrInProgress)
-	require.NoError(t, s.Release(ctx, "evt_1"))
-	require.NoError(t, other.Reserve(ctx, "evt_1"), "released: the retry goes through on any replica")
-	require.NoError(t, other.Commit(ctx, "evt_1"))
-	assert.ErrorIs(t, s.Reserve(ctx, "evt_1"), webhook.ErrDuplicate)
+	r1, err := s.Reserve(ctx, "evt_1")
+	require.NoError(t, err)
+	_, err = other.Reserve(ctx, "evt_1")
+	assert.ErrorIs(t, err, webhook.ErrInProgress)
+	assert.ErrorIs(t, other.Release(ctx, webhook.Reservation{Key: "evt_1", Token: "not-ours"}), webhook.ErrNotOwner,
+		"another replica cannot release our reservation")
+	_, err = other.Reserve(ctx, "evt_1")
+	assert.ErrorIs(t, err, webhook.ErrInProgress)
+	require.NoError(t, s.Release(ctx, r1))
+	r2, err := other.Reserve(ctx, "evt_1")
+	require.NoError(t, err, "released: the retry goes through on any replica")
+	require.NoError(t, other.Commit(ctx, r2))
+	_, err = s.Reserve(ctx, "evt_1")
+	assert.ErrorIs(t, err, webhook.ErrDuplicate)
 
-	// A replica dies mid-handler: after the lease the next retry is processed.
-	require.NoError(t, s.Reserve(ctx, "evt_2"))
+	// A replica dies mid-handler: after the lease the next retry is
+	// processed, and the dead replica's late commit or release cannot touch it.
+	dead, err := s.Reserve(ctx, "evt_2")
+	require.NoError(t, err)
 	fake.Advance(59 * time.Second)
-	assert.ErrorIs(t, other.Reserve(ctx, "evt_2"), webhook.ErrInProgress)
+	_, err = other.Reserve(ctx, "evt_2")
+	assert.ErrorIs(t, err, webhook.ErrInProgress)
 	fake.Advance(2 * time.Second)
-	require.NoError(t, other.Reserve(ctx, "evt_2"))
-	require.NoError(t, other.Commit(ctx, "evt_2"))
+	live, err := other.Reserve(ctx, "evt_2")
+	require.NoError(t, err)
+	assert.ErrorIs(t, s.Release(ctx, dead), webhook.ErrNotOwner)
+	assert.ErrorIs(t, s.Commit(ctx, dead), webhook.ErrNotOwner)
+	_, err = s.Extend(ctx, dead)
+	assert.ErrorIs(t, err, webhook.ErrNotOwner)
+	fake.Advance(50 * time.Second)
+	live, err = other.Extend(ctx, live)
+	require.NoError(t, err)
+	fake.Advance(50 * time.Second)
+	_, err = s.Reserve(ctx, "evt_2")
+	assert.ErrorIs(t, err, webhook.ErrInProgress, "extended: still held past the first lease")
+	require.NoError(t, other.Commit(ctx, live))
 
 	// Committed keys expire after the TTL, and Cleanup removes them in batches.
 	fake.Advance(time.Hour + time.Second)
@@ -106,7 +125,8 @@ func TestReserveCommitRelease(t *testing.T) {
 	n, err := s.Cleanup(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, int64(2), n)
-	require.NoError(t, s.Reserve(ctx, "evt_1"))
+	_, err = s.Reserve(ctx, "evt_1")
+	require.NoError(t, err)
 }
 
 func TestFailClosedAndOpen(t *testing.T) {
@@ -118,13 +138,13 @@ func TestFailClosedAndOpen(t *testing.T) {
 	require.NoError(t, err)
 	defer broken.Close()
 	closed.db = broken
-	err = closed.Reserve(ctx, "k")
+	_, err = closed.Reserve(ctx, "k")
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "sqldedupe: reserve")
 
-	// Through the middleware: fail-closed answers 500 so the vendor retries.
+	// Through the middleware: fail-closed answers 503 so the vendor retries.
 	v, _ := webhook.NewHMAC("X-Sig", "", "s")
-	mw, err := webhook.Middleware(v, webhook.WithDedupe(closed, webhook.HeaderKey("X-Id")))
+	mw, err := webhook.Middleware(v, webhook.WithDedupe(closed), webhook.WithKey(webhook.HeaderKey("X-Id")))
 	require.NoError(t, err)
 	called := false
 	h := mw(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { called = true }))
@@ -134,14 +154,14 @@ func TestFailClosedAndOpen(t *testing.T) {
 	_ = signer.SignHeader(req.Header, []byte("{}"))
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, req)
-	assert.Equal(t, 500, rec.Code)
+	assert.Equal(t, 503, rec.Code)
 	assert.False(t, called, "fail-closed: the handler does not run without a reservation")
 
 	open := *s
-	open.tokens = new(sync.Map)
 	open.db = broken
 	open.failOpen = true
-	assert.NoError(t, open.Reserve(ctx, "k"), "fail-open processes while the database is down")
+	_, err = open.Reserve(ctx, "k")
+	assert.NoError(t, err, "fail-open processes while the database is down")
 }
 
 // TestConcurrentReplicas: 8 replicas with their own connection pools
@@ -159,7 +179,6 @@ func TestConcurrentReplicas(t *testing.T) {
 		db := openDB(t) // its own connections
 		db.SetMaxOpenConns(2)
 		replica := *base
-		replica.tokens = new(sync.Map)
 		replica.db = db
 		wg.Add(1)
 		go func(r int, s *Store) {
@@ -169,11 +188,12 @@ func TestConcurrentReplicas(t *testing.T) {
 			for pass := 0; committed.Load() < ids && pass < 50; pass++ {
 				for _, i := range order {
 					key := fmt.Sprintf("evt_%04d", i)
-					if err := s.Reserve(ctx, key); err != nil {
+					res, err := s.Reserve(ctx, key)
+					if err != nil {
 						continue // duplicate or in progress elsewhere
 					}
 					if rng.IntN(5) == 0 { // the handler failed
-						if err := s.Release(ctx, key); err != nil {
+						if err := s.Release(ctx, res); err != nil {
 							t.Error(err)
 						}
 						continue
@@ -181,7 +201,7 @@ func TestConcurrentReplicas(t *testing.T) {
 					mu.Lock()
 					processed[key]++
 					mu.Unlock()
-					if err := s.Commit(ctx, key); err != nil {
+					if err := s.Commit(ctx, res); err != nil {
 						t.Error(err)
 						continue
 					}
@@ -210,10 +230,11 @@ func BenchmarkReserveCommit(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		key := fmt.Sprintf("bench_%d", i)
-		if err := s.Reserve(ctx, key); err != nil {
+		res, err := s.Reserve(ctx, key)
+		if err != nil {
 			b.Fatal(err)
 		}
-		if err := s.Commit(ctx, key); err != nil {
+		if err := s.Commit(ctx, res); err != nil {
 			b.Fatal(err)
 		}
 	}
