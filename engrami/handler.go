@@ -89,7 +89,7 @@ func NewToolHandler[P, R any](secret string, fn func(ctx context.Context, params
 			fail(http.StatusMethodNotAllowed, "method_not_allowed", r.Method+" is not allowed")
 			return
 		}
-		body, err := webhook.ReadBody(w, r, c.maxBody)
+		body, err := webhook.ReadBody(w, r, c.maxBody, webhook.DefaultReadTimeout)
 		if err != nil {
 			fail(webhook.StatusCode(err), "invalid_request", err.Error())
 			return

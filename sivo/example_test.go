@@ -32,8 +32,8 @@ func ExampleNewHandler() {
 	s, _ := sivotest.NewSender("sivo-secret-from-settings")
 	ev, _ := sivotest.NewEvent("evt_1", sivo.EventCallEnded, time.Now(),
 		sivo.CallEnded{CallID: "c-42", From: "+34611222333", DurationSec: webhook.Int{Value: 184, Valid: true}, HangupCause: "NORMAL_CLEARING"})
-	fmt.Println(s.Serve(mux, ev))
-	fmt.Println(s.Serve(mux, ev))
+	fmt.Println(s.Serve(mux, ev.Raw))
+	fmt.Println(s.Serve(mux, ev.Raw))
 	// Output:
 	// call c-42 from +34611222333 lasted 184s (NORMAL_CLEARING)
 	// 200

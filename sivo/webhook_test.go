@@ -156,7 +156,7 @@ func TestEveryEventTypeRoutes(t *testing.T) {
 	for i, typ := range types {
 		ev, err := sivotest.NewEvent(fmt.Sprintf("evt_%d", i), typ, time.Now(), map[string]any{"callId": "c1"})
 		require.NoError(t, err)
-		assert.Equal(t, 200, s.Serve(h, ev), typ)
+		assert.Equal(t, 200, s.Serve(h, ev.Raw), typ)
 	}
 	for _, typ := range types {
 		assert.Equal(t, 1, got[typ], typ)
@@ -165,7 +165,7 @@ func TestEveryEventTypeRoutes(t *testing.T) {
 	// With no callbacks at all, webhook.test (and everything) answers 200.
 	h2, _ := sivo.NewHandler([]string{secret}, sivo.Callbacks{})
 	ev, _ := sivotest.NewEvent("evt_test", sivo.EventWebhookTest, time.Now(), map[string]any{})
-	assert.Equal(t, 200, s.Serve(h2, ev))
+	assert.Equal(t, 200, s.Serve(h2, ev.Raw))
 }
 
 func TestHandlerErrorThenRetry(t *testing.T) {
@@ -178,15 +178,15 @@ func TestHandlerErrorThenRetry(t *testing.T) {
 	}})
 	s, _ := sivotest.NewSender(secret)
 	ev, _ := sivotest.NewEvent("evt_r", sivo.EventCallCreated, time.Now(), map[string]any{})
-	res := s.Replay(h, webhooktest.NewFakeClock(time.Now()), ev)
+	res := s.Replay(h, webhooktest.NewFakeClock(time.Now()), ev.Raw)
 	assert.Equal(t, []int{500, 200}, res.Statuses)
 	assert.True(t, res.Delivered)
-	assert.Equal(t, 200, s.Serve(h, ev), "a later duplicate is acknowledged")
+	assert.Equal(t, 200, s.Serve(h, ev.Raw), "a later duplicate is acknowledged")
 	assert.Equal(t, int32(2), calls.Load())
 
 	// A callback that always fails is dead-lettered after six attempts.
 	h2, _ := sivo.NewHandler([]string{secret}, sivo.Callbacks{CallCreated: func(context.Context, *sivo.Event) error { return errors.New("no") }})
-	res = s.Replay(h2, webhooktest.NewFakeClock(time.Now()), ev)
+	res = s.Replay(h2, webhooktest.NewFakeClock(time.Now()), ev.Raw)
 	assert.Equal(t, []int{500, 500, 500, 500, 500, 500}, res.Statuses)
 	assert.True(t, res.DeadLettered)
 }
@@ -202,9 +202,9 @@ func TestConcurrentDuplicateProcessedOnce(t *testing.T) {
 	s, _ := sivotest.NewSender(secret)
 	ev, _ := sivotest.NewEvent("evt_c", sivo.EventCallCreated, time.Now(), map[string]any{})
 	first := make(chan int)
-	go func() { first <- s.Serve(h, ev) }()
+	go func() { first <- s.Serve(h, ev.Raw) }()
 	require.Eventually(t, func() bool { return calls.Load() == 1 }, time.Second, time.Millisecond)
-	assert.Equal(t, 409, s.Serve(h, ev), "a concurrent redelivery is told to retry, not processed")
+	assert.Equal(t, 409, s.Serve(h, ev.Raw), "a concurrent redelivery is told to retry, not processed")
 	close(release)
 	assert.Equal(t, 200, <-first)
 	assert.Equal(t, int32(1), calls.Load())
@@ -223,7 +223,7 @@ func TestHandlerDeadline(t *testing.T) {
 	s, _ := sivotest.NewSender(secret)
 	ev, _ := sivotest.NewEvent("evt_d", sivo.EventCallCreated, time.Now(), map[string]any{})
 	start := time.Now()
-	assert.Equal(t, 504, s.Serve(h, ev), "answered at the deadline")
+	assert.Equal(t, 504, s.Serve(h, ev.Raw), "answered at the deadline")
 	assert.Less(t, time.Since(start), 2*time.Second)
 	_, err = sivo.NewHandler([]string{secret}, sivo.Callbacks{}, webhook.WithTimeout(10*time.Second))
 	assert.ErrorIs(t, err, webhook.ErrInvalidOption, "must stay under SIVO's 10 s timeout")
@@ -266,7 +266,11 @@ func TestThousandEventsExactlyOnce(t *testing.T) {
 			events = append(events, ev) // a concurrent redelivery
 		}
 	}
-	results := s.ReplayAll(h, clk, events)
+	bodies := make([][]byte, len(events))
+	for i, ev := range events {
+		bodies[i] = ev.Raw
+	}
+	results := s.ReplayAll(h, clk, bodies)
 	for i, res := range results {
 		assert.True(t, res.Delivered, "event %s: %v", events[i].ID, res.Statuses)
 	}
@@ -297,7 +301,7 @@ func TestMemoryInboxDrainsOnShutdown(t *testing.T) {
 	var retryAfter []string
 	for i, id := range []string{"evt_1", "evt_2", "evt_3", "evt_fail", "evt_5", "evt_6"} {
 		ev, _ := sivotest.NewEvent(id, sivo.EventCallCreated, time.Now(), map[string]any{})
-		req, _ := s.Request(context.Background(), "http://x/", ev)
+		req, _ := s.Request(context.Background(), "http://x/", ev.Raw)
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, req)
 		codes = append(codes, rec.Code)
@@ -318,7 +322,7 @@ func TestMemoryInboxDrainsOnShutdown(t *testing.T) {
 	assert.Equal(t, int32(4), calls.Load(), "every queued event was processed before Shutdown returned")
 	assert.Equal(t, int32(1), failed.Load())
 	ev, _ := sivotest.NewEvent("evt_late", sivo.EventCallCreated, time.Now(), map[string]any{})
-	assert.Equal(t, 503, s.Serve(h, ev), "after shutdown SIVO is told to retry")
+	assert.Equal(t, 503, s.Serve(h, ev.Raw), "after shutdown SIVO is told to retry")
 }
 
 // TestMemoryInboxShutdownReportsUnfinished: past Shutdown's deadline every
@@ -341,7 +345,7 @@ func TestMemoryInboxShutdownReportsUnfinished(t *testing.T) {
 	s, _ := sivotest.NewSender(secret)
 	for i := range 100 {
 		ev, _ := sivotest.NewEvent(fmt.Sprintf("evt_%d", i), sivo.EventCallCreated, time.Now(), map[string]any{})
-		require.Equal(t, 200, s.Serve(h, ev))
+		require.Equal(t, 200, s.Serve(h, ev.Raw))
 	}
 	require.NoError(t, h.Shutdown(context.Background()))
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
@@ -372,7 +376,7 @@ func TestSecretNeverLogged(t *testing.T) {
 		webhook.WithLogger(slogTo(&logs)), webhook.WithErrorHook(func(_ *http.Request, err error) { errs = append(errs, err.Error()) }))
 	s, _ := sivotest.NewSender(secret)
 	ev, _ := sivotest.NewEvent("evt_s", sivo.EventCallCreated, time.Now(), map[string]any{})
-	s.Serve(h, ev)
+	s.Serve(h, ev.Raw)
 	req := rawReq(docSample, map[string]string{sivo.HeaderSignature: "sha256=" + strings.Repeat("0", 64)})
 	h.ServeHTTP(httptest.NewRecorder(), req)
 	assert.NotEmpty(t, logs.String())
@@ -390,8 +394,8 @@ func TestDuplicateHoursLater(t *testing.T) {
 	require.NoError(t, err)
 	s, _ := sivotest.NewSender(secret)
 	ev, _ := sivotest.NewEvent("evt_h", sivo.EventCallCreated, clk.Now(), map[string]any{})
-	assert.Equal(t, 200, s.Serve(h, ev))
+	assert.Equal(t, 200, s.Serve(h, ev.Raw))
 	clk.Advance(7 * time.Hour) // past SIVO's whole retry span, even the 7 h of its product page
-	assert.Equal(t, 200, s.Serve(h, ev))
+	assert.Equal(t, 200, s.Serve(h, ev.Raw))
 	assert.Equal(t, int32(1), calls.Load(), "processed once even when redelivered hours later")
 }

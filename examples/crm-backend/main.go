@@ -26,6 +26,7 @@ import (
 	"github.com/callcrm/callcrm-go/siro"
 	"github.com/callcrm/callcrm-go/sivo"
 	"github.com/callcrm/callcrm-go/symbo"
+	"github.com/callcrm/callcrm-go/webhook"
 )
 
 func main() {
@@ -65,8 +66,9 @@ func (c crm) logCall(ctx context.Context, source, id string) error {
 func (c crm) pendingAppointments(ctx context.Context) []siro.SyncEngagement { return nil }
 
 // mux mounts every vendor whose secret is configured.
-func mux(log *slog.Logger, getenv func(string) string, store crm) (*http.ServeMux, *siro.Client, []func(context.Context) error, error) {
+func mux(log *slog.Logger, getenv func(string) string, store crm, common []webhook.Option) (*http.ServeMux, *siro.Client, []func(context.Context) error, error) {
 	m := http.NewServeMux()
+	common = append([]webhook.Option{webhook.WithLogger(log)}, common...)
 	var closers []func(context.Context) error
 	var sc *siro.Client
 	if tok := getenv("SIRO_ORG_TOKEN"); tok != "" {
@@ -80,48 +82,52 @@ func mux(log *slog.Logger, getenv func(string) string, store crm) (*http.ServeMu
 		}
 	}
 	if secret := getenv("SIRO_WEBHOOK_SECRET"); secret != "" {
-		var opts []siro.WebhookOption
-		if sc != nil {
+		opts := common
+		if sc != nil && getenv("SIRO_OAUTH_CLIENT_ID") != "" {
 			opts = append(opts, siro.WithFetchDetails(sc))
 		}
-		h, err := siro.NewHandler([]string{secret}, siro.Callbacks{Ready: store.writeBack},
-			append(opts, webhook.WithLogger(log))...)
+		h, err := siro.NewHandler([]string{secret}, siro.Callbacks{Ready: store.writeBack}, opts...)
 		if err != nil {
 			return nil, nil, nil, err
 		}
 		m.Handle("POST /webhooks/siro", h)
+		closers = append(closers, h.Shutdown)
 	}
 	if secret := getenv("SYMBO_WEBHOOK_SECRET"); secret != "" {
-		lookup, err := symbo.NewLookupHandler(store.contactByPhone, symbo.WithLookupLogger(log))
+		// The lookup serves contact data: Symbo signs its requests with
+		// the same webhook secret.
+		lookup, err := symbo.NewLookupHandler([]string{secret}, store.contactByPhone, webhook.WithLogger(log))
 		if err != nil {
 			return nil, nil, nil, err
 		}
-		calls, err := symbo.NewWebhookHandler(secret, symbo.Callbacks{
-			CallCompleted: func(ctx context.Context, ev *symbo.CallEvent) error { return store.logCall(ctx, "symbo", ev.Data.ID) },
-		}, symbo.WithLogger(log))
+		calls, err := symbo.NewHandler([]string{secret}, symbo.Callbacks{
+			Call: func(ctx context.Context, ev *symbo.CallEvent) error { return store.logCall(ctx, "symbo", ev.Data.ID) },
+		}, common...)
 		if err != nil {
 			return nil, nil, nil, err
 		}
 		m.Handle("GET /symbo/lookup", lookup)
 		m.Handle("POST /webhooks/symbo", calls)
+		closers = append(closers, calls.Shutdown)
 	}
 	if secret := getenv("CALLSYNC_WEBHOOK_SECRET"); secret != "" {
-		h, err := callsync.NewHandler(secret, callsync.Callbacks{
+		h, err := callsync.NewHandler([]string{secret}, callsync.Callbacks{
 			CallLogged: func(ctx context.Context, ev *callsync.Event) error {
 				return store.logCall(ctx, "callsync", string(ev.Data.CallDetails.CallID))
 			},
-		}, callsync.WithLogger(log))
+		}, common...)
 		if err != nil {
 			return nil, nil, nil, err
 		}
 		m.Handle("POST /webhooks/callsync", h)
+		closers = append(closers, h.Shutdown)
 	}
 	if secret := getenv("SIVO_WEBHOOK_SECRET"); secret != "" {
-		h, err := sivo.NewHandler(secret, sivo.Callbacks{
+		h, err := sivo.NewHandler([]string{secret}, sivo.Callbacks{
 			CallEnded: func(ctx context.Context, ev *sivo.Event, c *sivo.CallEnded) error {
 				return store.logCall(ctx, "sivo", c.CallID)
 			},
-		}, sivo.WithLogger(log))
+		}, common...)
 		if err != nil {
 			return nil, nil, nil, err
 		}
@@ -146,11 +152,11 @@ func mux(log *slog.Logger, getenv func(string) string, store crm) (*http.ServeMu
 
 func run(ctx context.Context, log *slog.Logger, getenv func(string) string, addr string) error {
 	store := crm{log: log}
-	m, sc, closers, err := mux(log, getenv, store)
+	m, sc, closers, err := mux(log, getenv, store, nil)
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Addr: addr, Handler: m, ReadHeaderTimeout: 5 * time.Second}
+	srv := newServer(addr, m)
 	if sc != nil {
 		go syncLoop(ctx, log, sc, store)
 	}
@@ -170,6 +176,21 @@ func run(ctx context.Context, log *slog.Logger, getenv func(string) string, addr
 		err = errors.Join(err, c(shutdownCtx))
 	}
 	return err
+}
+
+// newServer has the timeouts a server facing the internet needs: a slow or
+// silent client cannot hold a connection (the receivers also bound each
+// body's read and answer 408).
+func newServer(addr string, h http.Handler) *http.Server {
+	return &http.Server{
+		Addr:              addr,
+		Handler:           h,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       15 * time.Second,
+		WriteTimeout:      30 * time.Second, // above every callback deadline (10 s)
+		IdleTimeout:       60 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+	}
 }
 
 // syncLoop pushes changed appointments to Siro every 10 minutes (the

@@ -12,6 +12,7 @@ import (
 
 	"github.com/callcrm/callcrm-go/sivo"
 	"github.com/callcrm/callcrm-go/sivo/sivotest"
+	"github.com/callcrm/callcrm-go/symbo/symbotest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -38,7 +39,7 @@ func TestBackendServesAndShutsDown(t *testing.T) {
 
 	s, _ := sivotest.NewSender("s1")
 	ev, _ := sivotest.NewEvent("evt_1", sivo.EventCallEnded, time.Now(), sivo.CallEnded{CallID: "c1"})
-	code, err := s.Deliver(context.Background(), "http://"+addr+"/webhooks/sivo", ev)
+	code, err := s.Deliver(context.Background(), "http://"+addr+"/webhooks/sivo", ev.Raw)
 	require.NoError(t, err)
 	assert.Equal(t, 200, code)
 	resp, err := http.Post("http://"+addr+"/webhooks/symbo", "application/json", strings.NewReader("{}"))
@@ -48,7 +49,11 @@ func TestBackendServesAndShutsDown(t *testing.T) {
 	resp, err = http.Get("http://" + addr + "/symbo/lookup?number=%2B18005551212")
 	require.NoError(t, err)
 	resp.Body.Close()
-	assert.Equal(t, 404, resp.StatusCode)
+	assert.Equal(t, 401, resp.StatusCode, "the contact lookup is not served to anyone")
+	dialer, _ := symbotest.NewSender("s2")
+	code, _, err = dialer.Lookup(context.Background(), "http://"+addr+"/symbo/lookup", "+18005551212")
+	require.NoError(t, err)
+	assert.Equal(t, 404, code, "Symbo's signed lookup reaches the CRM")
 	cancel()
 	require.NoError(t, <-done)
 }

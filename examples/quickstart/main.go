@@ -29,6 +29,7 @@ import (
 	"github.com/callcrm/callcrm-go/sivo/sivotest"
 	"github.com/callcrm/callcrm-go/symbo"
 	"github.com/callcrm/callcrm-go/symbo/symbotest"
+	"github.com/callcrm/callcrm-go/webhook"
 )
 
 func main() {
@@ -55,7 +56,8 @@ func run(ctx context.Context, out io.Writer, getenv func(string) string) error {
 
 	// 1. One server with every receiver on a ServeMux, as a CRM backend runs it.
 	var symboCalls, callsyncCalls, sivoCalls atomic.Int32
-	lookup, err := symbo.NewLookupHandler(func(ctx context.Context, number string) (*symbo.Contact, error) {
+	// The lookup serves personal data: it checks Symbo's X-Hmac-Signature.
+	lookup, err := symbo.NewLookupHandler([]string{symboSecret}, func(ctx context.Context, number string) (*symbo.Contact, error) {
 		if number != "+18005551212" {
 			return nil, symbo.ErrNotFound
 		}
@@ -65,8 +67,8 @@ func run(ctx context.Context, out io.Writer, getenv func(string) string) error {
 	if err != nil {
 		return err
 	}
-	symboHooks, err := symbo.NewWebhookHandler(symboSecret, symbo.Callbacks{
-		CallCreated: func(ctx context.Context, ev *symbo.CallEvent) error {
+	symboHooks, err := symbo.NewHandler([]string{symboSecret}, symbo.Callbacks{
+		Call: func(ctx context.Context, ev *symbo.CallEvent) error {
 			symboCalls.Add(1)
 			say("symbo: %s for prospect %s (%s), disposition %q, unparsed timestamps %v",
 				ev.Event(), ev.Data.Prospect.ExternalID, ev.Data.Prospect.FullName, ev.Data.CallDisposition, ev.UnparsedTimes())
@@ -76,7 +78,7 @@ func run(ctx context.Context, out io.Writer, getenv func(string) string) error {
 	if err != nil {
 		return err
 	}
-	callsyncHooks, err := callsync.NewHandler(callsyncSecret, callsync.Callbacks{
+	callsyncHooks, err := callsync.NewHandler([]string{callsyncSecret}, callsync.Callbacks{
 		CallLogged: func(ctx context.Context, ev *callsync.Event) error {
 			callsyncCalls.Add(1)
 			cd := ev.Data.CallDetails
@@ -88,10 +90,10 @@ func run(ctx context.Context, out io.Writer, getenv func(string) string) error {
 	if err != nil {
 		return err
 	}
-	sivoHooks, err := sivo.NewHandler(sivoSecret, sivo.Callbacks{
+	sivoHooks, err := sivo.NewHandler([]string{sivoSecret}, sivo.Callbacks{
 		CallEnded: func(ctx context.Context, ev *sivo.Event, c *sivo.CallEnded) error {
 			sivoCalls.Add(1)
-			say("sivo: call.ended %s %s -> %s, %ds, MOS %.1f, %s", c.CallID, c.From, c.To, c.DurationSec, c.MOSScore, c.HangupCause)
+			say("sivo: call.ended %s %s -> %s, %ds, MOS %.1f, %s", c.CallID, c.From, c.To, c.DurationSec.Value, c.MOSScore.Value, c.HangupCause)
 			return nil
 		},
 	})
@@ -109,8 +111,10 @@ func run(ctx context.Context, out io.Writer, getenv func(string) string) error {
 	step("5. the other vendors: one receiver on %s (signature verification on, raw bodies kept)", srv.URL)
 
 	// 2. Symbo: the dialer looks the number up, then reports the call.
-	step("Symbo dials +1 800 555 1212 and asks the CRM who it is")
-	code, c, err := symbotest.Lookup(ctx, srv.Client(), srv.URL+"/symbo/lookup", "+18005551212")
+	symboSender, _ := symbotest.NewSender(symboSecret)
+	symboSender.Client = srv.Client()
+	step("Symbo dials +1 800 555 1212 and asks the CRM who it is (a signed GET)")
+	code, c, err := symboSender.Lookup(ctx, srv.URL+"/symbo/lookup", "+18005551212")
 	if err != nil {
 		return err
 	}
@@ -118,13 +122,14 @@ func run(ctx context.Context, out io.Writer, getenv func(string) string) error {
 		return fmt.Errorf("symbo lookup: got %d %+v", code, c)
 	}
 	say("lookup: 200 %s %s (account %s)", c.FirstName, c.LastName, c.Account.Name)
-	if code, _, _ = symbotest.Lookup(ctx, srv.Client(), srv.URL+"/symbo/lookup", "+18005550000"); code != 404 {
+	if code, _, _ = symboSender.Lookup(ctx, srv.URL+"/symbo/lookup", "+18005550000"); code != 404 {
 		return fmt.Errorf("symbo lookup of an unknown number: got %d, want 404", code)
 	}
 	say("lookup of an unknown number: 404")
-
-	symboSender, _ := symbotest.NewSender(symboSecret)
-	symboSender.Client = srv.Client()
+	if code, _, _ = symbotest.Lookup(ctx, srv.Client(), srv.URL+"/symbo/lookup", "+18005551212"); code != 401 {
+		return fmt.Errorf("unsigned symbo lookup: got %d, want 401", code)
+	}
+	say("unsigned lookup (anyone on the internet): 401, no contact data")
 	step("Symbo sends a signed call event (its documentation's own sample)")
 	if code, err = symboSender.Deliver(ctx, srv.URL+"/webhooks/symbo", []byte(symbotest.DocSample)); err != nil || code != 200 {
 		return fmt.Errorf("symbo call event: %d %v", code, err)
@@ -144,12 +149,13 @@ func run(ctx context.Context, out io.Writer, getenv func(string) string) error {
 	sv.Client = srv.Client()
 	ev, err := sivotest.NewEvent("evt_01H8XYZ", sivo.EventCallEnded, time.Now(), sivo.CallEnded{
 		CallID: "call-7f3a", Direction: sivo.DirectionInbound, From: "+34611222333", To: "+34911234567",
-		DurationSec: 184, AgentID: "agent-1", QueueID: "queue-sales", MOSScore: 4.3, HangupCause: "NORMAL_CLEARING"})
+		DurationSec: webhook.Int{Value: 184, Valid: true}, AgentID: "agent-1", QueueID: "queue-sales",
+		MOSScore: webhook.Float{Value: 4.3, Valid: true}, HangupCause: "NORMAL_CLEARING"})
 	if err != nil {
 		return err
 	}
 	for i, label := range []string{"first delivery", "redelivery"} {
-		code, err := sv.Deliver(ctx, srv.URL+"/webhooks/sivo", ev)
+		code, err := sv.Deliver(ctx, srv.URL+"/webhooks/sivo", ev.Raw)
 		if err != nil || code != 200 {
 			return fmt.Errorf("sivo %s: %d %v", label, code, err)
 		}

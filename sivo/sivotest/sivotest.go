@@ -54,51 +54,41 @@ func CallEnded(id string, createdAt time.Time, call sivo.CallEnded) (*sivo.Event
 	return NewEvent(id, sivo.EventCallEnded, createdAt, call)
 }
 
-// Sign returns every header SIVO sends with body for ev: the signature,
-// X-Sivo-Event-Id, X-Sivo-Event-Type and Content-Type.
-func (s *Sender) Sign(ev *sivo.Event, body []byte) http.Header {
-	h := headers(ev)
+// Sign returns every header SIVO sends with body: the signature,
+// X-Sivo-Event-Id and X-Sivo-Event-Type (read from the body when it is an
+// event envelope) and Content-Type.
+func (s *Sender) Sign(body []byte) http.Header {
+	h := http.Header{}
+	if ev, err := sivo.ParseEvent(body); err == nil {
+		h.Set(sivo.HeaderEventID, ev.ID)
+		h.Set(sivo.HeaderEventType, string(ev.Type))
+	}
 	h.Set("Content-Type", "application/json")
 	_ = s.signer.SignHeader(h, body)
 	return h
 }
 
-func body(ev *sivo.Event) ([]byte, error) {
-	if ev.Raw != nil {
-		return ev.Raw, nil
-	}
-	return json.Marshal(ev)
-}
-
-func headers(ev *sivo.Event) http.Header {
-	h := http.Header{}
-	h.Set(sivo.HeaderEventID, ev.ID)
-	h.Set(sivo.HeaderEventType, string(ev.Type))
-	return h
-}
-
-// Request builds the signed POST SIVO would send for ev (its Raw bytes if
-// set, else its JSON).
-func (s *Sender) Request(ctx context.Context, url string, ev *sivo.Event) (*http.Request, error) {
-	b, err := body(ev)
+// Request builds the signed POST SIVO would send to url.
+func (s *Sender) Request(ctx context.Context, url string, body []byte) (*http.Request, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
 	if err != nil {
 		return nil, err
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(b))
-	if err != nil {
-		return nil, err
-	}
-	req.Header = s.Sign(ev, b)
+	req.Header = s.Sign(body)
 	return req, nil
 }
 
-// Deliver POSTs ev to url and returns the status code.
-func (s *Sender) Deliver(ctx context.Context, url string, ev *sivo.Event) (int, error) {
-	b, err := body(ev)
+// Deliver POSTs body to url over HTTP and returns the status code.
+func (s *Sender) Deliver(ctx context.Context, url string, body []byte) (int, error) {
+	req, err := s.Request(ctx, url, body)
 	if err != nil {
 		return 0, err
 	}
-	resp, err := webhook.Send(ctx, s.Client, url, s.signer, b, headers(ev))
+	c := s.Client
+	if c == nil {
+		c = http.DefaultClient
+	}
+	resp, err := c.Do(req)
 	if err != nil {
 		return 0, err
 	}
@@ -106,9 +96,9 @@ func (s *Sender) Deliver(ctx context.Context, url string, ev *sivo.Event) (int, 
 	return resp.StatusCode, nil
 }
 
-// Serve delivers ev to h in process and returns the status code.
-func (s *Sender) Serve(h http.Handler, ev *sivo.Event) int {
-	req, err := s.Request(context.Background(), "http://receiver.test/webhooks/sivo", ev)
+// Serve delivers body to h in process and returns the status code.
+func (s *Sender) Serve(h http.Handler, body []byte) int {
+	req, err := s.Request(context.Background(), "http://receiver.test/webhooks/sivo", body)
 	if err != nil {
 		return 0
 	}
@@ -127,16 +117,16 @@ type Result struct {
 	DeadLettered bool
 }
 
-// Replay delivers ev to h following Schedule, advancing clk by each wait
+// Replay delivers body to h following Schedule, advancing clk by each wait
 // (so dedupe records and timestamp windows see the real elapsed time),
 // until an attempt is answered 2xx or the schedule is exhausted.
-func (s *Sender) Replay(h http.Handler, clk *webhooktest.FakeClock, ev *sivo.Event) Result {
+func (s *Sender) Replay(h http.Handler, clk *webhooktest.FakeClock, body []byte) Result {
 	var res Result
 	for _, wait := range Schedule {
 		if wait > 0 && clk != nil {
 			clk.Advance(wait)
 		}
-		code := s.Serve(h, ev)
+		code := s.Serve(h, body)
 		res.Statuses = append(res.Statuses, code)
 		if code >= 200 && code < 300 {
 			res.Delivered = true
@@ -147,12 +137,12 @@ func (s *Sender) Replay(h http.Handler, clk *webhooktest.FakeClock, ev *sivo.Eve
 	return res
 }
 
-// ReplayAll simulates SIVO delivering many events on one timeline: every
-// event (the same event may appear several times, as concurrent
+// ReplayAll simulates SIVO delivering many event bodies on one timeline:
+// every event (the same body may appear several times, as concurrent
 // redeliveries) is attempted at time zero, all due attempts are delivered
 // concurrently, failed ones are rescheduled per Schedule, and clk is
 // advanced to the next due attempt. It returns one Result per input event.
-func (s *Sender) ReplayAll(h http.Handler, clk *webhooktest.FakeClock, events []*sivo.Event) []Result {
+func (s *Sender) ReplayAll(h http.Handler, clk *webhooktest.FakeClock, events [][]byte) []Result {
 	results := make([]Result, len(events))
 	type pending struct {
 		idx     int
