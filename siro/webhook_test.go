@@ -72,7 +72,7 @@ func TestWebhookOrdersAndDuplicates(t *testing.T) {
 			var log readyLog
 			var raw atomic.Int32
 			h, err := siro.NewHandler([]string{fake.WebhookSecret}, siro.Callbacks{
-				Ready:     func(_ context.Context, r *siro.ReadyRecording) error { log.add(r); return nil },
+				Ready:              func(_ context.Context, r *siro.ReadyRecording) error { log.add(r); return nil },
 				RecordingProcessed: func(context.Context, *siro.RecordingEvent) error { raw.Add(1); return nil },
 				RecordingLinked:    func(context.Context, *siro.RecordingEvent) error { raw.Add(1); return nil },
 			})
