@@ -56,6 +56,7 @@ type Server struct {
 	tokenTTL   time.Duration
 	signer     *webhook.StandardSigner
 	httpClient *http.Client
+	middleware func(siro.Host, http.Handler) http.Handler
 
 	mu            sync.Mutex
 	seq           int
@@ -117,6 +118,14 @@ func WithRateLimit(n int) Option { return func(s *Server) { s.rateLimit = n } }
 // WithTokenTTL sets the minted user tokens' lifetime (default 16 h).
 func WithTokenTTL(d time.Duration) Option { return func(s *Server) { s.tokenTTL = d } }
 
+// WithMiddleware wraps each host's handler (outermost, before auth, faults
+// and rate limits) with mw, which is told which host it wraps: to record,
+// log or validate every request and answer, as this package's and the
+// siro package's tests do against Siro's OpenAPI documents.
+func WithMiddleware(mw func(host siro.Host, next http.Handler) http.Handler) Option {
+	return func(s *Server) { s.middleware = mw }
+}
+
 // New starts a fake Siro. Close it when done.
 func New(opts ...Option) *Server {
 	s := &Server{
@@ -144,8 +153,12 @@ func New(opts ...Option) *Server {
 		o(s)
 	}
 	s.signer, _ = webhook.NewStandardSigner(s.WebhookSecret, webhook.WithClock(s.clock))
-	s.Org = httptest.NewServer(s.wrap(true, s.orgMux()))
-	s.User = httptest.NewServer(s.wrap(false, s.userMux()))
+	org, user := s.wrap(true, s.orgMux()), s.wrap(false, s.userMux())
+	if s.middleware != nil {
+		org, user = s.middleware(siro.OrgAPI, org), s.middleware(siro.UserAPI, user)
+	}
+	s.Org = httptest.NewServer(org)
+	s.User = httptest.NewServer(user)
 	s.httpClient = &http.Client{Timeout: 10 * time.Second}
 	return s
 }
