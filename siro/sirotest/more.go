@@ -1,6 +1,7 @@
 package sirotest
 
 import (
+	"encoding/json"
 	"net/http"
 	"sort"
 	"strings"
@@ -120,6 +121,12 @@ func (s *Server) AddMobileEvent(e siro.MobileEvent) {
 	if e.CreatedAt == "" {
 		e.CreatedAt = s.now()
 	}
+	if e.OrganizationID == "" {
+		e.OrganizationID = s.OrganizationID
+	}
+	if ev, ok := defaultMobileEvent[e.EventCode]; ok && len(e.Event) == 0 {
+		e.Event = json.RawMessage(ev)
+	}
 	s.mobile = append(s.mobile, e)
 }
 
@@ -159,10 +166,10 @@ func (s *Server) mountMore(mux *http.ServeMux, p string) {
 				linked[eu["engagementId"].(string)] = true
 			}
 		}
-		out := []siro.Engagement{}
+		out := []engagementAnswer{}
 		for _, e := range s.engagements {
 			if linked[e.ID] {
-				out = append(out, *e)
+				out = append(out, s.engagementAnswer(e))
 			}
 		}
 		s.mu.Unlock()
@@ -179,23 +186,23 @@ func (s *Server) mountMore(mux *http.ServeMux, p string) {
 			}
 		}
 		s.mu.Lock()
-		var items []siro.MobileEvent
+		var items []mobileEventAnswer
 		for _, e := range s.mobile {
 			if (len(codes) == 0 || codes[string(e.EventCode)]) && (q.Get("userId") == "" || e.UserID == q.Get("userId")) {
-				items = append(items, e)
+				items = append(items, mobileEventOf(e))
 			}
 		}
 		s.mu.Unlock()
 		data, next := page(items, q.Get("cursor"), 100)
 		// The spec declares data as an array of arrays: answer that shape.
-		writeJSON(w, 200, map[string]any{"data": [][]siro.MobileEvent{nonNil(data)}, "cursor": next})
+		writeJSON(w, 200, map[string]any{"data": [][]mobileEventAnswer{nonNil(data)}, "cursor": next})
 	})
 	mux.HandleFunc("GET "+p+"/v1/core/mobile-events/{id}", func(w http.ResponseWriter, r *http.Request) {
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		for _, e := range s.mobile {
 			if e.ID == r.PathValue("id") {
-				writeJSON(w, 200, e)
+				writeJSON(w, 200, mobileEventOf(e))
 				return
 			}
 		}
@@ -355,8 +362,7 @@ func (s *Server) mountMore(mux *http.ServeMux, p string) {
 		var out []map[string]any
 		for _, info := range s.tokens {
 			if info.clientID == r.PathValue("clientId") {
-				out = append(out, map[string]any{"accessTokenId": info.id, "oAuthAppId": info.clientID, "userId": info.userID,
-					"scope": info.scope, "expiresAt": info.expires.UTC().Format("2006-01-02T15:04:05Z"), "createdAt": s.now(), "updatedAt": s.now()})
+				out = append(out, s.tokenAnswer(info))
 			}
 		}
 		s.mu.Unlock()
