@@ -15,9 +15,15 @@ import (
 
 // TestEveryOperation runs every typed client operation against the fake.
 func TestEveryOperation(t *testing.T) {
-	ctx := context.Background()
 	clk := webhooktest.NewFakeClock(time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC))
 	fake, _ := newFake(t, sirotest.WithClock(clk), sirotest.WithTokenTTL(time.Hour))
+	walkEveryOperation(t, fake, clk)
+}
+
+// walkEveryOperation calls every typed operation, successfully, in an
+// order that builds the objects the later calls need.
+func walkEveryOperation(t *testing.T, fake *sirotest.Server, clk *webhooktest.FakeClock) {
+	ctx := context.Background()
 	appID, appSecret := fake.CreateOAuthApp()
 	c, err := fake.Client(siro.WithClock(clk), siro.WithOAuthApp(appID, appSecret, "siro-user-1", siro.ScopeWrite))
 	require.NoError(t, err)
