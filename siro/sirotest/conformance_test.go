@@ -113,7 +113,9 @@ func everyCall(ctx context.Context, c *siro.Client) []func() error {
 			return e(c.CreateOpportunityUser(ctx, &siro.OpportunityUserParams{OpportunityID: "o", UserID: "u"}))
 		},
 		func() error { return e(c.GetOpportunityUser(ctx, "missing")) },
-		func() error { return e(c.UpdateOpportunityUser(ctx, "missing", &siro.OpportunityUserParams{Name: "n"})) },
+		func() error {
+			return e(c.UpdateOpportunityUser(ctx, "missing", &siro.OpportunityUserParams{Name: "n"}))
+		},
 		func() error { return e(c.DeleteOpportunityUser(ctx, "missing")) },
 		func() error { return e(c.ListAccounts(ctx)) },
 		func() error {
