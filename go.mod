@@ -3,6 +3,7 @@ module github.com/callcrm/callcrm-go
 go 1.25.0
 
 require (
+	github.com/getkin/kin-openapi v0.153.0
 	github.com/google/go-querystring v1.2.0
 	github.com/jackc/pgx/v5 v5.12.0
 	github.com/stretchr/testify v1.12.1
@@ -10,7 +11,6 @@ require (
 )
 
 require (
-	github.com/getkin/kin-openapi v0.153.0 // indirect
 	github.com/go-openapi/jsonpointer v0.22.5 // indirect
 	github.com/go-openapi/swag/jsonname v0.25.5 // indirect
 	github.com/google/uuid v1.6.0 // indirect
