@@ -13,10 +13,24 @@ import (
 // simple resources (engagement users, opportunity users, connections).
 type crud struct {
 	prefix string
+	// fields are the writable properties of the document's object; any
+	// other key a request sends is ignored, never echoed.
+	fields []string
 	items  map[string]map[string]any
 }
 
-func newCRUD(prefix string) *crud { return &crud{prefix: prefix, items: map[string]map[string]any{}} }
+func newCRUD(prefix string, fields ...string) *crud {
+	return &crud{prefix: prefix, fields: fields, items: map[string]map[string]any{}}
+}
+
+// take copies the writable fields of in into it.
+func (c *crud) take(it, in map[string]any) {
+	for _, k := range c.fields {
+		if v, ok := in[k]; ok && v != nil {
+			it[k] = v
+		}
+	}
+}
 
 func (c *crud) list(filter map[string]string) []map[string]any {
 	out := []map[string]any{}
@@ -55,13 +69,12 @@ func (s *Server) mountCRUD(mux *http.ServeMux, base string, c *crud, filters ...
 			return
 		}
 		s.mu.Lock()
-		in["id"] = s.nextID(c.prefix)
-		in["organizationId"] = s.OrganizationID
-		in["integrationConnectionId"] = s.IntegrationConnectionID
-		in["createdAt"], in["updatedAt"] = s.now(), s.now()
-		c.items[in["id"].(string)] = in
+		it := map[string]any{"id": s.nextID(c.prefix), "organizationId": s.OrganizationID,
+			"integrationConnectionId": s.IntegrationConnectionID, "createdAt": s.now(), "updatedAt": s.now()}
+		c.take(it, in)
+		c.items[it["id"].(string)] = it
 		s.mu.Unlock()
-		writeJSON(w, 200, in)
+		writeJSON(w, 200, it)
 	})
 	mux.HandleFunc("GET "+base+"/{id}", func(w http.ResponseWriter, r *http.Request) {
 		s.mu.Lock()
@@ -86,9 +99,7 @@ func (s *Server) mountCRUD(mux *http.ServeMux, base string, c *crud, filters ...
 			writeErr(w, 404, "Not Found - Resource not found")
 			return
 		}
-		for k, v := range in {
-			it[k] = v
-		}
+		c.take(it, in)
 		it["updatedAt"] = s.now()
 		writeJSON(w, 200, it)
 	})
@@ -265,9 +276,11 @@ func (s *Server) mountMore(mux *http.ServeMux, p string) {
 		if _, ok := in["isActive"]; !ok {
 			in["isActive"] = true
 		}
-		in["id"], in["organizationId"], in["createdAt"], in["updatedAt"], in["syncStatus"] = s.nextID("ic"), s.OrganizationID, s.now(), s.now(), []any{}
-		s.connections.items[in["id"].(string)] = in
-		writeJSON(w, 201, in)
+		it := map[string]any{"id": s.nextID("ic"), "organizationId": s.OrganizationID, "createdAt": s.now(), "updatedAt": s.now(),
+			"syncStatus": []any{}}
+		s.connections.take(it, in)
+		s.connections.items[it["id"].(string)] = it
+		writeJSON(w, 201, it)
 	})
 	mux.HandleFunc("GET "+p+"/v1/core/integrations/connections/{id}", func(w http.ResponseWriter, r *http.Request) {
 		s.mu.Lock()
@@ -290,10 +303,11 @@ func (s *Server) mountMore(mux *http.ServeMux, p string) {
 			return
 		}
 		for _, k := range []string{"name", "isActive", "syncTranscript"} {
-			if v, ok := in[k]; ok {
+			if v, ok := in[k]; ok && v != nil {
 				c[k] = v
 			}
 		}
+		c["updatedAt"] = s.now()
 		writeJSON(w, 200, c)
 	})
 	mux.HandleFunc("DELETE "+p+"/v1/core/integrations/connections/{id}", func(w http.ResponseWriter, r *http.Request) {

@@ -147,10 +147,10 @@ func New(opts ...Option) *Server {
 		tokenInfo:               map[string]string{},
 		windowCount:             map[string]int{},
 		deleted:                 map[string]bool{},
-		engagementUsers:         newCRUD("eu"),
-		opportunityUsers:        newCRUD("ou"),
+		engagementUsers:         newCRUD("eu", "engagementId", "userId", "name"),
+		opportunityUsers:        newCRUD("ou", "opportunityId", "userId", "name", "amountPercentage"),
 		crmUsers:                newCRUD("crmuser"),
-		connections:             newCRUD("ic"),
+		connections:             newCRUD("ic", "name", "integrationPlatform", "externalAccountId", "isActive"),
 	}
 	for _, o := range opts {
 		o(s)
