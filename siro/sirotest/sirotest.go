@@ -16,6 +16,11 @@
 // integration connections and the Salesforce upsert; on the user API
 // recording details, utterances, entity extractions and CRM link / unlink.
 // Other routes answer 404 with Siro's error shapes.
+//
+// Answers have the shapes of Siro's published OpenAPI documents (UUIDs
+// where they declare uuid, enum members, arrays never null, optional
+// fields omitted rather than null); this repository's tests validate every
+// request and answer against them.
 package sirotest
 
 import (

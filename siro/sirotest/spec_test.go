@@ -1,6 +1,7 @@
 package sirotest_test
 
 import (
+	"context"
 	"net/http"
 	"testing"
 
@@ -34,4 +35,38 @@ func newFake(t testing.TB, opts ...sirotest.Option) (*sirotest.Server, *spectest
 		}
 	})
 	return fake, v
+}
+
+// TestWebhookPayloadsConform checks the bodies the fake delivers against
+// the webhooks document.
+func TestWebhookPayloadsConform(t *testing.T) {
+	spec, err := spectest.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	fake, _ := newFake(t)
+	c, err := fake.Client()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.SyncEngagement(context.Background(), &siro.SyncEngagement{ExternalID: "appt-1",
+		Opportunity: &siro.SyncEngagementOpportunity{ExternalID: "opp-1"}, Account: &siro.SyncAccount{ExternalID: "acct-1"}}); err != nil {
+		t.Fatal(err)
+	}
+	rec, err := fake.Record("appt-1", sirotest.Conversation{UserID: "siro-user-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ev := range []string{sirotest.EventRecordingProcessed, sirotest.EventRecordingLinked} {
+		body, err := fake.Payload(rec.RecordingID, ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := spec.ValidateWebhook(body); err != nil {
+			t.Errorf("%s: %v", ev, err)
+		}
+	}
+	if err := spec.ValidateWebhook([]byte(`{"recordingId":7}`)); err == nil {
+		t.Error("the webhook schema accepts a numeric recordingId")
+	}
 }

@@ -51,6 +51,7 @@ var hostDoc = map[Host]struct{ file, base string }{
 
 // Spec is the loaded, repaired and routed documents of both hosts.
 type Spec struct {
+	webhook *openapi3.Schema // RecordingEventWebhookPayload
 	docs    map[Host]*openapi3.T
 	routers map[Host]routers.Router
 	// Repairs names every in-memory repair applied to the documents.
@@ -92,7 +93,30 @@ func load() (*Spec, error) {
 		s.docs[h], s.routers[h] = doc, r
 	}
 	sort.Strings(s.Repairs)
+	b, err := documents.ReadFile("testdata/siro-webhooks.json")
+	if err != nil {
+		return nil, err
+	}
+	wh, err := openapi3.NewLoader().LoadFromData(b)
+	if err != nil {
+		return nil, fmt.Errorf("spectest: siro-webhooks.json: %w", err)
+	}
+	ref := wh.Components.Schemas["RecordingEventWebhookPayload"]
+	if ref == nil || ref.Value == nil {
+		return nil, errors.New("spectest: siro-webhooks.json has no RecordingEventWebhookPayload")
+	}
+	s.webhook = ref.Value
 	return s, nil
+}
+
+// ValidateWebhook checks a webhook body against the webhooks document's
+// RecordingEventWebhookPayload.
+func (s *Spec) ValidateWebhook(body []byte) error {
+	var v any
+	if err := json.Unmarshal(body, &v); err != nil {
+		return err
+	}
+	return s.webhook.VisitJSON(v, openapi3.MultiErrors())
 }
 
 // The repairs fix the documents' own defects in memory; each returns one
