@@ -30,8 +30,7 @@ func engagements(n int) []siro.SyncEngagement {
 // failed with their reason, the limit never exceeded.
 func TestBulkSync10k(t *testing.T) {
 	clk := webhooktest.NewFakeClock(time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC))
-	fake := sirotest.New(sirotest.WithClock(clk), sirotest.WithLatency(time.Millisecond), sirotest.WithRateLimit(1000))
-	defer fake.Close()
+	fake := newFake(t, sirotest.WithClock(clk), sirotest.WithLatency(time.Millisecond), sirotest.WithRateLimit(1000))
 	autoAdvance(t, clk)
 	c, err := fake.Client(siro.WithClock(clk), siro.WithRetry(siro.RetryPolicy{MaxRetries: 3, BaseDelay: time.Second, MaxDelay: 30 * time.Second}))
 	require.NoError(t, err)
@@ -66,8 +65,7 @@ func TestBulkSync10k(t *testing.T) {
 }
 
 func TestBulkSyncIsolatesRejectedRecords(t *testing.T) {
-	fake := sirotest.New()
-	defer fake.Close()
+	fake := newFake(t)
 	c, _ := fake.Client()
 	recs := engagements(5)
 	fake.Fail("/v1/integrations/sync/batch/engagements", 400, 1) // the batch is rejected as a whole
@@ -83,7 +81,7 @@ func TestBulkSyncIsolatesRejectedRecords(t *testing.T) {
 // BenchmarkBulkSync10k measures syncing 10,000 engagements through the
 // fake over loopback (batches of 100, 4 in flight, no rate limit wait).
 func BenchmarkBulkSync10k(b *testing.B) {
-	fake := sirotest.New()
+	fake := sirotest.New() // not validated: the benchmark measures the SDK
 	defer fake.Close()
 	c, err := fake.Client()
 	if err != nil {

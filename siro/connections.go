@@ -10,7 +10,7 @@ import (
 type IntegrationPlatform string
 
 // Platforms a connection can be created for (the list filter accepts more,
-// such as "SALESFORCE"; any string may be passed there).
+// such as PlatformSalesforce; see enums.go).
 const (
 	PlatformMerge           IntegrationPlatform = "MERGE"
 	PlatformSiroCustomInput IntegrationPlatform = "SIRO_CUSTOM_INPUT"
@@ -37,12 +37,12 @@ type IntegrationConnection struct {
 
 // SyncStatus is one model's sync state on a connection.
 type SyncStatus struct {
-	ID                 string  `json:"id"`
-	ModelName          string  `json:"modelName"`
-	ModelSyncStatus    string  `json:"modelSyncStatus"` // SYNCING, UP_TO_DATE, ERROR
-	ModelModifiedAfter *string `json:"modelModifiedAfter"`
-	CreatedAt          string  `json:"createdAt"`
-	UpdatedAt          *string `json:"updatedAt"`
+	ID                 string          `json:"id"`
+	ModelName          string          `json:"modelName"`
+	ModelSyncStatus    ModelSyncStatus `json:"modelSyncStatus"`
+	ModelModifiedAfter *string         `json:"modelModifiedAfter"`
+	CreatedAt          string          `json:"createdAt"`
+	UpdatedAt          *string         `json:"updatedAt"`
 }
 
 // ListConnectionsParams filters ListConnections.
@@ -53,6 +53,9 @@ type ListConnectionsParams struct {
 
 // ListConnections returns one page of integration connections.
 func (c *Client) ListConnections(ctx context.Context, p *ListConnectionsParams) (*Page[IntegrationConnection], error) {
+	if err := checkEnum("integrationPlatform", listPlatform(p), listablePlatforms); err != nil {
+		return nil, invalid("Connections.List", err.Error())
+	}
 	return getPage[IntegrationConnection](ctx, c.org, "Connections.List", "/v1/core/integrations/connections", nil, p)
 }
 
@@ -83,6 +86,9 @@ type CreateConnectionParams struct {
 func (c *Client) CreateConnection(ctx context.Context, p *CreateConnectionParams) (*IntegrationConnection, error) {
 	if p == nil || p.Name == "" || p.IntegrationPlatform == "" || p.ExternalAccountID == "" {
 		return nil, invalid("Connections.Create", "name, integrationPlatform and externalAccountId are required")
+	}
+	if err := checkEnum("integrationPlatform", p.IntegrationPlatform, creatablePlatforms); err != nil {
+		return nil, invalid("Connections.Create", err.Error())
 	}
 	return getBare[*IntegrationConnection](ctx, c.org, "Connections.Create", http.MethodPost, "/v1/core/integrations/connections", nil, nil, p)
 }

@@ -31,11 +31,12 @@ type Page[T any] struct {
 	// Cursor fetches the next page; empty on the last one.
 	Cursor Cursor `json:"cursor"`
 	// PageSize, Limit, Total and HasNextPage are set by the operations
-	// that return Siro's standard envelope.
-	PageSize    *int  `json:"pageSize,omitempty"`
-	Limit       *int  `json:"limit,omitempty"`
-	Total       *int  `json:"total,omitempty"`
-	HasNextPage *bool `json:"hasNextPage,omitempty"`
+	// that return Siro's standard envelope; Siro declares the three
+	// counts as JSON numbers.
+	PageSize    *float64 `json:"pageSize,omitempty"`
+	Limit       *float64 `json:"limit,omitempty"`
+	Total       *float64 `json:"total,omitempty"`
+	HasNextPage *bool    `json:"hasNextPage,omitempty"`
 }
 
 // dataEnvelope is {data: T}.

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/callcrm/callcrm-go/siro"
+	"github.com/callcrm/callcrm-go/siro/internal/spectest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -34,8 +35,15 @@ type opHarness struct {
 
 func newOpHarness(t *testing.T) *opHarness {
 	h := &opHarness{}
+	// Every request the client sends is validated against Siro's
+	// documents; the canned answers are not (they test decoding).
+	v := newValidator(t)
 	mk := func(host string) *httptest.Server {
-		return httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sh := spectest.Org
+		if host == "user" {
+			sh = spectest.User
+		}
+		return httptest.NewServer(v.Wrap(sh, spectest.RequestsOnly, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			b, _ := io.ReadAll(r.Body)
 			h.mu.Lock()
 			h.last = captured{host, r.Method, r.URL.EscapedPath(), r.URL.RawQuery, string(b), r.Header.Get("Authorization"), r.Header.Get("x-siro-auth-token")}
@@ -47,7 +55,7 @@ func newOpHarness(t *testing.T) *opHarness {
 			w.Header().Set("Content-Type", ctype)
 			w.WriteHeader(status)
 			_, _ = io.WriteString(w, reply)
-		}))
+		})))
 	}
 	h.org, h.user = mk("org"), mk("user")
 	t.Cleanup(h.org.Close)
@@ -294,7 +302,9 @@ func TestEveryOperation(t *testing.T) {
 			}},
 		{"GetEntityExtractions", func(c *siro.Client) (any, error) { return c.GetEntityExtractions(ctx, "r1") },
 			"user", "GET", "/v1/core/entities/extractions/r1", "", "", 200, `{"data":[{"id":"x","status":"SUCCESS","extraction":null}],"cursor":null}`,
-			func(t *testing.T, got any) { assert.Equal(t, "SUCCESS", got.([]siro.EntityExtraction)[0].Status) }},
+			func(t *testing.T, got any) {
+				assert.Equal(t, siro.ExtractionSuccess, got.([]siro.EntityExtraction)[0].Status)
+			}},
 		{"LinkRecording", func(c *siro.Client) (any, error) {
 			return c.LinkRecording(ctx, "r1", &siro.LinkTarget{DataType: siro.DataOpportunity, ExternalID: "006xx", IntegrationConnectionID: "ic1"})
 		}, "user", "PUT", "/v1/core/recordings/r1/link", "", `{"dataType":"OPPORTUNITY","externalId":"006xx","integrationConnectionId":"ic1"}`,

@@ -231,6 +231,13 @@ func (c *Client) ListMobileEvents(ctx context.Context, p *ListMobileEventsParams
 	if p != nil && len(p.EventCodeIn) > 10 {
 		return nil, invalid("MobileEvents.List", "eventCodeIn takes at most 10 codes")
 	}
+	if p != nil {
+		for i, code := range p.EventCodeIn {
+			if err := checkEnum(fmt.Sprintf("eventCodeIn[%d]", i), code, mobileEventCodes); err != nil {
+				return nil, invalid("MobileEvents.List", err.Error())
+			}
+		}
+	}
 	var env struct {
 		Data   mobileEvents `json:"data"`
 		Cursor Cursor       `json:"cursor"`

@@ -17,7 +17,8 @@ func invalid(op, msg string) error {
 // and EVENT count as appointments in Siro's app.
 type ActivityType string
 
-// Activity types.
+// Activity types of Siro's guide (see also ActivitySiroEvent and
+// ActivitySiroBotRecording).
 const (
 	ActivityMeeting     ActivityType = "MEETING"
 	ActivityCall        ActivityType = "CALL"
@@ -45,6 +46,8 @@ const (
 	DispositionWon  Disposition = "WON"
 	DispositionLost Disposition = "LOST"
 )
+
+var dispositions = []Disposition{DispositionOpen, DispositionLost, DispositionWon}
 
 // Time is a timestamp sent as "2006-01-02T15:04:05.000Z" in UTC, the form
 // Siro's reference uses.
@@ -154,6 +157,23 @@ func (e *SyncEngagement) Validate() error {
 		return fmt.Errorf("engagement %s: engagementType needs name and activityType", e.ExternalID)
 	case e.Opportunity != nil && e.Opportunity.ExternalID == "":
 		return fmt.Errorf("engagement %s: opportunity.externalId is required", e.ExternalID)
+	case e.Contact != nil && e.Contact.ExternalID == "":
+		return fmt.Errorf("engagement %s: contact.externalId is required", e.ExternalID)
+	case e.Lead != nil && e.Lead.ExternalID == "":
+		return fmt.Errorf("engagement %s: lead.externalId is required", e.ExternalID)
+	}
+	if err := checkEnum("direction", e.Direction, []Direction{Inbound, Outbound}); err != nil {
+		return fmt.Errorf("engagement %s: %w", e.ExternalID, err)
+	}
+	if e.EngagementType != nil {
+		if err := checkEnum("engagementType.activityType", e.EngagementType.ActivityType, activityTypes); err != nil {
+			return fmt.Errorf("engagement %s: %w", e.ExternalID, err)
+		}
+	}
+	if e.Opportunity != nil {
+		if err := checkEnum("opportunity.disposition", e.Opportunity.Disposition, dispositions); err != nil {
+			return fmt.Errorf("engagement %s: %w", e.ExternalID, err)
+		}
 	}
 	for i, u := range e.EngagementUsers {
 		if u.ExternalID == "" {
@@ -221,7 +241,14 @@ type SyncContact struct {
 	Owner                 *Owner        `json:"owner,omitempty"`
 	MergedToExternalID    string        `json:"mergedToExternalId,omitempty"`
 	MergedFromExternalIDs []string      `json:"mergedFromExternalIds,omitempty"`
-	// IsPrimary is used in SyncOpportunity.OpportunityContacts.
+}
+
+// SyncOpportunityContact is a contact of an opportunity
+// (SyncOpportunity.OpportunityContacts): a SyncContact that can be marked
+// primary. An engagement's contact has no such flag.
+type SyncOpportunityContact struct {
+	SyncContact
+	// IsPrimary marks the opportunity's primary contact.
 	IsPrimary *bool `json:"isPrimary,omitempty"`
 }
 
@@ -244,18 +271,18 @@ type SyncLead struct {
 
 // SyncOpportunity is the body of an opportunity sync (SyncOpportunityBody).
 type SyncOpportunity struct {
-	ExternalID          string        `json:"externalId"`
-	Name                string        `json:"name,omitempty"`
-	Amount              *float64      `json:"amount,omitempty"` // 0 is a real amount: a pointer
-	ClosedAt            *Time         `json:"closedAt,omitempty"`
-	RemoteCreatedAt     *Time         `json:"remoteCreatedAt,omitempty"`
-	LastActivityAt      *Time         `json:"lastActivityAt,omitempty"`
-	DeletedAt           *Time         `json:"deletedAt,omitempty"`
-	Disposition         Disposition   `json:"disposition,omitempty"`
-	AccountID           string        `json:"accountId,omitempty"`
-	Account             *SyncAccount  `json:"account,omitempty"`
-	OpportunityContacts []SyncContact `json:"opportunityContacts,omitempty"`
-	OpportunityUsers    []SyncUser    `json:"opportunityUsers,omitempty"`
+	ExternalID          string                   `json:"externalId"`
+	Name                string                   `json:"name,omitempty"`
+	Amount              *float64                 `json:"amount,omitempty"` // 0 is a real amount: a pointer
+	ClosedAt            *Time                    `json:"closedAt,omitempty"`
+	RemoteCreatedAt     *Time                    `json:"remoteCreatedAt,omitempty"`
+	LastActivityAt      *Time                    `json:"lastActivityAt,omitempty"`
+	DeletedAt           *Time                    `json:"deletedAt,omitempty"`
+	Disposition         Disposition              `json:"disposition,omitempty"`
+	AccountID           string                   `json:"accountId,omitempty"`
+	Account             *SyncAccount             `json:"account,omitempty"`
+	OpportunityContacts []SyncOpportunityContact `json:"opportunityContacts,omitempty"`
+	OpportunityUsers    []SyncUser               `json:"opportunityUsers,omitempty"`
 }
 
 // Validate checks what Siro requires before any request.
@@ -265,8 +292,9 @@ func (o *SyncOpportunity) Validate() error {
 		return fmt.Errorf("opportunity is nil")
 	case o.ExternalID == "":
 		return fmt.Errorf("externalId is required")
-	case o.Disposition != "" && o.Disposition != DispositionOpen && o.Disposition != DispositionWon && o.Disposition != DispositionLost:
-		return fmt.Errorf("opportunity %s: disposition %q is not OPEN, WON or LOST", o.ExternalID, o.Disposition)
+	}
+	if err := checkEnum("disposition", o.Disposition, dispositions); err != nil {
+		return fmt.Errorf("opportunity %s: %w", o.ExternalID, err)
 	}
 	for i, u := range o.OpportunityUsers {
 		if u.ExternalID == "" {

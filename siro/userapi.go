@@ -19,26 +19,26 @@ type RecordingDetailsShow struct {
 
 // RecordingDetails is a recording as the user API returns it.
 type RecordingDetails struct {
-	ID                     string             `json:"id"`
-	DateCreated            string             `json:"dateCreated"`
-	TranscriptionStatus    string             `json:"transcriptionStatus"`
-	ProcessingStatus       string             `json:"processingStatus"` // in-progress, complete, error
-	ProcessingStage        string             `json:"processingStage"`  // recording, uploading, processing, done
-	OrganizationID         string             `json:"organizationId"`
-	TeamID                 string             `json:"teamId"`
-	UserID                 string             `json:"userId"`
-	Title                  string             `json:"title"`
-	DurationInMilliseconds float64            `json:"durationInMilliseconds"`
-	Deleted                bool               `json:"deleted"`
-	ConversationType       string             `json:"conversationType"`
-	TranscriptionLanguage  string             `json:"transcriptionLanguage"`
-	CRMOpportunities       []CRMOpportunity   `json:"crmOpportunities"`
-	CRMCustomer            json.RawMessage    `json:"crmCustomer"`
-	EvaluationScore        *float64           `json:"evaluationScore"`
-	Followups              json.RawMessage    `json:"followups"`
-	UniversalOutcomeLabel  *string            `json:"universalOutcomeLabel"`
-	Summary                string             `json:"summary"`
-	EntityExtractions      []EntityExtraction `json:"entityExtractions"`
+	ID                     string                `json:"id"`
+	DateCreated            string                `json:"dateCreated"`
+	TranscriptionStatus    TranscriptionStatus   `json:"transcriptionStatus,omitempty"`
+	ProcessingStatus       ProcessingStatus      `json:"processingStatus,omitempty"`
+	ProcessingStage        ProcessingStage       `json:"processingStage,omitempty"`
+	OrganizationID         string                `json:"organizationId"`
+	TeamID                 string                `json:"teamId"`
+	UserID                 string                `json:"userId"`
+	Title                  string                `json:"title"`
+	DurationInMilliseconds float64               `json:"durationInMilliseconds"`
+	Deleted                bool                  `json:"deleted"`
+	ConversationType       string                `json:"conversationType"`
+	TranscriptionLanguage  TranscriptionLanguage `json:"transcriptionLanguage,omitempty"`
+	CRMOpportunities       []CRMOpportunity      `json:"crmOpportunities"`
+	CRMCustomer            json.RawMessage       `json:"crmCustomer"`
+	EvaluationScore        *float64              `json:"evaluationScore"`
+	Followups              json.RawMessage       `json:"followups"`
+	UniversalOutcomeLabel  *string               `json:"universalOutcomeLabel"`
+	Summary                string                `json:"summary"`
+	EntityExtractions      []EntityExtraction    `json:"entityExtractions"`
 }
 
 // CRMOpportunity is an opportunity linked to a recording.
@@ -69,7 +69,7 @@ type EntityExtraction struct {
 	SiroEntityDefinitionID      string           `json:"siroEntityDefinitionId"`
 	SiroEntityDefinitionName    *string          `json:"siroEntityDefinitionName"`
 	SiroEntityDefinitionDeleted bool             `json:"siroEntityDefinitionDeleted"`
-	Status                      string           `json:"status"` // IN_PROGRESS, SUCCESS, FAIL, SYNCED
+	Status                      ExtractionStatus `json:"status"`
 	Extraction                  []ExtractedField `json:"extraction"`
 	CreatedAt                   *string          `json:"createdAt"`
 	UpdatedAt                   *string          `json:"updatedAt"`
@@ -90,7 +90,7 @@ type Utterance struct {
 	EndTimeInMillis   float64  `json:"endTimeInMillis"`
 	SpeakerTag        string   `json:"speakerTag"`
 	Redacted          bool     `json:"redacted"`
-	Confidence        *float64 `json:"confidence"`
+	Confidence        *float64 `json:"confidence,omitempty"`
 }
 
 // Transcript is a page of utterances with the speaker names.
@@ -155,11 +155,11 @@ const (
 // LinkTarget identifies the CRM object: either ID (Siro's id), or
 // ExternalID with IntegrationConnectionID. Trigger is optional.
 type LinkTarget struct {
-	ID                      string   `json:"id,omitempty"`
-	ExternalID              string   `json:"externalId,omitempty"`
-	IntegrationConnectionID string   `json:"integrationConnectionId,omitempty"`
-	DataType                DataType `json:"dataType"`
-	Trigger                 string   `json:"trigger,omitempty"`
+	ID                      string      `json:"id,omitempty"`
+	ExternalID              string      `json:"externalId,omitempty"`
+	IntegrationConnectionID string      `json:"integrationConnectionId,omitempty"`
+	DataType                DataType    `json:"dataType"`
+	Trigger                 LinkTrigger `json:"trigger,omitempty"`
 }
 
 func (t *LinkTarget) validate() error {
@@ -175,7 +175,10 @@ func (t *LinkTarget) validate() error {
 	case t.ExternalID != "" && t.IntegrationConnectionID == "":
 		return fmt.Errorf("externalId needs integrationConnectionId")
 	}
-	return nil
+	if err := checkEnum("dataType", t.DataType, dataTypes); err != nil {
+		return err
+	}
+	return checkEnum("trigger", t.Trigger, linkTriggers)
 }
 
 // LinkedObject is the object a recording was linked to.

@@ -61,8 +61,7 @@ func TestWebhookOrdersAndDuplicates(t *testing.T) {
 	}
 	for name, order := range orders {
 		t.Run(name, func(t *testing.T) {
-			fake := sirotest.New()
-			defer fake.Close()
+			fake := newFake(t)
 			c, err := fake.Client()
 			require.NoError(t, err)
 			_, err = c.SyncEngagement(context.Background(), kitchenRemodel())
@@ -169,8 +168,7 @@ func TestWebhookWaitsForBothFlags(t *testing.T) {
 // fetched with a user token the client minted itself.
 func TestEndToEnd(t *testing.T) {
 	ctx := context.Background()
-	fake := sirotest.New()
-	defer fake.Close()
+	fake := newFake(t)
 	clientID, secret := fake.CreateOAuthApp()
 	c, err := fake.Client(siro.WithOAuthApp(clientID, secret, "siro-user-1", siro.ScopeRead))
 	require.NoError(t, err)
@@ -259,8 +257,7 @@ func autoAdvance(t *testing.T, clk *webhooktest.FakeClock) {
 
 func TestPollRecordings(t *testing.T) {
 	clk := webhooktest.NewFakeClock(time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC))
-	fake := sirotest.New(sirotest.WithClock(clk))
-	defer fake.Close()
+	fake := newFake(t, sirotest.WithClock(clk))
 	c, err := fake.Client(siro.WithClock(clk))
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -311,8 +308,7 @@ func TestPollRecordings(t *testing.T) {
 
 func TestWaitForRecording(t *testing.T) {
 	clk := webhooktest.NewFakeClock(time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC))
-	fake := sirotest.New(sirotest.WithClock(clk))
-	defer fake.Close()
+	fake := newFake(t, sirotest.WithClock(clk))
 	c, _ := fake.Client(siro.WithClock(clk))
 	e, err := c.SyncEngagement(context.Background(), kitchenRemodel())
 	require.NoError(t, err)

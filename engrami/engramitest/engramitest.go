@@ -1,10 +1,21 @@
 // Package engramitest is a fake Engrami API on httptest for the endpoints
 // the engrami package types: incoming webhooks, tools and tool tests, OAuth
-// providers, actions and secrets. It checks the bearer token, validates
-// required fields, answers Engrami's {"success", "data" | "error"}
-// envelope, sends X-RateLimit-* headers, rate-limits on demand, and records
-// every request. It also receives signed events on incoming-webhook URLs
-// and verifies them.
+// providers, actions and secrets.
+//
+// It answers the shapes of Engrami's custom-integrations page: an incoming
+// webhook is created as a bare {"id", "url", "secret"}, a tool test answers
+// a bare {"success", "response_time_ms", "response"}, and errors use the
+// API overview's {"success": false, "error": {"code", "message",
+// "details"}}. The page shows no answer for tools, OAuth providers,
+// actions and secrets; the fake answers 201 with the definition it stored
+// (secret values withheld). WithEnvelope wraps successes in the overview's
+// {"success": true, "data": ...} instead, as Engrami's overview page
+// says every answer is; clients must accept both.
+//
+// It checks the bearer token and required fields, sends X-RateLimit-*
+// headers, rate-limits (a per-minute budget or the next n requests),
+// injects faults and latency, records every request, and receives signed
+// events on the incoming-webhook URLs it hands out, verifying them.
 package engramitest
 
 import (
@@ -14,9 +25,12 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
+	"github.com/callcrm/callcrm-go/engrami"
+	"github.com/callcrm/callcrm-go/internal/clock"
 	"github.com/callcrm/callcrm-go/webhook"
 )
 
@@ -27,37 +41,79 @@ type Request struct {
 	Body                []byte
 }
 
-// Server is a fake Engrami.
+// Server is a fake Engrami. Safe for concurrent use.
 type Server struct {
 	*httptest.Server
 	// Token is the accepted API key.
 	Token string
-	// Wrap, when true (the default), wraps answers in {"success", "data"}.
+	// Wrap, when true, wraps success answers in the API overview's
+	// {"success": true, "data": ...} envelope (see WithEnvelope). Set it
+	// before the first request.
 	Wrap bool
+
+	clock   engrami.Clock
+	latency time.Duration
 
 	mu        sync.Mutex
 	requests  []Request
 	tools     map[string]json.RawMessage
+	results   map[string]json.RawMessage // tool name -> test response
 	secrets   map[string]string
 	hooks     map[string]string // id -> secret
 	received  map[string][][]byte
 	limit     int
 	remaining int
+	window    time.Time
 	reset     time.Time
 	limited   int
+	faults    []fault
 	seq       int
 }
 
-// New starts a fake Engrami; its API base URL is URL() + "/api/v1".
-func New() *Server {
-	s := &Server{Token: "engrami-test-token", Wrap: true, tools: map[string]json.RawMessage{}, secrets: map[string]string{},
-		hooks: map[string]string{}, received: map[string][][]byte{}, limit: 600, remaining: 600}
+type fault struct {
+	path   string // path prefix under /api/v1, "" = any
+	status int
+	left   int
+}
+
+// Option configures a Server.
+type Option func(*Server)
+
+// WithToken sets the accepted API key (default "engrami-test-token").
+func WithToken(token string) Option { return func(s *Server) { s.Token = token } }
+
+// WithEnvelope wraps success answers in {"success": true, "data": ...}.
+func WithEnvelope() Option { return func(s *Server) { s.Wrap = true } }
+
+// WithRateLimit sets the per-minute budget reported in X-RateLimit-Limit
+// and enforced with 429 (default 600, Engrami's Pro plan; Free is 60).
+func WithRateLimit(perMinute int) Option { return func(s *Server) { s.limit = perMinute } }
+
+// WithClock sets the clock for rate-limit windows and timestamps.
+func WithClock(c engrami.Clock) Option { return func(s *Server) { s.clock = c } }
+
+// WithLatency delays every API answer by d (real time).
+func WithLatency(d time.Duration) Option { return func(s *Server) { s.latency = d } }
+
+// New starts a fake Engrami; its API base URL is BaseURL(). Close it when
+// done.
+func New(opts ...Option) *Server {
+	s := &Server{Token: "engrami-test-token", tools: map[string]json.RawMessage{}, results: map[string]json.RawMessage{},
+		secrets: map[string]string{}, hooks: map[string]string{}, received: map[string][][]byte{}, limit: 600}
+	for _, o := range opts {
+		o(s)
+	}
+	if s.clock == nil {
+		s.clock = clock.Real{}
+	}
+	s.remaining = s.limit
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /api/v1/webhooks/incoming", s.auth(s.createHook))
 	mux.HandleFunc("POST /api/v1/tools", s.auth(s.createTool))
 	mux.HandleFunc("POST /api/v1/tools/{name}/test", s.auth(s.testTool))
-	mux.HandleFunc("POST /api/v1/integrations/oauth/providers", s.auth(s.required("oauth provider", "name", "display_name", "authorization_url", "token_url", "client_id", "client_secret", "redirect_uri")))
-	mux.HandleFunc("POST /api/v1/integrations/actions", s.auth(s.required("action", "name", "description", "endpoint", "input_schema")))
+	mux.HandleFunc("POST /api/v1/integrations/oauth/providers", s.auth(s.create("name", []string{"client_secret"},
+		"name", "display_name", "authorization_url", "token_url", "client_id", "client_secret", "redirect_uri")))
+	mux.HandleFunc("POST /api/v1/integrations/actions", s.auth(s.create("name", nil, "name", "description", "endpoint", "input_schema")))
 	mux.HandleFunc("POST /api/v1/secrets", s.auth(s.createSecret))
 	mux.HandleFunc("POST /in/{id}", s.receive)
 	mux.HandleFunc("/", s.auth(func(w http.ResponseWriter, r *http.Request, _ []byte) {
@@ -70,12 +126,39 @@ func New() *Server {
 // BaseURL is the API root to pass to engrami.WithBaseURL.
 func (s *Server) BaseURL() string { return s.URL + "/api/v1" }
 
+// Client returns an engrami.Client wired to the fake with its token; add
+// options (WithTenantID, WithClock, WithRetry, ...) as needed.
+func (s *Server) Client(opts ...engrami.Option) (*engrami.Client, error) {
+	return engrami.NewClient(s.Token, append([]engrami.Option{engrami.WithBaseURL(s.BaseURL())}, opts...)...)
+}
+
 // RateLimitNext makes the next n API requests answer 429 with
 // X-RateLimit-Reset at reset.
 func (s *Server) RateLimitNext(n int, reset time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.limited, s.reset = n, reset
+}
+
+// Fail makes the next n API requests whose path under /api/v1 starts with
+// path ("" for any) answer status with Engrami's error envelope.
+func (s *Server) Fail(path string, status, n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faults = append(s.faults, fault{path: path, status: status, left: n})
+}
+
+// SetToolResult sets what testing the named tool answers as "response"
+// (default: {"echo": <the parameters>}).
+func (s *Server) SetToolResult(name string, response any) error {
+	b, err := json.Marshal(response)
+	if err != nil {
+		return fmt.Errorf("engramitest: tool result: %w", err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.results[name] = b
+	return nil
 }
 
 // Requests returns the API requests received so far.
@@ -100,6 +183,7 @@ func (s *Server) Received(hookID string) [][]byte {
 	return append([][]byte(nil), s.received[hookID]...)
 }
 
+// ok answers a success: bare, or in the envelope when Wrap is set.
 func (s *Server) ok(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
@@ -108,6 +192,10 @@ func (s *Server) ok(w http.ResponseWriter, status int, v any) {
 	}
 	_ = json.NewEncoder(w).Encode(v)
 }
+
+// errorCodes are the overview's error codes by status.
+var errorCodes = map[int]string{400: "invalid_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+	429: "rate_limited", 500: "internal_error"}
 
 func (s *Server) fail(w http.ResponseWriter, status int, code, msg string, details map[string]string) {
 	w.Header().Set("Content-Type", "application/json")
@@ -121,33 +209,56 @@ func (s *Server) fail(w http.ResponseWriter, status int, code, msg string, detai
 
 func (s *Server) auth(next func(http.ResponseWriter, *http.Request, []byte)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
+		if s.latency > 0 {
+			time.Sleep(s.latency)
+		}
 		body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+		now := s.clock.Now()
 		s.mu.Lock()
 		s.requests = append(s.requests, Request{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Header: r.Header.Clone(), Body: body})
+		if now.Sub(s.window) >= time.Minute {
+			s.window, s.remaining = now.Truncate(time.Minute), s.limit
+		}
 		limited := s.limited > 0
 		if limited {
 			s.limited--
 		} else if s.remaining > 0 {
 			s.remaining--
+		} else {
+			limited = true // the per-minute budget is spent
+		}
+		reset := s.reset
+		if reset.IsZero() || !limited {
+			reset = s.window.Add(time.Minute)
 		}
 		w.Header().Set("X-RateLimit-Limit", strconv.Itoa(s.limit))
 		w.Header().Set("X-RateLimit-Remaining", strconv.Itoa(s.remaining))
-		reset := s.reset
-		if reset.IsZero() {
-			reset = time.Now().Add(time.Minute)
-		}
 		w.Header().Set("X-RateLimit-Reset", strconv.FormatInt(reset.Unix(), 10))
-		s.mu.Unlock()
-		if r.Header.Get("Authorization") != "Bearer "+s.Token {
-			s.fail(w, 401, "unauthorized", "invalid API key", nil)
-			return
+		status := 0
+		for i := range s.faults {
+			f := &s.faults[i]
+			if f.left > 0 && strings.HasPrefix(strings.TrimPrefix(r.URL.Path, "/api/v1"), f.path) {
+				f.left--
+				status = f.status
+				break
+			}
 		}
-		if limited {
+		s.mu.Unlock()
+		switch {
+		case r.Header.Get("Authorization") != "Bearer "+s.Token:
+			s.fail(w, 401, "unauthorized", "invalid API key", nil)
+		case limited:
 			w.Header().Set("X-RateLimit-Remaining", "0")
 			s.fail(w, 429, "rate_limited", "rate limit exceeded", nil)
-			return
+		case status != 0:
+			code, ok := errorCodes[status]
+			if !ok {
+				code = "internal_error"
+			}
+			s.fail(w, status, code, http.StatusText(status), nil)
+		default:
+			next(w, r, body)
 		}
-		next(w, r, body)
 	}
 }
 
@@ -166,31 +277,36 @@ func (s *Server) decode(w http.ResponseWriter, body []byte, fields ...string) (m
 	return m, true
 }
 
-func (s *Server) required(kind string, fields ...string) func(http.ResponseWriter, *http.Request, []byte) {
+// create serves a definition whose answer the page does not show: 201
+// with the stored definition, without the fields in withheld.
+func (s *Server) create(key string, withheld []string, fields ...string) func(http.ResponseWriter, *http.Request, []byte) {
 	return func(w http.ResponseWriter, r *http.Request, body []byte) {
 		m, ok := s.decode(w, body, fields...)
 		if !ok {
 			return
 		}
-		var name string
-		_ = json.Unmarshal(m["name"], &name)
-		s.ok(w, 201, map[string]any{"id": kind + "_" + name, "name": name, "created_at": time.Now().UTC().Format(time.RFC3339)})
+		for _, f := range withheld {
+			delete(m, f)
+		}
+		s.ok(w, 201, m)
 	}
 }
 
 func (s *Server) createHook(w http.ResponseWriter, r *http.Request, body []byte) {
-	m, ok := s.decode(w, body, "name", "agent_id", "transform")
-	if !ok {
+	if _, ok := s.decode(w, body, "name", "agent_id", "transform"); !ok {
 		return
 	}
-	_ = m
 	s.mu.Lock()
 	s.seq++
-	id := fmt.Sprintf("wh_in_%d", s.seq)
-	secret := fmt.Sprintf("whsec_test%d", s.seq)
+	id := fmt.Sprintf("wh_in_%06d", s.seq)
+	secret := fmt.Sprintf("whsec_engramitest%06d", s.seq)
 	s.hooks[id] = secret
 	s.mu.Unlock()
-	s.ok(w, 201, map[string]string{"id": id, "url": s.URL + "/in/" + id, "secret": secret})
+	s.ok(w, 201, struct {
+		ID     string `json:"id"`
+		URL    string `json:"url"`
+		Secret string `json:"secret"`
+	}{id, s.URL + "/in/" + id, secret})
 }
 
 func (s *Server) createTool(w http.ResponseWriter, r *http.Request, body []byte) {
@@ -203,24 +319,37 @@ func (s *Server) createTool(w http.ResponseWriter, r *http.Request, body []byte)
 	s.mu.Lock()
 	s.tools[name] = body
 	s.mu.Unlock()
-	s.ok(w, 201, map[string]any{"id": "tool_" + name, "name": name})
+	s.ok(w, 201, m)
 }
 
+// testTool answers the page's test result; it is bare even with Wrap, as
+// the page shows it (its own "success" is the tool call's outcome).
 func (s *Server) testTool(w http.ResponseWriter, r *http.Request, body []byte) {
+	name := r.PathValue("name")
 	s.mu.Lock()
-	_, ok := s.tools[r.PathValue("name")]
+	_, ok := s.tools[name]
+	result := s.results[name]
 	s.mu.Unlock()
 	if !ok {
-		s.fail(w, 404, "not_found", "tool not found", map[string]string{"name": r.PathValue("name")})
+		s.fail(w, 404, "not_found", "tool not found", map[string]string{"name": name})
 		return
 	}
 	var in struct {
 		Parameters map[string]any `json:"parameters"`
 	}
-	_ = json.Unmarshal(body, &in)
-	// The documented test answer is not wrapped.
+	if err := json.Unmarshal(body, &in); err != nil {
+		s.fail(w, 400, "invalid_request", "body is not a JSON object", nil)
+		return
+	}
+	if result == nil {
+		result, _ = json.Marshal(map[string]any{"echo": in.Parameters})
+	}
 	w.Header().Set("Content-Type", "application/json")
-	_ = json.NewEncoder(w).Encode(map[string]any{"success": true, "response_time_ms": 234, "response": map[string]any{"echo": in.Parameters}})
+	_ = json.NewEncoder(w).Encode(struct {
+		Success        bool            `json:"success"`
+		ResponseTimeMS int             `json:"response_time_ms"`
+		Response       json.RawMessage `json:"response"`
+	}{true, 234, result})
 }
 
 func (s *Server) createSecret(w http.ResponseWriter, r *http.Request, body []byte) {

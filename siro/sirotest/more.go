@@ -1,6 +1,7 @@
 package sirotest
 
 import (
+	"encoding/json"
 	"net/http"
 	"sort"
 	"strings"
@@ -12,10 +13,24 @@ import (
 // simple resources (engagement users, opportunity users, connections).
 type crud struct {
 	prefix string
+	// fields are the writable properties of the document's object; any
+	// other key a request sends is ignored, never echoed.
+	fields []string
 	items  map[string]map[string]any
 }
 
-func newCRUD(prefix string) *crud { return &crud{prefix: prefix, items: map[string]map[string]any{}} }
+func newCRUD(prefix string, fields ...string) *crud {
+	return &crud{prefix: prefix, fields: fields, items: map[string]map[string]any{}}
+}
+
+// take copies the writable fields of in into it.
+func (c *crud) take(it, in map[string]any) {
+	for _, k := range c.fields {
+		if v, ok := in[k]; ok && v != nil {
+			it[k] = v
+		}
+	}
+}
 
 func (c *crud) list(filter map[string]string) []map[string]any {
 	out := []map[string]any{}
@@ -54,13 +69,12 @@ func (s *Server) mountCRUD(mux *http.ServeMux, base string, c *crud, filters ...
 			return
 		}
 		s.mu.Lock()
-		in["id"] = s.nextID(c.prefix)
-		in["organizationId"] = s.OrganizationID
-		in["integrationConnectionId"] = s.IntegrationConnectionID
-		in["createdAt"], in["updatedAt"] = s.now(), s.now()
-		c.items[in["id"].(string)] = in
+		it := map[string]any{"id": s.nextID(c.prefix), "organizationId": s.OrganizationID,
+			"integrationConnectionId": s.IntegrationConnectionID, "createdAt": s.now(), "updatedAt": s.now()}
+		c.take(it, in)
+		c.items[it["id"].(string)] = it
 		s.mu.Unlock()
-		writeJSON(w, 200, in)
+		writeJSON(w, 200, it)
 	})
 	mux.HandleFunc("GET "+base+"/{id}", func(w http.ResponseWriter, r *http.Request) {
 		s.mu.Lock()
@@ -85,9 +99,7 @@ func (s *Server) mountCRUD(mux *http.ServeMux, base string, c *crud, filters ...
 			writeErr(w, 404, "Not Found - Resource not found")
 			return
 		}
-		for k, v := range in {
-			it[k] = v
-		}
+		c.take(it, in)
 		it["updatedAt"] = s.now()
 		writeJSON(w, 200, it)
 	})
@@ -119,6 +131,12 @@ func (s *Server) AddMobileEvent(e siro.MobileEvent) {
 	}
 	if e.CreatedAt == "" {
 		e.CreatedAt = s.now()
+	}
+	if e.OrganizationID == "" {
+		e.OrganizationID = s.OrganizationID
+	}
+	if ev, ok := defaultMobileEvent[e.EventCode]; ok && len(e.Event) == 0 {
+		e.Event = json.RawMessage(ev)
 	}
 	s.mobile = append(s.mobile, e)
 }
@@ -159,10 +177,10 @@ func (s *Server) mountMore(mux *http.ServeMux, p string) {
 				linked[eu["engagementId"].(string)] = true
 			}
 		}
-		out := []siro.Engagement{}
+		out := []engagementAnswer{}
 		for _, e := range s.engagements {
 			if linked[e.ID] {
-				out = append(out, *e)
+				out = append(out, s.engagementAnswer(e))
 			}
 		}
 		s.mu.Unlock()
@@ -179,23 +197,23 @@ func (s *Server) mountMore(mux *http.ServeMux, p string) {
 			}
 		}
 		s.mu.Lock()
-		var items []siro.MobileEvent
+		var items []mobileEventAnswer
 		for _, e := range s.mobile {
 			if (len(codes) == 0 || codes[string(e.EventCode)]) && (q.Get("userId") == "" || e.UserID == q.Get("userId")) {
-				items = append(items, e)
+				items = append(items, mobileEventOf(e))
 			}
 		}
 		s.mu.Unlock()
 		data, next := page(items, q.Get("cursor"), 100)
 		// The spec declares data as an array of arrays: answer that shape.
-		writeJSON(w, 200, map[string]any{"data": [][]siro.MobileEvent{nonNil(data)}, "cursor": next})
+		writeJSON(w, 200, map[string]any{"data": [][]mobileEventAnswer{nonNil(data)}, "cursor": next})
 	})
 	mux.HandleFunc("GET "+p+"/v1/core/mobile-events/{id}", func(w http.ResponseWriter, r *http.Request) {
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		for _, e := range s.mobile {
 			if e.ID == r.PathValue("id") {
-				writeJSON(w, 200, e)
+				writeJSON(w, 200, mobileEventOf(e))
 				return
 			}
 		}
@@ -258,9 +276,11 @@ func (s *Server) mountMore(mux *http.ServeMux, p string) {
 		if _, ok := in["isActive"]; !ok {
 			in["isActive"] = true
 		}
-		in["id"], in["organizationId"], in["createdAt"], in["updatedAt"], in["syncStatus"] = s.nextID("ic"), s.OrganizationID, s.now(), s.now(), []any{}
-		s.connections.items[in["id"].(string)] = in
-		writeJSON(w, 201, in)
+		it := map[string]any{"id": s.nextID("ic"), "organizationId": s.OrganizationID, "createdAt": s.now(), "updatedAt": s.now(),
+			"syncStatus": []any{}}
+		s.connections.take(it, in)
+		s.connections.items[it["id"].(string)] = it
+		writeJSON(w, 201, it)
 	})
 	mux.HandleFunc("GET "+p+"/v1/core/integrations/connections/{id}", func(w http.ResponseWriter, r *http.Request) {
 		s.mu.Lock()
@@ -283,10 +303,11 @@ func (s *Server) mountMore(mux *http.ServeMux, p string) {
 			return
 		}
 		for _, k := range []string{"name", "isActive", "syncTranscript"} {
-			if v, ok := in[k]; ok {
+			if v, ok := in[k]; ok && v != nil {
 				c[k] = v
 			}
 		}
+		c["updatedAt"] = s.now()
 		writeJSON(w, 200, c)
 	})
 	mux.HandleFunc("DELETE "+p+"/v1/core/integrations/connections/{id}", func(w http.ResponseWriter, r *http.Request) {
@@ -355,8 +376,7 @@ func (s *Server) mountMore(mux *http.ServeMux, p string) {
 		var out []map[string]any
 		for _, info := range s.tokens {
 			if info.clientID == r.PathValue("clientId") {
-				out = append(out, map[string]any{"accessTokenId": info.id, "oAuthAppId": info.clientID, "userId": info.userID,
-					"scope": info.scope, "expiresAt": info.expires.UTC().Format("2006-01-02T15:04:05Z"), "createdAt": s.now(), "updatedAt": s.now()})
+				out = append(out, s.tokenAnswer(info))
 			}
 		}
 		s.mu.Unlock()

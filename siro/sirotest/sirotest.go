@@ -16,6 +16,11 @@
 // integration connections and the Salesforce upsert; on the user API
 // recording details, utterances, entity extractions and CRM link / unlink.
 // Other routes answer 404 with Siro's error shapes.
+//
+// Answers have the shapes of Siro's published OpenAPI documents (UUIDs
+// where they declare uuid, enum members, arrays never null, optional
+// fields omitted rather than null); this repository's tests validate every
+// request and answer against them.
 package sirotest
 
 import (
@@ -56,6 +61,7 @@ type Server struct {
 	tokenTTL   time.Duration
 	signer     *webhook.StandardSigner
 	httpClient *http.Client
+	middleware func(siro.Host, http.Handler) http.Handler
 
 	mu            sync.Mutex
 	seq           int
@@ -81,7 +87,7 @@ type Server struct {
 type userToken struct {
 	id, userID, clientID string
 	scope                siro.Scope
-	expires              time.Time
+	created, expires     time.Time
 }
 
 type fault struct {
@@ -98,6 +104,9 @@ type recording struct {
 	speakers    map[string]string
 	processed   bool
 	linked      bool
+	// latitude and longitude are where it was recorded; evaluationScore
+	// is its score, shown with showEvaluationScore.
+	latitude, longitude, evaluationScore float64
 }
 
 // Option configures a Server.
@@ -117,6 +126,14 @@ func WithRateLimit(n int) Option { return func(s *Server) { s.rateLimit = n } }
 // WithTokenTTL sets the minted user tokens' lifetime (default 16 h).
 func WithTokenTTL(d time.Duration) Option { return func(s *Server) { s.tokenTTL = d } }
 
+// WithMiddleware wraps each host's handler (outermost, before auth, faults
+// and rate limits) with mw, which is told which host it wraps: to record,
+// log or validate every request and answer, as this package's and the
+// siro package's tests do against Siro's OpenAPI documents.
+func WithMiddleware(mw func(host siro.Host, next http.Handler) http.Handler) Option {
+	return func(s *Server) { s.middleware = mw }
+}
+
 // New starts a fake Siro. Close it when done.
 func New(opts ...Option) *Server {
 	s := &Server{
@@ -135,17 +152,21 @@ func New(opts ...Option) *Server {
 		tokenInfo:               map[string]string{},
 		windowCount:             map[string]int{},
 		deleted:                 map[string]bool{},
-		engagementUsers:         newCRUD("eu"),
-		opportunityUsers:        newCRUD("ou"),
+		engagementUsers:         newCRUD("eu", "engagementId", "userId", "name"),
+		opportunityUsers:        newCRUD("ou", "opportunityId", "userId", "name", "amountPercentage"),
 		crmUsers:                newCRUD("crmuser"),
-		connections:             newCRUD("ic"),
+		connections:             newCRUD("ic", "name", "integrationPlatform", "externalAccountId", "isActive"),
 	}
 	for _, o := range opts {
 		o(s)
 	}
 	s.signer, _ = webhook.NewStandardSigner(s.WebhookSecret, webhook.WithClock(s.clock))
-	s.Org = httptest.NewServer(s.wrap(true, s.orgMux()))
-	s.User = httptest.NewServer(s.wrap(false, s.userMux()))
+	org, user := s.wrap(true, s.orgMux()), s.wrap(false, s.userMux())
+	if s.middleware != nil {
+		org, user = s.middleware(siro.OrgAPI, org), s.middleware(siro.UserAPI, user)
+	}
+	s.Org = httptest.NewServer(org)
+	s.User = httptest.NewServer(user)
 	s.httpClient = &http.Client{Timeout: 10 * time.Second}
 	return s
 }
@@ -245,6 +266,40 @@ func writeIssues(w http.ResponseWriter, path []any, msg string) {
 	})
 }
 
+// errorMessages are the messages Siro's documents give its error answers.
+var errorMessages = map[int]string{
+	http.StatusBadRequest:          "Bad Request - Invalid parameters",
+	http.StatusUnauthorized:        "Unauthorized - User not authenticated",
+	http.StatusForbidden:           "Forbidden - User does not have access",
+	http.StatusNotFound:            "Not Found - Resource not found",
+	http.StatusInternalServerError: "Internal Server Error",
+}
+
+// writeFault answers an injected fault the way Siro answers that status:
+// 429 as text/plain "Rate limit exceeded", 422 with Zod issues, the others
+// as {"error": message}.
+func writeFault(w http.ResponseWriter, status int) {
+	switch status {
+	case http.StatusTooManyRequests:
+		w.Header().Set("Retry-After", "1")
+		writeRateLimited(w)
+	case http.StatusUnprocessableEntity:
+		writeIssues(w, []any{}, "Invalid input")
+	default:
+		msg, ok := errorMessages[status]
+		if !ok {
+			msg = http.StatusText(status)
+		}
+		writeErr(w, status, msg)
+	}
+}
+
+func writeRateLimited(w http.ResponseWriter) {
+	w.Header().Set("Content-Type", "text/plain")
+	w.WriteHeader(http.StatusTooManyRequests)
+	_, _ = io.WriteString(w, "Rate limit exceeded")
+}
+
 func (s *Server) wrap(org bool, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.requests.Add(1)
@@ -279,10 +334,7 @@ func (s *Server) wrap(org bool, next http.Handler) http.Handler {
 			if f.left > 0 && strings.HasPrefix(strings.TrimPrefix(r.URL.Path, "/api-externalApi"), f.route) {
 				f.left--
 				s.mu.Unlock()
-				if f.status == http.StatusTooManyRequests {
-					w.Header().Set("Retry-After", "1")
-				}
-				writeErr(w, f.status, http.StatusText(f.status))
+				writeFault(w, f.status)
 				return
 			}
 		}
@@ -299,9 +351,7 @@ func (s *Server) wrap(org bool, next http.Handler) http.Handler {
 		limited := s.rateLimit > 0 && n > s.rateLimit
 		s.mu.Unlock()
 		if limited {
-			w.Header().Set("Content-Type", "text/plain")
-			w.WriteHeader(http.StatusTooManyRequests)
-			_, _ = io.WriteString(w, "Rate limit exceeded")
+			writeRateLimited(w)
 			return
 		}
 		next.ServeHTTP(w, r)
@@ -321,8 +371,8 @@ func decodeBody(r *http.Request, v any) error {
 func (s *Server) orgMux() http.Handler {
 	mux := http.NewServeMux()
 	p := "/api-externalApi"
-	engUpsert := func(e *siro.SyncEngagement) any { return *s.upsertEngagement(e) }
-	oppUpsert := func(o *siro.SyncOpportunity) any { return *s.upsertOpportunity(o, false) }
+	engUpsert := func(e *siro.SyncEngagement) any { return s.engagementAnswer(s.upsertEngagement(e)) }
+	oppUpsert := func(o *siro.SyncOpportunity) any { return s.opportunityAnswer(s.upsertOpportunity(o, false)) }
 	engID := func(e *siro.SyncEngagement) string { return e.ExternalID }
 	oppID := func(o *siro.SyncOpportunity) string { return o.ExternalID }
 	mux.HandleFunc("PUT "+p+"/v1/integrations/sync/engagements", syncOne(s, engID, engUpsert))
@@ -349,7 +399,8 @@ func (s *Server) orgMux() http.Handler {
 	mux.HandleFunc("GET "+p+"/v1/core/oauth/apps/{clientId}/access-token/{tokenId}", s.getToken)
 	mux.HandleFunc("DELETE "+p+"/v1/core/oauth/apps/{clientId}/access-token/{tokenId}", s.revokeToken)
 	mux.HandleFunc("GET "+p+"/v1/core/auth/caller-identity", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, 200, siro.OrgToken{TokenID: "tok_sirotest", TokenName: "sirotest", OrganizationID: s.OrganizationID, CreatedAt: s.now()})
+		writeJSON(w, 200, map[string]any{"tokenId": uuidFor("org-token"), "tokenName": "sirotest", "organizationId": s.OrganizationID,
+			"authorizedOrgGroupId": nil, "parentOrgGroupTokenId": nil, "createdAt": s.now(), "createdBy": nil})
 	})
 	s.mountMore(mux, p)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
@@ -466,10 +517,10 @@ func page[T any](items []T, cursor string, size int) ([]T, any) {
 func (s *Server) listEngagements(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	s.mu.Lock()
-	var items []siro.Engagement
+	var items []engagementAnswer
 	for _, e := range s.engagements {
 		if (q.Get("externalId") == "" || e.ExternalID == q.Get("externalId")) && (q.Get("recordingId") == "" || e.RecordingID == q.Get("recordingId")) {
-			items = append(items, *e)
+			items = append(items, s.engagementAnswer(e))
 		}
 	}
 	s.mu.Unlock()
@@ -497,9 +548,9 @@ func (s *Server) findEngagement(id string) (*siro.Engagement, bool) {
 func (s *Server) getEngagement(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	e, ok := s.findEngagement(r.PathValue("id"))
-	var out siro.Engagement
+	var out engagementAnswer
 	if ok {
-		out = *e
+		out = s.engagementAnswer(e)
 	}
 	s.mu.Unlock()
 	if !ok {
@@ -529,10 +580,10 @@ func (s *Server) deleteEngagement(w http.ResponseWriter, r *http.Request) {
 func (s *Server) listOpportunities(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	s.mu.Lock()
-	var items []siro.Opportunity
+	var items []opportunityAnswer
 	for _, o := range s.opportunities {
 		if q.Get("externalId") == "" || o.ExternalID == q.Get("externalId") {
-			items = append(items, *o)
+			items = append(items, s.opportunityAnswer(o))
 		}
 	}
 	s.mu.Unlock()
@@ -546,7 +597,7 @@ func (s *Server) getOpportunity(w http.ResponseWriter, r *http.Request) {
 	defer s.mu.Unlock()
 	for _, o := range s.opportunities {
 		if o.ID == r.PathValue("id") {
-			writeJSON(w, 200, o)
+			writeJSON(w, 200, s.opportunityAnswer(o))
 			return
 		}
 	}
@@ -568,9 +619,9 @@ func (s *Server) deleteOpportunity(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) listAccounts(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
-	items := []siro.Account{}
+	items := []accountAnswer{}
 	for _, a := range s.accounts {
-		items = append(items, *a)
+		items = append(items, accountOf(a))
 	}
 	s.mu.Unlock()
 	sort.Slice(items, func(i, j int) bool { return items[i].ID < items[j].ID })
@@ -586,7 +637,7 @@ func (s *Server) createAccount(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	a := s.upsertAccount(in.ExternalID, in.Name)
 	a.Latitude, a.Longitude, a.PhoneNumbers, a.EmailAddresses = in.Latitude, in.Longitude, in.PhoneNumbers, in.EmailAddresses
-	out := *a
+	out := accountOf(a)
 	s.mu.Unlock()
 	writeJSON(w, 200, out)
 }
@@ -604,7 +655,7 @@ func (s *Server) getAccount(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if a := s.accountByID(r.PathValue("id")); a != nil {
-		writeJSON(w, 200, a)
+		writeJSON(w, 200, accountOf(a))
 		return
 	}
 	writeErr(w, 404, "Not Found - Resource not found")
@@ -626,8 +677,17 @@ func (s *Server) updateAccount(w http.ResponseWriter, r *http.Request) {
 	if in.Name != "" {
 		a.Name = in.Name
 	}
+	if in.Latitude != nil && in.Longitude != nil {
+		a.Latitude, a.Longitude = in.Latitude, in.Longitude
+	}
+	if in.PhoneNumbers != nil {
+		a.PhoneNumbers = in.PhoneNumbers
+	}
+	if in.EmailAddresses != nil {
+		a.EmailAddresses = in.EmailAddresses
+	}
 	a.UpdatedAt = s.now()
-	writeJSON(w, 200, a)
+	writeJSON(w, 200, accountOf(a))
 }
 
 func (s *Server) deleteAccount(w http.ResponseWriter, r *http.Request) {
@@ -639,21 +699,6 @@ func (s *Server) deleteAccount(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, 200, false)
-}
-
-func (s *Server) recordingView(rec *recording, q map[string][]string) siro.Recording {
-	out := rec.rec
-	flag := func(k string) bool { v := q[k]; return len(v) > 0 && v[0] == "true" }
-	if flag("showSummary") {
-		out.Summary = rec.summary
-	}
-	if flag("showEntityExtractions") {
-		out.EntityExtractions = rec.extractions
-	}
-	if !flag("showCrmLinks") {
-		out.CRM = nil
-	}
-	return out
 }
 
 func (s *Server) listRecordings(w http.ResponseWriter, r *http.Request) {
@@ -675,7 +720,7 @@ func (s *Server) listRecordings(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	s.mu.Lock()
-	var items []siro.Recording
+	var items []recordingAnswer
 	for _, rec := range s.recordings {
 		up, _ := time.Parse(time.RFC3339, rec.rec.UpdatedAt)
 		if !gte.IsZero() && up.Before(gte) {
@@ -746,7 +791,7 @@ func (s *Server) mintToken(w http.ResponseWriter, r *http.Request) {
 	s.seq++
 	id := fmt.Sprintf("tok_%d", s.seq)
 	tok := fmt.Sprintf("sirotest-access-%d-%d", s.seq, time.Now().UnixNano())
-	s.tokens[tok] = userToken{id: id, userID: in.UserID, clientID: r.PathValue("clientId"), scope: in.Scope, expires: s.clock.Now().Add(s.tokenTTL)}
+	s.tokens[tok] = userToken{id: id, userID: in.UserID, clientID: r.PathValue("clientId"), scope: in.Scope, created: s.clock.Now(), expires: s.clock.Now().Add(s.tokenTTL)}
 	s.tokenInfo[id] = tok
 	writeJSON(w, 201, map[string]string{"accessTokenId": id, "accessToken": tok})
 }
@@ -760,10 +805,7 @@ func (s *Server) getToken(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	info := s.tokens[tok]
-	writeJSON(w, 200, map[string]any{"data": map[string]any{
-		"accessTokenId": info.id, "oAuthAppId": r.PathValue("clientId"), "userId": info.userID, "scope": info.scope,
-		"expiresAt": info.expires.UTC().Format(time.RFC3339), "createdAt": s.now(), "updatedAt": s.now(), "revokedAt": nil,
-	}})
+	writeJSON(w, 200, map[string]any{"data": s.tokenAnswer(info)})
 }
 
 func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request) {
@@ -774,6 +816,14 @@ func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request) {
 		delete(s.tokens, tok)
 	}
 	writeJSON(w, 200, map[string]string{"tokenId": id})
+}
+
+// tokenAnswer is the document's OAuthAccessToken. Call with s.mu held.
+func (s *Server) tokenAnswer(info userToken) map[string]any {
+	return map[string]any{"accessTokenId": info.id, "oAuthAppId": info.clientID, "userId": info.userID,
+		"audience": siro.DefaultUserBaseURL, "subject": info.userID, "scope": info.scope,
+		"expiresAt": info.expires.UTC().Format(time.RFC3339), "createdAt": info.created.UTC().Format(time.RFC3339),
+		"updatedAt": info.created.UTC().Format(time.RFC3339), "revokedAt": nil}
 }
 
 // --- user API ----------------------------------------------------------------
@@ -800,8 +850,23 @@ func (s *Server) recordingDetails(w http.ResponseWriter, r *http.Request) {
 		writeErr(w, 404, "Not Found - Resource not found")
 		return
 	}
-	d := siro.RecordingDetails{ID: rec.rec.ID, DateCreated: rec.rec.CreatedAt, ProcessingStatus: "complete", ProcessingStage: "done",
-		OrganizationID: s.OrganizationID, UserID: rec.rec.UserID, Title: rec.rec.Title, DurationInMilliseconds: rec.rec.DurationInMilliseconds}
+	d := detailsAnswer{ID: rec.rec.ID, DateCreated: rec.rec.CreatedAt, TranscriptionStatus: siro.TranscriptionComplete,
+		ProcessingStatus: siro.ProcessingComplete, ProcessingStage: siro.StageDone, OrganizationID: s.OrganizationID,
+		UserID: rec.rec.UserID, Title: rec.rec.Title, DurationInMilliseconds: rec.rec.DurationInMilliseconds,
+		TranscriptionLanguage: siro.LanguageEnglish}
+	if !rec.processed {
+		d.TranscriptionStatus, d.ProcessingStatus, d.ProcessingStage = siro.TranscriptionTranscribing, siro.ProcessingInProgress, siro.StageProcessing
+	}
+	if q.Get("showCrmOpportunities") == "true" {
+		d.CRMOpportunities = s.crmOpportunities(rec)
+	}
+	if q.Get("showEvaluationScore") == "true" {
+		score := rec.evaluationScore
+		d.EvaluationScore = &score
+	}
+	if q.Get("showFollowups") == "true" {
+		d.Followups = []json.RawMessage{}
+	}
 	if q.Get("showSummary") == "true" {
 		var parts []string
 		for _, sec := range rec.summary {
@@ -810,16 +875,42 @@ func (s *Server) recordingDetails(w http.ResponseWriter, r *http.Request) {
 		d.Summary = strings.Join(parts, "\n")
 	}
 	if q.Get("showEntityExtractions") == "true" {
-		d.EntityExtractions = []siro.EntityExtraction{s.extractionRecord(rec)}
+		d.EntityExtractions = []extractionAnswer{s.extractionRecord(rec)}
 	}
 	writeJSON(w, 200, map[string]any{"data": d})
 }
 
-func (s *Server) extractionRecord(rec *recording) siro.EntityExtraction {
-	name := "CRM fields"
-	created := rec.rec.CreatedAt
-	return siro.EntityExtraction{ID: "ext_" + rec.rec.ID, RecordingID: rec.rec.ID, SiroEntityDefinitionID: "def_crm",
-		SiroEntityDefinitionName: &name, Status: "SUCCESS", Extraction: rec.extractions, CreatedAt: &created, UpdatedAt: &created}
+func (s *Server) extractionRecord(rec *recording) extractionAnswer {
+	status := siro.ExtractionSuccess
+	if !rec.processed {
+		status = siro.ExtractionInProgress
+	}
+	return extractionAnswer{ID: uuidFor("extraction:" + rec.rec.ID), RecordingID: rec.rec.ID,
+		SiroEntityDefinitionID: uuidFor("definition:crm-fields"), SiroEntityDefinitionName: "CRM fields", Status: status,
+		Extraction: extractedFields(rec.extractions), CreatedAt: rec.rec.CreatedAt, UpdatedAt: rec.rec.UpdatedAt, Mappings: []siro.CRMMapping{}}
+}
+
+// crmOpportunities lists the opportunity a recording is linked to, as
+// showCrmOpportunities does.
+func (s *Server) crmOpportunities(rec *recording) []siro.CRMOpportunity {
+	out := []siro.CRMOpportunity{}
+	if rec.rec.CRM == nil || rec.rec.CRM.Opportunity == nil {
+		return out
+	}
+	o, ok := s.opportunities[rec.rec.CRM.Opportunity.ExternalID]
+	if !ok {
+		return out
+	}
+	ext, platform, integration := o.ExternalID, string(siro.PlatformSiroCustomInput), "sirotest"
+	disp := string(o.Disposition)
+	c := siro.CRMOpportunity{OpportunityExternalID: &ext, Name: o.Name, Amount: o.Amount, IntegrationName: &integration,
+		IntegrationPlatform: &platform, Disposition: &disp}
+	if a := s.accountByID(o.AccountID); a != nil {
+		c.AccountID, c.AccountExternalID = &a.ID, &a.ExternalID
+		name := a.Name
+		c.AccountName = &name
+	}
+	return append(out, c)
 }
 
 func (s *Server) utterances(w http.ResponseWriter, r *http.Request) {
@@ -830,7 +921,11 @@ func (s *Server) utterances(w http.ResponseWriter, r *http.Request) {
 		writeErr(w, 404, "Not Found - Resource not found")
 		return
 	}
-	writeJSON(w, 200, map[string]any{"data": map[string]any{"utterances": nonNil(rec.utterances), "isLowDataMode": false, "speakerMap": rec.speakers},
+	speakers := rec.speakers
+	if speakers == nil {
+		speakers = map[string]string{}
+	}
+	writeJSON(w, 200, map[string]any{"data": map[string]any{"utterances": utteranceAnswers(rec.utterances), "isLowDataMode": false, "speakerMap": speakers},
 		"pageSize": 100000, "cursor": nil})
 }
 
@@ -842,7 +937,7 @@ func (s *Server) extractions(w http.ResponseWriter, r *http.Request) {
 		writeErr(w, 404, "Not Found - Resource not found")
 		return
 	}
-	writeJSON(w, 200, map[string]any{"data": []siro.EntityExtraction{s.extractionRecord(rec)}, "cursor": nil})
+	writeJSON(w, 200, map[string]any{"data": []extractionAnswer{s.extractionRecord(rec)}, "cursor": nil})
 }
 
 func (s *Server) link(w http.ResponseWriter, r *http.Request) {
@@ -885,6 +980,8 @@ type Conversation struct {
 	Extractions []siro.ExtractedField
 	Utterances  []siro.Utterance
 	Speakers    map[string]string
+	// Latitude and Longitude are where it was recorded (default: New York).
+	Latitude, Longitude float64
 }
 
 // Recorded is the recording the fake created.
@@ -905,7 +1002,8 @@ func (s *Server) Record(engagementExternalID string, c Conversation) (*Recorded,
 	if !ok {
 		return nil, fmt.Errorf("sirotest: no engagement with externalId %q", engagementExternalID)
 	}
-	id := s.nextID("rec")
+	s.seq++
+	id := uuidFor(fmt.Sprintf("recording:%d", s.seq))
 	crm := siro.CRMLinks{IntegrationConnectionID: s.IntegrationConnectionID, Engagement: &siro.CRMRef{ID: e.ID, ExternalID: e.ExternalID}}
 	for ext, o := range s.opportunities {
 		if o.ID == e.OpportunityID {
@@ -923,6 +1021,10 @@ func (s *Server) Record(engagementExternalID string, c Conversation) (*Recorded,
 			Result: siro.DispositionOpen, CreatedAt: s.now(), UpdatedAt: s.now(), CRM: &crm,
 			IsProcessingDone: &done, IsSummaryDone: &done, IsEntityExtractionDone: &done},
 		summary: c.Summary, extractions: c.Extractions, utterances: c.Utterances, speakers: c.Speakers, processed: true, linked: true,
+		latitude: c.Latitude, longitude: c.Longitude, evaluationScore: 87,
+	}
+	if c.Latitude == 0 && c.Longitude == 0 {
+		rec.latitude, rec.longitude = 40.7128, -74.006 // a rep in the field, New York
 	}
 	rec.rec.Links.Web.Self = "https://app.siro.ai/recordings/" + id
 	s.recordings[id] = rec
