@@ -20,10 +20,14 @@ type RetryPolicy struct {
 	MaxRetries int
 	// BaseDelay is the first backoff; each retry doubles it.
 	BaseDelay time.Duration
-	// MaxDelay caps every wait, including a server's Retry-After.
+	// MaxDelay caps every backoff and a server's Retry-After (jitter is
+	// added on top of the capped server delay).
 	MaxDelay time.Duration
 	// Jitter, if set, maps the computed delay d to the delay actually used;
-	// nil means a uniformly random delay in [d/2, d].
+	// nil means a uniformly random delay in [d/2, d] for backoff, and for a
+	// server's delay d a random delay in [d, d + max(d/2, BaseDelay)] so
+	// that callers told to wait the same time do not retry together. A
+	// custom Jitter is never allowed to shorten a server's delay.
 	Jitter func(d time.Duration) time.Duration
 	// OnRetry, if set, is called before each wait.
 	OnRetry func(RetryInfo)
@@ -73,6 +77,20 @@ func (p *RetryPolicy) backoff(attempt int) time.Duration {
 	return half + rand.N(half+1)
 }
 
+// serverDelay is the wait for a server-requested delay d: capped at
+// MaxDelay, then jittered upwards.
+func (p *RetryPolicy) serverDelay(d time.Duration) time.Duration {
+	d = min(d, p.MaxDelay)
+	if p.Jitter != nil {
+		return max(p.Jitter(d), d)
+	}
+	spread := max(d/2, p.BaseDelay)
+	if spread <= 0 {
+		return d
+	}
+	return d + rand.N(spread+1)
+}
+
 // methodRetryable: GET, HEAD, OPTIONS, PUT and DELETE are idempotent; POST
 // and PATCH only when the call carries an Idempotency-Key.
 func methodRetryable(method string, hasKey bool) bool {
@@ -92,10 +110,12 @@ func retryableStatus(s int) bool {
 	return false
 }
 
-// isNetworkError: any transport error except context cancellation or
-// deadline and certificate/TLS failures, which a retry cannot fix.
+// isNetworkError: any transport error except cancellation, a refused
+// redirect and certificate/TLS failures, which a retry cannot fix. The
+// caller checks its own context first, so a deadline seen here is one
+// attempt's timeout, which another attempt may beat.
 func isNetworkError(err error) bool {
-	if err == nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+	if err == nil || errors.Is(err, context.Canceled) || errors.Is(err, ErrRedirectRefused) {
 		return false
 	}
 	var (
