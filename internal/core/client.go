@@ -646,18 +646,24 @@ func (c *Client) apiError(req *Request, r *attemptResult) *APIError {
 	return e
 }
 
-// redactSecrets replaces every occurrence of each secret (as sent, and as
-// it appears inside a JSON string) in b with "[redacted]". b is modified
-// or replaced; secrets shorter than 4 bytes are ignored.
+// redactSecrets replaces every occurrence of each secret in b with
+// "[redacted]": as sent, and as it appears inside a JSON string, once or
+// twice escaped (a body echoed inside an error message). b is modified or
+// replaced; secrets shorter than 4 bytes are ignored.
 func redactSecrets(b []byte, secrets []string, more ...string) []byte {
 	for _, list := range [2][]string{secrets, more} {
 		for _, s := range list {
 			if len(s) < 4 {
 				continue
 			}
-			b = bytes.ReplaceAll(b, []byte(s), redactedBytes)
-			if q, err := json.Marshal(s); err == nil && string(q[1:len(q)-1]) != s {
-				b = bytes.ReplaceAll(b, q[1:len(q)-1], redactedBytes)
+			form := s
+			for i := 0; i < 3; i++ {
+				b = bytes.ReplaceAll(b, []byte(form), redactedBytes)
+				q, err := json.Marshal(form)
+				if err != nil || string(q[1:len(q)-1]) == form {
+					break
+				}
+				form = string(q[1 : len(q)-1])
 			}
 		}
 	}
