@@ -198,6 +198,11 @@ type Request struct {
 	Header http.Header
 	// NoAuth sends the request without a credential.
 	NoAuth bool
+	// RequireResult makes Do return a DecodeError wrapping ErrEmptyBody for
+	// a 2xx answer with an empty body (a 204, say) or JSON null, instead of
+	// leaving out untouched: a typed getter never returns a nil result with
+	// a nil error.
+	RequireResult bool
 	// Secrets are values the request carries (a client secret in the body,
 	// a secret being stored) that must never reach an error: an error body
 	// echoing one has it replaced by "[redacted]" before it is kept.
@@ -279,7 +284,11 @@ func (c *Client) Do(ctx context.Context, req *Request, out any) (*Response, erro
 	if err != nil {
 		return resp, err
 	}
-	if out != nil && len(bytes.TrimSpace(body)) > 0 {
+	trimmed := bytes.TrimSpace(body)
+	if out != nil && req.RequireResult && (len(trimmed) == 0 || string(trimmed) == "null") {
+		return resp, c.EmptyResult(req, resp)
+	}
+	if out != nil && len(trimmed) > 0 {
 		if err := json.Unmarshal(body, out); err != nil {
 			return resp, &DecodeError{Provider: c.provider, Operation: req.Operation, Method: req.Method, Route: req.Route,
 				StatusCode: resp.StatusCode, Body: redactSecrets(capBytes(body, 512), req.Secrets), Err: err}
