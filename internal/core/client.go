@@ -198,6 +198,11 @@ type Request struct {
 	Header http.Header
 	// NoAuth sends the request without a credential.
 	NoAuth bool
+	// RetryUndeliveredOnly limits retries to answers and failures that
+	// prove the request was not processed: a connection that could not be
+	// opened, a 429, and a 503 carrying Retry-After. For APIs without
+	// documented idempotency, where a replayed POST could act twice.
+	RetryUndeliveredOnly bool
 	// RequireResult makes Do return a DecodeError wrapping ErrEmptyBody for
 	// a 2xx answer with an empty body (a 204, say) or JSON null, instead of
 	// leaving out untouched: a typed getter never returns a nil result with
@@ -380,7 +385,8 @@ func (c *Client) DoRaw(ctx context.Context, req *Request, buf *bytes.Buffer) (bo
 				c.confirm(req, resp)
 			}
 			lastErr = apiErr
-			if !retryable || !retryableStatus(resp.status) || attempt > c.retry.MaxRetries {
+			if !retryable || !retryableStatus(resp.status) || attempt > c.retry.MaxRetries ||
+				req.RetryUndeliveredOnly && !provablyUnprocessed(apiErr) {
 				return nil, last, apiErr
 			}
 			delay := c.retry.backoff(attempt)
@@ -414,7 +420,8 @@ func (c *Client) DoRaw(ctx context.Context, req *Request, buf *bytes.Buffer) (bo
 		}
 		re.Attempts = attempt
 		lastErr = re
-		if !retryable || !isNetworkError(rerr) || attempt > c.retry.MaxRetries {
+		if !retryable || !isNetworkError(rerr) || attempt > c.retry.MaxRetries ||
+			req.RetryUndeliveredOnly && !isDialError(rerr) {
 			return nil, last, lastErr
 		}
 		if err := c.wait(ctx, req, attempt, c.retry.backoff(attempt), lastErr, 0); err != nil {

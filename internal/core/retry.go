@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -133,6 +134,23 @@ func isNetworkError(err error) bool {
 	// Everything else the transport returns (refused connections, resets,
 	// EOFs, timeouts of one attempt) may succeed on another attempt.
 	return true
+}
+
+// provablyUnprocessed: a 429, or a 503 that says when to come back, means
+// the server did not act on the request.
+func provablyUnprocessed(e *APIError) bool {
+	return e.StatusCode == http.StatusTooManyRequests || e.StatusCode == http.StatusServiceUnavailable && e.RetryAfter > 0
+}
+
+// isDialError: the connection could not be opened (refused, unreachable,
+// DNS failure), so nothing was sent.
+func isDialError(err error) bool {
+	var op *net.OpError
+	if errors.As(err, &op) && op.Op == "dial" {
+		return true
+	}
+	var dns *net.DNSError
+	return errors.As(err, &dns)
 }
 
 // ParseRetryAfter reads a Retry-After value in seconds or as an HTTP date.
