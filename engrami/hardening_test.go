@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -223,4 +224,22 @@ func TestSecretValueRedactedAndRedirectRefused(t *testing.T) {
 	err = c.CreateSecret(context.Background(), "CRM_API_KEY", value)
 	assert.ErrorIs(t, err, engrami.ErrRedirectRefused)
 	assert.Zero(t, leaked.Load())
+}
+
+// TestEngramiSecretTypesFormatRedacted: no verb prints a secret-holding
+// type's secret.
+func TestEngramiSecretTypesFormatRedacted(t *testing.T) {
+	const secret = "whsec_do_not_print"
+	c, err := engrami.NewClient(secret)
+	require.NoError(t, err)
+	s, err := engrami.NewSender("https://hooks.engrami.com/in/wh_1", secret)
+	require.NoError(t, err)
+	for _, v := range []any{engrami.IncomingWebhook{ID: "wh", Secret: secret}, &engrami.IncomingWebhook{Secret: secret},
+		engrami.OAuthProvider{Name: "p", ClientSecret: secret}, c, s} {
+		for _, verb := range []string{"%v", "%+v", "%#v", "%s"} {
+			out := fmt.Sprintf(verb, v)
+			assert.NotContains(t, out, secret, "%T %s", v, verb)
+			assert.Contains(t, out, "redacted", "%T %s", v, verb)
+		}
+	}
 }

@@ -184,7 +184,7 @@ func TestSiroSecretTypesFormatRedacted(t *testing.T) {
 		siro.Token{Value: secret}, &siro.Token{Value: secret},
 		siro.AccessToken{AccessTokenID: "id", AccessToken: secret}, &siro.AccessToken{AccessToken: secret},
 		siro.NewOAuthApp{ClientSecret: secret}, siro.CreateAccessTokenParams{ClientSecret: secret},
-		siro.SalesforceParams{RefreshToken: secret},
+		siro.SalesforceParams{RefreshToken: secret}, mustClient(t, siro.WithOrgToken(secret), siro.WithUserToken(secret)),
 	} {
 		for _, verb := range []string{"%v", "%+v", "%#v", "%s"} {
 			out := fmt.Sprintf(verb, v)
@@ -215,4 +215,11 @@ func TestOAuthSecretRedactedFromEchoedError(t *testing.T) {
 	err = c.RevokeAccessToken(context.Background(), "app", "tok", secret, "u")
 	require.ErrorAs(t, err, &apiErr)
 	assert.NotContains(t, string(apiErr.Body), secret)
+}
+
+func mustClient(t *testing.T, opts ...siro.Option) *siro.Client {
+	t.Helper()
+	c, err := siro.NewClient(opts...)
+	require.NoError(t, err)
+	return c
 }

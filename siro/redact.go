@@ -41,3 +41,14 @@ func (p SalesforceParams) GoString() string { return p.String() }
 
 // Format prints String for every verb.
 func (p SalesforceParams) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, p.String()) }
+
+// String names the hosts, never the credentials.
+func (c *Client) String() string {
+	return "siro.Client{org: " + c.org.BaseURL() + ", user: " + c.user.BaseURL() + ", credentials: [redacted]}"
+}
+
+// GoString is String, so %#v redacts too.
+func (c *Client) GoString() string { return c.String() }
+
+// Format prints String for every verb.
+func (c *Client) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, c.String()) }

@@ -307,3 +307,14 @@ func (a *RefreshingAuth) GoString() string { return a.String() }
 
 // Format prints String for every verb.
 func (a *RefreshingAuth) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, a.String()) }
+
+// String names the provider and host, never the credential.
+func (c *Client) String() string {
+	return "core.Client{" + c.provider + " " + c.base + ", credential: [redacted]}"
+}
+
+// GoString is String, so %#v redacts too.
+func (c *Client) GoString() string { return c.String() }
+
+// Format prints String for every verb.
+func (c *Client) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, c.String()) }

@@ -375,7 +375,6 @@ func TestSecretTypesFormatRedacted(t *testing.T) {
 	}
 }
 
-
 // quietTLS is a TLS test server that does not log handshake failures.
 func quietTLS(h http.Handler) *httptest.Server {
 	srv := httptest.NewUnstartedServer(h)
