@@ -223,3 +223,46 @@ func mustClient(t *testing.T, opts ...siro.Option) *siro.Client {
 	require.NoError(t, err)
 	return c
 }
+
+// TestOAuthTokenInsideMarginMintedOnce: when Siro reports an expiresAt
+// inside the 2-minute refresh margin, 20 calls share one mint (not 20), and
+// a user API answering 401 forever costs a bounded number of mints.
+func TestOAuthTokenInsideMarginMintedOnce(t *testing.T) {
+	clk := webhooktest.NewFakeClock(time.Date(2026, 1, 1, 8, 0, 0, 0, time.UTC))
+	var mints atomic.Int32
+	org := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == "POST" {
+			n := mints.Add(1)
+			w.WriteHeader(201)
+			fmt.Fprintf(w, `{"accessTokenId":"tok-%d","accessToken":"access-%d"}`, n, n)
+			return
+		}
+		fmt.Fprintf(w, `{"data":{"expiresAt":%q}}`, clk.Now().Add(time.Minute).Format(time.RFC3339))
+	}))
+	defer org.Close()
+	var reject atomic.Bool
+	user := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if reject.Load() {
+			w.WriteHeader(401)
+			return
+		}
+		_, _ = w.Write([]byte(`{"data":{}}`))
+	}))
+	defer user.Close()
+	c, err := siro.NewClient(siro.WithClock(clk), siro.WithOrgToken("o"), siro.WithOrgBaseURL(org.URL), siro.WithUserBaseURL(user.URL),
+		siro.WithOAuthApp("cid", "secret", "user", siro.ScopeRead))
+	require.NoError(t, err)
+	call := func() error {
+		return c.Do(context.Background(), siro.UserAPI, "GET", "/v1/core/recordings/{id}", []string{"r"}, nil, nil, nil)
+	}
+	for i := 0; i < 20; i++ {
+		require.NoError(t, call())
+	}
+	assert.Equal(t, int32(1), mints.Load(), "20 calls, one mint")
+
+	reject.Store(true)
+	for i := 0; i < 20; i++ {
+		assert.ErrorIs(t, call(), siro.ErrUnauthorized)
+	}
+	assert.LessOrEqual(t, mints.Load(), int32(4), "401 forever: minting backs off")
+}
