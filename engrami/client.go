@@ -25,6 +25,15 @@ type Error = core.APIError
 // RetryPolicy says how often and how long to retry.
 type RetryPolicy = core.RetryPolicy
 
+// RetryInfo describes one upcoming retry, for RetryPolicy.OnRetry.
+type RetryInfo = core.RetryInfo
+
+// DecodeError reports an answer that did not decode.
+type DecodeError = core.DecodeError
+
+// RequestError wraps a transport failure (including a refused redirect).
+type RequestError = core.RequestError
+
 // Sentinels matched with errors.Is.
 var (
 	ErrBadRequest        = core.ErrBadRequest
@@ -37,6 +46,9 @@ var (
 	ErrInvalidOption     = core.ErrInvalidOption
 	ErrInvalidRequest    = core.ErrInvalidRequest
 	ErrMissingCredential = core.ErrMissingCredential
+	// ErrRedirectRefused is wrapped by the RequestError of a call that was
+	// redirected to another scheme, host or port (never followed).
+	ErrRedirectRefused = core.ErrRedirectRefused
 )
 
 // RateLimit is what Engrami's X-RateLimit-* headers said.
@@ -169,6 +181,12 @@ type CallOption func(*core.Request)
 // same key on every attempt).
 func WithIdempotencyKey(key string) CallOption {
 	return func(r *core.Request) { r.IdempotencyKey = key }
+}
+
+// withSecrets names values the call carries that must never reach an
+// error (an echoed body is redacted).
+func withSecrets(secrets ...string) CallOption {
+	return func(r *core.Request) { r.Secrets = append(r.Secrets, secrets...) }
 }
 
 type tenantQuery struct {

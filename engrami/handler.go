@@ -1,6 +1,7 @@
 package engrami
 
 import (
+	"bytes"
 	"context"
 	"crypto/subtle"
 	"encoding/json"
@@ -8,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"reflect"
 	"strings"
 
@@ -49,9 +51,11 @@ func WithToolLogger(l *slog.Logger) ToolOption {
 	return func(c *toolConfig) error { c.logger = l; return nil }
 }
 
-// NewToolHandler serves a tool or action endpoint Engrami calls: it checks
-// "Authorization: Bearer <secret>" in constant time (401), decodes the JSON
-// body into P (400 naming the bad field), enforces the fields P marks
+// NewToolHandler serves a tool or action endpoint Engrami calls, with every
+// method an Endpoint may declare (GET, POST, PUT, PATCH, DELETE; others
+// 405): it checks "Authorization: Bearer <secret>" in constant time (401),
+// decodes the JSON body into P (a GET or DELETE without a body reads the
+// query parameters as strings) (400 naming the bad field), enforces the fields P marks
 // `required:"true"` (400), calls fn and answers its result as JSON, or a
 // JSON error with 5xx (or the ToolError's status).
 func NewToolHandler[P, R any](secret string, fn func(ctx context.Context, params P) (R, error), opts ...ToolOption) (http.Handler, error) {
@@ -84,8 +88,8 @@ func NewToolHandler[P, R any](secret string, fn func(ctx context.Context, params
 			fail(http.StatusUnauthorized, "unauthorized", "missing or wrong bearer token")
 			return
 		}
-		if r.Method != http.MethodPost && r.Method != http.MethodPut {
-			w.Header().Set("Allow", "POST, PUT")
+		if !endpointMethod(r.Method) {
+			w.Header().Set("Allow", strings.Join(endpointMethods, ", "))
 			fail(http.StatusMethodNotAllowed, "method_not_allowed", r.Method+" is not allowed")
 			return
 		}
@@ -93,6 +97,9 @@ func NewToolHandler[P, R any](secret string, fn func(ctx context.Context, params
 		if err != nil {
 			fail(webhook.StatusCode(err), "invalid_request", err.Error())
 			return
+		}
+		if (r.Method == http.MethodGet || r.Method == http.MethodDelete) && len(bytes.TrimSpace(body)) == 0 {
+			body = queryObject(r.URL.Query())
 		}
 		var present map[string]json.RawMessage
 		if err := json.Unmarshal(body, &present); err != nil {
@@ -143,6 +150,21 @@ func NewToolHandler[P, R any](secret string, fn func(ctx context.Context, params
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write(out)
 	}), nil
+}
+
+// queryObject turns query parameters into a JSON object: one value is a
+// string, several are an array of strings.
+func queryObject(q url.Values) []byte {
+	m := make(map[string]any, len(q))
+	for k, vs := range q {
+		if len(vs) == 1 {
+			m[k] = vs[0]
+		} else {
+			m[k] = vs
+		}
+	}
+	b, _ := json.Marshal(m)
+	return b
 }
 
 func writeJSONError(w http.ResponseWriter, status int, code, msg string) {

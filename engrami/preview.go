@@ -152,16 +152,34 @@ func ApplyOutputMapping(mapping map[string]string, response []byte) (map[string]
 
 var placeholder = regexp.MustCompile(`\{\{\s*([A-Za-z0-9_.\-]+)\s*\}\}`)
 
-func lookup(name string, params map[string]any, secrets map[string]string) (any, error) {
+// absent is what a declared but missing optional parameter renders as: a
+// body key or header holding only it is left out, and inside a longer
+// string it is empty.
+type absentValue struct{}
+
+var absent any = absentValue{}
+
+// renderer fills templates; optional lists the declared parameters that
+// may be missing (nil: every parameter is required).
+type renderer struct {
+	params   map[string]any
+	secrets  map[string]string
+	optional map[string]bool
+}
+
+func (r *renderer) lookup(name string) (any, error) {
 	if s, ok := strings.CutPrefix(name, "secrets."); ok {
-		v, ok := secrets[s]
+		v, ok := r.secrets[s]
 		if !ok {
 			return nil, fmt.Errorf("secret %q is not defined", s)
 		}
 		return v, nil
 	}
-	v, ok := params[name]
+	v, ok := r.params[name]
 	if !ok {
+		if r.optional[name] {
+			return absent, nil
+		}
 		return nil, fmt.Errorf("parameter %q is missing", name)
 	}
 	return v, nil
@@ -169,19 +187,22 @@ func lookup(name string, params map[string]any, secrets map[string]string) (any,
 
 // renderString fills {{...}} in s. A string that is exactly one
 // placeholder becomes the value itself (an array stays an array).
-func renderString(s string, params map[string]any, secrets map[string]string) (any, error) {
+func (r *renderer) renderString(s string) (any, error) {
 	if m := placeholder.FindStringSubmatch(s); m != nil && m[0] == strings.TrimSpace(s) {
-		return lookup(m[1], params, secrets)
+		return r.lookup(m[1])
 	}
 	var firstErr error
 	out := placeholder.ReplaceAllStringFunc(s, func(tok string) string {
 		name := placeholder.FindStringSubmatch(tok)[1]
-		v, err := lookup(name, params, secrets)
+		v, err := r.lookup(name)
 		if err != nil {
 			if firstErr == nil {
 				firstErr = err
 			}
 			return tok
+		}
+		if v == absent {
+			return ""
 		}
 		if str, ok := v.(string); ok {
 			return str
@@ -192,35 +213,59 @@ func renderString(s string, params map[string]any, secrets map[string]string) (a
 	return out, firstErr
 }
 
-// RenderTemplate fills {{param}} and {{secrets.NAME}} placeholders in a
-// template (strings, maps and slices, as decoded JSON); a missing parameter
-// or secret is an error naming it.
-func RenderTemplate(tmpl any, params map[string]any, secrets map[string]string) (any, error) {
+func (r *renderer) render(tmpl any) (any, error) {
 	switch v := tmpl.(type) {
 	case string:
-		return renderString(v, params, secrets)
+		return r.renderString(v)
 	case map[string]any:
 		out := make(map[string]any, len(v))
 		for k, x := range v {
-			r, err := RenderTemplate(x, params, secrets)
+			got, err := r.render(x)
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w", k, err)
 			}
-			out[k] = r
+			if got != absent {
+				out[k] = got
+			}
 		}
 		return out, nil
 	case []any:
-		out := make([]any, len(v))
+		out := make([]any, 0, len(v))
 		for i, x := range v {
-			r, err := RenderTemplate(x, params, secrets)
+			got, err := r.render(x)
 			if err != nil {
 				return nil, fmt.Errorf("[%d]: %w", i, err)
 			}
-			out[i] = r
+			if got != absent {
+				out = append(out, got)
+			}
 		}
 		return out, nil
 	}
 	return tmpl, nil
+}
+
+// RenderTemplate fills {{param}} and {{secrets.NAME}} placeholders in a
+// template (strings, maps and slices, as decoded JSON); a missing parameter
+// or secret is an error naming it.
+func RenderTemplate(tmpl any, params map[string]any, secrets map[string]string) (any, error) {
+	r := renderer{params: params, secrets: secrets}
+	return r.render(tmpl)
+}
+
+// optionalParams lists the properties of schema that are not required.
+func optionalParams(schema *JSONSchema) map[string]bool {
+	if schema == nil {
+		return nil
+	}
+	out := make(map[string]bool, len(schema.Properties))
+	for k := range schema.Properties {
+		out[k] = true
+	}
+	for _, k := range schema.Required {
+		delete(out, k)
+	}
+	return out
 }
 
 // RenderedRequest is the HTTP request Engrami would send for a tool call.
@@ -232,8 +277,11 @@ type RenderedRequest struct {
 }
 
 // Preview renders the request a tool call would make with params and the
-// named secrets, without calling anything. It also checks the tool's
-// required parameters.
+// named secrets, without calling anything. A missing required parameter is
+// an error; a missing optional one (declared in Parameters, not required)
+// renders as absent: a body key or header holding only it is left out,
+// and inside a longer string it is empty. An undeclared placeholder is an
+// error.
 func (t *Tool) Preview(params map[string]any, secrets map[string]string) (*RenderedRequest, error) {
 	if t.Parameters != nil {
 		for _, r := range t.Parameters.Required {
@@ -242,7 +290,7 @@ func (t *Tool) Preview(params map[string]any, secrets map[string]string) (*Rende
 			}
 		}
 	}
-	return previewEndpoint(t.Name, t.Endpoint, params, secrets)
+	return previewEndpoint(t.Name, t.Endpoint, renderer{params: params, secrets: secrets, optional: optionalParams(t.Parameters)})
 }
 
 // Preview renders the request an action would make with input.
@@ -254,24 +302,30 @@ func (a *Action) Preview(input map[string]any, secrets map[string]string) (*Rend
 			}
 		}
 	}
-	return previewEndpoint(a.Name, a.Endpoint, input, secrets)
+	return previewEndpoint(a.Name, a.Endpoint, renderer{params: input, secrets: secrets, optional: optionalParams(a.InputSchema)})
 }
 
-func previewEndpoint(name string, e Endpoint, params map[string]any, secrets map[string]string) (*RenderedRequest, error) {
-	u, err := renderString(e.URL, params, secrets)
+func previewEndpoint(name string, e Endpoint, r renderer) (*RenderedRequest, error) {
+	u, err := r.renderString(e.URL)
 	if err != nil {
 		return nil, fmt.Errorf("engrami: %s: url: %w", name, err)
 	}
+	if u == absent {
+		u = ""
+	}
 	req := &RenderedRequest{Method: strings.ToUpper(e.Method), URL: fmt.Sprint(u), Headers: map[string]string{}}
 	for k, v := range e.Headers {
-		r, err := renderString(v, params, secrets)
+		h, err := r.renderString(v)
 		if err != nil {
 			return nil, fmt.Errorf("engrami: %s: header %s: %w", name, k, err)
 		}
-		req.Headers[k] = fmt.Sprint(r)
+		if h == absent {
+			continue
+		}
+		req.Headers[k] = fmt.Sprint(h)
 	}
 	if e.BodyTemplate != nil {
-		b, err := RenderTemplate(map[string]any(e.BodyTemplate), params, secrets)
+		b, err := r.render(map[string]any(e.BodyTemplate))
 		if err != nil {
 			return nil, fmt.Errorf("engrami: %s: body_template.%w", name, err)
 		}

@@ -72,34 +72,17 @@ func (c *Client) CreateIncomingWebhook(ctx context.Context, p *IncomingWebhookPa
 	return &out, nil
 }
 
-// JSONSchema is the subset of JSON Schema Engrami's tools use.
-type JSONSchema struct {
-	Type        string                 `json:"type"`
-	Description string                 `json:"description,omitempty"`
-	Properties  map[string]*JSONSchema `json:"properties,omitempty"`
-	Items       *JSONSchema            `json:"items,omitempty"`
-	Required    []string               `json:"required,omitempty"`
-	Enum        []string               `json:"enum,omitempty"`
-}
+// endpointMethods are the methods an Endpoint may use; NewToolHandler
+// serves every one of them.
+var endpointMethods = []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete}
 
-func (s *JSONSchema) validate(path string) error {
-	if s == nil {
-		return fmt.Errorf("%s is missing", path)
-	}
-	if s.Type == "" {
-		return fmt.Errorf("%s.type is required", path)
-	}
-	for _, r := range s.Required {
-		if _, ok := s.Properties[r]; !ok {
-			return fmt.Errorf("%s.required names %q, which is not in properties", path, r)
+func endpointMethod(m string) bool {
+	for _, x := range endpointMethods {
+		if strings.EqualFold(m, x) {
+			return true
 		}
 	}
-	for k, p := range s.Properties {
-		if err := p.validate(path + ".properties." + k); err != nil {
-			return err
-		}
-	}
-	return nil
+	return false
 }
 
 // Endpoint is the HTTP call Engrami makes for a tool or action. Header and
@@ -120,10 +103,8 @@ func (e *Endpoint) validate() error {
 			return fmt.Errorf("endpoint.url %q is not an absolute URL", e.URL)
 		}
 	}
-	switch strings.ToUpper(e.Method) {
-	case "GET", "POST", "PUT", "PATCH", "DELETE":
-	default:
-		return fmt.Errorf("endpoint.method %q is not an HTTP method", e.Method)
+	if !endpointMethod(e.Method) {
+		return fmt.Errorf("endpoint.method %q is not one of %s", e.Method, strings.Join(endpointMethods, ", "))
 	}
 	return nil
 }
@@ -226,7 +207,7 @@ func (c *Client) CreateOAuthProvider(ctx context.Context, p *OAuthProvider, opts
 		}
 	}
 	var out json.RawMessage
-	err := c.call(ctx, op, http.MethodPost, "/integrations/oauth/providers", nil, p, &out, opts)
+	err := c.call(ctx, op, http.MethodPost, "/integrations/oauth/providers", nil, p, &out, append(opts, withSecrets(p.ClientSecret)))
 	return out, err
 }
 
@@ -285,5 +266,5 @@ func (c *Client) CreateSecret(ctx context.Context, name, value string, opts ...C
 	if value == "" {
 		return invalid("Secrets.Create", "value is empty")
 	}
-	return c.call(ctx, "Secrets.Create", http.MethodPost, "/secrets", nil, map[string]string{"name": name, "value": value}, nil, opts)
+	return c.call(ctx, "Secrets.Create", http.MethodPost, "/secrets", nil, map[string]string{"name": name, "value": value}, nil, append(opts, withSecrets(value)))
 }

@@ -31,6 +31,7 @@ type Sender struct {
 	core   *core.Client
 	path   string
 	signer *webhook.HMACSigner
+	unsafe bool
 }
 
 // SenderOption configures a Sender.
@@ -42,6 +43,7 @@ type senderConfig struct {
 	retry       *core.RetryPolicy
 	clock       Clock
 	stripPrefix bool
+	unsafe      bool
 }
 
 // WithSenderHTTPClient sets the HTTP client.
@@ -54,9 +56,18 @@ func WithSenderLogger(l *slog.Logger) SenderOption {
 	return func(c *senderConfig) error { c.logger = l; return nil }
 }
 
-// WithSenderRetry sets the retry policy for 5xx, 429 and network errors.
+// WithSenderRetry sets the retry policy. By default only deliveries that
+// provably did not reach Engrami are retried (see Send).
 func WithSenderRetry(p RetryPolicy) SenderOption {
 	return func(c *senderConfig) error { c.retry = &p; return nil }
+}
+
+// WithSenderRetryUnsafe also retries deliveries that may have reached
+// Engrami (a timeout, a reset connection, a 5xx): Engrami documents no
+// idempotency, so such a retry can start the agent twice. Each attempt
+// carries the same Idempotency-Key.
+func WithSenderRetryUnsafe() SenderOption {
+	return func(c *senderConfig) error { c.unsafe = true; return nil }
 }
 
 // WithSenderClock sets the backoff clock (tests).
@@ -99,14 +110,17 @@ func NewSender(hookURL, secret string, opts ...SenderOption) (*Sender, error) {
 	if path == "" {
 		path = "/"
 	}
-	return &Sender{core: cc, path: path, signer: signer}, nil
+	return &Sender{core: cc, path: path, signer: signer, unsafe: c.unsafe}, nil
 }
 
 // Sign returns the X-Webhook-Signature value for body.
 func (s *Sender) Sign(body []byte) string { return s.signer.Sign(body) }
 
-// Send marshals event to JSON, signs it and POSTs it, retrying 5xx, 429
-// and network errors with backoff. Each attempt carries the same body,
+// Send marshals event to JSON, signs it and POSTs it. Engrami documents no
+// idempotency for incoming webhooks, so only a delivery that provably did
+// not reach it is retried with backoff: a connection that could not be
+// opened, a 429, or a 503 with Retry-After (WithSenderRetryUnsafe retries
+// timeouts, resets and other 5xx too). Each attempt carries the same body,
 // signature and Idempotency-Key.
 func (s *Sender) Send(ctx context.Context, event any) error {
 	body, err := json.Marshal(event)
@@ -121,6 +135,6 @@ func (s *Sender) SendRaw(ctx context.Context, body []byte) error {
 	h := http.Header{}
 	h.Set(HeaderSignature, s.Sign(body))
 	_, err := s.core.Do(ctx, &core.Request{Operation: "IncomingWebhook.Send", Method: http.MethodPost, Route: s.path,
-		Body: json.RawMessage(body), Header: h, NoAuth: true, IdempotencyKey: webhook.NewMessageID()}, nil)
+		Body: json.RawMessage(body), Header: h, NoAuth: true, IdempotencyKey: webhook.NewMessageID(), RetryUndeliveredOnly: !s.unsafe}, nil)
 	return err
 }

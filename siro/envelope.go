@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"iter"
 	"net/http"
+	"reflect"
 
 	"github.com/callcrm/callcrm-go/internal/core"
 	"github.com/callcrm/callcrm-go/webhook"
@@ -44,24 +45,67 @@ type dataEnvelope[T any] struct {
 	Data T `json:"data"`
 }
 
-// do runs one call on a host and decodes into out.
-func do(ctx context.Context, cl *core.Client, op, method, route string, params []string, query, body, out any) error {
-	_, err := cl.Do(ctx, &core.Request{Operation: op, Method: method, Route: route, PathParams: params, Query: query, Body: body}, out)
+// do runs one call on a host and decodes into out. When out is set, an
+// empty or null body is a DecodeError (core.ErrEmptyBody).
+func do(ctx context.Context, cl *core.Client, op, method, route string, params []string, query, body, out any, secrets ...string) error {
+	_, err := cl.Do(ctx, &core.Request{Operation: op, Method: method, Route: route, PathParams: params, Query: query, Body: body,
+		RequireResult: out != nil, Secrets: secrets}, out)
 	return err
 }
 
-// getData decodes a {data: T} answer.
+// getData decodes a {data: T} answer; a missing or null data is a
+// DecodeError, never a nil result with a nil error.
 func getData[T any](ctx context.Context, cl *core.Client, op, method, route string, params []string, query, body any) (T, error) {
 	var env dataEnvelope[T]
-	err := do(ctx, cl, op, method, route, params, query, body, &env)
-	return env.Data, err
+	if err := do(ctx, cl, op, method, route, params, query, body, &env); err != nil {
+		var zero T
+		return zero, err
+	}
+	if isNilResult(env.Data) {
+		var zero T
+		return zero, emptyResult(op, method, route)
+	}
+	return env.Data, nil
 }
 
-// getBare decodes a bare object, array or boolean answer.
-func getBare[T any](ctx context.Context, cl *core.Client, op, method, route string, params []string, query, body any) (T, error) {
+// getUntyped decodes a {data: ...} answer Siro does not type: data is
+// returned raw, and may be null (only an empty body is an error).
+func getUntyped(ctx context.Context, cl *core.Client, op, method, route string, body any) (json.RawMessage, error) {
+	var env dataEnvelope[json.RawMessage]
+	if err := do(ctx, cl, op, method, route, nil, nil, body, &env); err != nil {
+		return nil, err
+	}
+	return env.Data, nil
+}
+
+// isNilResult reports a nil pointer, slice or map, or a null raw message.
+func isNilResult(v any) bool {
+	if raw, ok := v.(json.RawMessage); ok {
+		return len(raw) == 0 || string(raw) == "null"
+	}
+	rv := reflect.ValueOf(v)
+	switch rv.Kind() {
+	case reflect.Invalid:
+		return true
+	case reflect.Pointer, reflect.Slice, reflect.Map, reflect.Interface:
+		return rv.IsNil()
+	}
+	return false
+}
+
+func emptyResult(op, method, route string) error {
+	return &DecodeError{Provider: "siro", Operation: op, Method: method, Route: route, StatusCode: http.StatusOK, Err: ErrEmptyBody}
+}
+
+// getBare decodes a bare object, array or boolean answer; an empty or null
+// body is a DecodeError.
+func getBare[T any](ctx context.Context, cl *core.Client, op, method, route string, params []string, query, body any, secrets ...string) (T, error) {
 	var v T
-	err := do(ctx, cl, op, method, route, params, query, body, &v)
-	return v, err
+	if err := do(ctx, cl, op, method, route, params, query, body, &v, secrets...); err != nil {
+		var zero T
+		return zero, err
+	}
+	return v, nil
 }
 
 // getPage decodes a {data: [...], cursor} answer.

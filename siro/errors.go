@@ -33,4 +33,10 @@ var (
 	ErrInvalidOption     = core.ErrInvalidOption
 	ErrInvalidRequest    = core.ErrInvalidRequest
 	ErrMissingCredential = core.ErrMissingCredential
+	// ErrEmptyBody is wrapped by the DecodeError of a call whose 2xx
+	// answer carried no result (empty body, 204, null, {"data": null}).
+	ErrEmptyBody = core.ErrEmptyBody
+	// ErrRedirectRefused is wrapped by the RequestError of a call that
+	// Siro (or a proxy) redirected to another scheme, host or port.
+	ErrRedirectRefused = core.ErrRedirectRefused
 )

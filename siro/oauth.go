@@ -38,7 +38,7 @@ func (c *Client) CreateAccessToken(ctx context.Context, clientID string, p *Crea
 		return nil, invalid("OAuth.CreateAccessToken", "clientSecret, userId and scope (read or write) are required")
 	}
 	out, err := getBare[AccessToken](ctx, c.org, "OAuth.CreateAccessToken", http.MethodPost,
-		"/v1/core/oauth/apps/{clientId}/access-token", []string{clientID}, nil, p)
+		"/v1/core/oauth/apps/{clientId}/access-token", []string{clientID}, nil, p, p.ClientSecret)
 	if err != nil {
 		return nil, err
 	}
@@ -189,10 +189,7 @@ func (c *Client) GetOAuthApp(ctx context.Context, clientID string) (*OAuthApp, e
 
 // DeleteOAuthApp soft-deletes an app and revokes its tokens.
 func (c *Client) DeleteOAuthApp(ctx context.Context, clientID string) error {
-	_, err := getBare[struct {
-		ClientID string `json:"clientId"`
-	}](ctx, c.org, "OAuth.DeleteApp", http.MethodDelete, "/v1/core/oauth/apps/{clientId}", []string{clientID}, nil, nil)
-	return err
+	return do(ctx, c.org, "OAuth.DeleteApp", http.MethodDelete, "/v1/core/oauth/apps/{clientId}", []string{clientID}, nil, nil, nil)
 }
 
 // OAuthTokenInfo is an access token's metadata.
@@ -231,11 +228,8 @@ func (c *Client) RevokeAccessToken(ctx context.Context, clientID, tokenID, clien
 	if clientSecret == "" || userID == "" {
 		return invalid("OAuth.RevokeAccessToken", "clientSecret and userId are required")
 	}
-	_, err := getBare[struct {
-		TokenID string `json:"tokenId"`
-	}](ctx, c.org, "OAuth.RevokeAccessToken", http.MethodDelete, "/v1/core/oauth/apps/{clientId}/access-token/{tokenId}",
-		[]string{clientID, tokenID}, nil, map[string]string{"clientSecret": clientSecret, "userId": userID})
-	return err
+	return do(ctx, c.org, "OAuth.RevokeAccessToken", http.MethodDelete, "/v1/core/oauth/apps/{clientId}/access-token/{tokenId}",
+		[]string{clientID, tokenID}, nil, map[string]string{"clientSecret": clientSecret, "userId": userID}, nil, clientSecret)
 }
 
 // --- Caller identity -----------------------------------------------------

@@ -399,7 +399,7 @@ func (c *Client) SyncMultimediaEvent(ctx context.Context, m *MultimediaEvent) (j
 	if err := m.Validate(); err != nil {
 		return nil, invalid("Sync.MultimediaEvent", err.Error())
 	}
-	return getData[json.RawMessage](ctx, c.org, "Sync.MultimediaEvent", http.MethodPut, "/v1/integrations/multimedia-events", nil, nil, m)
+	return getUntyped(ctx, c.org, "Sync.MultimediaEvent", http.MethodPut, "/v1/integrations/multimedia-events", m)
 }
 
 // SyncMultimediaEvents syncs a batch (PUT /v1/integrations/batch/multimedia-events).
@@ -407,7 +407,7 @@ func (c *Client) SyncMultimediaEvents(ctx context.Context, ms []MultimediaEvent)
 	if err := validateBatch("Sync.MultimediaEvents", ms); err != nil {
 		return nil, err
 	}
-	return getData[json.RawMessage](ctx, c.org, "Sync.MultimediaEvents", http.MethodPut, "/v1/integrations/batch/multimedia-events", nil, nil, ms)
+	return getUntyped(ctx, c.org, "Sync.MultimediaEvents", http.MethodPut, "/v1/integrations/batch/multimedia-events", ms)
 }
 
 // validateBatch checks a non-empty batch record by record, naming the index.

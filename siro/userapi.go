@@ -220,5 +220,8 @@ func linkCall[T any](ctx context.Context, c *Client, op, method, recordingID str
 	if err := json.Unmarshal(raw, &env); err != nil {
 		return zero, &DecodeError{Provider: "siro", Operation: op, Method: method, Route: route, StatusCode: http.StatusOK, Err: err}
 	}
+	if isNilResult(env.Data) {
+		return zero, emptyResult(op, method, route)
+	}
 	return env.Data, nil
 }

@@ -13,8 +13,9 @@ var ErrInvalidNumber = errors.New("symbo: invalid phone number")
 // what Symbo's lookup can really deliver: "+18005551212", the same with the
 // "+" decoded to a space by form decoding (" 18005551212"), and common
 // formatting (spaces, dashes, dots, parentheses: "+1 (800) 555-1212"). It
-// also accepts the international prefix "00". A number must have 8 to 15
-// digits with a non-zero country code.
+// also accepts the international prefix "00". A number must have 7 to 15
+// digits with a non-zero country code (E.164 allows up to 15; countries
+// such as Niue, +683, have 4-digit subscriber numbers: "+6834002").
 func ParseE164(s string) (string, error) {
 	raw := s
 	s = strings.TrimRight(s, " \t")
@@ -46,11 +47,15 @@ func ParseE164(s string) (string, error) {
 			return "", fmt.Errorf("%w: %q contains %q", ErrInvalidNumber, raw, r)
 		}
 	}
-	if digits < 8 || digits > 15 {
-		return "", fmt.Errorf("%w: %q has %d digits, E.164 allows 8 to 15", ErrInvalidNumber, raw, digits)
+	if digits < minE164Digits || digits > 15 {
+		return "", fmt.Errorf("%w: %q has %d digits, E.164 allows %d to 15", ErrInvalidNumber, raw, digits, minE164Digits)
 	}
 	return b.String(), nil
 }
+
+// minE164Digits is the shortest number accepted: a country code and a
+// short subscriber number (Niue's "+683 4002" has 7 digits).
+const minE164Digits = 7
 
 // IsE164 reports whether s is already in canonical E.164 form.
 func IsE164(s string) bool {

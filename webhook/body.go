@@ -42,7 +42,7 @@ func ReadBody(w http.ResponseWriter, r *http.Request, limit int64, readTimeout t
 		return nil, wrap(ErrUnsupportedEncoding, "content encoding %.40q", enc)
 	}
 	if r.Body == nil || r.Body == http.NoBody {
-		return nil, ErrEmptyBody
+		return nil, nil
 	}
 	if readTimeout > 0 && w != nil {
 		rc := http.NewResponseController(w)

@@ -253,8 +253,3 @@ func (m *MemoryDedupe) Len() int {
 // Evicted counts committed keys dropped before their TTL because the store
 // was at WithMaxEntries.
 func (m *MemoryDedupe) Evicted() int64 { return m.evicted.Load() }
-
-// String describes the store without its keys.
-func (m *MemoryDedupe) String() string {
-	return "webhook.MemoryDedupe{ttl: " + m.ttl.String() + ", lease: " + m.lease.String() + "}"
-}

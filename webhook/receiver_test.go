@@ -114,7 +114,7 @@ func TestMiddlewareBadDeliveries(t *testing.T) {
 		{"standard: duplicated id", standard, "POST", func() http.Header { h := standardHeader(kaID, kaTS, kaSig); h.Add("svix-id", "msg_x"); return h }(), body, 0, 400, ErrMalformed},
 		{"standard: duplicated timestamp", standard, "POST", func() http.Header { h := standardHeader(kaID, kaTS, kaSig); h.Add("svix-timestamp", kaTS); return h }(), body, 0, 400, ErrMalformed},
 		{"standard: non-numeric timestamp", standard, "POST", standardHeader(kaID, "yesterday", kaSig), body, 0, 400, ErrMalformed},
-		{"standard: wrong version only", standard, "POST", standardHeader(kaID, kaTS, "v2,"+kaSig[3:]), body, 0, 400, ErrMalformed},
+		{"standard: wrong version only", standard, "POST", standardHeader(kaID, kaTS, "v2,"+kaSig[3:]), body, 0, 401, ErrNoMatchingSignature},
 		{"standard: no version prefix", standard, "POST", standardHeader(kaID, kaTS, kaSig[3:]), body, 0, 400, ErrMalformed},
 		{"standard: truncated signature", standard, "POST", standardHeader(kaID, kaTS, kaSig[:20]), body, 0, 400, ErrMalformed},
 		{"standard: not base64", standard, "POST", standardHeader(kaID, kaTS, "v1,"+strings.Repeat("!", 44)), body, 0, 400, ErrMalformed},

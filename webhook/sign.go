@@ -82,14 +82,19 @@ func NewStandardSigner(secret string, opts ...Option) (*StandardSigner, error) {
 	return &StandardSigner{key: k, clock: o.clock}, nil
 }
 
-// Sign returns "v1,<base64>" for id, timestamp and body.
-func (s *StandardSigner) Sign(id string, ts time.Time, body []byte) string {
+// Sign returns "v1,<base64>" for id, timestamp and body. It refuses (with
+// ErrMalformed) an empty id or one containing a dot, space or tab, which
+// the verifier refuses too.
+func (s *StandardSigner) Sign(id string, ts time.Time, body []byte) (string, error) {
+	if err := checkMessageID(id); err != nil {
+		return "", err
+	}
 	st := macPool.Get().(*macState)
 	defer macPool.Put(st)
 	s.key.begin(st)
 	writeParts(st, id, strconv.FormatInt(ts.Unix(), 10))
 	st.h.Write(body)
-	return "v1," + base64.StdEncoding.EncodeToString(s.key.finish(st))
+	return "v1," + base64.StdEncoding.EncodeToString(s.key.finish(st)), nil
 }
 
 // SignHeader implements Signer: it sets svix-id (kept if already present,
@@ -101,8 +106,12 @@ func (s *StandardSigner) SignHeader(h http.Header, body []byte) error {
 		h.Set("Svix-Id", id)
 	}
 	ts := s.clock.Now()
+	sig, err := s.Sign(id, ts, body)
+	if err != nil {
+		return err
+	}
 	h.Set("Svix-Timestamp", strconv.FormatInt(ts.Unix(), 10))
-	h.Set("Svix-Signature", s.Sign(id, ts, body))
+	h.Set("Svix-Signature", sig)
 	return nil
 }
 

@@ -276,8 +276,8 @@ func (v *Standard) VerifyParts(id, timestamp, signatures string, body []byte) (D
 	if id == "" || timestamp == "" || signatures == "" {
 		return Delivery{}, wrap(ErrMissingHeader, "id, timestamp and signature are all required")
 	}
-	if strings.ContainsAny(id, " .\t") {
-		return Delivery{}, wrap(ErrMalformed, "message id contains a space or dot")
+	if err := checkMessageID(id); err != nil {
+		return Delivery{}, err
 	}
 	secs, ok := parseTimestamp(timestamp)
 	if !ok {
@@ -296,51 +296,105 @@ func (v *Standard) VerifyParts(id, timestamp, signatures string, body []byte) (D
 	st := macPool.Get().(*macState)
 	defer macPool.Put(st)
 
-	// Decode every v1 signature first (on the stack), so the body is hashed
-	// once per secret however many signatures the header carries.
-	var sigBuf [8][32]byte
-	n := 0
-	wellFormed := false
-	for rest := signatures; rest != "" && n < len(sigBuf); {
+	// Every well-formed signature is checked, however many the header
+	// carries (it is bounded by the header size, not by a count). The first
+	// pass classifies the entries; then the body is hashed once per secret
+	// and each v1 entry is decoded again and compared, without allocating.
+	wellFormed, anyV1 := false, false
+	for rest := signatures; rest != ""; {
 		var entry string
-		if i := strings.IndexByte(rest, ' '); i >= 0 {
-			entry, rest = rest[:i], rest[i+1:]
-		} else {
-			entry, rest = rest, ""
+		entry, rest = nextEntry(rest)
+		switch sigEntryKind(st, entry) {
+		case entryV1:
+			wellFormed, anyV1 = true, true
+		case entryOtherVersion:
+			wellFormed = true
 		}
-		comma := strings.IndexByte(entry, ',')
-		if comma < 0 || entry[:comma] != "v1" {
-			continue // other versions (v1a, ...) and junk are ignored
-		}
-		b64 := entry[comma+1:]
-		if len(b64) != 44 { // base64 of 32 bytes
-			continue
-		}
-		copy(st.text[:], b64)
-		m, err := base64.StdEncoding.Decode(st.sig[:], st.text[:44])
-		if err != nil || m != 32 {
-			continue
-		}
-		copy(sigBuf[n][:], st.sig[:32])
-		n++
-		wellFormed = true
 	}
 	if !wellFormed {
-		return Delivery{}, wrap(ErrMalformed, "no v1 signature in signature header")
+		return Delivery{}, wrap(ErrMalformed, "no well-formed signature in signature header")
+	}
+	if !anyV1 {
+		// Only other versions (v1a, v2, ...): well-formed under Standard
+		// Webhooks, and none of them can match a v1 secret.
+		return Delivery{}, wrap(ErrNoMatchingSignature, "message %.64s: no v1 signature", id)
 	}
 	for ki := range v.keys {
 		k := &v.keys[ki]
 		k.begin(st)
 		writeParts(st, id, timestamp)
 		st.h.Write(body)
-		mac := k.finish(st)
-		for i := 0; i < n; i++ {
-			if hmac.Equal(mac, sigBuf[i][:]) {
+		var mac [32]byte
+		copy(mac[:], k.finish(st))
+		for rest := signatures; rest != ""; {
+			var entry string
+			entry, rest = nextEntry(rest)
+			if sigEntryKind(st, entry) == entryV1 && hmac.Equal(mac[:], st.sig[:32]) {
 				return Delivery{ID: id, Timestamp: sent, SecretIndex: ki}, nil
 			}
 		}
 	}
 	return Delivery{}, wrap(ErrNoMatchingSignature, "message %.64s", id)
+}
+
+// checkMessageID refuses ids that would make the signed content
+// "id.timestamp.body" ambiguous (a dot) or that are not one header token
+// (a space or tab). The verifier and the signer share it.
+func checkMessageID(id string) error {
+	if id == "" {
+		return wrap(ErrMalformed, "message id is empty")
+	}
+	if strings.ContainsAny(id, " .\t") {
+		return wrap(ErrMalformed, "message id contains a dot, space or tab")
+	}
+	return nil
+}
+
+// nextEntry splits the first space-separated entry off a signature list.
+func nextEntry(s string) (entry, rest string) {
+	if i := strings.IndexByte(s, ' '); i >= 0 {
+		return s[:i], s[i+1:]
+	}
+	return s, ""
+}
+
+type entryKind int
+
+const (
+	entryJunk         entryKind = iota // not "<version>,<signature>"
+	entryV1                            // "v1,<strict base64 of 32 bytes>", decoded into st.sig
+	entryOtherVersion                  // "v1a,...", "v2,...": well-formed, never matches
+)
+
+// strictBase64 gives every 32-byte signature exactly one spelling (no
+// non-zero padding bits).
+var strictBase64 = base64.StdEncoding.Strict()
+
+// sigEntryKind classifies one entry; for entryV1 the decoded signature is
+// left in st.sig[:32].
+func sigEntryKind(st *macState, entry string) entryKind {
+	comma := strings.IndexByte(entry, ',')
+	if comma < 2 || entry[0] != 'v' || comma == len(entry)-1 {
+		return entryJunk
+	}
+	for i := 1; i < comma; i++ {
+		if c := entry[i]; !('0' <= c && c <= '9' || 'a' <= c && c <= 'z') {
+			return entryJunk
+		}
+	}
+	if entry[:comma] != "v1" {
+		return entryOtherVersion
+	}
+	b64 := entry[comma+1:]
+	if len(b64) != 44 { // base64 of 32 bytes
+		return entryJunk
+	}
+	copy(st.text[:], b64)
+	m, err := strictBase64.Decode(st.sig[:], st.text[:44])
+	if err != nil || m != 32 {
+		return entryJunk
+	}
+	return entryV1
 }
 
 // writeParts writes "id.timestamp." into the MAC without allocating.

@@ -32,6 +32,16 @@ const (
 	kaSig    = "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
 )
 
+// mustSign signs with s and fails the test on an error.
+func mustSign(tb testing.TB, s *StandardSigner, id string, ts time.Time, body []byte) string {
+	tb.Helper()
+	sig, err := s.Sign(id, ts, body)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return sig
+}
+
 func kaTime() time.Time { return time.Unix(1614265330, 0) }
 
 func standardHeader(id, ts, sig string) http.Header {
@@ -53,7 +63,7 @@ func TestStandardKnownAnswer(t *testing.T) {
 
 	s, err := NewStandardSigner(kaSecret)
 	require.NoError(t, err)
-	assert.Equal(t, kaSig, s.Sign(kaID, kaTime(), []byte(kaBody)))
+	assert.Equal(t, kaSig, mustSign(t, s, kaID, kaTime(), []byte(kaBody)))
 
 	// The webhook-* header names work too.
 	h := http.Header{}
@@ -115,7 +125,7 @@ func TestRotationSecretIndex(t *testing.T) {
 	require.NoError(t, err)
 	s, err := NewStandardSigner(old)
 	require.NoError(t, err)
-	sig := s.Sign("msg_1", kaTime(), []byte("{}"))
+	sig := mustSign(t, s, "msg_1", kaTime(), []byte("{}"))
 	d, err := v.Verify(standardHeader("msg_1", kaTS, sig), []byte("{}"))
 	require.NoError(t, err)
 	assert.Equal(t, 1, d.SecretIndex)
@@ -223,7 +233,7 @@ func TestDifferentialSvix(t *testing.T) {
 		require.NoError(t, err)
 		signer, err := NewStandardSigner(secret)
 		require.NoError(t, err)
-		require.Equal(t, refSig, signer.Sign(id, ts, body), "same signature")
+		require.Equal(t, refSig, mustSign(t, signer, id, ts, body), "same signature")
 
 		// Build a header of several signatures, some wrong, some other versions.
 		var parts []string
@@ -280,7 +290,7 @@ func TestStricterThanSvix(t *testing.T) {
 	require.NoError(t, err)
 	signer, _ := NewStandardSigner(kaSecret)
 	ts := strconv.FormatInt(now.Unix(), 10)
-	sig := signer.Sign("msg_1", now, []byte("{}"))
+	sig := mustSign(t, signer, "msg_1", now, []byte("{}"))
 	cases := map[string]struct {
 		h    http.Header
 		want error
@@ -299,6 +309,18 @@ func TestStricterThanSvix(t *testing.T) {
 		// Svix takes the second comma-separated field; a third means the
 		// entry is not "v1,<base64>".
 		"extra comma field": {standardHeader("msg_1", ts, sig+",extra"), ErrMalformed},
+		// Svix signs "id.timestamp.body" with any id; a dot makes that
+		// ambiguous and a space or tab is not one header token. Our verifier
+		// and our signer both refuse such ids.
+		"id with dot":   {standardHeader("msg.1", ts, svixSign(t, ref, "msg.1", now)), ErrMalformed},
+		"id with space": {standardHeader("msg 1", ts, svixSign(t, ref, "msg 1", now)), ErrMalformed},
+		"id with tab":   {standardHeader("msg\t1", ts, svixSign(t, ref, "msg\t1", now)), ErrMalformed},
+	}
+	for _, id := range []string{"msg.1", "msg 1", "msg\t1"} {
+		_, err := signer.Sign(id, now, []byte("{}"))
+		assert.ErrorIs(t, err, ErrMalformed, "our signer refuses id %q", id)
+		h := http.Header{"Svix-Id": {id}}
+		assert.ErrorIs(t, signer.SignHeader(h, []byte("{}")), ErrMalformed, "SignHeader refuses id %q", id)
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -307,6 +329,105 @@ func TestStricterThanSvix(t *testing.T) {
 			assert.ErrorIs(t, err, tc.want)
 		})
 	}
+}
+
+func svixSign(t *testing.T, ref *svix.Webhook, id string, ts time.Time) string {
+	t.Helper()
+	sig, err := ref.Sign(id, ts, []byte("{}"))
+	require.NoError(t, err)
+	return sig
+}
+
+// TestStandardChecksEveryWellFormedSignature: the genuine signature after
+// many wrong ones (once limited to the first 8) still verifies, as in Svix.
+func TestStandardChecksEveryWellFormedSignature(t *testing.T) {
+	ref, err := svix.NewWebhook(kaSecret)
+	require.NoError(t, err)
+	v, err := NewStandard([]string{kaSecret}, WithClock(clock.NewFake(kaTime())))
+	require.NoError(t, err)
+	for _, wrong := range []int{8, 9, 64} {
+		parts := make([]string, 0, wrong+1)
+		for i := 0; i < wrong; i++ {
+			junk := sha256.Sum256([]byte{byte(i)})
+			parts = append(parts, "v1,"+base64.StdEncoding.EncodeToString(junk[:]))
+		}
+		parts = append(parts, kaSig)
+		h := standardHeader(kaID, kaTS, strings.Join(parts, " "))
+		require.NoError(t, ref.VerifyIgnoringTimestamp([]byte(kaBody), h), "svix accepts")
+		_, err := v.Verify(h, []byte(kaBody))
+		assert.NoError(t, err, "%d wrong signatures before the genuine one", wrong)
+	}
+}
+
+// TestStandardStrictBase64: a signature spelled with non-zero padding bits
+// decodes to the same bytes under lenient base64; only the canonical
+// spelling verifies (as in Svix, which compares the text).
+func TestStandardStrictBase64(t *testing.T) {
+	v, err := NewStandard([]string{kaSecret}, WithClock(clock.NewFake(kaTime())))
+	require.NoError(t, err)
+	// kaSig ends in "E=": the last character carries 4 data bits and 2
+	// padding bits. Setting a padding bit gives another spelling.
+	b64 := kaSig[3:]
+	last := strings.IndexByte(b64, '=') - 1
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+	alt := b64[:last] + string(alphabet[strings.IndexByte(alphabet, b64[last])|1]) + b64[last+1:]
+	require.NotEqual(t, b64, alt)
+	dec, err := base64.StdEncoding.DecodeString(alt)
+	require.NoError(t, err, "lenient base64 accepts the other spelling")
+	canon, _ := base64.StdEncoding.DecodeString(b64)
+	require.Equal(t, canon, dec, "same bytes")
+	_, err = v.Verify(standardHeader(kaID, kaTS, "v1,"+alt), []byte(kaBody))
+	assert.ErrorIs(t, err, ErrMalformed)
+	_, err = v.Verify(standardHeader(kaID, kaTS, kaSig), []byte(kaBody))
+	assert.NoError(t, err)
+}
+
+// TestStandardOtherVersionOnlyIsNoMatch: a header holding only entries of
+// another version is well-formed under Standard Webhooks: 401 no matching
+// signature, not 400 malformed.
+func TestStandardOtherVersionOnlyIsNoMatch(t *testing.T) {
+	v, err := NewStandard([]string{kaSecret}, WithClock(clock.NewFake(kaTime())))
+	require.NoError(t, err)
+	for _, sig := range []string{"v2," + kaSig[3:], "v1a,abc v2,def"} {
+		_, err = v.Verify(standardHeader(kaID, kaTS, sig), []byte(kaBody))
+		assert.ErrorIs(t, err, ErrNoMatchingSignature, sig)
+		assert.Equal(t, http.StatusUnauthorized, StatusCode(err), sig)
+	}
+	// No well-formed entry at all stays malformed.
+	_, err = v.Verify(standardHeader(kaID, kaTS, "garbage"), []byte(kaBody))
+	assert.ErrorIs(t, err, ErrMalformed)
+}
+
+// TestVerifiersSignersStoresRedact: every verb prints the redacted String,
+// never the HMAC pad states (which are equivalent to the key).
+func TestVerifiersSignersStoresRedact(t *testing.T) {
+	const hmacSecret = "hmac-secret-value"
+	hv, err := NewHMAC("X-Sig", "sha256=", hmacSecret)
+	require.NoError(t, err)
+	sv, err := NewStandard([]string{kaSecret})
+	require.NoError(t, err)
+	hs, err := NewHMACSigner("X-Sig", "", hmacSecret)
+	require.NoError(t, err)
+	ss, err := NewStandardSigner(kaSecret)
+	require.NoError(t, err)
+	md, err := NewMemoryDedupe(time.Hour)
+	require.NoError(t, err)
+	pads := [][]byte{hv.keys[0].inner, hv.keys[0].outer, sv.keys[0].inner, hs.key.inner, ss.key.outer}
+	for _, x := range []fmt.Stringer{hv, sv, hs, ss, md} {
+		for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x"} {
+			out := fmt.Sprintf(verb, x)
+			assert.Equal(t, x.String(), out, "%T with %s", x, verb)
+			assert.Contains(t, out, "redacted")
+			assert.NotContains(t, out, hmacSecret)
+			for _, p := range pads {
+				assert.NotContains(t, out, fmt.Sprint(p[len(p)-8:]))
+				assert.NotContains(t, out, fmt.Sprintf("%x", p[len(p)-8:]))
+			}
+		}
+	}
+	// Values (not only pointers) redact too.
+	assert.Equal(t, hv.String(), fmt.Sprintf("%#v", *hv))
+	assert.Equal(t, sv.String(), fmt.Sprintf("%+v", *sv))
 }
 
 // --- middleware: a table of bad deliveries -------------------------------

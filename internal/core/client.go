@@ -114,6 +114,7 @@ func New(cfg Config) (*Client, error) {
 	if cfg.HTTPClient != nil {
 		c.http = *cfg.HTTPClient //nolint:govet // copied on purpose: never mutate the caller's client
 	}
+	c.http.CheckRedirect = sameOriginRedirects(c.http.CheckRedirect)
 	if c.timeout == 0 {
 		c.timeout = DefaultTimeout
 	}
@@ -197,6 +198,20 @@ type Request struct {
 	Header http.Header
 	// NoAuth sends the request without a credential.
 	NoAuth bool
+	// RetryUndeliveredOnly limits retries to answers and failures that
+	// prove the request was not processed: a connection that could not be
+	// opened, a 429, and a 503 carrying Retry-After. For APIs without
+	// documented idempotency, where a replayed POST could act twice.
+	RetryUndeliveredOnly bool
+	// RequireResult makes Do return a DecodeError wrapping ErrEmptyBody for
+	// a 2xx answer with an empty body (a 204, say) or JSON null, instead of
+	// leaving out untouched: a typed getter never returns a nil result with
+	// a nil error.
+	RequireResult bool
+	// Secrets are values the request carries (a client secret in the body,
+	// a secret being stored) that must never reach an error: an error body
+	// echoing one has it replaced by "[redacted]" before it is kept.
+	Secrets []string
 }
 
 // Response describes the final response of a call.
@@ -214,12 +229,19 @@ type Response struct {
 var jsonHeaderValue = []string{"application/json"}
 
 // readCapped reads r into buf until EOF or limit bytes, without the
-// allocation of an io.LimitReader.
-func readCapped(buf *bytes.Buffer, r io.Reader, limit int64) (int64, error) {
+// allocation of an io.LimitReader. The buffer never grows past limit
+// bytes (bytes.Buffer alone would double to the next power of two), and
+// sizeHint (the Content-Length, or -1) sizes it once when known.
+func readCapped(buf *bytes.Buffer, r io.Reader, limit, sizeHint int64) (int64, error) {
+	if sizeHint >= 0 && buf.Available() < int(min(sizeHint+1, limit)) {
+		growTo(buf, int(min(int64(buf.Len())+sizeHint+1, int64(buf.Len())+limit)))
+	}
 	var n int64
 	for n < limit {
 		if buf.Available() < 512 {
-			buf.Grow(4096)
+			want := int64(max(2*buf.Cap(), 4096))
+			want = min(want, int64(buf.Len())+limit-n)
+			growTo(buf, int(max(want, int64(buf.Len()+1))))
 		}
 		space := buf.AvailableBuffer()[:buf.Available()]
 		if rem := limit - n; int64(len(space)) > rem {
@@ -238,6 +260,19 @@ func readCapped(buf *bytes.Buffer, r io.Reader, limit int64) (int64, error) {
 	return n, nil
 }
 
+// growTo makes buf's capacity at least capacity, allocating exactly that.
+func growTo(buf *bytes.Buffer, capacity int) {
+	if buf.Cap() >= capacity {
+		if buf.Available() < capacity-buf.Len() {
+			buf.Grow(capacity - buf.Len()) // slides the data down, no allocation
+		}
+		return
+	}
+	b := make([]byte, buf.Len(), capacity)
+	copy(b, buf.Bytes())
+	*buf = *bytes.NewBuffer(b)
+}
+
 var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 // Do sends req, retrying as the policy allows, and decodes a 2xx JSON body
@@ -254,13 +289,32 @@ func (c *Client) Do(ctx context.Context, req *Request, out any) (*Response, erro
 	if err != nil {
 		return resp, err
 	}
-	if out != nil && len(bytes.TrimSpace(body)) > 0 {
+	trimmed := bytes.TrimSpace(body)
+	if out != nil && req.RequireResult && (len(trimmed) == 0 || string(trimmed) == "null") {
+		return resp, c.EmptyResult(req, resp)
+	}
+	if out != nil && len(trimmed) > 0 {
 		if err := json.Unmarshal(body, out); err != nil {
 			return resp, &DecodeError{Provider: c.provider, Operation: req.Operation, Method: req.Method, Route: req.Route,
-				StatusCode: resp.StatusCode, Body: capBytes(body, 512), Err: err}
+				StatusCode: resp.StatusCode, Body: redactSecrets(capBytes(body, 512), req.Secrets), Err: err}
 		}
 	}
 	return resp, nil
+}
+
+// ErrEmptyBody is wrapped by the DecodeError returned when a call that must
+// return a result got an empty body, a 204, JSON null or a null result.
+var ErrEmptyBody = errors.New("response has no result (empty body or null)")
+
+// EmptyResult returns the DecodeError for a call whose answer carried no
+// result (see ErrEmptyBody).
+func (c *Client) EmptyResult(req *Request, resp *Response) error {
+	status := 0
+	if resp != nil {
+		status = resp.StatusCode
+	}
+	return &DecodeError{Provider: c.provider, Operation: req.Operation, Method: req.Method, Route: req.Route,
+		StatusCode: status, Err: ErrEmptyBody}
 }
 
 func capBytes(b []byte, n int) []byte {
@@ -312,6 +366,7 @@ func (c *Client) DoRaw(ctx context.Context, req *Request, buf *bytes.Buffer) (bo
 			last.Attempts = attempt
 		}
 		if rerr == nil && resp.status >= 200 && resp.status <= 299 {
+			c.confirm(req, resp)
 			return resp.body, last, nil
 		}
 		if rerr == nil {
@@ -319,20 +374,24 @@ func (c *Client) DoRaw(ctx context.Context, req *Request, buf *bytes.Buffer) (bo
 			// A rejected credential: drop it and replay once with a new one.
 			if resp.status == http.StatusUnauthorized && !replayed401 && !req.NoAuth {
 				if inv, ok := c.auth.(Invalidator); ok {
-					inv.Invalidate(resp.credValue)
 					replayed401 = true
-					attempt-- // the replay does not count as a retry
-					lastErr = apiErr
-					continue
+					if inv.Invalidate(resp.credValue) {
+						attempt-- // the replay does not count as a retry
+						lastErr = apiErr
+						continue
+					}
 				}
+			} else if resp.status != http.StatusUnauthorized {
+				c.confirm(req, resp)
 			}
 			lastErr = apiErr
-			if !retryable || !retryableStatus(resp.status) || attempt > c.retry.MaxRetries {
+			if !retryable || !retryableStatus(resp.status) || attempt > c.retry.MaxRetries ||
+				req.RetryUndeliveredOnly && !provablyUnprocessed(apiErr) {
 				return nil, last, apiErr
 			}
 			delay := c.retry.backoff(attempt)
 			if apiErr.RetryAfter > 0 {
-				delay = min(apiErr.RetryAfter, c.retry.MaxDelay)
+				delay = c.retry.serverDelay(apiErr.RetryAfter)
 			}
 			if err := c.wait(ctx, req, attempt, delay, lastErr, resp.status); err != nil {
 				return nil, last, err
@@ -347,17 +406,92 @@ func (c *Client) DoRaw(ctx context.Context, req *Request, buf *bytes.Buffer) (bo
 		if errors.As(rerr, &pf) {
 			return nil, last, pf.err
 		}
-		if resp != nil || !isNetworkError(rerr) {
+		var de *DecodeError
+		if errors.As(rerr, &de) {
 			return nil, last, rerr
 		}
-		lastErr = &RequestError{Provider: c.provider, Operation: req.Operation, Method: req.Method, Route: req.Route, Attempts: attempt, Err: rerr}
-		if !retryable || attempt > c.retry.MaxRetries {
+		// Every transport failure (before the headers, or while reading the
+		// body) is a RequestError; one attempt's timeout, a reset or an EOF
+		// is retried for idempotent requests, the caller's own context
+		// still bounding everything.
+		var re *RequestError
+		if !errors.As(rerr, &re) {
+			re = &RequestError{Provider: c.provider, Operation: req.Operation, Method: req.Method, Route: req.Route, Err: rerr}
+		}
+		re.Attempts = attempt
+		lastErr = re
+		if !retryable || !isNetworkError(rerr) || attempt > c.retry.MaxRetries ||
+			req.RetryUndeliveredOnly && !isDialError(rerr) {
 			return nil, last, lastErr
 		}
 		if err := c.wait(ctx, req, attempt, c.retry.backoff(attempt), lastErr, 0); err != nil {
 			return nil, last, err
 		}
 	}
+}
+
+// confirm tells a refreshing credential that it was accepted.
+func (c *Client) confirm(req *Request, resp *attemptResult) {
+	if req.NoAuth || resp.credValue == "" {
+		return
+	}
+	if inv, ok := c.auth.(Invalidator); ok {
+		inv.Confirm(resp.credValue)
+	}
+}
+
+// ErrRedirectRefused is wrapped by the RequestError returned when a server
+// redirects to another scheme, host or port: following it would send the
+// credential (and a POST body's secrets) elsewhere, or in clear text.
+var ErrRedirectRefused = errors.New("redirect to another origin refused")
+
+// redirectError names both URLs (without their query strings).
+type redirectError struct{ from, to string }
+
+func (e *redirectError) Error() string {
+	return fmt.Sprintf("%v: %s redirected to %s", ErrRedirectRefused, e.from, e.to)
+}
+
+func (e *redirectError) Unwrap() error { return ErrRedirectRefused }
+
+// sameOriginRedirects wraps next (the caller's CheckRedirect, or the
+// default of at most 10 redirects): a redirect that changes the scheme,
+// host or port of the original request is refused.
+func sameOriginRedirects(next func(*http.Request, []*http.Request) error) func(*http.Request, []*http.Request) error {
+	return func(req *http.Request, via []*http.Request) error {
+		if len(via) > 0 {
+			orig := via[0].URL
+			if !sameOrigin(orig, req.URL) {
+				return &redirectError{from: originAndPath(via[len(via)-1].URL), to: originAndPath(req.URL)}
+			}
+		}
+		if next != nil {
+			return next(req, via)
+		}
+		if len(via) >= 10 {
+			return errors.New("stopped after 10 redirects")
+		}
+		return nil
+	}
+}
+
+func sameOrigin(a, b *url.URL) bool {
+	return strings.EqualFold(a.Scheme, b.Scheme) && strings.EqualFold(a.Hostname(), b.Hostname()) && effectivePort(a) == effectivePort(b)
+}
+
+func effectivePort(u *url.URL) string {
+	if p := u.Port(); p != "" {
+		return p
+	}
+	if strings.EqualFold(u.Scheme, "https") {
+		return "443"
+	}
+	return "80"
+}
+
+func originAndPath(u *url.URL) string {
+	v := url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path, RawPath: u.RawPath}
+	return v.String()
 }
 
 func opOrRoute(req *Request) string {
@@ -454,7 +588,7 @@ func (c *Client) attempt(ctx context.Context, req *Request, u string, payload []
 				slog.Int("attempt", attempt), slog.Duration("duration", time.Since(start)),
 				slog.String("error", err.Error()), slog.Any("headers", RedactHeader(hreq.Header)))
 		}
-		return nil, err
+		return nil, &RequestError{Provider: c.provider, Operation: req.Operation, Method: req.Method, Route: req.Route, Attempts: attempt, Err: err}
 	}
 	defer hresp.Body.Close()
 	res := &attemptResult{status: hresp.StatusCode, credValue: credValue,
@@ -465,7 +599,12 @@ func (c *Client) attempt(ctx context.Context, req *Request, u string, payload []
 		limit = MaxErrorBody
 	}
 	buf.Reset()
-	n, err := readCapped(buf, hresp.Body, limit+1)
+	if ok && hresp.ContentLength > limit {
+		// Announced too large: refuse without reading it.
+		return res, &DecodeError{Provider: c.provider, Operation: req.Operation, Method: req.Method, Route: req.Route,
+			StatusCode: hresp.StatusCode, Err: fmt.Errorf("response body of %d bytes exceeds %d bytes", hresp.ContentLength, limit)}
+	}
+	n, err := readCapped(buf, hresp.Body, limit+1, hresp.ContentLength)
 	if debug {
 		c.log.LogAttrs(ctx, slog.LevelDebug, "request",
 			slog.String("provider", c.provider), slog.String("operation", req.Operation),
@@ -491,7 +630,7 @@ func (c *Client) attempt(ctx context.Context, req *Request, u string, payload []
 	}
 	res.body = buf.Bytes()
 	if !ok {
-		res.body = append([]byte(nil), res.body...)
+		res.body = redactSecrets(append([]byte(nil), res.body...), req.Secrets, credValue, strings.TrimPrefix(credValue, "Bearer "))
 	}
 	return res, nil
 }
@@ -522,6 +661,32 @@ func (c *Client) apiError(req *Request, r *attemptResult) *APIError {
 	c.decodeErr(e)
 	return e
 }
+
+// redactSecrets replaces every occurrence of each secret in b with
+// "[redacted]": as sent, and as it appears inside a JSON string, once or
+// twice escaped (a body echoed inside an error message). b is modified or
+// replaced; secrets shorter than 4 bytes are ignored.
+func redactSecrets(b []byte, secrets []string, more ...string) []byte {
+	for _, list := range [2][]string{secrets, more} {
+		for _, s := range list {
+			if len(s) < 4 {
+				continue
+			}
+			form := s
+			for i := 0; i < 3; i++ {
+				b = bytes.ReplaceAll(b, []byte(form), redactedBytes)
+				q, err := json.Marshal(form)
+				if err != nil || string(q[1:len(q)-1]) == form {
+					break
+				}
+				form = string(q[1 : len(q)-1])
+			}
+		}
+	}
+	return b
+}
+
+var redactedBytes = []byte("[redacted]")
 
 // DecodeGenericError understands {"error": "..."}, {"message": "..."},
 // {"error": {"code", "message", "details"}} and plain-text bodies.

@@ -30,6 +30,11 @@ func Paginate[T any](ctx context.Context, start string, fetch func(ctx context.C
 				yield(zero, err)
 				return
 			}
+			if cursor != "" && page.Next == cursor {
+				// The server ignored the cursor and answered the page it
+				// answered before: stop before yielding it twice.
+				return
+			}
 			for _, it := range page.Items {
 				if !yield(it, nil) {
 					return

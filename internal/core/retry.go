@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -20,10 +21,14 @@ type RetryPolicy struct {
 	MaxRetries int
 	// BaseDelay is the first backoff; each retry doubles it.
 	BaseDelay time.Duration
-	// MaxDelay caps every wait, including a server's Retry-After.
+	// MaxDelay caps every backoff and a server's Retry-After (jitter is
+	// added on top of the capped server delay).
 	MaxDelay time.Duration
 	// Jitter, if set, maps the computed delay d to the delay actually used;
-	// nil means a uniformly random delay in [d/2, d].
+	// nil means a uniformly random delay in [d/2, d] for backoff, and for a
+	// server's delay d a random delay in [d, d + max(d/2, BaseDelay)] so
+	// that callers told to wait the same time do not retry together. A
+	// custom Jitter is never allowed to shorten a server's delay.
 	Jitter func(d time.Duration) time.Duration
 	// OnRetry, if set, is called before each wait.
 	OnRetry func(RetryInfo)
@@ -73,6 +78,20 @@ func (p *RetryPolicy) backoff(attempt int) time.Duration {
 	return half + rand.N(half+1)
 }
 
+// serverDelay is the wait for a server-requested delay d: capped at
+// MaxDelay, then jittered upwards.
+func (p *RetryPolicy) serverDelay(d time.Duration) time.Duration {
+	d = min(d, p.MaxDelay)
+	if p.Jitter != nil {
+		return max(p.Jitter(d), d)
+	}
+	spread := max(d/2, p.BaseDelay)
+	if spread <= 0 {
+		return d
+	}
+	return d + rand.N(spread+1)
+}
+
 // methodRetryable: GET, HEAD, OPTIONS, PUT and DELETE are idempotent; POST
 // and PATCH only when the call carries an Idempotency-Key.
 func methodRetryable(method string, hasKey bool) bool {
@@ -92,10 +111,12 @@ func retryableStatus(s int) bool {
 	return false
 }
 
-// isNetworkError: any transport error except context cancellation or
-// deadline and certificate/TLS failures, which a retry cannot fix.
+// isNetworkError: any transport error except cancellation, a refused
+// redirect and certificate/TLS failures, which a retry cannot fix. The
+// caller checks its own context first, so a deadline seen here is one
+// attempt's timeout, which another attempt may beat.
 func isNetworkError(err error) bool {
-	if err == nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+	if err == nil || errors.Is(err, context.Canceled) || errors.Is(err, ErrRedirectRefused) {
 		return false
 	}
 	var (
@@ -113,6 +134,23 @@ func isNetworkError(err error) bool {
 	// Everything else the transport returns (refused connections, resets,
 	// EOFs, timeouts of one attempt) may succeed on another attempt.
 	return true
+}
+
+// provablyUnprocessed: a 429, or a 503 that says when to come back, means
+// the server did not act on the request.
+func provablyUnprocessed(e *APIError) bool {
+	return e.StatusCode == http.StatusTooManyRequests || e.StatusCode == http.StatusServiceUnavailable && e.RetryAfter > 0
+}
+
+// isDialError: the connection could not be opened (refused, unreachable,
+// DNS failure), so nothing was sent.
+func isDialError(err error) bool {
+	var op *net.OpError
+	if errors.As(err, &op) && op.Op == "dial" {
+		return true
+	}
+	var dns *net.DNSError
+	return errors.As(err, &dns)
 }
 
 // ParseRetryAfter reads a Retry-After value in seconds or as an HTTP date.

@@ -268,11 +268,6 @@ func (s *Store) Release(ctx context.Context, r webhook.Reservation) error {
 	return nil
 }
 
-// String describes the store without credentials.
-func (s *Store) String() string {
-	return fmt.Sprintf("sqldedupe.Store{table: %s, ttl: %v, lease: %v}", s.table, s.ttl, s.lease)
-}
-
 // Cleanup deletes expired rows in batches (each its own short statement)
 // and returns how many it deleted. Run it periodically.
 func (s *Store) Cleanup(ctx context.Context) (int64, error) {

@@ -1,0 +1,245 @@
+package engrami_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/callcrm/callcrm-go/engrami"
+	"github.com/callcrm/callcrm-go/webhook/webhooktest"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// TestJSONSchemaKeepsEveryKeyword: typed keywords (format, minLength,
+// default, pattern, minimum, ...) and numeric enums survive a round trip,
+// and unknown keywords are written back unchanged.
+func TestJSONSchemaKeepsEveryKeyword(t *testing.T) {
+	in := `{"type":"object","required":["email"],"additionalProperties":false,"x-vendor":{"a":[1,2]},
+	"properties":{
+	 "email":{"type":"string","format":"email","minLength":3,"maxLength":254,"pattern":"^.+@.+$","default":"a@b.c"},
+	 "level":{"type":"integer","enum":[1,2,3],"minimum":1,"maximum":3,"exclusiveMaximum":4},
+	 "mixed":{"enum":["a",1,true,null],"type":"string"},
+	 "tags":{"type":"array","items":{"type":"string"},"minItems":1,"maxItems":5,"uniqueItems":true},
+	 "any":{"type":"object","oneOf":[{"type":"string"},{"type":"number"}],"$ref":"#/defs/x","examples":["q"]}}}`
+	var s engrami.JSONSchema
+	require.NoError(t, json.Unmarshal([]byte(in), &s))
+	assert.Equal(t, []any{1.0, 2.0, 3.0}, s.Properties["level"].Enum, "numeric enum")
+	assert.Equal(t, "email", s.Properties["email"].Format)
+	require.NotNil(t, s.Properties["email"].MinLength)
+	assert.Equal(t, 3, *s.Properties["email"].MinLength)
+	assert.JSONEq(t, `{"a":[1,2]}`, string(s.Extra["x-vendor"]))
+	out, err := json.Marshal(&s)
+	require.NoError(t, err)
+	assert.JSONEq(t, in, string(out))
+
+	// Built in Go with a numeric enum and an extra keyword.
+	min1 := 1.0
+	b, err := json.Marshal(engrami.JSONSchema{Type: "integer", Enum: []any{1, 2}, Minimum: &min1, Default: 2,
+		Extra: map[string]json.RawMessage{"multipleOf": json.RawMessage("1")}})
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"type":"integer","enum":[1,2],"minimum":1,"default":2,"multipleOf":1}`, string(b))
+}
+
+// TestToolPreviewOptionalParameterAbsent: the document's own test call
+// sends only identifier; fields is optional and renders as absent, while a
+// missing required parameter is still the error.
+func TestToolPreviewOptionalParameterAbsent(t *testing.T) {
+	tool := lookupTool()
+	req, err := tool.Preview(map[string]any{"identifier": "test@example.com"}, map[string]string{"CRM_API_KEY": "k"})
+	require.NoError(t, err)
+	assert.Equal(t, map[string]any{"query": "test@example.com"}, req.Body, "select left out")
+	_, err = tool.Preview(map[string]any{"fields": []any{}}, map[string]string{"CRM_API_KEY": "k"})
+	assert.ErrorContains(t, err, `required parameter "identifier"`)
+	// A placeholder that is not a declared parameter is still an error.
+	tool.Endpoint.BodyTemplate["typo"] = "{{identifer}}"
+	_, err = tool.Preview(map[string]any{"identifier": "x"}, map[string]string{"CRM_API_KEY": "k"})
+	assert.ErrorContains(t, err, `parameter "identifer" is missing`)
+}
+
+// TestToolHandlerServesEveryEndpointMethod: every method Endpoint.validate
+// accepts is served by NewToolHandler (GET and DELETE read the parameters
+// from the query string), and a method validate refuses is answered 405.
+func TestToolHandlerServesEveryEndpointMethod(t *testing.T) {
+	type params struct {
+		Identifier string `json:"identifier" required:"true"`
+	}
+	h, err := engrami.NewToolHandler("s3", func(_ context.Context, p params) (map[string]string, error) {
+		return map[string]string{"got": p.Identifier}, nil
+	})
+	require.NoError(t, err)
+	for _, m := range []string{"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"} {
+		tool := lookupTool()
+		tool.Endpoint.Method = m
+		validErr := tool.Validate()
+		var r *http.Request
+		if m == "GET" || m == "DELETE" || m == "HEAD" || m == "OPTIONS" {
+			r = httptest.NewRequest(m, "/tool?identifier=abc", nil)
+		} else {
+			r = httptest.NewRequest(m, "/tool", strings.NewReader(`{"identifier":"abc"}`))
+		}
+		r.Header.Set("Authorization", "Bearer s3")
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		if validErr == nil {
+			assert.Equal(t, 200, w.Code, "%s is a valid endpoint method, so it is served: %s", m, w.Body)
+			assert.JSONEq(t, `{"got":"abc"}`, w.Body.String(), m)
+		} else {
+			assert.Equal(t, 405, w.Code, "%s is refused by validate and by the handler", m)
+		}
+	}
+}
+
+// TestSenderRetriesOnlyWhenNotDelivered: a POST that may have reached
+// Engrami (a timeout, a reset, a 500 or a 503 without Retry-After) is not
+// retried by default, since Engrami documents no idempotency; a refused
+// connection, a 429 and a 503 with Retry-After are. WithSenderRetryUnsafe
+// opts into retrying the rest.
+func TestSenderRetriesOnlyWhenNotDelivered(t *testing.T) {
+	cases := map[string]struct {
+		handler   func(n int32, w http.ResponseWriter)
+		wantHits  int32
+		unsafeHit int32
+	}{
+		"500":                {func(n int32, w http.ResponseWriter) { w.WriteHeader(500) }, 1, 3},
+		"503 no Retry-After": {func(n int32, w http.ResponseWriter) { w.WriteHeader(503) }, 1, 3},
+		"503 with Retry-After": {func(n int32, w http.ResponseWriter) {
+			if n == 1 {
+				w.Header().Set("Retry-After", "1")
+				w.WriteHeader(503)
+			}
+		}, 2, 2},
+		"429": {func(n int32, w http.ResponseWriter) {
+			if n == 1 {
+				w.WriteHeader(429)
+			}
+		}, 2, 2},
+		"reset after the request": {func(n int32, w http.ResponseWriter) {
+			if n == 1 {
+				conn, _, _ := w.(http.Hijacker).Hijack()
+				_ = conn.Close()
+			}
+		}, 1, 2},
+	}
+	for name, tc := range cases {
+		for _, unsafe := range []bool{false, true} {
+			var hits atomic.Int32
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { tc.handler(hits.Add(1), w) }))
+			clk := webhooktest.NewFakeClock(time.Now())
+			opts := []engrami.SenderOption{engrami.WithSenderClock(clk),
+				engrami.WithSenderRetry(engrami.RetryPolicy{MaxRetries: 2, BaseDelay: time.Second, MaxDelay: 10 * time.Second})}
+			if unsafe {
+				opts = append(opts, engrami.WithSenderRetryUnsafe())
+			}
+			s, err := engrami.NewSender(srv.URL+"/in/wh_1", "whsec_x", opts...)
+			require.NoError(t, err)
+			stop := make(chan struct{})
+			go func() {
+				for {
+					select {
+					case <-stop:
+						return
+					default:
+					}
+					if clk.BlockUntilWaiters(1, 5*time.Millisecond) {
+						d, _ := clk.NextWait()
+						clk.Advance(d)
+					}
+				}
+			}()
+			_ = s.SendRaw(context.Background(), []byte(`{}`))
+			close(stop)
+			want := tc.wantHits
+			if unsafe {
+				want = tc.unsafeHit
+			}
+			assert.Equal(t, want, hits.Load(), "%s (unsafe retries %v)", name, unsafe)
+			srv.Close()
+		}
+	}
+
+	// A refused connection provably did not reach Engrami: retried.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := ln.Addr().String()
+	_ = ln.Close()
+	clk := webhooktest.NewFakeClock(time.Now())
+	var retries atomic.Int32
+	s, err := engrami.NewSender("http://"+addr+"/in/wh_1", "whsec_x", engrami.WithSenderClock(clk),
+		engrami.WithSenderRetry(engrami.RetryPolicy{MaxRetries: 2, BaseDelay: time.Second, MaxDelay: 10 * time.Second,
+			OnRetry: func(engrami.RetryInfo) { retries.Add(1) }}))
+	require.NoError(t, err)
+	go func() {
+		for i := 0; i < 2; i++ {
+			if clk.BlockUntilWaiters(1, 5*time.Second) {
+				d, _ := clk.NextWait()
+				clk.Advance(d)
+			}
+		}
+	}()
+	err = s.SendRaw(context.Background(), []byte(`{}`))
+	require.Error(t, err)
+	assert.Equal(t, int32(2), retries.Load())
+	assert.False(t, errors.Is(err, context.Canceled))
+}
+
+// TestSecretValueRedactedAndRedirectRefused: a 400 echoing the body of
+// CreateSecret keeps the value out of the error, and a 307 to another host
+// never receives the secret.
+func TestSecretValueRedactedAndRedirectRefused(t *testing.T) {
+	const value = "sk_live_do_not_leak"
+	echo := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		w.WriteHeader(400)
+		_ = json.NewEncoder(w).Encode(map[string]any{"success": false, "error": map[string]any{"code": "bad", "message": "invalid " + string(b), "details": json.RawMessage(b)}})
+	}))
+	defer echo.Close()
+	c, err := engrami.NewClient("tok", engrami.WithBaseURL(echo.URL))
+	require.NoError(t, err)
+	err = c.CreateSecret(context.Background(), "CRM_API_KEY", value)
+	var apiErr *engrami.Error
+	require.ErrorAs(t, err, &apiErr)
+	assert.NotContains(t, err.Error(), value)
+	assert.NotContains(t, string(apiErr.Body), value)
+	assert.NotContains(t, string(apiErr.Details), value)
+
+	var leaked atomic.Int32
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { leaked.Add(1) }))
+	defer other.Close()
+	redirect := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, other.URL+r.URL.Path, http.StatusTemporaryRedirect)
+	}))
+	defer redirect.Close()
+	c, err = engrami.NewClient("tok", engrami.WithBaseURL(redirect.URL))
+	require.NoError(t, err)
+	err = c.CreateSecret(context.Background(), "CRM_API_KEY", value)
+	assert.ErrorIs(t, err, engrami.ErrRedirectRefused)
+	assert.Zero(t, leaked.Load())
+}
+
+// TestEngramiSecretTypesFormatRedacted: no verb prints a secret-holding
+// type's secret.
+func TestEngramiSecretTypesFormatRedacted(t *testing.T) {
+	const secret = "whsec_do_not_print"
+	c, err := engrami.NewClient(secret)
+	require.NoError(t, err)
+	s, err := engrami.NewSender("https://hooks.engrami.com/in/wh_1", secret)
+	require.NoError(t, err)
+	for _, v := range []any{engrami.IncomingWebhook{ID: "wh", Secret: secret}, &engrami.IncomingWebhook{Secret: secret},
+		engrami.OAuthProvider{Name: "p", ClientSecret: secret}, c, s} {
+		for _, verb := range []string{"%v", "%+v", "%#v", "%s"} {
+			out := fmt.Sprintf(verb, v)
+			assert.NotContains(t, out, secret, "%T %s", v, verb)
+			assert.Contains(t, out, "redacted", "%T %s", v, verb)
+		}
+	}
+}
