@@ -46,6 +46,9 @@ type Event struct {
 	Data json.RawMessage `json:"data"`
 	// Raw is the exact body that was verified.
 	Raw []byte `json:"-"`
+
+	callEnded    *CallEnded // decoded once by the receiver
+	callEndedErr error
 }
 
 // DecodeData unmarshals Data into v (your own struct for events whose
@@ -90,6 +93,9 @@ const (
 
 // CallEnded decodes the data of a call.ended event.
 func (e *Event) CallEnded() (*CallEnded, error) {
+	if e.callEnded != nil || e.callEndedErr != nil {
+		return e.callEnded, e.callEndedErr
+	}
 	if e.Type != EventCallEnded {
 		return nil, fmt.Errorf("sivo: event %s is %s, not %s", e.ID, e.Type, EventCallEnded)
 	}

@@ -171,6 +171,11 @@ func parse(wev *webhook.Event) (any, error) {
 		return nil, fmt.Errorf("sivo: %s is %q but the body's id is %q", HeaderEventID, hid, ev.ID)
 	}
 	wev.ID, wev.Type = ev.ID, string(ev.Type)
+	if ev.Type == EventCallEnded {
+		// Decoded here, once, on the request's goroutine; a data error is
+		// the callback's (500, SIVO retries), as if decoded there.
+		ev.callEnded, ev.callEndedErr = ev.CallEnded()
+	}
 	return ev, nil
 }
 

@@ -3,9 +3,10 @@ package webhook
 import (
 	"container/list"
 	"context"
-	"crypto/rand"
+	"encoding/binary"
 	"encoding/hex"
 	"log/slog"
+	"math/rand/v2"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -57,10 +58,12 @@ type Deduper interface {
 	Release(ctx context.Context, r Reservation) error
 }
 
-// NewToken returns a random reservation token (24 hex characters).
+// NewToken returns a random reservation token (32 hex characters). A token
+// only has to be unique, not secret: it names a reservation's owner.
 func NewToken() string {
-	var b [12]byte
-	_, _ = rand.Read(b[:])
+	var b [16]byte
+	binary.LittleEndian.PutUint64(b[:8], rand.Uint64())
+	binary.LittleEndian.PutUint64(b[8:], rand.Uint64())
 	return hex.EncodeToString(b[:])
 }
 

@@ -165,7 +165,7 @@ func (r *Receiver) Wrap(next http.Handler) http.Handler {
 		req.Body = io.NopCloser(bytes.NewReader(ev.Raw))
 		rec := &statusRecorder{ResponseWriter: w}
 		stop := make(chan struct{})
-		go r.renew(res, stop, func() {})
+		go r.renew(res, stop)
 		panicked := r.serveNext(rec, req, ev, next)
 		close(stop)
 		if !panicked && rec.status < 300 {

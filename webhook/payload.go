@@ -31,15 +31,13 @@ func (n *Int) UnmarshalJSON(b []byte) error {
 	if string(b) == "null" {
 		return nil
 	}
-	s := string(b)
-	if len(b) > 0 && b[0] == '"' {
-		if err := json.Unmarshal(b, &s); err != nil {
-			return err
-		}
-		s = strings.TrimSpace(s)
-		if s == "" {
-			return nil
-		}
+	s, err := jsonText(b)
+	if err != nil {
+		return err
+	}
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return nil
 	}
 	v, err := strconv.ParseInt(s, 10, 64)
 	if err != nil {
@@ -117,8 +115,11 @@ func (t *Time) UnmarshalJSON(b []byte) error {
 	if string(b) == "null" {
 		return nil
 	}
-	var s string
-	if err := json.Unmarshal(b, &s); err != nil {
+	if len(b) == 0 || b[0] != '"' {
+		return fmt.Errorf("webhook: timestamp %.40s is not a string", string(b))
+	}
+	s, err := jsonText(b)
+	if err != nil {
 		return fmt.Errorf("webhook: timestamp %.40s is not a string", string(b))
 	}
 	t.Raw = s
@@ -156,6 +157,21 @@ func NewTime(tm time.Time) Time {
 	return Time{Time: tm, Raw: tm.UTC().Format("2006-01-02T15:04:05.000Z"), Valid: true}
 }
 
+// jsonText returns a JSON value's text: a string's contents (unquoted
+// without a second decode when it has no escapes) or a number's digits.
+// encoding/json has already checked that b is valid JSON.
+func jsonText(b []byte) (string, error) {
+	if len(b) == 0 || b[0] != '"' {
+		return string(b), nil
+	}
+	if len(b) >= 2 && b[len(b)-1] == '"' && bytes.IndexByte(b[1:len(b)-1], '\\') < 0 {
+		return string(b[1 : len(b)-1]), nil
+	}
+	var s string
+	err := json.Unmarshal(b, &s)
+	return s, err
+}
+
 // Float is a number a vendor sends as a JSON number or a numeric string;
 // null and "" decode to zero with Valid false.
 type Float struct {
@@ -171,15 +187,13 @@ func (n *Float) UnmarshalJSON(b []byte) error {
 	if string(b) == "null" {
 		return nil
 	}
-	s := string(b)
-	if len(b) > 0 && b[0] == '"' {
-		if err := json.Unmarshal(b, &s); err != nil {
-			return err
-		}
-		s = strings.TrimSpace(s)
-		if s == "" {
-			return nil
-		}
+	s, err := jsonText(b)
+	if err != nil {
+		return err
+	}
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return nil
 	}
 	v, err := strconv.ParseFloat(s, 64)
 	if err != nil {

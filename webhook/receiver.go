@@ -5,9 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"runtime/debug"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -249,7 +251,7 @@ func (r *Receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		r.answer(w, req, ev, r.enqueue(req.Context(), ev))
 		return
 	}
-	r.answer(w, req, ev, r.runInline(req.Context(), ev, parsed))
+	r.runInline(w, req, ev, parsed)
 }
 
 // receive reads, verifies and parses a delivery.
@@ -316,8 +318,12 @@ func (r *Receiver) fresh(parsed any) error {
 	return nil
 }
 
-// storeCtx bounds one store call.
+// storeCtx bounds one store call. The in-memory store never blocks, so it
+// gets no timer.
 func (r *Receiver) storeCtx(ctx context.Context) (context.Context, context.CancelFunc) {
+	if _, mem := r.s.dedupe.(*MemoryDedupe); mem {
+		return context.WithoutCancel(ctx), func() {}
+	}
 	return context.WithTimeout(context.WithoutCancel(ctx), r.s.storeTimeout)
 }
 
@@ -354,55 +360,212 @@ func (r *Receiver) enqueue(ctx context.Context, ev *Event) error {
 }
 
 // runInline reserves the delivery and runs its callback under the
-// deadline; the answer is due at the deadline even if the callback ignores
-// its context.
-func (r *Receiver) runInline(ctx context.Context, ev *Event, parsed any) error {
+// deadline, and answers. The callback runs on the request's goroutine (no
+// hand-off on the fast path); a watchdog answers 504 at the deadline even
+// if the callback ignores its context, and the key stays reserved, renewed
+// by a timer, until the callback really returns and is committed or
+// released.
+func (r *Receiver) runInline(w http.ResponseWriter, req *http.Request, ev *Event, parsed any) {
+	ctx := req.Context()
 	res, err := r.reserve(ctx, ev.DedupeKey())
 	if err != nil {
-		return err
+		r.answer(w, req, ev, err)
+		return
 	}
-	done := r.guarded(ctx, ev, res, func(cctx context.Context) error {
-		return r.spec.Handle(cctx, ev, parsed, r.once(ev))
-	})
-	select {
-	case err := <-done:
-		return err
-	case <-r.clock.After(r.s.timeout):
-		return wrap(ErrCallbackTimeout, "%s %s callback still running after %v; the delivery stays reserved until it returns", r.spec.Provider, ev.Type, r.s.timeout)
+	var once answerOnce
+	timeout := func() {
+		if once.claim() {
+			r.answerNow(w, req, ev, wrap(ErrCallbackTimeout, "%s %s callback still running after %v; the delivery stays reserved until it returns",
+				r.spec.Provider, ev.Type, r.s.timeout))
+			once.done()
+		}
 	}
-}
-
-// guarded runs fn holding res: the lease is extended while fn runs, fn's
-// panic is recovered, and when fn returns the key is committed (nil) or
-// released (error). The returned channel receives fn's outcome; the
-// bookkeeping finishes even if nobody waits for it.
-func (r *Receiver) guarded(ctx context.Context, ev *Event, res Reservation, fn func(context.Context) error) <-chan error {
-	out := make(chan error, 1)
-	r.inflight.Add(1)
 	base := context.WithoutCancel(ctx)
 	var cctx context.Context
 	var cancel context.CancelFunc
+	var stopWatch func() bool
 	if r.realClk {
 		cctx, cancel = context.WithTimeout(base, r.s.timeout)
+		stopWatch = context.AfterFunc(cctx, timeout)
 	} else {
 		cctx, cancel = context.WithCancel(base)
-	}
-	stop := make(chan struct{})
-	go r.renew(res, stop, cancel)
-	go func() {
-		defer r.inflight.Done()
-		defer cancel()
-		err := r.call(cctx, ev, fn)
-		close(stop)
-		if err == nil {
-			r.commit(ctx, ev, res)
-			r.n.processed.Add(1)
-		} else {
-			r.release(ctx, ev, res)
+		stopped := make(chan struct{})
+		fired := make(chan struct{})
+		go func() {
+			select {
+			case <-r.clock.After(r.s.timeout):
+				cancel()
+				timeout()
+				close(fired)
+			case <-stopped:
+			}
+		}()
+		var stopOnce sync.Once
+		stopWatch = func() bool {
+			first := false
+			stopOnce.Do(func() { close(stopped); first = true })
+			select {
+			case <-fired:
+				return false
+			default:
+				return first
+			}
 		}
-		out <- err
+	}
+	lease := r.keepAlive(&res)
+	err = r.call(cctx, ev, func(cctx context.Context) error {
+		return r.spec.Handle(cctx, ev, parsed, r.once(ev))
+	})
+	stopWatch()
+	cancel()
+	res = lease.stop()
+	if once.claim() {
+		r.answer(w, req, ev, err)
+		once.done()
+	} else {
+		once.wait() // the watchdog is writing (or wrote) the 504
+	}
+	r.finish(ctx, ev, res, err)
+}
+
+// answerOnce lets exactly one of the callback's return and the watchdog
+// write the answer.
+type answerOnce struct {
+	claimed atomic.Bool
+	mu      sync.Mutex
+	written bool
+	cond    *sync.Cond
+}
+
+func (a *answerOnce) claim() bool { return a.claimed.CompareAndSwap(false, true) }
+
+func (a *answerOnce) done() {
+	a.mu.Lock()
+	a.written = true
+	if a.cond != nil {
+		a.cond.Broadcast()
+	}
+	a.mu.Unlock()
+}
+
+func (a *answerOnce) wait() {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.cond == nil {
+		a.cond = sync.NewCond(&a.mu)
+	}
+	for !a.written {
+		a.cond.Wait()
+	}
+}
+
+// answerNow answers from the watchdog while the callback still runs on
+// the request's goroutine: Content-Length and a flush make the response
+// complete for the sender now, not when the handler returns.
+func (r *Receiver) answerNow(w http.ResponseWriter, req *http.Request, ev *Event, err error) {
+	status := StatusCode(err)
+	r.n.timedOut.Add(1)
+	r.report(req, ev, status, err)
+	body := http.StatusText(status) + "\n"
+	h := w.Header()
+	h.Set("Content-Type", "text/plain; charset=utf-8")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(status)
+	_, _ = io.WriteString(w, body)
+	_ = http.NewResponseController(w).Flush()
+}
+
+// leaseKeeper extends a reservation on a timer while a callback runs.
+type leaseKeeper struct {
+	r       *Receiver
+	mu      sync.Mutex
+	res     Reservation
+	stopped bool
+	timer   *time.Timer   // real clock
+	quit    chan struct{} // fake clock
+	exited  chan struct{}
+}
+
+// keepAlive starts extending res every third of its remaining lease.
+func (r *Receiver) keepAlive(res *Reservation) *leaseKeeper {
+	k := &leaseKeeper{r: r, res: *res}
+	if r.realClk {
+		k.timer = time.AfterFunc(k.interval(), k.tick)
+		return k
+	}
+	k.quit, k.exited = make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(k.exited)
+		for {
+			select {
+			case <-k.quit:
+				return
+			case <-r.clock.After(k.interval()):
+				k.tick()
+			}
+		}
 	}()
-	return out
+	return k
+}
+
+func (k *leaseKeeper) interval() time.Duration {
+	k.mu.Lock()
+	every := k.res.Expires.Sub(k.r.clock.Now()) / 3
+	k.mu.Unlock()
+	return max(every, 10*time.Millisecond)
+}
+
+func (k *leaseKeeper) tick() {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.stopped {
+		return
+	}
+	k.r.extend(&k.res)
+	if k.timer != nil {
+		every := max(k.res.Expires.Sub(k.r.clock.Now())/3, 10*time.Millisecond)
+		k.timer.Reset(every)
+	}
+}
+
+// stop ends the renewals and returns the reservation as last extended.
+func (k *leaseKeeper) stop() Reservation {
+	if k.quit != nil {
+		close(k.quit)
+		<-k.exited
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.stopped = true
+	if k.timer != nil {
+		k.timer.Stop()
+	}
+	return k.res
+}
+
+func (r *Receiver) extend(res *Reservation) {
+	sctx, c := context.WithTimeout(context.Background(), r.s.storeTimeout)
+	next, err := r.s.dedupe.Extend(sctx, *res)
+	c()
+	if err == nil {
+		*res = next
+		return
+	}
+	if r.s.logger != nil {
+		r.s.logger.LogAttrs(context.Background(), slog.LevelWarn, "webhook: extending reservation failed",
+			slog.String("provider", r.spec.Provider), slog.String("key", res.Key), slog.String("error", err.Error()))
+	}
+}
+
+// finish commits (the callback returned nil) or releases the reservation.
+func (r *Receiver) finish(ctx context.Context, ev *Event, res Reservation, err error) {
+	if err == nil {
+		r.commit(ctx, ev, res)
+		r.n.processed.Add(1)
+		return
+	}
+	r.release(ctx, ev, res)
 }
 
 // call runs fn, turning a panic into an error (logged with its stack).
@@ -427,13 +590,9 @@ func (r *Receiver) call(ctx context.Context, ev *Event, fn func(context.Context)
 	return nil
 }
 
-// renew extends res until stop closes; in a fake-clock test the deadline
-// for the callback's context also fires here.
-func (r *Receiver) renew(res Reservation, stop <-chan struct{}, cancel context.CancelFunc) {
-	var deadline <-chan time.Time
-	if !r.realClk {
-		deadline = r.clock.After(r.s.timeout)
-	}
+// renew extends res until stop closes (Once's second keys and wrapped
+// handlers, which run on the caller's goroutine).
+func (r *Receiver) renew(res Reservation, stop <-chan struct{}) {
 	for {
 		every := res.Expires.Sub(r.clock.Now()) / 3
 		if every < 10*time.Millisecond {
@@ -442,19 +601,8 @@ func (r *Receiver) renew(res Reservation, stop <-chan struct{}, cancel context.C
 		select {
 		case <-stop:
 			return
-		case <-deadline:
-			cancel()
-			deadline = nil
 		case <-r.clock.After(every):
-			sctx, c := context.WithTimeout(context.Background(), r.s.storeTimeout)
-			next, err := r.s.dedupe.Extend(sctx, res)
-			c()
-			if err == nil {
-				res = next
-			} else if r.s.logger != nil {
-				r.s.logger.LogAttrs(context.Background(), slog.LevelWarn, "webhook: extending reservation failed",
-					slog.String("provider", r.spec.Provider), slog.String("key", res.Key), slog.String("error", err.Error()))
-			}
+			r.extend(&res)
 		}
 	}
 }
@@ -529,7 +677,7 @@ func (r *Receiver) once(ev *Event) Once {
 			return err
 		}
 		stop := make(chan struct{})
-		go r.renew(res, stop, func() {})
+		go r.renew(res, stop)
 		ok := false
 		defer func() {
 			close(stop)
@@ -553,6 +701,8 @@ func (r *Receiver) Process(ctx context.Context, ev *Event) error {
 	if ev == nil {
 		return wrap(ErrMalformed, "Process: nil event")
 	}
+	cp := *ev // Parse sets fields; the inbox may still hold ev
+	ev = &cp
 	parsed, err := r.spec.Parse(ev)
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrMalformed, err)
