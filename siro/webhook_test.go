@@ -337,3 +337,50 @@ func TestWaitForRecording(t *testing.T) {
 	_, err = c.WaitForRecording(context.Background(), "missing", siro.PollOptions{})
 	assert.ErrorIs(t, err, siro.ErrNotFound)
 }
+
+// TestReadyOpportunityOnlyAndPanic: a recording linked only to an
+// opportunity reaches Ready without a nil dereference through the nil-safe
+// accessors the README uses, and a panic in Ready answers 500, releases
+// the "ready" key and lets the redelivery fire it (never 409 until a lease
+// expires).
+func TestReadyOpportunityOnlyAndPanic(t *testing.T) {
+	const secret = "whsec_c2lyb3Rlc3Qtd2ViaG9vay1zZWNyZXQ="
+	clk := webhooktest.NewFakeClock(time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC))
+	var targets []string
+	panicNext := atomic.Bool{}
+	panicNext.Store(true)
+	h, err := siro.NewHandler([]string{secret}, siro.Callbacks{
+		Ready: func(_ context.Context, r *siro.ReadyRecording) error {
+			if panicNext.Swap(false) {
+				panic("bug in the CRM write-back")
+			}
+			target, ok := r.Event.EngagementExternalID()
+			if !ok {
+				if target, ok = r.Event.OpportunityExternalID(); !ok {
+					return nil
+				}
+			}
+			targets = append(targets, target)
+			return nil
+		},
+	}, webhook.WithClock(clk))
+	require.NoError(t, err)
+	body := map[string]any{"recordingId": "rec_o", "eventType": siro.EventRecordingLinked, "recordingProcessed": true, "recordingLinked": true,
+		"crm": map[string]any{"integrationConnectionId": "ic", "opportunity": map[string]string{"id": "o", "externalId": "opp-101"}}}
+	serve := func() int {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, signed(t, secret, clk.Now(), body))
+		return rec.Code
+	}
+	assert.Equal(t, 500, serve(), "a panic is answered 500")
+	assert.Equal(t, 200, serve(), "the redelivery fires Ready again at once")
+	assert.Equal(t, []string{"opp-101"}, targets)
+	assert.Equal(t, 200, serve())
+	assert.Equal(t, []string{"opp-101"}, targets, "once per recording")
+
+	var none *siro.RecordingEvent
+	_, ok := none.EngagementExternalID()
+	assert.False(t, ok)
+	_, ok = (&siro.RecordingEvent{}).OpportunityExternalID()
+	assert.False(t, ok)
+}

@@ -19,6 +19,7 @@ import (
 	"database/sql"
 	"errors"
 	"log"
+	"log/slog"
 	"net/http"
 	"os"
 	"testing"
@@ -47,6 +48,7 @@ var (
 	db  *sql.DB
 	_   = errors.Is
 	_   = log.Print
+	_   = slog.Default
 	_   testing.T
 )
 `
