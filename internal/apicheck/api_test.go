@@ -1,0 +1,226 @@
+// Package apicheck holds repository-wide checks of the public API.
+package apicheck
+
+import (
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// publicPackages returns the directories of every public package: all of
+// the module except internal/, examples/ and testdata.
+func publicPackages(t *testing.T) []string {
+	t.Helper()
+	root, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(root, "go.mod")); err != nil {
+		t.Fatalf("module root not found from %s: %v", root, err)
+	}
+	var dirs []string
+	err = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if !d.IsDir() {
+			return nil
+		}
+		rel, _ := filepath.Rel(root, path)
+		base := d.Name()
+		if rel != "." && (strings.HasPrefix(base, ".") || strings.HasPrefix(base, "_") || base == "testdata" ||
+			base == "internal" || rel == "examples") {
+			return filepath.SkipDir
+		}
+		matches, _ := filepath.Glob(filepath.Join(path, "*.go"))
+		for _, m := range matches {
+			if !strings.HasSuffix(m, "_test.go") {
+				dirs = append(dirs, path)
+				break
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sort.Strings(dirs)
+	return dirs
+}
+
+func parseDir(t *testing.T, dir string) (*token.FileSet, []*ast.File) {
+	t.Helper()
+	fset := token.NewFileSet()
+	matches, _ := filepath.Glob(filepath.Join(dir, "*.go"))
+	var files []*ast.File
+	for _, m := range matches {
+		if strings.HasSuffix(m, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(fset, m, nil, parser.ParseComments)
+		if err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, f)
+	}
+	return fset, files
+}
+
+// TestNoExportedAliasOfInternalType fails on `type X = internalpkg.Y` in a
+// public package: go doc and pkg.go.dev would show X without its fields.
+func TestNoExportedAliasOfInternalType(t *testing.T) {
+	checked := 0
+	for _, dir := range publicPackages(t) {
+		fset, files := parseDir(t, dir)
+		for _, f := range files {
+			internal := map[string]bool{}
+			for _, imp := range f.Imports {
+				path, _ := strconv.Unquote(imp.Path.Value)
+				if !strings.Contains(path, "/internal/") && !strings.HasSuffix(path, "/internal") {
+					continue
+				}
+				name := path[strings.LastIndex(path, "/")+1:]
+				if imp.Name != nil {
+					name = imp.Name.Name
+				}
+				internal[name] = true
+			}
+			for _, decl := range f.Decls {
+				gd, ok := decl.(*ast.GenDecl)
+				if !ok || gd.Tok != token.TYPE {
+					continue
+				}
+				for _, spec := range gd.Specs {
+					ts := spec.(*ast.TypeSpec)
+					checked++
+					if !ts.Name.IsExported() || !ts.Assign.IsValid() {
+						continue
+					}
+					if refersTo(ts.Type, internal) {
+						t.Errorf("%s: exported %s is an alias of an internal type; declare it here so go doc shows it whole",
+							fset.Position(ts.Pos()), ts.Name.Name)
+					}
+				}
+			}
+		}
+	}
+	if checked < 50 {
+		t.Fatalf("checked only %d type declarations: is the walk broken?", checked)
+	}
+}
+
+func refersTo(e ast.Expr, pkgs map[string]bool) bool {
+	found := false
+	ast.Inspect(e, func(n ast.Node) bool {
+		if sel, ok := n.(*ast.SelectorExpr); ok {
+			if id, ok := sel.X.(*ast.Ident); ok && pkgs[id.Name] {
+				found = true
+			}
+		}
+		return !found
+	})
+	return found
+}
+
+// TestExportedIdentifiersHaveDocComments fails on an exported function,
+// method (of an exported type), type, constant or variable without a doc
+// comment. A constant or variable inside a commented group, or with a
+// comment on its line, counts as documented.
+func TestExportedIdentifiersHaveDocComments(t *testing.T) {
+	var missing []string
+	count := 0
+	for _, dir := range publicPackages(t) {
+		fset, files := parseDir(t, dir)
+		exportedTypes := map[string]bool{}
+		for _, f := range files {
+			for _, decl := range f.Decls {
+				if gd, ok := decl.(*ast.GenDecl); ok && gd.Tok == token.TYPE {
+					for _, s := range gd.Specs {
+						if ts := s.(*ast.TypeSpec); ts.Name.IsExported() {
+							exportedTypes[ts.Name.Name] = true
+						}
+					}
+				}
+			}
+		}
+		for _, f := range files {
+			for _, decl := range f.Decls {
+				switch d := decl.(type) {
+				case *ast.FuncDecl:
+					if !d.Name.IsExported() {
+						continue
+					}
+					if d.Recv != nil && !exportedTypes[recvName(d.Recv)] {
+						continue
+					}
+					count++
+					if d.Doc == nil {
+						name := d.Name.Name
+						if d.Recv != nil {
+							name = recvName(d.Recv) + "." + name
+						}
+						missing = append(missing, fset.Position(d.Pos()).String()+": "+name)
+					}
+				case *ast.GenDecl:
+					for _, s := range d.Specs {
+						switch sp := s.(type) {
+						case *ast.TypeSpec:
+							if !sp.Name.IsExported() {
+								continue
+							}
+							count++
+							if sp.Doc == nil && d.Doc == nil {
+								missing = append(missing, fset.Position(sp.Pos()).String()+": type "+sp.Name.Name)
+							}
+						case *ast.ValueSpec:
+							for _, n := range sp.Names {
+								if !n.IsExported() {
+									continue
+								}
+								count++
+								if sp.Doc == nil && d.Doc == nil && sp.Comment == nil {
+									missing = append(missing, fset.Position(n.Pos()).String()+": "+n.Name)
+								}
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+	for _, m := range missing {
+		t.Errorf("no doc comment: %s", m)
+	}
+	if count < 200 {
+		t.Fatalf("checked only %d exported identifiers: is the walk broken?", count)
+	}
+	t.Logf("%d exported identifiers documented", count)
+}
+
+func recvName(fl *ast.FieldList) string {
+	if fl == nil || len(fl.List) == 0 {
+		return ""
+	}
+	e := fl.List[0].Type
+	for {
+		switch x := e.(type) {
+		case *ast.StarExpr:
+			e = x.X
+		case *ast.IndexExpr:
+			e = x.X
+		case *ast.IndexListExpr:
+			e = x.X
+		case *ast.Ident:
+			return x.Name
+		default:
+			return ""
+		}
+	}
+}
