@@ -399,3 +399,54 @@ func TestDuplicateHoursLater(t *testing.T) {
 	assert.Equal(t, 200, s.Serve(h, ev.Raw))
 	assert.Equal(t, int32(1), calls.Load(), "processed once even when redelivered hours later")
 }
+
+// TestLenientCreatedAtAndNumbers: a createdAt without a zone or fraction
+// and numbers sent as strings are accepted (a strict parse would answer 400
+// on every retry and dead-letter a real event), and an unparseable
+// createdAt keeps its raw text.
+func TestLenientCreatedAtAndNumbers(t *testing.T) {
+	var got []*sivo.CallEnded
+	var created []webhook.Time
+	h, err := sivo.NewHandler([]string{secret}, sivo.Callbacks{CallEnded: func(_ context.Context, ev *sivo.Event, c *sivo.CallEnded) error {
+		got = append(got, c)
+		created = append(created, ev.CreatedAt)
+		return nil
+	}})
+	require.NoError(t, err)
+	s, _ := sivotest.NewSender(secret)
+	for i, ts := range []string{"2026-05-20 10:23:45", "2026-05-20T10:23:45", "2026-05-20 10:23:45.5", "yesterday"} {
+		body := fmt.Sprintf(`{"id":"evt_l%d","type":"call.ended","createdAt":%q,"tenantId":"t","data":{"callId":"c%d","duration_sec":"184","mosScore":"4.3"}}`, i, ts, i)
+		assert.Equal(t, 200, s.Serve(h, []byte(body)), ts)
+	}
+	require.Len(t, got, 4)
+	assert.Equal(t, int64(184), got[0].DurationSec.Value)
+	assert.InDelta(t, 4.3, got[0].MOSScore.Value, 1e-9)
+	want := time.Date(2026, 5, 20, 10, 23, 45, 0, time.UTC)
+	assert.True(t, created[0].Valid && created[0].Time.Equal(want))
+	assert.True(t, created[1].Valid && created[1].Time.Equal(want))
+	assert.True(t, created[2].Valid && created[2].Time.Equal(want.Add(500*time.Millisecond)))
+	assert.False(t, created[3].Valid)
+	assert.Equal(t, "yesterday", created[3].Raw)
+}
+
+// TestReplayWindowOnCreatedAt: SIVO signs no timestamp, so a captured
+// delivery verifies forever; WithTolerance refuses one whose createdAt is
+// outside the window (401), off by default.
+func TestReplayWindowOnCreatedAt(t *testing.T) {
+	clk := webhooktest.NewFakeClock(time.Date(2026, 5, 20, 10, 0, 0, 0, time.UTC))
+	var calls atomic.Int32
+	cb := sivo.Callbacks{CallCreated: func(context.Context, *sivo.Event) error { calls.Add(1); return nil }}
+	strict, err := sivo.NewHandler([]string{secret}, cb, webhook.WithClock(clk), webhook.WithTolerance(10*time.Minute))
+	require.NoError(t, err)
+	lax, err := sivo.NewHandler([]string{secret}, cb, webhook.WithClock(clk))
+	require.NoError(t, err)
+	s, _ := sivotest.NewSender(secret)
+	fresh, _ := sivotest.NewEvent("evt_fresh", sivo.EventCallCreated, clk.Now().Add(-time.Minute), map[string]any{})
+	old, _ := sivotest.NewEvent("evt_old", sivo.EventCallCreated, clk.Now().Add(-2*24*time.Hour), map[string]any{})
+	future, _ := sivotest.NewEvent("evt_future", sivo.EventCallCreated, clk.Now().Add(time.Hour), map[string]any{})
+	assert.Equal(t, 200, s.Serve(strict, fresh.Raw))
+	assert.Equal(t, 401, s.Serve(strict, old.Raw), "a replay captured two days ago, past the dedupe TTL")
+	assert.Equal(t, 401, s.Serve(strict, future.Raw))
+	assert.Equal(t, 200, s.Serve(lax, old.Raw), "off by default")
+	assert.Equal(t, int32(2), calls.Load())
+}
