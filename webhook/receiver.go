@@ -372,8 +372,16 @@ func (r *Receiver) runInline(w http.ResponseWriter, req *http.Request, ev *Event
 		r.answer(w, req, ev, err)
 		return
 	}
+	// A lease longer than the deadline needs no renewal until the deadline
+	// passes (the common case: no timer); a shorter one is renewed from
+	// the start.
+	lease := &lazyLease{r: r, res: res}
+	if res.Expires.Sub(r.clock.Now()) < r.s.timeout+r.s.timeout/2 {
+		lease.start()
+	}
 	var once answerOnce
 	timeout := func() {
+		lease.start() // the callback may now outlive the lease
 		if once.claim() {
 			r.answerNow(w, req, ev, wrap(ErrCallbackTimeout, "%s %s callback still running after %v; the delivery stays reserved until it returns",
 				r.spec.Provider, ev.Type, r.s.timeout))
@@ -412,17 +420,23 @@ func (r *Receiver) runInline(w http.ResponseWriter, req *http.Request, ev *Event
 			}
 		}
 	}
-	lease := r.keepAlive(&res)
 	err = r.call(cctx, ev, func(cctx context.Context) error {
 		return r.spec.Handle(cctx, ev, parsed, r.once(ev))
 	})
+	expired := errors.Is(cctx.Err(), context.DeadlineExceeded) || once.claimed.Load()
 	stopWatch()
 	cancel()
 	res = lease.stop()
-	if once.claim() {
+	switch {
+	case expired:
+		// The deadline passed first (even if the callback then returned
+		// before the watchdog ran): the answer is the deadline's.
+		timeout()
+		once.wait()
+	case once.claim():
 		r.answer(w, req, ev, err)
 		once.done()
-	} else {
+	default:
 		once.wait() // the watchdog is writing (or wrote) the 504
 	}
 	r.finish(ctx, ev, res, err)
@@ -474,6 +488,36 @@ func (r *Receiver) answerNow(w http.ResponseWriter, req *http.Request, ev *Event
 	w.WriteHeader(status)
 	_, _ = io.WriteString(w, body)
 	_ = http.NewResponseController(w).Flush()
+}
+
+// lazyLease starts a leaseKeeper on demand, at most once, and never after
+// stop.
+type lazyLease struct {
+	r    *Receiver
+	mu   sync.Mutex
+	done bool
+	k    *leaseKeeper
+	res  Reservation
+}
+
+func (l *lazyLease) start() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !l.done && l.k == nil {
+		l.k = l.r.keepAlive(&l.res)
+	}
+}
+
+// stop ends renewals and returns the reservation as last extended.
+func (l *lazyLease) stop() Reservation {
+	l.mu.Lock()
+	l.done = true
+	k := l.k
+	l.mu.Unlock()
+	if k != nil {
+		return k.stop()
+	}
+	return l.res
 }
 
 // leaseKeeper extends a reservation on a timer while a callback runs.
