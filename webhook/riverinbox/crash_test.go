@@ -273,4 +273,3 @@ func TestCrashLosesNothingAcknowledged(t *testing.T) {
 		st.ok2xx.Load(), st.conflict.Load(), st.unavailable.Load(), st.connErr.Load())
 	t.Logf("with Tx: %d events applied, 0 twice; without Tx: %d events ran twice (%d extra runs)", events, twice, extra)
 }
-
