@@ -89,7 +89,7 @@ func TestBackendDurable(t *testing.T) {
 	ctx := context.Background()
 	pool, err := pgxpool.New(ctx, dsn)
 	require.NoError(t, err)
-	defer pool.Close()
+	t.Cleanup(pool.Close) // after the schema is dropped
 	schema := fmt.Sprintf("crm_backend_t%d_%d", os.Getpid(), time.Now().UnixNano()%1e9)
 	_, err = pool.Exec(ctx, "CREATE SCHEMA "+schema)
 	require.NoError(t, err)

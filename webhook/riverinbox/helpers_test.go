@@ -56,16 +56,16 @@ func newTestDB(t testing.TB) *testDB {
 	schema := fmt.Sprintf("riverinbox_t%d_%d_%d", os.Getpid(), time.Now().UnixNano()%1e9, schemaSeq.Add(1))
 	_, err = pool.Exec(ctx, "CREATE SCHEMA "+schema)
 	require.NoError(t, err)
-	require.NoError(t, Migrate(ctx, pool, WithSchema(schema)))
-	_, err = pool.Exec(ctx, fmt.Sprintf(`CREATE TABLE %[1]s.applied (id TEXT NOT NULL, at TIMESTAMPTZ NOT NULL DEFAULT now());
-		CREATE TABLE %[1]s.plain (id TEXT NOT NULL, at TIMESTAMPTZ NOT NULL DEFAULT now())`, schema))
-	require.NoError(t, err)
 	t.Cleanup(func() {
 		cctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 		_, _ = pool.Exec(cctx, "DROP SCHEMA IF EXISTS "+schema+" CASCADE")
 		pool.Close()
 	})
+	require.NoError(t, Migrate(ctx, pool, WithSchema(schema)))
+	_, err = pool.Exec(ctx, fmt.Sprintf(`CREATE TABLE %[1]s.applied (id TEXT NOT NULL, at TIMESTAMPTZ NOT NULL DEFAULT now());
+		CREATE TABLE %[1]s.plain (id TEXT NOT NULL, at TIMESTAMPTZ NOT NULL DEFAULT now())`, schema))
+	require.NoError(t, err)
 	return &testDB{dsn: dsn, pool: pool, schema: schema}
 }
 
