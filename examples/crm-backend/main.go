@@ -8,11 +8,20 @@
 //	go run ./examples/crm-backend
 //
 // A vendor whose secret is not set is simply not mounted.
+//
+// Durable mode (-durable, or DATABASE_URL set) puts every receiver in
+// enqueue mode on webhook/riverinbox: each delivery is committed to
+// PostgreSQL as a River job before the vendor gets its 2xx, then processed
+// by the workers of any replica, so nothing acknowledged is lost when the
+// process dies and slow CRM writes never make a vendor time out:
+//
+//	DATABASE_URL=postgres://crm@db/crm SIVO_WEBHOOK_SECRET=... go run ./examples/crm-backend -durable
 package main
 
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -27,10 +36,18 @@ import (
 	"github.com/callcrm/callcrm-go/sivo"
 	"github.com/callcrm/callcrm-go/symbo"
 	"github.com/callcrm/callcrm-go/webhook"
+	"github.com/callcrm/callcrm-go/webhook/riverinbox"
+	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 func main() {
+	durable := flag.Bool("durable", false, "store every delivery in PostgreSQL (DATABASE_URL) before answering 2xx")
+	flag.Parse()
 	log := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	if *durable && os.Getenv("DATABASE_URL") == "" {
+		log.Error("-durable needs DATABASE_URL (postgres://user:password@host/db)")
+		os.Exit(2)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, log, os.Getenv, envOr("ADDR", ":8080")); err != nil {
@@ -150,11 +167,54 @@ func mux(log *slog.Logger, getenv func(string) string, store crm, common []webho
 	return m, sc, closers, nil
 }
 
+// durableInbox connects to DATABASE_URL, runs River's migrations and
+// returns the inbox every receiver enqueues into.
+func durableInbox(ctx context.Context, log *slog.Logger, dsn string) (*riverinbox.Inbox, *pgxpool.Pool, error) {
+	cfg, err := pgxpool.ParseConfig(dsn)
+	if err != nil {
+		return nil, nil, fmt.Errorf("DATABASE_URL: %w", err)
+	}
+	cfg.MaxConns = max(cfg.MaxConns, 20) // above the inbox's 10 workers
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := riverinbox.Migrate(ctx, pool, riverinbox.WithLogger(log)); err != nil {
+		pool.Close()
+		return nil, nil, err
+	}
+	inbox, err := riverinbox.New(pool, riverinbox.WithLogger(log))
+	if err != nil {
+		pool.Close()
+		return nil, nil, err
+	}
+	return inbox, pool, nil
+}
+
 func run(ctx context.Context, log *slog.Logger, getenv func(string) string, addr string) error {
 	store := crm{log: log}
-	m, sc, closers, err := mux(log, getenv, store, nil)
+	var common []webhook.Option
+	var inbox *riverinbox.Inbox
+	if dsn := getenv("DATABASE_URL"); dsn != "" {
+		var pool *pgxpool.Pool
+		var err error
+		if inbox, pool, err = durableInbox(ctx, log, dsn); err != nil {
+			return err
+		}
+		defer pool.Close()
+		common = append(common, webhook.WithInbox(inbox))
+	}
+	m, sc, closers, err := mux(log, getenv, store, common)
 	if err != nil {
 		return err
+	}
+	if inbox != nil {
+		// Workers start once every receiver has registered. They get their
+		// own context: Stop below lets running callbacks finish.
+		if err := inbox.Start(context.WithoutCancel(ctx)); err != nil {
+			return err
+		}
+		log.Info("durable mode: deliveries are stored in PostgreSQL before they are acknowledged")
 	}
 	srv := newServer(addr, m)
 	if sc != nil {
@@ -163,17 +223,22 @@ func run(ctx context.Context, log *slog.Logger, getenv func(string) string, addr
 	errc := make(chan error, 1)
 	go func() { errc <- srv.ListenAndServe() }()
 	log.Info("listening", "addr", addr)
+	var serveErr error
 	select {
-	case err := <-errc:
-		return err
+	case serveErr = <-errc:
 	case <-ctx.Done():
 	}
 	// Let in-flight deliveries finish; vendors retry anything refused now.
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	err = srv.Shutdown(shutdownCtx)
+	err = errors.Join(serveErr, srv.Shutdown(shutdownCtx))
 	for _, c := range closers {
 		err = errors.Join(err, c(shutdownCtx))
+	}
+	if inbox != nil {
+		// Deliveries still queued stay in PostgreSQL for the next start
+		// or another replica.
+		err = errors.Join(err, inbox.Stop(shutdownCtx))
 	}
 	return err
 }

@@ -1,0 +1,275 @@
+package riverinbox
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"os/signal"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/callcrm/callcrm-go/sivo"
+	"github.com/callcrm/callcrm-go/sivo/sivotest"
+	"github.com/callcrm/callcrm-go/webhook"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// The crash test re-executes this test binary as the receiver process:
+// with crashChildEnv set, TestMain runs crashChild instead of the tests.
+const crashChildEnv = "RIVERINBOX_CRASH_CHILD"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(crashChildEnv) != "" {
+		os.Exit(crashChild())
+	}
+	os.Exit(m.Run())
+}
+
+// crashChild is a whole receiver process: a SIVO handler in enqueue mode
+// on the River inbox, whose callback records each event in plain (outside
+// the job's transaction) and in applied (through Tx). It runs until it is
+// killed.
+func crashChild() int {
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	ctx := context.Background()
+	cfg, err := pgxpool.ParseConfig(os.Getenv("RIVERINBOX_CHILD_DSN"))
+	if err != nil {
+		log.Error("child", "error", err)
+		return 2
+	}
+	cfg.MaxConns = 30
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		log.Error("child", "error", err)
+		return 2
+	}
+	schema := os.Getenv("RIVERINBOX_CHILD_SCHEMA")
+	in, err := New(pool, WithSchema(schema), WithWorkers(8), WithJobTimeout(2*time.Second), WithRescueAfter(3*time.Second),
+		WithPollInterval(100*time.Millisecond), WithLogger(log))
+	if err != nil {
+		log.Error("child", "error", err)
+		return 2
+	}
+	pause := func() { time.Sleep(time.Duration(rand.IntN(3000)) * time.Microsecond) }
+	h, err := sivo.NewHandler([]string{testSecret}, recordingCallbacks(pool, schema, true, pause), webhook.WithInbox(in))
+	if err != nil {
+		log.Error("child", "error", err)
+		return 2
+	}
+	l, err := net.Listen("tcp", os.Getenv("RIVERINBOX_CHILD_ADDR"))
+	if err != nil {
+		log.Error("child", "error", err)
+		return 2
+	}
+	if err := in.Start(ctx); err != nil {
+		log.Error("child", "error", err)
+		return 2
+	}
+	go func() { _ = (&http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}).Serve(l) }()
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGTERM)
+	<-sig // the test SIGKILLs; SIGTERM only if it ends early
+	return 0
+}
+
+// lockedBuffer collects a child's stderr.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+func freeAddr(t testing.TB) string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// sendPlan is 1,600 events delivered 2,000 times: 400 duplicates, 100 of
+// them right next to their original so the two are in flight together.
+func sendPlan(rng *rand.Rand, events int) []int {
+	plan := rng.Perm(events)
+	paired := map[int]bool{}
+	for len(paired) < events/16 {
+		paired[rng.IntN(events)] = true
+	}
+	var out []int
+	for _, e := range plan {
+		out = append(out, e)
+		if paired[e] {
+			out = append(out, e)
+		}
+	}
+	for range events/4 - len(paired) {
+		e := rng.IntN(events)
+		i := rng.IntN(len(out) + 1)
+		out = append(out[:i], append([]int{e}, out[i:]...)...)
+	}
+	return out
+}
+
+type sendStats struct {
+	acked, ok2xx, conflict, unavailable, other, connErr atomic.Int64
+}
+
+// deliverUntilAcked sends body until it is answered 2xx, as SIVO does
+// (it retries every non-2xx).
+func deliverUntilAcked(ctx context.Context, s *sivotest.Sender, url string, body []byte, st *sendStats) error {
+	for {
+		code, err := s.Deliver(ctx, url, body)
+		switch {
+		case err != nil:
+			st.connErr.Add(1)
+		case code >= 200 && code < 300:
+			st.ok2xx.Add(1)
+			st.acked.Add(1)
+			return nil
+		case code == 409:
+			st.conflict.Add(1)
+		case code >= 500:
+			st.unavailable.Add(1)
+		default:
+			st.other.Add(1)
+			return fmt.Errorf("answered %d", code)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(25 * time.Millisecond):
+		}
+	}
+}
+
+// TestCrashLosesNothingAcknowledged SIGKILLs the receiver process twice
+// while 2,000 deliveries (20 % duplicates, some concurrent) arrive, and
+// restarts it each time. Every acknowledged event is processed; the write
+// made through Tx exactly once, the one made outside it at least once.
+func TestCrashLosesNothingAcknowledged(t *testing.T) {
+	if testing.Short() {
+		t.Skip("crash test takes about a minute")
+	}
+	db := newTestDB(t)
+	addr := freeAddr(t)
+	url := "http://" + addr + "/"
+	seed := uint64(time.Now().UnixNano())
+	rng := rand.New(rand.NewPCG(seed, 18))
+	t.Logf("seed %d", seed)
+
+	var childLog lockedBuffer
+	var child *exec.Cmd
+	start := func() {
+		cmd := exec.Command(os.Args[0], "-test.run=^$")
+		cmd.Env = append(os.Environ(), crashChildEnv+"=1", "RIVERINBOX_CHILD_DSN="+db.dsn,
+			"RIVERINBOX_CHILD_SCHEMA="+db.schema, "RIVERINBOX_CHILD_ADDR="+addr)
+		cmd.Stdout, cmd.Stderr = &childLog, &childLog
+		require.NoError(t, cmd.Start())
+		child = cmd
+	}
+	kill := func() {
+		_ = child.Process.Signal(syscall.SIGKILL)
+		_ = child.Wait()
+	}
+	start()
+	t.Cleanup(func() {
+		kill()
+		if t.Failed() {
+			t.Logf("child output:\n%s", childLog.String())
+		}
+	})
+
+	const events = 1600
+	bodies := make([][]byte, events)
+	for i := range bodies {
+		bodies[i] = sivoEvent(t, fmt.Sprintf("evt_crash_%04d", i))
+	}
+	plan := sendPlan(rng, events)
+	require.Len(t, plan, 2000)
+	killAt := []int64{int64(300 + rng.IntN(500)), int64(1000 + rng.IntN(600))}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	s, _ := sivotest.NewSender(testSecret)
+	s.Client = &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 16}}
+	var st sendStats
+	work := make(chan int)
+	var wg sync.WaitGroup
+	errs := make(chan error, len(plan))
+	t0 := time.Now()
+	for range 16 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for e := range work {
+				if err := deliverUntilAcked(ctx, s, url, bodies[e], &st); err != nil {
+					errs <- fmt.Errorf("event %d: %w", e, err)
+				}
+			}
+		}()
+	}
+	killed := make(chan struct{})
+	go func() {
+		defer close(killed)
+		for _, at := range killAt {
+			for st.acked.Load() < at && ctx.Err() == nil {
+				time.Sleep(time.Duration(rng.IntN(2000)) * time.Microsecond)
+			}
+			kill()
+			t.Logf("SIGKILLed the receiver after %d acknowledgements (%v); restarting", st.acked.Load(), time.Since(t0).Round(time.Millisecond))
+			start()
+		}
+	}()
+	for _, e := range plan {
+		work <- e
+	}
+	close(work)
+	wg.Wait()
+	<-killed
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	sent := time.Since(t0)
+	require.Equal(t, int64(len(plan)), st.acked.Load(), "every delivery was eventually acknowledged")
+
+	// Every acknowledged event is processed, including the ones whose job
+	// was running when the process died (River rescues them).
+	require.Eventually(t, func() bool {
+		return db.count(t, "SELECT count(DISTINCT id) FROM %s.applied") == events &&
+			db.count(t, "SELECT count(*) FROM %s.river_job WHERE state <> 'completed'") == 0
+	}, 60*time.Second, 100*time.Millisecond, "all acknowledged events processed")
+	done := time.Since(t0)
+
+	assert.Equal(t, events, db.count(t, "SELECT count(*) FROM %s.river_job"), "one job per event: duplicates stored nothing")
+	assert.Equal(t, events, db.count(t, "SELECT count(*) FROM %s.applied"), "the write made through Tx applied exactly once per event")
+	assert.Equal(t, 0, db.count(t, "SELECT count(*) FROM (SELECT id FROM %s.applied GROUP BY id HAVING count(*) > 1) d"))
+	assert.Equal(t, events, db.count(t, "SELECT count(DISTINCT id) FROM %s.plain"))
+	twice := db.count(t, "SELECT count(*) FROM (SELECT id FROM %s.plain GROUP BY id HAVING count(*) > 1) d")
+	extra := db.count(t, "SELECT count(*) FROM %s.plain") - events
+	t.Logf("2000 deliveries of %d events, 2 SIGKILLs: all acknowledged in %v, all processed after %v", events, sent.Round(time.Millisecond), done.Round(time.Millisecond))
+	t.Logf("answers: %d 2xx, %d 409 (in flight), %d 5xx, %d connection errors (process down)",
+		st.ok2xx.Load(), st.conflict.Load(), st.unavailable.Load(), st.connErr.Load())
+	t.Logf("with Tx: %d events applied, 0 twice; without Tx: %d events ran twice (%d extra runs)", events, twice, extra)
+}

@@ -1,0 +1,165 @@
+package riverinbox
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/callcrm/callcrm-go/sivo/sivotest"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// pgControl stops and starts the test PostgreSQL server: CALLCRM_PG_CTL
+// (pg_ctl's path), CALLCRM_PGDATA (its data directory) and, when the
+// server runs as another user, CALLCRM_PG_AS (run through su). .ci/postgres
+// exports them.
+type pgControl struct {
+	ctl, data, as string
+	opts          []string // the server's command-line options, for start
+}
+
+func newPGControl(t *testing.T) *pgControl {
+	c := &pgControl{ctl: os.Getenv("CALLCRM_PG_CTL"), data: os.Getenv("CALLCRM_PGDATA"), as: os.Getenv("CALLCRM_PG_AS")}
+	if c.ctl == "" || c.data == "" {
+		if os.Getenv("CALLCRM_REQUIRE_POSTGRES") != "" {
+			t.Fatal("CALLCRM_REQUIRE_POSTGRES is set but CALLCRM_PG_CTL / CALLCRM_PGDATA are not (.ci/postgres exports them)")
+		}
+		t.Skip("set CALLCRM_PG_CTL and CALLCRM_PGDATA (and CALLCRM_PG_AS=postgres when root) to run the database restart test")
+	}
+	// postmaster.opts holds the options the server was started with:
+	// /usr/lib/postgresql/15/bin/postgres "-D" "/tmp/pgdev" "-h" "127.0.0.1" ...
+	b, err := os.ReadFile(filepath.Join(c.data, "postmaster.opts"))
+	require.NoError(t, err, "reading the server's start options")
+	fields := strings.Split(strings.TrimSpace(string(b)), "\"")
+	var args []string
+	for i := 1; i < len(fields); i += 2 {
+		args = append(args, fields[i])
+	}
+	for i := 0; i < len(args); i++ {
+		if args[i] == "-D" {
+			i++
+			continue
+		}
+		c.opts = append(c.opts, args[i])
+	}
+	return c
+}
+
+func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
+
+func (c *pgControl) run(args ...string) error {
+	full := append([]string{c.ctl, "-D", c.data}, args...)
+	var cmd *exec.Cmd
+	if c.as != "" {
+		q := make([]string, len(full))
+		for i, a := range full {
+			q[i] = shellQuote(a)
+		}
+		cmd = exec.Command("su", c.as, "-s", "/bin/sh", "-c", strings.Join(q, " "))
+	} else {
+		cmd = exec.Command(full[0], full[1:]...)
+	}
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("pg_ctl %s: %w: %s", args[0], err, out)
+	}
+	return nil
+}
+
+func (c *pgControl) stop() error { return c.run("stop", "-m", "fast", "-w") }
+
+func (c *pgControl) start() error {
+	var o []string
+	for _, a := range c.opts {
+		o = append(o, shellQuote(a))
+	}
+	return c.run("start", "-w", "-t", "60", "-l", filepath.Join(c.data, "restart.log"), "-o", strings.Join(o, " "))
+}
+
+func (c *pgControl) running() bool { return c.run("status") == nil }
+
+// TestDatabaseRestartLosesNothingAcknowledged stops PostgreSQL for 3 s
+// while deliveries arrive: they are answered 5xx while it is down (the
+// sender retries), and every acknowledged one is processed, once, after it
+// is back.
+func TestDatabaseRestartLosesNothingAcknowledged(t *testing.T) {
+	if testing.Short() {
+		t.Skip("restarts the database")
+	}
+	pg := newPGControl(t)
+	db := newTestDB(t)
+	t.Cleanup(func() {
+		if !pg.running() {
+			if err := pg.start(); err != nil {
+				t.Errorf("restarting PostgreSQL: %v", err)
+			}
+		}
+	})
+	in := db.newInbox(t, WithJobTimeout(2*time.Second), WithRescueAfter(3*time.Second))
+	h := newSivoHandler(t, in, recordingCallbacks(db.pool, db.schema, true, nil))
+	startInbox(t, in)
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+
+	const events = 300
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	s, _ := sivotest.NewSender(testSecret)
+	s.Client = &http.Client{Timeout: 5 * time.Second}
+	var st sendStats
+	var wg sync.WaitGroup
+	const senders = 6
+	for g := range senders {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := g; i < events; i += senders {
+				if err := deliverUntilAcked(ctx, s, srv.URL, sivoEvent(t, fmt.Sprintf("evt_pg_%03d", i)), &st); err != nil {
+					t.Errorf("event %d: %v", i, err)
+					return
+				}
+				time.Sleep(30 * time.Millisecond)
+			}
+		}()
+	}
+	for st.acked.Load() < events/4 && ctx.Err() == nil {
+		time.Sleep(5 * time.Millisecond)
+	}
+	ackedBefore := st.acked.Load()
+	t0 := time.Now()
+	require.NoError(t, pg.stop())
+	stopped := time.Since(t0)
+	time.Sleep(3 * time.Second)
+	unavailableWhileDown := st.unavailable.Load()
+	ackedWhileDown := st.acked.Load() - ackedBefore
+	require.NoError(t, pg.start())
+	t.Logf("PostgreSQL stopped after %d acknowledgements (stop took %v), down 3 s: %d answers 5xx and %d acknowledgements meanwhile; back after %v",
+		ackedBefore, stopped.Round(time.Millisecond), unavailableWhileDown, ackedWhileDown, time.Since(t0).Round(time.Millisecond))
+	wg.Wait()
+	require.Equal(t, int64(events), st.acked.Load(), "every delivery acknowledged once the database was back")
+	assert.Positive(t, unavailableWhileDown, "deliveries are refused with 5xx while the database is down")
+
+	require.Eventually(t, func() bool {
+		var n, pending int
+		if db.pool.QueryRow(ctx, "SELECT count(DISTINCT id) FROM "+db.schema+".applied").Scan(&n) != nil {
+			return false
+		}
+		if db.pool.QueryRow(ctx, "SELECT count(*) FROM "+db.schema+".river_job WHERE state <> 'completed'").Scan(&pending) != nil {
+			return false
+		}
+		return n == events && pending == 0
+	}, 40*time.Second, 100*time.Millisecond, "every acknowledged delivery processed after the restart")
+	assert.Equal(t, events, db.count(t, "SELECT count(*) FROM %s.applied"), "exactly once through Tx")
+	assert.Equal(t, events, db.count(t, "SELECT count(*) FROM %s.river_job"))
+	t.Logf("all %d acknowledged deliveries processed exactly once; answers: %d 2xx, %d 5xx, %d 409, %d connection errors",
+		events, st.ok2xx.Load(), st.unavailable.Load(), st.conflict.Load(), st.connErr.Load())
+}
