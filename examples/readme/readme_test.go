@@ -17,6 +17,7 @@ const preamble = `package snippets
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"log"
 	"log/slog"
@@ -32,7 +33,11 @@ import (
 	"github.com/callcrm/callcrm-go/sivo/sivotest"
 	"github.com/callcrm/callcrm-go/symbo"
 	"github.com/callcrm/callcrm-go/webhook"
+	"github.com/callcrm/callcrm-go/webhook/riverinbox"
 	"github.com/callcrm/callcrm-go/webhook/sqldedupe"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
 )
 
 // What the snippets assume the reader has.
@@ -49,6 +54,11 @@ var (
 	_   = errors.Is
 	_   = log.Print
 	_   = slog.Default
+	_   = json.Unmarshal
+	_   *pgxpool.Pool
+	_   = river.NewJobListParams
+	_   = rivertype.JobStateDiscarded
+	_   = riverinbox.Kind
 	_   testing.T
 )
 `
