@@ -434,10 +434,19 @@ func (r *Receiver) renew(res Reservation, stop <-chan struct{}, cancel context.C
 	if !r.realClk {
 		deadline = r.clock.After(r.s.timeout)
 	}
+	failed, lost := false, false
 	for {
 		every := res.Expires.Sub(r.clock.Now()) / 3
 		if every < 10*time.Millisecond {
 			every = 10 * time.Millisecond
+		}
+		if failed && every < 250*time.Millisecond {
+			// The store is failing: keep trying, but not in a tight loop
+			// of errors and log lines once the lease is nearly out.
+			every = 250 * time.Millisecond
+		}
+		if lost {
+			every = 24 * time.Hour // only the deadline and stop matter now
 		}
 		select {
 		case <-stop:
@@ -446,9 +455,16 @@ func (r *Receiver) renew(res Reservation, stop <-chan struct{}, cancel context.C
 			cancel()
 			deadline = nil
 		case <-r.clock.After(every):
+			if lost {
+				continue
+			}
 			sctx, c := context.WithTimeout(context.Background(), r.s.storeTimeout)
 			next, err := r.s.dedupe.Extend(sctx, res)
 			c()
+			failed = err != nil
+			// ErrNotOwner: the key was committed, released or taken over
+			// after the lease lapsed; extending again cannot succeed.
+			lost = errors.Is(err, ErrNotOwner)
 			if err == nil {
 				res = next
 			} else if r.s.logger != nil {
@@ -468,9 +484,16 @@ func (r *Receiver) commit(ctx context.Context, ev *Event, res Reservation) {
 	}
 	r.pending.Add(1)
 	r.inflight.Add(1)
+	// Keep the reservation alive on the lease's own cadence while the
+	// commit is retried: the backoff grows past any lease, and a
+	// reservation that lapsed between two attempts would let a
+	// redelivery run the callback a second time.
+	stop := make(chan struct{})
+	go r.renew(res, stop, func() {})
 	go func() {
 		defer r.inflight.Done()
 		defer r.pending.Add(-1)
+		defer close(stop)
 		wait := 100 * time.Millisecond
 		for attempt := 2; ; attempt++ {
 			<-r.clock.After(wait)
