@@ -576,6 +576,11 @@ func (r *Receiver) Process(ctx context.Context, ev *Event) error {
 	if ev == nil {
 		return wrap(ErrMalformed, "Process: nil event")
 	}
+	// Parse sets ID and Type on the event: work on a copy, because the
+	// inbox still owns ev and may read it concurrently (a Shutdown past
+	// its deadline reports the running events).
+	cp := *ev
+	ev = &cp
 	parsed, err := r.spec.Parse(ev)
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrMalformed, err)
