@@ -54,8 +54,8 @@ type Subject struct {
 	// Secret; a timestamp it signs is read from Clock.
 	Sign func(body []byte) http.Header
 	// Body returns a delivery of a known event type whose delivery key
-	// derives from id: the same id gives the same key (a redelivery, even
-	// when signed again), distinct ids distinct keys. Its JSON may be
+	// derives from id: the same bytes signed again are a redelivery (same
+	// key), distinct ids give distinct keys. Its JSON may be
 	// padded with trailing spaces by the suite (size checks). A timestamp
 	// in it is read from Clock.
 	Body func(id string) []byte
