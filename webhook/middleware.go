@@ -174,6 +174,14 @@ func (r *Receiver) Wrap(next http.Handler) http.Handler {
 			return
 		}
 		r.release(req.Context(), ev, res)
+		if !panicked {
+			// The wrapped handler answered the delivery itself, but a
+			// failed delivery still gets the one log line (and error hook
+			// call) with the same keys as every other failure.
+			r.n.failed.Add(1)
+			r.report(req, ev, rec.status, fmt.Errorf("%w: wrapped handler answered %d; the delivery is released for the retry",
+				ErrCallbackFailed, rec.status))
+		}
 		if panicked {
 			r.n.failed.Add(1)
 			if rec.status == 0 {

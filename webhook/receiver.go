@@ -475,7 +475,8 @@ func (a *answerOnce) wait() {
 
 // answerNow answers from the watchdog while the callback still runs on
 // the request's goroutine: Content-Length and a flush make the response
-// complete for the sender now, not when the handler returns.
+// complete for the sender now, not when the handler returns, and
+// "Connection: close" keeps the sender off the still-busy connection.
 func (r *Receiver) answerNow(w http.ResponseWriter, req *http.Request, ev *Event, err error) {
 	status := StatusCode(err)
 	r.n.timedOut.Add(1)
@@ -485,6 +486,9 @@ func (r *Receiver) answerNow(w http.ResponseWriter, req *http.Request, ev *Event
 	h.Set("Content-Type", "text/plain; charset=utf-8")
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Content-Length", strconv.Itoa(len(body)))
+	// The connection stays busy until the callback returns: tell the
+	// sender not to reuse it, or its next delivery would wait behind it.
+	h.Set("Connection", "close")
 	w.WriteHeader(status)
 	_, _ = io.WriteString(w, body)
 	_ = http.NewResponseController(w).Flush()
@@ -526,6 +530,8 @@ type leaseKeeper struct {
 	mu      sync.Mutex
 	res     Reservation
 	stopped bool
+	failed  bool          // the last extension failed: back off
+	lost    bool          // ErrNotOwner: renewing cannot succeed any more
 	timer   *time.Timer   // real clock
 	quit    chan struct{} // fake clock
 	exited  chan struct{}
@@ -555,21 +561,32 @@ func (r *Receiver) keepAlive(res *Reservation) *leaseKeeper {
 
 func (k *leaseKeeper) interval() time.Duration {
 	k.mu.Lock()
-	every := k.res.Expires.Sub(k.r.clock.Now()) / 3
-	k.mu.Unlock()
-	return max(every, 10*time.Millisecond)
+	defer k.mu.Unlock()
+	return k.intervalLocked()
+}
+
+func (k *leaseKeeper) intervalLocked() time.Duration {
+	every := max(k.res.Expires.Sub(k.r.clock.Now())/3, 10*time.Millisecond)
+	if k.failed {
+		every = max(every, 250*time.Millisecond)
+	}
+	if k.lost {
+		every = 24 * time.Hour
+	}
+	return every
 }
 
 func (k *leaseKeeper) tick() {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	if k.stopped {
+	if k.stopped || k.lost {
 		return
 	}
-	k.r.extend(&k.res)
-	if k.timer != nil {
-		every := max(k.res.Expires.Sub(k.r.clock.Now())/3, 10*time.Millisecond)
-		k.timer.Reset(every)
+	err := k.r.extend(&k.res)
+	k.failed = err != nil
+	k.lost = errors.Is(err, ErrNotOwner)
+	if k.timer != nil && !k.lost {
+		k.timer.Reset(k.intervalLocked())
 	}
 }
 
@@ -588,18 +605,19 @@ func (k *leaseKeeper) stop() Reservation {
 	return k.res
 }
 
-func (r *Receiver) extend(res *Reservation) {
+func (r *Receiver) extend(res *Reservation) error {
 	sctx, c := context.WithTimeout(context.Background(), r.s.storeTimeout)
 	next, err := r.s.dedupe.Extend(sctx, *res)
 	c()
 	if err == nil {
 		*res = next
-		return
+		return nil
 	}
 	if r.s.logger != nil {
 		r.s.logger.LogAttrs(context.Background(), slog.LevelWarn, "webhook: extending reservation failed",
 			slog.String("provider", r.spec.Provider), slog.String("key", res.Key), slog.String("error", err.Error()))
 	}
+	return err
 }
 
 // finish commits (the callback returned nil) or releases the reservation.
@@ -634,19 +652,35 @@ func (r *Receiver) call(ctx context.Context, ev *Event, fn func(context.Context)
 	return nil
 }
 
-// renew extends res until stop closes (Once's second keys and wrapped
-// handlers, which run on the caller's goroutine).
+// renew extends res until stop closes (Once's second keys, wrapped
+// handlers and commits being retried).
 func (r *Receiver) renew(res Reservation, stop <-chan struct{}) {
+	failed, lost := false, false
 	for {
 		every := res.Expires.Sub(r.clock.Now()) / 3
 		if every < 10*time.Millisecond {
 			every = 10 * time.Millisecond
 		}
+		if failed && every < 250*time.Millisecond {
+			// The store is failing: keep trying, but not in a tight loop
+			// of errors and log lines once the lease is nearly out.
+			every = 250 * time.Millisecond
+		}
+		if lost {
+			every = 24 * time.Hour // only the deadline and stop matter now
+		}
 		select {
 		case <-stop:
 			return
 		case <-r.clock.After(every):
-			r.extend(&res)
+			if lost {
+				continue
+			}
+			err := r.extend(&res)
+			failed = err != nil
+			// ErrNotOwner: the key was committed, released or taken over
+			// after the lease lapsed; extending again cannot succeed.
+			lost = errors.Is(err, ErrNotOwner)
 		}
 	}
 }
@@ -660,9 +694,16 @@ func (r *Receiver) commit(ctx context.Context, ev *Event, res Reservation) {
 	}
 	r.pending.Add(1)
 	r.inflight.Add(1)
+	// Keep the reservation alive on the lease's own cadence while the
+	// commit is retried: the backoff grows past any lease, and a
+	// reservation that lapsed between two attempts would let a
+	// redelivery run the callback a second time.
+	stop := make(chan struct{})
+	go r.renew(res, stop)
 	go func() {
 		defer r.inflight.Done()
 		defer r.pending.Add(-1)
+		defer close(stop)
 		wait := 100 * time.Millisecond
 		for attempt := 2; ; attempt++ {
 			<-r.clock.After(wait)
@@ -745,7 +786,10 @@ func (r *Receiver) Process(ctx context.Context, ev *Event) error {
 	if ev == nil {
 		return wrap(ErrMalformed, "Process: nil event")
 	}
-	cp := *ev // Parse sets fields; the inbox may still hold ev
+	// Parse sets ID and Type on the event: work on a copy, because the
+	// inbox still owns ev and may read it concurrently (a Shutdown past
+	// its deadline reports the running events).
+	cp := *ev
 	ev = &cp
 	parsed, err := r.spec.Parse(ev)
 	if err != nil {

@@ -1,0 +1,55 @@
+package siro_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/callcrm/callcrm-go/siro"
+	"github.com/callcrm/callcrm-go/webhook"
+	"github.com/callcrm/callcrm-go/webhook/webhooktest"
+)
+
+// TestConformance runs the webhook engine's conformance suite on Siro's
+// receiver (Standard Webhooks signatures): the same checks every vendor
+// package runs.
+func TestConformance(t *testing.T) {
+	const secret = "whsec_Y29uZm9ybWFuY2Utc2lyby1zZWNyZXQtMDEyMzQ1Ng=="
+	clk := webhooktest.NewFakeClock(time.Date(2026, 5, 20, 10, 0, 0, 0, time.UTC))
+	signer, err := webhook.NewStandardSigner(secret, webhook.WithClock(clk))
+	if err != nil {
+		t.Fatal(err)
+	}
+	event := func(typ, id string) []byte {
+		b, _ := json.Marshal(map[string]any{"recordingId": id, "siroUserId": "user-1", "recordingProcessed": true, "eventType": typ})
+		return b
+	}
+	webhooktest.Conformance(t, webhooktest.Subject{
+		New: func(b webhooktest.Behaviour, opts ...webhook.Option) (http.Handler, error) {
+			return siro.NewHandler([]string{secret}, siro.Callbacks{
+				RecordingProcessed: func(ctx context.Context, e *siro.RecordingEvent) error { return b.Event(ctx, e.RecordingID) },
+				Unknown:            b.Unknown,
+			}, opts...)
+		},
+		Middleware: func(opts ...webhook.Option) (func(http.Handler) http.Handler, error) {
+			return siro.Middleware([]string{secret}, opts...)
+		},
+		// Svix sends the same svix-id on every retry of a message.
+		Sign: func(body []byte) http.Header {
+			var ev struct {
+				RecordingID string `json:"recordingId"`
+			}
+			_ = json.Unmarshal(body, &ev)
+			h := http.Header{"Content-Type": {"application/json"}, "Svix-Id": {"msg_" + ev.RecordingID}}
+			_ = signer.SignHeader(h, body)
+			return h
+		},
+		Body:        func(id string) []byte { return event(siro.EventRecordingProcessed, id) },
+		Unknown:     func(id string) []byte { return event("integrations.recordingTeleported", id) },
+		Clock:       clk,
+		Timestamped: true,
+		Secret:      secret,
+	})
+}

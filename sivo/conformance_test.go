@@ -1,0 +1,49 @@
+package sivo_test
+
+import (
+	"context"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/callcrm/callcrm-go/sivo"
+	"github.com/callcrm/callcrm-go/sivo/sivotest"
+	"github.com/callcrm/callcrm-go/webhook"
+	"github.com/callcrm/callcrm-go/webhook/webhooktest"
+)
+
+// TestConformance runs the webhook engine's conformance suite on SIVO's
+// receiver: the same checks every vendor package runs.
+func TestConformance(t *testing.T) {
+	const secret = "sivo-conformance-secret"
+	clk := webhooktest.NewFakeClock(time.Date(2026, 5, 20, 10, 0, 0, 0, time.UTC))
+	sender, err := sivotest.NewSender(secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	event := func(id string, typ sivo.EventType) []byte {
+		ev, err := sivotest.NewEvent(id, typ, clk.Now(), map[string]any{"callId": "call-" + id})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ev.Raw
+	}
+	webhooktest.Conformance(t, webhooktest.Subject{
+		New: func(b webhooktest.Behaviour, opts ...webhook.Option) (http.Handler, error) {
+			return sivo.NewHandler([]string{secret}, sivo.Callbacks{
+				CallEnded: func(ctx context.Context, ev *sivo.Event, _ *sivo.CallEnded) error { return b.Event(ctx, ev.ID) },
+				Unknown:   b.Unknown,
+			}, opts...)
+		},
+		Middleware: func(opts ...webhook.Option) (func(http.Handler) http.Handler, error) {
+			return sivo.Middleware([]string{secret}, opts...)
+		},
+		Sign:         sender.Sign,
+		Body:         func(id string) []byte { return event(id, sivo.EventCallEnded) },
+		Unknown:      func(id string) []byte { return event(id, "call.teleported") },
+		Clock:        clk,
+		Timestamped:  true,
+		Secret:       secret,
+		MaxBodyBytes: sivo.MaxBodyBytes,
+	})
+}

@@ -1,0 +1,144 @@
+package sqldedupe
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/callcrm/callcrm-go/webhook"
+	"github.com/callcrm/callcrm-go/webhook/webhooktest"
+)
+
+// acme is a receiver a user builds with webhook.NewReceiver for a sender
+// this module does not know: HMAC-signed JSON {id, type, created}. The
+// suite runs on it like on a vendor package.
+const acmeSecret = "acme-conformance-secret"
+
+type acmeEvent struct {
+	ID      string    `json:"id"`
+	Type    string    `json:"type"`
+	Created time.Time `json:"created"`
+}
+
+func acmeSpec(t testing.TB, event func(ctx context.Context, id string) error, unknown webhook.HandlerFunc) webhook.Spec {
+	v, err := webhook.NewHMAC("X-Acme-Signature", "sha256=", acmeSecret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return webhook.Spec{
+		Provider: "acme",
+		Verifier: v,
+		Parse: func(ev *webhook.Event) (any, error) {
+			var a acmeEvent
+			if err := json.Unmarshal(ev.Raw, &a); err != nil {
+				return nil, fmt.Errorf("acme: %w", err)
+			}
+			ev.ID, ev.Type = a.ID, a.Type
+			return &a, nil
+		},
+		Time: func(parsed any) (time.Time, bool) {
+			a := parsed.(*acmeEvent)
+			return a.Created, !a.Created.IsZero()
+		},
+		Handle: func(ctx context.Context, ev *webhook.Event, parsed any, _ webhook.Once) error {
+			if ev.Type == "thing.happened" {
+				return event(ctx, parsed.(*acmeEvent).ID)
+			}
+			if unknown != nil {
+				return unknown(ctx, ev)
+			}
+			return nil
+		},
+	}
+}
+
+func acmeBody(clk webhook.Clock, id, typ string) []byte {
+	b, _ := json.Marshal(acmeEvent{ID: id, Type: typ, Created: clk.Now().UTC()})
+	return b
+}
+
+func acmeSign(body []byte) http.Header {
+	s, _ := webhook.NewHMACSigner("X-Acme-Signature", "sha256=", acmeSecret)
+	h := http.Header{"Content-Type": {"application/json"}}
+	_ = s.SignHeader(h, body)
+	return h
+}
+
+// replicas returns two Stores on one table through two *sql.DB: two
+// replicas of a service sharing PostgreSQL.
+func replicas(t testing.TB, opts ...Option) (*Store, *Store) {
+	a := newStore(t, openDB(t), opts...)
+	b, err := New(openDB(t), append(opts, WithTable(a.table))...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a, b
+}
+
+func pgStores(t testing.TB, clk webhook.Clock, lease time.Duration) (webhook.Deduper, webhook.Deduper) {
+	return replicas(t, WithClock(clk), WithLease(lease), WithTTL(24*time.Hour))
+}
+
+// TestConformance runs the webhook conformance suite with PostgreSQL
+// behind two replicas (two Stores, two connection pools, one table), on
+// a user-built receiver and on the generic Middleware.
+func TestConformance(t *testing.T) {
+	postgresDSN(t)
+	t.Run("Receiver", func(t *testing.T) {
+		clk := webhooktest.NewFakeClock(time.Date(2026, 5, 20, 10, 0, 0, 0, time.UTC))
+		webhooktest.Conformance(t, webhooktest.Subject{
+			New: func(b webhooktest.Behaviour, opts ...webhook.Option) (http.Handler, error) {
+				return webhook.NewReceiver(acmeSpec(t, b.Event, b.Unknown), opts...)
+			},
+			Middleware: func(opts ...webhook.Option) (func(http.Handler) http.Handler, error) {
+				r, err := webhook.NewReceiver(acmeSpec(t, func(context.Context, string) error { return nil }, nil), opts...)
+				if err != nil {
+					return nil, err
+				}
+				return r.Wrap, nil
+			},
+			Sign:        acmeSign,
+			Body:        func(id string) []byte { return acmeBody(clk, id, "thing.happened") },
+			Unknown:     func(id string) []byte { return acmeBody(clk, id, "thing.teleported") },
+			Clock:       clk,
+			Timestamped: true,
+			Secret:      acmeSecret,
+			Stores:      pgStores,
+		})
+	})
+	t.Run("Middleware", func(t *testing.T) {
+		v, err := webhook.NewHMAC("X-Acme-Signature", "sha256=", acmeSecret)
+		if err != nil {
+			t.Fatal(err)
+		}
+		mw := func(opts ...webhook.Option) (func(http.Handler) http.Handler, error) {
+			return webhook.Middleware(v, append(opts, webhook.WithKey(webhook.JSONKey("id")))...)
+		}
+		webhooktest.Conformance(t, webhooktest.Subject{
+			New: func(b webhooktest.Behaviour, opts ...webhook.Option) (http.Handler, error) {
+				wrap, err := mw(opts...)
+				if err != nil {
+					return nil, err
+				}
+				return wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					ev, _ := webhook.EventFrom(r.Context())
+					if err := b.Event(r.Context(), ev.ID); err != nil {
+						http.Error(w, "failed", http.StatusInternalServerError)
+					}
+				})), nil
+			},
+			Middleware: mw,
+			Sign:       acmeSign,
+			Body: func(id string) []byte {
+				b, _ := json.Marshal(map[string]string{"id": id, "type": "thing.happened"})
+				return b
+			},
+			Untimed: true,
+			Secret:  acmeSecret,
+			Stores:  pgStores,
+		})
+	})
+}
