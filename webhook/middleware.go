@@ -164,10 +164,15 @@ func (r *Receiver) Wrap(next http.Handler) http.Handler {
 		req = req.WithContext(context.WithValue(req.Context(), eventCtxKey{}, &ctxEvent{ev: ev, parsed: parsed}))
 		req.Body = io.NopCloser(bytes.NewReader(ev.Raw))
 		rec := &statusRecorder{ResponseWriter: w}
-		stop := make(chan struct{})
-		go r.renew(res, stop)
-		panicked := r.serveNext(rec, req, ev, next)
-		close(stop)
+		lease := r.keepAlive(&res)
+		panicked, aborted := r.serveNext(rec, req, ev, next)
+		res = lease.stop()
+		if aborted {
+			// http.ErrAbortHandler: the handler meant to drop the
+			// connection; release the delivery, then let it.
+			r.release(req.Context(), ev, res)
+			panic(http.ErrAbortHandler)
+		}
 		if !panicked && rec.status < 300 {
 			r.commit(req.Context(), ev, res)
 			r.n.processed.Add(1)
@@ -191,11 +196,12 @@ func (r *Receiver) Wrap(next http.Handler) http.Handler {
 	})
 }
 
-func (r *Receiver) serveNext(w *statusRecorder, req *http.Request, ev *Event, next http.Handler) (panicked bool) {
+func (r *Receiver) serveNext(w *statusRecorder, req *http.Request, ev *Event, next http.Handler) (panicked, aborted bool) {
 	defer func() {
 		if p := recover(); p != nil {
 			if p == http.ErrAbortHandler {
-				panic(p)
+				aborted = true
+				return
 			}
 			panicked = true
 			r.n.panics.Add(1)
@@ -207,7 +213,7 @@ func (r *Receiver) serveNext(w *statusRecorder, req *http.Request, ev *Event, ne
 		}
 	}()
 	next.ServeHTTP(w, req)
-	return false
+	return false, false
 }
 
 // statusRecorder remembers the final status the handler wrote; 1xx

@@ -345,3 +345,30 @@ func TestMemoryDedupeNeverEvictsLiveReservations(t *testing.T) {
 	}
 	assert.Equal(t, int64(3), d.Evicted())
 }
+
+// TestMiddlewareAbortHandlerReleases: a wrapped handler that aborts with
+// http.ErrAbortHandler drops the connection as net/http intends, and the
+// delivery is released so the retry is processed.
+func TestMiddlewareAbortHandlerReleases(t *testing.T) {
+	dd, _ := NewMemoryDedupe(time.Hour)
+	v, _ := NewHMAC("X-Sig", "", "s")
+	s, _ := NewHMACSigner("X-Sig", "", "s")
+	mw, _ := Middleware(v, WithDedupe(dd), WithKey(HeaderKey("X-Id")))
+	var calls atomic.Int32
+	srv := mw(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
+		if calls.Add(1) == 1 {
+			panic(http.ErrAbortHandler)
+		}
+	}))
+	req := func() *http.Request {
+		r := httptest.NewRequest("POST", "/", strings.NewReader("{}"))
+		r.Header.Set("X-Id", "a1")
+		_ = s.SignHeader(r.Header, []byte("{}"))
+		return r
+	}
+	assert.PanicsWithValue(t, http.ErrAbortHandler, func() { srv.ServeHTTP(httptest.NewRecorder(), req()) })
+	rec := httptest.NewRecorder()
+	srv.ServeHTTP(rec, req())
+	assert.Equal(t, 200, rec.Code, "released: the retry is processed")
+	assert.Equal(t, int32(2), calls.Load())
+}
