@@ -76,6 +76,7 @@ type Server struct {
 	engagementUsers, opportunityUsers, crmUsers, connections *crud
 	mobile                                                   []siro.MobileEvent
 	multimedia                                               int
+	scale                                                    *scale // scale.go
 }
 
 type userToken struct {
@@ -144,7 +145,7 @@ func New(opts ...Option) *Server {
 		o(s)
 	}
 	s.signer, _ = webhook.NewStandardSigner(s.WebhookSecret, webhook.WithClock(s.clock))
-	s.Org = httptest.NewServer(s.wrap(true, s.orgMux()))
+	s.Org = httptest.NewServer(s.wrap(true, s.scaleMiddleware(s.orgMux())))
 	s.User = httptest.NewServer(s.wrap(false, s.userMux()))
 	s.httpClient = &http.Client{Timeout: 10 * time.Second}
 	return s
