@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // Bulk defaults.
@@ -110,6 +111,9 @@ func (r *BulkResult) Failures() []BulkRecordResult {
 	}
 	return out
 }
+
+// checkpointTimeout bounds one Checkpoint.Save.
+const checkpointTimeout = 30 * time.Second
 
 // ErrNotInResponse marks a record Siro's batch answer did not mention.
 var ErrNotInResponse = errors.New("siro: record missing from the batch response")
@@ -434,7 +438,12 @@ func (r *bulkRun[T, R]) settle(ctx context.Context, ch *chunk[T, R]) {
 		r.frontier = end
 	}
 	if r.frontier != old && r.o.Checkpoint != nil && r.err == nil {
-		if err := r.o.Checkpoint.Save(ctx, int64(r.frontier)); err != nil {
+		// These records are synced: record it even if the run is being
+		// cancelled.
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), checkpointTimeout)
+		err := r.o.Checkpoint.Save(sctx, int64(r.frontier))
+		cancel()
+		if err != nil {
 			r.err = fmt.Errorf("siro: %s: saving checkpoint: %w", r.spec.op, err)
 			r.cancel()
 		}
