@@ -420,7 +420,7 @@ type progress struct {
 	size        int64
 	read        *atomic.Int64
 	start, last time.Time
-	p           siro.BulkProgress
+	p, shown    siro.BulkProgress
 	drawn       bool
 }
 
@@ -440,6 +440,7 @@ func (b *progress) update(p siro.BulkProgress) {
 func (b *progress) draw(now time.Time) {
 	b.drawn = true
 	p := b.p
+	b.shown = p
 	elapsed := now.Sub(b.start)
 	rate := 0.0
 	if elapsed > 0 {
@@ -466,7 +467,7 @@ func (b *progress) draw(now time.Time) {
 }
 
 func (b *progress) finish() {
-	if b.p.Done > 0 {
+	if b.p.Done > 0 && (b.interactive || b.p != b.shown) {
 		b.draw(time.Now())
 	}
 	if b.interactive && b.drawn {
