@@ -335,8 +335,8 @@ func runBulk[T, R any](ctx context.Context, c *Client, spec bulkSpec[T, R], in i
 	if r.err != nil {
 		return sum, r.err
 	}
-	if err := context.Cause(ctx); err != nil && !errors.Is(err, context.Canceled) || ctx.Err() != nil && sum.Settled < read {
-		return sum, ctx.Err()
+	if ctx.Err() != nil && sum.Settled < read {
+		return sum, ctx.Err() // the caller's cancellation or deadline
 	}
 	return sum, nil
 }

@@ -87,29 +87,11 @@ func (s *Server) scaleMiddleware(next http.Handler) http.Handler {
 		return next
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		{
-			cred := r.Header.Get("Authorization")
-			now := s.clock.Now()
-			sc.mu.Lock()
-			q := sc.arrivals[cred]
-			cut := 0
-			for cut < len(q) && !q[cut].After(now.Add(-time.Minute)) {
-				cut++
-			}
-			q = append(q[cut:], now)
-			sc.arrivals[cred] = q
-			sc.maxSeen = max(sc.maxSeen, len(q))
-			over := sc.limit > 0 && len(q) > sc.limit
-			if over {
-				sc.limited++
-			}
-			sc.mu.Unlock()
-			if over {
-				w.Header().Set("Content-Type", "text/plain")
-				w.WriteHeader(http.StatusTooManyRequests)
-				_, _ = io.WriteString(w, "Rate limit exceeded")
-				return
-			}
+		if sc.arrive(r.Header.Get("Authorization"), s.clock.Now()) {
+			w.Header().Set("Content-Type", "text/plain")
+			w.WriteHeader(http.StatusTooManyRequests)
+			_, _ = io.WriteString(w, "Rate limit exceeded")
+			return
 		}
 		kind, batch := syncRoute(r)
 		if kind == "" || (sc.reject == nil && sc.stateless == nil) {
@@ -187,6 +169,26 @@ func (s *Server) scaleMiddleware(next http.Handler) http.Handler {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write(b.Bytes())
 	})
+}
+
+// arrive records a request of cred at now and reports whether it is over
+// the window limit.
+func (sc *scale) arrive(cred string, now time.Time) (over bool) {
+	sc.mu.Lock()
+	defer sc.mu.Unlock()
+	q := sc.arrivals[cred]
+	cut := 0
+	for cut < len(q) && !q[cut].After(now.Add(-time.Minute)) {
+		cut++
+	}
+	q = append(q[cut:], now)
+	sc.arrivals[cred] = q
+	sc.maxSeen = max(sc.maxSeen, len(q))
+	over = sc.limit > 0 && len(q) > sc.limit
+	if over {
+		sc.limited++
+	}
+	return over
 }
 
 // syncRoute names the record kind of a sync route and whether it is a batch.
