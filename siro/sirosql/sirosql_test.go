@@ -111,24 +111,54 @@ func TestCheckpointRoundTrip(t *testing.T) {
 	assert.ErrorContains(t, err, `sirosql: loading checkpoint "x"`)
 }
 
-// simulate advances the fake clock only when every worker is parked on it
-// (no request in flight), like a zero-latency network; see the siro tests.
-func simulate(clk *clock.Fake, workers int) (stop func()) {
+// sim drives a fake clock like a zero-latency network: simulated time
+// moves (to the earliest wake-up) only when every request its limiters
+// booked is either parked on the clock or has reached the fake, so each
+// arrives at the fake-clock time of its slot (see the siro tests).
+type sim struct {
+	clk    *clock.Fake
+	fake   *sirotest.Server
+	booked atomic.Int64
+}
+
+type simLimiter struct {
+	s       *sim
+	reserve func(context.Context) (time.Time, error)
+}
+
+func (l simLimiter) Wait(ctx context.Context) error {
+	l.s.booked.Add(1)
+	at, err := l.reserve(ctx)
+	if err == nil {
+		err = siro.WaitUntil(ctx, l.s.clk, at)
+	}
+	if err != nil {
+		l.s.booked.Add(-1) // never sent
+	}
+	return err
+}
+
+func (s *sim) run() (stop func()) {
 	done, finished := make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(finished)
+		last := time.Now()
 		for {
 			select {
 			case <-done:
 				return
 			default:
 			}
-			if !clk.BlockUntilWaiters(workers, 20*time.Millisecond) && clk.Waiters() == 0 {
+			n := s.clk.Waiters()
+			arrived := s.fake.Arrivals()
+			if n > 0 && (s.booked.Load()-arrived <= int64(n) || time.Since(last) > time.Second) {
+				if d, ok := s.clk.NextWait(); ok {
+					s.clk.Advance(d)
+				}
+				last = time.Now()
 				continue
 			}
-			if d, ok := clk.NextWait(); ok {
-				clk.Advance(d)
-			}
+			s.clk.BlockUntilWaiters(n+1, 200*time.Microsecond)
 		}
 	}()
 	return func() { close(done); <-finished }
@@ -154,14 +184,15 @@ func TestSharedLimiterFourClients(t *testing.T) {
 	const rate, clients, conc, perClient, batch = 60, 4, 2, 1000, 10
 	db0 := openDB(t)
 	table := tableName(t, db0, "rl_test")
-	run := func(shared bool) (maxSeen, limited, requests int, sim time.Duration, synced int64) {
+	run := func(shared bool) (maxSeen, limited, requests int, elapsed time.Duration, synced int64) {
 		clk := clock.NewFake(start)
 		var mu sync.Mutex
 		seen := map[string]int{}
 		fake := sirotest.New(sirotest.WithClock(clk), sirotest.WithWindowRateLimit(rate),
 			sirotest.WithStatelessSync(func(_, ext string) { mu.Lock(); seen[ext]++; mu.Unlock() }))
 		defer fake.Close()
-		stop := simulate(clk, clients*conc)
+		sm := &sim{clk: clk, fake: fake}
+		stop := sm.run()
 		defer stop()
 		var wg sync.WaitGroup
 		var total atomic.Int64
@@ -174,11 +205,11 @@ func TestSharedLimiterFourClients(t *testing.T) {
 				l, err := NewLimiter(db, "siro-org-test", rate, WithTable(table), WithClock(clk))
 				require.NoError(t, err)
 				require.NoError(t, l.CreateTable(context.Background()))
-				lim = l
+				lim = simLimiter{sm, l.Reserve}
 			} else {
 				l, err := siro.NewLimiter(siro.LimiterConfig{PerMinute: rate, Clock: clk})
 				require.NoError(t, err)
-				lim = l
+				lim = simLimiter{sm, func(context.Context) (time.Time, error) { return l.Reserve(), nil }}
 			}
 			c, err := fake.Client(siro.WithClock(clk), siro.WithLimiter(lim), siro.WithRetry(siro.RetryPolicy{}))
 			require.NoError(t, err)

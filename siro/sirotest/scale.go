@@ -23,6 +23,7 @@ type scale struct {
 	arrivals map[string][]time.Time // per credential, within the last minute
 	maxSeen  int
 	limited  int
+	total    int64
 	seq      int64
 }
 
@@ -68,6 +69,19 @@ func (s *Server) MaxInWindow() int {
 	s.scale.mu.Lock()
 	defer s.scale.mu.Unlock()
 	return s.scale.maxSeen
+}
+
+// Arrivals returns how many org API requests reached the window
+// accounting (every one that passed auth and injected faults, once a
+// scale option is set). A simulation driver compares it with the requests
+// its limiters granted, to move the fake clock only when none is in flight.
+func (s *Server) Arrivals() int64 {
+	if s.scale == nil {
+		return 0
+	}
+	s.scale.mu.Lock()
+	defer s.scale.mu.Unlock()
+	return s.scale.total
 }
 
 // RateLimited returns how many requests WithWindowRateLimit refused.
@@ -176,6 +190,7 @@ func (s *Server) scaleMiddleware(next http.Handler) http.Handler {
 func (sc *scale) arrive(cred string, now time.Time) (over bool) {
 	sc.mu.Lock()
 	defer sc.mu.Unlock()
+	sc.total++
 	q := sc.arrivals[cred]
 	cut := 0
 	for cut < len(q) && !q[cut].After(now.Add(-time.Minute)) {
