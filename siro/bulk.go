@@ -344,6 +344,9 @@ func runBulk[T, R any](ctx context.Context, c *Client, spec bulkSpec[T, R], in i
 // process syncs a chunk's records, bisecting rejected batches. It reports
 // false when the context ended first (the chunk stays unsettled).
 func (r *bulkRun[T, R]) process(ctx context.Context, ch *chunk[T, R]) bool {
+	if len(ch.recs) == 0 {
+		return true // only failed records (a trailing invalid one): no request
+	}
 	out := make([]BulkItem[R], len(ch.recs))
 	for k, i := range ch.idx {
 		out[k] = BulkItem[R]{Index: i, ExternalID: r.spec.extID(&ch.recs[k])}

@@ -397,6 +397,15 @@ func TestBulkSyncInputErrorsAndOptions(t *testing.T) {
 	assert.ErrorIs(t, got[1], boom)
 	assert.ErrorIs(t, got[2], siro.ErrInvalidRequest)
 	assert.NoError(t, got[3])
+	// A last batch of only invalid records costs no request.
+	in2 := func(yield func(siro.SyncOpportunity, error) bool) {
+		_ = yield(siro.SyncOpportunity{ExternalID: "p1"}, nil) && yield(siro.SyncOpportunity{}, nil)
+	}
+	before := fake.Requests()
+	sum, err = c.StreamSyncOpportunities(context.Background(), in2, siro.BulkOptions{BatchSize: 1}, nil)
+	require.NoError(t, err)
+	assert.Equal(t, siro.BulkSummary{Read: 2, Synced: 1, Failed: 1, Requests: 1, Settled: 2}, sum)
+	assert.Equal(t, before+1, fake.Requests())
 	_, err = c.StreamSyncEngagements(context.Background(), nil, siro.BulkOptions{}, nil)
 	assert.ErrorIs(t, err, siro.ErrInvalidRequest)
 	_, err = siro.NewLimiter(siro.LimiterConfig{PerMinute: 10, Burst: 11})
