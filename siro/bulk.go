@@ -4,38 +4,83 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"iter"
+	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
-
-	"github.com/callcrm/callcrm-go/internal/clock"
 )
 
-// Siro's documented limit is 1,000 requests per token per minute.
+// Bulk defaults.
 const (
-	DefaultBulkBatchSize         = 100
-	DefaultBulkConcurrency       = 4
-	DefaultBulkRequestsPerMinute = 900 // headroom under Siro's 1,000
+	DefaultBulkBatchSize   = 100
+	DefaultBulkConcurrency = 4
+	// DefaultBulkRequestsPerMinute is kept for compatibility: the client's
+	// Limiter now paces every request (see WithLimiter), and
+	// BulkOptions.RequestsPerMinute is only an extra cap.
+	DefaultBulkRequestsPerMinute = DefaultRequestsPerMinute
 )
 
-// BulkOptions tune BulkSyncEngagements. Zero values take the defaults.
+// BulkOptions tune the bulk syncs. Zero values take the defaults.
 type BulkOptions struct {
-	// BatchSize is how many engagements go in one batch call.
+	// BatchSize is how many records go in one batch call.
 	BatchSize int
-	// Concurrency is how many batch calls run at once.
+	// Concurrency is how many batch calls run at once. Memory is bounded by
+	// about BatchSize x (Concurrency + 1) records, whatever the input size.
 	Concurrency int
-	// RequestsPerMinute caps the calls this bulk sync makes (it shares the
-	// token's limit with everything else you run; leave headroom).
+	// RequestsPerMinute, if positive, caps this bulk sync's calls below the
+	// client's own Limiter (which every request waits on anyway), leaving
+	// part of the token's budget to other traffic.
 	RequestsPerMinute int
-	// OnProgress is called (serially) after each batch.
+	// Checkpoint, if set, is loaded first (records below it are skipped)
+	// and saved each time the settled prefix of the input grows.
+	Checkpoint Checkpoint
+	// OnProgress is called (serially) after each batch settles.
 	OnProgress func(BulkProgress)
 }
 
 // BulkProgress reports how far a bulk sync is.
 type BulkProgress struct {
-	Total, Done, Synced, Failed int
+	// Total is the input size when known (the slice calls), else 0.
+	Total int
+	// Done counts settled records of this run (Synced + Failed); Skipped
+	// counts those an earlier run settled (below the checkpoint).
+	Done, Synced, Failed, Skipped int
+	// Requests is how many batch calls were made so far.
+	Requests int
 }
 
-// BulkRecordResult is the outcome of one input record.
+// BulkItem is the outcome of one input record of a streaming bulk sync.
+type BulkItem[R any] struct {
+	// Index is the record's position in the input (counting skipped ones).
+	Index int
+	// ExternalID is the record's CRM id.
+	ExternalID string
+	// Record is Siro's record when the sync succeeded.
+	Record *R
+	// Err says why the record failed: the input's own error, validation,
+	// Siro's rejection (an *Error whose Issues name the fields) or
+	// ErrNotInResponse; nil on success.
+	Err error
+}
+
+// BulkSummary totals a streaming bulk sync.
+type BulkSummary struct {
+	// Read counts input records seen, including the skipped ones.
+	Read int
+	// Skipped counts records below the loaded checkpoint.
+	Skipped int
+	// Synced and Failed count the records this run settled.
+	Synced, Failed int
+	// Requests is how many batch calls were made (core retries of one call
+	// are not counted).
+	Requests int
+	// Settled is the index below which every record is settled (what the
+	// checkpoint holds at the end).
+	Settled int
+}
+
+// BulkRecordResult is the outcome of one input record (BulkSyncEngagements).
 type BulkRecordResult struct {
 	// Index is the record's position in the input.
 	Index      int
@@ -43,7 +88,8 @@ type BulkRecordResult struct {
 	// Engagement is Siro's record when the sync succeeded.
 	Engagement *Engagement
 	// Err says why the record failed (validation, API error, missing from
-	// the answer); nil on success.
+	// the answer, or the context's error if it never settled); nil on
+	// success.
 	Err error
 }
 
@@ -66,161 +112,346 @@ func (r *BulkResult) Failures() []BulkRecordResult {
 	return out
 }
 
+// checkpointTimeout bounds one Checkpoint.Save.
+const checkpointTimeout = 30 * time.Second
+
 // ErrNotInResponse marks a record Siro's batch answer did not mention.
 var ErrNotInResponse = errors.New("siro: record missing from the batch response")
 
-// BulkSyncEngagements syncs a whole CRM export: records are validated
-// (invalid ones fail without a request), chunked into batch calls that run
-// with bounded concurrency under a client-side rate limit, and retried as
-// the client's retry policy allows. A batch Siro rejects as a whole (4xx)
-// is retried record by record so each failure carries its own reason.
-// Every record is accounted for in the result; the error is only for a
-// cancelled context (the result then holds what finished).
+// StreamSyncEngagements syncs an engagement export of any size through
+// PUT /v1/integrations/sync/batch/engagements: records are read from in
+// (an error the input yields fails that record), validated (invalid ones
+// fail without a request), batched and sent with bounded concurrency, every
+// request waiting on the client's Limiter. A batch Siro rejects with a 4xx
+// is split in halves until the bad records are alone, so each keeps Siro's
+// own reason (the *Error's Issues) and the rest are synced; k bad records
+// in a batch of n cost about 2k*log2(n) extra calls.
+//
+// each receives every settled record (serially, in completion order,
+// tagged with its input index); it may be nil. With o.Checkpoint, records
+// below the loaded index are skipped and the index is saved as the settled
+// prefix grows. A crash or cancellation can leave the records of the
+// batches in flight synced but not checkpointed; the next run sends them
+// again, which is harmless: a sync is an upsert by externalId.
+//
+// The error is the context's (the summary then holds what finished), the
+// checkpoint's, or nil: record failures are reported through each.
+func (c *Client) StreamSyncEngagements(ctx context.Context, in iter.Seq2[SyncEngagement, error], o BulkOptions, each func(BulkItem[Engagement])) (BulkSummary, error) {
+	return runBulk(ctx, c, engagementSpec, in, o, each, 0)
+}
+
+// StreamSyncOpportunities is StreamSyncEngagements for opportunities
+// (PUT /v1/integrations/sync/batch/opportunities).
+func (c *Client) StreamSyncOpportunities(ctx context.Context, in iter.Seq2[SyncOpportunity, error], o BulkOptions, each func(BulkItem[Opportunity])) (BulkSummary, error) {
+	return runBulk(ctx, c, opportunitySpec, in, o, each, 0)
+}
+
+// BulkSyncEngagements syncs a slice of engagements with
+// StreamSyncEngagements and keeps every record's outcome, in input order.
+// Prefer the streaming call for exports that do not fit in memory twice.
+// The error is only the context's or the checkpoint's (the result then
+// holds what finished; unsettled records carry the error).
 func (c *Client) BulkSyncEngagements(ctx context.Context, records []SyncEngagement, o BulkOptions) (*BulkResult, error) {
+	res := &BulkResult{Records: make([]BulkRecordResult, len(records))}
+	seen := make([]bool, len(records))
+	in := func(yield func(SyncEngagement, error) bool) {
+		for i := range records {
+			if !yield(records[i], nil) {
+				return
+			}
+		}
+	}
+	sum, err := runBulk(ctx, c, engagementSpec, in, o, func(it BulkItem[Engagement]) {
+		res.Records[it.Index] = BulkRecordResult{Index: it.Index, ExternalID: it.ExternalID, Engagement: it.Record, Err: it.Err}
+		seen[it.Index] = true
+	}, len(records))
+	res.Requests = sum.Requests
+	for i := range res.Records {
+		if !seen[i] {
+			res.Records[i] = BulkRecordResult{Index: i, ExternalID: records[i].ExternalID, Err: err}
+			if err == nil && i < sum.Skipped {
+				continue // settled by an earlier run
+			}
+		}
+		if res.Records[i].Err != nil {
+			res.Failed++
+		} else if seen[i] {
+			res.Synced++
+		}
+	}
+	return res, err
+}
+
+// bulkSpec is what the generic engine needs to know about one record kind.
+type bulkSpec[T, R any] struct {
+	op       string
+	validate func(*T) error
+	extID    func(*T) string
+	outID    func(*R) string
+	send     func(ctx context.Context, c *Client, batch []T) ([]R, error)
+}
+
+var engagementSpec = bulkSpec[SyncEngagement, Engagement]{
+	op:       "Sync.Engagements",
+	validate: (*SyncEngagement).Validate,
+	extID:    func(e *SyncEngagement) string { return e.ExternalID },
+	outID:    func(e *Engagement) string { return e.ExternalID },
+	send: func(ctx context.Context, c *Client, b []SyncEngagement) ([]Engagement, error) {
+		return getData[[]Engagement](ctx, c.org, "Sync.Engagements", http.MethodPut, "/v1/integrations/sync/batch/engagements", nil, nil, b)
+	},
+}
+
+var opportunitySpec = bulkSpec[SyncOpportunity, Opportunity]{
+	op:       "Sync.Opportunities",
+	validate: (*SyncOpportunity).Validate,
+	extID:    func(o *SyncOpportunity) string { return o.ExternalID },
+	outID:    func(o *Opportunity) string { return o.ExternalID },
+	send: func(ctx context.Context, c *Client, b []SyncOpportunity) ([]Opportunity, error) {
+		return getData[[]Opportunity](ctx, c.org, "Sync.Opportunities", http.MethodPut, "/v1/integrations/sync/batch/opportunities", nil, nil, b)
+	},
+}
+
+// chunk is a contiguous input range [start, end): the valid records to
+// send and the ones already failed (invalid, or the input's own error).
+type chunk[T, R any] struct {
+	start, end int
+	recs       []T
+	idx        []int // input index of each rec
+	failed     []BulkItem[R]
+}
+
+// bulkRun is the state of one run shared by the workers.
+type bulkRun[T, R any] struct {
+	c        *Client
+	spec     bulkSpec[T, R]
+	o        BulkOptions
+	each     func(BulkItem[R])
+	extra    Limiter
+	requests atomic.Int64
+
+	mu       sync.Mutex // serialises each, progress and checkpoint saves
+	prog     BulkProgress
+	frontier int
+	pending  map[int]int // settled chunks beyond the frontier: start -> end
+	err      error       // first checkpoint error
+	cancel   context.CancelFunc
+}
+
+func runBulk[T, R any](ctx context.Context, c *Client, spec bulkSpec[T, R], in iter.Seq2[T, error], o BulkOptions, each func(BulkItem[R]), total int) (BulkSummary, error) {
+	if in == nil {
+		return BulkSummary{}, invalid(spec.op, "the input sequence is nil")
+	}
 	if o.BatchSize <= 0 {
 		o.BatchSize = DefaultBulkBatchSize
 	}
 	if o.Concurrency <= 0 {
 		o.Concurrency = DefaultBulkConcurrency
 	}
-	if o.RequestsPerMinute <= 0 {
-		o.RequestsPerMinute = DefaultBulkRequestsPerMinute
-	}
-	res := &BulkResult{Records: make([]BulkRecordResult, len(records))}
-	var valid []int
-	for i := range records {
-		res.Records[i] = BulkRecordResult{Index: i, ExternalID: records[i].ExternalID}
-		if err := records[i].Validate(); err != nil {
-			res.Records[i].Err = invalid("Sync.Engagements", err.Error())
-			continue
-		}
-		valid = append(valid, i)
-	}
-	lim := newLimiter(o.RequestsPerMinute, c.clock)
-	var (
-		mu   sync.Mutex
-		prog = BulkProgress{Total: len(records), Done: len(records) - len(valid), Failed: len(records) - len(valid)}
-	)
-	report := func(idx []int) {
-		mu.Lock()
-		defer mu.Unlock()
-		for _, i := range idx {
-			prog.Done++
-			if res.Records[i].Err != nil {
-				prog.Failed++
-			} else {
-				prog.Synced++
-			}
-		}
-		if o.OnProgress != nil {
-			o.OnProgress(prog)
-		}
-	}
-	sync1 := func(idx []int) {
-		batch := make([]SyncEngagement, len(idx))
-		for k, i := range idx {
-			batch[k] = records[i]
-		}
-		if err := lim.wait(ctx); err != nil {
-			for _, i := range idx {
-				res.Records[i].Err = err
-			}
-			return
-		}
-		mu.Lock()
-		res.Requests++
-		mu.Unlock()
-		got, err := c.SyncEngagements(ctx, batch)
-		var apiErr *Error
-		if err != nil && len(idx) > 1 && errors.As(err, &apiErr) && apiErr.StatusCode >= 400 && apiErr.StatusCode < 500 && apiErr.StatusCode != 401 && apiErr.StatusCode != 403 && apiErr.StatusCode != 429 {
-			// Isolate the bad records: one call each.
-			for _, i := range idx {
-				if err := lim.wait(ctx); err != nil {
-					res.Records[i].Err = err
-					continue
-				}
-				mu.Lock()
-				res.Requests++
-				mu.Unlock()
-				e, err := c.SyncEngagement(ctx, &records[i])
-				res.Records[i].Engagement, res.Records[i].Err = e, err
-			}
-			return
-		}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	r := &bulkRun[T, R]{c: c, spec: spec, o: o, each: each, pending: map[int]int{}, cancel: cancel}
+	r.prog.Total = total
+	if o.RequestsPerMinute > 0 {
+		l, err := NewLimiter(LimiterConfig{PerMinute: o.RequestsPerMinute, Clock: c.clock})
 		if err != nil {
-			for _, i := range idx {
-				res.Records[i].Err = err
-			}
-			return
+			return BulkSummary{}, err
 		}
-		byExt := make(map[string]*Engagement, len(got))
-		for k := range got {
-			byExt[got[k].ExternalID] = &got[k]
-		}
-		for _, i := range idx {
-			if e, ok := byExt[records[i].ExternalID]; ok {
-				res.Records[i].Engagement = e
-			} else {
-				res.Records[i].Err = fmt.Errorf("%w: %s", ErrNotInResponse, records[i].ExternalID)
-			}
-		}
+		r.extra = l
 	}
-	batches := make(chan []int)
+	start := 0
+	if o.Checkpoint != nil {
+		n, err := o.Checkpoint.Load(ctx)
+		if err != nil {
+			return BulkSummary{}, fmt.Errorf("siro: %s: loading checkpoint: %w", spec.op, err)
+		}
+		start = int(max(n, 0))
+	}
+	r.frontier = start
+
+	jobs := make(chan *chunk[T, R])
 	var wg sync.WaitGroup
-	for w := 0; w < o.Concurrency; w++ {
+	for range o.Concurrency {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for idx := range batches {
-				sync1(idx)
-				report(idx)
+			for ch := range jobs {
+				if ok := r.process(ctx, ch); ok {
+					r.settle(ctx, ch)
+				}
 			}
 		}()
 	}
-	for start := 0; start < len(valid); start += o.BatchSize {
-		end := min(start+o.BatchSize, len(valid))
-		batches <- valid[start:end]
-	}
-	close(batches)
-	wg.Wait()
-	for _, r := range res.Records {
-		if r.Err != nil {
-			res.Failed++
-		} else {
-			res.Synced++
+	read := 0
+	var cur *chunk[T, R]
+	dispatch := func() bool {
+		if cur == nil {
+			return true
 		}
-	}
-	return res, ctx.Err()
-}
-
-// limiter spaces calls evenly: at most n per minute, waits on the clock and
-// respects the context.
-type limiter struct {
-	mu       sync.Mutex
-	interval time.Duration
-	next     time.Time
-	clock    clock.Clock
-}
-
-func newLimiter(perMinute int, c clock.Clock) *limiter {
-	return &limiter{interval: time.Minute / time.Duration(perMinute), clock: clock.Or(c)}
-}
-
-func (l *limiter) wait(ctx context.Context) error {
-	l.mu.Lock()
-	now := l.clock.Now()
-	if l.next.Before(now) {
-		l.next = now
-	}
-	at := l.next
-	l.next = l.next.Add(l.interval)
-	l.mu.Unlock()
-	if d := at.Sub(now); d > 0 {
+		cur.end = read
 		select {
+		case jobs <- cur:
+			cur = nil
+			return true
 		case <-ctx.Done():
-			return ctx.Err()
-		case <-l.clock.After(d):
+			return false
 		}
 	}
-	return ctx.Err()
+	for rec, err := range in {
+		i := read
+		read++
+		if i < start {
+			continue
+		}
+		if ctx.Err() != nil {
+			break
+		}
+		if cur == nil {
+			cur = &chunk[T, R]{start: i, recs: make([]T, 0, o.BatchSize), idx: make([]int, 0, o.BatchSize)}
+		}
+		switch {
+		case err != nil:
+			cur.failed = append(cur.failed, BulkItem[R]{Index: i, ExternalID: spec.extID(&rec), Err: err})
+		default:
+			if verr := spec.validate(&rec); verr != nil {
+				cur.failed = append(cur.failed, BulkItem[R]{Index: i, ExternalID: spec.extID(&rec), Err: invalid(spec.op, verr.Error())})
+				break
+			}
+			cur.recs = append(cur.recs, rec)
+			cur.idx = append(cur.idx, i)
+		}
+		if len(cur.recs) == o.BatchSize && !dispatch() {
+			break
+		}
+	}
+	if ctx.Err() == nil {
+		dispatch()
+	}
+	close(jobs)
+	wg.Wait()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	sum := BulkSummary{Read: read, Skipped: min(start, read), Synced: r.prog.Synced, Failed: r.prog.Failed,
+		Requests: int(r.requests.Load()), Settled: r.frontier}
+	if r.err != nil {
+		return sum, r.err
+	}
+	if ctx.Err() != nil && sum.Settled < read {
+		return sum, ctx.Err() // the caller's cancellation or deadline
+	}
+	return sum, nil
+}
+
+// process syncs a chunk's records, bisecting rejected batches. It reports
+// false when the context ended first (the chunk stays unsettled).
+func (r *bulkRun[T, R]) process(ctx context.Context, ch *chunk[T, R]) bool {
+	if len(ch.recs) == 0 {
+		return true // only failed records (a trailing invalid one): no request
+	}
+	out := make([]BulkItem[R], len(ch.recs))
+	for k, i := range ch.idx {
+		out[k] = BulkItem[R]{Index: i, ExternalID: r.spec.extID(&ch.recs[k])}
+	}
+	if !r.send(ctx, ch.recs, out) {
+		return false
+	}
+	ch.failed = append(ch.failed, out...)
+	ch.recs = nil
+	return true
+}
+
+// send syncs recs (filling out, aligned with recs); a batch rejected with
+// a 4xx that a record can cause is halved until each bad record is alone.
+func (r *bulkRun[T, R]) send(ctx context.Context, recs []T, out []BulkItem[R]) bool {
+	if r.extra != nil {
+		if err := r.extra.Wait(ctx); err != nil {
+			return false
+		}
+	}
+	r.requests.Add(1)
+	got, err := r.spec.send(ctx, r.c, recs)
+	if err != nil {
+		if ctx.Err() != nil {
+			return false
+		}
+		if len(recs) > 1 && recordCaused(err) {
+			h := len(recs) / 2
+			return r.send(ctx, recs[:h], out[:h]) && r.send(ctx, recs[h:], out[h:])
+		}
+		for k := range out {
+			out[k].Err = err
+		}
+		return true
+	}
+	byExt := make(map[string]*R, len(got))
+	for k := range got {
+		byExt[r.spec.outID(&got[k])] = &got[k]
+	}
+	for k := range out {
+		if rec, ok := byExt[out[k].ExternalID]; ok {
+			out[k].Record = rec
+		} else {
+			out[k].Err = fmt.Errorf("%w: %s", ErrNotInResponse, out[k].ExternalID)
+		}
+	}
+	return true
+}
+
+// recordCaused reports whether a batch's rejection may come from some of
+// its records (400, 413, 422 and other 4xx), not from the credential, the
+// route or the rate limit.
+func recordCaused(err error) bool {
+	var apiErr *Error
+	if !errors.As(err, &apiErr) || apiErr.StatusCode < 400 || apiErr.StatusCode > 499 {
+		return false
+	}
+	switch apiErr.StatusCode {
+	case http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound, http.StatusMethodNotAllowed,
+		http.StatusRequestTimeout, http.StatusTooManyRequests:
+		return false
+	}
+	return true
+}
+
+// settle reports a chunk's records, advances the settled prefix and saves
+// the checkpoint when it grew.
+func (r *bulkRun[T, R]) settle(ctx context.Context, ch *chunk[T, R]) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, it := range ch.failed {
+		if it.Err != nil {
+			r.prog.Failed++
+		} else {
+			r.prog.Synced++
+		}
+		r.prog.Done++
+		if r.each != nil {
+			r.each(it)
+		}
+	}
+	ch.failed = nil
+	r.prog.Requests = int(r.requests.Load())
+	r.pending[ch.start] = ch.end
+	old := r.frontier
+	for {
+		end, ok := r.pending[r.frontier]
+		if !ok {
+			break
+		}
+		delete(r.pending, r.frontier)
+		r.frontier = end
+	}
+	if r.frontier != old && r.o.Checkpoint != nil && r.err == nil {
+		// These records are synced: record it even if the run is being
+		// cancelled.
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), checkpointTimeout)
+		err := r.o.Checkpoint.Save(sctx, int64(r.frontier))
+		cancel()
+		if err != nil {
+			r.err = fmt.Errorf("siro: %s: saving checkpoint: %w", r.spec.op, err)
+			r.cancel()
+		}
+	}
+	if r.o.OnProgress != nil {
+		r.o.OnProgress(r.prog)
+	}
 }

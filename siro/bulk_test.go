@@ -53,7 +53,7 @@ func TestBulkSync10k(t *testing.T) {
 	assert.ErrorIs(t, fails[0].Err, siro.ErrInvalidRequest)
 	assert.Contains(t, fails[1].Err.Error(), "endTime")
 	assert.Equal(t, 9998, fake.EngagementCount())
-	assert.Equal(t, siro.BulkProgress{Total: 10000, Done: 10000, Synced: 9998, Failed: 2}, last)
+	assert.Equal(t, siro.BulkProgress{Total: 10000, Done: 10000, Synced: 9998, Failed: 2, Requests: 100}, last)
 	assert.Equal(t, 100, calls)
 	assert.LessOrEqual(t, fake.MaxPerMinute(), 900, "client-side limiter kept under the limit")
 	for _, r := range res.Records {
@@ -65,17 +65,29 @@ func TestBulkSync10k(t *testing.T) {
 }
 
 func TestBulkSyncIsolatesRejectedRecords(t *testing.T) {
-	fake := newFake(t)
+	fake := newFake(t, sirotest.WithSyncRejects(func(ext string) (string, string) {
+		if ext == "appt-00003" {
+			return "engagementTypeId", "Unknown engagement type"
+		}
+		return "", ""
+	}))
 	c, _ := fake.Client()
 	recs := engagements(5)
-	fake.Fail("/v1/integrations/sync/batch/engagements", 400, 1) // the batch is rejected as a whole
-	fake.Fail("/v1/integrations/sync/engagements", 422, 1)       // and the first record on its own too
-	res, err := c.BulkSyncEngagements(context.Background(), recs, siro.BulkOptions{BatchSize: 5, RequestsPerMinute: 60000})
+	fake.Fail("/v1/integrations/sync/batch/engagements", 400, 1) // the first call is rejected as a whole
+	res, err := c.BulkSyncEngagements(context.Background(), recs, siro.BulkOptions{BatchSize: 5})
 	require.NoError(t, err)
 	assert.Equal(t, 4, res.Synced)
 	require.Len(t, res.Failures(), 1)
-	assert.ErrorIs(t, res.Failures()[0].Err, siro.ErrBadRequest)
-	assert.Equal(t, 6, res.Requests)
+	f := res.Failures()[0]
+	assert.Equal(t, 3, f.Index)
+	assert.ErrorIs(t, f.Err, siro.ErrBadRequest)
+	var apiErr *siro.Error
+	require.ErrorAs(t, f.Err, &apiErr)
+	require.Len(t, apiErr.Issues, 1)
+	assert.Equal(t, "Unknown engagement type", apiErr.Issues[0].Message)
+	// [0..5) 400, [0..2) ok, [2..5) 422, [2..3) ok, [3..5) 422, [3..4) 422, [4..5) ok.
+	assert.Equal(t, 7, res.Requests)
+	assert.Equal(t, 4, fake.EngagementCount())
 }
 
 // BenchmarkBulkSync10k measures syncing 10,000 engagements through the
@@ -83,7 +95,7 @@ func TestBulkSyncIsolatesRejectedRecords(t *testing.T) {
 func BenchmarkBulkSync10k(b *testing.B) {
 	fake := sirotest.New() // not validated: the benchmark measures the SDK
 	defer fake.Close()
-	c, err := fake.Client()
+	c, err := fake.Client(siro.WithLimiter(siro.Unlimited{}))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -91,7 +103,7 @@ func BenchmarkBulkSync10k(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		res, err := c.BulkSyncEngagements(context.Background(), recs, siro.BulkOptions{RequestsPerMinute: 1 << 30})
+		res, err := c.BulkSyncEngagements(context.Background(), recs, siro.BulkOptions{})
 		if err != nil || res.Synced != 10000 {
 			b.Fatal(err, res.Synced)
 		}

@@ -43,6 +43,8 @@ type config struct {
 	retry             *core.RetryPolicy
 	clock             clock.Clock
 	timeout           time.Duration
+	limiter           Limiter // limit.go
+	userLimiter       Limiter
 }
 
 // WithOrgToken sets the organization API token for the org API.
@@ -183,6 +185,7 @@ func NewClient(opts ...Option) (*Client, error) {
 	}
 	base := core.Config{Provider: "siro", HTTPClient: c.httpClient, Logger: c.logger, Retry: c.retry, Clock: c.clock, Timeout: c.timeout}
 	orgCfg := base
+	orgCfg.Limiter, base.Limiter = c.limiters()
 	orgCfg.BaseURL = c.orgBase
 	orgCfg.CredentialName = "org token (siro.WithOrgToken)"
 	if c.orgToken != "" {

@@ -29,6 +29,7 @@ import (
 	"github.com/callcrm/callcrm-go/callsync"
 	"github.com/callcrm/callcrm-go/engrami"
 	"github.com/callcrm/callcrm-go/siro"
+	"github.com/callcrm/callcrm-go/siro/sirosql"
 	"github.com/callcrm/callcrm-go/sivo"
 	"github.com/callcrm/callcrm-go/sivo/sivotest"
 	"github.com/callcrm/callcrm-go/symbo"

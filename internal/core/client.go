@@ -54,6 +54,8 @@ type Config struct {
 	// own headers (rate-limit reset). It runs after Retry-After is parsed and
 	// wins when it returns true.
 	RetryDelay func(resp *http.Response, now time.Time) (time.Duration, bool)
+	// Limiter, if set, is waited on before every attempt (see limit.go).
+	Limiter Limiter
 }
 
 // Defaults.
@@ -79,6 +81,7 @@ type Client struct {
 	reqIDs     []string
 	decodeErr  func(*APIError)
 	retryDelay func(*http.Response, time.Time) (time.Duration, bool)
+	limiter    Limiter
 }
 
 // New validates cfg and returns a Client.
@@ -103,6 +106,7 @@ func New(cfg Config) (*Client, error) {
 		reqIDs:     cfg.RequestIDHeaders,
 		decodeErr:  cfg.DecodeError,
 		retryDelay: cfg.RetryDelay,
+		limiter:    cfg.Limiter,
 	}
 	if c.userAgent == "" {
 		c.userAgent = UserAgent
@@ -360,6 +364,9 @@ func (c *Client) DoRaw(ctx context.Context, req *Request, buf *bytes.Buffer) (bo
 	replayed401 := false
 	var lastErr error
 	for attempt := 1; ; attempt++ {
+		if err := c.waitLimit(ctx, req, attempt); err != nil {
+			return nil, last, err
+		}
 		resp, rerr := c.attempt(ctx, req, u, payload, attempt, buf)
 		if resp != nil {
 			last = &resp.meta

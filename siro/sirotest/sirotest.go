@@ -82,6 +82,7 @@ type Server struct {
 	engagementUsers, opportunityUsers, crmUsers, connections *crud
 	mobile                                                   []siro.MobileEvent
 	multimedia                                               int
+	scale                                                    *scale // scale.go
 }
 
 type userToken struct {
@@ -161,7 +162,7 @@ func New(opts ...Option) *Server {
 		o(s)
 	}
 	s.signer, _ = webhook.NewStandardSigner(s.WebhookSecret, webhook.WithClock(s.clock))
-	org, user := s.wrap(true, s.orgMux()), s.wrap(false, s.userMux())
+	org, user := s.wrap(true, s.scaleMiddleware(s.orgMux())), s.wrap(false, s.userMux())
 	if s.middleware != nil {
 		org, user = s.middleware(siro.OrgAPI, org), s.middleware(siro.UserAPI, user)
 	}

@@ -1,0 +1,5 @@
+//go:build race
+
+package siro_test
+
+const raceEnabled = true

@@ -1,0 +1,307 @@
+// Package sirosql keeps the state of Siro bulk syncs on the database you
+// already run, so it survives crashes and is shared by replicas:
+//
+//   - Checkpoint is a siro.Checkpoint: how far a bulk sync got, per job.
+//   - Limiter is a siro.Limiter: one token bucket per Siro token, shared by
+//     every process and client that uses the token, so four replicas stay
+//     under Siro's 1,000 requests per minute together. One round trip per
+//     request.
+//
+// It uses database/sql only; you pass your own *sql.DB with the driver of
+// your choice (pgx's stdlib, lib/pq, a pure-Go SQLite driver). Every
+// statement is written once for both PostgreSQL (9.5+) and SQLite (3.24+):
+// INSERT ... ON CONFLICT, $n parameters, BIGINT times, so there is no
+// dialect to choose. The tests run against PostgreSQL.
+//
+// The tables (CreateTable makes them, or run CheckpointDDL / LimiterDDL
+// yourself):
+//
+//	CREATE TABLE IF NOT EXISTS siro_bulk_checkpoint (
+//		job        TEXT PRIMARY KEY,
+//		next_index BIGINT NOT NULL,  -- every record below is settled
+//		updated_at BIGINT NOT NULL   -- Unix milliseconds
+//	);
+//	CREATE TABLE IF NOT EXISTS siro_rate_limit (
+//		bucket TEXT PRIMARY KEY,     -- one per Siro token
+//		tat    BIGINT NOT NULL       -- next free slot, Unix microseconds
+//	);
+//
+// The limiter reads time from the process's clock, not the database's:
+// keep replicas' clocks in sync (NTP); a skew of d shifts their slots by d.
+package sirosql
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"regexp"
+	"time"
+
+	"github.com/callcrm/callcrm-go/siro"
+)
+
+// Default table names.
+const (
+	DefaultCheckpointTable = "siro_bulk_checkpoint"
+	DefaultLimiterTable    = "siro_rate_limit"
+)
+
+// Option configures a Checkpoint or a Limiter.
+type Option func(*config) error
+
+type config struct {
+	table string
+	clock siro.Clock
+	burst int
+}
+
+var tableRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,62}(\.[A-Za-z_][A-Za-z0-9_]{0,62})?$`)
+
+func validTable(name string) error {
+	if !tableRE.MatchString(name) {
+		return fmt.Errorf("%w: table name %q must be [schema.]identifier of letters, digits and _", siro.ErrInvalidOption, name)
+	}
+	return nil
+}
+
+// WithTable sets the table name; it must be an identifier, optionally
+// schema-qualified, and is validated against injection.
+func WithTable(name string) Option {
+	return func(c *config) error {
+		if err := validTable(name); err != nil {
+			return err
+		}
+		c.table = name
+		return nil
+	}
+}
+
+// WithClock sets the clock (tests; every replica's limiter must read the
+// same time).
+func WithClock(clk siro.Clock) Option {
+	return func(c *config) error {
+		if clk == nil {
+			return fmt.Errorf("%w: clock is nil", siro.ErrInvalidOption)
+		}
+		c.clock = clk
+		return nil
+	}
+}
+
+// WithBurst lets a Limiter send n requests at once after an idle spell
+// (default 1: evenly spaced); see siro.LimiterConfig.Burst.
+func WithBurst(n int) Option {
+	return func(c *config) error {
+		if n < 1 {
+			return fmt.Errorf("%w: burst %d must be at least 1", siro.ErrInvalidOption, n)
+		}
+		c.burst = n
+		return nil
+	}
+}
+
+func newConfig(db *sql.DB, table string, opts []Option) (*config, error) {
+	if db == nil {
+		return nil, fmt.Errorf("%w: db is nil", siro.ErrInvalidOption)
+	}
+	c := &config{table: table, clock: realClock{}, burst: 1}
+	for _, o := range opts {
+		if err := o(c); err != nil {
+			return nil, err
+		}
+	}
+	return c, nil
+}
+
+type realClock struct{}
+
+func (realClock) Now() time.Time                         { return time.Now() }
+func (realClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
+
+func createTable(ctx context.Context, db *sql.DB, stmts []string, table string) error {
+	for _, q := range stmts {
+		if _, err := db.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("sirosql: creating %s: %w", table, err)
+		}
+	}
+	return nil
+}
+
+// --- Checkpoint --------------------------------------------------------------
+
+// Checkpoint is a siro.Checkpoint stored in one row per job. Safe for
+// concurrent use.
+type Checkpoint struct {
+	db                   *sql.DB
+	table, job           string
+	clock                siro.Clock
+	qLoad, qSave, qReset string
+}
+
+// CheckpointDDL returns the statement that creates the checkpoint table.
+func CheckpointDDL(table string) ([]string, error) {
+	if err := validTable(table); err != nil {
+		return nil, err
+	}
+	return []string{`CREATE TABLE IF NOT EXISTS ` + table + ` (
+	job        TEXT PRIMARY KEY,
+	next_index BIGINT NOT NULL,
+	updated_at BIGINT NOT NULL
+)`}, nil
+}
+
+// NewCheckpoint returns the checkpoint of job (name it after the input,
+// e.g. "engagements-backfill-2026-11") on db, in DefaultCheckpointTable
+// unless WithTable says otherwise. It does not create the table: call
+// CreateTable or run CheckpointDDL in your migrations.
+func NewCheckpoint(db *sql.DB, job string, opts ...Option) (*Checkpoint, error) {
+	if job == "" {
+		return nil, fmt.Errorf("%w: checkpoint job name is empty", siro.ErrInvalidOption)
+	}
+	c, err := newConfig(db, DefaultCheckpointTable, opts)
+	if err != nil {
+		return nil, err
+	}
+	t := c.table
+	return &Checkpoint{db: db, table: t, job: job, clock: c.clock,
+		qLoad: `SELECT next_index FROM ` + t + ` WHERE job = $1`,
+		qSave: `INSERT INTO ` + t + ` (job, next_index, updated_at) VALUES ($1, $2, $3)
+ON CONFLICT (job) DO UPDATE SET next_index = excluded.next_index, updated_at = excluded.updated_at`,
+		qReset: `DELETE FROM ` + t + ` WHERE job = $1`,
+	}, nil
+}
+
+// CreateTable creates the table if it does not exist.
+func (c *Checkpoint) CreateTable(ctx context.Context) error {
+	stmts, err := CheckpointDDL(c.table)
+	if err != nil {
+		return err
+	}
+	return createTable(ctx, c.db, stmts, c.table)
+}
+
+// Load implements siro.Checkpoint: 0 for a job never saved.
+func (c *Checkpoint) Load(ctx context.Context) (int64, error) {
+	var n int64
+	err := c.db.QueryRowContext(ctx, c.qLoad, c.job).Scan(&n)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("sirosql: loading checkpoint %q: %w", c.job, err)
+	}
+	return n, nil
+}
+
+// Save implements siro.Checkpoint.
+func (c *Checkpoint) Save(ctx context.Context, next int64) error {
+	if next < 0 {
+		return fmt.Errorf("sirosql: checkpoint %q: index %d is negative", c.job, next)
+	}
+	if _, err := c.db.ExecContext(ctx, c.qSave, c.job, next, c.clock.Now().UnixMilli()); err != nil {
+		return fmt.Errorf("sirosql: saving checkpoint %q: %w", c.job, err)
+	}
+	return nil
+}
+
+// Reset forgets the job's progress (the next run starts from 0).
+func (c *Checkpoint) Reset(ctx context.Context) error {
+	if _, err := c.db.ExecContext(ctx, c.qReset, c.job); err != nil {
+		return fmt.Errorf("sirosql: resetting checkpoint %q: %w", c.job, err)
+	}
+	return nil
+}
+
+// --- Limiter -----------------------------------------------------------------
+
+// Limiter is a siro.Limiter shared through the database: a token bucket
+// (GCRA: one "next free slot" per bucket) that every replica advances with
+// one INSERT ... ON CONFLICT DO UPDATE ... RETURNING per request, then
+// waits for its slot on its own clock. No 60-second window of the
+// replicas' combined requests holds more than the configured rate. A
+// cancelled wait gives up its slot; a database error fails the request
+// (fail-closed: nothing is sent unpaced). Safe for concurrent use.
+type Limiter struct {
+	db                  *sql.DB
+	table, bucket       string
+	clock               siro.Clock
+	interval, allowance int64 // microseconds: slot spacing, burst x spacing
+	qAcquire            string
+}
+
+// LimiterDDL returns the statement that creates the limiter table.
+func LimiterDDL(table string) ([]string, error) {
+	if err := validTable(table); err != nil {
+		return nil, err
+	}
+	return []string{`CREATE TABLE IF NOT EXISTS ` + table + ` (
+	bucket TEXT PRIMARY KEY,
+	tat    BIGINT NOT NULL
+)`}, nil
+}
+
+// NewLimiter returns the limiter of bucket (name it after the Siro token,
+// e.g. "siro-org-prod"; never the token itself) allowing perMinute requests
+// in any 60-second window across every process that uses the same bucket
+// and table. Siro allows 1,000 per token (siro.SiroRequestsPerMinute);
+// leave headroom for clocks and other tools. It does not create the table:
+// call CreateTable or run LimiterDDL in your migrations.
+func NewLimiter(db *sql.DB, bucket string, perMinute int, opts ...Option) (*Limiter, error) {
+	if bucket == "" {
+		return nil, fmt.Errorf("%w: limiter bucket name is empty", siro.ErrInvalidOption)
+	}
+	c, err := newConfig(db, DefaultLimiterTable, opts)
+	if err != nil {
+		return nil, err
+	}
+	iv, err := siro.LimiterConfig{PerMinute: perMinute, Burst: c.burst}.Interval()
+	if err != nil {
+		return nil, err
+	}
+	ivUS := int64((iv + time.Microsecond - 1) / time.Microsecond)
+	t := c.table
+	return &Limiter{db: db, table: t, bucket: bucket, clock: c.clock, interval: ivUS, allowance: int64(c.burst) * ivUS,
+		// $2 now, $3 the interval (Unix microseconds). The same text runs on
+		// PostgreSQL and SQLite (CASE rather than GREATEST/MAX).
+		qAcquire: `INSERT INTO ` + t + ` (bucket, tat) VALUES ($1, CAST($2 AS BIGINT) + CAST($3 AS BIGINT))
+ON CONFLICT (bucket) DO UPDATE SET tat = (CASE WHEN ` + t + `.tat > CAST($2 AS BIGINT) THEN ` + t + `.tat ELSE CAST($2 AS BIGINT) END) + CAST($3 AS BIGINT)
+RETURNING tat`,
+	}, nil
+}
+
+// CreateTable creates the table if it does not exist.
+func (l *Limiter) CreateTable(ctx context.Context) error {
+	stmts, err := LimiterDDL(l.table)
+	if err != nil {
+		return err
+	}
+	return createTable(ctx, l.db, stmts, l.table)
+}
+
+// Reserve books the bucket's next slot and returns when it is.
+func (l *Limiter) Reserve(ctx context.Context) (time.Time, error) {
+	now := l.clock.Now().UnixMicro()
+	var tat int64
+	if err := l.db.QueryRowContext(ctx, l.qAcquire, l.bucket, now, l.interval).Scan(&tat); err != nil {
+		return time.Time{}, fmt.Errorf("sirosql: rate limiter %q: %w", l.bucket, err)
+	}
+	return time.UnixMicro(max(tat-l.allowance, now)), nil
+}
+
+// Wait implements siro.Limiter.
+func (l *Limiter) Wait(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	at, err := l.Reserve(ctx)
+	if err != nil {
+		return err
+	}
+	return siro.WaitUntil(ctx, l.clock, at)
+}
+
+var (
+	_ siro.Checkpoint = (*Checkpoint)(nil)
+	_ siro.Limiter    = (*Limiter)(nil)
+)
