@@ -187,7 +187,12 @@ func (s *Server) UserURL() string { return s.User.URL }
 // Client returns a siro.Client wired to the fake with the org token; add
 // options (WithOAuthApp, WithClock, ...) as needed.
 func (s *Server) Client(opts ...siro.Option) (*siro.Client, error) {
-	base := []siro.Option{siro.WithOrgToken(s.OrgToken), siro.WithOrgBaseURL(s.OrgURL()), siro.WithUserBaseURL(s.UserURL())}
+	// No client-side pacing by default: on a fake clock that the test does
+	// not advance, the default limiter would wait forever past its burst.
+	// The fake enforces Siro's own limits (WithRateLimit,
+	// WithWindowRateLimit); pass siro.WithLimiter to test pacing.
+	base := []siro.Option{siro.WithOrgToken(s.OrgToken), siro.WithOrgBaseURL(s.OrgURL()), siro.WithUserBaseURL(s.UserURL()),
+		siro.WithLimiter(siro.Unlimited{}), siro.WithUserLimiter(siro.Unlimited{})}
 	return siro.NewClient(append(base, opts...)...)
 }
 
