@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"time"
@@ -257,3 +258,25 @@ func (h *LookupHandler) answer(w http.ResponseWriter, r *http.Request, status in
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(map[string]string{"error": msg})
 }
+
+// String describes the lookup handler without its credentials: the
+// lookup token (and the HMAC key states) grant access to contact data, so
+// no verb of fmt may print them.
+func (h LookupHandler) String() string {
+	auth := "hmac"
+	switch {
+	case h.open:
+		auth = "none"
+	case h.token != "" && h.hmac != nil:
+		auth = "hmac+token"
+	case h.token != "":
+		auth = "token"
+	}
+	return "symbo.LookupHandler{auth: " + auth + ", timeout: " + h.timeout.String() + ", [redacted]}"
+}
+
+// GoString is String, so %#v redacts too.
+func (h LookupHandler) GoString() string { return h.String() }
+
+// Format prints String for every verb.
+func (h LookupHandler) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, h.String()) }

@@ -132,9 +132,9 @@ func WithDedupeClock(c Clock) MemoryOption {
 }
 
 // WithDedupeLogger receives the warning logged when a committed key is
-// dropped before its TTL.
+// dropped before its TTL (a panic in l's handler is recovered).
 func WithDedupeLogger(l *slog.Logger) MemoryOption {
-	return func(m *MemoryDedupe) error { m.logger = l; return nil }
+	return func(m *MemoryDedupe) error { m.logger = safeLogger(l); return nil }
 }
 
 // NewMemoryDedupe returns a MemoryDedupe remembering committed keys for ttl.

@@ -68,9 +68,10 @@ func WithInboxTimeout(d time.Duration) MemoryInboxOption {
 	}
 }
 
-// WithInboxLogger logs failed events (no bodies).
+// WithInboxLogger logs failed events (no bodies). A panic in l's handler
+// is recovered: it would otherwise kill the process from a worker.
 func WithInboxLogger(l *slog.Logger) MemoryInboxOption {
-	return func(m *MemoryInbox) error { m.logger = l; return nil }
+	return func(m *MemoryInbox) error { m.logger = safeLogger(l); return nil }
 }
 
 // WithInboxErrorHook receives every event whose callback failed (the

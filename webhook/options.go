@@ -1,6 +1,7 @@
 package webhook
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -90,9 +91,65 @@ func InsecureSkipTimestampCheck() Option {
 
 // WithLogger logs one line per refused or failed delivery (warn or error)
 // and per duplicate (debug), always with the keys provider, delivery_id,
-// event, status and error; never a body or a secret. nil discards.
+// event, status and error; never a body or a secret. nil discards. A panic
+// in l's handler is recovered (the line is lost), never propagated.
 func WithLogger(l *slog.Logger) Option {
-	return func(s *settings) error { s.logger = l; return nil }
+	return func(s *settings) error { s.logger = safeLogger(l); return nil }
+}
+
+// safeLogger wraps l so a panic in its handler is recovered. The engine
+// logs from places where a panic does real damage: on the request
+// goroutine between reserve and commit/release (the reservation would be
+// stranded for its whole lease and the watchdog left armed), and on its
+// own goroutines (watchdog, lease renewal, commit retries, inbox
+// workers), where an unrecovered panic kills the process.
+func safeLogger(l *slog.Logger) *slog.Logger {
+	if l == nil {
+		return nil
+	}
+	if _, ok := l.Handler().(safeHandler); ok {
+		return l
+	}
+	return slog.New(safeHandler{l.Handler()})
+}
+
+// safeHandler is a slog.Handler that recovers panics of the one it wraps.
+type safeHandler struct{ h slog.Handler }
+
+func (s safeHandler) Enabled(ctx context.Context, l slog.Level) (ok bool) {
+	defer func() {
+		if recover() != nil {
+			ok = false
+		}
+	}()
+	return s.h.Enabled(ctx, l)
+}
+
+func (s safeHandler) Handle(ctx context.Context, r slog.Record) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("webhook: log handler panicked: %v", p)
+		}
+	}()
+	return s.h.Handle(ctx, r)
+}
+
+func (s safeHandler) WithAttrs(attrs []slog.Attr) (h slog.Handler) {
+	defer func() {
+		if recover() != nil {
+			h = s
+		}
+	}()
+	return safeHandler{s.h.WithAttrs(attrs)}
+}
+
+func (s safeHandler) WithGroup(name string) (h slog.Handler) {
+	defer func() {
+		if recover() != nil {
+			h = s
+		}
+	}()
+	return safeHandler{s.h.WithGroup(name)}
 }
 
 // WithDedupe sets the store of processed deliveries (default: in memory,

@@ -62,3 +62,20 @@ func (m *MemoryDedupe) GoString() string { return m.String() }
 
 // Format prints String for every verb.
 func (m *MemoryDedupe) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, m.String()) }
+
+// String describes the config without its values: vendor extensions
+// (WithExtension) may hold credentials, such as Symbo's lookup token.
+func (c Config) String() string { return "webhook.Config{[redacted]}" }
+
+// GoString is String, so %#v redacts too.
+func (c Config) GoString() string { return c.String() }
+
+// Format prints String for every verb.
+func (c Config) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, c.String()) }
+
+// GoString is String, so %#v does not print the settings (vendor
+// extensions may hold credentials) or the verifier.
+func (r *Receiver) GoString() string { return r.String() }
+
+// Format prints String for every verb.
+func (r *Receiver) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, r.String()) }

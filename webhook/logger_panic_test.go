@@ -1,0 +1,112 @@
+package webhook
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/callcrm/callcrm-go/internal/clock"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// panickyHandler is a careless user's slog.Handler: it panics on every
+// record at error level.
+type panickyHandler struct{ slog.Handler }
+
+func (p panickyHandler) Handle(ctx context.Context, r slog.Record) error {
+	if r.Level >= slog.LevelError {
+		panic("log handler bug")
+	}
+	return p.Handler.Handle(ctx, r)
+}
+
+func panickyLogger() *slog.Logger {
+	return slog.New(panickyHandler{slog.NewTextHandler(&bytes.Buffer{}, nil)})
+}
+
+func loggerPanicReceiver(t *testing.T, fn func(ctx context.Context) error, opts ...Option) http.Handler {
+	t.Helper()
+	v, err := NewHMAC("X-Sig", "", "logger-panic-secret")
+	require.NoError(t, err)
+	r, err := NewReceiver(Spec{Provider: "p", Verifier: v,
+		Parse:  func(ev *Event) (any, error) { ev.ID, ev.Type = "evt_1", "thing"; return nil, nil },
+		Handle: func(ctx context.Context, _ *Event, _ any, _ Once) error { return fn(ctx) }},
+		append([]Option{WithLogger(panickyLogger())}, opts...)...)
+	require.NoError(t, err)
+	return r
+}
+
+func signedPost(t *testing.T, url string) (int, error) {
+	t.Helper()
+	s, err := NewHMACSigner("X-Sig", "", "logger-panic-secret")
+	require.NoError(t, err)
+	body := []byte(`{"id":"evt_1"}`)
+	req, err := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
+	require.NoError(t, err)
+	require.NoError(t, s.SignHeader(req.Header, body))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	_ = resp.Body.Close()
+	return resp.StatusCode, nil
+}
+
+// A log handler that panics while the receiver logs a failed callback
+// must not abort the delivery half-way: before the fix the panic escaped
+// runInline after the reservation was taken, the connection was dropped,
+// the reservation was never released (every retry answered 409 for the
+// whole lease) and the watchdog stayed armed on a finished request.
+func TestPanickingLoggerDoesNotStrandTheReservation(t *testing.T) {
+	var calls atomic.Int32
+	h := loggerPanicReceiver(t, func(context.Context) error {
+		if calls.Add(1) == 1 {
+			return errors.New("crm down")
+		}
+		return nil
+	})
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+
+	status, err := signedPost(t, srv.URL)
+	require.NoError(t, err, "the failed delivery must be answered, not dropped")
+	assert.Equal(t, http.StatusInternalServerError, status)
+
+	status, err = signedPost(t, srv.URL)
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusOK, status, "the retry must run the callback, not find the failed delivery still reserved")
+	assert.EqualValues(t, 2, calls.Load())
+}
+
+// The watchdog logs the 504 on its own goroutine: a panicking log
+// handler there killed the whole process (no recover on that goroutine).
+func TestPanickingLoggerInWatchdogDoesNotKillTheProcess(t *testing.T) {
+	fake := clock.NewFake(time.Unix(1_700_000_000, 0))
+	release := make(chan struct{})
+	h := loggerPanicReceiver(t, func(context.Context) error { <-release; return nil },
+		WithClock(fake), WithTimeout(time.Second))
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	defer close(release)
+
+	done := make(chan int, 1)
+	go func() {
+		status, _ := signedPost(t, srv.URL)
+		done <- status
+	}()
+	fake.BlockUntilWaiters(1, 5*time.Second)
+	fake.Advance(2 * time.Second)
+	select {
+	case status := <-done:
+		assert.Equal(t, http.StatusGatewayTimeout, status)
+	case <-time.After(5 * time.Second):
+		t.Fatal("no answer at the deadline")
+	}
+}
