@@ -36,7 +36,7 @@ func lookupTool() *engrami.Tool {
 }
 
 func newClient(t *testing.T, fake *engramitest.Server, opts ...engrami.Option) *engrami.Client {
-	c, err := engrami.NewClient(fake.Token, append([]engrami.Option{engrami.WithBaseURL(fake.BaseURL()), engrami.WithTenantID("tenant-1")}, opts...)...)
+	c, err := engrami.NewClient(append([]engrami.Option{engrami.WithToken(fake.Token), engrami.WithBaseURL(fake.BaseURL()), engrami.WithTenantID("tenant-1")}, opts...)...)
 	require.NoError(t, err)
 	return c
 }
@@ -150,7 +150,7 @@ func TestValidationBeforeRequest(t *testing.T) {
 		assert.ErrorIs(t, err, engrami.ErrInvalidRequest, "call %d", i)
 	}
 	assert.Empty(t, fake.Requests())
-	_, err := engrami.NewClient("")
+	_, err := engrami.NewClient(engrami.WithToken(""))
 	assert.ErrorIs(t, err, engrami.ErrInvalidOption)
 }
 
@@ -169,7 +169,7 @@ func TestErrorEnvelopeAndRateLimit(t *testing.T) {
 	assert.Equal(t, "missing required field", e.Message)
 	assert.JSONEq(t, `{"field":"description","reason":"missing_required_field"}`, string(e.Details))
 
-	wrong, _ := engrami.NewClient("bad-token", engrami.WithBaseURL(fake.BaseURL()))
+	wrong, _ := engrami.NewClient(engrami.WithToken("bad-token"), engrami.WithBaseURL(fake.BaseURL()))
 	err = wrong.CreateSecret(ctx, "A", "b")
 	assert.ErrorIs(t, err, engrami.ErrUnauthorized)
 
@@ -359,7 +359,7 @@ func TestNoSecretsInLogsOrErrors(t *testing.T) {
 	}))
 	defer srv.Close()
 	clk := webhooktest.NewFakeClock(time.Now())
-	c, err := engrami.NewClient(token, engrami.WithBaseURL(srv.URL), engrami.WithClock(clk),
+	c, err := engrami.NewClient(engrami.WithToken(token), engrami.WithBaseURL(srv.URL), engrami.WithClock(clk),
 		engrami.WithLogger(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
 	require.NoError(t, err)
 	var errs []string

@@ -48,7 +48,7 @@ type SyncStatus struct {
 // ListConnectionsParams filters ListConnections.
 type ListConnectionsParams struct {
 	IntegrationPlatform IntegrationPlatform `url:"integrationPlatform,omitempty"`
-	Cursor              string              `url:"cursor,omitempty"`
+	Cursor              Cursor              `url:"cursor,omitempty"`
 }
 
 // ListConnections returns one page of integration connections.
@@ -65,7 +65,7 @@ func (c *Client) AllConnections(ctx context.Context, p *ListConnectionsParams) i
 	if p != nil {
 		q = *p
 	}
-	return all(ctx, q.Cursor, func(ctx context.Context, cursor string) (*Page[IntegrationConnection], error) {
+	return all(ctx, q.Cursor, func(ctx context.Context, cursor Cursor) (*Page[IntegrationConnection], error) {
 		page := q
 		page.Cursor = cursor
 		return c.ListConnections(ctx, &page)

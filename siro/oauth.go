@@ -132,7 +132,7 @@ type OAuthListParams struct {
 	FromDate      *time.Time `url:"fromDate,omitempty"`
 	ToDate        *time.Time `url:"toDate,omitempty"`
 	Limit         int        `url:"limit,omitempty"` // 1..100
-	Cursor        string     `url:"cursor,omitempty"`
+	Cursor        Cursor     `url:"cursor,omitempty"`
 	Page          int        `url:"page,omitempty"`
 	SortField     string     `url:"sortField,omitempty"`     // dateCreated or dateUpdated
 	SortDirection string     `url:"sortDirection,omitempty"` // asc or desc
@@ -173,10 +173,15 @@ func (c *Client) ListOAuthApps(ctx context.Context, p *ListOAuthAppsParams) (*Pa
 	return getPage[OAuthApp](ctx, c.org, "OAuth.ListApps", "/v1/core/oauth/apps", nil, p)
 }
 
-// AllOAuthApps iterates every OAuth app matching p.
-func (c *Client) AllOAuthApps(ctx context.Context, p ListOAuthAppsParams) iter.Seq2[OAuthApp, error] {
-	return all(ctx, p.Cursor, func(ctx context.Context, cursor string) (*Page[OAuthApp], error) {
-		page := p
+// AllOAuthApps iterates every OAuth app matching p (OrganizationID and
+// Owner are required, as for ListOAuthApps).
+func (c *Client) AllOAuthApps(ctx context.Context, p *ListOAuthAppsParams) iter.Seq2[OAuthApp, error] {
+	q := ListOAuthAppsParams{}
+	if p != nil {
+		q = *p
+	}
+	return all(ctx, q.Cursor, func(ctx context.Context, cursor Cursor) (*Page[OAuthApp], error) {
+		page := q
 		page.Cursor = cursor
 		return c.ListOAuthApps(ctx, &page)
 	})

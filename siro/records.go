@@ -12,7 +12,7 @@ import (
 
 // ListEngagementsParams filters GET /v1/integrations/engagements.
 type ListEngagementsParams struct {
-	Cursor      string `url:"cursor,omitempty"`
+	Cursor      Cursor `url:"cursor,omitempty"`
 	RecordingID string `url:"recordingId,omitempty"`
 	ExternalID  string `url:"externalId,omitempty"`
 }
@@ -28,7 +28,7 @@ func (c *Client) AllEngagements(ctx context.Context, p *ListEngagementsParams) i
 	if p != nil {
 		q = *p
 	}
-	return all(ctx, q.Cursor, func(ctx context.Context, cursor string) (*Page[Engagement], error) {
+	return all(ctx, q.Cursor, func(ctx context.Context, cursor Cursor) (*Page[Engagement], error) {
 		page := q
 		page.Cursor = cursor
 		return c.ListEngagements(ctx, &page)
@@ -101,7 +101,7 @@ type EngagementUserParams struct {
 
 // ListEngagementUsersParams filters the list.
 type ListEngagementUsersParams struct {
-	Cursor       string `url:"cursor,omitempty"`
+	Cursor       Cursor `url:"cursor,omitempty"`
 	EngagementID string `url:"engagementId,omitempty"`
 	UserID       string `url:"userId,omitempty"`
 }
@@ -142,7 +142,7 @@ func (c *Client) DeleteEngagementUser(ctx context.Context, id string) (bool, err
 
 // ListOpportunitiesParams filters GET /v1/integrations/opportunities.
 type ListOpportunitiesParams struct {
-	Cursor      string `url:"cursor,omitempty"`
+	Cursor      Cursor `url:"cursor,omitempty"`
 	RecordingID string `url:"recordingId,omitempty"`
 	ExternalID  string `url:"externalId,omitempty"`
 }
@@ -158,7 +158,7 @@ func (c *Client) AllOpportunities(ctx context.Context, p *ListOpportunitiesParam
 	if p != nil {
 		q = *p
 	}
-	return all(ctx, q.Cursor, func(ctx context.Context, cursor string) (*Page[Opportunity], error) {
+	return all(ctx, q.Cursor, func(ctx context.Context, cursor Cursor) (*Page[Opportunity], error) {
 		page := q
 		page.Cursor = cursor
 		return c.ListOpportunities(ctx, &page)
@@ -200,7 +200,7 @@ type OpportunityUserParams struct {
 
 // ListOpportunityUsersParams filters the list.
 type ListOpportunityUsersParams struct {
-	Cursor        string `url:"cursor,omitempty"`
+	Cursor        Cursor `url:"cursor,omitempty"`
 	OpportunityID string `url:"opportunityId,omitempty"`
 	UserID        string `url:"userId,omitempty"`
 }
@@ -306,7 +306,7 @@ func (c *Client) DeleteAccount(ctx context.Context, id string) (bool, error) {
 
 // ListCRMUsersParams pages GET /v1/integrations/users.
 type ListCRMUsersParams struct {
-	Cursor   string `url:"cursor,omitempty"`
+	Cursor   Cursor `url:"cursor,omitempty"`
 	PageSize int    `url:"pageSize,omitempty"`
 }
 
@@ -322,7 +322,7 @@ func (c *Client) AllCRMUsers(ctx context.Context, p *ListCRMUsersParams) iter.Se
 	if p != nil {
 		q = *p
 	}
-	return all(ctx, q.Cursor, func(ctx context.Context, cursor string) (*Page[json.RawMessage], error) {
+	return all(ctx, q.Cursor, func(ctx context.Context, cursor Cursor) (*Page[json.RawMessage], error) {
 		page := q
 		page.Cursor = cursor
 		return c.ListCRMUsers(ctx, &page)

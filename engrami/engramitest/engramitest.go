@@ -51,7 +51,7 @@ type Server struct {
 	// before the first request.
 	Wrap bool
 
-	clock   engrami.Clock
+	clock   webhook.Clock
 	latency time.Duration
 
 	mu        sync.Mutex
@@ -90,7 +90,13 @@ func WithEnvelope() Option { return func(s *Server) { s.Wrap = true } }
 func WithRateLimit(perMinute int) Option { return func(s *Server) { s.limit = perMinute } }
 
 // WithClock sets the clock for rate-limit windows and timestamps.
-func WithClock(c engrami.Clock) Option { return func(s *Server) { s.clock = c } }
+func WithClock(c webhook.Clock) Option {
+	return func(s *Server) {
+		if c != nil {
+			s.clock = c
+		}
+	}
+}
 
 // WithLatency delays every API answer by d (real time).
 func WithLatency(d time.Duration) Option { return func(s *Server) { s.latency = d } }
@@ -129,7 +135,7 @@ func (s *Server) BaseURL() string { return s.URL + "/api/v1" }
 // Client returns an engrami.Client wired to the fake with its token; add
 // options (WithTenantID, WithClock, WithRetry, ...) as needed.
 func (s *Server) Client(opts ...engrami.Option) (*engrami.Client, error) {
-	return engrami.NewClient(s.Token, append([]engrami.Option{engrami.WithBaseURL(s.BaseURL())}, opts...)...)
+	return engrami.NewClient(append([]engrami.Option{engrami.WithToken(s.Token), engrami.WithBaseURL(s.BaseURL())}, opts...)...)
 }
 
 // RateLimitNext makes the next n API requests answer 429 with

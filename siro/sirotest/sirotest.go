@@ -114,7 +114,13 @@ type Option func(*Server)
 
 // WithClock sets the clock used for token expiry, rate windows and
 // webhook timestamps.
-func WithClock(c *clock.Fake) Option { return func(s *Server) { s.clock = c } }
+func WithClock(c webhook.Clock) Option {
+	return func(s *Server) {
+		if c != nil {
+			s.clock = c
+		}
+	}
+}
 
 // WithLatency delays every answer by d (real time).
 func WithLatency(d time.Duration) Option { return func(s *Server) { s.latency = d } }
