@@ -120,3 +120,37 @@ func TestHandlerErrorPrefix(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 }
+
+// TestResponseTimesAndDeletes: answer timestamps decode to time.Time
+// leniently (an odd value keeps its text), and a delete Siro answers false
+// is an error.
+func TestResponseTimesAndDeletes(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodDelete {
+			_, _ = w.Write([]byte(`false`))
+			return
+		}
+		_, _ = w.Write([]byte(`{"id":"e1","startTime":"2026-03-01T09:30:00.000Z","endTime":"2026-03-01 10:00:00","createdAt":"soon","updatedAt":null}`))
+	}))
+	defer srv.Close()
+	c, err := siro.NewClient(siro.WithOrgToken("tok"), siro.WithOrgBaseURL(srv.URL))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := c.GetEngagement(context.Background(), "e1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !e.StartTime.Equal(time.Date(2026, 3, 1, 9, 30, 0, 0, time.UTC)) || !e.EndTime.Equal(time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)) {
+		t.Fatalf("times: %v %v", e.StartTime, e.EndTime)
+	}
+	if !e.CreatedAt.Unparsed() || e.CreatedAt.Raw != "soon" || !e.UpdatedAt.IsZero() || e.UpdatedAt.Unparsed() {
+		t.Fatalf("odd values: %+v %+v", e.CreatedAt, e.UpdatedAt)
+	}
+	if err := c.DeleteEngagement(context.Background(), "e1", nil); err == nil {
+		t.Fatal("a false delete answer is not an error")
+	}
+	if v := siro.Ptr(45000.0); *v != 45000 {
+		t.Fatal("Ptr")
+	}
+}

@@ -28,8 +28,8 @@ type IntegrationConnection struct {
 	ExternalAccountID   string              `json:"externalAccountId"`
 	OrganizationID      string              `json:"organizationId"`
 	IntegrationPlatform IntegrationPlatform `json:"integrationPlatform"`
-	CreatedAt           string              `json:"createdAt"`
-	UpdatedAt           string              `json:"updatedAt"`
+	CreatedAt           Time                `json:"createdAt"`
+	UpdatedAt           Time                `json:"updatedAt"`
 	IsActive            bool                `json:"isActive"`
 	SyncStatus          []SyncStatus        `json:"syncStatus"`
 	SyncTranscript      *bool               `json:"syncTranscript"`
@@ -40,9 +40,9 @@ type SyncStatus struct {
 	ID                 string          `json:"id"`
 	ModelName          string          `json:"modelName"`
 	ModelSyncStatus    ModelSyncStatus `json:"modelSyncStatus"`
-	ModelModifiedAfter *string         `json:"modelModifiedAfter"`
-	CreatedAt          string          `json:"createdAt"`
-	UpdatedAt          *string         `json:"updatedAt"`
+	ModelModifiedAfter *Time           `json:"modelModifiedAfter"`
+	CreatedAt          Time            `json:"createdAt"`
+	UpdatedAt          *Time           `json:"updatedAt"`
 }
 
 // ListConnectionsParams filters ListConnections.

@@ -144,3 +144,7 @@ func errorIn200(op, method, route string, raw json.RawMessage) error {
 	return &Error{Provider: "siro", Operation: op, Method: method, Route: route, StatusCode: http.StatusOK,
 		Code: "error_in_200", Message: *e.Error, Details: e.Details, Body: append([]byte(nil), raw...)}
 }
+
+// Ptr returns a pointer to v, for the optional fields of params:
+// Amount: siro.Ptr(45000.0), IsActive: siro.Ptr(false).
+func Ptr[T any](v T) *T { return &v }

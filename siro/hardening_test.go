@@ -212,7 +212,7 @@ func TestOAuthSecretRedactedFromEchoedError(t *testing.T) {
 	for what, s := range map[string]string{"Error": err.Error(), "Body": string(apiErr.Body), "Message": apiErr.Message, "Details": string(apiErr.Details)} {
 		assert.NotContains(t, s, secret, what)
 	}
-	err = c.RevokeAccessToken(context.Background(), "app", "tok", secret, "u")
+	err = c.RevokeAccessToken(context.Background(), &siro.RevokeAccessTokenParams{ClientID: "app", TokenID: "tok", ClientSecret: secret, UserID: "u"})
 	require.ErrorAs(t, err, &apiErr)
 	assert.NotContains(t, string(apiErr.Body), secret)
 }

@@ -52,26 +52,26 @@ func (c *Client) PollRecordings(ctx context.Context, since time.Time, o PollOpti
 		for {
 			newest := cursorTime
 			nextSeen := map[string]string{}
-			p := &ListRecordingsParams{RecordingShow: o.Show, UpdatedAtGTE: &Time{cursorTime}, PageSize: o.PageSize}
+			p := &ListRecordingsParams{RecordingShow: o.Show, UpdatedAtGTE: &Time{Time: cursorTime}, PageSize: o.PageSize}
 			var failed error
 			for r, err := range c.AllRecordings(ctx, p) {
 				if err != nil {
 					failed = err
 					break
 				}
-				if seen[r.ID] == r.UpdatedAt {
+				if seen[r.ID] == r.UpdatedAt.Raw {
 					continue // inclusive bound: already yielded
 				}
 				if !yield(r, nil) {
 					return
 				}
-				if t, err := time.Parse(time.RFC3339, r.UpdatedAt); err == nil {
+				if t := r.UpdatedAt.Time; !t.IsZero() {
 					switch {
 					case t.After(newest):
 						newest = t
-						nextSeen = map[string]string{r.ID: r.UpdatedAt}
+						nextSeen = map[string]string{r.ID: r.UpdatedAt.Raw}
 					case t.Equal(newest):
-						nextSeen[r.ID] = r.UpdatedAt
+						nextSeen[r.ID] = r.UpdatedAt.Raw
 					}
 				}
 			}

@@ -67,11 +67,11 @@ type Recording struct {
 	Latitude               *float64         `json:"latitude"`
 	Longitude              *float64         `json:"longitude"`
 	Result                 Disposition      `json:"result"`
-	CreatedAt              string           `json:"createdAt"`
-	UpdatedAt              string           `json:"updatedAt"`
-	RootDataPurgedAt       *string          `json:"rootDataPurgedAt"`
+	CreatedAt              Time             `json:"createdAt"`
+	UpdatedAt              Time             `json:"updatedAt"`
+	RootDataPurgedAt       *Time            `json:"rootDataPurgedAt"`
 	Deleted                bool             `json:"deleted"`
-	DeletedAt              *string          `json:"deletedAt"`
+	DeletedAt              *Time            `json:"deletedAt"`
 	Links                  RecordingLinks   `json:"links"`
 	IsProcessingDone       *bool            `json:"isProcessingDone"`
 	IsEntityExtractionDone *bool            `json:"isEntityExtractionDone"`
@@ -177,7 +177,7 @@ type MobileEvent struct {
 	OrganizationID         string          `json:"organizationId"`
 	EventCode              MobileEventCode `json:"eventCode"`
 	Event                  json.RawMessage `json:"event"`
-	CreatedAt              string          `json:"createdAt"`
+	CreatedAt              Time            `json:"createdAt"`
 }
 
 // mobileEvents decodes data as []MobileEvent or, as the spec declares it,
