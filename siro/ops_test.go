@@ -256,7 +256,9 @@ func TestEveryOperation(t *testing.T) {
 			"org", "GET", "/api-externalApi/v1/core/oauth/apps/cid/access-token/t1", "", "",
 			200, `{"data":{"accessTokenId":"t1","scope":"read","expiresAt":"2026-01-01T16:00:00Z","createdAt":"2026-01-01T00:00:00Z","updatedAt":"2026-01-01T00:00:00Z","revokedAt":null}}`,
 			func(t *testing.T, got any) { assert.Equal(t, 16, got.(*siro.OAuthTokenInfo).ExpiresAt.Hour()) }},
-		{"RevokeAccessToken", func(c *siro.Client) (any, error) { return nil, c.RevokeAccessToken(ctx, &siro.RevokeAccessTokenParams{ClientID: "cid", TokenID: "t1", ClientSecret: "shh", UserID: "u1"}) },
+		{"RevokeAccessToken", func(c *siro.Client) (any, error) {
+			return nil, c.RevokeAccessToken(ctx, &siro.RevokeAccessTokenParams{ClientID: "cid", TokenID: "t1", ClientSecret: "shh", UserID: "u1"})
+		},
 			"org", "DELETE", "/api-externalApi/v1/core/oauth/apps/cid/access-token/t1", "", `{"clientSecret":"shh","userId":"u1"}`, 200, `{"tokenId":"t1"}`, nil},
 		{"CallerIdentity", func(c *siro.Client) (any, error) { return c.CallerIdentity(ctx) },
 			"org", "GET", "/api-externalApi/v1/core/auth/caller-identity", "", "", 200, `{"tokenId":"tk","organizationId":"org1","authorizedOrgGroupId":null}`,

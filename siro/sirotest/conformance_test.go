@@ -146,7 +146,9 @@ func everyCall(ctx context.Context, c *siro.Client) []func() error {
 		func() error {
 			return e(c.ListAccessTokens(ctx, "missing", &siro.ListAccessTokensParams{Owner: "o"}))
 		},
-		func() error { return c.RevokeAccessToken(ctx, &siro.RevokeAccessTokenParams{ClientID: "missing", TokenID: "missing", ClientSecret: "s", UserID: "u"}) },
+		func() error {
+			return c.RevokeAccessToken(ctx, &siro.RevokeAccessTokenParams{ClientID: "missing", TokenID: "missing", ClientSecret: "s", UserID: "u"})
+		},
 		func() error { return e(c.CallerIdentity(ctx)) },
 		func() error { return e(c.ListConnections(ctx, nil)) },
 		func() error {
