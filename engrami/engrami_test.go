@@ -93,7 +93,7 @@ func TestEndpoints(t *testing.T) {
 		"input_schema":{"type":"object","properties":{"subject":{"type":"string"},"description":{"type":"string"},"priority":{"type":"string","enum":["low","medium","high"]},"customer_email":{"type":"string"}},"required":["subject","description","customer_email"]},
 		"output_mapping":{"ticket_id":"$.id","ticket_url":"$.web_url"}}`)
 
-	require.NoError(t, c.CreateSecret(ctx, "CRM_API_KEY", "sk_live_abc123"))
+	require.NoError(t, c.CreateSecret(ctx, &engrami.SecretParams{Name: "CRM_API_KEY", Value: "sk_live_abc123"}))
 	check("POST", "/api/v1/secrets", `{"name":"CRM_API_KEY","value":"sk_live_abc123"}`)
 	v, _ := fake.Secret("CRM_API_KEY")
 	assert.Equal(t, "sk_live_abc123", v)
@@ -143,8 +143,8 @@ func TestValidationBeforeRequest(t *testing.T) {
 		func() error { _, err := c.TestTool(ctx, "../x", nil); return err }(),
 		func() error { _, err := c.CreateAction(ctx, badAction); return err }(),
 		func() error { _, err := c.CreateOAuthProvider(ctx, &engrami.OAuthProvider{Name: "p"}); return err }(),
-		c.CreateSecret(ctx, "bad-name", "v"),
-		c.CreateSecret(ctx, "OK", ""),
+		c.CreateSecret(ctx, &engrami.SecretParams{Name: "bad-name", Value: "v"}),
+		c.CreateSecret(ctx, &engrami.SecretParams{Name: "OK", Value: ""}),
 	}
 	for i, err := range calls {
 		assert.ErrorIs(t, err, engrami.ErrInvalidRequest, "call %d", i)
@@ -170,14 +170,16 @@ func TestErrorEnvelopeAndRateLimit(t *testing.T) {
 	assert.JSONEq(t, `{"field":"description","reason":"missing_required_field"}`, string(e.Details))
 
 	wrong, _ := engrami.NewClient(engrami.WithToken("bad-token"), engrami.WithBaseURL(fake.BaseURL()))
-	err = wrong.CreateSecret(ctx, "A", "b")
+	err = wrong.CreateSecret(ctx, &engrami.SecretParams{Name: "A", Value: "b"})
 	assert.ErrorIs(t, err, engrami.ErrUnauthorized)
 
 	// 429: the client waits until X-RateLimit-Reset (capped), then retries.
 	reset := clk.Now().Add(7 * time.Second).Truncate(time.Second).Add(time.Second)
 	fake.RateLimitNext(1, reset)
 	done := make(chan error)
-	go func() { done <- c.CreateSecret(ctx, "A", "b", engrami.WithIdempotencyKey("k1")) }()
+	go func() {
+		done <- c.CreateSecret(ctx, &engrami.SecretParams{Name: "A", Value: "b"}, engrami.WithIdempotencyKey("k1"))
+	}()
 	require.True(t, clk.BlockUntilWaiters(1, 5*time.Second))
 	d, _ := clk.NextWait()
 	want := reset.Sub(clk.Now())
@@ -191,7 +193,7 @@ func TestErrorEnvelopeAndRateLimit(t *testing.T) {
 
 	// POST without a key is not retried.
 	fake.RateLimitNext(1, clk.Now().Add(5*time.Second))
-	err = c.CreateSecret(ctx, "A", "b")
+	err = c.CreateSecret(ctx, &engrami.SecretParams{Name: "A", Value: "b"})
 	assert.ErrorIs(t, err, engrami.ErrRateLimited)
 	require.ErrorAs(t, err, &e)
 	assert.Greater(t, e.RetryAfter, time.Duration(0))
@@ -363,7 +365,7 @@ func TestNoSecretsInLogsOrErrors(t *testing.T) {
 		engrami.WithLogger(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
 	require.NoError(t, err)
 	var errs []string
-	err = c.CreateSecret(context.Background(), "CRM_API_KEY", secretValue)
+	err = c.CreateSecret(context.Background(), &engrami.SecretParams{Name: "CRM_API_KEY", Value: secretValue})
 	require.Error(t, err)
 	errs = append(errs, err.Error(), fmt.Sprintf("%+v", err))
 	p := &engrami.OAuthProvider{Name: "crm", DisplayName: "CRM", AuthorizationURL: "https://a/x", TokenURL: "https://a/t", ClientID: "id", ClientSecret: clientSecret, RedirectURI: "https://a/r"}

@@ -205,7 +205,7 @@ func TestSecretValueRedactedAndRedirectRefused(t *testing.T) {
 	defer echo.Close()
 	c, err := engrami.NewClient(engrami.WithToken("tok"), engrami.WithBaseURL(echo.URL))
 	require.NoError(t, err)
-	err = c.CreateSecret(context.Background(), "CRM_API_KEY", value)
+	err = c.CreateSecret(context.Background(), &engrami.SecretParams{Name: "CRM_API_KEY", Value: value})
 	var apiErr *engrami.Error
 	require.ErrorAs(t, err, &apiErr)
 	assert.NotContains(t, err.Error(), value)
@@ -221,7 +221,7 @@ func TestSecretValueRedactedAndRedirectRefused(t *testing.T) {
 	defer redirect.Close()
 	c, err = engrami.NewClient(engrami.WithToken("tok"), engrami.WithBaseURL(redirect.URL))
 	require.NoError(t, err)
-	err = c.CreateSecret(context.Background(), "CRM_API_KEY", value)
+	err = c.CreateSecret(context.Background(), &engrami.SecretParams{Name: "CRM_API_KEY", Value: value})
 	assert.ErrorIs(t, err, engrami.ErrRedirectRefused)
 	assert.Zero(t, leaked.Load())
 }

@@ -150,7 +150,7 @@ func TestWaitForRecordingEmptyAnswerDoesNotPanic(t *testing.T) {
 			clk.Advance(time.Minute)
 		}
 	}()
-	e, err := c.WaitForRecording(context.Background(), "eng_1", siro.PollOptions{Interval: time.Minute})
+	e, err := c.WaitForRecording(context.Background(), "eng_1", &siro.PollOptions{Interval: time.Minute})
 	require.NoError(t, err)
 	assert.Equal(t, "rec_1", e.RecordingID)
 }

@@ -293,7 +293,9 @@ func TestEveryOperation(t *testing.T) {
 				assert.Equal(t, "Homeowner wants quartz", d.Summary)
 				assert.Equal(t, "25k", d.EntityExtractions[0].Extraction[0].String())
 			}},
-		{"GetUtterances", func(c *siro.Client) (any, error) { return c.GetUtterances(ctx, "r1", 1, 500) },
+		{"GetUtterances", func(c *siro.Client) (any, error) {
+			return c.GetUtterances(ctx, "r1", &siro.UtterancesParams{Page: 1, PageSize: 500})
+		},
 			"user", "GET", "/v1/core/recordings/r1/utterances", "cursor=1&pageSize=500", "",
 			200, `{"data":{"utterances":[{"utterance":"Hi","speakerTag":"S1","startTimeInMillis":0,"endTimeInMillis":900,"redacted":false}],"isLowDataMode":false,"speakerMap":{"S1":"Rep"}},"pageSize":500,"cursor":2}`,
 			func(t *testing.T, got any) {

@@ -110,10 +110,23 @@ func (t *Transcript) Speaker(u Utterance) string {
 	return u.SpeakerTag
 }
 
-// GetUtterances returns a recording's transcript (user API). page is the
-// 1-based page (0 means the first) and pageSize 0 means Siro's default
-// (everything). An empty Utterances means "not processed yet".
-func (c *Client) GetUtterances(ctx context.Context, recordingID string, page, pageSize int) (*Transcript, error) {
+// UtterancesParams pages GetUtterances; nil means the whole transcript.
+type UtterancesParams struct {
+	// Page is the 1-based page (0 means the first); Transcript.NextPage
+	// gives the next one.
+	Page int
+	// PageSize is the number of utterances per page; 0 means Siro's
+	// default (everything).
+	PageSize int
+}
+
+// GetUtterances returns a recording's transcript (user API). An empty
+// Utterances means "not processed yet".
+func (c *Client) GetUtterances(ctx context.Context, recordingID string, p *UtterancesParams) (*Transcript, error) {
+	var page, pageSize int
+	if p != nil {
+		page, pageSize = p.Page, p.PageSize
+	}
 	if page < 0 || pageSize < 0 {
 		return nil, invalid("Recordings.Utterances", "page and pageSize must not be negative")
 	}

@@ -161,7 +161,7 @@ func everyCall(ctx context.Context, c *siro.Client) []func() error {
 			return e3(c.UpsertSalesforce(ctx, &siro.SalesforceParams{Namespace: "n", OrgID: "o", InstanceURL: "https://x"}))
 		},
 		func() error { return e(c.GetRecordingDetails(ctx, "missing", nil)) },
-		func() error { return e(c.GetUtterances(ctx, "missing", 0, 0)) },
+		func() error { return e(c.GetUtterances(ctx, "missing", nil)) },
 		func() error { return e(c.GetEntityExtractions(ctx, "missing")) },
 		func() error { return e(c.LinkRecording(ctx, "missing", link)) },
 		func() error { return c.UnlinkRecording(ctx, "missing", link) },

@@ -147,7 +147,7 @@ func walkEveryOperation(t *testing.T, fake *sirotest.Server, clk *webhooktest.Fa
 	assert.Equal(t, "ok", sums[0].Content)
 	_, err = c.GetRecordingDetails(ctx, rec.RecordingID, &siro.RecordingDetailsShow{ShowSummary: true})
 	must(err)
-	tr, err := c.GetUtterances(ctx, rec.RecordingID, 0, 0)
+	tr, err := c.GetUtterances(ctx, rec.RecordingID, nil)
 	must(err)
 	assert.Equal(t, "Rep", tr.Speaker(tr.Utterances[0]))
 	_, err = c.GetEntityExtractions(ctx, rec.RecordingID)
