@@ -2,6 +2,18 @@
 // the engrami package types: incoming webhooks, tools and tool tests, OAuth
 // providers, actions and secrets.
 //
+//	fake := engramitest.New()
+//	defer fake.Close()
+//	c, err := fake.Client() // engrami.WithToken(fake.Token), WithBaseURL(fake.BaseURL())
+//	if err != nil {
+//		t.Fatal(err)
+//	}
+//	err = c.CreateSecret(ctx, &engrami.SecretParams{Name: "CRM_API_KEY", Value: "sk_test"})
+//	if err != nil {
+//		t.Fatal(err)
+//	}
+//	// fake.Requests() lists what the client sent.
+//
 // It answers the shapes of Engrami's custom-integrations page: an incoming
 // webhook is created as a bare {"id", "url", "secret"}, a tool test answers
 // a bare {"success", "response_time_ms", "response"}, and errors use the

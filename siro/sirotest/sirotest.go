@@ -7,6 +7,18 @@
 // summary and extractions, and delivers both Svix-signed webhooks to a URL
 // in the order the test picks, with duplicates on demand.
 //
+//	fake := sirotest.New()
+//	defer fake.Close()
+//	c, err := fake.Client() // a *siro.Client wired to both fake hosts
+//	if err != nil {
+//		t.Fatal(err)
+//	}
+//	if _, err := c.SyncEngagement(ctx, &siro.SyncEngagement{ExternalID: "appt-1", Subject: "Visit"}); err != nil {
+//		t.Fatal(err)
+//	}
+//	rec, err := fake.Record("appt-1", sirotest.Conversation{Title: "Visit"})
+//	codes, err := fake.DeliverWebhooks(ctx, receiver.URL, rec.RecordingID) // Svix-signed
+//
 // Every operation the siro package types is served: the sync endpoints
 // (engagements, opportunities, multimedia events, soft-delete-removed),
 // engagements, engagement users, opportunities, opportunity users,
