@@ -3,10 +3,10 @@ package callsync
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"time"
 
+	"github.com/callcrm/callcrm-go/internal/opterr"
 	"github.com/callcrm/callcrm-go/webhook"
 )
 
@@ -42,10 +42,10 @@ type Handler struct {
 	r *webhook.Receiver
 }
 
-func spec(secrets []string, cb *Callbacks) (webhook.Spec, error) {
+func spec(where string, secrets []string, cb *Callbacks) (webhook.Spec, error) {
 	v, err := webhook.NewHMAC(HeaderSignature, "", secrets...)
 	if err != nil {
-		return webhook.Spec{}, fmt.Errorf("callsync: %w", err)
+		return webhook.Spec{}, opterr.Rewrap("callsync", where, err, len(secrets))
 	}
 	return webhook.Spec{
 		Provider:  "callsync",
@@ -116,13 +116,13 @@ func parse(wev *webhook.Event) (any, error) {
 // WithTolerance (refuse events whose timestamp is further than that from
 // now: replay protection, off by default).
 func NewHandler(secrets []string, cb Callbacks, opts ...webhook.Option) (*Handler, error) {
-	s, err := spec(secrets, &cb)
+	s, err := spec("NewHandler", secrets, &cb)
 	if err != nil {
 		return nil, err
 	}
 	r, err := webhook.NewReceiver(s, opts...)
 	if err != nil {
-		return nil, fmt.Errorf("callsync: %w", err)
+		return nil, opterr.Rewrap("callsync", "NewHandler", err, len(secrets))
 	}
 	return &Handler{r: r}, nil
 }
@@ -131,13 +131,13 @@ func NewHandler(secrets []string, cb Callbacks, opts ...webhook.Option) (*Handle
 // your own handler, which gets the verified body on r.Body and the event
 // from EventFrom(r.Context()); a 2xx from it marks the delivery done.
 func Middleware(secrets []string, opts ...webhook.Option) (func(http.Handler) http.Handler, error) {
-	s, err := spec(secrets, nil)
+	s, err := spec("Middleware", secrets, nil)
 	if err != nil {
 		return nil, err
 	}
 	r, err := webhook.NewReceiver(s, opts...)
 	if err != nil {
-		return nil, fmt.Errorf("callsync: %w", err)
+		return nil, opterr.Rewrap("callsync", "Middleware", err, len(secrets))
 	}
 	return r.Wrap, nil
 }

@@ -11,45 +11,12 @@ import (
 	"sync"
 	"time"
 
-	"github.com/callcrm/callcrm-go/internal/clock"
 	"github.com/callcrm/callcrm-go/internal/core"
+	"github.com/callcrm/callcrm-go/webhook"
 )
 
 // DefaultBaseURL is Engrami's API root as its endpoint pages show it.
 const DefaultBaseURL = "https://api.engrami.com/api/v1"
-
-// Error is returned for non-2xx answers and for {"success": false} bodies;
-// Code, Message and Details come from Engrami's error envelope.
-type Error = core.APIError
-
-// RetryPolicy says how often and how long to retry.
-type RetryPolicy = core.RetryPolicy
-
-// RetryInfo describes one upcoming retry, for RetryPolicy.OnRetry.
-type RetryInfo = core.RetryInfo
-
-// DecodeError reports an answer that did not decode.
-type DecodeError = core.DecodeError
-
-// RequestError wraps a transport failure (including a refused redirect).
-type RequestError = core.RequestError
-
-// Sentinels matched with errors.Is.
-var (
-	ErrBadRequest        = core.ErrBadRequest
-	ErrUnauthorized      = core.ErrUnauthorized
-	ErrForbidden         = core.ErrForbidden
-	ErrNotFound          = core.ErrNotFound
-	ErrConflict          = core.ErrConflict
-	ErrRateLimited       = core.ErrRateLimited
-	ErrServer            = core.ErrServer
-	ErrInvalidOption     = core.ErrInvalidOption
-	ErrInvalidRequest    = core.ErrInvalidRequest
-	ErrMissingCredential = core.ErrMissingCredential
-	// ErrRedirectRefused is wrapped by the RequestError of a call that was
-	// redirected to another scheme, host or port (never followed).
-	ErrRedirectRefused = core.ErrRedirectRefused
-)
 
 // RateLimit is what Engrami's X-RateLimit-* headers said.
 type RateLimit struct {
@@ -87,23 +54,45 @@ type Client struct {
 type Option func(*config) error
 
 type config struct {
+	token   string
 	base    string
 	tenant  string
 	hc      *http.Client
 	logger  *slog.Logger
 	retry   *core.RetryPolicy
-	clock   clock.Clock
+	clock   webhook.Clock
 	timeout time.Duration
 }
 
-// WithBaseURL overrides the API root (e.g. "https://api.engrami.com/v1").
-func WithBaseURL(u string) Option { return func(c *config) error { c.base = u; return nil } }
+// WithToken sets the API key or JWT sent as "Authorization: Bearer
+// <token>". NewClient requires it.
+func WithToken(token string) Option {
+	return func(c *config) error {
+		if strings.TrimSpace(token) == "" {
+			return optErr("WithToken", "token is empty")
+		}
+		c.token = token
+		return nil
+	}
+}
+
+// WithBaseURL overrides the API root (e.g. "https://api.engrami.com/v1"):
+// an absolute http or https URL without query or fragment.
+func WithBaseURL(u string) Option {
+	return func(c *config) error {
+		if _, err := core.NormalizeBaseURL(u); err != nil {
+			return rePrefix("WithBaseURL", err)
+		}
+		c.base = u
+		return nil
+	}
+}
 
 // WithTenantID sends tenant_id on every call.
 func WithTenantID(id string) Option {
 	return func(c *config) error {
 		if strings.TrimSpace(id) == "" {
-			return fmt.Errorf("%w: tenant id is empty", ErrInvalidOption)
+			return optErr("WithTenantID", "tenant id is empty")
 		}
 		c.tenant = id
 		return nil
@@ -114,7 +103,7 @@ func WithTenantID(id string) Option {
 func WithHTTPClient(hc *http.Client) Option {
 	return func(c *config) error {
 		if hc == nil {
-			return fmt.Errorf("%w: http client is nil", ErrInvalidOption)
+			return optErr("WithHTTPClient", "client is nil")
 		}
 		c.hc = hc
 		return nil
@@ -124,30 +113,73 @@ func WithHTTPClient(hc *http.Client) Option {
 // WithLogger sends debug logs (credentials redacted, no bodies) to l.
 func WithLogger(l *slog.Logger) Option { return func(c *config) error { c.logger = l; return nil } }
 
-// WithRetry sets the retry policy; MaxDelay also caps a 429's wait until
-// X-RateLimit-Reset.
-func WithRetry(p RetryPolicy) Option { return func(c *config) error { c.retry = &p; return nil } }
-
-// WithTimeout bounds each attempt.
-func WithTimeout(d time.Duration) Option { return func(c *config) error { c.timeout = d; return nil } }
-
-// Clock is the time source for backoff (tests).
-type Clock = clock.Clock
-
-// WithClock sets the clock.
-func WithClock(clk Clock) Option { return func(c *config) error { c.clock = clk; return nil } }
-
-// NewClient returns a client authenticating with an API key or JWT.
-func NewClient(token string, opts ...Option) (*Client, error) {
-	if strings.TrimSpace(token) == "" {
-		return nil, fmt.Errorf("%w: engrami: token is empty", ErrInvalidOption)
+// WithRetry sets the retry policy (default DefaultRetry()). Zero BaseDelay
+// and MaxDelay are filled from DefaultRetry; a negative MaxRetries or delay,
+// or a MaxDelay below BaseDelay, is an error naming the field.
+func WithRetry(p RetryPolicy) Option {
+	return func(c *config) error {
+		cp, err := p.internal("WithRetry")
+		if err != nil {
+			return err
+		}
+		c.retry = cp
+		return nil
 	}
+}
+
+// WithMaxRetries keeps the current retry policy (DefaultRetry, or the one
+// an earlier WithRetry set) and changes only its number of retries; 0
+// disables retries.
+func WithMaxRetries(n int) Option {
+	return func(c *config) error {
+		if n < 0 {
+			return optErr("WithMaxRetries", "%d is negative", n)
+		}
+		if c.retry == nil {
+			d := core.DefaultRetry()
+			c.retry = &d
+		}
+		c.retry.MaxRetries = n
+		return nil
+	}
+}
+
+// WithTimeout bounds each attempt (default 60 s).
+func WithTimeout(d time.Duration) Option {
+	return func(c *config) error {
+		if d <= 0 {
+			return optErr("WithTimeout", "%v is not positive", d)
+		}
+		c.timeout = d
+		return nil
+	}
+}
+
+// WithClock sets the time source of retry backoff (tests pass a
+// *webhooktest.FakeClock).
+func WithClock(clk webhook.Clock) Option {
+	return func(c *config) error {
+		if clk == nil {
+			return optErr("WithClock", "clock is nil")
+		}
+		c.clock = clk
+		return nil
+	}
+}
+
+// NewClient returns a client. WithToken (an API key or JWT) is required,
+// as siro.NewClient requires its credential options.
+func NewClient(opts ...Option) (*Client, error) {
 	c := config{base: DefaultBaseURL}
 	for _, o := range opts {
 		if err := o(&c); err != nil {
 			return nil, err
 		}
 	}
+	if c.token == "" {
+		return nil, optErr("NewClient", "no token: give WithToken")
+	}
+	token := c.token
 	cl := &Client{tenant: c.tenant}
 	cc, err := core.New(core.Config{
 		Provider: "engrami", BaseURL: c.base, Auth: core.Bearer(token), HTTPClient: c.hc, Logger: c.logger,
@@ -161,7 +193,7 @@ func NewClient(token string, opts ...Option) (*Client, error) {
 		},
 	})
 	if err != nil {
-		return nil, fmt.Errorf("engrami: %w", err)
+		return nil, rePrefix("NewClient", err)
 	}
 	cl.core = cc
 	return cl, nil
@@ -207,18 +239,18 @@ func (c *Client) call(ctx context.Context, op, method, route string, params []st
 	}
 	data, err := unwrap(raw)
 	if err != nil {
-		e := &Error{Provider: "engrami", Operation: op, Method: method, Route: route, StatusCode: http.StatusOK, Body: raw}
+		e := &core.APIError{Provider: "engrami", Operation: op, Method: method, Route: route, StatusCode: http.StatusOK, Body: raw}
 		core.DecodeGenericError(e)
 		if e.Message == "" {
 			e.Message = err.Error()
 		}
-		return e
+		return publicError(e)
 	}
 	if out == nil || len(data) == 0 {
 		return nil
 	}
 	if err := json.Unmarshal(data, out); err != nil {
-		return &core.DecodeError{Provider: "engrami", Operation: op, Method: method, Route: route, StatusCode: http.StatusOK, Err: err}
+		return &DecodeError{Provider: "engrami", Operation: op, Method: method, Route: route, StatusCode: http.StatusOK, Err: err}
 	}
 	return nil
 }
@@ -240,7 +272,7 @@ func (c *Client) callRaw(ctx context.Context, op, method, route string, params [
 			c.mu.Unlock()
 		}
 	}
-	return err
+	return publicError(err)
 }
 
 // unwrap removes {"success": true, "data": ...}; a body with success false

@@ -36,7 +36,7 @@ func lookupTool() *engrami.Tool {
 }
 
 func newClient(t *testing.T, fake *engramitest.Server, opts ...engrami.Option) *engrami.Client {
-	c, err := engrami.NewClient(fake.Token, append([]engrami.Option{engrami.WithBaseURL(fake.BaseURL()), engrami.WithTenantID("tenant-1")}, opts...)...)
+	c, err := engrami.NewClient(append([]engrami.Option{engrami.WithToken(fake.Token), engrami.WithBaseURL(fake.BaseURL()), engrami.WithTenantID("tenant-1")}, opts...)...)
 	require.NoError(t, err)
 	return c
 }
@@ -93,7 +93,7 @@ func TestEndpoints(t *testing.T) {
 		"input_schema":{"type":"object","properties":{"subject":{"type":"string"},"description":{"type":"string"},"priority":{"type":"string","enum":["low","medium","high"]},"customer_email":{"type":"string"}},"required":["subject","description","customer_email"]},
 		"output_mapping":{"ticket_id":"$.id","ticket_url":"$.web_url"}}`)
 
-	require.NoError(t, c.CreateSecret(ctx, "CRM_API_KEY", "sk_live_abc123"))
+	require.NoError(t, c.CreateSecret(ctx, &engrami.SecretParams{Name: "CRM_API_KEY", Value: "sk_live_abc123"}))
 	check("POST", "/api/v1/secrets", `{"name":"CRM_API_KEY","value":"sk_live_abc123"}`)
 	v, _ := fake.Secret("CRM_API_KEY")
 	assert.Equal(t, "sk_live_abc123", v)
@@ -143,14 +143,14 @@ func TestValidationBeforeRequest(t *testing.T) {
 		func() error { _, err := c.TestTool(ctx, "../x", nil); return err }(),
 		func() error { _, err := c.CreateAction(ctx, badAction); return err }(),
 		func() error { _, err := c.CreateOAuthProvider(ctx, &engrami.OAuthProvider{Name: "p"}); return err }(),
-		c.CreateSecret(ctx, "bad-name", "v"),
-		c.CreateSecret(ctx, "OK", ""),
+		c.CreateSecret(ctx, &engrami.SecretParams{Name: "bad-name", Value: "v"}),
+		c.CreateSecret(ctx, &engrami.SecretParams{Name: "OK", Value: ""}),
 	}
 	for i, err := range calls {
 		assert.ErrorIs(t, err, engrami.ErrInvalidRequest, "call %d", i)
 	}
 	assert.Empty(t, fake.Requests())
-	_, err := engrami.NewClient("")
+	_, err := engrami.NewClient(engrami.WithToken(""))
 	assert.ErrorIs(t, err, engrami.ErrInvalidOption)
 }
 
@@ -169,15 +169,17 @@ func TestErrorEnvelopeAndRateLimit(t *testing.T) {
 	assert.Equal(t, "missing required field", e.Message)
 	assert.JSONEq(t, `{"field":"description","reason":"missing_required_field"}`, string(e.Details))
 
-	wrong, _ := engrami.NewClient("bad-token", engrami.WithBaseURL(fake.BaseURL()))
-	err = wrong.CreateSecret(ctx, "A", "b")
+	wrong, _ := engrami.NewClient(engrami.WithToken("bad-token"), engrami.WithBaseURL(fake.BaseURL()))
+	err = wrong.CreateSecret(ctx, &engrami.SecretParams{Name: "A", Value: "b"})
 	assert.ErrorIs(t, err, engrami.ErrUnauthorized)
 
 	// 429: the client waits until X-RateLimit-Reset (capped), then retries.
 	reset := clk.Now().Add(7 * time.Second).Truncate(time.Second).Add(time.Second)
 	fake.RateLimitNext(1, reset)
 	done := make(chan error)
-	go func() { done <- c.CreateSecret(ctx, "A", "b", engrami.WithIdempotencyKey("k1")) }()
+	go func() {
+		done <- c.CreateSecret(ctx, &engrami.SecretParams{Name: "A", Value: "b"}, engrami.WithIdempotencyKey("k1"))
+	}()
 	require.True(t, clk.BlockUntilWaiters(1, 5*time.Second))
 	d, _ := clk.NextWait()
 	want := reset.Sub(clk.Now())
@@ -191,7 +193,7 @@ func TestErrorEnvelopeAndRateLimit(t *testing.T) {
 
 	// POST without a key is not retried.
 	fake.RateLimitNext(1, clk.Now().Add(5*time.Second))
-	err = c.CreateSecret(ctx, "A", "b")
+	err = c.CreateSecret(ctx, &engrami.SecretParams{Name: "A", Value: "b"})
 	assert.ErrorIs(t, err, engrami.ErrRateLimited)
 	require.ErrorAs(t, err, &e)
 	assert.Greater(t, e.RetryAfter, time.Duration(0))
@@ -359,11 +361,11 @@ func TestNoSecretsInLogsOrErrors(t *testing.T) {
 	}))
 	defer srv.Close()
 	clk := webhooktest.NewFakeClock(time.Now())
-	c, err := engrami.NewClient(token, engrami.WithBaseURL(srv.URL), engrami.WithClock(clk),
+	c, err := engrami.NewClient(engrami.WithToken(token), engrami.WithBaseURL(srv.URL), engrami.WithClock(clk),
 		engrami.WithLogger(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
 	require.NoError(t, err)
 	var errs []string
-	err = c.CreateSecret(context.Background(), "CRM_API_KEY", secretValue)
+	err = c.CreateSecret(context.Background(), &engrami.SecretParams{Name: "CRM_API_KEY", Value: secretValue})
 	require.Error(t, err)
 	errs = append(errs, err.Error(), fmt.Sprintf("%+v", err))
 	p := &engrami.OAuthProvider{Name: "crm", DisplayName: "CRM", AuthorizationURL: "https://a/x", TokenURL: "https://a/t", ClientID: "id", ClientSecret: clientSecret, RedirectURI: "https://a/r"}

@@ -38,9 +38,9 @@ func ExampleNewToolHandler() {
 
 // Create a tool and test it through the API.
 func ExampleClient_CreateTool() {
-	fake := engramitest.New() // in production: engrami.NewClient(os.Getenv("ENGRAMI_TOKEN"))
+	fake := engramitest.New() // in production: engrami.NewClient(engrami.WithToken(os.Getenv("ENGRAMI_TOKEN")))
 	defer fake.Close()
-	c, _ := engrami.NewClient(fake.Token, engrami.WithBaseURL(fake.BaseURL()))
+	c, _ := engrami.NewClient(engrami.WithToken(fake.Token), engrami.WithBaseURL(fake.BaseURL()))
 	tool := &engrami.Tool{Name: "lookup_customer", Description: "Look up a customer",
 		Parameters: &engrami.JSONSchema{Type: "object", Required: []string{"identifier"},
 			Properties: map[string]*engrami.JSONSchema{"identifier": {Type: "string"}}},

@@ -13,6 +13,7 @@ import (
 	"reflect"
 	"strings"
 
+	"github.com/callcrm/callcrm-go/internal/opterr"
 	"github.com/callcrm/callcrm-go/webhook"
 )
 
@@ -39,7 +40,7 @@ type toolConfig struct {
 func WithToolMaxBody(n int64) ToolOption {
 	return func(c *toolConfig) error {
 		if n <= 0 {
-			return fmt.Errorf("%w: max body must be positive", ErrInvalidOption)
+			return optErr("WithToolMaxBody", "%d is not positive", n)
 		}
 		c.maxBody = n
 		return nil
@@ -60,10 +61,10 @@ func WithToolLogger(l *slog.Logger) ToolOption {
 // JSON error with 5xx (or the ToolError's status).
 func NewToolHandler[P, R any](secret string, fn func(ctx context.Context, params P) (R, error), opts ...ToolOption) (http.Handler, error) {
 	if secret == "" {
-		return nil, fmt.Errorf("%w: engrami: tool secret is empty", webhook.ErrInvalidSecret)
+		return nil, opterr.New("engrami", "NewToolHandler", webhook.ErrInvalidSecret, "secret is empty")
 	}
 	if fn == nil {
-		return nil, fmt.Errorf("%w: engrami: tool function is nil", ErrInvalidOption)
+		return nil, optErr("NewToolHandler", "fn is nil")
 	}
 	c := toolConfig{maxBody: webhook.DefaultMaxBodyBytes}
 	for _, o := range opts {

@@ -203,9 +203,9 @@ func TestSecretValueRedactedAndRedirectRefused(t *testing.T) {
 		_ = json.NewEncoder(w).Encode(map[string]any{"success": false, "error": map[string]any{"code": "bad", "message": "invalid " + string(b), "details": json.RawMessage(b)}})
 	}))
 	defer echo.Close()
-	c, err := engrami.NewClient("tok", engrami.WithBaseURL(echo.URL))
+	c, err := engrami.NewClient(engrami.WithToken("tok"), engrami.WithBaseURL(echo.URL))
 	require.NoError(t, err)
-	err = c.CreateSecret(context.Background(), "CRM_API_KEY", value)
+	err = c.CreateSecret(context.Background(), &engrami.SecretParams{Name: "CRM_API_KEY", Value: value})
 	var apiErr *engrami.Error
 	require.ErrorAs(t, err, &apiErr)
 	assert.NotContains(t, err.Error(), value)
@@ -219,9 +219,9 @@ func TestSecretValueRedactedAndRedirectRefused(t *testing.T) {
 		http.Redirect(w, r, other.URL+r.URL.Path, http.StatusTemporaryRedirect)
 	}))
 	defer redirect.Close()
-	c, err = engrami.NewClient("tok", engrami.WithBaseURL(redirect.URL))
+	c, err = engrami.NewClient(engrami.WithToken("tok"), engrami.WithBaseURL(redirect.URL))
 	require.NoError(t, err)
-	err = c.CreateSecret(context.Background(), "CRM_API_KEY", value)
+	err = c.CreateSecret(context.Background(), &engrami.SecretParams{Name: "CRM_API_KEY", Value: value})
 	assert.ErrorIs(t, err, engrami.ErrRedirectRefused)
 	assert.Zero(t, leaked.Load())
 }
@@ -230,7 +230,7 @@ func TestSecretValueRedactedAndRedirectRefused(t *testing.T) {
 // type's secret.
 func TestEngramiSecretTypesFormatRedacted(t *testing.T) {
 	const secret = "whsec_do_not_print"
-	c, err := engrami.NewClient(secret)
+	c, err := engrami.NewClient(engrami.WithToken(secret))
 	require.NoError(t, err)
 	s, err := engrami.NewSender("https://hooks.engrami.com/in/wh_1", secret)
 	require.NoError(t, err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -258,13 +259,33 @@ func (c *Client) CreateAction(ctx context.Context, a *Action, opts ...CallOption
 
 var secretNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,127}$`)
 
+// SecretParams is the body of CreateSecret. It never prints Value.
+type SecretParams struct {
+	// Name is letters, digits and _, not starting with a digit (at most
+	// 128 characters); templates read it as {{secrets.NAME}}.
+	Name string `json:"name"`
+	// Value is the secret itself.
+	Value string `json:"value"`
+}
+
+// String never prints the value.
+func (p SecretParams) String() string { return "SecretParams{" + p.Name + ", [redacted]}" }
+
+// GoString is String, so %#v redacts too.
+func (p SecretParams) GoString() string { return p.String() }
+
+// Format prints String for every verb.
+func (p SecretParams) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, p.String()) }
+
 // CreateSecret stores a secret. Its value never appears in logs or errors.
-func (c *Client) CreateSecret(ctx context.Context, name, value string, opts ...CallOption) error {
-	if !secretNameRE.MatchString(name) {
-		return invalid("Secrets.Create", fmt.Sprintf("secret name %q must be letters, digits and _", name))
-	}
-	if value == "" {
+func (c *Client) CreateSecret(ctx context.Context, p *SecretParams, opts ...CallOption) error {
+	switch {
+	case p == nil:
+		return invalid("Secrets.Create", "params are nil")
+	case !secretNameRE.MatchString(p.Name):
+		return invalid("Secrets.Create", fmt.Sprintf("secret name %q must be letters, digits and _", p.Name))
+	case p.Value == "":
 		return invalid("Secrets.Create", "value is empty")
 	}
-	return c.call(ctx, "Secrets.Create", http.MethodPost, "/secrets", nil, map[string]string{"name": name, "value": value}, nil, append(opts, withSecrets(value)))
+	return c.call(ctx, "Secrets.Create", http.MethodPost, "/secrets", nil, map[string]string{"name": p.Name, "value": p.Value}, nil, append(opts, withSecrets(p.Value)))
 }

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/callcrm/callcrm-go/internal/core"
+	"github.com/callcrm/callcrm-go/internal/opterr"
 	"github.com/callcrm/callcrm-go/webhook"
 )
 
@@ -41,7 +42,7 @@ type senderConfig struct {
 	hc          *http.Client
 	logger      *slog.Logger
 	retry       *core.RetryPolicy
-	clock       Clock
+	clock       webhook.Clock
 	stripPrefix bool
 	unsafe      bool
 }
@@ -56,10 +57,18 @@ func WithSenderLogger(l *slog.Logger) SenderOption {
 	return func(c *senderConfig) error { c.logger = l; return nil }
 }
 
-// WithSenderRetry sets the retry policy. By default only deliveries that
-// provably did not reach Engrami are retried (see Send).
+// WithSenderRetry sets the retry policy, filled from DefaultRetry as
+// WithRetry's is. By default only deliveries that provably did not reach
+// Engrami are retried (see Send).
 func WithSenderRetry(p RetryPolicy) SenderOption {
-	return func(c *senderConfig) error { c.retry = &p; return nil }
+	return func(c *senderConfig) error {
+		cp, err := p.internal("WithSenderRetry")
+		if err != nil {
+			return err
+		}
+		c.retry = cp
+		return nil
+	}
 }
 
 // WithSenderRetryUnsafe also retries deliveries that may have reached
@@ -71,8 +80,14 @@ func WithSenderRetryUnsafe() SenderOption {
 }
 
 // WithSenderClock sets the backoff clock (tests).
-func WithSenderClock(clk Clock) SenderOption {
-	return func(c *senderConfig) error { c.clock = clk; return nil }
+func WithSenderClock(clk webhook.Clock) SenderOption {
+	return func(c *senderConfig) error {
+		if clk == nil {
+			return optErr("WithSenderClock", "clock is nil")
+		}
+		c.clock = clk
+		return nil
+	}
 }
 
 // WithSecretPrefixStripped keys the HMAC with the secret minus "whsec_".
@@ -90,7 +105,7 @@ func NewSender(hookURL, secret string, opts ...SenderOption) (*Sender, error) {
 	}
 	u, err := url.Parse(hookURL)
 	if err != nil || u.Host == "" {
-		return nil, fmt.Errorf("%w: engrami: webhook url is not absolute", ErrInvalidOption)
+		return nil, optErr("NewSender", "hookURL is not an absolute URL")
 	}
 	key := secret
 	if c.stripPrefix {
@@ -98,13 +113,13 @@ func NewSender(hookURL, secret string, opts ...SenderOption) (*Sender, error) {
 	}
 	signer, err := webhook.NewHMACSigner(HeaderSignature, SignaturePrefix, key)
 	if err != nil {
-		return nil, fmt.Errorf("engrami: %w", err)
+		return nil, opterr.Rewrap("engrami", "NewSender", err, 1)
 	}
 	base := *u
 	base.Path, base.RawPath = "", ""
 	cc, err := core.New(core.Config{Provider: "engrami", BaseURL: base.String(), HTTPClient: c.hc, Logger: c.logger, Retry: c.retry, Clock: c.clock})
 	if err != nil {
-		return nil, err
+		return nil, rePrefix("NewSender", err)
 	}
 	path := u.EscapedPath()
 	if path == "" {
@@ -136,5 +151,5 @@ func (s *Sender) SendRaw(ctx context.Context, body []byte) error {
 	h.Set(HeaderSignature, s.Sign(body))
 	_, err := s.core.Do(ctx, &core.Request{Operation: "IncomingWebhook.Send", Method: http.MethodPost, Route: s.path,
 		Body: json.RawMessage(body), Header: h, NoAuth: true, IdempotencyKey: webhook.NewMessageID(), RetryUndeliveredOnly: !s.unsafe}, nil)
-	return err
+	return publicError(err)
 }

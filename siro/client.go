@@ -3,7 +3,6 @@ package siro
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/callcrm/callcrm-go/internal/clock"
 	"github.com/callcrm/callcrm-go/internal/core"
+	"github.com/callcrm/callcrm-go/webhook"
 )
 
 // Default base URLs.
@@ -51,7 +51,7 @@ type config struct {
 func WithOrgToken(token string) Option {
 	return func(c *config) error {
 		if strings.TrimSpace(token) == "" {
-			return fmt.Errorf("%w: org token is empty", ErrInvalidOption)
+			return optErr("WithOrgToken", "token is empty")
 		}
 		c.orgToken = token
 		return nil
@@ -62,7 +62,7 @@ func WithOrgToken(token string) Option {
 func WithUserToken(token string) Option {
 	return func(c *config) error {
 		if strings.TrimSpace(token) == "" {
-			return fmt.Errorf("%w: user token is empty", ErrInvalidOption)
+			return optErr("WithUserToken", "token is empty")
 		}
 		c.userAuth = core.Header(UserTokenHeader, token)
 		return nil
@@ -73,18 +73,18 @@ func WithUserToken(token string) Option {
 // and calls again shortly before, or after a 401.
 type TokenFunc func(ctx context.Context) (Token, error)
 
-// Token is a user API access token.
-type Token = core.Token
-
 // WithUserTokenSource sets your own source of user API tokens.
 func WithUserTokenSource(fn TokenFunc) Option {
 	return func(c *config) error {
 		if fn == nil {
-			return fmt.Errorf("%w: token source is nil", ErrInvalidOption)
+			return optErr("WithUserTokenSource", "token source is nil")
 		}
-		a, err := core.NewRefreshingAuth(UserTokenHeader, "", core.TokenFunc(fn), 0, c.clock)
+		a, err := core.NewRefreshingAuth(UserTokenHeader, "", func(ctx context.Context) (core.Token, error) {
+			t, err := fn(ctx)
+			return core.Token{Value: t.Value, Expiry: t.Expiry}, err
+		}, 0, c.clock)
 		if err != nil {
-			return err
+			return rePrefix("WithUserTokenSource", err)
 		}
 		c.userAuth = a
 		return nil
@@ -113,30 +113,47 @@ func WithOAuthApp(clientID, clientSecret, userID string, scope Scope) Option {
 	return func(c *config) error {
 		switch {
 		case clientID == "":
-			return fmt.Errorf("%w: OAuth client id is empty", ErrInvalidOption)
+			return optErr("WithOAuthApp", "clientID is empty")
 		case clientSecret == "":
-			return fmt.Errorf("%w: OAuth client secret is empty", ErrInvalidOption)
+			return optErr("WithOAuthApp", "clientSecret is empty")
 		case userID == "":
-			return fmt.Errorf("%w: Siro user id is empty", ErrInvalidOption)
+			return optErr("WithOAuthApp", "userID is empty")
 		case scope != ScopeRead && scope != ScopeWrite:
-			return fmt.Errorf("%w: scope %q must be read or write", ErrInvalidOption, scope)
+			return optErr("WithOAuthApp", "scope %q must be read or write", scope)
 		}
 		c.oauth = &oauthApp{clientID, clientSecret, userID, scope}
 		return nil
 	}
 }
 
-// WithOrgBaseURL overrides the org API base URL (tests, proxies).
-func WithOrgBaseURL(u string) Option { return func(c *config) error { c.orgBase = u; return nil } }
+// WithOrgBaseURL overrides the org API base URL (tests, proxies): an
+// absolute http or https URL without query or fragment.
+func WithOrgBaseURL(u string) Option {
+	return func(c *config) error {
+		if _, err := core.NormalizeBaseURL(u); err != nil {
+			return rePrefix("WithOrgBaseURL", err)
+		}
+		c.orgBase = u
+		return nil
+	}
+}
 
-// WithUserBaseURL overrides the user API base URL.
-func WithUserBaseURL(u string) Option { return func(c *config) error { c.userBase = u; return nil } }
+// WithUserBaseURL overrides the user API base URL (tests, proxies).
+func WithUserBaseURL(u string) Option {
+	return func(c *config) error {
+		if _, err := core.NormalizeBaseURL(u); err != nil {
+			return rePrefix("WithUserBaseURL", err)
+		}
+		c.userBase = u
+		return nil
+	}
+}
 
 // WithHTTPClient sets the HTTP client (copied, never modified).
 func WithHTTPClient(hc *http.Client) Option {
 	return func(c *config) error {
 		if hc == nil {
-			return fmt.Errorf("%w: http client is nil", ErrInvalidOption)
+			return optErr("WithHTTPClient", "client is nil")
 		}
 		c.httpClient = hc
 		return nil
@@ -146,28 +163,23 @@ func WithHTTPClient(hc *http.Client) Option {
 // WithLogger sends debug logs (credentials redacted, no bodies) to l.
 func WithLogger(l *slog.Logger) Option { return func(c *config) error { c.logger = l; return nil } }
 
-// WithRetry sets the retry policy (default: 2 retries).
-func WithRetry(p RetryPolicy) Option { return func(c *config) error { c.retry = &p; return nil } }
-
 // WithTimeout bounds each attempt (default 60 s).
 func WithTimeout(d time.Duration) Option {
 	return func(c *config) error {
 		if d <= 0 {
-			return fmt.Errorf("%w: timeout %v must be positive", ErrInvalidOption, d)
+			return optErr("WithTimeout", "%v is not positive", d)
 		}
 		c.timeout = d
 		return nil
 	}
 }
 
-// Clock is the time source for token expiry and backoff.
-type Clock = clock.Clock
-
-// WithClock sets the clock (tests). Give it before WithUserTokenSource.
-func WithClock(clk Clock) Option {
+// WithClock sets the time source of token expiry and retry backoff
+// (tests pass a *webhooktest.FakeClock). Give it before WithUserTokenSource.
+func WithClock(clk webhook.Clock) Option {
 	return func(c *config) error {
 		if clk == nil {
-			return fmt.Errorf("%w: clock is nil", ErrInvalidOption)
+			return optErr("WithClock", "clock is nil")
 		}
 		c.clock = clk
 		return nil
@@ -193,21 +205,21 @@ func NewClient(opts ...Option) (*Client, error) {
 	}
 	org, err := core.New(orgCfg)
 	if err != nil {
-		return nil, fmt.Errorf("siro: org API: %w", err)
+		return nil, rePrefix("NewClient", err)
 	}
 	cl := &Client{org: org}
 	if c.oauth != nil {
 		if c.orgToken == "" {
-			return nil, fmt.Errorf("%w: WithOAuthApp mints tokens through the org API and needs WithOrgToken", ErrInvalidOption)
+			return nil, optErr("WithOAuthApp", "it mints tokens through the org API and needs WithOrgToken")
 		}
 		if c.userAuth != nil {
-			return nil, fmt.Errorf("%w: WithOAuthApp and a user token or token source are exclusive", ErrInvalidOption)
+			return nil, optErr("WithOAuthApp", "it excludes WithUserToken and WithUserTokenSource")
 		}
 		app := *c.oauth
 		if c.userAuth, err = core.NewRefreshingAuth(UserTokenHeader, "", func(ctx context.Context) (core.Token, error) {
 			return cl.mintUserToken(ctx, app)
 		}, 0, c.clock); err != nil {
-			return nil, err
+			return nil, rePrefix("WithOAuthApp", err)
 		}
 	}
 	userCfg := base
@@ -215,7 +227,7 @@ func NewClient(opts ...Option) (*Client, error) {
 	userCfg.Auth = c.userAuth
 	userCfg.CredentialName = "user access token (siro.WithUserToken, WithUserTokenSource or WithOAuthApp)"
 	if cl.user, err = core.New(userCfg); err != nil {
-		return nil, fmt.Errorf("siro: user API: %w", err)
+		return nil, rePrefix("NewClient", err)
 	}
 	cl.userCred = c.userAuth != nil
 	cl.clock = clock.Or(c.clock)
@@ -242,7 +254,7 @@ func (c *Client) Do(ctx context.Context, host Host, method, path string, pathPar
 		cl = c.user
 	}
 	_, err := cl.Do(ctx, &core.Request{Operation: "Do", Method: method, Route: path, PathParams: pathParams, Query: query, Body: body}, out)
-	return err
+	return publicError(err)
 }
 
 var errNoToken = errors.New("siro: access-token response has no accessToken")

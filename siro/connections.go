@@ -28,8 +28,8 @@ type IntegrationConnection struct {
 	ExternalAccountID   string              `json:"externalAccountId"`
 	OrganizationID      string              `json:"organizationId"`
 	IntegrationPlatform IntegrationPlatform `json:"integrationPlatform"`
-	CreatedAt           string              `json:"createdAt"`
-	UpdatedAt           string              `json:"updatedAt"`
+	CreatedAt           Time                `json:"createdAt"`
+	UpdatedAt           Time                `json:"updatedAt"`
 	IsActive            bool                `json:"isActive"`
 	SyncStatus          []SyncStatus        `json:"syncStatus"`
 	SyncTranscript      *bool               `json:"syncTranscript"`
@@ -40,15 +40,15 @@ type SyncStatus struct {
 	ID                 string          `json:"id"`
 	ModelName          string          `json:"modelName"`
 	ModelSyncStatus    ModelSyncStatus `json:"modelSyncStatus"`
-	ModelModifiedAfter *string         `json:"modelModifiedAfter"`
-	CreatedAt          string          `json:"createdAt"`
-	UpdatedAt          *string         `json:"updatedAt"`
+	ModelModifiedAfter *Time           `json:"modelModifiedAfter"`
+	CreatedAt          Time            `json:"createdAt"`
+	UpdatedAt          *Time           `json:"updatedAt"`
 }
 
 // ListConnectionsParams filters ListConnections.
 type ListConnectionsParams struct {
 	IntegrationPlatform IntegrationPlatform `url:"integrationPlatform,omitempty"`
-	Cursor              string              `url:"cursor,omitempty"`
+	Cursor              Cursor              `url:"cursor,omitempty"`
 }
 
 // ListConnections returns one page of integration connections.
@@ -65,7 +65,7 @@ func (c *Client) AllConnections(ctx context.Context, p *ListConnectionsParams) i
 	if p != nil {
 		q = *p
 	}
-	return all(ctx, q.Cursor, func(ctx context.Context, cursor string) (*Page[IntegrationConnection], error) {
+	return all(ctx, q.Cursor, func(ctx context.Context, cursor Cursor) (*Page[IntegrationConnection], error) {
 		page := q
 		page.Cursor = cursor
 		return c.ListConnections(ctx, &page)

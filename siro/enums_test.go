@@ -43,7 +43,7 @@ func TestEnumInputsCheckedBeforeRequest(t *testing.T) {
 			return err
 		}},
 		{"data type", "dataType", func() error {
-			_, err := c.UnlinkRecording(ctx, "r", &siro.LinkTarget{ID: "x", DataType: "DEAL"})
+			err := c.UnlinkRecording(ctx, "r", &siro.LinkTarget{ID: "x", DataType: "DEAL"})
 			return err
 		}},
 		{"creatable platform", "integrationPlatform", func() error {

@@ -11,8 +11,10 @@ import (
 	"github.com/callcrm/callcrm-go/webhook"
 )
 
-// Cursor is a pagination cursor. Siro sends it as a string, a number
-// (utterances) or null; the empty Cursor means there is no next page.
+// Cursor is a pagination cursor: Page.Cursor gives it, the Cursor field of
+// every list's params takes it back. Siro sends it as a string, a number
+// (utterances) or null; the empty Cursor means there is no next page (in
+// params: start at the first page).
 type Cursor string
 
 // UnmarshalJSON accepts a string, a number or null.
@@ -50,7 +52,7 @@ type dataEnvelope[T any] struct {
 func do(ctx context.Context, cl *core.Client, op, method, route string, params []string, query, body, out any, secrets ...string) error {
 	_, err := cl.Do(ctx, &core.Request{Operation: op, Method: method, Route: route, PathParams: params, Query: query, Body: body,
 		RequireResult: out != nil, Secrets: secrets}, out)
-	return err
+	return publicError(err)
 }
 
 // getData decodes a {data: T} answer; a missing or null data is a
@@ -119,9 +121,9 @@ func getPage[T any](ctx context.Context, cl *core.Client, op, route string, para
 
 // all iterates every page: page(cursor) fetches one, on a copy of the
 // caller's options. No request is made until the caller ranges.
-func all[T any](ctx context.Context, start string, page func(ctx context.Context, cursor string) (*Page[T], error)) iter.Seq2[T, error] {
-	return core.Paginate(ctx, start, func(ctx context.Context, cursor string) (core.Page[T], error) {
-		p, err := page(ctx, cursor)
+func all[T any](ctx context.Context, start Cursor, page func(ctx context.Context, cursor Cursor) (*Page[T], error)) iter.Seq2[T, error] {
+	return core.Paginate(ctx, string(start), func(ctx context.Context, cursor string) (core.Page[T], error) {
+		p, err := page(ctx, Cursor(cursor))
 		if err != nil {
 			return core.Page[T]{}, err
 		}
@@ -142,3 +144,7 @@ func errorIn200(op, method, route string, raw json.RawMessage) error {
 	return &Error{Provider: "siro", Operation: op, Method: method, Route: route, StatusCode: http.StatusOK,
 		Code: "error_in_200", Message: *e.Error, Details: e.Details, Body: append([]byte(nil), raw...)}
 }
+
+// Ptr returns a pointer to v, for the optional fields of params:
+// Amount: siro.Ptr(45000.0), IsActive: siro.Ptr(false).
+func Ptr[T any](v T) *T { return &v }

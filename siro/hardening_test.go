@@ -150,7 +150,7 @@ func TestWaitForRecordingEmptyAnswerDoesNotPanic(t *testing.T) {
 			clk.Advance(time.Minute)
 		}
 	}()
-	e, err := c.WaitForRecording(context.Background(), "eng_1", siro.PollOptions{Interval: time.Minute})
+	e, err := c.WaitForRecording(context.Background(), "eng_1", &siro.PollOptions{Interval: time.Minute})
 	require.NoError(t, err)
 	assert.Equal(t, "rec_1", e.RecordingID)
 }
@@ -212,7 +212,7 @@ func TestOAuthSecretRedactedFromEchoedError(t *testing.T) {
 	for what, s := range map[string]string{"Error": err.Error(), "Body": string(apiErr.Body), "Message": apiErr.Message, "Details": string(apiErr.Details)} {
 		assert.NotContains(t, s, secret, what)
 	}
-	err = c.RevokeAccessToken(context.Background(), "app", "tok", secret, "u")
+	err = c.RevokeAccessToken(context.Background(), &siro.RevokeAccessTokenParams{ClientID: "app", TokenID: "tok", ClientSecret: secret, UserID: "u"})
 	require.ErrorAs(t, err, &apiErr)
 	assert.NotContains(t, string(apiErr.Body), secret)
 }

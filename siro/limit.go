@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/callcrm/callcrm-go/internal/clock"
+	"github.com/callcrm/callcrm-go/webhook"
 )
 
 // Siro documents 1,000 requests per API token per minute.
@@ -38,7 +39,7 @@ type LimiterConfig struct {
 	// the sustained spacing is one minute / (PerMinute - Burst + 1).
 	Burst int
 	// Clock is the time source (default the real clock).
-	Clock Clock
+	Clock webhook.Clock
 }
 
 // Interval returns the sustained spacing between requests that keeps
@@ -109,7 +110,7 @@ func (l *RateLimiter) Wait(ctx context.Context) error {
 
 // WaitUntil blocks until the clock reaches at or ctx is done; Limiter
 // implementations that reserve a slot elsewhere (a database) use it.
-func WaitUntil(ctx context.Context, clk Clock, at time.Time) error {
+func WaitUntil(ctx context.Context, clk webhook.Clock, at time.Time) error {
 	clk = clock.Or(clk)
 	d := at.Sub(clk.Now())
 	if d <= 0 {

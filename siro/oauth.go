@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"iter"
 	"net/http"
 	"time"
@@ -65,21 +66,21 @@ func (c *Client) mintUserToken(ctx context.Context, app oauthApp) (core.Token, e
 	}
 	expiry := issued.Add(DefaultTokenLifetime)
 	if meta, err := c.GetAccessToken(ctx, app.clientID, t.AccessTokenID); err == nil && !meta.ExpiresAt.IsZero() {
-		expiry = meta.ExpiresAt
+		expiry = meta.ExpiresAt.Time
 	}
 	return core.Token{Value: t.AccessToken, Expiry: expiry}, nil
 }
 
 // OAuthApp is a registered OAuth application.
 type OAuthApp struct {
-	AppName        string     `json:"appName"`
-	ClientID       string     `json:"clientId"`
-	OrganizationID string     `json:"organizationId"`
-	Owner          string     `json:"owner"`
-	Deleted        bool       `json:"deleted"`
-	CreatedAt      time.Time  `json:"createdAt"`
-	UpdatedAt      time.Time  `json:"updatedAt"`
-	DeletedAt      *time.Time `json:"deletedAt"`
+	AppName        string `json:"appName"`
+	ClientID       string `json:"clientId"`
+	OrganizationID string `json:"organizationId"`
+	Owner          string `json:"owner"`
+	Deleted        bool   `json:"deleted"`
+	CreatedAt      Time   `json:"createdAt"`
+	UpdatedAt      Time   `json:"updatedAt"`
+	DeletedAt      *Time  `json:"deletedAt"`
 }
 
 // CreateOAuthAppParams is the body of CreateOAuthApp.
@@ -132,7 +133,7 @@ type OAuthListParams struct {
 	FromDate      *time.Time `url:"fromDate,omitempty"`
 	ToDate        *time.Time `url:"toDate,omitempty"`
 	Limit         int        `url:"limit,omitempty"` // 1..100
-	Cursor        string     `url:"cursor,omitempty"`
+	Cursor        Cursor     `url:"cursor,omitempty"`
 	Page          int        `url:"page,omitempty"`
 	SortField     string     `url:"sortField,omitempty"`     // dateCreated or dateUpdated
 	SortDirection string     `url:"sortDirection,omitempty"` // asc or desc
@@ -173,10 +174,15 @@ func (c *Client) ListOAuthApps(ctx context.Context, p *ListOAuthAppsParams) (*Pa
 	return getPage[OAuthApp](ctx, c.org, "OAuth.ListApps", "/v1/core/oauth/apps", nil, p)
 }
 
-// AllOAuthApps iterates every OAuth app matching p.
-func (c *Client) AllOAuthApps(ctx context.Context, p ListOAuthAppsParams) iter.Seq2[OAuthApp, error] {
-	return all(ctx, p.Cursor, func(ctx context.Context, cursor string) (*Page[OAuthApp], error) {
-		page := p
+// AllOAuthApps iterates every OAuth app matching p (OrganizationID and
+// Owner are required, as for ListOAuthApps).
+func (c *Client) AllOAuthApps(ctx context.Context, p *ListOAuthAppsParams) iter.Seq2[OAuthApp, error] {
+	q := ListOAuthAppsParams{}
+	if p != nil {
+		q = *p
+	}
+	return all(ctx, q.Cursor, func(ctx context.Context, cursor Cursor) (*Page[OAuthApp], error) {
+		page := q
 		page.Cursor = cursor
 		return c.ListOAuthApps(ctx, &page)
 	})
@@ -194,16 +200,16 @@ func (c *Client) DeleteOAuthApp(ctx context.Context, clientID string) error {
 
 // OAuthTokenInfo is an access token's metadata.
 type OAuthTokenInfo struct {
-	AccessTokenID string     `json:"accessTokenId"`
-	OAuthAppID    string     `json:"oAuthAppId"`
-	UserID        string     `json:"userId"`
-	Audience      string     `json:"audience"`
-	Subject       string     `json:"subject"`
-	Scope         Scope      `json:"scope"`
-	ExpiresAt     time.Time  `json:"expiresAt"`
-	CreatedAt     time.Time  `json:"createdAt"`
-	UpdatedAt     time.Time  `json:"updatedAt"`
-	RevokedAt     *time.Time `json:"revokedAt"`
+	AccessTokenID string `json:"accessTokenId"`
+	OAuthAppID    string `json:"oAuthAppId"`
+	UserID        string `json:"userId"`
+	Audience      string `json:"audience"`
+	Subject       string `json:"subject"`
+	Scope         Scope  `json:"scope"`
+	ExpiresAt     Time   `json:"expiresAt"`
+	CreatedAt     Time   `json:"createdAt"`
+	UpdatedAt     Time   `json:"updatedAt"`
+	RevokedAt     *Time  `json:"revokedAt"`
 }
 
 // ListAccessTokensParams filters ListAccessTokens (Owner is required).
@@ -223,13 +229,39 @@ func (c *Client) ListAccessTokens(ctx context.Context, clientID string, p *ListA
 	return getPage[OAuthTokenInfo](ctx, c.org, "OAuth.ListAccessTokens", "/v1/core/oauth/apps/{clientId}/access-token", []string{clientID}, p)
 }
 
-// RevokeAccessToken revokes a token (DELETE with a JSON body).
-func (c *Client) RevokeAccessToken(ctx context.Context, clientID, tokenID, clientSecret, userID string) error {
-	if clientSecret == "" || userID == "" {
-		return invalid("OAuth.RevokeAccessToken", "clientSecret and userId are required")
+// RevokeAccessTokenParams identifies the token RevokeAccessToken revokes;
+// every field is required. ClientSecret never appears in an error or log.
+type RevokeAccessTokenParams struct {
+	// ClientID is the OAuth app's client id (path).
+	ClientID string `json:"-"`
+	// TokenID is the access token's id (path), AccessToken.AccessTokenID.
+	TokenID string `json:"-"`
+	// ClientSecret is the OAuth app's client secret (body).
+	ClientSecret string `json:"clientSecret"`
+	// UserID is the Siro user the token was minted for (body).
+	UserID string `json:"userId"`
+}
+
+// String never prints the client secret.
+func (p RevokeAccessTokenParams) String() string {
+	return "RevokeAccessTokenParams{clientId: " + p.ClientID + ", tokenId: " + p.TokenID + ", userId: " + p.UserID + ", clientSecret: [redacted]}"
+}
+
+// GoString is String, so %#v redacts too.
+func (p RevokeAccessTokenParams) GoString() string { return p.String() }
+
+// Format prints String for every verb.
+func (p RevokeAccessTokenParams) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, p.String()) }
+
+// RevokeAccessToken revokes a token (DELETE
+// /v1/core/oauth/apps/{clientId}/access-token/{tokenId} with a JSON body).
+func (c *Client) RevokeAccessToken(ctx context.Context, p *RevokeAccessTokenParams) error {
+	const op = "OAuth.RevokeAccessToken"
+	if p == nil || p.ClientID == "" || p.TokenID == "" || p.ClientSecret == "" || p.UserID == "" {
+		return invalid(op, "clientId, tokenId, clientSecret and userId are required")
 	}
-	return do(ctx, c.org, "OAuth.RevokeAccessToken", http.MethodDelete, "/v1/core/oauth/apps/{clientId}/access-token/{tokenId}",
-		[]string{clientID, tokenID}, nil, map[string]string{"clientSecret": clientSecret, "userId": userID}, nil, clientSecret)
+	return do(ctx, c.org, op, http.MethodDelete, "/v1/core/oauth/apps/{clientId}/access-token/{tokenId}",
+		[]string{p.ClientID, p.TokenID}, nil, map[string]string{"clientSecret": p.ClientSecret, "userId": p.UserID}, nil, p.ClientSecret)
 }
 
 // --- Caller identity -----------------------------------------------------
@@ -241,7 +273,7 @@ type OrgToken struct {
 	OrganizationID        string  `json:"organizationId"`
 	AuthorizedOrgGroupID  *string `json:"authorizedOrgGroupId"`
 	ParentOrgGroupTokenID *string `json:"parentOrgGroupTokenId"`
-	CreatedAt             string  `json:"createdAt"`
+	CreatedAt             Time    `json:"createdAt"`
 	CreatedBy             *string `json:"createdBy"`
 }
 

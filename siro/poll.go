@@ -7,7 +7,8 @@ import (
 	"time"
 )
 
-// PollOptions tune PollRecordings and WaitForRecording.
+// PollOptions tune PollRecordings and WaitForRecording; nil means every
+// default.
 type PollOptions struct {
 	// Interval between polls when nothing failed (default 1 minute).
 	Interval time.Duration
@@ -17,6 +18,16 @@ type PollOptions struct {
 	Show RecordingShow
 	// PageSize per list call (default Siro's 25).
 	PageSize int
+}
+
+// resolved returns a copy of o (nil: every default) with defaults filled.
+func (o *PollOptions) resolved() PollOptions {
+	var r PollOptions
+	if o != nil {
+		r = *o
+	}
+	r.defaults()
+	return r
 }
 
 func (o *PollOptions) defaults() {
@@ -43,8 +54,8 @@ func (c *Client) sleep(ctx context.Context, d time.Duration) error {
 // repeats until ctx ends. Errors are yielded (the loop then backs off up to
 // MaxInterval); break to stop. To resume after a restart, pass the
 // UpdatedAt of the last recording you processed as since.
-func (c *Client) PollRecordings(ctx context.Context, since time.Time, o PollOptions) iter.Seq2[Recording, error] {
-	o.defaults()
+func (c *Client) PollRecordings(ctx context.Context, since time.Time, opts *PollOptions) iter.Seq2[Recording, error] {
+	o := opts.resolved()
 	return func(yield func(Recording, error) bool) {
 		cursorTime := since
 		seen := map[string]string{} // id -> updatedAt already yielded at the boundary
@@ -52,26 +63,26 @@ func (c *Client) PollRecordings(ctx context.Context, since time.Time, o PollOpti
 		for {
 			newest := cursorTime
 			nextSeen := map[string]string{}
-			p := &ListRecordingsParams{RecordingShow: o.Show, UpdatedAtGTE: &Time{cursorTime}, PageSize: o.PageSize}
+			p := &ListRecordingsParams{RecordingShow: o.Show, UpdatedAtGTE: &Time{Time: cursorTime}, PageSize: o.PageSize}
 			var failed error
 			for r, err := range c.AllRecordings(ctx, p) {
 				if err != nil {
 					failed = err
 					break
 				}
-				if seen[r.ID] == r.UpdatedAt {
+				if seen[r.ID] == r.UpdatedAt.Raw {
 					continue // inclusive bound: already yielded
 				}
 				if !yield(r, nil) {
 					return
 				}
-				if t, err := time.Parse(time.RFC3339, r.UpdatedAt); err == nil {
+				if t := r.UpdatedAt.Time; !t.IsZero() {
 					switch {
 					case t.After(newest):
 						newest = t
-						nextSeen = map[string]string{r.ID: r.UpdatedAt}
+						nextSeen = map[string]string{r.ID: r.UpdatedAt.Raw}
 					case t.Equal(newest):
-						nextSeen[r.ID] = r.UpdatedAt
+						nextSeen[r.ID] = r.UpdatedAt.Raw
 					}
 				}
 			}
@@ -103,8 +114,8 @@ func (c *Client) PollRecordings(ctx context.Context, since time.Time, o PollOpti
 // WaitForRecording polls an engagement (by Siro id) until Siro matched a
 // recording to it, with backoff from Interval to MaxInterval, and returns
 // the engagement. A 404 or other non-retryable error ends the wait.
-func (c *Client) WaitForRecording(ctx context.Context, engagementID string, o PollOptions) (*Engagement, error) {
-	o.defaults()
+func (c *Client) WaitForRecording(ctx context.Context, engagementID string, opts *PollOptions) (*Engagement, error) {
+	o := opts.resolved()
 	wait := o.Interval
 	for {
 		e, err := c.GetEngagement(ctx, engagementID)

@@ -67,11 +67,11 @@ type Recording struct {
 	Latitude               *float64         `json:"latitude"`
 	Longitude              *float64         `json:"longitude"`
 	Result                 Disposition      `json:"result"`
-	CreatedAt              string           `json:"createdAt"`
-	UpdatedAt              string           `json:"updatedAt"`
-	RootDataPurgedAt       *string          `json:"rootDataPurgedAt"`
+	CreatedAt              Time             `json:"createdAt"`
+	UpdatedAt              Time             `json:"updatedAt"`
+	RootDataPurgedAt       *Time            `json:"rootDataPurgedAt"`
 	Deleted                bool             `json:"deleted"`
-	DeletedAt              *string          `json:"deletedAt"`
+	DeletedAt              *Time            `json:"deletedAt"`
 	Links                  RecordingLinks   `json:"links"`
 	IsProcessingDone       *bool            `json:"isProcessingDone"`
 	IsEntityExtractionDone *bool            `json:"isEntityExtractionDone"`
@@ -113,7 +113,7 @@ type ListRecordingsParams struct {
 	UpdatedAtLT  *Time  `url:"updatedAt:lt,omitempty"`
 	UpdatedAtLTE *Time  `url:"updatedAt:lte,omitempty"`
 	PageSize     int    `url:"pageSize,omitempty"`
-	Cursor       string `url:"cursor,omitempty"`
+	Cursor       Cursor `url:"cursor,omitempty"`
 	// Filters where false is meaningful are pointers.
 	IsProcessingDone       *bool `url:"isProcessingDone,omitempty"`
 	IsEntityExtractionDone *bool `url:"isEntityExtractionDone,omitempty"`
@@ -131,7 +131,7 @@ func (c *Client) AllRecordings(ctx context.Context, p *ListRecordingsParams) ite
 	if p != nil {
 		q = *p
 	}
-	return all(ctx, q.Cursor, func(ctx context.Context, cursor string) (*Page[Recording], error) {
+	return all(ctx, q.Cursor, func(ctx context.Context, cursor Cursor) (*Page[Recording], error) {
 		page := q
 		page.Cursor = cursor
 		return c.ListRecordings(ctx, &page)
@@ -177,7 +177,7 @@ type MobileEvent struct {
 	OrganizationID         string          `json:"organizationId"`
 	EventCode              MobileEventCode `json:"eventCode"`
 	Event                  json.RawMessage `json:"event"`
-	CreatedAt              string          `json:"createdAt"`
+	CreatedAt              Time            `json:"createdAt"`
 }
 
 // mobileEvents decodes data as []MobileEvent or, as the spec declares it,
@@ -214,7 +214,7 @@ func (m *mobileEvents) UnmarshalJSON(b []byte) error {
 type ListMobileEventsParams struct {
 	CreatedAtGT *Time  `url:"createdAtGt,omitempty"`
 	CreatedAtLT *Time  `url:"createdAtLt,omitempty"`
-	Cursor      string `url:"cursor,omitempty"`
+	Cursor      Cursor `url:"cursor,omitempty"`
 	// PageSize is 1 to 1000 (Siro's default 100).
 	PageSize int `url:"pageSize,omitempty"`
 	// EventCodeIn filters by up to 10 codes (sent as repeated parameters).
@@ -254,7 +254,7 @@ func (c *Client) AllMobileEvents(ctx context.Context, p *ListMobileEventsParams)
 	if p != nil {
 		q = *p
 	}
-	return all(ctx, q.Cursor, func(ctx context.Context, cursor string) (*Page[MobileEvent], error) {
+	return all(ctx, q.Cursor, func(ctx context.Context, cursor Cursor) (*Page[MobileEvent], error) {
 		page := q
 		page.Cursor = cursor
 		return c.ListMobileEvents(ctx, &page)

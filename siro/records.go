@@ -12,7 +12,7 @@ import (
 
 // ListEngagementsParams filters GET /v1/integrations/engagements.
 type ListEngagementsParams struct {
-	Cursor      string `url:"cursor,omitempty"`
+	Cursor      Cursor `url:"cursor,omitempty"`
 	RecordingID string `url:"recordingId,omitempty"`
 	ExternalID  string `url:"externalId,omitempty"`
 }
@@ -28,7 +28,7 @@ func (c *Client) AllEngagements(ctx context.Context, p *ListEngagementsParams) i
 	if p != nil {
 		q = *p
 	}
-	return all(ctx, q.Cursor, func(ctx context.Context, cursor string) (*Page[Engagement], error) {
+	return all(ctx, q.Cursor, func(ctx context.Context, cursor Cursor) (*Page[Engagement], error) {
 		page := q
 		page.Cursor = cursor
 		return c.ListEngagements(ctx, &page)
@@ -59,11 +59,12 @@ type DeleteEngagementParams struct {
 }
 
 // DeleteEngagement deletes an engagement; p may be nil (internal id).
-func (c *Client) DeleteEngagement(ctx context.Context, id string, p *DeleteEngagementParams) (bool, error) {
+func (c *Client) DeleteEngagement(ctx context.Context, id string, p *DeleteEngagementParams) error {
 	if p != nil && p.IDType != "" && p.IDType != IDInternal && p.IDType != IDExternal {
-		return false, invalid("Engagements.Delete", fmt.Sprintf("idType %q is not internal or external", p.IDType))
+		return invalid("Engagements.Delete", fmt.Sprintf("idType %q is not internal or external", p.IDType))
 	}
-	return getBare[bool](ctx, c.org, "Engagements.Delete", http.MethodDelete, "/v1/integrations/engagements/{id}", []string{id}, p, nil)
+	ok, err := getBare[bool](ctx, c.org, "Engagements.Delete", http.MethodDelete, "/v1/integrations/engagements/{id}", []string{id}, p, nil)
+	return deleted("Engagements.Delete", ok, err)
 }
 
 // UserEngagementsParams pages GET /v1/integrations/users/{id}/engagements.
@@ -87,8 +88,8 @@ type EngagementUser struct {
 	UserID                  string `json:"userId"`
 	Name                    string `json:"name"`
 	OrganizationID          string `json:"organizationId"`
-	CreatedAt               string `json:"createdAt"`
-	UpdatedAt               string `json:"updatedAt"`
+	CreatedAt               Time   `json:"createdAt"`
+	UpdatedAt               Time   `json:"updatedAt"`
 	IntegrationConnectionID string `json:"integrationConnectionId"`
 }
 
@@ -101,7 +102,7 @@ type EngagementUserParams struct {
 
 // ListEngagementUsersParams filters the list.
 type ListEngagementUsersParams struct {
-	Cursor       string `url:"cursor,omitempty"`
+	Cursor       Cursor `url:"cursor,omitempty"`
 	EngagementID string `url:"engagementId,omitempty"`
 	UserID       string `url:"userId,omitempty"`
 }
@@ -134,15 +135,16 @@ func (c *Client) UpdateEngagementUser(ctx context.Context, id string, p *Engagem
 }
 
 // DeleteEngagementUser deletes one engagement user.
-func (c *Client) DeleteEngagementUser(ctx context.Context, id string) (bool, error) {
-	return getBare[bool](ctx, c.org, "EngagementUsers.Delete", http.MethodDelete, "/v1/integrations/engagement-users/{id}", []string{id}, nil, nil)
+func (c *Client) DeleteEngagementUser(ctx context.Context, id string) error {
+	ok, err := getBare[bool](ctx, c.org, "EngagementUsers.Delete", http.MethodDelete, "/v1/integrations/engagement-users/{id}", []string{id}, nil, nil)
+	return deleted("EngagementUsers.Delete", ok, err)
 }
 
 // --- Opportunities -------------------------------------------------------
 
 // ListOpportunitiesParams filters GET /v1/integrations/opportunities.
 type ListOpportunitiesParams struct {
-	Cursor      string `url:"cursor,omitempty"`
+	Cursor      Cursor `url:"cursor,omitempty"`
 	RecordingID string `url:"recordingId,omitempty"`
 	ExternalID  string `url:"externalId,omitempty"`
 }
@@ -158,7 +160,7 @@ func (c *Client) AllOpportunities(ctx context.Context, p *ListOpportunitiesParam
 	if p != nil {
 		q = *p
 	}
-	return all(ctx, q.Cursor, func(ctx context.Context, cursor string) (*Page[Opportunity], error) {
+	return all(ctx, q.Cursor, func(ctx context.Context, cursor Cursor) (*Page[Opportunity], error) {
 		page := q
 		page.Cursor = cursor
 		return c.ListOpportunities(ctx, &page)
@@ -171,8 +173,9 @@ func (c *Client) GetOpportunity(ctx context.Context, id string) (*Opportunity, e
 }
 
 // DeleteOpportunity deletes an opportunity.
-func (c *Client) DeleteOpportunity(ctx context.Context, id string) (bool, error) {
-	return getBare[bool](ctx, c.org, "Opportunities.Delete", http.MethodDelete, "/v1/integrations/opportunities/{id}", []string{id}, nil, nil)
+func (c *Client) DeleteOpportunity(ctx context.Context, id string) error {
+	ok, err := getBare[bool](ctx, c.org, "Opportunities.Delete", http.MethodDelete, "/v1/integrations/opportunities/{id}", []string{id}, nil, nil)
+	return deleted("Opportunities.Delete", ok, err)
 }
 
 // --- Opportunity users -----------------------------------------------------
@@ -185,8 +188,8 @@ type OpportunityUser struct {
 	Name                    string   `json:"name"`
 	AmountPercentage        *float64 `json:"amountPercentage"`
 	OrganizationID          string   `json:"organizationId"`
-	CreatedAt               string   `json:"createdAt"`
-	UpdatedAt               string   `json:"updatedAt"`
+	CreatedAt               Time     `json:"createdAt"`
+	UpdatedAt               Time     `json:"updatedAt"`
 	IntegrationConnectionID string   `json:"integrationConnectionId"`
 }
 
@@ -200,7 +203,7 @@ type OpportunityUserParams struct {
 
 // ListOpportunityUsersParams filters the list.
 type ListOpportunityUsersParams struct {
-	Cursor        string `url:"cursor,omitempty"`
+	Cursor        Cursor `url:"cursor,omitempty"`
 	OpportunityID string `url:"opportunityId,omitempty"`
 	UserID        string `url:"userId,omitempty"`
 }
@@ -232,8 +235,9 @@ func (c *Client) UpdateOpportunityUser(ctx context.Context, id string, p *Opport
 }
 
 // DeleteOpportunityUser deletes one opportunity user.
-func (c *Client) DeleteOpportunityUser(ctx context.Context, id string) (bool, error) {
-	return getBare[bool](ctx, c.org, "OpportunityUsers.Delete", http.MethodDelete, "/v1/integrations/opportunity-users/{id}", []string{id}, nil, nil)
+func (c *Client) DeleteOpportunityUser(ctx context.Context, id string) error {
+	ok, err := getBare[bool](ctx, c.org, "OpportunityUsers.Delete", http.MethodDelete, "/v1/integrations/opportunity-users/{id}", []string{id}, nil, nil)
+	return deleted("OpportunityUsers.Delete", ok, err)
 }
 
 // --- Accounts --------------------------------------------------------------
@@ -248,8 +252,8 @@ type Account struct {
 	PhoneNumbers   []string          `json:"phoneNumbers"`
 	EmailAddresses []string          `json:"emailAddresses"`
 	Name           string            `json:"name"`
-	CreatedAt      string            `json:"createdAt"`
-	UpdatedAt      string            `json:"updatedAt"`
+	CreatedAt      Time              `json:"createdAt"`
+	UpdatedAt      Time              `json:"updatedAt"`
 }
 
 // AccountParams is the body of CreateAccount (ExternalID required, and
@@ -298,15 +302,16 @@ func (c *Client) UpdateAccount(ctx context.Context, id string, p *AccountParams)
 }
 
 // DeleteAccount deletes an account.
-func (c *Client) DeleteAccount(ctx context.Context, id string) (bool, error) {
-	return getBare[bool](ctx, c.org, "Accounts.Delete", http.MethodDelete, "/v1/integrations/accounts/{id}", []string{id}, nil, nil)
+func (c *Client) DeleteAccount(ctx context.Context, id string) error {
+	ok, err := getBare[bool](ctx, c.org, "Accounts.Delete", http.MethodDelete, "/v1/integrations/accounts/{id}", []string{id}, nil, nil)
+	return deleted("Accounts.Delete", ok, err)
 }
 
 // --- CRM (integration) users ---------------------------------------------
 
 // ListCRMUsersParams pages GET /v1/integrations/users.
 type ListCRMUsersParams struct {
-	Cursor   string `url:"cursor,omitempty"`
+	Cursor   Cursor `url:"cursor,omitempty"`
 	PageSize int    `url:"pageSize,omitempty"`
 }
 
@@ -322,7 +327,7 @@ func (c *Client) AllCRMUsers(ctx context.Context, p *ListCRMUsersParams) iter.Se
 	if p != nil {
 		q = *p
 	}
-	return all(ctx, q.Cursor, func(ctx context.Context, cursor string) (*Page[json.RawMessage], error) {
+	return all(ctx, q.Cursor, func(ctx context.Context, cursor Cursor) (*Page[json.RawMessage], error) {
 		page := q
 		page.Cursor = cursor
 		return c.ListCRMUsers(ctx, &page)
@@ -332,4 +337,13 @@ func (c *Client) AllCRMUsers(ctx context.Context, p *ListCRMUsersParams) iter.Se
 // GetCRMUser returns one CRM user ({data}, untyped by Siro).
 func (c *Client) GetCRMUser(ctx context.Context, id string) (json.RawMessage, error) {
 	return getData[json.RawMessage](ctx, c.org, "CRMUsers.Get", http.MethodGet, "/v1/integrations/users/{id}", []string{id}, nil, nil)
+}
+
+// deleted turns Siro's boolean delete answer into an error: false means
+// nothing was deleted.
+func deleted(op string, ok bool, err error) error {
+	if err == nil && !ok {
+		return fmt.Errorf("siro: %s: Siro answered false: nothing was deleted", op)
+	}
+	return err
 }

@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"net/url"
 	"time"
+
+	"github.com/callcrm/callcrm-go/webhook"
 )
 
 func invalid(op, msg string) error {
@@ -49,14 +51,42 @@ const (
 
 var dispositions = []Disposition{DispositionOpen, DispositionLost, DispositionWon}
 
-// Time is a timestamp sent as "2006-01-02T15:04:05.000Z" in UTC, the form
-// Siro's reference uses.
-type Time struct{ time.Time }
+// Time is Siro's timestamp type, in requests and in answers. It is sent as
+// "2006-01-02T15:04:05.000Z" in UTC, the form Siro's reference uses, and
+// decoded leniently: RFC 3339 with or without fractional seconds or zone
+// (no zone is UTC), a space instead of "T". A value that does not parse
+// keeps its text in Raw with a zero Time instead of failing the whole
+// answer; Unparsed reports it. Embedding time.Time gives it every
+// time.Time method (IsZero, Before, Format, ...).
+type Time struct {
+	time.Time
+	// Raw is the text Siro sent; empty for a Time you built.
+	Raw string
+}
 
-// MarshalJSON implements json.Marshaler.
+// MarshalJSON implements json.Marshaler: the UTC instant, or Raw for a
+// value that did not parse.
 func (t Time) MarshalJSON() ([]byte, error) {
+	if t.Unparsed() {
+		return json.Marshal(t.Raw)
+	}
 	return json.Marshal(t.UTC().Format("2006-01-02T15:04:05.000Z"))
 }
+
+// UnmarshalJSON implements json.Unmarshaler; it fails only on JSON that is
+// not a string or null.
+func (t *Time) UnmarshalJSON(b []byte) error {
+	var w webhook.Time
+	if err := w.UnmarshalJSON(b); err != nil {
+		return fmt.Errorf("siro: %w", err)
+	}
+	*t = Time{Time: w.Time, Raw: w.Raw}
+	return nil
+}
+
+// Unparsed reports a value Siro sent that is not a valid timestamp (its
+// text is in Raw).
+func (t Time) Unparsed() bool { return t.Raw != "" && t.IsZero() }
 
 // EncodeValues writes the time in Siro's query format (go-querystring).
 func (t Time) EncodeValues(key string, v *url.Values) error {
@@ -65,7 +95,7 @@ func (t Time) EncodeValues(key string, v *url.Values) error {
 }
 
 // At returns a *Time for optional fields.
-func At(t time.Time) *Time { return &Time{t} }
+func At(t time.Time) *Time { return &Time{Time: t} }
 
 // EngagementType is the type object of a synced engagement.
 type EngagementType struct {
@@ -191,11 +221,11 @@ type Engagement struct {
 	Direction          Direction       `json:"direction"`
 	Subject            string          `json:"subject"`
 	Content            string          `json:"content"`
-	StartTime          string          `json:"startTime"`
+	StartTime          Time            `json:"startTime"`
 	StartTimeLocalized string          `json:"startTimeLocalized"`
-	EndTime            string          `json:"endTime"`
-	CreatedAt          string          `json:"createdAt"`
-	UpdatedAt          string          `json:"updatedAt"`
+	EndTime            Time            `json:"endTime"`
+	CreatedAt          Time            `json:"createdAt"`
+	UpdatedAt          Time            `json:"updatedAt"`
 	RecordingID        string          `json:"recordingId"`
 	OpportunityID      string          `json:"opportunityId"`
 	AccountID          string          `json:"accountId"`
@@ -315,10 +345,10 @@ type Opportunity struct {
 	ExternalID       string          `json:"externalId"`
 	Name             *string         `json:"name"`
 	Amount           *float64        `json:"amount"`
-	ClosedAt         string          `json:"closedAt"`
+	ClosedAt         Time            `json:"closedAt"`
 	Disposition      Disposition     `json:"disposition"`
-	CreatedAt        string          `json:"createdAt"`
-	UpdatedAt        string          `json:"updatedAt"`
+	CreatedAt        Time            `json:"createdAt"`
+	UpdatedAt        Time            `json:"updatedAt"`
 	RecordingID      string          `json:"recordingId"`
 	AccountID        string          `json:"accountId"`
 	OrganizationID   string          `json:"organizationId"`
@@ -354,20 +384,21 @@ type SoftDeleteRemovedParams struct {
 // connection in the window that are not in ValidExternalIDs
 // (POST /v1/integrations/sync/engagements/soft-delete-removed). An empty
 // list soft-deletes the whole window, so it must be non-nil to be sent.
-func (c *Client) SoftDeleteRemovedEngagements(ctx context.Context, p *SoftDeleteRemovedParams) (bool, error) {
+// Siro's {"success": false} is an error.
+func (c *Client) SoftDeleteRemovedEngagements(ctx context.Context, p *SoftDeleteRemovedParams) error {
 	const op = "Sync.SoftDeleteRemovedEngagements"
 	switch {
 	case p == nil || p.ValidExternalIDs == nil:
-		return false, invalid(op, "validExternalIds is required (an empty, non-nil list deletes the whole window)")
+		return invalid(op, "validExternalIds is required (an empty, non-nil list deletes the whole window)")
 	case p.FromTime.IsZero() || p.ToTime.IsZero():
-		return false, invalid(op, "fromTime and toTime are required")
+		return invalid(op, "fromTime and toTime are required")
 	case p.ToTime.Before(p.FromTime.Time):
-		return false, invalid(op, "toTime is before fromTime")
+		return invalid(op, "toTime is before fromTime")
 	}
 	out, err := getData[struct {
 		Success bool `json:"success"`
 	}](ctx, c.org, op, http.MethodPost, "/v1/integrations/sync/engagements/soft-delete-removed", nil, nil, p)
-	return out.Success, err
+	return deleted(op, out.Success, err)
 }
 
 // MultimediaEvent is a media file from the CRM (all fields but

@@ -20,7 +20,7 @@ type RecordingDetailsShow struct {
 // RecordingDetails is a recording as the user API returns it.
 type RecordingDetails struct {
 	ID                     string                `json:"id"`
-	DateCreated            string                `json:"dateCreated"`
+	DateCreated            Time                  `json:"dateCreated"`
 	TranscriptionStatus    TranscriptionStatus   `json:"transcriptionStatus,omitempty"`
 	ProcessingStatus       ProcessingStatus      `json:"processingStatus,omitempty"`
 	ProcessingStage        ProcessingStage       `json:"processingStage,omitempty"`
@@ -48,7 +48,7 @@ type CRMOpportunity struct {
 	AccountName           *string  `json:"accountName"`
 	AccountExternalID     *string  `json:"accountExternalId"`
 	Disposition           *string  `json:"disposition"`
-	ClosedAt              *string  `json:"closedAt"`
+	ClosedAt              *Time    `json:"closedAt"`
 	Name                  *string  `json:"name"`
 	Amount                *float64 `json:"amount"`
 	IntegrationName       *string  `json:"integrationName"`
@@ -71,8 +71,8 @@ type EntityExtraction struct {
 	SiroEntityDefinitionDeleted bool             `json:"siroEntityDefinitionDeleted"`
 	Status                      ExtractionStatus `json:"status"`
 	Extraction                  []ExtractedField `json:"extraction"`
-	CreatedAt                   *string          `json:"createdAt"`
-	UpdatedAt                   *string          `json:"updatedAt"`
+	CreatedAt                   *Time            `json:"createdAt"`
+	UpdatedAt                   *Time            `json:"updatedAt"`
 	// Mappings is deprecated by Siro; use Extraction[].Mappings.
 	Mappings []CRMMapping `json:"mappings"`
 }
@@ -110,10 +110,23 @@ func (t *Transcript) Speaker(u Utterance) string {
 	return u.SpeakerTag
 }
 
-// GetUtterances returns a recording's transcript (user API). page is the
-// 1-based page (0 means the first) and pageSize 0 means Siro's default
-// (everything). An empty Utterances means "not processed yet".
-func (c *Client) GetUtterances(ctx context.Context, recordingID string, page, pageSize int) (*Transcript, error) {
+// UtterancesParams pages GetUtterances; nil means the whole transcript.
+type UtterancesParams struct {
+	// Page is the 1-based page (0 means the first); Transcript.NextPage
+	// gives the next one.
+	Page int
+	// PageSize is the number of utterances per page; 0 means Siro's
+	// default (everything).
+	PageSize int
+}
+
+// GetUtterances returns a recording's transcript (user API). An empty
+// Utterances means "not processed yet".
+func (c *Client) GetUtterances(ctx context.Context, recordingID string, p *UtterancesParams) (*Transcript, error) {
+	var page, pageSize int
+	if p != nil {
+		page, pageSize = p.Page, p.PageSize
+	}
 	if page < 0 || pageSize < 0 {
 		return nil, invalid("Recordings.Utterances", "page and pageSize must not be negative")
 	}
@@ -187,7 +200,7 @@ type LinkedObject struct {
 	ExternalID     string   `json:"externalId"`
 	DataType       DataType `json:"dataType"`
 	Name           string   `json:"name"`
-	LastActivityAt string   `json:"lastActivityAt"`
+	LastActivityAt Time     `json:"lastActivityAt"`
 }
 
 // LinkRecording creates or replaces a recording's CRM link (user API, PUT).
@@ -196,9 +209,11 @@ func (c *Client) LinkRecording(ctx context.Context, recordingID string, t *LinkT
 	return linkCall[*LinkedObject](ctx, c, "Recordings.Link", http.MethodPut, recordingID, t)
 }
 
-// UnlinkRecording removes a recording's CRM link (user API, DELETE with a body).
-func (c *Client) UnlinkRecording(ctx context.Context, recordingID string, t *LinkTarget) (bool, error) {
-	return linkCall[bool](ctx, c, "Recordings.Unlink", http.MethodDelete, recordingID, t)
+// UnlinkRecording removes a recording's CRM link (user API, DELETE with a
+// body). Siro's {"data": false} is an error.
+func (c *Client) UnlinkRecording(ctx context.Context, recordingID string, t *LinkTarget) error {
+	ok, err := linkCall[bool](ctx, c, "Recordings.Unlink", http.MethodDelete, recordingID, t)
+	return deleted("Recordings.Unlink", ok, err)
 }
 
 // linkCall sends a CRM-link call and decodes {data: T}, turning an error

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/callcrm/callcrm-go/internal/opterr"
 	"github.com/callcrm/callcrm-go/webhook"
 )
 
@@ -105,9 +106,9 @@ type fetchDetailsKey struct{}
 func WithFetchDetails(c *Client) webhook.Option {
 	switch {
 	case c == nil:
-		return webhook.OptionError(fmt.Errorf("%w: siro: WithFetchDetails: client is nil", ErrInvalidOption))
+		return webhook.OptionError(optErr("WithFetchDetails", "client is nil"))
 	case !c.userCred:
-		return webhook.OptionError(fmt.Errorf("%w: siro: WithFetchDetails: the client has no user API credential (WithUserToken, WithUserTokenSource or WithOAuthApp); recording details are a user API call", ErrInvalidOption))
+		return webhook.OptionError(optErr("WithFetchDetails", "the client has no user API credential (WithUserToken, WithUserTokenSource or WithOAuthApp); recording details are a user API call"))
 	}
 	return webhook.WithExtension(fetchDetailsKey{}, c)
 }
@@ -118,10 +119,10 @@ type Handler struct {
 	r *webhook.Receiver
 }
 
-func spec(secrets []string, cb *Callbacks, opts []webhook.Option) (webhook.Spec, error) {
+func spec(where string, secrets []string, cb *Callbacks, opts []webhook.Option) (webhook.Spec, error) {
 	v, err := webhook.NewStandard(secrets, opts...)
 	if err != nil {
-		return webhook.Spec{}, fmt.Errorf("siro: %w", err)
+		return webhook.Spec{}, opterr.Rewrap("siro", where, err, len(secrets))
 	}
 	var details *Client
 	return webhook.Spec{
@@ -199,13 +200,13 @@ func spec(secrets []string, cb *Callbacks, opts []webhook.Option) (webhook.Spec,
 // WithMaxBodyBytes, WithErrorHook, WithTimeout, WithInbox, WithName,
 // WithTolerance, InsecureSkipTimestampCheck) and WithFetchDetails.
 func NewHandler(secrets []string, cb Callbacks, opts ...webhook.Option) (*Handler, error) {
-	s, err := spec(secrets, &cb, opts)
+	s, err := spec("NewHandler", secrets, &cb, opts)
 	if err != nil {
 		return nil, err
 	}
 	r, err := webhook.NewReceiver(s, opts...)
 	if err != nil {
-		return nil, fmt.Errorf("siro: %w", err)
+		return nil, opterr.Rewrap("siro", "NewHandler", err, len(secrets))
 	}
 	return &Handler{r: r}, nil
 }
@@ -216,13 +217,13 @@ func NewHandler(secrets []string, cb Callbacks, opts ...webhook.Option) (*Handle
 // "ready once per recording" rule is NewHandler's; with Middleware it is
 // yours.
 func Middleware(secrets []string, opts ...webhook.Option) (func(http.Handler) http.Handler, error) {
-	s, err := spec(secrets, nil, opts)
+	s, err := spec("Middleware", secrets, nil, opts)
 	if err != nil {
 		return nil, err
 	}
 	r, err := webhook.NewReceiver(s, opts...)
 	if err != nil {
-		return nil, fmt.Errorf("siro: %w", err)
+		return nil, opterr.Rewrap("siro", "Middleware", err, len(secrets))
 	}
 	return r.Wrap, nil
 }

@@ -272,7 +272,7 @@ func TestPollRecordings(t *testing.T) {
 	require.NoError(t, err)
 	got := make(chan siro.Recording, 10)
 	go func() {
-		for r, err := range c.PollRecordings(ctx, clk.Now().Add(-time.Hour), siro.PollOptions{Interval: time.Minute, PageSize: 1, Show: siro.RecordingShow{ShowCRMLinks: true}}) {
+		for r, err := range c.PollRecordings(ctx, clk.Now().Add(-time.Hour), &siro.PollOptions{Interval: time.Minute, PageSize: 1, Show: siro.RecordingShow{ShowCRMLinks: true}}) {
 			if err != nil {
 				continue
 			}
@@ -314,7 +314,7 @@ func TestWaitForRecording(t *testing.T) {
 	require.NoError(t, err)
 	done := make(chan *siro.Engagement)
 	go func() {
-		got, err := c.WaitForRecording(context.Background(), e.ID, siro.PollOptions{Interval: time.Second})
+		got, err := c.WaitForRecording(context.Background(), e.ID, &siro.PollOptions{Interval: time.Second})
 		assert.NoError(t, err)
 		done <- got
 	}()
@@ -332,9 +332,9 @@ func TestWaitForRecording(t *testing.T) {
 	e2 := kitchenRemodel()
 	e2.ExternalID = "appt-never"
 	eng, _ := c.SyncEngagement(context.Background(), e2)
-	_, err = c.WaitForRecording(ctx, eng.ID, siro.PollOptions{})
+	_, err = c.WaitForRecording(ctx, eng.ID, &siro.PollOptions{})
 	assert.ErrorIs(t, err, context.Canceled)
-	_, err = c.WaitForRecording(context.Background(), "missing", siro.PollOptions{})
+	_, err = c.WaitForRecording(context.Background(), "missing", &siro.PollOptions{})
 	assert.ErrorIs(t, err, siro.ErrNotFound)
 }
 

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/callcrm/callcrm-go/internal/opterr"
 	"github.com/callcrm/callcrm-go/webhook"
 )
 
@@ -118,10 +119,10 @@ type Handler struct {
 }
 
 // spec is SIVO's facts for the webhook engine.
-func spec(secrets []string, cb *Callbacks) (webhook.Spec, error) {
+func spec(where string, secrets []string, cb *Callbacks) (webhook.Spec, error) {
 	v, err := webhook.NewHMAC(HeaderSignature, SignaturePrefix, secrets...)
 	if err != nil {
-		return webhook.Spec{}, fmt.Errorf("sivo: %w", err)
+		return webhook.Spec{}, opterr.Rewrap("sivo", where, err, len(secrets))
 	}
 	s := webhook.Spec{
 		Provider:     "sivo",
@@ -200,13 +201,13 @@ func parse(wev *webhook.Event) (any, error) {
 // WithInbox, WithName, WithTolerance (refuse events whose createdAt is
 // further than that from now: replay protection, off by default).
 func NewHandler(secrets []string, cb Callbacks, opts ...webhook.Option) (*Handler, error) {
-	s, err := spec(secrets, &cb)
+	s, err := spec("NewHandler", secrets, &cb)
 	if err != nil {
 		return nil, err
 	}
 	r, err := webhook.NewReceiver(s, opts...)
 	if err != nil {
-		return nil, fmt.Errorf("sivo: %w", err)
+		return nil, opterr.Rewrap("sivo", "NewHandler", err, len(secrets))
 	}
 	return &Handler{r: r}, nil
 }
@@ -216,13 +217,13 @@ func NewHandler(secrets []string, cb Callbacks, opts ...webhook.Option) (*Handle
 // EventFrom(r.Context()); a 2xx from it marks the event done, anything
 // else lets SIVO's retry through.
 func Middleware(secrets []string, opts ...webhook.Option) (func(http.Handler) http.Handler, error) {
-	s, err := spec(secrets, nil)
+	s, err := spec("Middleware", secrets, nil)
 	if err != nil {
 		return nil, err
 	}
 	r, err := webhook.NewReceiver(s, opts...)
 	if err != nil {
-		return nil, fmt.Errorf("sivo: %w", err)
+		return nil, opterr.Rewrap("sivo", "Middleware", err, len(secrets))
 	}
 	return r.Wrap, nil
 }

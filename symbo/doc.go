@@ -1,10 +1,25 @@
-// Package symbo connects a CRM to Symbo's dialer: the contact lookup Symbo
-// calls when a rep dials (NewLookupHandler), and Symbo's call activity
-// webhooks signed with X-Hmac-Signature (NewWebhookHandler).
+// Package symbo connects a CRM backend to Symbo's dialer: the contact
+// lookup Symbo calls when a rep dials (NewLookupHandler), and Symbo's call
+// activity webhooks signed with X-Hmac-Signature (NewHandler).
+//
+//	lookup, err := symbo.NewLookupHandler([]string{secret}, func(ctx context.Context, number string) (*symbo.Contact, error) {
+//		return crm.ContactByPhone(ctx, number) // nil or symbo.ErrNotFound answers 404
+//	})
+//	if err != nil {
+//		return err
+//	}
+//	calls, err := symbo.NewHandler([]string{secret}, symbo.Callbacks{
+//		CallCompleted: func(ctx context.Context, ev *symbo.CallEvent) error { return crm.LogCall(ctx, ev) },
+//	})
+//	http.Handle("/symbo/lookup", lookup)
+//	http.Handle("/webhooks/symbo", calls)
 //
 // Symbo's documentation spells event names two ways: the CRM article's
 // sample has description "call.created", the newer webhooks guide lists
 // "call:created", "call:completed", "call:updated",
 // "call:recording-completed" and "prospect:created". Both spellings reach
-// the same callback (NormalizeEvent).
+// the same callback (NormalizeEvent). Options and answers are package
+// webhook's; constructor errors read "symbo: <constructor>: <problem>".
+// Package symbotest signs and delivers events, and dials your lookup, as
+// Symbo does.
 package symbo

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/callcrm/callcrm-go/internal/opterr"
 	"github.com/callcrm/callcrm-go/webhook"
 )
 
@@ -91,7 +92,7 @@ type insecureKey struct{}
 // not sign lookups. It must be at least 16 characters.
 func WithLookupToken(token string) webhook.Option {
 	if len(token) < 16 {
-		return webhook.OptionError(fmt.Errorf("%w: symbo: WithLookupToken: the token must be at least 16 characters", webhook.ErrInvalidOption))
+		return webhook.OptionError(opterr.New("symbo", "WithLookupToken", webhook.ErrInvalidOption, "token must be at least 16 characters"))
 	}
 	return webhook.WithExtension(lookupTokenKey{}, token)
 }
@@ -132,16 +133,16 @@ type LookupHandler struct {
 // webhook.WithErrorHook apply.
 func NewLookupHandler(secrets []string, fn LookupFunc, opts ...webhook.Option) (*LookupHandler, error) {
 	if fn == nil {
-		return nil, fmt.Errorf("%w: symbo: lookup function is nil", webhook.ErrInvalidOption)
+		return nil, opterr.New("symbo", "NewLookupHandler", webhook.ErrInvalidOption, "fn is nil")
 	}
 	cfg, err := webhook.NewConfig(opts...)
 	if err != nil {
-		return nil, fmt.Errorf("symbo: %w", err)
+		return nil, opterr.Rewrap("symbo", "NewLookupHandler", err, len(secrets))
 	}
 	h := &LookupHandler{fn: fn, cfg: cfg, timeout: cfg.Timeout(DefaultLookupTimeout)}
 	if len(secrets) > 0 {
 		if h.hmac, err = webhook.NewHMAC(HeaderSignature, "", secrets...); err != nil {
-			return nil, fmt.Errorf("symbo: %w", err)
+			return nil, opterr.Rewrap("symbo", "NewLookupHandler", err, len(secrets))
 		}
 	}
 	if t, ok := cfg.Extension(lookupTokenKey{}); ok {
@@ -149,7 +150,7 @@ func NewLookupHandler(secrets []string, fn LookupFunc, opts ...webhook.Option) (
 	}
 	_, h.open = cfg.Extension(insecureKey{})
 	if h.hmac == nil && h.token == "" && !h.open {
-		return nil, fmt.Errorf("%w: symbo: the contact lookup serves personal data: give the webhook secrets, WithLookupToken, or InsecureNoAuth", webhook.ErrInvalidOption)
+		return nil, opterr.New("symbo", "NewLookupHandler", webhook.ErrInvalidOption, "the contact lookup serves personal data: give the webhook secrets, WithLookupToken, or InsecureNoAuth")
 	}
 	return h, nil
 }

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/callcrm/callcrm-go/internal/opterr"
 	"github.com/callcrm/callcrm-go/webhook"
 )
 
@@ -63,10 +64,10 @@ type envelope struct {
 	Event       string `json:"event"`
 }
 
-func spec(secrets []string, cb *Callbacks) (webhook.Spec, error) {
+func spec(where string, secrets []string, cb *Callbacks) (webhook.Spec, error) {
 	v, err := webhook.NewHMAC(HeaderSignature, "", secrets...)
 	if err != nil {
-		return webhook.Spec{}, fmt.Errorf("symbo: %w", err)
+		return webhook.Spec{}, opterr.Rewrap("symbo", where, err, len(secrets))
 	}
 	return webhook.Spec{
 		Provider:  "symbo",
@@ -166,13 +167,13 @@ func isCallEvent(name string) bool {
 // now: the replay protection Symbo's validation article advises, off by
 // default; note Symbo's own sample has a malformed created_at).
 func NewHandler(secrets []string, cb Callbacks, opts ...webhook.Option) (*Handler, error) {
-	s, err := spec(secrets, &cb)
+	s, err := spec("NewHandler", secrets, &cb)
 	if err != nil {
 		return nil, err
 	}
 	r, err := webhook.NewReceiver(s, opts...)
 	if err != nil {
-		return nil, fmt.Errorf("symbo: %w", err)
+		return nil, opterr.Rewrap("symbo", "NewHandler", err, len(secrets))
 	}
 	return &Handler{r: r}, nil
 }
@@ -182,13 +183,13 @@ func NewHandler(secrets []string, cb Callbacks, opts ...webhook.Option) (*Handle
 // events, the event from EventFrom(r.Context()); a 2xx from it marks the
 // delivery done.
 func Middleware(secrets []string, opts ...webhook.Option) (func(http.Handler) http.Handler, error) {
-	s, err := spec(secrets, nil)
+	s, err := spec("Middleware", secrets, nil)
 	if err != nil {
 		return nil, err
 	}
 	r, err := webhook.NewReceiver(s, opts...)
 	if err != nil {
-		return nil, fmt.Errorf("symbo: %w", err)
+		return nil, opterr.Rewrap("symbo", "Middleware", err, len(secrets))
 	}
 	return r.Wrap, nil
 }

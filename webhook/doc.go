@@ -2,6 +2,18 @@
 // deliveries. Every provider package in callcrm-go builds on it; it knows
 // signatures and HTTP and nothing about any vendor.
 //
+//	r, err := webhook.NewReceiver(webhook.Spec{
+//		Provider: "acme",
+//		Verifier: verifier, // webhook.NewHMAC(...) or webhook.NewStandard(...)
+//		Parse: func(ev *webhook.Event) (any, error) {
+//			ev.ID, ev.Type = ev.Header.Get("X-Acme-Id"), "acme.event"
+//			return nil, nil
+//		},
+//		Handle: func(ctx context.Context, ev *webhook.Event, _ any, _ webhook.Once) error { return process(ctx, ev.Raw) },
+//	}, webhook.WithDedupe(store))
+//	// Vendor packages (siro, symbo, callsync, sivo) build this for you:
+//	// sivo.NewHandler(secrets, callbacks, opts...).
+//
 // Two schemes are supported:
 //
 //   - HMAC-SHA256 over the raw body, hex encoded in a named header, with or

@@ -1,6 +1,19 @@
 // Package callsynctest builds CallSync events, signs them as CallSync does
 // (hex HMAC-SHA256 of the raw body in X-CallSync-Signature) and delivers
 // them to a URL or an http.Handler, like CallSync's Live Simulator.
+//
+//	h, err := callsync.NewHandler([]string{secret}, callsync.Callbacks{CallLogged: onCall})
+//	if err != nil {
+//		t.Fatal(err)
+//	}
+//	s, err := callsynctest.NewSender(secret)
+//	if err != nil {
+//		t.Fatal(err)
+//	}
+//	body := callsynctest.Sample("call_logged", "payload-1") // the documented sample
+//	if code := s.Serve(h, body); code != http.StatusOK {
+//		t.Fatalf("status %d", code)
+//	}
 package callsynctest
 
 import (

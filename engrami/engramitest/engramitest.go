@@ -2,6 +2,18 @@
 // the engrami package types: incoming webhooks, tools and tool tests, OAuth
 // providers, actions and secrets.
 //
+//	fake := engramitest.New()
+//	defer fake.Close()
+//	c, err := fake.Client() // engrami.WithToken(fake.Token), WithBaseURL(fake.BaseURL())
+//	if err != nil {
+//		t.Fatal(err)
+//	}
+//	err = c.CreateSecret(ctx, &engrami.SecretParams{Name: "CRM_API_KEY", Value: "sk_test"})
+//	if err != nil {
+//		t.Fatal(err)
+//	}
+//	// fake.Requests() lists what the client sent.
+//
 // It answers the shapes of Engrami's custom-integrations page: an incoming
 // webhook is created as a bare {"id", "url", "secret"}, a tool test answers
 // a bare {"success", "response_time_ms", "response"}, and errors use the
@@ -51,7 +63,7 @@ type Server struct {
 	// before the first request.
 	Wrap bool
 
-	clock   engrami.Clock
+	clock   webhook.Clock
 	latency time.Duration
 
 	mu        sync.Mutex
@@ -90,7 +102,13 @@ func WithEnvelope() Option { return func(s *Server) { s.Wrap = true } }
 func WithRateLimit(perMinute int) Option { return func(s *Server) { s.limit = perMinute } }
 
 // WithClock sets the clock for rate-limit windows and timestamps.
-func WithClock(c engrami.Clock) Option { return func(s *Server) { s.clock = c } }
+func WithClock(c webhook.Clock) Option {
+	return func(s *Server) {
+		if c != nil {
+			s.clock = c
+		}
+	}
+}
 
 // WithLatency delays every API answer by d (real time).
 func WithLatency(d time.Duration) Option { return func(s *Server) { s.latency = d } }
@@ -129,7 +147,7 @@ func (s *Server) BaseURL() string { return s.URL + "/api/v1" }
 // Client returns an engrami.Client wired to the fake with its token; add
 // options (WithTenantID, WithClock, WithRetry, ...) as needed.
 func (s *Server) Client(opts ...engrami.Option) (*engrami.Client, error) {
-	return engrami.NewClient(s.Token, append([]engrami.Option{engrami.WithBaseURL(s.BaseURL())}, opts...)...)
+	return engrami.NewClient(append([]engrami.Option{engrami.WithToken(s.Token), engrami.WithBaseURL(s.BaseURL())}, opts...)...)
 }
 
 // RateLimitNext makes the next n API requests answer 429 with

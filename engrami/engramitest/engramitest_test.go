@@ -96,17 +96,17 @@ func TestClientFaultsAndRateLimits(t *testing.T) {
 	defer fake.Close()
 	c, err := fake.Client(engrami.WithRetry(engrami.RetryPolicy{}))
 	require.NoError(t, err)
-	require.NoError(t, c.CreateSecret(ctx, "A", "1"))
+	require.NoError(t, c.CreateSecret(ctx, &engrami.SecretParams{Name: "A", Value: "1"}))
 
 	fake.Fail("/secrets", 500, 1)
-	err = c.CreateSecret(ctx, "B", "2")
+	err = c.CreateSecret(ctx, &engrami.SecretParams{Name: "B", Value: "2"})
 	var e *engrami.Error
 	require.ErrorAs(t, err, &e)
 	assert.Equal(t, 500, e.StatusCode)
 	assert.Equal(t, "internal_error", e.Code)
 
 	// Two requests spent the budget of 2 a minute: the third is limited.
-	err = c.CreateSecret(ctx, "C", "3")
+	err = c.CreateSecret(ctx, &engrami.SecretParams{Name: "C", Value: "3"})
 	require.ErrorAs(t, err, &e)
 	assert.Equal(t, 429, e.StatusCode)
 	rl, ok := c.RateLimit()
@@ -114,7 +114,7 @@ func TestClientFaultsAndRateLimits(t *testing.T) {
 	assert.Equal(t, 2, rl.Limit)
 	assert.Equal(t, time.Date(2026, 11, 24, 9, 1, 0, 0, time.UTC).Unix(), rl.Reset.Unix())
 	clk.Advance(time.Minute)
-	require.NoError(t, c.CreateSecret(ctx, "C", "3"), "a new minute, a new budget")
+	require.NoError(t, c.CreateSecret(ctx, &engrami.SecretParams{Name: "C", Value: "3"}), "a new minute, a new budget")
 	v, _ := fake.Secret("C")
 	assert.Equal(t, "3", v)
 }

@@ -18,10 +18,9 @@ type printer func(format string, args ...any)
 
 // The guide's kitchen-remodel example.
 func kitchenRemodel() (*siro.SyncOpportunity, *siro.SyncEngagement) {
-	amount := 45000.0
 	rep := siro.SyncUser{ExternalID: "rep-123-from-your-crm", Email: "rep-123@kitchenremodel.com", Name: "John Sales"}
 	opp := &siro.SyncOpportunity{
-		ExternalID: "opp-101", Name: "Smith Kitchen Remodel", Amount: &amount, Disposition: siro.DispositionOpen,
+		ExternalID: "opp-101", Name: "Smith Kitchen Remodel", Amount: siro.Ptr(45000.0), Disposition: siro.DispositionOpen,
 		Account:          &siro.SyncAccount{ExternalID: "account-789", Name: "Smith Residence", PhoneNumbers: []string{"+18005551212"}},
 		OpportunityUsers: []siro.SyncUser{rep},
 	}

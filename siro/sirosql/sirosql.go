@@ -39,6 +39,7 @@ import (
 	"time"
 
 	"github.com/callcrm/callcrm-go/siro"
+	"github.com/callcrm/callcrm-go/webhook"
 )
 
 // Default table names.
@@ -52,7 +53,7 @@ type Option func(*config) error
 
 type config struct {
 	table string
-	clock siro.Clock
+	clock webhook.Clock
 	burst int
 }
 
@@ -79,7 +80,7 @@ func WithTable(name string) Option {
 
 // WithClock sets the clock (tests; every replica's limiter must read the
 // same time).
-func WithClock(clk siro.Clock) Option {
+func WithClock(clk webhook.Clock) Option {
 	return func(c *config) error {
 		if clk == nil {
 			return fmt.Errorf("%w: clock is nil", siro.ErrInvalidOption)
@@ -135,7 +136,7 @@ func createTable(ctx context.Context, db *sql.DB, stmts []string, table string) 
 type Checkpoint struct {
 	db                   *sql.DB
 	table, job           string
-	clock                siro.Clock
+	clock                webhook.Clock
 	qLoad, qSave, qReset string
 }
 
@@ -225,7 +226,7 @@ func (c *Checkpoint) Reset(ctx context.Context) error {
 type Limiter struct {
 	db                  *sql.DB
 	table, bucket       string
-	clock               siro.Clock
+	clock               webhook.Clock
 	interval, allowance int64 // microseconds: slot spacing, burst x spacing
 	qAcquire            string
 }

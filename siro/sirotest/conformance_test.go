@@ -90,13 +90,13 @@ func everyCall(ctx context.Context, c *siro.Client) []func() error {
 		func() error { return e(c.SyncOpportunity(ctx, &siro.SyncOpportunity{ExternalID: "x"})) },
 		func() error { return e(c.SyncOpportunities(ctx, []siro.SyncOpportunity{{ExternalID: "x"}})) },
 		func() error {
-			return e(c.SoftDeleteRemovedEngagements(ctx, &siro.SoftDeleteRemovedParams{ValidExternalIDs: []string{}, FromTime: ts, ToTime: ts}))
+			return c.SoftDeleteRemovedEngagements(ctx, &siro.SoftDeleteRemovedParams{ValidExternalIDs: []string{}, FromTime: ts, ToTime: ts})
 		},
 		func() error { return e(c.SyncMultimediaEvent(ctx, &mm)) },
 		func() error { return e(c.SyncMultimediaEvents(ctx, []siro.MultimediaEvent{mm})) },
 		func() error { return e(c.ListEngagements(ctx, nil)) },
 		func() error { return e(c.GetEngagement(ctx, "missing")) },
-		func() error { return e(c.DeleteEngagement(ctx, "missing", nil)) },
+		func() error { return c.DeleteEngagement(ctx, "missing", nil) },
 		func() error { return e(c.ListUserEngagements(ctx, "missing", nil)) },
 		func() error { return e(c.ListEngagementUsers(ctx, nil)) },
 		func() error {
@@ -104,10 +104,10 @@ func everyCall(ctx context.Context, c *siro.Client) []func() error {
 		},
 		func() error { return e(c.GetEngagementUser(ctx, "missing")) },
 		func() error { return e(c.UpdateEngagementUser(ctx, "missing", &siro.EngagementUserParams{Name: "n"})) },
-		func() error { return e(c.DeleteEngagementUser(ctx, "missing")) },
+		func() error { return c.DeleteEngagementUser(ctx, "missing") },
 		func() error { return e(c.ListOpportunities(ctx, nil)) },
 		func() error { return e(c.GetOpportunity(ctx, "missing")) },
-		func() error { return e(c.DeleteOpportunity(ctx, "missing")) },
+		func() error { return c.DeleteOpportunity(ctx, "missing") },
 		func() error { return e(c.ListOpportunityUsers(ctx, nil)) },
 		func() error {
 			return e(c.CreateOpportunityUser(ctx, &siro.OpportunityUserParams{OpportunityID: "o", UserID: "u"}))
@@ -116,14 +116,14 @@ func everyCall(ctx context.Context, c *siro.Client) []func() error {
 		func() error {
 			return e(c.UpdateOpportunityUser(ctx, "missing", &siro.OpportunityUserParams{Name: "n"}))
 		},
-		func() error { return e(c.DeleteOpportunityUser(ctx, "missing")) },
+		func() error { return c.DeleteOpportunityUser(ctx, "missing") },
 		func() error { return e(c.ListAccounts(ctx)) },
 		func() error {
 			return e(c.CreateAccount(ctx, &siro.AccountParams{ExternalID: "a", Latitude: &lat, Longitude: &lat}))
 		},
 		func() error { return e(c.GetAccount(ctx, "missing")) },
 		func() error { return e(c.UpdateAccount(ctx, "missing", &siro.AccountParams{Name: "n"})) },
-		func() error { return e(c.DeleteAccount(ctx, "missing")) },
+		func() error { return c.DeleteAccount(ctx, "missing") },
 		func() error { return e(c.ListCRMUsers(ctx, nil)) },
 		func() error { return e(c.GetCRMUser(ctx, "missing")) },
 		func() error { return e(c.ListRecordings(ctx, nil)) },
@@ -146,7 +146,9 @@ func everyCall(ctx context.Context, c *siro.Client) []func() error {
 		func() error {
 			return e(c.ListAccessTokens(ctx, "missing", &siro.ListAccessTokensParams{Owner: "o"}))
 		},
-		func() error { return c.RevokeAccessToken(ctx, "missing", "missing", "s", "u") },
+		func() error {
+			return c.RevokeAccessToken(ctx, &siro.RevokeAccessTokenParams{ClientID: "missing", TokenID: "missing", ClientSecret: "s", UserID: "u"})
+		},
 		func() error { return e(c.CallerIdentity(ctx)) },
 		func() error { return e(c.ListConnections(ctx, nil)) },
 		func() error {
@@ -159,10 +161,10 @@ func everyCall(ctx context.Context, c *siro.Client) []func() error {
 			return e3(c.UpsertSalesforce(ctx, &siro.SalesforceParams{Namespace: "n", OrgID: "o", InstanceURL: "https://x"}))
 		},
 		func() error { return e(c.GetRecordingDetails(ctx, "missing", nil)) },
-		func() error { return e(c.GetUtterances(ctx, "missing", 0, 0)) },
+		func() error { return e(c.GetUtterances(ctx, "missing", nil)) },
 		func() error { return e(c.GetEntityExtractions(ctx, "missing")) },
 		func() error { return e(c.LinkRecording(ctx, "missing", link)) },
-		func() error { return e(c.UnlinkRecording(ctx, "missing", link)) },
+		func() error { return c.UnlinkRecording(ctx, "missing", link) },
 	}
 }
 

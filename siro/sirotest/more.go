@@ -129,8 +129,8 @@ func (s *Server) AddMobileEvent(e siro.MobileEvent) {
 	if e.ID == "" {
 		e.ID = s.nextID("mev")
 	}
-	if e.CreatedAt == "" {
-		e.CreatedAt = s.now()
+	if raw(e.CreatedAt) == "" {
+		e.CreatedAt = s.nowTime()
 	}
 	if e.OrganizationID == "" {
 		e.OrganizationID = s.OrganizationID

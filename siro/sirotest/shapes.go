@@ -39,8 +39,8 @@ type engagementAnswer struct {
 // engagement users. Call with s.mu held.
 func (s *Server) engagementAnswer(e *siro.Engagement) engagementAnswer {
 	out := engagementAnswer{ID: e.ID, ExternalID: e.ExternalID, EngagementType: e.EngagementType, Direction: e.Direction,
-		Subject: e.Subject, Content: e.Content, StartTime: e.StartTime, StartTimeLocalized: e.StartTimeLocalized, EndTime: e.EndTime,
-		CreatedAt: e.CreatedAt, UpdatedAt: e.UpdatedAt, RecordingID: e.RecordingID, OpportunityID: e.OpportunityID,
+		Subject: e.Subject, Content: e.Content, StartTime: raw(e.StartTime), StartTimeLocalized: e.StartTimeLocalized, EndTime: raw(e.EndTime),
+		CreatedAt: raw(e.CreatedAt), UpdatedAt: raw(e.UpdatedAt), RecordingID: e.RecordingID, OpportunityID: e.OpportunityID,
 		AccountID: e.AccountID, OrganizationID: e.OrganizationID, EngagementUsers: []map[string]any{}}
 	if a := s.accountByID(e.AccountID); a != nil {
 		acc := accountOf(a)
@@ -69,8 +69,8 @@ type opportunityAnswer struct {
 
 // opportunityAnswer renders a stored opportunity. Call with s.mu held.
 func (s *Server) opportunityAnswer(o *siro.Opportunity) opportunityAnswer {
-	out := opportunityAnswer{ID: o.ID, ExternalID: o.ExternalID, Name: o.Name, Amount: o.Amount, ClosedAt: o.ClosedAt,
-		Disposition: o.Disposition, CreatedAt: o.CreatedAt, UpdatedAt: o.UpdatedAt, RecordingID: o.RecordingID,
+	out := opportunityAnswer{ID: o.ID, ExternalID: o.ExternalID, Name: o.Name, Amount: o.Amount, ClosedAt: raw(o.ClosedAt),
+		Disposition: o.Disposition, CreatedAt: raw(o.CreatedAt), UpdatedAt: raw(o.UpdatedAt), RecordingID: o.RecordingID,
 		AccountID: o.AccountID, OrganizationID: o.OrganizationID, OpportunityUsers: []map[string]any{}}
 	if a := s.accountByID(o.AccountID); a != nil {
 		acc := accountOf(a)
@@ -97,7 +97,7 @@ type accountAnswer struct {
 func accountOf(a *siro.Account) accountAnswer {
 	return accountAnswer{ID: a.ID, ExternalID: a.ExternalID, Latitude: a.Latitude, Longitude: a.Longitude,
 		Addresses: nonNil(a.Addresses), PhoneNumbers: nonNil(a.PhoneNumbers), EmailAddresses: nonNil(a.EmailAddresses),
-		Name: a.Name, CreatedAt: a.CreatedAt, UpdatedAt: a.UpdatedAt}
+		Name: a.Name, CreatedAt: raw(a.CreatedAt), UpdatedAt: raw(a.UpdatedAt)}
 }
 
 // recordingAnswer is the org API's recording object. Latitude and
@@ -156,7 +156,7 @@ func (s *Server) recordingView(rec *recording, q map[string][]string) recordingA
 	r := rec.rec
 	out := recordingAnswer{ID: r.ID, OrganizationID: r.OrganizationID, UserID: r.UserID, Title: r.Title,
 		DurationInMilliseconds: r.DurationInMilliseconds, Latitude: rec.latitude, Longitude: rec.longitude, Result: r.Result,
-		CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, Links: r.Links,
+		CreatedAt: raw(r.CreatedAt), UpdatedAt: raw(r.UpdatedAt), Links: r.Links,
 		IsProcessingDone: rec.processed, IsEntityExtractionDone: rec.processed, IsSummaryDone: rec.processed}
 	if flag("showCrmLinks") && r.CRM != nil {
 		crm := *r.CRM
@@ -248,7 +248,7 @@ type mobileEventAnswer struct {
 
 func mobileEventOf(e siro.MobileEvent) mobileEventAnswer {
 	return mobileEventAnswer{ID: e.ID, RecordingID: e.RecordingID, ExternalOpportunityIDs: nonNil(e.ExternalOpportunityIDs),
-		UserID: e.UserID, OrganizationID: e.OrganizationID, EventCode: e.EventCode, Event: e.Event, CreatedAt: e.CreatedAt}
+		UserID: e.UserID, OrganizationID: e.OrganizationID, EventCode: e.EventCode, Event: e.Event, CreatedAt: raw(e.CreatedAt)}
 }
 
 // defaultMobileEvent is a plausible event body for each code, used when a

@@ -7,6 +7,18 @@
 // summary and extractions, and delivers both Svix-signed webhooks to a URL
 // in the order the test picks, with duplicates on demand.
 //
+//	fake := sirotest.New()
+//	defer fake.Close()
+//	c, err := fake.Client() // a *siro.Client wired to both fake hosts
+//	if err != nil {
+//		t.Fatal(err)
+//	}
+//	if _, err := c.SyncEngagement(ctx, &siro.SyncEngagement{ExternalID: "appt-1", Subject: "Visit"}); err != nil {
+//		t.Fatal(err)
+//	}
+//	rec, err := fake.Record("appt-1", sirotest.Conversation{Title: "Visit"})
+//	codes, err := fake.DeliverWebhooks(ctx, receiver.URL, rec.RecordingID) // Svix-signed
+//
 // Every operation the siro package types is served: the sync endpoints
 // (engagements, opportunities, multimedia events, soft-delete-removed),
 // engagements, engagement users, opportunities, opportunity users,
@@ -115,7 +127,13 @@ type Option func(*Server)
 
 // WithClock sets the clock used for token expiry, rate windows and
 // webhook timestamps.
-func WithClock(c *clock.Fake) Option { return func(s *Server) { s.clock = c } }
+func WithClock(c webhook.Clock) Option {
+	return func(s *Server) {
+		if c != nil {
+			s.clock = c
+		}
+	}
+}
 
 // WithLatency delays every answer by d (real time).
 func WithLatency(d time.Duration) Option { return func(s *Server) { s.latency = d } }
@@ -418,19 +436,19 @@ func (s *Server) orgMux() http.Handler {
 func (s *Server) upsertEngagement(in *siro.SyncEngagement) *siro.Engagement {
 	e, ok := s.engagements[in.ExternalID]
 	if !ok {
-		e = &siro.Engagement{ID: s.nextID("eng"), ExternalID: in.ExternalID, OrganizationID: s.OrganizationID, CreatedAt: s.now()}
+		e = &siro.Engagement{ID: s.nextID("eng"), ExternalID: in.ExternalID, OrganizationID: s.OrganizationID, CreatedAt: s.nowTime()}
 		s.engagements[in.ExternalID] = e
 	}
-	e.UpdatedAt = s.now()
+	e.UpdatedAt = s.nowTime()
 	e.Subject, e.Content, e.Direction = in.Subject, in.Content, in.Direction
 	if in.EngagementType != nil {
 		e.EngagementType = in.EngagementType.Name
 	}
 	if in.StartTime != nil {
-		e.StartTime = in.StartTime.UTC().Format("2006-01-02T15:04:05.000Z")
+		e.StartTime = stamp(in.StartTime.UTC().Format("2006-01-02T15:04:05.000Z"))
 	}
 	if in.EndTime != nil {
-		e.EndTime = in.EndTime.UTC().Format("2006-01-02T15:04:05.000Z")
+		e.EndTime = stamp(in.EndTime.UTC().Format("2006-01-02T15:04:05.000Z"))
 	}
 	if in.Opportunity != nil {
 		o := s.upsertOpportunity(&siro.SyncOpportunity{ExternalID: in.Opportunity.ExternalID, Name: in.Opportunity.Name,
@@ -446,13 +464,13 @@ func (s *Server) upsertEngagement(in *siro.SyncEngagement) *siro.Engagement {
 func (s *Server) upsertAccount(ext, name string) *siro.Account {
 	a, ok := s.accounts[ext]
 	if !ok {
-		a = &siro.Account{ID: s.nextID("acc"), ExternalID: ext, CreatedAt: s.now(), Addresses: []json.RawMessage{}}
+		a = &siro.Account{ID: s.nextID("acc"), ExternalID: ext, CreatedAt: s.nowTime(), Addresses: []json.RawMessage{}}
 		s.accounts[ext] = a
 	}
 	if name != "" {
 		a.Name = name
 	}
-	a.UpdatedAt = s.now()
+	a.UpdatedAt = s.nowTime()
 	return a
 }
 
@@ -460,10 +478,10 @@ func (s *Server) upsertAccount(ext, name string) *siro.Account {
 func (s *Server) upsertOpportunity(in *siro.SyncOpportunity, partial bool) *siro.Opportunity {
 	o, ok := s.opportunities[in.ExternalID]
 	if !ok {
-		o = &siro.Opportunity{ID: s.nextID("opp"), ExternalID: in.ExternalID, OrganizationID: s.OrganizationID, CreatedAt: s.now()}
+		o = &siro.Opportunity{ID: s.nextID("opp"), ExternalID: in.ExternalID, OrganizationID: s.OrganizationID, CreatedAt: s.nowTime()}
 		s.opportunities[in.ExternalID] = o
 	}
-	o.UpdatedAt = s.now()
+	o.UpdatedAt = s.nowTime()
 	if in.Name != "" || !partial {
 		name := in.Name
 		o.Name = &name
@@ -496,7 +514,7 @@ func (s *Server) softDelete(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	for ext, e := range s.engagements {
-		st, err := time.Parse(time.RFC3339, e.StartTime)
+		st, err := time.Parse(time.RFC3339, raw(e.StartTime))
 		if err == nil && !keep[ext] && !st.Before(in.FromTime) && !st.After(in.ToTime) {
 			delete(s.engagements, ext)
 			s.deleted[ext] = true
@@ -692,7 +710,7 @@ func (s *Server) updateAccount(w http.ResponseWriter, r *http.Request) {
 	if in.EmailAddresses != nil {
 		a.EmailAddresses = in.EmailAddresses
 	}
-	a.UpdatedAt = s.now()
+	a.UpdatedAt = s.nowTime()
 	writeJSON(w, 200, accountOf(a))
 }
 
@@ -728,7 +746,7 @@ func (s *Server) listRecordings(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	var items []recordingAnswer
 	for _, rec := range s.recordings {
-		up, _ := time.Parse(time.RFC3339, rec.rec.UpdatedAt)
+		up, _ := time.Parse(time.RFC3339, raw(rec.rec.UpdatedAt))
 		if !gte.IsZero() && up.Before(gte) {
 			continue
 		}
@@ -856,7 +874,7 @@ func (s *Server) recordingDetails(w http.ResponseWriter, r *http.Request) {
 		writeErr(w, 404, "Not Found - Resource not found")
 		return
 	}
-	d := detailsAnswer{ID: rec.rec.ID, DateCreated: rec.rec.CreatedAt, TranscriptionStatus: siro.TranscriptionComplete,
+	d := detailsAnswer{ID: rec.rec.ID, DateCreated: raw(rec.rec.CreatedAt), TranscriptionStatus: siro.TranscriptionComplete,
 		ProcessingStatus: siro.ProcessingComplete, ProcessingStage: siro.StageDone, OrganizationID: s.OrganizationID,
 		UserID: rec.rec.UserID, Title: rec.rec.Title, DurationInMilliseconds: rec.rec.DurationInMilliseconds,
 		TranscriptionLanguage: siro.LanguageEnglish}
@@ -893,7 +911,7 @@ func (s *Server) extractionRecord(rec *recording) extractionAnswer {
 	}
 	return extractionAnswer{ID: uuidFor("extraction:" + rec.rec.ID), RecordingID: rec.rec.ID,
 		SiroEntityDefinitionID: uuidFor("definition:crm-fields"), SiroEntityDefinitionName: "CRM fields", Status: status,
-		Extraction: extractedFields(rec.extractions), CreatedAt: rec.rec.CreatedAt, UpdatedAt: rec.rec.UpdatedAt, Mappings: []siro.CRMMapping{}}
+		Extraction: extractedFields(rec.extractions), CreatedAt: raw(rec.rec.CreatedAt), UpdatedAt: raw(rec.rec.UpdatedAt), Mappings: []siro.CRMMapping{}}
 }
 
 // crmOpportunities lists the opportunity a recording is linked to, as
@@ -973,7 +991,7 @@ func (s *Server) link(w http.ResponseWriter, r *http.Request) {
 	if ext == "" {
 		ext = in.ID
 	}
-	writeJSON(w, 200, map[string]any{"data": siro.LinkedObject{ID: in.ID, ExternalID: ext, DataType: in.DataType, Name: ext, LastActivityAt: s.now()}})
+	writeJSON(w, 200, map[string]any{"data": siro.LinkedObject{ID: in.ID, ExternalID: ext, DataType: in.DataType, Name: ext, LastActivityAt: s.nowTime()}})
 }
 
 // --- recordings and webhooks ---------------------------------------------------
@@ -1024,7 +1042,7 @@ func (s *Server) Record(engagementExternalID string, c Conversation) (*Recorded,
 	done := true
 	rec := &recording{
 		rec: siro.Recording{ID: id, OrganizationID: s.OrganizationID, UserID: c.UserID, Title: c.Title, DurationInMilliseconds: 1800000,
-			Result: siro.DispositionOpen, CreatedAt: s.now(), UpdatedAt: s.now(), CRM: &crm,
+			Result: siro.DispositionOpen, CreatedAt: s.nowTime(), UpdatedAt: s.nowTime(), CRM: &crm,
 			IsProcessingDone: &done, IsSummaryDone: &done, IsEntityExtractionDone: &done},
 		summary: c.Summary, extractions: c.Extractions, utterances: c.Utterances, speakers: c.Speakers, processed: true, linked: true,
 		latitude: c.Latitude, longitude: c.Longitude, evaluationScore: 87,
@@ -1035,7 +1053,7 @@ func (s *Server) Record(engagementExternalID string, c Conversation) (*Recorded,
 	rec.rec.Links.Web.Self = "https://app.siro.ai/recordings/" + id
 	s.recordings[id] = rec
 	e.RecordingID = id
-	e.UpdatedAt = s.now()
+	e.UpdatedAt = s.nowTime()
 	return &Recorded{RecordingID: id, Engagement: *e, CRM: crm}, nil
 }
 
@@ -1135,4 +1153,24 @@ func syncBatch[T any](s *Server, id func(*T) string, upsert func(*T) any) http.H
 		s.mu.Unlock()
 		writeJSON(w, 200, map[string]any{"data": out})
 	}
+}
+
+// nowTime is now() as a siro.Time.
+func (s *Server) nowTime() siro.Time { return stamp(s.now()) }
+
+// stamp is a siro.Time holding the text the fake answers.
+func stamp(v string) siro.Time {
+	t, _ := time.Parse(time.RFC3339Nano, v)
+	return siro.Time{Time: t, Raw: v}
+}
+
+// raw is the text a stored siro.Time is answered with ("" when unset).
+func raw(t siro.Time) string {
+	switch {
+	case t.Raw != "":
+		return t.Raw
+	case t.IsZero():
+		return ""
+	}
+	return t.UTC().Format("2006-01-02T15:04:05.000Z")
 }

@@ -53,10 +53,9 @@ func walkEveryOperation(t *testing.T, fake *sirotest.Server, clk *webhooktest.Fa
 	_, err = c.SyncMultimediaEvents(ctx, []siro.MultimediaEvent{mm, mm})
 	must(err)
 	assert.Equal(t, 3, fake.MultimediaEvents())
-	ok, err := c.SoftDeleteRemovedEngagements(ctx, &siro.SoftDeleteRemovedParams{ValidExternalIDs: []string{"appt-1"},
+	err = c.SoftDeleteRemovedEngagements(ctx, &siro.SoftDeleteRemovedParams{ValidExternalIDs: []string{"appt-1"},
 		FromTime: siro.Time{Time: clk.Now().Add(-time.Hour)}, ToTime: siro.Time{Time: clk.Now().Add(time.Hour)}})
 	must(err)
-	assert.True(t, ok)
 
 	// Engagements and their users.
 	var n int
@@ -81,9 +80,7 @@ func walkEveryOperation(t *testing.T, fake *sirotest.Server, clk *webhooktest.Fa
 	ues, err := c.ListUserEngagements(ctx, "crm-user-1", nil)
 	must(err)
 	assert.Len(t, ues, 1)
-	deleted, err := c.DeleteEngagementUser(ctx, eu.ID)
-	must(err)
-	assert.True(t, deleted)
+	must(c.DeleteEngagementUser(ctx, eu.ID))
 
 	// Opportunities and their users.
 	opps, err := c.ListOpportunities(ctx, &siro.ListOpportunitiesParams{ExternalID: "opp-2"})
@@ -100,9 +97,9 @@ func walkEveryOperation(t *testing.T, fake *sirotest.Server, clk *webhooktest.Fa
 	ous, err := c.ListOpportunityUsers(ctx, &siro.ListOpportunityUsersParams{OpportunityID: opps.Data[0].ID})
 	must(err)
 	assert.Len(t, ous, 1)
-	_, err = c.DeleteOpportunityUser(ctx, ou.ID)
+	err = c.DeleteOpportunityUser(ctx, ou.ID)
 	must(err)
-	_, err = c.DeleteOpportunity(ctx, opps.Data[0].ID)
+	err = c.DeleteOpportunity(ctx, opps.Data[0].ID)
 	must(err)
 
 	// Accounts.
@@ -117,7 +114,7 @@ func walkEveryOperation(t *testing.T, fake *sirotest.Server, clk *webhooktest.Fa
 	accts, err := c.ListAccounts(ctx)
 	must(err)
 	assert.Len(t, accts, 2)
-	_, err = c.DeleteAccount(ctx, a.ID)
+	err = c.DeleteAccount(ctx, a.ID)
 	must(err)
 
 	// CRM users and mobile events (seeded).
@@ -150,14 +147,14 @@ func walkEveryOperation(t *testing.T, fake *sirotest.Server, clk *webhooktest.Fa
 	assert.Equal(t, "ok", sums[0].Content)
 	_, err = c.GetRecordingDetails(ctx, rec.RecordingID, &siro.RecordingDetailsShow{ShowSummary: true})
 	must(err)
-	tr, err := c.GetUtterances(ctx, rec.RecordingID, 0, 0)
+	tr, err := c.GetUtterances(ctx, rec.RecordingID, nil)
 	must(err)
 	assert.Equal(t, "Rep", tr.Speaker(tr.Utterances[0]))
 	_, err = c.GetEntityExtractions(ctx, rec.RecordingID)
 	must(err)
 	_, err = c.LinkRecording(ctx, rec.RecordingID, &siro.LinkTarget{DataType: siro.DataOpportunity, ExternalID: "opp-1", IntegrationConnectionID: fake.IntegrationConnectionID})
 	must(err)
-	_, err = c.UnlinkRecording(ctx, rec.RecordingID, &siro.LinkTarget{DataType: siro.DataOpportunity, ID: "x"})
+	err = c.UnlinkRecording(ctx, rec.RecordingID, &siro.LinkTarget{DataType: siro.DataOpportunity, ID: "x"})
 	must(err)
 	_, err = c.LinkRecording(ctx, "rec_missing", &siro.LinkTarget{DataType: siro.DataLead, ID: "l"})
 	var se *siro.Error
@@ -180,7 +177,7 @@ func walkEveryOperation(t *testing.T, fake *sirotest.Server, clk *webhooktest.Fa
 	info, err := c.GetAccessToken(ctx, newApp.ClientID, tok.AccessTokenID)
 	must(err)
 	assert.Equal(t, clk.Now().Add(time.Hour).Unix(), info.ExpiresAt.Unix())
-	must(c.RevokeAccessToken(ctx, newApp.ClientID, tok.AccessTokenID, newApp.ClientSecret, "u"))
+	must(c.RevokeAccessToken(ctx, &siro.RevokeAccessTokenParams{ClientID: newApp.ClientID, TokenID: tok.AccessTokenID, ClientSecret: newApp.ClientSecret, UserID: "u"}))
 	must(c.DeleteOAuthApp(ctx, newApp.ClientID))
 	id, err := c.CallerIdentity(ctx)
 	must(err)
@@ -208,7 +205,7 @@ func walkEveryOperation(t *testing.T, fake *sirotest.Server, clk *webhooktest.Fa
 	must(err)
 
 	// Deleted by soft-delete-removed: appt-2 and appt-3 were outside the set.
-	_, err = c.DeleteEngagement(ctx, "appt-1", &siro.DeleteEngagementParams{IDType: siro.IDExternal})
+	err = c.DeleteEngagement(ctx, "appt-1", &siro.DeleteEngagementParams{IDType: siro.IDExternal})
 	must(err)
 }
 

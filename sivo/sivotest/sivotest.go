@@ -1,6 +1,20 @@
 // Package sivotest signs and delivers SIVO events the way SIVO does, and
 // replays SIVO's retry schedule against a handler on a fake clock, so you
 // can prove a receiver processes every event exactly once without SIVO.
+//
+//	h, err := sivo.NewHandler([]string{secret}, sivo.Callbacks{CallEnded: onCallEnded})
+//	if err != nil {
+//		t.Fatal(err)
+//	}
+//	s, err := sivotest.NewSender(secret)
+//	if err != nil {
+//		t.Fatal(err)
+//	}
+//	ev, err := sivotest.CallEnded("evt_1", time.Now(), sivo.CallEnded{CallID: "call_1"})
+//	if err != nil {
+//		t.Fatal(err)
+//	}
+//	res := s.Replay(h, webhooktest.NewFakeClock(time.Now()), ev.Raw) // SIVO's retry schedule
 package sivotest
 
 import (

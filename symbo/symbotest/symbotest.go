@@ -2,6 +2,19 @@
 // does (hex HMAC-SHA256 of the raw body in X-Hmac-Signature), delivers them
 // to a URL or an http.Handler, and dials your contact-lookup endpoint the
 // way Symbo does, so you can test a receiver without Symbo.
+//
+//	h, err := symbo.NewHandler([]string{secret}, symbo.Callbacks{CallCompleted: onCall})
+//	if err != nil {
+//		t.Fatal(err)
+//	}
+//	s, err := symbotest.NewSender(secret)
+//	if err != nil {
+//		t.Fatal(err)
+//	}
+//	body := symbotest.Event("evt_1", symbo.EventCallCompleted, symbo.Call{})
+//	if code := s.Serve(h, body); code != http.StatusOK {
+//		t.Fatalf("status %d", code)
+//	}
 package symbotest
 
 import (

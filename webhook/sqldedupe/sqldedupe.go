@@ -2,6 +2,19 @@
 // so deduplication holds across replicas: a vendor's redelivery that lands
 // on another replica than the first attempt is still recognised.
 //
+//	store, err := sqldedupe.New(db) // your *sql.DB (pgx stdlib, lib/pq, SQLite)
+//	if err != nil {
+//		return err
+//	}
+//	if err := store.CreateTable(ctx); err != nil {
+//		return err
+//	}
+//	h, err := sivo.NewHandler([]string{secret}, callbacks, webhook.WithDedupe(store))
+//	if err != nil {
+//		return err
+//	}
+//	http.Handle("/webhooks/sivo", h) // every replica shares the same dedupe table
+//
 // It uses database/sql only; you pass your own *sql.DB with the driver of
 // your choice (pgx's stdlib, lib/pq, a pure-Go SQLite driver). Every
 // statement is written once for both PostgreSQL (9.5+) and SQLite (3.24+):
