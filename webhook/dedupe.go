@@ -1,10 +1,10 @@
 package webhook
 
 import (
-	"container/list"
 	"context"
 	"encoding/binary"
 	"encoding/hex"
+	"hash/maphash"
 	"log/slog"
 	"math/rand/v2"
 	"sync"
@@ -78,10 +78,26 @@ type MemoryDedupe struct {
 	logger     *slog.Logger
 	evicted    atomic.Int64
 
+	// Committed keys are kept as 128-bit keyed hashes in pointer-free
+	// structures, so the garbage collector never scans them however many
+	// there are (a map of strings and a linked list cost more GC time per
+	// delivery than the rest of the receiver).
+	seed1, seed2 maphash.Seed
+
 	mu        sync.Mutex
-	reserved  map[string]*memEntry
-	committed map[string]*list.Element
-	order     *list.List // of *memEntry, committed, oldest first (= soonest to expire)
+	reserved  map[string]*memEntry // live reservations (few)
+	committed map[keyHash]int64    // hash -> expiry, Unix nanoseconds
+	order     []committedEntry     // commit order = expiry order (one TTL)
+	head      int                  // order[head:] is live
+}
+
+// keyHash is a 128-bit keyed hash of a dedupe key (two maphash seeds): a
+// collision between two of 100,000 keys has odds of about 1 in 10^28.
+type keyHash [2]uint64
+
+type committedEntry struct {
+	h       keyHash
+	expires int64
 }
 
 type memEntry struct {
@@ -145,7 +161,7 @@ func NewMemoryDedupe(ttl time.Duration, opts ...MemoryOption) (*MemoryDedupe, er
 		return nil, wrap(ErrInvalidOption, "NewMemoryDedupe: ttl %v must be positive", ttl)
 	}
 	m := &MemoryDedupe{ttl: ttl, lease: 5 * time.Minute, max: 100_000, clock: clock.Real{},
-		reserved: map[string]*memEntry{}, committed: map[string]*list.Element{}, order: list.New()}
+		reserved: map[string]*memEntry{}, committed: map[keyHash]int64{}, seed1: maphash.MakeSeed(), seed2: maphash.MakeSeed()}
 	for _, o := range opts {
 		if err := o(m); err != nil {
 			return nil, err
@@ -160,10 +176,11 @@ func (m *MemoryDedupe) Reserve(_ context.Context, key string) (Reservation, erro
 		return Reservation{}, wrap(ErrMalformed, "empty dedupe key")
 	}
 	now := m.clock.Now()
+	h := m.hash(key)
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.expire(now)
-	if _, ok := m.committed[key]; ok {
+	if _, ok := m.committed[h]; ok {
 		return Reservation{}, wrap(ErrDuplicate, "%.80s", key)
 	}
 	if e, ok := m.reserved[key]; ok && now.Before(e.expires) {
@@ -174,15 +191,36 @@ func (m *MemoryDedupe) Reserve(_ context.Context, key string) (Reservation, erro
 	return Reservation{Key: key, Token: e.token, Expires: e.expires}, nil
 }
 
+func (m *MemoryDedupe) hash(key string) keyHash {
+	return keyHash{maphash.String(m.seed1, key), maphash.String(m.seed2, key)}
+}
+
 // expire drops committed keys past their TTL (oldest first).
 func (m *MemoryDedupe) expire(now time.Time) {
-	for el := m.order.Front(); el != nil; el = m.order.Front() {
-		e := el.Value.(*memEntry)
-		if now.Before(e.expires) {
-			return
-		}
-		m.order.Remove(el)
-		delete(m.committed, e.key)
+	n := now.UnixNano()
+	for m.head < len(m.order) && m.order[m.head].expires <= n {
+		m.popOldest()
+	}
+	m.compact()
+}
+
+// popOldest drops the oldest entry of order, and its key unless the key
+// was committed again since (a later entry holds it).
+func (m *MemoryDedupe) popOldest() bool {
+	e := m.order[m.head]
+	m.head++
+	if exp, ok := m.committed[e.h]; ok && exp == e.expires {
+		delete(m.committed, e.h)
+		return true
+	}
+	return false
+}
+
+// compact reclaims the dropped front of order.
+func (m *MemoryDedupe) compact() {
+	if m.head > 1024 && m.head > len(m.order)/2 {
+		m.order = append(m.order[:0], m.order[m.head:]...)
+		m.head = 0
 	}
 }
 
@@ -210,25 +248,26 @@ func (m *MemoryDedupe) Commit(ctx context.Context, r Reservation) error {
 		return wrap(ErrNotOwner, "%.80s", r.Key)
 	}
 	delete(m.reserved, r.Key)
-	if el, ok := m.committed[r.Key]; ok {
-		m.order.Remove(el)
-	}
+	h := m.hash(r.Key)
 	m.expire(now)
-	var dropped []string
-	for len(m.committed) >= m.max {
-		el := m.order.Front()
-		old := el.Value.(*memEntry)
-		m.order.Remove(el)
-		delete(m.committed, old.key)
-		dropped = append(dropped, old.key)
+	dropped := 0
+	if _, again := m.committed[h]; !again {
+		for len(m.committed) >= m.max && m.head < len(m.order) {
+			if m.popOldest() {
+				dropped++
+			}
+		}
 	}
-	m.committed[r.Key] = m.order.PushBack(&memEntry{key: r.Key, expires: now.Add(m.ttl)})
+	exp := now.Add(m.ttl).UnixNano()
+	m.committed[h] = exp
+	m.order = append(m.order, committedEntry{h: h, expires: exp})
+	m.compact()
 	m.mu.Unlock()
-	if len(dropped) > 0 {
-		m.evicted.Add(int64(len(dropped)))
+	if dropped > 0 {
+		m.evicted.Add(int64(dropped))
 		if m.logger != nil {
 			m.logger.LogAttrs(ctx, slog.LevelWarn, "webhook: dedupe at capacity, committed key dropped before its TTL",
-				slog.Int("dropped", len(dropped)), slog.Int("max_entries", m.max), slog.Duration("ttl", m.ttl))
+				slog.Int("dropped", dropped), slog.Int("max_entries", m.max), slog.Duration("ttl", m.ttl))
 		}
 	}
 	return nil

@@ -393,8 +393,17 @@ func (r *Receiver) runInline(w http.ResponseWriter, req *http.Request, ev *Event
 	var cancel context.CancelFunc
 	var stopWatch func() bool
 	if r.realClk {
-		cctx, cancel = context.WithTimeout(base, r.s.timeout)
-		stopWatch = context.AfterFunc(cctx, timeout)
+		// One timer for both the callback's deadline and the watchdog
+		// (context.WithTimeout plus context.AfterFunc would be two).
+		dctx, cancelCause := context.WithCancelCause(base)
+		deadline := time.Now().Add(r.s.timeout)
+		cctx = &deadlineCtx{Context: dctx, deadline: deadline}
+		cancel = func() { cancelCause(context.Canceled) }
+		t := time.AfterFunc(r.s.timeout, func() {
+			cancelCause(context.DeadlineExceeded)
+			timeout()
+		})
+		stopWatch = t.Stop
 	} else {
 		cctx, cancel = context.WithCancel(base)
 		stopped := make(chan struct{})
@@ -440,6 +449,26 @@ func (r *Receiver) runInline(w http.ResponseWriter, req *http.Request, ev *Event
 		once.wait() // the watchdog is writing (or wrote) the 504
 	}
 	r.finish(ctx, ev, res, err)
+}
+
+// deadlineCtx is a cancellable context that reports its deadline and
+// answers context.DeadlineExceeded once cancelled for it, like
+// context.WithTimeout's, with the timer owned by runInline.
+type deadlineCtx struct {
+	context.Context
+	deadline time.Time
+}
+
+func (c *deadlineCtx) Deadline() (time.Time, bool) { return c.deadline, true }
+
+func (c *deadlineCtx) Err() error {
+	if err := c.Context.Err(); err != nil {
+		if cause := context.Cause(c.Context); errors.Is(cause, context.DeadlineExceeded) {
+			return context.DeadlineExceeded
+		}
+		return err
+	}
+	return nil
 }
 
 // answerOnce lets exactly one of the callback's return and the watchdog
