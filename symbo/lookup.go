@@ -125,6 +125,11 @@ type LookupHandler struct {
 //     time;
 //   - with neither, construction fails unless InsecureNoAuth is given.
 //
+// The HMAC acceptance is an inference with limits: an HMAC over the empty
+// body is the same for every request (a fixed bearer token in effect), and
+// a signed lookup has no timestamp, so a captured one can be replayed.
+// Serve the lookup over HTTPS only.
+//
 // Answers: 200 with the contact, 404 when fn returns ErrNotFound (or
 // nil), 400 for a missing or invalid number, 401 for a caller that does
 // not authenticate, 405 for other methods, 500 when fn fails, panics or

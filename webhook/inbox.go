@@ -50,8 +50,9 @@ type MemoryInbox struct {
 	cancel    context.CancelFunc
 	ctx       context.Context
 
-	doneMu  sync.Mutex
-	running map[*Event]struct{}
+	doneMu    sync.Mutex
+	running   map[*Event]struct{}
+	abandoned []*Event
 }
 
 // MemoryInboxOption configures a MemoryInbox.
@@ -144,7 +145,7 @@ func (m *MemoryInbox) work() {
 	for ev := range m.queue {
 		if m.ctx.Err() != nil {
 			// Shutdown's deadline passed: hand the rest back unprocessed.
-			m.fail(ev, fmt.Errorf("%w: not processed before the inbox shut down", ErrShuttingDown))
+			m.abandon(ev)
 			continue
 		}
 		m.run(ev)
@@ -230,27 +231,46 @@ func (m *MemoryInbox) Shutdown(ctx context.Context) error {
 	case <-ctx.Done():
 	}
 	m.cancel()
+	// An Enqueue that passed the closed check just before Shutdown is
+	// still pushing: let it finish (its send never blocks) so its event
+	// is in the queue for the drain below, not left behind it.
+	m.enqueuers.Wait()
 	m.doneMu.Lock()
-	var unfinished []*Event
+	var running []*Event
 	for ev := range m.running {
-		unfinished = append(unfinished, ev)
+		running = append(running, ev)
 		delete(m.running, ev) // reported here, not again by its worker
 	}
 	m.doneMu.Unlock()
-	for _, ev := range unfinished {
+	for _, ev := range running {
 		m.fail(ev, fmt.Errorf("%w: still running at the shutdown deadline", ErrShuttingDown))
 	}
-	// Drain what is still queued without running it.
+	// Drain what is still queued without running it; workers that are
+	// free do the same (abandon), and both paths record the event.
+drain:
 	for {
 		select {
 		case ev, ok := <-m.queue:
 			if !ok {
-				return &ShutdownError{Unfinished: unfinished, Err: ctx.Err()}
+				break drain
 			}
-			unfinished = append(unfinished, ev)
-			m.fail(ev, fmt.Errorf("%w: not processed before the inbox shut down", ErrShuttingDown))
+			m.abandon(ev)
 		default:
-			return &ShutdownError{Unfinished: unfinished, Err: ctx.Err()}
+			break drain
 		}
 	}
+	m.doneMu.Lock()
+	unfinished := append(running, m.abandoned...)
+	m.doneMu.Unlock()
+	return &ShutdownError{Unfinished: unfinished, Err: ctx.Err()}
+}
+
+// abandon hands back a queued event that will not run: it is recorded for
+// Shutdown's error and given to the error hook (which also sees any event
+// a worker abandons after Shutdown returned: none is dropped silently).
+func (m *MemoryInbox) abandon(ev *Event) {
+	m.doneMu.Lock()
+	m.abandoned = append(m.abandoned, ev)
+	m.doneMu.Unlock()
+	m.fail(ev, fmt.Errorf("%w: not processed before the inbox shut down", ErrShuttingDown))
 }

@@ -429,9 +429,21 @@ func (r *Receiver) runInline(w http.ResponseWriter, req *http.Request, ev *Event
 			}
 		}
 	}
+	returned := false
+	defer func() {
+		if !returned {
+			// runtime.Goexit in the callback (t.FailNow in a test, say):
+			// no answer can be written, but stop the timers and let the
+			// vendor's retry through.
+			stopWatch()
+			cancel()
+			r.release(ctx, ev, lease.stop())
+		}
+	}()
 	err = r.call(cctx, ev, func(cctx context.Context) error {
 		return r.spec.Handle(cctx, ev, parsed, r.once(ev))
 	})
+	returned = true
 	expired := errors.Is(cctx.Err(), context.DeadlineExceeded) || once.claimed.Load()
 	stopWatch()
 	cancel()

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -371,4 +372,40 @@ func TestMiddlewareAbortHandlerReleases(t *testing.T) {
 	srv.ServeHTTP(rec, req())
 	assert.Equal(t, 200, rec.Code, "released: the retry is processed")
 	assert.Equal(t, int32(2), calls.Load())
+}
+
+// TestGoexitInCallbackReleases: a callback that ends its goroutine with
+// runtime.Goexit (t.FailNow in a user's test) leaves no reservation or
+// timer behind: the retry is processed.
+func TestGoexitInCallbackReleases(t *testing.T) {
+	dd, _ := NewMemoryDedupe(time.Hour)
+	v, _ := NewHMAC("X-Sig", "", "s")
+	s, _ := NewHMACSigner("X-Sig", "", "s")
+	var calls atomic.Int32
+	r, err := NewReceiver(Spec{
+		Provider: "test", Verifier: v,
+		Parse: func(ev *Event) (any, error) { ev.ID = "g1"; return nil, nil },
+		Handle: func(context.Context, *Event, any, Once) error {
+			if calls.Add(1) == 1 {
+				runtime.Goexit()
+			}
+			return nil
+		},
+	}, WithDedupe(dd))
+	require.NoError(t, err)
+	req := func() *http.Request {
+		rq := httptest.NewRequest("POST", "/", strings.NewReader("{}"))
+		_ = s.SignHeader(rq.Header, []byte("{}"))
+		return rq
+	}
+	done := make(chan struct{})
+	go func() { defer close(done); r.ServeHTTP(httptest.NewRecorder(), req()) }()
+	<-done
+	rec := httptest.NewRecorder()
+	r.ServeHTTP(rec, req())
+	assert.Equal(t, 200, rec.Code, "released: the retry is processed")
+	assert.Equal(t, int32(2), calls.Load())
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	assert.NoError(t, r.Shutdown(ctx), "nothing left in flight")
 }

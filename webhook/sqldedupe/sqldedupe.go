@@ -232,7 +232,9 @@ func (s *Store) Reserve(ctx context.Context, key string) (webhook.Reservation, e
 		// sender retry rather than guess.
 		return webhook.Reservation{}, fmt.Errorf("%w: %.80s", webhook.ErrInProgress, key)
 	case err != nil:
-		return webhook.Reservation{}, s.dbErr(ctx, "reserve", err)
+		// In fail-open mode dbErr returns nil: hand back this delivery's
+		// own reservation (its key and token), never an empty one.
+		return res, s.dbErr(ctx, "reserve", err)
 	case state == 1:
 		return webhook.Reservation{}, fmt.Errorf("%w: %.80s", webhook.ErrDuplicate, key)
 	}
