@@ -263,9 +263,11 @@ func TestCheckpointKillAndResume(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, cp.CreateTable(ctx))
 	cctx, cancel := context.WithCancel(ctx)
+	var doneAtKill int
 	sum1, err := c.StreamSyncEngagements(cctx, engagements("e", n), siro.BulkOptions{BatchSize: 50, Checkpoint: cp,
 		OnProgress: func(p siro.BulkProgress) {
-			if p.Done >= 900 {
+			if p.Done >= 900 && doneAtKill == 0 {
+				doneAtKill = p.Done
 				cancel()
 			}
 		}}, nil)
@@ -273,7 +275,10 @@ func TestCheckpointKillAndResume(t *testing.T) {
 	saved, err := cp.Load(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, int64(sum1.Settled), saved)
-	assert.GreaterOrEqual(t, saved, int64(900))
+	// Batches finish out of order: the checkpoint is the contiguous settled
+	// prefix, at or below what was done when the run was killed.
+	assert.Positive(t, saved)
+	assert.LessOrEqual(t, saved, int64(sum1.Synced+sum1.Failed))
 
 	db2 := openDB(t)
 	cp2, err := NewCheckpoint(db2, "backfill", WithTable(table))
@@ -291,6 +296,8 @@ func TestCheckpointKillAndResume(t *testing.T) {
 			twice++
 		}
 	}
-	assert.LessOrEqual(t, twice, siro.DefaultBulkConcurrency*50, "at most the in-flight window replayed")
+	// Replayed: records done past the checkpoint's gap when killed, plus
+	// the batches in flight; never more.
+	assert.LessOrEqual(t, twice, sum1.Synced+sum1.Failed-int(saved)+siro.DefaultBulkConcurrency*50, "at most the records past the checkpoint replayed")
 	t.Logf("checkpoint %d after the kill; resume skipped %d, synced %d; replayed %d", saved, sum2.Skipped, sum2.Synced, twice)
 }
