@@ -7,11 +7,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"net/url"
 	"reflect"
 	"strings"
+	"time"
 
 	"github.com/callcrm/callcrm-go/internal/opterr"
 	"github.com/callcrm/callcrm-go/webhook"
@@ -28,50 +28,36 @@ type ToolError struct {
 // Error returns the message sent to Engrami.
 func (e *ToolError) Error() string { return e.Message }
 
-// ToolOption configures a tool handler.
-type ToolOption func(*toolConfig) error
-
-type toolConfig struct {
-	maxBody int64
-	logger  *slog.Logger
-}
-
-// WithToolMaxBody bounds the request body (default 1 MiB).
-func WithToolMaxBody(n int64) ToolOption {
-	return func(c *toolConfig) error {
-		if n <= 0 {
-			return optErr("WithToolMaxBody", "%d is not positive", n)
-		}
-		c.maxBody = n
-		return nil
-	}
-}
-
-// WithToolLogger logs refused calls and tool errors (never the secret).
-func WithToolLogger(l *slog.Logger) ToolOption {
-	return func(c *toolConfig) error { c.logger = l; return nil }
-}
+// DefaultToolTimeout bounds a tool function unless webhook.WithTimeout
+// says otherwise.
+const DefaultToolTimeout = 30 * time.Second
 
 // NewToolHandler serves a tool or action endpoint Engrami calls, with every
 // method an Endpoint may declare (GET, POST, PUT, PATCH, DELETE; others
 // 405): it checks "Authorization: Bearer <secret>" in constant time (401),
 // decodes the JSON body into P (a GET or DELETE without a body reads the
 // query parameters as strings) (400 naming the bad field), enforces the fields P marks
-// `required:"true"` (400), calls fn and answers its result as JSON, or a
-// JSON error with 5xx (or the ToolError's status).
-func NewToolHandler[P, R any](secret string, fn func(ctx context.Context, params P) (R, error), opts ...ToolOption) (http.Handler, error) {
+// `required:"true"` (400), calls fn under a deadline and answers its result
+// as JSON, or a JSON error with 5xx (or the ToolError's status); a panic in
+// fn is recovered and answered 500.
+//
+// It reads and reports like every receiver in this module, with the same
+// options: webhook.WithMaxBodyBytes (default 1 MiB), webhook.WithTimeout
+// (default DefaultToolTimeout), webhook.WithLogger and
+// webhook.WithErrorHook (one line per refused or failed call with the keys
+// provider, delivery_id, event, status, error; never the secret).
+func NewToolHandler[P, R any](secret string, fn func(ctx context.Context, params P) (R, error), opts ...webhook.Option) (http.Handler, error) {
 	if secret == "" {
 		return nil, opterr.New("engrami", "NewToolHandler", webhook.ErrInvalidSecret, "secret is empty")
 	}
 	if fn == nil {
 		return nil, optErr("NewToolHandler", "fn is nil")
 	}
-	c := toolConfig{maxBody: webhook.DefaultMaxBodyBytes}
-	for _, o := range opts {
-		if err := o(&c); err != nil {
-			return nil, err
-		}
+	cfg, err := webhook.NewConfig(opts...)
+	if err != nil {
+		return nil, fmt.Errorf("engrami: NewToolHandler: %w", err)
 	}
+	maxBody, timeout := cfg.MaxBodyBytes(webhook.DefaultMaxBodyBytes), cfg.Timeout(DefaultToolTimeout)
 	required, err := requiredFields(reflect.TypeFor[P]())
 	if err != nil {
 		return nil, err
@@ -79,9 +65,7 @@ func NewToolHandler[P, R any](secret string, fn func(ctx context.Context, params
 	want := []byte("Bearer " + secret)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		fail := func(status int, code, msg string) {
-			if c.logger != nil {
-				c.logger.LogAttrs(r.Context(), slog.LevelWarn, "engrami: tool call failed", slog.Int("status", status), slog.String("code", code), slog.String("message", msg))
-			}
+			cfg.Report(r, "engrami", "", "tool", status, errors.New(code+": "+msg))
 			writeJSONError(w, status, code, msg)
 		}
 		got := []byte(r.Header.Get("Authorization"))
@@ -94,7 +78,7 @@ func NewToolHandler[P, R any](secret string, fn func(ctx context.Context, params
 			fail(http.StatusMethodNotAllowed, "method_not_allowed", r.Method+" is not allowed")
 			return
 		}
-		body, err := webhook.ReadBody(w, r, c.maxBody, webhook.DefaultReadTimeout)
+		body, err := webhook.ReadBody(w, r, maxBody, webhook.DefaultReadTimeout)
 		if err != nil {
 			fail(webhook.StatusCode(err), "invalid_request", err.Error())
 			return
@@ -123,7 +107,7 @@ func NewToolHandler[P, R any](secret string, fn func(ctx context.Context, params
 			fail(http.StatusBadRequest, "invalid_json", err.Error())
 			return
 		}
-		res, err := fn(r.Context(), p)
+		res, err := callTool(r.Context(), timeout, fn, p)
 		if err != nil {
 			var te *ToolError
 			if errors.As(err, &te) {
@@ -137,10 +121,8 @@ func NewToolHandler[P, R any](secret string, fn func(ctx context.Context, params
 				fail(status, code, te.Message)
 				return
 			}
-			if c.logger != nil {
-				c.logger.LogAttrs(r.Context(), slog.LevelError, "engrami: tool function failed", slog.String("error", err.Error()))
-			}
-			writeJSONError(w, http.StatusInternalServerError, "tool_error", "the tool failed") // details stay in your logs
+			cfg.Report(r, "engrami", "", "tool", http.StatusInternalServerError, err) // details stay in your logs
+			writeJSONError(w, http.StatusInternalServerError, "tool_error", "the tool failed")
 			return
 		}
 		out, err := json.Marshal(res)
@@ -151,6 +133,18 @@ func NewToolHandler[P, R any](secret string, fn func(ctx context.Context, params
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write(out)
 	}), nil
+}
+
+// callTool runs fn under the deadline, turning a panic into an error.
+func callTool[P, R any](ctx context.Context, timeout time.Duration, fn func(context.Context, P) (R, error), p P) (res R, err error) {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	defer func() {
+		if v := recover(); v != nil {
+			err = fmt.Errorf("engrami: tool function panicked: %v", v)
+		}
+	}()
+	return fn(ctx, p)
 }
 
 // queryObject turns query parameters into a JSON object: one value is a

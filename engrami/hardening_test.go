@@ -1,11 +1,13 @@
 package engrami_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -15,6 +17,7 @@ import (
 	"time"
 
 	"github.com/callcrm/callcrm-go/engrami"
+	"github.com/callcrm/callcrm-go/webhook"
 	"github.com/callcrm/callcrm-go/webhook/webhooktest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -242,4 +245,47 @@ func TestEngramiSecretTypesFormatRedacted(t *testing.T) {
 			assert.Contains(t, out, "redacted", "%T %s", v, verb)
 		}
 	}
+}
+
+// TestToolHandlerSharesTheReceiverVocabulary: the tool endpoint takes the
+// same options as every receiver, reports failures with the same log keys,
+// recovers a panicking tool (500) and bounds the tool by WithTimeout.
+func TestToolHandlerSharesTheReceiverVocabulary(t *testing.T) {
+	type params struct {
+		Mode string `json:"mode" required:"true"`
+	}
+	var logs bytes.Buffer
+	var hooked []string
+	h, err := engrami.NewToolHandler("tool-secret-123", func(ctx context.Context, p params) (map[string]string, error) {
+		switch p.Mode {
+		case "panic":
+			panic("tool bug")
+		case "slow":
+			<-ctx.Done()
+			return nil, ctx.Err()
+		}
+		return map[string]string{"ok": p.Mode}, nil
+	}, webhook.WithLogger(slog.New(slog.NewJSONHandler(&logs, nil))), webhook.WithTimeout(50*time.Millisecond),
+		webhook.WithMaxBodyBytes(64), webhook.WithErrorHook(func(_ *http.Request, err error) { hooked = append(hooked, err.Error()) }))
+	require.NoError(t, err)
+	call := func(body string) int {
+		req := httptest.NewRequest("POST", "/tools/x", strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer tool-secret-123")
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		return rec.Code
+	}
+	assert.Equal(t, 200, call(`{"mode":"fine"}`))
+	assert.Equal(t, 500, call(`{"mode":"panic"}`), "a panicking tool is answered, not a dropped connection")
+	start := time.Now()
+	assert.Equal(t, 500, call(`{"mode":"slow"}`))
+	assert.Less(t, time.Since(start), 2*time.Second, "bounded by WithTimeout")
+	assert.Equal(t, 413, call(`{"mode":"`+strings.Repeat("x", 100)+`"}`))
+	for _, key := range []string{`"provider":"engrami"`, `"status":500`, `"status":413`, `"error":`} {
+		assert.Contains(t, logs.String(), key)
+	}
+	assert.NotContains(t, logs.String(), "tool-secret-123")
+	assert.Len(t, hooked, 3)
+	_, err = engrami.NewToolHandler("s", func(context.Context, params) (int, error) { return 0, nil }, webhook.WithMaxBodyBytes(0))
+	assert.ErrorIs(t, err, webhook.ErrInvalidOption)
 }
