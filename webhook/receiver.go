@@ -527,9 +527,13 @@ func (r *Receiver) answerNow(w http.ResponseWriter, req *http.Request, ev *Event
 	h.Set("Content-Type", "text/plain; charset=utf-8")
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Content-Length", strconv.Itoa(len(body)))
-	// The connection stays busy until the callback returns: tell the
+	// An HTTP/1 connection stays busy until the callback returns: tell the
 	// sender not to reuse it, or its next delivery would wait behind it.
-	h.Set("Connection", "close")
+	// (HTTP/2 streams do not block each other, and there the header would
+	// tear the whole connection down.)
+	if req.ProtoMajor == 1 {
+		h.Set("Connection", "close")
+	}
 	w.WriteHeader(status)
 	_, _ = io.WriteString(w, body)
 	_ = http.NewResponseController(w).Flush()
