@@ -171,7 +171,10 @@ func WithClock(clk webhook.Clock) Option {
 // as siro.NewClient requires its credential options.
 func NewClient(opts ...Option) (*Client, error) {
 	c := config{base: DefaultBaseURL}
-	for _, o := range opts {
+	for i, o := range opts {
+		if o == nil {
+			return nil, optErr("NewClient", "option %d is nil", i)
+		}
 		if err := o(&c); err != nil {
 			return nil, err
 		}

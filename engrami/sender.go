@@ -98,7 +98,10 @@ func WithSecretPrefixStripped() SenderOption {
 // NewSender returns a Sender for an incoming webhook's url and secret.
 func NewSender(hookURL, secret string, opts ...SenderOption) (*Sender, error) {
 	var c senderConfig
-	for _, o := range opts {
+	for i, o := range opts {
+		if o == nil {
+			return nil, optErr("NewSender", "option %d is nil", i)
+		}
 		if err := o(&c); err != nil {
 			return nil, err
 		}

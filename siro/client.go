@@ -190,7 +190,10 @@ func WithClock(clk webhook.Clock) Option {
 // given fail before any request with ErrMissingCredential.
 func NewClient(opts ...Option) (*Client, error) {
 	c := config{orgBase: DefaultOrgBaseURL, userBase: DefaultUserBaseURL}
-	for _, o := range opts {
+	for i, o := range opts {
+		if o == nil {
+			return nil, optErr("NewClient", "option %d is nil", i)
+		}
 		if err := o(&c); err != nil {
 			return nil, err
 		}

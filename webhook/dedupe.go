@@ -162,7 +162,10 @@ func NewMemoryDedupe(ttl time.Duration, opts ...MemoryOption) (*MemoryDedupe, er
 	}
 	m := &MemoryDedupe{ttl: ttl, lease: 5 * time.Minute, max: 100_000, clock: clock.Real{},
 		reserved: map[string]*memEntry{}, committed: map[keyHash]int64{}, seed1: maphash.MakeSeed(), seed2: maphash.MakeSeed()}
-	for _, o := range opts {
+	for i, o := range opts {
+		if o == nil {
+			return nil, wrap(ErrInvalidOption, "NewMemoryDedupe: option %d is nil", i)
+		}
 		if err := o(m); err != nil {
 			return nil, err
 		}

@@ -91,7 +91,10 @@ func NewMemoryInbox(size, workers int, opts ...MemoryInboxOption) (*MemoryInbox,
 	}
 	m := &MemoryInbox{queue: make(chan *Event, size), timeout: time.Minute,
 		receivers: map[string]func(context.Context, *Event) error{}, running: map[*Event]struct{}{}}
-	for _, o := range opts {
+	for i, o := range opts {
+		if o == nil {
+			return nil, wrap(ErrInvalidOption, "NewMemoryInbox: option %d is nil", i)
+		}
 		if err := o(m); err != nil {
 			return nil, err
 		}

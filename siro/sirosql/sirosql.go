@@ -107,7 +107,10 @@ func newConfig(db *sql.DB, table string, opts []Option) (*config, error) {
 		return nil, fmt.Errorf("%w: db is nil", siro.ErrInvalidOption)
 	}
 	c := &config{table: table, clock: realClock{}, burst: 1}
-	for _, o := range opts {
+	for i, o := range opts {
+		if o == nil {
+			return nil, fmt.Errorf("%w: option %d is nil", siro.ErrInvalidOption, i)
+		}
 		if err := o(c); err != nil {
 			return nil, err
 		}

@@ -145,7 +145,10 @@ func New(db *sql.DB, opts ...Option) (*Store, error) {
 		return nil, fmt.Errorf("%w: db is nil", webhook.ErrInvalidOption)
 	}
 	s := &Store{db: db, table: "webhook_dedupe", ttl: 72 * time.Hour, lease: 2 * time.Minute, clock: clock.Real{}, batch: 1000}
-	for _, o := range opts {
+	for i, o := range opts {
+		if o == nil {
+			return nil, fmt.Errorf("%w: option %d is nil", webhook.ErrInvalidOption, i)
+		}
 		if err := o(s); err != nil {
 			return nil, err
 		}
