@@ -187,7 +187,10 @@ func parse(wev *webhook.Event) (any, error) {
 //
 //   - 405 for other methods, 413 over 256 KB, 408 for a body slower than
 //     the read timeout, 401 for a bad or missing signature, 400 when
-//     X-Sivo-Event-Type or X-Sivo-Event-Id disagree with the body.
+//     X-Sivo-Event-Type or X-Sivo-Event-Id disagree with the body or the
+//     envelope does not decode. The data of a call.ended is decoded for
+//     its callback: missing or undecodable data is the callback's error
+//     (500, SIVO retries), and is acknowledged when CallEnded is nil.
 //   - Each event id is processed once: a redelivery while the first runs
 //     is answered 409 (SIVO retries), one after success 200 without
 //     running the callback again; a failed callback (500) or a panic

@@ -11,6 +11,9 @@
 //	calls, err := symbo.NewHandler([]string{secret}, symbo.Callbacks{
 //		CallCompleted: func(ctx context.Context, ev *symbo.CallEvent) error { return crm.LogCall(ctx, ev) },
 //	})
+//	if err != nil {
+//		return err
+//	}
 //	http.Handle("/symbo/lookup", lookup)
 //	http.Handle("/webhooks/symbo", calls)
 //

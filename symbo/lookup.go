@@ -135,7 +135,10 @@ type LookupHandler struct {
 // not authenticate, 405 for other methods, 500 when fn fails, panics or
 // returns a contact missing required fields (logged, never sent), 504 at
 // the deadline (webhook.WithTimeout, default 3 s). webhook.WithLogger and
-// webhook.WithErrorHook apply.
+// webhook.WithErrorHook apply; the other receiver options (WithDedupe,
+// WithInbox, WithName, WithMaxBodyBytes, WithTolerance, ...) are accepted
+// and have no effect, since a lookup is answered inline and never
+// deduplicated, so the option list shared by the receivers can be passed.
 func NewLookupHandler(secrets []string, fn LookupFunc, opts ...webhook.Option) (*LookupHandler, error) {
 	if fn == nil {
 		return nil, opterr.New("symbo", "NewLookupHandler", webhook.ErrInvalidOption, "fn is nil")

@@ -12,8 +12,10 @@ var (
 	ErrMissingHeader = errors.New("webhook: missing header")
 	// ErrMalformed: a header or signature cannot be parsed (bad hex or
 	// base64, wrong prefix, wrong length, non-numeric timestamp,
-	// duplicated header).
-	ErrMalformed = errors.New("webhook: malformed header or signature")
+	// duplicated header), or a verified body cannot be (a DecodeError, a
+	// vendor's parse error, a delivery without an id). The receivers
+	// answer 400.
+	ErrMalformed = errors.New("webhook: malformed delivery")
 	// ErrNoMatchingSignature: the signature is well formed but no secret
 	// produces it.
 	ErrNoMatchingSignature = errors.New("webhook: no matching signature")
