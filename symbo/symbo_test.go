@@ -248,7 +248,7 @@ func TestWebhookHandler(t *testing.T) {
 // call event with its canonical name.
 func TestCallCreatedRoutesByDocumentedMeaning(t *testing.T) {
 	var got []string
-	rec := func(tag string) symbo.CallFunc {
+	rec := func(tag string) symbo.Func {
 		return func(_ context.Context, ev *symbo.CallEvent) error { got = append(got, tag+":"+ev.Event()); return nil }
 	}
 	h, err := symbo.NewHandler([]string{"k"}, symbo.Callbacks{CallCreated: rec("created"), CallCompleted: rec("completed")})

@@ -24,8 +24,9 @@ const (
 	DefaultTimeout = 10 * time.Second
 )
 
-// CallFunc handles a call event; an error answers 500 so Symbo retries.
-type CallFunc func(ctx context.Context, ev *CallEvent) error
+// Func handles a call event; an error answers 500 so Symbo retries. (The
+// same name as sivo.Func and callsync.Func.)
+type Func func(ctx context.Context, ev *CallEvent) error
 
 // Callbacks route events to functions; nil callbacks acknowledge.
 //
@@ -36,14 +37,14 @@ type CallFunc func(ctx context.Context, ev *CallEvent) error
 // CallCompleted, like "call:completed". ev.Event() gives the canonical
 // name either way, and ev.Description the name as sent.
 type Callbacks struct {
-	CallCreated            CallFunc
-	CallCompleted          CallFunc
-	CallUpdated            CallFunc
-	CallRecordingCompleted CallFunc
+	CallCreated            Func
+	CallCompleted          Func
+	CallUpdated            Func
+	CallRecordingCompleted Func
 	// Call receives every call event whose own callback above is nil,
 	// with the canonical event name in ev.Event(): bind it alone to see
 	// everything an endpoint is subscribed to.
-	Call CallFunc
+	Call Func
 	// ProspectCreated receives the raw event: Symbo documents no Prospect
 	// payload.
 	ProspectCreated webhook.HandlerFunc
@@ -96,7 +97,7 @@ func spec(where string, secrets []string, cb *Callbacks) (webhook.Spec, error) {
 				}
 				return nil
 			}
-			var f CallFunc
+			var f Func
 			switch ev.Event() {
 			case EventCallCreated:
 				f = cb.CallCreated

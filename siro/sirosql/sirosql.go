@@ -38,6 +38,7 @@ import (
 	"regexp"
 	"time"
 
+	"github.com/callcrm/callcrm-go/internal/opterr"
 	"github.com/callcrm/callcrm-go/siro"
 	"github.com/callcrm/callcrm-go/webhook"
 )
@@ -61,7 +62,7 @@ var tableRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,62}(\.[A-Za-z_][A-Za-
 
 func validTable(name string) error {
 	if !tableRE.MatchString(name) {
-		return fmt.Errorf("%w: table name %q must be [schema.]identifier of letters, digits and _", siro.ErrInvalidOption, name)
+		return opterr.New("sirosql", "WithTable", siro.ErrInvalidOption, "table name %q must be [schema.]identifier of letters, digits and _", name)
 	}
 	return nil
 }
@@ -83,7 +84,7 @@ func WithTable(name string) Option {
 func WithClock(clk webhook.Clock) Option {
 	return func(c *config) error {
 		if clk == nil {
-			return fmt.Errorf("%w: clock is nil", siro.ErrInvalidOption)
+			return opterr.New("sirosql", "WithClock", siro.ErrInvalidOption, "clock is nil")
 		}
 		c.clock = clk
 		return nil
@@ -95,7 +96,7 @@ func WithClock(clk webhook.Clock) Option {
 func WithBurst(n int) Option {
 	return func(c *config) error {
 		if n < 1 {
-			return fmt.Errorf("%w: burst %d must be at least 1", siro.ErrInvalidOption, n)
+			return opterr.New("sirosql", "WithBurst", siro.ErrInvalidOption, "burst %d must be at least 1", n)
 		}
 		c.burst = n
 		return nil
@@ -104,12 +105,12 @@ func WithBurst(n int) Option {
 
 func newConfig(db *sql.DB, table string, opts []Option) (*config, error) {
 	if db == nil {
-		return nil, fmt.Errorf("%w: db is nil", siro.ErrInvalidOption)
+		return nil, opterr.New("sirosql", "NewCheckpoint/NewLimiter", siro.ErrInvalidOption, "db is nil")
 	}
 	c := &config{table: table, clock: realClock{}, burst: 1}
 	for i, o := range opts {
 		if o == nil {
-			return nil, fmt.Errorf("%w: option %d is nil", siro.ErrInvalidOption, i)
+			return nil, opterr.New("sirosql", "NewCheckpoint/NewLimiter", siro.ErrInvalidOption, "option %d is nil", i)
 		}
 		if err := o(c); err != nil {
 			return nil, err
@@ -161,7 +162,7 @@ func CheckpointDDL(table string) ([]string, error) {
 // CreateTable or run CheckpointDDL in your migrations.
 func NewCheckpoint(db *sql.DB, job string, opts ...Option) (*Checkpoint, error) {
 	if job == "" {
-		return nil, fmt.Errorf("%w: checkpoint job name is empty", siro.ErrInvalidOption)
+		return nil, opterr.New("sirosql", "NewCheckpoint", siro.ErrInvalidOption, "checkpoint job name is empty")
 	}
 	c, err := newConfig(db, DefaultCheckpointTable, opts)
 	if err != nil {
@@ -253,7 +254,7 @@ func LimiterDDL(table string) ([]string, error) {
 // call CreateTable or run LimiterDDL in your migrations.
 func NewLimiter(db *sql.DB, bucket string, perMinute int, opts ...Option) (*Limiter, error) {
 	if bucket == "" {
-		return nil, fmt.Errorf("%w: limiter bucket name is empty", siro.ErrInvalidOption)
+		return nil, opterr.New("sirosql", "NewLimiter", siro.ErrInvalidOption, "limiter bucket name is empty")
 	}
 	c, err := newConfig(db, DefaultLimiterTable, opts)
 	if err != nil {

@@ -46,6 +46,7 @@ import (
 	"time"
 
 	"github.com/callcrm/callcrm-go/internal/clock"
+	"github.com/callcrm/callcrm-go/internal/opterr"
 	"github.com/callcrm/callcrm-go/webhook"
 )
 
@@ -72,7 +73,7 @@ type Option func(*Store) error
 func WithTable(name string) Option {
 	return func(s *Store) error {
 		if !tableRE.MatchString(name) {
-			return fmt.Errorf("%w: table name %q must be [schema.]identifier of letters, digits and _", webhook.ErrInvalidOption, name)
+			return opterr.New("sqldedupe", "WithTable", webhook.ErrInvalidOption, "table name %q must be [schema.]identifier of letters, digits and _", name)
 		}
 		s.table = name
 		return nil
@@ -86,7 +87,7 @@ var tableRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,62}(\.[A-Za-z_][A-Za-
 func WithTTL(d time.Duration) Option {
 	return func(s *Store) error {
 		if d <= 0 {
-			return fmt.Errorf("%w: ttl %v must be positive", webhook.ErrInvalidOption, d)
+			return opterr.New("sqldedupe", "WithTTL", webhook.ErrInvalidOption, "ttl %v must be positive", d)
 		}
 		s.ttl = d
 		return nil
@@ -99,7 +100,7 @@ func WithTTL(d time.Duration) Option {
 func WithLease(d time.Duration) Option {
 	return func(s *Store) error {
 		if d <= 0 {
-			return fmt.Errorf("%w: lease %v must be positive", webhook.ErrInvalidOption, d)
+			return opterr.New("sqldedupe", "WithLease", webhook.ErrInvalidOption, "lease %v must be positive", d)
 		}
 		s.lease = d
 		return nil
@@ -116,7 +117,7 @@ func FailOpen() Option { return func(s *Store) error { s.failOpen = true; return
 func WithClock(c webhook.Clock) Option {
 	return func(s *Store) error {
 		if c == nil {
-			return fmt.Errorf("%w: clock is nil", webhook.ErrInvalidOption)
+			return opterr.New("sqldedupe", "WithClock", webhook.ErrInvalidOption, "clock is nil")
 		}
 		s.clock = c
 		return nil
@@ -131,7 +132,7 @@ func WithLogger(l *slog.Logger) Option { return func(s *Store) error { s.log = l
 func WithCleanupBatch(n int) Option {
 	return func(s *Store) error {
 		if n <= 0 {
-			return fmt.Errorf("%w: cleanup batch %d must be positive", webhook.ErrInvalidOption, n)
+			return opterr.New("sqldedupe", "WithCleanupBatch", webhook.ErrInvalidOption, "cleanup batch %d must be positive", n)
 		}
 		s.batch = n
 		return nil
@@ -142,12 +143,12 @@ func WithCleanupBatch(n int) Option {
 // CreateTable or run DDL(table) in your migrations.
 func New(db *sql.DB, opts ...Option) (*Store, error) {
 	if db == nil {
-		return nil, fmt.Errorf("%w: db is nil", webhook.ErrInvalidOption)
+		return nil, opterr.New("sqldedupe", "New", webhook.ErrInvalidOption, "db is nil")
 	}
 	s := &Store{db: db, table: "webhook_dedupe", ttl: 72 * time.Hour, lease: 2 * time.Minute, clock: clock.Real{}, batch: 1000}
 	for i, o := range opts {
 		if o == nil {
-			return nil, fmt.Errorf("%w: option %d is nil", webhook.ErrInvalidOption, i)
+			return nil, opterr.New("sqldedupe", "New", webhook.ErrInvalidOption, "option %d is nil", i)
 		}
 		if err := o(s); err != nil {
 			return nil, err
@@ -174,7 +175,7 @@ WHERE ` + t + `.token = excluded.token OR (` + t + `.state = 0 AND ` + t + `.exp
 // DDL returns the statements that create the table and its index.
 func DDL(table string) ([]string, error) {
 	if !tableRE.MatchString(table) {
-		return nil, fmt.Errorf("%w: table name %q", webhook.ErrInvalidOption, table)
+		return nil, opterr.New("sqldedupe", "DDL", webhook.ErrInvalidOption, "table name %q", table)
 	}
 	idx := table
 	for i := len(idx) - 1; i >= 0; i-- {
