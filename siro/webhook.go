@@ -126,11 +126,12 @@ func spec(where string, secrets []string, cb *Callbacks, opts []webhook.Option) 
 	}
 	var details *Client
 	return webhook.Spec{
-		Provider:  "siro",
-		Verifier:  v,
-		Timeout:   DefaultWebhookTimeout,
-		DedupeTTL: DefaultWebhookDedupeTTL,
-		Headers:   []string{"Svix-Id", "Svix-Timestamp", "Content-Type"},
+		Provider:   "siro",
+		Verifier:   v,
+		Timeout:    DefaultWebhookTimeout,
+		DedupeTTL:  DefaultWebhookDedupeTTL,
+		Headers:    []string{"Svix-Id", "Svix-Timestamp", "Content-Type"},
+		Extensions: []any{fetchDetailsKey{}},
 		Init: func(ext func(any) (any, bool)) error {
 			if c, ok := ext(fetchDetailsKey{}); ok {
 				details = c.(*Client)

@@ -147,6 +147,9 @@ func NewLookupHandler(secrets []string, fn LookupFunc, opts ...webhook.Option) (
 	if err != nil {
 		return nil, opterr.Rewrap("symbo", "NewLookupHandler", err, len(secrets))
 	}
+	if err := cfg.OnlyExtensions("the Symbo contact lookup", lookupTokenKey{}, insecureKey{}); err != nil {
+		return nil, fmt.Errorf("symbo: NewLookupHandler: %w", err)
+	}
 	h := &LookupHandler{fn: fn, cfg: cfg, timeout: cfg.Timeout(DefaultLookupTimeout)}
 	if len(secrets) > 0 {
 		if h.hmac, err = webhook.NewHMAC(HeaderSignature, "", secrets...); err != nil {

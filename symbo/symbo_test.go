@@ -335,3 +335,13 @@ func FuzzParseCallEvent(f *testing.F) {
 		states.Apply(ev)
 	})
 }
+
+// TestLookupOptionOnWebhookHandlerRefused: symbo.WithLookupToken guards the
+// lookup, not webhooks; given to NewHandler it is an error, not a silent
+// no-op that looks like protection.
+func TestLookupOptionOnWebhookHandlerRefused(t *testing.T) {
+	_, err := symbo.NewHandler([]string{"k"}, symbo.Callbacks{}, symbo.WithLookupToken("lookup-token-0123456789"))
+	assert.ErrorIs(t, err, webhook.ErrInvalidOption)
+	_, err = symbo.NewHandler([]string{"k"}, symbo.Callbacks{}, symbo.InsecureNoAuth())
+	assert.ErrorIs(t, err, webhook.ErrInvalidOption)
+}

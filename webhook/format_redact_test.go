@@ -18,7 +18,7 @@ func TestReceiverAndConfigFormatHideExtensions(t *testing.T) {
 	const secret = "extension-credential-0123456789"
 	v, err := NewHMAC("X-Sig", "", "hmac-secret-value")
 	require.NoError(t, err)
-	r, err := NewReceiver(Spec{Provider: "p", Verifier: v,
+	r, err := NewReceiver(Spec{Provider: "p", Verifier: v, Extensions: []any{secretExtKey{}},
 		Parse:  func(ev *Event) (any, error) { ev.ID = "x"; return nil, nil },
 		Handle: func(context.Context, *Event, any, Once) error { return nil }},
 		WithExtension(secretExtKey{}, secret))

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 )
@@ -321,6 +322,18 @@ func (c *Config) MaxBodyBytes(def int64) int64 {
 		return c.s.maxBody
 	}
 	return def
+}
+
+// OnlyExtensions returns an error naming the first extension (another
+// vendor's option) that is not one of keys, so an option that does not
+// apply fails construction instead of doing nothing.
+func (c *Config) OnlyExtensions(endpoint string, keys ...any) error {
+	for key := range c.s.ext {
+		if !slices.Contains(keys, key) {
+			return wrap(ErrInvalidOption, "an option of another kind (%T) does not apply to %s", key, endpoint)
+		}
+	}
+	return nil
 }
 
 // Extension returns a WithExtension value.

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -90,6 +91,10 @@ type Spec struct {
 	// Init, if set, is called at construction with the vendor's
 	// extensions (WithExtension) so it can read and validate them.
 	Init func(ext func(key any) (any, bool)) error
+	// Extensions lists the extension keys this vendor's receiver reads;
+	// any other vendor's option (symbo.WithLookupToken on a SIVO receiver,
+	// say) fails construction instead of silently doing nothing.
+	Extensions []any
 }
 
 // Stats counts what a receiver did since it was built.
@@ -193,6 +198,11 @@ func NewReceiver(spec Spec, opts ...Option) (*Receiver, error) {
 			return nil, err
 		}
 		r.s.dedupe = d
+	}
+	for key := range r.s.ext {
+		if !slices.Contains(spec.Extensions, key) {
+			return nil, wrap(ErrInvalidOption, "an option of another kind (%T) does not apply to a %s receiver", key, spec.Provider)
+		}
 	}
 	if spec.Init != nil {
 		if err := spec.Init(func(key any) (any, bool) { v, ok := r.s.ext[key]; return v, ok }); err != nil {

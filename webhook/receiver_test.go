@@ -409,3 +409,19 @@ func TestGoexitInCallbackReleases(t *testing.T) {
 	defer cancel()
 	assert.NoError(t, r.Shutdown(ctx), "nothing left in flight")
 }
+
+// TestForeignExtensionRefused: a vendor option handed to a receiver that
+// does not read it fails construction instead of doing nothing.
+func TestForeignExtensionRefused(t *testing.T) {
+	type otherVendorKey struct{}
+	v, _ := NewHMAC("X-Sig", "", "s")
+	spec := Spec{Provider: "test", Verifier: v,
+		Parse:  func(ev *Event) (any, error) { ev.ID = "x"; return nil, nil },
+		Handle: func(context.Context, *Event, any, Once) error { return nil }}
+	_, err := NewReceiver(spec, WithExtension(otherVendorKey{}, "token"))
+	require.ErrorIs(t, err, ErrInvalidOption)
+	assert.Contains(t, err.Error(), "otherVendorKey")
+	spec.Extensions = []any{otherVendorKey{}}
+	_, err = NewReceiver(spec, WithExtension(otherVendorKey{}, "token"))
+	assert.NoError(t, err)
+}
