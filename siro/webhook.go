@@ -232,12 +232,7 @@ func Middleware(secrets []string, opts ...webhook.Option) (func(http.Handler) ht
 // EventFrom returns the verified event Middleware put in the request
 // context.
 func EventFrom(ctx context.Context) (*RecordingEvent, bool) {
-	p, ok := webhook.ParsedFrom(ctx)
-	if !ok {
-		return nil, false
-	}
-	ev, ok := p.(*RecordingEvent)
-	return ev, ok
+	return webhook.ParsedAs[*RecordingEvent](ctx)
 }
 
 // ServeHTTP implements http.Handler.

@@ -234,12 +234,7 @@ func Middleware(secrets []string, opts ...webhook.Option) (func(http.Handler) ht
 // EventFrom returns the verified event Middleware put in the request
 // context.
 func EventFrom(ctx context.Context) (*Event, bool) {
-	p, ok := webhook.ParsedFrom(ctx)
-	if !ok {
-		return nil, false
-	}
-	ev, ok := p.(*Event)
-	return ev, ok
+	return webhook.ParsedAs[*Event](ctx)
 }
 
 // ServeHTTP implements http.Handler.

@@ -450,3 +450,33 @@ func TestReplayWindowOnCreatedAt(t *testing.T) {
 	assert.Equal(t, 200, s.Serve(lax, old.Raw), "off by default")
 	assert.Equal(t, int32(2), calls.Load())
 }
+
+// TestMiddlewareHandsTheTypedEvent: your own handler behind sivo.Middleware
+// gets the verified body on r.Body and the typed event from EventFrom; a
+// 2xx marks it done.
+func TestMiddlewareHandsTheTypedEvent(t *testing.T) {
+	mw, err := sivo.Middleware([]string{secret})
+	require.NoError(t, err)
+	var got []string
+	h := mw(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ev, ok := sivo.EventFrom(r.Context())
+		if !ok {
+			http.Error(w, "no event", 500)
+			return
+		}
+		c, err := ev.CallEnded()
+		if err != nil {
+			http.Error(w, err.Error(), 500)
+			return
+		}
+		got = append(got, ev.ID+":"+c.CallID)
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	s, _ := sivotest.NewSender(secret)
+	ev, _ := sivotest.CallEnded("evt_mw", time.Now(), sivo.CallEnded{CallID: "c-9"})
+	assert.Equal(t, 204, s.Serve(h, ev.Raw))
+	assert.Equal(t, 200, s.Serve(h, ev.Raw), "a duplicate is acknowledged without calling the handler")
+	assert.Equal(t, []string{"evt_mw:c-9"}, got)
+	_, ok := sivo.EventFrom(context.Background())
+	assert.False(t, ok)
+}

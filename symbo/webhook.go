@@ -198,12 +198,7 @@ func Middleware(secrets []string, opts ...webhook.Option) (func(http.Handler) ht
 // EventFrom returns the verified call event Middleware put in the request
 // context (false for other objects: read webhook.EventFrom).
 func EventFrom(ctx context.Context) (*CallEvent, bool) {
-	p, ok := webhook.ParsedFrom(ctx)
-	if !ok {
-		return nil, false
-	}
-	ev, ok := p.(*CallEvent)
-	return ev, ok
+	return webhook.ParsedAs[*CallEvent](ctx)
 }
 
 // ServeHTTP implements http.Handler.

@@ -93,6 +93,18 @@ func ParsedFrom(ctx context.Context) (any, bool) {
 	return c.parsed, true
 }
 
+// ParsedAs returns the vendor's typed event a Middleware put in the request
+// context, as a T (vendor packages' EventFrom functions are this).
+func ParsedAs[T any](ctx context.Context) (T, bool) {
+	p, ok := ParsedFrom(ctx)
+	if !ok {
+		var zero T
+		return zero, false
+	}
+	v, ok := p.(T)
+	return v, ok
+}
+
 // DeliveryFrom returns the verified delivery's signature facts from the
 // request context of a wrapped handler.
 func DeliveryFrom(ctx context.Context) (Delivery, bool) {
