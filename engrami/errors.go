@@ -2,7 +2,7 @@ package engrami
 
 import (
 	"encoding/json"
-	"fmt"
+	"errors"
 	"net/http"
 	"time"
 
@@ -14,31 +14,47 @@ import (
 // ErrServer) match an *Error by its StatusCode.
 var (
 	// ErrBadRequest matches 400 and 422 answers.
-	ErrBadRequest = core.ErrBadRequest
+	ErrBadRequest = errors.New("bad request")
 	// ErrUnauthorized matches 401 answers.
-	ErrUnauthorized = core.ErrUnauthorized
+	ErrUnauthorized = errors.New("unauthorized")
 	// ErrForbidden matches 403 answers.
-	ErrForbidden = core.ErrForbidden
+	ErrForbidden = errors.New("forbidden")
 	// ErrNotFound matches 404 answers.
-	ErrNotFound = core.ErrNotFound
+	ErrNotFound = errors.New("not found")
 	// ErrConflict matches 409 answers.
-	ErrConflict = core.ErrConflict
+	ErrConflict = errors.New("conflict")
 	// ErrRateLimited matches 429 answers.
-	ErrRateLimited = core.ErrRateLimited
+	ErrRateLimited = errors.New("rate limited")
 	// ErrServer matches every 5xx answer.
-	ErrServer = core.ErrServer
+	ErrServer = errors.New("server error")
 	// ErrInvalidOption is wrapped by every error NewClient, NewSender and
 	// the handlers' constructors return for a bad option.
-	ErrInvalidOption = core.ErrInvalidOption
+	ErrInvalidOption = errors.New("invalid option")
 	// ErrInvalidRequest is wrapped by every error found before a request is
 	// sent (a missing required field, an empty path parameter, ...).
-	ErrInvalidRequest = core.ErrInvalidRequest
+	ErrInvalidRequest = errors.New("invalid request")
 	// ErrMissingCredential is returned, before any request is sent, when a
 	// call needs a credential the client was not given.
-	ErrMissingCredential = core.ErrMissingCredential
+	ErrMissingCredential = errors.New("missing credential")
 	// ErrRedirectRefused is wrapped by the RequestError of a call that was
 	// redirected to another scheme, host or port (never followed).
-	ErrRedirectRefused = core.ErrRedirectRefused
+	ErrRedirectRefused = errors.New("redirect to another origin refused")
+)
+
+// vocab lets errors made by the internal HTTP layer match this package's
+// sentinels with errors.Is (an immutable table, not state).
+var vocab = core.NewVocabulary(
+	core.ErrBadRequest, ErrBadRequest,
+	core.ErrUnauthorized, ErrUnauthorized,
+	core.ErrForbidden, ErrForbidden,
+	core.ErrNotFound, ErrNotFound,
+	core.ErrConflict, ErrConflict,
+	core.ErrRateLimited, ErrRateLimited,
+	core.ErrServer, ErrServer,
+	core.ErrInvalidOption, ErrInvalidOption,
+	core.ErrInvalidRequest, ErrInvalidRequest,
+	core.ErrMissingCredential, ErrMissingCredential,
+	core.ErrRedirectRefused, ErrRedirectRefused,
 )
 
 // Error is returned for every non-2xx answer and for {"success": false}
@@ -83,7 +99,7 @@ func (e *Error) Error() string { return e.core().Error() }
 // Is matches the status sentinels: ErrBadRequest (400, 422),
 // ErrUnauthorized, ErrForbidden, ErrNotFound, ErrConflict, ErrRateLimited
 // and ErrServer (5xx).
-func (e *Error) Is(target error) bool { return e.core().Is(target) }
+func (e *Error) Is(target error) bool { return vocab.Is(e.core(), target) }
 
 // Temporary reports whether retrying the same request later may succeed
 // (408, 425, 429, 500, 502, 503, 504).
@@ -137,12 +153,12 @@ type DecodeError struct {
 
 // Error names the operation and the decoding error.
 func (e *DecodeError) Error() string {
-	op := e.Operation
-	if op == "" {
-		op = e.Method + " " + e.Route
-	}
-	return fmt.Sprintf("%s: %s: decoding %d response: %v", e.Provider, op, e.StatusCode, e.Err)
+	return (&core.DecodeError{Provider: e.Provider, Operation: e.Operation, Method: e.Method, Route: e.Route,
+		StatusCode: e.StatusCode, Err: e.Err}).Error()
 }
+
+// Is matches this package's sentinels carried by Err (ErrEmptyBody, ...).
+func (e *DecodeError) Is(target error) bool { return vocab.Is(e.Err, target) }
 
 // Unwrap returns Err.
 func (e *DecodeError) Unwrap() error { return e.Err }
@@ -167,18 +183,20 @@ type RequestError struct {
 
 // Error names the call and the transport error.
 func (e *RequestError) Error() string {
-	op := e.Operation
-	if op != "" {
-		op += ": "
-	}
-	return fmt.Sprintf("%s: %s%s %s: %v", e.Provider, op, e.Method, e.Route, e.Err)
+	return (&core.RequestError{Provider: e.Provider, Operation: e.Operation, Method: e.Method, Route: e.Route,
+		Attempts: e.Attempts, Err: e.Err}).Error()
 }
+
+// Is matches this package's sentinels carried by Err (ErrRedirectRefused,
+// ...).
+func (e *RequestError) Is(target error) bool { return vocab.Is(e.Err, target) }
 
 // Unwrap returns Err.
 func (e *RequestError) Unwrap() error { return e.Err }
 
 // publicError turns the internal HTTP layer's error types into this
-// package's; every other error is returned unchanged.
+// package's, and makes every other error match this package's sentinels
+// where it carries the internal ones.
 func publicError(err error) error {
 	switch e := err.(type) {
 	case *core.APIError:
@@ -196,7 +214,7 @@ func publicError(err error) error {
 		return &RequestError{Provider: e.Provider, Operation: e.Operation, Method: e.Method, Route: e.Route,
 			Attempts: e.Attempts, Err: e.Err}
 	}
-	return err
+	return vocab.Wrap(err)
 }
 
 // optErr returns "engrami: <where>: <problem>" wrapping ErrInvalidOption.
@@ -206,4 +224,6 @@ func optErr(where, format string, args ...any) error {
 
 // rePrefix turns an error of the internal HTTP layer or of package webhook
 // into "engrami: <where>: <problem>", keeping its errors.Is matches.
-func rePrefix(where string, err error) error { return opterr.Rewrap("engrami", where, err, 0) }
+func rePrefix(where string, err error) error {
+	return vocab.Wrap(opterr.Rewrap("engrami", where, err, 0))
+}

@@ -289,3 +289,20 @@ func TestToolHandlerSharesTheReceiverVocabulary(t *testing.T) {
 	_, err = engrami.NewToolHandler("s", func(context.Context, params) (int, error) { return 0, nil }, webhook.WithMaxBodyBytes(0))
 	assert.ErrorIs(t, err, webhook.ErrInvalidOption)
 }
+
+// TestSentinelsAreThisPackages: engrami's sentinels are its own values and
+// match the errors the client returns.
+func TestSentinelsAreThisPackages(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(404)
+		_, _ = w.Write([]byte(`{"success":false,"error":{"code":"not_found","message":"no such action"}}`))
+	}))
+	defer srv.Close()
+	c, err := engrami.NewClient(engrami.WithToken("t"), engrami.WithBaseURL(srv.URL), engrami.WithRetry(engrami.RetryPolicy{}))
+	require.NoError(t, err)
+	_, err = c.TestTool(context.Background(), "lookup", map[string]any{"q": "x"})
+	assert.ErrorIs(t, err, engrami.ErrNotFound)
+	assert.NotErrorIs(t, err, engrami.ErrServer)
+	_, err = engrami.NewClient(engrami.WithToken("t"), engrami.WithBaseURL("ftp://x"))
+	assert.ErrorIs(t, err, engrami.ErrInvalidOption)
+}

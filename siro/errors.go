@@ -2,6 +2,7 @@ package siro
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -15,34 +16,51 @@ import (
 // ErrServer) match an *Error by its StatusCode.
 var (
 	// ErrBadRequest matches 400 and 422 answers.
-	ErrBadRequest = core.ErrBadRequest
+	ErrBadRequest = errors.New("bad request")
 	// ErrUnauthorized matches 401 answers.
-	ErrUnauthorized = core.ErrUnauthorized
+	ErrUnauthorized = errors.New("unauthorized")
 	// ErrForbidden matches 403 answers.
-	ErrForbidden = core.ErrForbidden
+	ErrForbidden = errors.New("forbidden")
 	// ErrNotFound matches 404 answers.
-	ErrNotFound = core.ErrNotFound
+	ErrNotFound = errors.New("not found")
 	// ErrConflict matches 409 answers.
-	ErrConflict = core.ErrConflict
+	ErrConflict = errors.New("conflict")
 	// ErrRateLimited matches 429 answers.
-	ErrRateLimited = core.ErrRateLimited
+	ErrRateLimited = errors.New("rate limited")
 	// ErrServer matches every 5xx answer.
-	ErrServer = core.ErrServer
+	ErrServer = errors.New("server error")
 	// ErrInvalidOption is wrapped by every error NewClient, NewHandler and
 	// Middleware return for a bad option.
-	ErrInvalidOption = core.ErrInvalidOption
+	ErrInvalidOption = errors.New("invalid option")
 	// ErrInvalidRequest is wrapped by every error found before a request is
 	// sent (a missing required field, an empty path parameter, ...).
-	ErrInvalidRequest = core.ErrInvalidRequest
+	ErrInvalidRequest = errors.New("invalid request")
 	// ErrMissingCredential is returned, before any request is sent, when a
 	// call needs a credential the client was not given.
-	ErrMissingCredential = core.ErrMissingCredential
+	ErrMissingCredential = errors.New("missing credential")
 	// ErrEmptyBody is wrapped by the DecodeError of a call whose 2xx
 	// answer carried no result (empty body, 204, null, {"data": null}).
-	ErrEmptyBody = core.ErrEmptyBody
+	ErrEmptyBody = errors.New("response has no result (empty body or null)")
 	// ErrRedirectRefused is wrapped by the RequestError of a call that
 	// Siro (or a proxy) redirected to another scheme, host or port.
-	ErrRedirectRefused = core.ErrRedirectRefused
+	ErrRedirectRefused = errors.New("redirect to another origin refused")
+)
+
+// vocab lets errors made by the internal HTTP layer match this package's
+// sentinels with errors.Is (an immutable table, not state).
+var vocab = core.NewVocabulary(
+	core.ErrBadRequest, ErrBadRequest,
+	core.ErrUnauthorized, ErrUnauthorized,
+	core.ErrForbidden, ErrForbidden,
+	core.ErrNotFound, ErrNotFound,
+	core.ErrConflict, ErrConflict,
+	core.ErrRateLimited, ErrRateLimited,
+	core.ErrServer, ErrServer,
+	core.ErrInvalidOption, ErrInvalidOption,
+	core.ErrInvalidRequest, ErrInvalidRequest,
+	core.ErrMissingCredential, ErrMissingCredential,
+	core.ErrEmptyBody, ErrEmptyBody,
+	core.ErrRedirectRefused, ErrRedirectRefused,
 )
 
 // Error is returned for every non-2xx answer, and for the 2xx answers of
@@ -86,7 +104,7 @@ func (e *Error) Error() string { return e.core().Error() }
 // Is matches the status sentinels: ErrBadRequest (400, 422),
 // ErrUnauthorized, ErrForbidden, ErrNotFound, ErrConflict, ErrRateLimited
 // and ErrServer (5xx).
-func (e *Error) Is(target error) bool { return e.core().Is(target) }
+func (e *Error) Is(target error) bool { return vocab.Is(e.core(), target) }
 
 // Temporary reports whether retrying the same request later may succeed
 // (408, 425, 429, 500, 502, 503, 504).
@@ -141,12 +159,12 @@ type DecodeError struct {
 
 // Error names the operation and the decoding error.
 func (e *DecodeError) Error() string {
-	op := e.Operation
-	if op == "" {
-		op = e.Method + " " + e.Route
-	}
-	return fmt.Sprintf("%s: %s: decoding %d response: %v", e.Provider, op, e.StatusCode, e.Err)
+	return (&core.DecodeError{Provider: e.Provider, Operation: e.Operation, Method: e.Method, Route: e.Route,
+		StatusCode: e.StatusCode, Err: e.Err}).Error()
 }
+
+// Is matches this package's sentinels carried by Err (ErrEmptyBody, ...).
+func (e *DecodeError) Is(target error) bool { return vocab.Is(e.Err, target) }
 
 // Unwrap returns Err.
 func (e *DecodeError) Unwrap() error { return e.Err }
@@ -171,18 +189,20 @@ type RequestError struct {
 
 // Error names the call and the transport error.
 func (e *RequestError) Error() string {
-	op := e.Operation
-	if op != "" {
-		op += ": "
-	}
-	return fmt.Sprintf("%s: %s%s %s: %v", e.Provider, op, e.Method, e.Route, e.Err)
+	return (&core.RequestError{Provider: e.Provider, Operation: e.Operation, Method: e.Method, Route: e.Route,
+		Attempts: e.Attempts, Err: e.Err}).Error()
 }
+
+// Is matches this package's sentinels carried by Err (ErrRedirectRefused,
+// ...).
+func (e *RequestError) Is(target error) bool { return vocab.Is(e.Err, target) }
 
 // Unwrap returns Err.
 func (e *RequestError) Unwrap() error { return e.Err }
 
 // publicError turns the internal HTTP layer's error types into this
-// package's; every other error is returned unchanged.
+// package's, and makes every other error match this package's sentinels
+// where it carries the internal ones.
 func publicError(err error) error {
 	switch e := err.(type) {
 	case *core.APIError:
@@ -200,7 +220,7 @@ func publicError(err error) error {
 		return &RequestError{Provider: e.Provider, Operation: e.Operation, Method: e.Method, Route: e.Route,
 			Attempts: e.Attempts, Err: e.Err}
 	}
-	return err
+	return vocab.Wrap(err)
 }
 
 // optErr returns "siro: <where>: <problem>" wrapping ErrInvalidOption.
@@ -210,7 +230,7 @@ func optErr(where, format string, args ...any) error {
 
 // rePrefix turns an error of the internal HTTP layer or of package webhook
 // into "siro: <where>: <problem>", keeping its errors.Is matches.
-func rePrefix(where string, err error) error { return opterr.Rewrap("siro", where, err, 0) }
+func rePrefix(where string, err error) error { return vocab.Wrap(opterr.Rewrap("siro", where, err, 0)) }
 
 // Token is a user API access token a TokenFunc returns. It never prints
 // its Value.

@@ -266,3 +266,48 @@ func TestOAuthTokenInsideMarginMintedOnce(t *testing.T) {
 	}
 	assert.LessOrEqual(t, mints.Load(), int32(4), "401 forever: minting backs off")
 }
+
+// TestSentinelsAreThisPackages: siro's sentinels are its own values (not
+// the internal HTTP layer's, which go doc cannot show), and every path an
+// error takes out of the client matches them with errors.Is.
+func TestSentinelsAreThisPackages(t *testing.T) {
+	status := 404
+	body := ""
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(status)
+		_, _ = w.Write([]byte(body))
+	}))
+	defer srv.Close()
+	c, err := siro.NewClient(siro.WithOrgToken("o"), siro.WithOrgBaseURL(srv.URL), siro.WithRetry(siro.RetryPolicy{}))
+	require.NoError(t, err)
+	ctx := context.Background()
+
+	_, err = c.GetEngagement(ctx, "e")
+	assert.ErrorIs(t, err, siro.ErrNotFound)
+	assert.NotErrorIs(t, err, siro.ErrServer)
+	var apiErr *siro.Error
+	assert.ErrorAs(t, err, &apiErr)
+
+	status, body = 500, `{"error":"boom"}`
+	_, err = c.GetEngagement(ctx, "e")
+	assert.ErrorIs(t, err, siro.ErrServer)
+	assert.NotErrorIs(t, err, siro.ErrNotFound)
+
+	status, body = 200, ""
+	_, err = c.GetEngagement(ctx, "e")
+	assert.ErrorIs(t, err, siro.ErrEmptyBody)
+	var de *siro.DecodeError
+	assert.ErrorAs(t, err, &de)
+
+	_, err = c.GetEngagement(ctx, "")
+	assert.ErrorIs(t, err, siro.ErrInvalidRequest, "an empty path parameter")
+
+	_, err = c.GetRecordingDetails(ctx, "r", nil)
+	assert.ErrorIs(t, err, siro.ErrMissingCredential, "a user API call without a user credential")
+
+	_, err = siro.NewClient(siro.WithOrgBaseURL("ftp://x"))
+	assert.ErrorIs(t, err, siro.ErrInvalidOption)
+	_, err = siro.NewClient(siro.WithRetry(siro.RetryPolicy{BaseDelay: 2 * time.Second, MaxDelay: time.Second}))
+	assert.ErrorIs(t, err, siro.ErrInvalidOption)
+	assert.EqualError(t, err, "siro: WithRetry: MaxDelay 1s is below BaseDelay 2s")
+}

@@ -90,25 +90,11 @@ func WithMaxRetries(n int) Option {
 // internal fills p from the defaults, validates it and returns the
 // internal HTTP layer's policy.
 func (p RetryPolicy) internal(where string) (*core.RetryPolicy, error) {
-	d := DefaultRetry()
-	switch {
-	case p.MaxRetries < 0:
-		return nil, optErr(where, "MaxRetries %d is negative", p.MaxRetries)
-	case p.BaseDelay < 0:
-		return nil, optErr(where, "BaseDelay %v is negative", p.BaseDelay)
-	case p.MaxDelay < 0:
-		return nil, optErr(where, "MaxDelay %v is negative", p.MaxDelay)
+	filled, problem := core.RetryPolicy{MaxRetries: p.MaxRetries, BaseDelay: p.BaseDelay, MaxDelay: p.MaxDelay, Jitter: p.Jitter}.Complete()
+	if problem != "" {
+		return nil, optErr(where, "%s", problem)
 	}
-	if p.BaseDelay == 0 {
-		p.BaseDelay = d.BaseDelay
-	}
-	if p.MaxDelay == 0 {
-		p.MaxDelay = max(d.MaxDelay, p.BaseDelay)
-	}
-	if p.MaxDelay < p.BaseDelay {
-		return nil, optErr(where, "MaxDelay %v is below BaseDelay %v", p.MaxDelay, p.BaseDelay)
-	}
-	cp := &core.RetryPolicy{MaxRetries: p.MaxRetries, BaseDelay: p.BaseDelay, MaxDelay: p.MaxDelay, Jitter: p.Jitter}
+	cp := &filled
 	if on := p.OnRetry; on != nil {
 		cp.OnRetry = func(i core.RetryInfo) {
 			on(RetryInfo{Operation: i.Operation, Method: i.Method, Route: i.Route, Attempt: i.Attempt,

@@ -401,7 +401,7 @@ func (r *Receiver) runInline(w http.ResponseWriter, req *http.Request, ev *Event
 	base := context.WithoutCancel(ctx)
 	var cctx context.Context
 	var cancel context.CancelFunc
-	var stopWatch func() bool
+	var stopWatch func()
 	if r.realClk {
 		// One timer for both the callback's deadline and the watchdog
 		// (context.WithTimeout plus context.AfterFunc would be two).
@@ -413,31 +413,19 @@ func (r *Receiver) runInline(w http.ResponseWriter, req *http.Request, ev *Event
 			cancelCause(context.DeadlineExceeded)
 			timeout()
 		})
-		stopWatch = t.Stop
+		stopWatch = func() { t.Stop() }
 	} else {
 		cctx, cancel = context.WithCancel(base)
 		stopped := make(chan struct{})
-		fired := make(chan struct{})
 		go func() {
 			select {
 			case <-r.clock.After(r.s.timeout):
 				cancel()
 				timeout()
-				close(fired)
 			case <-stopped:
 			}
 		}()
-		var stopOnce sync.Once
-		stopWatch = func() bool {
-			first := false
-			stopOnce.Do(func() { close(stopped); first = true })
-			select {
-			case <-fired:
-				return false
-			default:
-				return first
-			}
-		}
+		stopWatch = sync.OnceFunc(func() { close(stopped) })
 	}
 	returned := false
 	defer func() {
@@ -596,7 +584,11 @@ type leaseKeeper struct {
 func (r *Receiver) keepAlive(res *Reservation) *leaseKeeper {
 	k := &leaseKeeper{r: r, res: *res}
 	if r.realClk {
-		k.timer = time.AfterFunc(k.interval(), k.tick)
+		// Hold the lock while the timer is set: a first tick that fires at
+		// once (a lease nearly out) must see k.timer.
+		k.mu.Lock()
+		k.timer = time.AfterFunc(k.intervalLocked(), k.tick)
+		k.mu.Unlock()
 		return k
 	}
 	k.quit, k.exited = make(chan struct{}), make(chan struct{})
@@ -707,39 +699,6 @@ func (r *Receiver) call(ctx context.Context, ev *Event, fn func(context.Context)
 	return nil
 }
 
-// renew extends res until stop closes (Once's second keys, wrapped
-// handlers and commits being retried).
-func (r *Receiver) renew(res Reservation, stop <-chan struct{}) {
-	failed, lost := false, false
-	for {
-		every := res.Expires.Sub(r.clock.Now()) / 3
-		if every < 10*time.Millisecond {
-			every = 10 * time.Millisecond
-		}
-		if failed && every < 250*time.Millisecond {
-			// The store is failing: keep trying, but not in a tight loop
-			// of errors and log lines once the lease is nearly out.
-			every = 250 * time.Millisecond
-		}
-		if lost {
-			every = 24 * time.Hour // only the deadline and stop matter now
-		}
-		select {
-		case <-stop:
-			return
-		case <-r.clock.After(every):
-			if lost {
-				continue
-			}
-			err := r.extend(&res)
-			failed = err != nil
-			// ErrNotOwner: the key was committed, released or taken over
-			// after the lease lapsed; extending again cannot succeed.
-			lost = errors.Is(err, ErrNotOwner)
-		}
-	}
-}
-
 // commit marks res done, retrying with backoff until it lands while the
 // reservation is kept alive, so a redelivery meanwhile gets 409 and never
 // a second run.
@@ -753,23 +712,18 @@ func (r *Receiver) commit(ctx context.Context, ev *Event, res Reservation) {
 	// commit is retried: the backoff grows past any lease, and a
 	// reservation that lapsed between two attempts would let a
 	// redelivery run the callback a second time.
-	stop := make(chan struct{})
-	go r.renew(res, stop)
+	keeper := r.keepAlive(&res)
 	go func() {
 		defer r.inflight.Done()
 		defer r.pending.Add(-1)
-		defer close(stop)
 		wait := 100 * time.Millisecond
 		for attempt := 2; ; attempt++ {
 			<-r.clock.After(wait)
-			sctx, c := context.WithTimeout(context.Background(), r.s.storeTimeout)
-			if next, err := r.s.dedupe.Extend(sctx, res); err == nil {
-				res = next
-			}
-			c()
+			res = keeper.stop() // no extension races the commit
 			if r.tryCommit(ctx, ev, res, attempt) {
 				return
 			}
+			keeper = r.keepAlive(&res)
 			wait = min(wait*2, 10*time.Second)
 		}
 	}()
@@ -816,11 +770,10 @@ func (r *Receiver) once(ev *Event) Once {
 		case err != nil:
 			return err
 		}
-		stop := make(chan struct{})
-		go r.renew(res, stop)
+		keeper := r.keepAlive(&res)
 		ok := false
 		defer func() {
-			close(stop)
+			res = keeper.stop()
 			if ok {
 				r.commit(ctx, ev, res)
 			} else {

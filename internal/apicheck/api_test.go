@@ -73,8 +73,9 @@ func parseDir(t *testing.T, dir string) (*token.FileSet, []*ast.File) {
 	return fset, files
 }
 
-// TestNoExportedAliasOfInternalType fails on `type X = internalpkg.Y` in a
-// public package: go doc and pkg.go.dev would show X without its fields.
+// TestNoExportedAliasOfInternalType fails on `type X = internalpkg.Y` and
+// `var X = internalpkg.Y` in a public package: go doc and pkg.go.dev would
+// show X without its fields, or point at a value users cannot look up.
 func TestNoExportedAliasOfInternalType(t *testing.T) {
 	checked := 0
 	for _, dir := range publicPackages(t) {
@@ -94,6 +95,25 @@ func TestNoExportedAliasOfInternalType(t *testing.T) {
 			}
 			for _, decl := range f.Decls {
 				gd, ok := decl.(*ast.GenDecl)
+				if ok && (gd.Tok == token.VAR || gd.Tok == token.CONST) {
+					// `var ErrX = core.ErrX` exports an internal value under
+					// another name: go doc shows only the internal name.
+					for _, spec := range gd.Specs {
+						vs := spec.(*ast.ValueSpec)
+						for i, n := range vs.Names {
+							if !n.IsExported() || i >= len(vs.Values) {
+								continue
+							}
+							if sel, ok := vs.Values[i].(*ast.SelectorExpr); ok {
+								if id, ok := sel.X.(*ast.Ident); ok && internal[id.Name] {
+									t.Errorf("%s: exported %s is an alias of the internal %s.%s; declare its own value",
+										fset.Position(n.Pos()), n.Name, id.Name, sel.Sel.Name)
+								}
+							}
+						}
+					}
+					continue
+				}
 				if !ok || gd.Tok != token.TYPE {
 					continue
 				}

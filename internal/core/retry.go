@@ -50,6 +50,33 @@ func DefaultRetry() RetryPolicy {
 	return RetryPolicy{MaxRetries: 2, BaseDelay: 500 * time.Millisecond, MaxDelay: 30 * time.Second}
 }
 
+// Complete fills a zero BaseDelay and MaxDelay from DefaultRetry (MaxDelay
+// at least BaseDelay) and names the first invalid field ("MaxDelay 1s is
+// below BaseDelay 2s"); problem is "" for a usable policy. Vendor packages
+// call it for their public RetryPolicy and prefix the problem with their
+// own package and option.
+func (p RetryPolicy) Complete() (filled RetryPolicy, problem string) {
+	d := DefaultRetry()
+	switch {
+	case p.MaxRetries < 0:
+		return p, fmt.Sprintf("MaxRetries %d is negative", p.MaxRetries)
+	case p.BaseDelay < 0:
+		return p, fmt.Sprintf("BaseDelay %v is negative", p.BaseDelay)
+	case p.MaxDelay < 0:
+		return p, fmt.Sprintf("MaxDelay %v is negative", p.MaxDelay)
+	}
+	if p.BaseDelay == 0 {
+		p.BaseDelay = d.BaseDelay
+	}
+	if p.MaxDelay == 0 {
+		p.MaxDelay = max(d.MaxDelay, p.BaseDelay)
+	}
+	if p.MaxDelay < p.BaseDelay {
+		return p, fmt.Sprintf("MaxDelay %v is below BaseDelay %v", p.MaxDelay, p.BaseDelay)
+	}
+	return p, ""
+}
+
 func (p *RetryPolicy) validate() error {
 	switch {
 	case p.MaxRetries < 0:
