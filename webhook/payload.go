@@ -26,18 +26,10 @@ type Int struct {
 
 // UnmarshalJSON implements json.Unmarshaler.
 func (n *Int) UnmarshalJSON(b []byte) error {
-	b = bytes.TrimSpace(b)
 	*n = Int{}
-	if string(b) == "null" {
-		return nil
-	}
-	s, err := jsonText(b)
-	if err != nil {
+	s, present, err := numberText(b)
+	if err != nil || !present {
 		return err
-	}
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return nil
 	}
 	v, err := strconv.ParseInt(s, 10, 64)
 	if err != nil {
@@ -157,6 +149,20 @@ func NewTime(tm time.Time) Time {
 	return Time{Time: tm, Raw: tm.UTC().Format("2006-01-02T15:04:05.000Z"), Valid: true}
 }
 
+// numberText returns the text of a number sent as a JSON number or a
+// numeric string; present is false for null and "".
+func numberText(b []byte) (s string, present bool, err error) {
+	b = bytes.TrimSpace(b)
+	if string(b) == "null" {
+		return "", false, nil
+	}
+	if s, err = jsonText(b); err != nil {
+		return "", false, err
+	}
+	s = strings.TrimSpace(s)
+	return s, s != "", nil
+}
+
 // jsonText returns a JSON value's text: a string's contents (unquoted
 // without a second decode when it has no escapes) or a number's digits.
 // encoding/json has already checked that b is valid JSON.
@@ -182,18 +188,10 @@ type Float struct {
 
 // UnmarshalJSON implements json.Unmarshaler.
 func (n *Float) UnmarshalJSON(b []byte) error {
-	b = bytes.TrimSpace(b)
 	*n = Float{}
-	if string(b) == "null" {
-		return nil
-	}
-	s, err := jsonText(b)
-	if err != nil {
+	s, present, err := numberText(b)
+	if err != nil || !present {
 		return err
-	}
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return nil
 	}
 	v, err := strconv.ParseFloat(s, 64)
 	if err != nil {
