@@ -41,6 +41,15 @@ type Event struct {
 	Delivery Delivery
 	// ReceivedAt is when the receiver read the delivery (its clock).
 	ReceivedAt time.Time
+	// Tenant is the account the delivery was addressed to, as resolved
+	// from what the user configured (the URL path or the handler), never
+	// from the unsigned request; "" for a receiver with fixed secrets.
+	// Dedupe keys and inbox jobs are namespaced by it.
+	Tenant string
+	// Trace is the trace context of the request that received the
+	// delivery (Observer.Inject), stored by an inbox with the event so
+	// the job continues the request's trace; nil without an Observer.
+	Trace map[string]string
 }
 
 // Decode unmarshals the raw body into v.
