@@ -115,7 +115,21 @@ func readRequest(r io.Reader) (http.Header, []byte, error) {
 func diagnose(w io.Writer, v *vendor, secret string, tolerance time.Duration, h http.Header, body []byte) (bool, error) {
 	ver, err := v.verifier(secret, tolerance, false)
 	if err != nil {
-		return false, usageErrorf("-secret is not a valid %s secret: %v", v.title, err)
+		trimmed := strings.TrimSpace(secret)
+		if trimmed == secret || trimmed == "" {
+			return false, usageErrorf("-secret is not a valid %s secret: %v", v.title, err)
+		}
+		// A secret pasted with a newline or a space: the SDK refuses it;
+		// say whether the rest of it is the right one.
+		if ver, err = v.verifier(trimmed, tolerance, false); err != nil {
+			return false, usageErrorf("-secret is not a valid %s secret: %v", v.title, err)
+		}
+		if _, err := ver.Verify(h, body); err == nil {
+			fmt.Fprintf(w, "NOT VERIFIED: wrong secret: the signature matches the given secret with its surrounding white space removed (the SDK refuses a secret with surrounding white space)\n")
+			return false, nil
+		}
+		fmt.Fprintf(w, "note: the given secret has surrounding white space; checking with it removed\n")
+		secret = trimmed
 	}
 	d, err := ver.Verify(h, body)
 	if err == nil {
