@@ -168,15 +168,3 @@ func setPath(root any, path string, val any) error {
 	}
 	return nil
 }
-
-// getString returns the string at a top-level key of an object.
-func getString(root any, key string) string {
-	if o, ok := root.(*object); ok {
-		if v, ok := o.get(key); ok {
-			if s, ok := v.(string); ok {
-				return s
-			}
-		}
-	}
-	return ""
-}

@@ -129,8 +129,11 @@ func cmdTrigger(ctx context.Context, args []string, e *env) error {
 	for _, m := range msgs {
 		for attempt := 0; attempt <= *repeat; attempt++ {
 			label := fmt.Sprintf("%s %s id=%s", v.name, m.event, m.id)
+			if attempt == 1 {
+				fmt.Fprintf(e.stdout, "resending as %s retries: %s\n", v.title, strings.TrimPrefix(v.retry, v.title+" "))
+			}
 			if attempt > 0 {
-				label += fmt.Sprintf(" (resend %d of %d: %s)", attempt, *repeat, v.retry)
+				label += fmt.Sprintf(" (resend %d of %d)", attempt, *repeat)
 			}
 			status, answer, took, err := deliver(ctx, client, v, secret, *target, m.id, m.body)
 			if err != nil {
