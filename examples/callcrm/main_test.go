@@ -251,6 +251,9 @@ func TestTriggerEveryListedEventIsAnswered2xx(t *testing.T) {
 			t.Errorf("trigger %s %s: %v", vendor, ev, res)
 			continue
 		}
+		if strings.Contains(res.stdout+res.stderr, secrets[vendor]) {
+			t.Errorf("trigger %s %s printed the secret", vendor, ev)
+		}
 		// The callback for that event ran (Symbo routes by the name as sent;
 		// its callbacks count the name as sent, prospect:created by type).
 		if got := r.calls.get(vendor + ":" + ev); got != 1 {
@@ -599,8 +602,12 @@ func TestUsageHelpAndExitCodes(t *testing.T) {
 		{"trigger", "symbo", "call:created", "-url", "http://127.0.0.1:1", "-secret", "s", "-nope"},
 		{"fake", "stripe"},
 	} {
-		if res := callcrm(t, "", args...); res.code != 2 {
+		res := callcrm(t, "", args...)
+		if res.code != 2 {
 			t.Errorf("%q: exit %d, want 2\n%v", args, res.code, res)
+		}
+		if strings.Contains(res.stdout+res.stderr, "not-whsec!") {
+			t.Errorf("%q: the secret is in the output:\n%v", args, res)
 		}
 	}
 	// A network error is 3.

@@ -34,6 +34,9 @@ func cmdSign(args []string, e *env) error {
 	if err != nil {
 		return err
 	}
+	if isTerminal(e.stdin) {
+		return usageErrorf("pipe the body on stdin (callcrm sign %s -secret S < body.json)", v.name)
+	}
 	body, err := io.ReadAll(e.stdin)
 	if err != nil {
 		return &ioError{err}

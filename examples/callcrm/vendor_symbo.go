@@ -27,7 +27,7 @@ var symboVendor = &vendor{
 		{name: symbo.EventCallUpdated},
 		{name: symbo.EventCallRecordingCompleted},
 		{name: symbo.EventProspectCreated, note: "no Prospect body is documented: the sample's data.prospect is sent with object \"Prospect\""},
-		{name: "call.created", note: "the older article's spelling, meaning a completed call (the sample as documented)"},
+		{name: "call.created", note: "the older article's spelling (its sample's own), meaning a completed call"},
 	},
 	newID: randomUUID,
 	build: func(ev, id string, step, total int, now time.Time) (*object, error) {

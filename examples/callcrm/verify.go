@@ -71,6 +71,9 @@ func cmdVerify(args []string, e *env) error {
 			}
 		}
 	} else {
+		if isTerminal(e.stdin) {
+			return usageErrorf("pipe a captured request on stdin (callcrm verify %s -secret S < request.txt), or give -header and -body", v.name)
+		}
 		if h, body, err = readRequest(e.stdin); err != nil {
 			return err
 		}
@@ -282,4 +285,14 @@ func bodyMutations(b []byte) []mutation {
 		}
 	}
 	return out
+}
+
+// isTerminal reports whether r is an interactive terminal (nothing piped).
+func isTerminal(r io.Reader) bool {
+	f, ok := r.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
