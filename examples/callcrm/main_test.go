@@ -478,6 +478,9 @@ func TestVerifyNamesTheCause(t *testing.T) {
 	staleSiro := fmt.Sprintf("POST /webhooks/siro HTTP/1.1\r\nHost: crm.example\r\nContent-Type: application/json\r\nsvix-id: msg_old\r\nsvix-timestamp: %d\r\nsvix-signature: %s\r\nContent-Length: %d\r\n\r\n%s",
 		old.Unix(), sig, len(siroBody), siroBody)
 
+	siroReq := captured(t, c, "siro", siro.EventRecordingProcessed)
+	_, siroCaptured, _ := strings.Cut(siroReq, "\r\n\r\n")
+
 	cases := []struct {
 		name, vendor, secret, stdin string
 		args                        []string
@@ -497,6 +500,11 @@ func TestVerifyNamesTheCause(t *testing.T) {
 		{"wrong secret: white space", "symbo", secrets["symbo"] + " ", symboReq, nil, 1, "NOT VERIFIED: wrong secret: the signature matches the given secret with its surrounding white space removed"},
 		{"timestamp outside the tolerance", "siro", secrets["siro"], staleSiro, nil, 1, "NOT VERIFIED: timestamp outside the tolerance"},
 		{"timestamp: signature otherwise fine", "siro", secrets["siro"], staleSiro, nil, 1, "the signature itself matches"},
+		{"siro verifies", "siro", secrets["siro"], siroReq, nil, 0, "VERIFIED: Siro signature matches"},
+		{"siro: no signature header", "siro", secrets["siro"], withoutHeader(siroReq, "Svix-Signature"), nil, 1, "NOT VERIFIED: no signature header"},
+		{"siro: wrong scheme", "siro", secrets["siro"], regexp.MustCompile(`(?m)^Svix-Signature: v1,`).ReplaceAllString(siroReq, "Svix-Signature: sha256="), nil, 1, "NOT VERIFIED: wrong scheme"},
+		{"siro: body changed", "siro", secrets["siro"], withBody(siroReq, siroCaptured+"\r\n"), nil, 1, "NOT VERIFIED: body changed: the signature matches the body with its trailing CRLF removed"},
+		{"siro: wrong secret", "siro", "whsec_" + base64.StdEncoding.EncodeToString([]byte("other")), siroReq, nil, 1, "NOT VERIFIED: wrong secret"},
 		{"tolerance flag", "siro", secrets["siro"], staleSiro, []string{"-tolerance", "2h"}, 0, fmt.Sprintf("VERIFIED: Siro signature matches (%d-byte body, id msg_old", len(siroBody))},
 	}
 	for _, tc := range cases {

@@ -156,7 +156,7 @@ func cmdTrigger(ctx context.Context, args []string, e *env) error {
 func deliver(ctx context.Context, client *http.Client, v *vendor, secret, target, id string, body []byte) (string, []byte, time.Duration, error) {
 	h, err := v.sign(secret, id, body, time.Now())
 	if err != nil {
-		return "", nil, 0, usageErrorf("-secret: %v", err)
+		return "", nil, 0, usageErrorf("cannot sign as %s (check -secret and -id): %v", v.title, err)
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(body))
 	if err != nil {

@@ -132,6 +132,6 @@ func TestStandaloneServerConformsToSirosDocuments(t *testing.T) {
 	if ok < 10 {
 		t.Errorf("only %d operations answered a success through the standalone server", ok)
 	}
-	t.Logf("standalone server validated against Siro's OpenAPI documents: %d operations' requests, %d answers (%d operations with a success answer)",
+	t.Logf("standalone server validated against Siro's OpenAPI documents: %d operations' requests, %d operation/status answer pairs (%d operations with a success answer)",
 		len(requests), len(v.Responses()), ok)
 }
