@@ -34,6 +34,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -65,6 +66,7 @@ type Server struct {
 
 	clock   webhook.Clock
 	latency time.Duration
+	ln      net.Listener // WithListener (listen.go)
 
 	mu        sync.Mutex
 	requests  []Request
@@ -131,7 +133,7 @@ func New(opts ...Option) *Server {
 	mux.HandleFunc("/", s.auth(func(w http.ResponseWriter, r *http.Request, _ []byte) {
 		s.fail(w, 404, "not_found", "no such endpoint", nil)
 	}))
-	s.Server = httptest.NewServer(mux)
+	s.Server = startServer(mux, s.ln)
 	return s
 }
 

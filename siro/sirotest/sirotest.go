@@ -40,6 +40,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"sort"
@@ -75,6 +76,8 @@ type Server struct {
 	signer     *webhook.StandardSigner
 	httpClient *http.Client
 	middleware func(siro.Host, http.Handler) http.Handler
+	orgLn      net.Listener // WithListeners (listen.go)
+	userLn     net.Listener
 
 	mu            sync.Mutex
 	seq           int
@@ -179,8 +182,8 @@ func New(opts ...Option) *Server {
 	if s.middleware != nil {
 		org, user = s.middleware(siro.OrgAPI, org), s.middleware(siro.UserAPI, user)
 	}
-	s.Org = httptest.NewServer(org)
-	s.User = httptest.NewServer(user)
+	s.Org = startServer(org, s.orgLn)
+	s.User = startServer(user, s.userLn)
 	s.httpClient = &http.Client{Timeout: 10 * time.Second}
 	return s
 }
