@@ -5,7 +5,7 @@
 //
 //	SIRO_ORG_TOKEN=... SIRO_WEBHOOK_SECRET=whsec_... SYMBO_WEBHOOK_SECRET=... \
 //	CALLSYNC_WEBHOOK_SECRET=... SIVO_WEBHOOK_SECRET=... ENGRAMI_TOOL_SECRET=... \
-//	go run ./examples/crm-backend
+//	cd examples/crm-backend && go run .
 //
 // A vendor whose secret is not set is simply not mounted.
 //

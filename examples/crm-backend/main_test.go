@@ -84,7 +84,7 @@ func TestBackendDurable(t *testing.T) {
 		if os.Getenv("CALLCRM_REQUIRE_POSTGRES") != "" {
 			t.Fatal("CALLCRM_REQUIRE_POSTGRES is set but CALLCRM_TEST_POSTGRES is empty")
 		}
-		t.Skip("no PostgreSQL: run `bash -c 'source .ci/postgres && go test ./examples/crm-backend/'` or set CALLCRM_TEST_POSTGRES")
+		t.Skip("no PostgreSQL: set CALLCRM_TEST_POSTGRES=postgres://user@host:port/db, or from the repository root run `bash -c 'source .ci/postgres && ./.ci/test'`")
 	}
 	ctx := context.Background()
 	pool, err := pgxpool.New(ctx, dsn)

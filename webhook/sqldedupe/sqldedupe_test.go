@@ -30,7 +30,7 @@ func postgresDSN(t testing.TB) string {
 		if os.Getenv("CALLCRM_REQUIRE_POSTGRES") != "" {
 			t.Fatal("CALLCRM_REQUIRE_POSTGRES is set but CALLCRM_TEST_POSTGRES is empty")
 		}
-		t.Skip("no PostgreSQL: run `bash -c 'source .ci/postgres && go test ./webhook/sqldedupe/'` or set CALLCRM_TEST_POSTGRES=postgres://user@host:port/db")
+		t.Skip("no PostgreSQL: set CALLCRM_TEST_POSTGRES=postgres://user@host:port/db, or from the repository root run `bash -c 'source .ci/postgres && ./.ci/test'`")
 	}
 	return dsn
 }
