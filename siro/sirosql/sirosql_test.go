@@ -16,9 +16,9 @@ import (
 	"github.com/callcrm/callcrm-go/siro"
 	"github.com/callcrm/callcrm-go/siro/sirotest"
 	_ "github.com/jackc/pgx/v5/stdlib" // test-only drivers
-	_ "modernc.org/sqlite"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	_ "modernc.org/sqlite"
 )
 
 // postgresDSN returns the test server's address. Without one the tests

@@ -26,7 +26,9 @@ import (
 // recognise; it never connects.
 type unknownDriver struct{}
 
-func (unknownDriver) Open(string) (driver.Conn, error) { return nil, errors.New("unknownDriver never connects") }
+func (unknownDriver) Open(string) (driver.Conn, error) {
+	return nil, errors.New("unknownDriver never connects")
+}
 
 func init() { sql.Register("sirosql-test-unknown", unknownDriver{}) }
 
