@@ -153,7 +153,12 @@ func WithTTL(d time.Duration) Option {
 
 // WithLease sets how long a reservation blocks other deliveries of the same
 // key if its handler never commits or releases (default 2 min); make it
-// longer than your slowest handler.
+// longer than your slowest handler. The receiver renews it while the
+// callback runs and until the commit lands, but nobody can renew it while
+// the database is down: a database outage longer than the lease lets a
+// redelivery take the lapsed reservation once the database is back and
+// process the event a second time. Choose a lease longer than the outages
+// you want to ride out.
 func WithLease(d time.Duration) Option {
 	return func(s *Store) error {
 		if d <= 0 {
