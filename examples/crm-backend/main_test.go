@@ -2,19 +2,23 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/callcrm/callcrm-go/sivo"
 	"github.com/callcrm/callcrm-go/sivo/sivotest"
 	"github.com/callcrm/callcrm-go/symbo/symbotest"
+	"github.com/callcrm/callcrm-go/webhook/riverinbox"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -25,17 +29,21 @@ func testEnv() map[string]string {
 		"ENGRAMI_TOOL_SECRET": "s4", "SIRO_WEBHOOK_SECRET": "whsec_c2lyb3Rlc3Qtd2ViaG9vay1zZWNyZXQ="}
 }
 
-// startBackend runs the backend on a free loopback port until the returned
-// stop is called; stop returns run's error.
-func startBackend(t *testing.T, env map[string]string) (addr string, stop func() error) {
+// startBackend runs the backend on a free loopback port, with its SQLite
+// file at dbPath (unless env has DATABASE_URL), until the returned stop is
+// called; stop returns run's error. Its log goes to logs (nil: nowhere).
+func startBackend(t *testing.T, env map[string]string, dbPath string, logs io.Writer) (addr string, stop func() error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	addr = l.Addr().String()
 	l.Close()
+	if logs == nil {
+		logs = io.Discard
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, slog.New(slog.NewTextHandler(io.Discard, nil)), func(k string) string { return env[k] }, addr)
+		done <- run(ctx, slog.New(slog.NewTextHandler(logs, nil)), func(k string) string { return env[k] }, addr, dbPath)
 	}()
 	require.Eventually(t, func() bool {
 		select {
@@ -53,7 +61,7 @@ func startBackend(t *testing.T, env map[string]string) (addr string, stop func()
 }
 
 func TestBackendServesAndShutsDown(t *testing.T) {
-	addr, stop := startBackend(t, testEnv())
+	addr, stop := startBackend(t, testEnv(), filepath.Join(t.TempDir(), "crm.db"), nil)
 
 	s, _ := sivotest.NewSender("s1")
 	ev, _ := sivotest.NewEvent("evt_1", sivo.EventCallEnded, time.Now(), sivo.CallEnded{CallID: "c1"})
@@ -72,7 +80,67 @@ func TestBackendServesAndShutsDown(t *testing.T) {
 	code, _, err = dialer.Lookup(context.Background(), "http://"+addr+"/symbo/lookup", "+18005551212")
 	require.NoError(t, err)
 	assert.Equal(t, 404, code, "Symbo's signed lookup reaches the CRM")
+	resp, err = http.Get("http://" + addr + "/riverui/")
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, 404, resp.StatusCode, "no River UI on SQLite")
 	require.NoError(t, stop())
+}
+
+// syncBuffer is a log sink safe for the backend's goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestBackendSQLiteSurvivesRestart: with no setup at all the backend keeps
+// its state in the SQLite file it creates: a SIVO event processed before a
+// restart is answered 200 as a duplicate after it and not processed again,
+// and the dedupe, checkpoint and limiter tables are in the file.
+func TestBackendSQLiteSurvivesRestart(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "crm-backend.db")
+	s, _ := sivotest.NewSender("s1")
+	ev, _ := sivotest.NewEvent("evt_restart_1", sivo.EventCallEnded, time.Now(), sivo.CallEnded{CallID: "c_restart"})
+	var logs syncBuffer
+	processed := func() int { return strings.Count(logs.String(), "call=c_restart") }
+
+	addr, stop := startBackend(t, testEnv(), path, &logs)
+	code, err := s.Deliver(context.Background(), "http://"+addr+"/webhooks/sivo", ev.Raw)
+	require.NoError(t, err)
+	assert.Equal(t, 200, code)
+	assert.Equal(t, 1, processed())
+	require.NoError(t, stop())
+	assert.Contains(t, logs.String(), "database=SQLite")
+
+	addr, stop = startBackend(t, testEnv(), path, &logs)
+	code, err = s.Deliver(context.Background(), "http://"+addr+"/webhooks/sivo", ev.Raw)
+	require.NoError(t, err)
+	assert.Equal(t, 200, code, "a redelivery after the restart is a duplicate")
+	assert.Equal(t, 1, processed(), "and is not processed again")
+	require.NoError(t, stop())
+
+	db, err := sql.Open("sqlite", sqliteDSN(path))
+	require.NoError(t, err)
+	defer db.Close()
+	var n int
+	require.NoError(t, db.QueryRow("SELECT count(*) FROM webhook_dedupe WHERE state = 1 AND key LIKE '%evt_restart_1'").Scan(&n))
+	assert.Equal(t, 1, n, "the dedupe store is in the file")
+	for _, table := range []string{"siro_bulk_checkpoint", "siro_rate_limit"} {
+		require.NoError(t, db.QueryRow("SELECT count(*) FROM sqlite_master WHERE name = $1", table).Scan(&n))
+		assert.Equal(t, 1, n, table)
+	}
 }
 
 // Durable mode against the test PostgreSQL, in a schema of its own (the
@@ -84,7 +152,7 @@ func TestBackendDurable(t *testing.T) {
 		if os.Getenv("CALLCRM_REQUIRE_POSTGRES") != "" {
 			t.Fatal("CALLCRM_REQUIRE_POSTGRES is set but CALLCRM_TEST_POSTGRES is empty")
 		}
-		t.Skip("no PostgreSQL: run `bash -c 'source .ci/postgres && go test ./examples/crm-backend/'` or set CALLCRM_TEST_POSTGRES")
+		t.Skip("no PostgreSQL: set CALLCRM_TEST_POSTGRES=postgres://user@host:port/db, or from the repository root run `bash -c 'source .ci/postgres && ./.ci/test'`")
 	}
 	ctx := context.Background()
 	pool, err := pgxpool.New(ctx, dsn)
@@ -100,7 +168,8 @@ func TestBackendDurable(t *testing.T) {
 	}
 	env := testEnv()
 	env["DATABASE_URL"] = dsn + sep + "search_path=" + schema
-	addr, stop := startBackend(t, env)
+	env["RIVER_UI_TOKEN"] = "ui-token-for-tests"
+	addr, stop := startBackend(t, env, filepath.Join(t.TempDir(), "unused.db"), nil)
 
 	s, _ := sivotest.NewSender("s1")
 	ev, _ := sivotest.NewEvent("evt_durable_1", sivo.EventCallEnded, time.Now(), sivo.CallEnded{CallID: "c1"})
@@ -118,5 +187,31 @@ func TestBackendDurable(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 200, code)
 	assert.Equal(t, 1, jobs(""), "a redelivery stores nothing")
+	var n int
+	require.NoError(t, pool.QueryRow(ctx, "SELECT count(*) FROM "+schema+".webhook_dedupe").Scan(&n))
+	require.NoError(t, pool.QueryRow(ctx, "SELECT count(*) FROM "+schema+".siro_bulk_checkpoint").Scan(&n),
+		"the Siro sync state is in PostgreSQL too")
+
+	// River UI: 401 without the token, the jobs with it.
+	get := func(path, auth string) (int, string) {
+		req, _ := http.NewRequest("GET", "http://"+addr+path, nil)
+		if auth != "" {
+			req.Header.Set("Authorization", auth)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	code, _ = get("/riverui/", "")
+	assert.Equal(t, 401, code, "River UI needs the token")
+	code, _ = get("/riverui/api/jobs?state=completed", "Bearer wrong")
+	assert.Equal(t, 401, code)
+	code, _ = get("/riverui/", "Bearer ui-token-for-tests")
+	assert.Equal(t, 200, code, "the UI's page")
+	code, body := get("/riverui/api/jobs?state=completed", "Bearer ui-token-for-tests")
+	assert.Equal(t, 200, code)
+	assert.Contains(t, body, riverinbox.Kind, "the completed delivery job is listed")
 	require.NoError(t, stop())
 }

@@ -8,10 +8,21 @@
 //     request.
 //
 // It uses database/sql only; you pass your own *sql.DB with the driver of
-// your choice (pgx's stdlib, lib/pq, a pure-Go SQLite driver). Every
-// statement is written once for both PostgreSQL (9.5+) and SQLite (3.24+):
-// INSERT ... ON CONFLICT, $n parameters, BIGINT times, so there is no
-// dialect to choose. The tests run against PostgreSQL.
+// your choice. PostgreSQL (9.5+; pgx's stdlib, lib/pq) and SQLite (3.35+;
+// modernc.org/sqlite, mattn/go-sqlite3) are supported and both are tested;
+// every statement is written once for both (INSERT ... ON CONFLICT,
+// RETURNING, $n parameters, BIGINT times). The constructors tell the
+// databases apart by the driver's package; a wrapped driver needs
+// WithDialect.
+//
+// SQLite: one machine, one writer at a time. Several processes may share
+// the file (each call is one short autocommit statement that takes the
+// write lock at its start and waits for it), as long as the database is in
+// WAL mode and every connection has a busy timeout: the constructors
+// switch the file to WAL if it is not, and fail with an error saying how
+// to open it when the busy timeout is under a second. Open it so:
+//
+//	db, err := sql.Open("sqlite", "file:crm.db?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_txlock=immediate")
 //
 // The tables (CreateTable makes them, or run CheckpointDDL / LimiterDDL
 // yourself):
@@ -39,6 +50,7 @@ import (
 	"time"
 
 	"github.com/callcrm/callcrm-go/internal/opterr"
+	"github.com/callcrm/callcrm-go/internal/sqldb"
 	"github.com/callcrm/callcrm-go/siro"
 	"github.com/callcrm/callcrm-go/webhook"
 )
@@ -53,9 +65,46 @@ const (
 type Option func(*config) error
 
 type config struct {
-	table string
-	clock webhook.Clock
-	burst int
+	table   string
+	clock   webhook.Clock
+	burst   int
+	dialect Dialect
+}
+
+// Dialect is the SQL database behind the *sql.DB.
+type Dialect int
+
+// The databases a Checkpoint and a Limiter speak.
+const (
+	// PostgreSQL 9.5 or newer.
+	PostgreSQL Dialect = iota + 1
+	// SQLite 3.35 or newer (WAL and a busy timeout, see the package doc).
+	SQLite
+)
+
+// String names the dialect.
+func (d Dialect) String() string {
+	switch d {
+	case PostgreSQL:
+		return "PostgreSQL"
+	case SQLite:
+		return "SQLite"
+	}
+	return fmt.Sprintf("Dialect(%d)", int(d))
+}
+
+// WithDialect says which database db is, for a driver the constructors
+// cannot recognise by its package (for instance one wrapped for tracing).
+// By default they detect it: pgx's stdlib and lib/pq are PostgreSQL;
+// modernc.org/sqlite, mattn/go-sqlite3 and ncruces/go-sqlite3 are SQLite.
+func WithDialect(d Dialect) Option {
+	return func(c *config) error {
+		if d != PostgreSQL && d != SQLite {
+			return opterr.New("sirosql", "WithDialect", siro.ErrInvalidOption, "dialect %v must be PostgreSQL or SQLite", d)
+		}
+		c.dialect = d
+		return nil
+	}
 }
 
 var tableRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,62}(\.[A-Za-z_][A-Za-z0-9_]{0,62})?$`)
@@ -114,6 +163,23 @@ func newConfig(db *sql.DB, table string, opts []Option) (*config, error) {
 		}
 		if err := o(c); err != nil {
 			return nil, err
+		}
+	}
+	switch {
+	case c.dialect != 0:
+	case sqldb.Detect(db) == sqldb.PostgreSQL:
+		c.dialect = PostgreSQL
+	case sqldb.Detect(db) == sqldb.SQLite:
+		c.dialect = SQLite
+	default:
+		return nil, opterr.New("sirosql", "NewCheckpoint/NewLimiter", siro.ErrInvalidOption,
+			"cannot tell the database from driver %T: pass WithDialect(sirosql.PostgreSQL) or WithDialect(sirosql.SQLite)", db.Driver())
+	}
+	if c.dialect == SQLite {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := sqldb.CheckSQLite(ctx, db); err != nil {
+			return nil, opterr.New("sirosql", "NewCheckpoint/NewLimiter", siro.ErrInvalidOption, "%v", err)
 		}
 	}
 	return c, nil

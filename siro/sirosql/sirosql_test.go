@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"iter"
 	"os"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -14,9 +15,10 @@ import (
 	"github.com/callcrm/callcrm-go/internal/clock"
 	"github.com/callcrm/callcrm-go/siro"
 	"github.com/callcrm/callcrm-go/siro/sirotest"
-	_ "github.com/jackc/pgx/v5/stdlib" // test-only driver
+	_ "github.com/jackc/pgx/v5/stdlib" // test-only drivers
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	_ "modernc.org/sqlite"
 )
 
 // postgresDSN returns the test server's address. Without one the tests
@@ -28,19 +30,51 @@ func postgresDSN(t testing.TB) string {
 		if os.Getenv("CALLCRM_REQUIRE_POSTGRES") != "" {
 			t.Fatal("CALLCRM_REQUIRE_POSTGRES is set but CALLCRM_TEST_POSTGRES is empty")
 		}
-		t.Skip("no PostgreSQL: run `bash -c 'source .ci/postgres && go test ./siro/sirosql/'` or set CALLCRM_TEST_POSTGRES=postgres://user@host:port/db")
+		t.Skip("no PostgreSQL: set CALLCRM_TEST_POSTGRES=postgres://user@host:port/db, or from the repository root run `bash -c 'source .ci/postgres && ./.ci/test'`")
 	}
 	return dsn
 }
 
 var tableSeq atomic.Int64
 
-func openDB(t testing.TB) *sql.DB {
-	db, err := sql.Open("pgx", postgresDSN(t))
-	require.NoError(t, err)
-	t.Cleanup(func() { db.Close() })
-	require.NoError(t, db.Ping())
-	return db
+// backend is one database the tests run on: open returns a new connection
+// pool on the test's database (each "process" has its own).
+type backend struct {
+	name string
+	open func(t testing.TB) *sql.DB
+}
+
+func postgres(t testing.TB) backend {
+	dsn := postgresDSN(t)
+	return backend{name: "PostgreSQL", open: func(t testing.TB) *sql.DB {
+		db, err := sql.Open("pgx", dsn)
+		require.NoError(t, err)
+		t.Cleanup(func() { db.Close() })
+		require.NoError(t, db.Ping())
+		return db
+	}}
+}
+
+// sqliteDSN opens path as the package doc says.
+func sqliteDSN(path string) string {
+	return "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_txlock=immediate"
+}
+
+func sqliteBackend(t testing.TB) backend {
+	path := filepath.Join(t.TempDir(), "sirosql.db")
+	return backend{name: "SQLite", open: func(t testing.TB) *sql.DB {
+		db, err := sql.Open("sqlite", sqliteDSN(path))
+		require.NoError(t, err)
+		t.Cleanup(func() { db.Close() })
+		require.NoError(t, db.Ping())
+		return db
+	}}
+}
+
+// eachDB runs f on SQLite and on PostgreSQL (which skips without a server).
+func eachDB(t *testing.T, f func(t *testing.T, b backend)) {
+	t.Run("SQLite", func(t *testing.T) { f(t, sqliteBackend(t)) })
+	t.Run("PostgreSQL", func(t *testing.T) { f(t, postgres(t)) })
 }
 
 func tableName(t testing.TB, db *sql.DB, prefix string) string {
@@ -82,9 +116,11 @@ func TestOptionsValidate(t *testing.T) {
 	assert.Contains(t, ddl[0], "CREATE TABLE IF NOT EXISTS crm.siro_rate_limit (")
 }
 
-func TestCheckpointRoundTrip(t *testing.T) {
+func TestCheckpointRoundTrip(t *testing.T) { eachDB(t, testCheckpointRoundTrip) }
+
+func testCheckpointRoundTrip(t *testing.T, be backend) {
 	ctx := context.Background()
-	db := openDB(t)
+	db := be.open(t)
 	table := tableName(t, db, "cp_test")
 	a, err := NewCheckpoint(db, "engagements", WithTable(table))
 	require.NoError(t, err)
@@ -180,9 +216,11 @@ func engagements(prefix string, n int) iter.Seq2[siro.SyncEngagement, error] {
 // more than the configured rate in any 60-second window, and the run takes
 // the rate's time. The same run with four in-process limiters overshoots,
 // which shows the check can fail.
-func TestSharedLimiterFourClients(t *testing.T) {
+func TestSharedLimiterFourClients(t *testing.T) { eachDB(t, testSharedLimiterFourClients) }
+
+func testSharedLimiterFourClients(t *testing.T, be backend) {
 	const rate, clients, conc, perClient, batch = 60, 4, 2, 1000, 10
-	db0 := openDB(t)
+	db0 := be.open(t)
 	table := tableName(t, db0, "rl_test")
 	run := func(shared bool) (maxSeen, limited, requests int, elapsed time.Duration, synced int64) {
 		clk := clock.NewFake(start)
@@ -199,9 +237,7 @@ func TestSharedLimiterFourClients(t *testing.T) {
 		for i := range clients {
 			var lim siro.Limiter
 			if shared {
-				db, err := sql.Open("pgx", postgresDSN(t))
-				require.NoError(t, err)
-				defer db.Close()
+				db := be.open(t)
 				l, err := NewLimiter(db, "siro-org-test", rate, WithTable(table), WithClock(clk))
 				require.NoError(t, err)
 				require.NoError(t, l.CreateTable(context.Background()))
@@ -238,8 +274,8 @@ func TestSharedLimiterFourClients(t *testing.T) {
 	assert.Zero(t, limited, "no 429")
 	bound := time.Duration(requests) * time.Minute / rate
 	assert.InDelta(t, bound.Seconds(), sim.Seconds(), 0.05*bound.Seconds(), "paced at the shared rate")
-	t.Logf("shared PostgreSQL limiter: %d requests from %d clients, max %d in any 60 s (rate %d), %d refused, sim %v (bound %v)",
-		requests, clients, maxSeen, rate, limited, sim, bound)
+	t.Logf("shared %s limiter: %d requests from %d clients, max %d in any 60 s (rate %d), %d refused, sim %v (bound %v)",
+		be.name, requests, clients, maxSeen, rate, limited, sim, bound)
 
 	maxSeen, limited, _, _, _ = run(false)
 	assert.Greater(t, maxSeen, rate, "per-process limiters overshoot together")
@@ -248,10 +284,12 @@ func TestSharedLimiterFourClients(t *testing.T) {
 
 // TestCheckpointKillAndResume: a run cancelled midway resumes in a "new
 // process" (another pool, another Checkpoint value) from the saved index.
-func TestCheckpointKillAndResume(t *testing.T) {
+func TestCheckpointKillAndResume(t *testing.T) { eachDB(t, testCheckpointKillAndResume) }
+
+func testCheckpointKillAndResume(t *testing.T, be backend) {
 	ctx := context.Background()
 	const n = 2000
-	db := openDB(t)
+	db := be.open(t)
 	table := tableName(t, db, "cp_test")
 	var mu sync.Mutex
 	seen := map[string]int{}
@@ -280,7 +318,7 @@ func TestCheckpointKillAndResume(t *testing.T) {
 	assert.Positive(t, saved)
 	assert.LessOrEqual(t, saved, int64(sum1.Synced+sum1.Failed))
 
-	db2 := openDB(t)
+	db2 := be.open(t)
 	cp2, err := NewCheckpoint(db2, "backfill", WithTable(table))
 	require.NoError(t, err)
 	sum2, err := c.StreamSyncEngagements(ctx, engagements("e", n), siro.BulkOptions{BatchSize: 50, Checkpoint: cp2}, nil)

@@ -70,23 +70,37 @@ func acmeSign(body []byte) http.Header {
 // replicas returns two Stores on one table through two *sql.DB: two
 // replicas of a service sharing PostgreSQL.
 func replicas(t testing.TB, opts ...Option) (*Store, *Store) {
-	a := newStore(t, openDB(t), opts...)
-	b, err := New(openDB(t), append(opts, WithTable(a.table))...)
+	return replicasOn(t, postgres(t), opts...)
+}
+
+// replicasOn returns two Stores on one table of b through two *sql.DB.
+func replicasOn(t testing.TB, b backend, opts ...Option) (*Store, *Store) {
+	a := newStore(t, b.open(t), opts...)
+	r, err := New(b.open(t), append(opts, WithTable(a.table))...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return a, b
+	return a, r
 }
 
-func pgStores(t testing.TB, clk webhook.Clock, lease time.Duration) (webhook.Deduper, webhook.Deduper) {
-	return replicas(t, WithClock(clk), WithLease(lease), WithTTL(24*time.Hour))
+// storesOn returns the suite's Stores hook on b: two replicas whose
+// database clock moves with the suite's fake clock.
+func storesOn(b backend) func(t testing.TB, clk webhook.Clock, lease time.Duration) (webhook.Deduper, webhook.Deduper) {
+	return func(t testing.TB, clk webhook.Clock, lease time.Duration) (webhook.Deduper, webhook.Deduper) {
+		x, y := replicasOn(t, b, WithClock(clk), WithLease(lease), WithTTL(24*time.Hour))
+		followClock(clk, x, y)
+		return x, y
+	}
 }
 
-// TestConformance runs the webhook conformance suite with PostgreSQL
-// behind two replicas (two Stores, two connection pools, one table), on
-// a user-built receiver and on the generic Middleware.
+// TestConformance runs the webhook conformance suite with SQLite and with
+// PostgreSQL behind two replicas (two Stores, two connection pools, one
+// table), on a user-built receiver and on the generic Middleware.
 func TestConformance(t *testing.T) {
-	postgresDSN(t)
+	eachDB(t, func(t *testing.T, b backend) { conformance(t, storesOn(b)) })
+}
+
+func conformance(t *testing.T, pgStores func(testing.TB, webhook.Clock, time.Duration) (webhook.Deduper, webhook.Deduper)) {
 	t.Run("Receiver", func(t *testing.T) {
 		clk := webhooktest.NewFakeClock(time.Date(2026, 5, 20, 10, 0, 0, 0, time.UTC))
 		webhooktest.Conformance(t, webhooktest.Subject{

@@ -16,10 +16,26 @@
 //	http.Handle("/webhooks/sivo", h) // every replica shares the same dedupe table
 //
 // It uses database/sql only; you pass your own *sql.DB with the driver of
-// your choice (pgx's stdlib, lib/pq, a pure-Go SQLite driver). Every
-// statement is written once for both PostgreSQL (9.5+) and SQLite (3.24+):
-// INSERT ... ON CONFLICT, $n parameters, BIGINT Unix-millisecond times, so
-// there is no dialect to choose. The tests run against PostgreSQL.
+// your choice. PostgreSQL (9.5+; pgx's stdlib, lib/pq) and SQLite (3.24+;
+// modernc.org/sqlite, mattn/go-sqlite3) are supported and both are tested.
+// New tells them apart by the driver's package; a wrapped driver (a
+// tracing wrapper) needs WithDialect.
+//
+// Leases are judged by the database's clock, never a replica's: every
+// statement reads the time in SQL (clock_timestamp() on PostgreSQL,
+// julianday('now') on SQLite), so replicas whose clocks disagree still
+// agree on when a reservation lapsed. The process clock (WithClock) only
+// sets the Reservation.Expires handed to the receiver, which renews the
+// lease before it.
+//
+// SQLite: one machine, one writer at a time. Several processes may share
+// the file (each delivery is one short autocommit statement that takes the
+// write lock at its start and waits for it), as long as the database is in
+// WAL mode and every connection has a busy timeout: New switches the file
+// to WAL if it is not, and fails with an error saying how to open it when
+// the busy timeout is under a second. Open it so:
+//
+//	db, err := sql.Open("sqlite", "file:crm.db?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_txlock=immediate")
 //
 // The table (CreateTable makes it, or run DDL yourself):
 //
@@ -47,6 +63,7 @@ import (
 
 	"github.com/callcrm/callcrm-go/internal/clock"
 	"github.com/callcrm/callcrm-go/internal/opterr"
+	"github.com/callcrm/callcrm-go/internal/sqldb"
 	"github.com/callcrm/callcrm-go/webhook"
 )
 
@@ -60,8 +77,48 @@ type Store struct {
 	clock    clock.Clock
 	log      *slog.Logger
 	batch    int
+	dialect  Dialect
+	// dbOffset, when set (tests), is added to the database's clock so a
+	// fake clock can move it.
+	dbOffset func() time.Duration
 
 	qReserve, qState, qExtend, qCommit, qRelease, qCleanup string
+}
+
+// Dialect is the SQL database behind the *sql.DB.
+type Dialect int
+
+// The databases a Store speaks.
+const (
+	// PostgreSQL 9.5 or newer.
+	PostgreSQL Dialect = iota + 1
+	// SQLite 3.24 or newer (WAL and a busy timeout, see the package doc).
+	SQLite
+)
+
+// String names the dialect.
+func (d Dialect) String() string {
+	switch d {
+	case PostgreSQL:
+		return "PostgreSQL"
+	case SQLite:
+		return "SQLite"
+	}
+	return fmt.Sprintf("Dialect(%d)", int(d))
+}
+
+// WithDialect says which database db is, for a driver New cannot
+// recognise by its package (for instance one wrapped for tracing). By
+// default New detects it: pgx's stdlib and lib/pq are PostgreSQL;
+// modernc.org/sqlite, mattn/go-sqlite3 and ncruces/go-sqlite3 are SQLite.
+func WithDialect(d Dialect) Option {
+	return func(s *Store) error {
+		if d != PostgreSQL && d != SQLite {
+			return opterr.New("sqldedupe", "WithDialect", webhook.ErrInvalidOption, "dialect %v must be PostgreSQL or SQLite", d)
+		}
+		s.dialect = d
+		return nil
+	}
 }
 
 // Option configures a Store.
@@ -96,7 +153,12 @@ func WithTTL(d time.Duration) Option {
 
 // WithLease sets how long a reservation blocks other deliveries of the same
 // key if its handler never commits or releases (default 2 min); make it
-// longer than your slowest handler.
+// longer than your slowest handler. The receiver renews it while the
+// callback runs and until the commit lands, but nobody can renew it while
+// the database is down: a database outage longer than the lease lets a
+// redelivery take the lapsed reservation once the database is back and
+// process the event a second time. Choose a lease longer than the outages
+// you want to ride out.
 func WithLease(d time.Duration) Option {
 	return func(s *Store) error {
 		if d <= 0 {
@@ -113,7 +175,9 @@ func WithLease(d time.Duration) Option {
 // the vendor retries later.
 func FailOpen() Option { return func(s *Store) error { s.failOpen = true; return nil } }
 
-// WithClock sets the clock (tests).
+// WithClock sets the process clock (tests). It only dates the
+// Reservation.Expires handed to the receiver; leases are judged by the
+// database's clock.
 func WithClock(c webhook.Clock) Option {
 	return func(s *Store) error {
 		if c == nil {
@@ -124,7 +188,8 @@ func WithClock(c webhook.Clock) Option {
 	}
 }
 
-// WithLogger logs database errors swallowed in fail-open mode.
+// WithLogger logs database errors swallowed in fail-open mode. A panic in
+// l's handler is recovered: the delivery goes on as if the line was logged.
 func WithLogger(l *slog.Logger) Option { return func(s *Store) error { s.log = l; return nil } }
 
 // WithCleanupBatch sets how many rows one Cleanup statement deletes
@@ -154,22 +219,61 @@ func New(db *sql.DB, opts ...Option) (*Store, error) {
 			return nil, err
 		}
 	}
+	switch {
+	case s.dialect != 0:
+	case sqldb.Detect(db) == sqldb.PostgreSQL:
+		s.dialect = PostgreSQL
+	case sqldb.Detect(db) == sqldb.SQLite:
+		s.dialect = SQLite
+	default:
+		return nil, opterr.New("sqldedupe", "New", webhook.ErrInvalidOption,
+			"cannot tell the database from driver %T: pass WithDialect(sqldedupe.PostgreSQL) or WithDialect(sqldedupe.SQLite)", db.Driver())
+	}
+	if s.dialect == SQLite {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := sqldb.CheckSQLite(ctx, db); err != nil {
+			return nil, opterr.New("sqldedupe", "New", webhook.ErrInvalidOption, "%v", err)
+		}
+	}
+	s.prepare()
+	return s, nil
+}
+
+// prepare writes the statements for the table and dialect. The
+// database's clock, in Unix milliseconds, is now; its last parameter is
+// the test offset (0 in production).
+func (s *Store) prepare() {
 	t := s.table
-	// The same statements run on PostgreSQL and SQLite ($n parameters are
-	// accepted by both).
-	s.qReserve = `INSERT INTO ` + t + ` (key, state, token, expires_at) VALUES ($1, 0, $2, $3)
+	nowAt := func(param string) string {
+		if s.dialect == SQLite {
+			return `(CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER) + CAST(` + param + ` AS INTEGER))`
+		}
+		return `(CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT) + CAST(` + param + ` AS BIGINT))`
+	}
+	now := nowAt("$4")
+	// $1 key, $2 token, $3 lease or TTL in milliseconds, $4 offset.
+	s.qReserve = `INSERT INTO ` + t + ` (key, state, token, expires_at) VALUES ($1, 0, $2, ` + now + ` + CAST($3 AS BIGINT))
 ON CONFLICT (key) DO UPDATE SET state = 0, token = excluded.token, expires_at = excluded.expires_at
-WHERE ` + t + `.expires_at <= $4`
+WHERE ` + t + `.expires_at <= ` + now
 	s.qState = `SELECT state FROM ` + t + ` WHERE key = $1`
-	s.qExtend = `UPDATE ` + t + ` SET expires_at = $3 WHERE key = $1 AND token = $2 AND state = 0`
+	s.qExtend = `UPDATE ` + t + ` SET expires_at = ` + now + ` + CAST($3 AS BIGINT) WHERE key = $1 AND token = $2 AND state = 0`
 	// A commit lands for the reservation's owner, or when the row lapsed
 	// and nobody took it since (or Cleanup removed it).
-	s.qCommit = `INSERT INTO ` + t + ` (key, state, token, expires_at) VALUES ($1, 1, $2, $3)
+	s.qCommit = `INSERT INTO ` + t + ` (key, state, token, expires_at) VALUES ($1, 1, $2, ` + now + ` + CAST($3 AS BIGINT))
 ON CONFLICT (key) DO UPDATE SET state = 1, token = excluded.token, expires_at = excluded.expires_at
-WHERE ` + t + `.token = excluded.token OR (` + t + `.state = 0 AND ` + t + `.expires_at <= $4)`
+WHERE ` + t + `.token = excluded.token OR (` + t + `.state = 0 AND ` + t + `.expires_at <= ` + now + `)`
 	s.qRelease = `DELETE FROM ` + t + ` WHERE key = $1 AND token = $2 AND state = 0`
-	s.qCleanup = `DELETE FROM ` + t + ` WHERE key IN (SELECT key FROM ` + t + ` WHERE expires_at < $1 LIMIT $2)`
-	return s, nil
+	// $1 batch, $2 offset.
+	s.qCleanup = `DELETE FROM ` + t + ` WHERE key IN (SELECT key FROM ` + t + ` WHERE expires_at < ` + nowAt("$2") + ` LIMIT $1)`
+}
+
+// offset is the test shift of the database's clock, in milliseconds.
+func (s *Store) offset() int64 {
+	if s.dbOffset == nil {
+		return 0
+	}
+	return s.dbOffset().Milliseconds()
 }
 
 // DDL returns the statements that create the table and its index.
@@ -210,14 +314,16 @@ func (s *Store) CreateTable(ctx context.Context) error {
 }
 
 // Reserve implements webhook.Deduper: exactly one of concurrent
-// reservations of a key succeeds, on any replica.
+// reservations of a key succeeds, on any replica. Whether an earlier
+// reservation lapsed is judged by the database's clock.
 func (s *Store) Reserve(ctx context.Context, key string) (webhook.Reservation, error) {
 	if key == "" {
 		return webhook.Reservation{}, fmt.Errorf("%w: empty dedupe key", webhook.ErrMalformed)
 	}
-	now := s.clock.Now()
-	res := webhook.Reservation{Key: key, Token: webhook.NewToken(), Expires: now.Add(s.lease)}
-	r, err := s.db.ExecContext(ctx, s.qReserve, key, res.Token, res.Expires.UnixMilli(), now.UnixMilli())
+	// Expires is on the process clock, read before the statement: the
+	// database's lease starts later, so the receiver renews in time.
+	res := webhook.Reservation{Key: key, Token: webhook.NewToken(), Expires: s.clock.Now().Add(s.lease)}
+	r, err := s.db.ExecContext(ctx, s.qReserve, key, res.Token, s.lease.Milliseconds(), s.offset())
 	if err != nil {
 		return res, s.dbErr(ctx, "reserve", err)
 	}
@@ -246,14 +352,20 @@ func (s *Store) Reserve(ctx context.Context, key string) (webhook.Reservation, e
 }
 
 // Extend implements webhook.Deduper: it renews the lease of a live
-// reservation held by r.Token.
+// reservation held by r.Token. A database error (an outage) is returned as
+// it is, never as webhook.ErrNotOwner: the reservation may well still be
+// ours, and the receiver keeps trying.
 func (s *Store) Extend(ctx context.Context, r webhook.Reservation) (webhook.Reservation, error) {
 	exp := s.clock.Now().Add(s.lease)
-	res, err := s.db.ExecContext(ctx, s.qExtend, r.Key, r.Token, exp.UnixMilli())
+	res, err := s.db.ExecContext(ctx, s.qExtend, r.Key, r.Token, s.lease.Milliseconds(), s.offset())
 	if err != nil {
 		return r, fmt.Errorf("sqldedupe: extend: %w", err)
 	}
-	if n, err := res.RowsAffected(); err != nil || n != 1 {
+	n, err := res.RowsAffected()
+	if err != nil {
+		return r, fmt.Errorf("sqldedupe: extend: %w", err)
+	}
+	if n != 1 {
 		return r, fmt.Errorf("%w: %.80s", webhook.ErrNotOwner, r.Key)
 	}
 	r.Expires = exp
@@ -261,14 +373,20 @@ func (s *Store) Extend(ctx context.Context, r webhook.Reservation) (webhook.Rese
 }
 
 // Commit implements webhook.Deduper. It fails with webhook.ErrNotOwner
-// when another delivery took the key after this reservation lapsed.
+// only when another delivery took the key after this reservation lapsed
+// (by the database's clock); a database error is returned as it is, and
+// retrying the same Commit after an outage is safe (a commit that landed
+// before the connection broke is found again).
 func (s *Store) Commit(ctx context.Context, r webhook.Reservation) error {
-	now := s.clock.Now()
-	res, err := s.db.ExecContext(ctx, s.qCommit, r.Key, r.Token, now.Add(s.ttl).UnixMilli(), now.UnixMilli())
+	res, err := s.db.ExecContext(ctx, s.qCommit, r.Key, r.Token, s.ttl.Milliseconds(), s.offset())
 	if err != nil {
 		return fmt.Errorf("sqldedupe: commit: %w", err)
 	}
-	if n, err := res.RowsAffected(); err != nil || n != 1 {
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("sqldedupe: commit: %w", err)
+	}
+	if n != 1 {
 		return fmt.Errorf("%w: %.80s", webhook.ErrNotOwner, r.Key)
 	}
 	return nil
@@ -281,19 +399,23 @@ func (s *Store) Release(ctx context.Context, r webhook.Reservation) error {
 	if err != nil {
 		return fmt.Errorf("sqldedupe: release: %w", err)
 	}
-	if n, err := res.RowsAffected(); err != nil || n != 1 {
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("sqldedupe: release: %w", err)
+	}
+	if n != 1 {
 		return fmt.Errorf("%w: %.80s", webhook.ErrNotOwner, r.Key)
 	}
 	return nil
 }
 
-// Cleanup deletes expired rows in batches (each its own short statement)
-// and returns how many it deleted. Run it periodically.
+// Cleanup deletes rows expired by the database's clock, in batches (each
+// its own short statement), and returns how many it deleted. Run it
+// periodically.
 func (s *Store) Cleanup(ctx context.Context) (int64, error) {
 	var total int64
-	now := s.clock.Now().UnixMilli()
 	for {
-		res, err := s.db.ExecContext(ctx, s.qCleanup, now, s.batch)
+		res, err := s.db.ExecContext(ctx, s.qCleanup, s.batch, s.offset())
 		if err != nil {
 			return total, fmt.Errorf("sqldedupe: cleanup: %w", err)
 		}
@@ -310,12 +432,21 @@ func (s *Store) Cleanup(ctx context.Context) (int64, error) {
 
 func (s *Store) dbErr(ctx context.Context, op string, err error) error {
 	if s.failOpen && op == "reserve" && ctx.Err() == nil {
-		if s.log != nil {
-			s.log.Warn("sqldedupe: database error, failing open", slog.String("op", op), slog.String("error", err.Error()))
-		}
+		s.warn(ctx, "sqldedupe: database error, failing open", slog.String("op", op), slog.String("error", err.Error()))
 		return nil
 	}
 	return fmt.Errorf("sqldedupe: %s: %w", op, err)
+}
+
+// warn logs through the user's logger; a panic in its handler is
+// recovered, so a broken logger never turns a delivery into a dropped
+// connection.
+func (s *Store) warn(ctx context.Context, msg string, attrs ...slog.Attr) {
+	if s.log == nil {
+		return
+	}
+	defer func() { _ = recover() }()
+	s.log.LogAttrs(ctx, slog.LevelWarn, msg, attrs...)
 }
 
 var _ webhook.Deduper = (*Store)(nil)

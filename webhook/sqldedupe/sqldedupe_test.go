@@ -3,11 +3,15 @@ package sqldedupe
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
+	"errors"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -16,9 +20,10 @@ import (
 
 	"github.com/callcrm/callcrm-go/internal/clock"
 	"github.com/callcrm/callcrm-go/webhook"
-	_ "github.com/jackc/pgx/v5/stdlib" // test-only driver
+	_ "github.com/jackc/pgx/v5/stdlib" // test-only drivers
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	_ "modernc.org/sqlite"
 )
 
 // postgresDSN returns the test server's address. Without one the tests
@@ -30,19 +35,55 @@ func postgresDSN(t testing.TB) string {
 		if os.Getenv("CALLCRM_REQUIRE_POSTGRES") != "" {
 			t.Fatal("CALLCRM_REQUIRE_POSTGRES is set but CALLCRM_TEST_POSTGRES is empty")
 		}
-		t.Skip("no PostgreSQL: run `bash -c 'source .ci/postgres && go test ./webhook/sqldedupe/'` or set CALLCRM_TEST_POSTGRES=postgres://user@host:port/db")
+		t.Skip("no PostgreSQL: set CALLCRM_TEST_POSTGRES=postgres://user@host:port/db, or from the repository root run `bash -c 'source .ci/postgres && ./.ci/test'`")
 	}
 	return dsn
 }
 
 var tableSeq atomic.Int64
 
-func openDB(t testing.TB) *sql.DB {
-	db, err := sql.Open("pgx", postgresDSN(t))
-	require.NoError(t, err)
-	t.Cleanup(func() { db.Close() })
-	require.NoError(t, db.Ping())
-	return db
+// backend is one database the tests run on: open returns a new connection
+// pool on the test's database (replicas each have their own).
+type backend struct {
+	name string
+	open func(t testing.TB) *sql.DB
+}
+
+// postgres is the PostgreSQL backend (skips without a server).
+func postgres(t testing.TB) backend {
+	dsn := postgresDSN(t)
+	return backend{name: "PostgreSQL", open: func(t testing.TB) *sql.DB {
+		db, err := sql.Open("pgx", dsn)
+		require.NoError(t, err)
+		t.Cleanup(func() { db.Close() })
+		require.NoError(t, db.Ping())
+		return db
+	}}
+}
+
+// sqliteDSN opens path as the package doc says: WAL, a busy timeout on
+// every connection, immediate transactions.
+func sqliteDSN(path string) string {
+	return "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_txlock=immediate"
+}
+
+// sqliteBackend is a SQLite file in t.TempDir(), shared by every pool the
+// test opens on it.
+func sqliteBackend(t testing.TB) backend {
+	path := filepath.Join(t.TempDir(), "dedupe.db")
+	return backend{name: "SQLite", open: func(t testing.TB) *sql.DB {
+		db, err := sql.Open("sqlite", sqliteDSN(path))
+		require.NoError(t, err)
+		t.Cleanup(func() { db.Close() })
+		require.NoError(t, db.Ping())
+		return db
+	}}
+}
+
+// eachDB runs f on SQLite and on PostgreSQL (which skips without a server).
+func eachDB(t *testing.T, f func(t *testing.T, b backend)) {
+	t.Run("SQLite", func(t *testing.T) { f(t, sqliteBackend(t)) })
+	t.Run("PostgreSQL", func(t *testing.T) { f(t, postgres(t)) })
 }
 
 func newStore(t testing.TB, db *sql.DB, opts ...Option) *Store {
@@ -53,6 +94,26 @@ func newStore(t testing.TB, db *sql.DB, opts ...Option) *Store {
 	t.Cleanup(func() { _, _ = db.Exec("DROP TABLE IF EXISTS " + table) })
 	return s
 }
+
+// followClock moves the database's clock with the fake one, for every
+// store given (replicas of one table): leases lapse when the test advances
+// fake, as they would with time.
+func followClock(fake webhook.Clock, stores ...*Store) {
+	start := fake.Now()
+	for _, s := range stores {
+		s.dbOffset = func() time.Duration { return fake.Now().Sub(start) }
+	}
+}
+
+// unknownDriver is a database/sql driver New cannot recognise; it never
+// connects.
+type unknownDriver struct{}
+
+func (unknownDriver) Open(string) (driver.Conn, error) {
+	return nil, errors.New("unknownDriver never connects")
+}
+
+func init() { sql.Register("sqldedupe-test-unknown", unknownDriver{}) }
 
 func TestOptionsValidate(t *testing.T) {
 	db, _ := sql.Open("pgx", "postgres://invalid")
@@ -72,13 +133,27 @@ func TestOptionsValidate(t *testing.T) {
 	ddl, err := DDL("crm.webhook_dedupe")
 	require.NoError(t, err)
 	assert.Contains(t, ddl[1], "webhook_dedupe_expires_at ON crm.webhook_dedupe")
+	assert.Equal(t, PostgreSQL, s.dialect, "pgx's stdlib is detected without connecting")
+
+	_, err = New(db, WithDialect(0))
+	assert.ErrorIs(t, err, webhook.ErrInvalidOption)
+	unknown, _ := sql.Open("sqldedupe-test-unknown", "")
+	_, err = New(unknown)
+	assert.ErrorIs(t, err, webhook.ErrInvalidOption)
+	assert.ErrorContains(t, err, "WithDialect", "the error names the option that fixes it")
+	s, err = New(unknown, WithDialect(PostgreSQL))
+	require.NoError(t, err)
+	assert.Contains(t, s.qReserve, "clock_timestamp()")
 }
 
-func TestReserveCommitRelease(t *testing.T) {
+func TestReserveCommitRelease(t *testing.T) { eachDB(t, testReserveCommitRelease) }
+
+func testReserveCommitRelease(t *testing.T, b backend) {
 	ctx := context.Background()
-	db := openDB(t)
+	db := b.open(t)
 	fake := clock.NewFake(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 	s := newStore(t, db, WithClock(fake), WithLease(time.Minute), WithTTL(time.Hour))
+	followClock(fake, s)
 	other := &Store{}
 	*other = *s // a second replica on the same table
 
@@ -129,16 +204,24 @@ func TestReserveCommitRelease(t *testing.T) {
 	require.NoError(t, err)
 }
 
-func TestFailClosedAndOpen(t *testing.T) {
+func TestFailClosedAndOpen(t *testing.T) { eachDB(t, testFailClosedAndOpen) }
+
+// closedDB is a *sql.DB whose every statement fails: a database that is
+// down.
+func closedDB(t *testing.T, b backend) *sql.DB {
+	db := b.open(t)
+	require.NoError(t, db.Close())
+	return db
+}
+
+func testFailClosedAndOpen(t *testing.T, b backend) {
 	ctx := context.Background()
-	db := openDB(t)
+	db := b.open(t)
 	s := newStore(t, db)
 	closed := newStore(t, db)
-	broken, err := sql.Open("pgx", "postgres://nobody@127.0.0.1:1/none?connect_timeout=1")
-	require.NoError(t, err)
-	defer broken.Close()
+	broken := closedDB(t, b)
 	closed.db = broken
-	_, err = closed.Reserve(ctx, "k")
+	_, err := closed.Reserve(ctx, "k")
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "sqldedupe: reserve")
 
@@ -162,21 +245,124 @@ func TestFailClosedAndOpen(t *testing.T) {
 	open.failOpen = true
 	_, err = open.Reserve(ctx, "k")
 	assert.NoError(t, err, "fail-open processes while the database is down")
+
+	// A database error is never reported as "not the owner": the receiver
+	// would give the reservation up although it may still hold it.
+	r := webhook.Reservation{Key: "k", Token: "t", Expires: time.Now().Add(time.Minute)}
+	_, err = closed.Extend(ctx, r)
+	assert.Error(t, err)
+	assert.NotErrorIs(t, err, webhook.ErrNotOwner)
+	assert.NotErrorIs(t, closed.Commit(ctx, r), webhook.ErrNotOwner)
+	assert.NotErrorIs(t, closed.Release(ctx, r), webhook.ErrNotOwner)
+}
+
+// panicHandler is a slog.Handler that panics on every record.
+type panicHandler struct{ slog.Handler }
+
+func (panicHandler) Enabled(context.Context, slog.Level) bool { return true }
+func (panicHandler) Handle(context.Context, slog.Record) error {
+	panic("log handler exploded")
+}
+
+// TestPanickingLoggerFailOpen (issue 22): a WithLogger whose handler
+// panics, on the fail-open path (the database is down): the delivery is
+// processed and answered 200, never a panic that drops the connection
+// (the sender saw EOF).
+func TestPanickingLoggerFailOpen(t *testing.T) { eachDB(t, testPanickingLoggerFailOpen) }
+
+func testPanickingLoggerFailOpen(t *testing.T, b backend) {
+	db := b.open(t)
+	base := newStore(t, db)
+	s, err := New(db, WithTable(base.table), FailOpen(), WithLogger(slog.New(panicHandler{})))
+	require.NoError(t, err)
+	s.db = closedDB(t, b)
+	res, err := s.Reserve(context.Background(), "evt_log")
+	require.NoError(t, err, "fail-open: processed while the database is down, the logger's panic recovered")
+	assert.Equal(t, "evt_log", res.Key)
+
+	v, _ := webhook.NewHMAC("X-Sig", "", "s")
+	mw, err := webhook.Middleware(v, webhook.WithDedupe(s), webhook.WithKey(webhook.HeaderKey("X-Id")))
+	require.NoError(t, err)
+	called := false
+	srv := httptest.NewServer(mw(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { called = true })))
+	defer srv.Close()
+	signer, _ := webhook.NewHMACSigner("X-Sig", "", "s")
+	req, _ := http.NewRequest("POST", srv.URL, strings.NewReader("{}"))
+	req.Header.Set("X-Id", "evt_1")
+	_ = signer.SignHeader(req.Header, []byte("{}"))
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err, "the sender gets an answer, not EOF")
+	resp.Body.Close()
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+	assert.True(t, called)
+}
+
+// skewed is a replica's clock off by d from the others'.
+type skewed struct{ d time.Duration }
+
+func (c skewed) Now() time.Time                         { return time.Now().Add(c.d) }
+func (c skewed) After(d time.Duration) <-chan time.Time { return time.After(d) }
+
+// TestLeaseJudgedByDatabaseClock (issue 22): replica B's clock runs 3 s
+// ahead of replica A's, the lease is 2 s. A holds a delivery; B must not
+// judge A's live reservation lapsed by its own clock (the delivery ran
+// twice at once), nor commit over it, nor clean it up; and A, 3 s behind
+// B, must not keep a reservation B's clock thinks lapsed from being taken
+// once the database says it lapsed.
+func TestLeaseJudgedByDatabaseClock(t *testing.T) { eachDB(t, testLeaseJudgedByDatabaseClock) }
+
+func testLeaseJudgedByDatabaseClock(t *testing.T, b backend) {
+	ctx := context.Background()
+	const lease = 2 * time.Second
+	a := newStore(t, b.open(t), WithLease(lease), WithTTL(time.Hour))
+	ahead, err := New(b.open(t), WithTable(a.table), WithLease(lease), WithTTL(time.Hour), WithClock(skewed{3 * time.Second}))
+	require.NoError(t, err)
+	behind, err := New(b.open(t), WithTable(a.table), WithLease(lease), WithTTL(time.Hour), WithClock(skewed{-3 * time.Second}))
+	require.NoError(t, err)
+
+	held, err := a.Reserve(ctx, "evt_skew")
+	require.NoError(t, err)
+	_, err = ahead.Reserve(ctx, "evt_skew")
+	assert.ErrorIs(t, err, webhook.ErrInProgress, "a replica 3 s ahead must not take a live 2 s lease")
+	assert.ErrorIs(t, ahead.Commit(ctx, webhook.Reservation{Key: "evt_skew", Token: "another-delivery"}), webhook.ErrNotOwner,
+		"nor commit over it")
+	n, err := ahead.Cleanup(ctx)
+	require.NoError(t, err)
+	assert.Zero(t, n, "nor clean it up")
+	held, err = a.Extend(ctx, held)
+	require.NoError(t, err, "the holder still owns it")
+
+	// The replica 3 s behind reserves: its Expires is on its own clock
+	// (what its receiver renews by), and the database's lease holds for
+	// the others whatever its clock says.
+	r2, err := behind.Reserve(ctx, "evt_skew_2")
+	require.NoError(t, err)
+	assert.WithinDuration(t, time.Now().Add(-3*time.Second+lease), r2.Expires, time.Second)
+	_, err = ahead.Reserve(ctx, "evt_skew_2")
+	assert.ErrorIs(t, err, webhook.ErrInProgress)
+	require.NoError(t, a.Commit(ctx, held))
+	_, err = ahead.Reserve(ctx, "evt_skew")
+	assert.ErrorIs(t, err, webhook.ErrDuplicate)
 }
 
 // TestConcurrentReplicas: 8 replicas with their own connection pools
 // deliver the same 1,000 event ids with random handler failures; every id
 // ends committed exactly once and no handler ran twice for it.
-func TestConcurrentReplicas(t *testing.T) {
+func TestConcurrentReplicas(t *testing.T) { eachDB(t, testConcurrentReplicas) }
+
+func testConcurrentReplicas(t *testing.T, b backend) {
 	ctx := context.Background()
-	base := newStore(t, openDB(t), WithLease(time.Minute))
-	const ids = 1000
+	base := newStore(t, b.open(t), WithLease(time.Minute))
+	ids := 1000
+	if b.name == "SQLite" {
+		ids = 300 // one writer at a time, and the race detector slows the pure-Go engine
+	}
 	var mu sync.Mutex
 	processed := make(map[string]int, ids)
 	var committed atomic.Int64
 	var wg sync.WaitGroup
 	for r := 0; r < 8; r++ {
-		db := openDB(t) // its own connections
+		db := b.open(t) // its own connections
 		db.SetMaxOpenConns(2)
 		replica := *base
 		replica.db = db
@@ -185,7 +371,7 @@ func TestConcurrentReplicas(t *testing.T) {
 			defer wg.Done()
 			rng := rand.New(rand.NewPCG(uint64(r), 99))
 			order := rng.Perm(ids)
-			for pass := 0; committed.Load() < ids && pass < 50; pass++ {
+			for pass := 0; committed.Load() < int64(ids) && pass < 50; pass++ {
 				for _, i := range order {
 					key := fmt.Sprintf("evt_%04d", i)
 					res, err := s.Reserve(ctx, key)
@@ -221,11 +407,16 @@ func TestConcurrentReplicas(t *testing.T) {
 	assert.Equal(t, ids, rows)
 }
 
-// BenchmarkReserveCommit: one event through reserve + commit on PostgreSQL
-// over loopback.
+// BenchmarkReserveCommit: one event through reserve + commit, on SQLite
+// (a file) and PostgreSQL (over loopback).
 func BenchmarkReserveCommit(b *testing.B) {
+	b.Run("SQLite", func(b *testing.B) { benchReserveCommit(b, sqliteBackend(b)) })
+	b.Run("PostgreSQL", func(b *testing.B) { benchReserveCommit(b, postgres(b)) })
+}
+
+func benchReserveCommit(b *testing.B, be backend) {
 	ctx := context.Background()
-	s := newStore(b, openDB(b))
+	s := newStore(b, be.open(b))
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {

@@ -1,0 +1,109 @@
+// Package sqldb holds what the SQL stores (webhook/sqldedupe,
+// siro/sirosql) share: telling PostgreSQL from SQLite by the driver behind
+// a *sql.DB, and checking that a SQLite database is set up for several
+// connections and processes writing at once (WAL, a busy timeout).
+// It uses database/sql only and imports no driver.
+package sqldb
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"reflect"
+	"strings"
+)
+
+// Dialect is the SQL database behind a *sql.DB.
+type Dialect int
+
+// The dialects the stores speak.
+const (
+	Unknown Dialect = iota
+	PostgreSQL
+	SQLite
+)
+
+// String names the dialect.
+func (d Dialect) String() string {
+	switch d {
+	case PostgreSQL:
+		return "PostgreSQL"
+	case SQLite:
+		return "SQLite"
+	}
+	return "unknown"
+}
+
+// Detect tells the dialect from the package of db's driver: pgx's stdlib
+// and lib/pq are PostgreSQL; modernc.org/sqlite, mattn/go-sqlite3 and
+// ncruces/go-sqlite3 are SQLite. A driver wrapped by another (tracing
+// wrappers) is Unknown: the caller asks for an explicit option then. It
+// does not connect.
+func Detect(db *sql.DB) Dialect {
+	drv := db.Driver()
+	if drv == nil {
+		return Unknown
+	}
+	t := reflect.TypeOf(drv)
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	return dialectOf(t.PkgPath())
+}
+
+func dialectOf(pkg string) Dialect {
+	switch {
+	case strings.Contains(pkg, "sqlite"):
+		return SQLite
+	case strings.HasPrefix(pkg, "github.com/jackc/pgx/"), pkg == "github.com/lib/pq":
+		return PostgreSQL
+	}
+	return Unknown
+}
+
+// MinBusyTimeoutMillis is the shortest SQLite busy timeout the stores
+// accept: a writer waits up to this long for another connection's or
+// process's write to finish instead of failing at once with SQLITE_BUSY.
+const MinBusyTimeoutMillis = 1000
+
+// SQLiteDSNHint shows how to open a SQLite database as the stores need it.
+const SQLiteDSNHint = `open it with the settings in the DSN, so every connection has them: ` +
+	`modernc.org/sqlite "file:crm.db?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_txlock=immediate", ` +
+	`mattn/go-sqlite3 "file:crm.db?_busy_timeout=10000&_journal_mode=WAL&_txlock=immediate"`
+
+// CheckSQLite checks one connection of db: journal_mode must be WAL (it
+// switches a file database to WAL when it is not; WAL is a property of the
+// file, kept across connections and restarts) so readers never block the
+// writer, and busy_timeout must be at least MinBusyTimeoutMillis (a
+// per-connection setting, which only the DSN can give every connection)
+// so a write waits for another process's instead of failing. The error
+// says what is wrong and how to open the database instead.
+func CheckSQLite(ctx context.Context, db *sql.DB) error {
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("connecting to SQLite: %w", err)
+	}
+	defer conn.Close()
+	var mode string
+	if err := conn.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil {
+		return fmt.Errorf("reading SQLite journal_mode: %w", err)
+	}
+	if !strings.EqualFold(mode, "wal") {
+		if err := conn.QueryRowContext(ctx, "PRAGMA journal_mode=WAL").Scan(&mode); err != nil {
+			return fmt.Errorf("setting SQLite journal_mode=WAL: %w", err)
+		}
+		if !strings.EqualFold(mode, "wal") {
+			return fmt.Errorf("SQLite journal_mode is %q and cannot be switched to WAL "+
+				"(an in-memory database cannot: use a file, shared by every connection); %s", mode, SQLiteDSNHint)
+		}
+	}
+	var ms int64
+	if err := conn.QueryRowContext(ctx, "PRAGMA busy_timeout").Scan(&ms); err != nil {
+		return fmt.Errorf("reading SQLite busy_timeout: %w", err)
+	}
+	if ms < MinBusyTimeoutMillis {
+		return fmt.Errorf("SQLite busy_timeout is %d ms, below %d ms: a write would fail at once while another "+
+			"connection or process writes; %s", ms, MinBusyTimeoutMillis, SQLiteDSNHint)
+	}
+	return nil
+}
