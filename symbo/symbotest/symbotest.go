@@ -159,9 +159,9 @@ func Event(id, name string, call symbo.Call) []byte {
 
 // Lookup calls a contact-lookup endpoint the way Symbo does, signed:
 // GET base?number=<E.164> with X-Hmac-Signature over the raw query string
-// (Symbo does not document what it signs on a GET; the lookup handler
-// accepts this and the empty body). It returns the status and, on 200,
-// the contact.
+// (Symbo does not document what it signs on a GET; this is what the
+// lookup handler's strict default accepts). It returns the status and, on
+// 200, the contact.
 func (s *Sender) Lookup(ctx context.Context, base, number string) (int, *symbo.Contact, error) {
 	return lookup(ctx, s.Client, base, number, s.signer)
 }
