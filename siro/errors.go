@@ -47,7 +47,7 @@ var (
 	// ErrNotDeleted is wrapped by the error of a delete (or unlink) that
 	// Siro answered 2xx with false: the request was accepted and nothing
 	// was deleted (an id that no longer exists, for one).
-	ErrNotDeleted = errors.New("siro answered false: nothing was deleted")
+	ErrNotDeleted = errors.New("nothing was deleted (Siro answered false)")
 )
 
 // vocab lets errors made by the internal HTTP layer match this package's
