@@ -25,7 +25,7 @@ func ExampleNewLookupHandler() {
 	}
 	srv := httptest.NewServer(h)
 	defer srv.Close()
-	dialer, _ := symbotest.NewSender("abcdefg") // dials the way Symbo does
+	dialer, _ := symbotest.NewDialer("abcdefg") // dials the way Symbo does
 	code, c, _ := dialer.Lookup(context.Background(), srv.URL, "+18005551212")
 	fmt.Println(code, c.ExternalID, c.Account.Name)
 	code, _, _ = dialer.Lookup(context.Background(), srv.URL, "+18005550000")

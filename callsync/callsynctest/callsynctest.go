@@ -17,14 +17,13 @@
 package callsynctest
 
 import (
-	"bytes"
-	"context"
-	"net/http"
-	"net/http/httptest"
+	"encoding/json"
 	"strings"
+	"time"
 
 	"github.com/callcrm/callcrm-go/callsync"
 	"github.com/callcrm/callcrm-go/webhook"
+	"github.com/callcrm/callcrm-go/webhook/webhooktest"
 )
 
 // CallLoggedSample is the call_logged payload of CallSync's webhook guide.
@@ -81,64 +80,81 @@ func Sample(event, payloadID string) []byte {
 	return []byte(strings.Replace(s, `"payload_id": "wh_live_call_logged"`, `"payload_id": "`+payloadID+`"`, 1))
 }
 
-// Sender signs and delivers CallSync events.
-type Sender struct {
-	signer *webhook.HMACSigner
-	// Client is used for URL deliveries (nil: http.DefaultClient).
-	Client *http.Client
-}
-
-// NewSender returns a Sender for the endpoint's webhook secret.
-func NewSender(secret string) (*Sender, error) {
+// NewSender returns a Sender for the endpoint's webhook secret: it sets
+// X-CallSync-Signature and Content-Type. CallSync documents no retry
+// schedule, so Replay makes one attempt.
+func NewSender(secret string) (*webhooktest.Sender, error) {
 	s, err := webhook.NewHMACSigner(callsync.HeaderSignature, "", secret)
 	if err != nil {
 		return nil, err
 	}
-	return &Sender{signer: s}, nil
+	return webhooktest.NewSender(s.SignHeader, "/webhooks/callsync", []time.Duration{0}), nil
 }
 
-// Sign returns every header CallSync sends with body: Content-Type and
-// X-CallSync-Signature.
-func (s *Sender) Sign(body []byte) http.Header {
-	h := http.Header{}
-	h.Set("Content-Type", "application/json")
-	_ = s.signer.SignHeader(h, body)
-	return h
+// Fields are the identifying fields of a CallSync event; Build keeps the
+// sample's value for every zero field.
+type Fields struct {
+	// PayloadID is the envelope's payload_id (the delivery's id).
+	PayloadID string
+	// OrgID is the envelope's org_id.
+	OrgID string
+	// Timestamp is the envelope's timestamp.
+	Timestamp time.Time
+	// CallID is data.call_details.call_id.
+	CallID int64
+	// Direction is the envelope's type and data.call_details.direction
+	// ("incoming", "outgoing", "missed", ...).
+	Direction string
+	// StartedAt is data.call_details.started_at.
+	StartedAt time.Time
+	// Phone and CallerName are data.caller's phone and name (Phone is also
+	// data.identity.phone).
+	Phone, CallerName string
+	// ContactID is data.identity.id, the CRM contact CallSync matched.
+	ContactID string
+	// StaffID is data.staff.id, the employee who took the call.
+	StaffID string
+	// RecordingURL is data.call_details.recording_url.
+	RecordingURL string
 }
 
-// Request builds the signed POST CallSync would send to url.
-func (s *Sender) Request(ctx context.Context, url string, body []byte) (*http.Request, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
-	if err != nil {
-		return nil, err
+// Build returns the guide's sample as event with the given fields set,
+// so a test can send two different calls, the same call twice, or a retry
+// of one payload.
+func Build(event string, f Fields) []byte {
+	var m map[string]any
+	_ = json.Unmarshal([]byte(CallLoggedSample), &m) // the constant is valid JSON
+	data := m["data"].(map[string]any)
+	call := data["call_details"].(map[string]any)
+	caller := data["caller"].(map[string]any)
+	identity := data["identity"].(map[string]any)
+	staff := data["staff"].(map[string]any)
+	m["event"] = event
+	set := func(dst map[string]any, key, v string) {
+		if v != "" {
+			dst[key] = v
+		}
 	}
-	req.Header = s.Sign(body)
-	return req, nil
-}
-
-// Deliver POSTs body to url over HTTP and returns the status.
-func (s *Sender) Deliver(ctx context.Context, url string, body []byte) (int, error) {
-	req, err := s.Request(ctx, url, body)
-	if err != nil {
-		return 0, err
+	set(m, "payload_id", f.PayloadID)
+	set(m, "org_id", f.OrgID)
+	if !f.Timestamp.IsZero() {
+		m["timestamp"] = f.Timestamp.UTC().Format("2006-01-02T15:04:05.000Z")
 	}
-	c := s.Client
-	if c == nil {
-		c = http.DefaultClient
+	if f.CallID != 0 {
+		call["call_id"] = f.CallID
 	}
-	resp, err := c.Do(req)
-	if err != nil {
-		return 0, err
+	if f.Direction != "" {
+		m["type"], call["direction"], call["type"] = f.Direction, f.Direction, f.Direction
 	}
-	resp.Body.Close()
-	return resp.StatusCode, nil
-}
-
-// Serve delivers body to h in process and returns the status.
-func (s *Sender) Serve(h http.Handler, body []byte) int {
-	req := httptest.NewRequest(http.MethodPost, "/webhooks/callsync", bytes.NewReader(body))
-	req.Header = s.Sign(body)
-	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, req)
-	return rec.Code
+	if !f.StartedAt.IsZero() {
+		call["started_at"] = f.StartedAt.UTC().Format(time.RFC3339)
+	}
+	set(call, "recording_url", f.RecordingURL)
+	set(caller, "phone", f.Phone)
+	set(identity, "phone", f.Phone)
+	set(caller, "name", f.CallerName)
+	set(identity, "id", f.ContactID)
+	set(staff, "id", f.StaffID)
+	b, _ := json.Marshal(m)
+	return b
 }

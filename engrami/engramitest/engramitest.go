@@ -34,15 +34,16 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/callcrm/callcrm-go/engrami"
 	"github.com/callcrm/callcrm-go/internal/clock"
+	"github.com/callcrm/callcrm-go/internal/fault"
 	"github.com/callcrm/callcrm-go/webhook"
 )
 
@@ -65,6 +66,7 @@ type Server struct {
 
 	clock   webhook.Clock
 	latency time.Duration
+	ln      net.Listener // WithListener (listen.go)
 
 	mu        sync.Mutex
 	requests  []Request
@@ -78,14 +80,8 @@ type Server struct {
 	window    time.Time
 	reset     time.Time
 	limited   int
-	faults    []fault
+	faults    fault.Set
 	seq       int
-}
-
-type fault struct {
-	path   string // path prefix under /api/v1, "" = any
-	status int
-	left   int
 }
 
 // Option configures a Server.
@@ -137,7 +133,7 @@ func New(opts ...Option) *Server {
 	mux.HandleFunc("/", s.auth(func(w http.ResponseWriter, r *http.Request, _ []byte) {
 		s.fail(w, 404, "not_found", "no such endpoint", nil)
 	}))
-	s.Server = httptest.NewServer(mux)
+	s.Server = startServer(mux, s.ln)
 	return s
 }
 
@@ -158,13 +154,27 @@ func (s *Server) RateLimitNext(n int, reset time.Time) {
 	s.limited, s.reset = n, reset
 }
 
-// Fail makes the next n API requests whose path under /api/v1 starts with
-// path ("" for any) answer status with Engrami's error envelope.
-func (s *Server) Fail(path string, status, n int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.faults = append(s.faults, fault{path: path, status: status, left: n})
+// Fail makes the next n requests matching route answer status with
+// Engrami's error envelope, on every URL the fake serves (the API under
+// /api/v1 and the incoming-webhook URLs under /in/). route is "PATH" or
+// "METHOD PATH", PATH a prefix of the path as Engrami's documentation
+// writes it ("/api/v1/secrets", "/in/wh_in_abc123"), "" for every
+// request; sirotest.Server.Fail has the same semantics. No Retry-After is
+// sent unless RetryAfter is given.
+func (s *Server) Fail(route string, status, n int, opts ...FaultOption) {
+	r := fault.Parse(route, status, n)
+	for _, o := range opts {
+		r.RetryAfter = o.retryAfter
+	}
+	s.faults.Add(r)
 }
+
+// FaultOption adjusts an injected fault.
+type FaultOption struct{ retryAfter time.Duration }
+
+// RetryAfter makes an injected fault carry a Retry-After header of d
+// (whole seconds).
+func RetryAfter(d time.Duration) FaultOption { return FaultOption{retryAfter: d} }
 
 // SetToolResult sets what testing the named tool answers as "response"
 // (default: {"echo": <the parameters>}).
@@ -225,6 +235,16 @@ func (s *Server) fail(w http.ResponseWriter, status int, code, msg string, detai
 	_ = json.NewEncoder(w).Encode(map[string]any{"success": false, "error": e})
 }
 
+// injected answers an injected fault with Engrami's error envelope.
+func (s *Server) injected(w http.ResponseWriter, f fault.Rule) {
+	f.Header(w)
+	code, ok := errorCodes[f.Status]
+	if !ok {
+		code = "internal_error"
+	}
+	s.fail(w, f.Status, code, http.StatusText(f.Status), nil)
+}
+
 func (s *Server) auth(next func(http.ResponseWriter, *http.Request, []byte)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if s.latency > 0 {
@@ -252,28 +272,16 @@ func (s *Server) auth(next func(http.ResponseWriter, *http.Request, []byte)) htt
 		w.Header().Set("X-RateLimit-Limit", strconv.Itoa(s.limit))
 		w.Header().Set("X-RateLimit-Remaining", strconv.Itoa(s.remaining))
 		w.Header().Set("X-RateLimit-Reset", strconv.FormatInt(reset.Unix(), 10))
-		status := 0
-		for i := range s.faults {
-			f := &s.faults[i]
-			if f.left > 0 && strings.HasPrefix(strings.TrimPrefix(r.URL.Path, "/api/v1"), f.path) {
-				f.left--
-				status = f.status
-				break
-			}
-		}
 		s.mu.Unlock()
+		f, failed := s.faults.Take(r.Method, r.URL.Path)
 		switch {
 		case r.Header.Get("Authorization") != "Bearer "+s.Token:
 			s.fail(w, 401, "unauthorized", "invalid API key", nil)
 		case limited:
 			w.Header().Set("X-RateLimit-Remaining", "0")
 			s.fail(w, 429, "rate_limited", "rate limit exceeded", nil)
-		case status != 0:
-			code, ok := errorCodes[status]
-			if !ok {
-				code = "internal_error"
-			}
-			s.fail(w, status, code, http.StatusText(status), nil)
+		case failed:
+			s.injected(w, f)
 		default:
 			next(w, r, body)
 		}
@@ -387,6 +395,10 @@ func (s *Server) createSecret(w http.ResponseWriter, r *http.Request, body []byt
 // receive verifies X-Webhook-Signature with the hook's secret (used as
 // raw bytes, prefix included, as engrami.Sender signs by default).
 func (s *Server) receive(w http.ResponseWriter, r *http.Request) {
+	if f, ok := s.faults.Take(r.Method, r.URL.Path); ok {
+		s.injected(w, f)
+		return
+	}
 	id := r.PathValue("id")
 	s.mu.Lock()
 	secret, ok := s.hooks[id]

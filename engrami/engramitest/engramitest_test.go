@@ -98,7 +98,7 @@ func TestClientFaultsAndRateLimits(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, c.CreateSecret(ctx, &engrami.SecretParams{Name: "A", Value: "1"}))
 
-	fake.Fail("/secrets", 500, 1)
+	fake.Fail("/api/v1/secrets", 500, 1)
 	err = c.CreateSecret(ctx, &engrami.SecretParams{Name: "B", Value: "2"})
 	var e *engrami.Error
 	require.ErrorAs(t, err, &e)
@@ -117,4 +117,35 @@ func TestClientFaultsAndRateLimits(t *testing.T) {
 	require.NoError(t, c.CreateSecret(ctx, &engrami.SecretParams{Name: "C", Value: "3"}), "a new minute, a new budget")
 	v, _ := fake.Secret("C")
 	assert.Equal(t, "3", v)
+}
+
+// TestFailReachesEveryURL: Fail has sirotest's semantics (documented path,
+// optional method) and reaches the incoming-webhook URLs too.
+func TestFailReachesEveryURL(t *testing.T) {
+	ctx := context.Background()
+	fake := engramitest.New()
+	defer fake.Close()
+	c, err := fake.Client(engrami.WithRetry(engrami.RetryPolicy{}))
+	require.NoError(t, err)
+	hook, err := c.CreateIncomingWebhook(ctx, &engrami.IncomingWebhookParams{Name: "n", AgentID: "a", Transform: engrami.Transform{Message: "$.x"}})
+	require.NoError(t, err)
+	s, err := engrami.NewSender(hook.URL, hook.Secret, engrami.WithSenderRetry(engrami.RetryPolicy{}))
+	require.NoError(t, err)
+
+	fake.Fail("POST /in/", 503, 1, engramitest.RetryAfter(2*time.Second))
+	err = s.Send(ctx, map[string]any{"x": "first"})
+	require.Error(t, err, "the injected 503 reaches the incoming-webhook URL")
+	require.NoError(t, s.Send(ctx, map[string]any{"x": "second"}))
+	assert.Len(t, fake.Received(hook.ID), 1, "only the second was received")
+
+	fake.Fail("GET /api/v1/secrets", 500, 1) // a POST does not consume it
+	require.NoError(t, c.CreateSecret(ctx, &engrami.SecretParams{Name: "A", Value: "1"}))
+	fake.Fail("", 429, 1)
+	req, _ := http.NewRequest("POST", fake.BaseURL()+"/secrets", strings.NewReader(`{"name":"B","value":"2"}`))
+	req.Header.Set("Authorization", "Bearer "+fake.Token)
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, 429, resp.StatusCode)
+	assert.Empty(t, resp.Header.Get("Retry-After"), "none unless asked")
 }

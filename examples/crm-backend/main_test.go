@@ -68,7 +68,7 @@ func TestBackendServesAndShutsDown(t *testing.T) {
 	require.NoError(t, err)
 	resp.Body.Close()
 	assert.Equal(t, 401, resp.StatusCode, "the contact lookup is not served to anyone")
-	dialer, _ := symbotest.NewSender("s2")
+	dialer, _ := symbotest.NewDialer("s2")
 	code, _, err = dialer.Lookup(context.Background(), "http://"+addr+"/symbo/lookup", "+18005551212")
 	require.NoError(t, err)
 	assert.Equal(t, 404, code, "Symbo's signed lookup reaches the CRM")

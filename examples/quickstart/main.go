@@ -111,10 +111,12 @@ func run(ctx context.Context, out io.Writer, getenv func(string) string) error {
 	step("5. the other vendors: one receiver on %s (signature verification on, raw bodies kept)", srv.URL)
 
 	// 2. Symbo: the dialer looks the number up, then reports the call.
+	symboDialer, _ := symbotest.NewDialer(symboSecret)
+	symboDialer.Client = srv.Client()
 	symboSender, _ := symbotest.NewSender(symboSecret)
 	symboSender.Client = srv.Client()
 	step("Symbo dials +1 800 555 1212 and asks the CRM who it is (a signed GET)")
-	code, c, err := symboSender.Lookup(ctx, srv.URL+"/symbo/lookup", "+18005551212")
+	code, c, err := symboDialer.Lookup(ctx, srv.URL+"/symbo/lookup", "+18005551212")
 	if err != nil {
 		return err
 	}
@@ -122,7 +124,7 @@ func run(ctx context.Context, out io.Writer, getenv func(string) string) error {
 		return fmt.Errorf("symbo lookup: got %d %+v", code, c)
 	}
 	say("lookup: 200 %s %s (account %s)", c.FirstName, c.LastName, c.Account.Name)
-	if code, _, _ = symboSender.Lookup(ctx, srv.URL+"/symbo/lookup", "+18005550000"); code != 404 {
+	if code, _, _ = symboDialer.Lookup(ctx, srv.URL+"/symbo/lookup", "+18005550000"); code != 404 {
 		return fmt.Errorf("symbo lookup of an unknown number: got %d, want 404", code)
 	}
 	say("lookup of an unknown number: 404")

@@ -40,6 +40,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"sort"
@@ -50,6 +51,7 @@ import (
 	"time"
 
 	"github.com/callcrm/callcrm-go/internal/clock"
+	"github.com/callcrm/callcrm-go/internal/fault"
 	"github.com/callcrm/callcrm-go/siro"
 	"github.com/callcrm/callcrm-go/webhook"
 )
@@ -74,6 +76,8 @@ type Server struct {
 	signer     *webhook.StandardSigner
 	httpClient *http.Client
 	middleware func(siro.Host, http.Handler) http.Handler
+	orgLn      net.Listener // WithListeners (listen.go)
+	userLn     net.Listener
 
 	mu            sync.Mutex
 	seq           int
@@ -87,7 +91,7 @@ type Server struct {
 	windowStart   time.Time
 	windowCount   map[string]int
 	maxPerMinute  int
-	faults        []fault
+	faults        fault.Set
 	requests      atomic.Int64
 	deleted       map[string]bool
 
@@ -101,12 +105,6 @@ type userToken struct {
 	id, userID, clientID string
 	scope                siro.Scope
 	created, expires     time.Time
-}
-
-type fault struct {
-	route  string // path prefix, "" = any
-	status int
-	left   int
 }
 
 type recording struct {
@@ -184,8 +182,8 @@ func New(opts ...Option) *Server {
 	if s.middleware != nil {
 		org, user = s.middleware(siro.OrgAPI, org), s.middleware(siro.UserAPI, user)
 	}
-	s.Org = httptest.NewServer(org)
-	s.User = httptest.NewServer(user)
+	s.Org = startServer(org, s.orgLn)
+	s.User = startServer(user, s.userLn)
 	s.httpClient = &http.Client{Timeout: 10 * time.Second}
 	return s
 }
@@ -226,13 +224,28 @@ func (s *Server) CreateOAuthApp() (clientID, clientSecret string) {
 	return clientID, clientSecret
 }
 
-// Fail makes the next n requests whose path starts with route (or any, for
-// "") answer status (500, 503, 429, ...).
-func (s *Server) Fail(route string, status, n int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.faults = append(s.faults, fault{route: route, status: status, left: n})
+// Fail makes the next n requests matching route answer status the way
+// Siro documents that answer for the operation (its content type and
+// body: text/plain where Siro's OpenAPI documents declare it, the Zod
+// issues for 422, {"error": ...} otherwise), without a Retry-After unless
+// RetryAfter is given, since Siro sends none. route is "PATH" or
+// "METHOD PATH", PATH a prefix of the path as Siro's documents write it
+// ("/v1/integrations/sync/batch/engagements", on either host), "" for
+// every request. engramitest.Server.Fail has the same semantics.
+func (s *Server) Fail(route string, status, n int, opts ...FaultOption) {
+	r := fault.Parse(route, status, n)
+	for _, o := range opts {
+		r.RetryAfter = o.retryAfter
+	}
+	s.faults.Add(r)
 }
+
+// FaultOption adjusts an injected fault.
+type FaultOption struct{ retryAfter time.Duration }
+
+// RetryAfter makes an injected fault carry a Retry-After header of d
+// (whole seconds), which Siro itself never sends.
+func RetryAfter(d time.Duration) FaultOption { return FaultOption{retryAfter: d} }
 
 // Requests returns how many requests both hosts received.
 func (s *Server) Requests() int64 { return s.requests.Load() }
@@ -299,13 +312,19 @@ var errorMessages = map[int]string{
 	http.StatusInternalServerError: "Internal Server Error",
 }
 
-// writeFault answers an injected fault the way Siro answers that status:
-// 429 as text/plain "Rate limit exceeded", 422 with Zod issues, the others
-// as {"error": message}.
-func writeFault(w http.ResponseWriter, status int) {
+// writeFault answers an injected fault the way Siro answers that status
+// for the operation: text/plain where Siro's documents declare it
+// (textAnswers), 429 as text/plain "Rate limit exceeded", 422 with Zod
+// issues, the others as {"error": message}.
+func writeFault(w http.ResponseWriter, r *http.Request, org bool, status int) {
+	if textAnswer(org, r.Method, strings.TrimPrefix(r.URL.Path, "/api-externalApi"), status) {
+		w.Header().Set("Content-Type", "text/plain")
+		w.WriteHeader(status)
+		_, _ = io.WriteString(w, http.StatusText(status))
+		return
+	}
 	switch status {
 	case http.StatusTooManyRequests:
-		w.Header().Set("Retry-After", "1")
 		writeRateLimited(w)
 	case http.StatusUnprocessableEntity:
 		writeIssues(w, []any{}, "Invalid input")
@@ -352,16 +371,12 @@ func (s *Server) wrap(org bool, next http.Handler) http.Handler {
 			}
 			cred = tok
 		}
-		s.mu.Lock()
-		for i := range s.faults {
-			f := &s.faults[i]
-			if f.left > 0 && strings.HasPrefix(strings.TrimPrefix(r.URL.Path, "/api-externalApi"), f.route) {
-				f.left--
-				s.mu.Unlock()
-				writeFault(w, f.status)
-				return
-			}
+		if f, ok := s.faults.Take(r.Method, strings.TrimPrefix(r.URL.Path, "/api-externalApi")); ok {
+			f.Header(w)
+			writeFault(w, r, org, f.Status)
+			return
 		}
+		s.mu.Lock()
 		now := s.clock.Now()
 		if now.Sub(s.windowStart) >= time.Minute {
 			s.windowStart = now.Truncate(time.Minute)
@@ -428,6 +443,10 @@ func (s *Server) orgMux() http.Handler {
 	})
 	s.mountMore(mux, p)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		if documentedRoute(true, r.Method, strings.TrimPrefix(r.URL.Path, p)) {
+			notServed(w, r)
+			return
+		}
 		writeErr(w, http.StatusNotFound, "Not Found - Resource not found")
 	})
 	return mux
@@ -860,6 +879,10 @@ func (s *Server) userMux() http.Handler {
 	mux.HandleFunc("PUT /v1/core/recordings/{id}/link", s.link)
 	mux.HandleFunc("DELETE /v1/core/recordings/{id}/link", s.link)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		if documentedRoute(false, r.Method, r.URL.Path) {
+			notServed(w, r)
+			return
+		}
 		writeJSON(w, 404, map[string]any{"code": 404, "message": "The current request is not defined by this API."})
 	})
 	return mux
@@ -1088,24 +1111,25 @@ type Delivery struct {
 }
 
 // DeliverWebhooks sends the recording's webhooks to url in the given
-// order, Svix-signed with WebhookSecret, and returns the status codes.
+// order, Svix-signed with WebhookSecret, and returns the status codes. The
+// svix-id of a message is derived from its body (MessageID), so
+// delivering the same recording's event again, here or to another
+// replica, is the same Svix message redelivered.
 func (s *Server) DeliverWebhooks(ctx context.Context, url, recordingID string, order ...Delivery) ([]int, error) {
 	var codes []int
+	snd := s.Sender()
+	snd.Client = s.httpClient
 	for _, d := range order {
 		body, err := s.Payload(recordingID, d.EventType)
 		if err != nil {
 			return codes, err
 		}
-		h := http.Header{}
-		h.Set("Svix-Id", webhook.NewMessageID())
-		times := max(d.Times, 1)
-		for i := 0; i < times; i++ {
-			resp, err := webhook.Send(ctx, s.httpClient, url, s.signer, body, h)
+		for range max(d.Times, 1) {
+			code, err := snd.Deliver(ctx, url, body)
 			if err != nil {
 				return codes, err
 			}
-			resp.Body.Close()
-			codes = append(codes, resp.StatusCode)
+			codes = append(codes, code)
 		}
 	}
 	return codes, nil

@@ -18,18 +18,17 @@
 package symbotest
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"time"
 
 	"github.com/callcrm/callcrm-go/symbo"
 	"github.com/callcrm/callcrm-go/webhook"
+	"github.com/callcrm/callcrm-go/webhook/webhooktest"
 )
 
 // DocSample is the call event from Symbo's "Integrate Custom CRM with
@@ -82,57 +81,15 @@ const DocSample = `{
   }
 }`
 
-// Sender signs and delivers events with a webhook secret.
-type Sender struct {
-	signer *webhook.HMACSigner
-	// Client is used for URL deliveries (nil: http.DefaultClient).
-	Client *http.Client
-}
-
-// NewSender returns a Sender for Symbo's webhook_secret.
-func NewSender(secret string) (*Sender, error) {
+// NewSender returns a Sender for Symbo's webhook_secret: it sets
+// X-Hmac-Signature and Content-Type. Symbo says it retries a failed
+// delivery but documents no schedule, so Replay makes one attempt.
+func NewSender(secret string) (*webhooktest.Sender, error) {
 	s, err := webhook.NewHMACSigner(symbo.HeaderSignature, "", secret)
 	if err != nil {
 		return nil, err
 	}
-	return &Sender{signer: s}, nil
-}
-
-// Sign returns every header Symbo sends with body: Content-Type and
-// X-Hmac-Signature.
-func (s *Sender) Sign(body []byte) http.Header {
-	h := http.Header{}
-	h.Set("Content-Type", "application/json")
-	_ = s.signer.SignHeader(h, body)
-	return h
-}
-
-// Request builds the signed POST Symbo would send.
-func (s *Sender) Request(ctx context.Context, target string, body []byte) (*http.Request, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(body))
-	if err != nil {
-		return nil, err
-	}
-	req.Header = s.Sign(body)
-	return req, nil
-}
-
-// Deliver POSTs body to target and returns the status.
-func (s *Sender) Deliver(ctx context.Context, target string, body []byte) (int, error) {
-	resp, err := webhook.Send(ctx, s.Client, target, s.signer, body, nil)
-	if err != nil {
-		return 0, err
-	}
-	resp.Body.Close()
-	return resp.StatusCode, nil
-}
-
-// Serve delivers body to h in process and returns the status.
-func (s *Sender) Serve(h http.Handler, body []byte) int {
-	req, _ := s.Request(context.Background(), "http://receiver.test/webhooks/symbo", body)
-	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, req)
-	return rec.Code
+	return webhooktest.NewSender(s.SignHeader, "/webhooks/symbo", []time.Duration{0}), nil
 }
 
 // sampleCreatedAt is the event time Event uses when the call has none.
@@ -157,13 +114,30 @@ func Event(id, name string, call symbo.Call) []byte {
 	return b
 }
 
+// Dialer calls a contact-lookup endpoint the way Symbo's dialer does when
+// a call starts. Safe for concurrent use.
+type Dialer struct {
+	signer *webhook.HMACSigner
+	// Client is used for lookups (nil: http.DefaultClient).
+	Client *http.Client
+}
+
+// NewDialer returns a Dialer signing with Symbo's webhook_secret.
+func NewDialer(secret string) (*Dialer, error) {
+	s, err := webhook.NewHMACSigner(symbo.HeaderSignature, "", secret)
+	if err != nil {
+		return nil, err
+	}
+	return &Dialer{signer: s}, nil
+}
+
 // Lookup calls a contact-lookup endpoint the way Symbo does, signed:
 // GET base?number=<E.164> with X-Hmac-Signature over the raw query string
 // (Symbo does not document what it signs on a GET; this is what the
 // lookup handler's strict default accepts). It returns the status and, on
 // 200, the contact.
-func (s *Sender) Lookup(ctx context.Context, base, number string) (int, *symbo.Contact, error) {
-	return lookup(ctx, s.Client, base, number, s.signer)
+func (d *Dialer) Lookup(ctx context.Context, base, number string) (int, *symbo.Contact, error) {
+	return lookup(ctx, d.Client, base, number, d.signer)
 }
 
 // Lookup calls a contact-lookup endpoint unsigned (GET base?number=<E.164>,

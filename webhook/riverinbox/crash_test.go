@@ -19,6 +19,7 @@ import (
 
 	"github.com/callcrm/callcrm-go/sivo"
 	"github.com/callcrm/callcrm-go/sivo/sivotest"
+	"github.com/callcrm/callcrm-go/webhook/webhooktest"
 	"github.com/callcrm/callcrm-go/webhook"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/assert"
@@ -137,7 +138,7 @@ type sendStats struct {
 
 // deliverUntilAcked sends body until it is answered 2xx, as SIVO does
 // (it retries every non-2xx).
-func deliverUntilAcked(ctx context.Context, s *sivotest.Sender, url string, body []byte, st *sendStats) error {
+func deliverUntilAcked(ctx context.Context, s *webhooktest.Sender, url string, body []byte, st *sendStats) error {
 	for {
 		code, err := s.Deliver(ctx, url, body)
 		switch {
