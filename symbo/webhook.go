@@ -210,7 +210,9 @@ func isCallEvent(name string) bool {
 // WithMaxBodyBytes, WithErrorHook, WithTimeout, WithInbox, WithName,
 // WithTolerance (refuse events whose created_at is further than that from
 // now: the replay protection Symbo's validation article advises, off by
-// default; note Symbo's own sample has a malformed created_at).
+// default; note Symbo's own sample has a malformed created_at, and Symbo
+// documents no retry schedule, so a tolerance shorter than its retries
+// would refuse the late ones).
 func NewHandler(secrets []string, cb Callbacks, opts ...webhook.Option) (*Handler, error) {
 	s, err := spec("NewHandler", secrets, &cb)
 	if err != nil {
