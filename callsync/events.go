@@ -23,7 +23,8 @@ type Event struct {
 	Timestamp webhook.Time `json:"timestamp"`
 	// PayloadID is CallSync's payload id. It is not unique per event (the
 	// guide's sample uses one value per event type), so the handler
-	// deduplicates on it together with a hash of the body.
+	// deduplicates on it together with a hash of the event without its
+	// timestamp (DeliveryKey).
 	PayloadID string `json:"payload_id"`
 	Data      Data   `json:"data"`
 	// Raw is the exact body that was verified.

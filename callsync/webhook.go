@@ -1,8 +1,12 @@
 package callsync
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
 	"net/http"
 	"time"
 
@@ -87,21 +91,51 @@ func spec(where string, secrets []string, cb *Callbacks) (webhook.Spec, error) {
 	}, nil
 }
 
-// parse decodes the event and names the delivery by payload_id plus a
-// hash of the body: CallSync's payload_id is not unique per event, so a
-// byte-identical redelivery is a duplicate and any other body is
-// processed; a body without payload_id is keyed by its hash alone.
+// parse decodes the event and names the delivery by DeliveryKey.
 func parse(wev *webhook.Event) (any, error) {
 	ev, err := ParseEvent(wev.Raw)
 	if err != nil {
 		return nil, err
 	}
-	wev.ID = webhook.BodyHash(wev.Raw)
-	if ev.PayloadID != "" {
-		wev.ID = ev.PayloadID + ":" + wev.ID
+	if wev.ID, err = DeliveryKey(wev.Raw); err != nil {
+		return nil, err
 	}
 	wev.Type = ev.Event
 	return ev, nil
+}
+
+// DeliveryKey returns the key a CallSync delivery is processed once
+// under: its payload_id, then a hash of the event without its envelope
+// timestamp. CallSync's payload_id is not unique per event (the guide's
+// sample uses one value per event type), and the envelope timestamp is
+// when the payload was sent, which a retry may change. What identifies
+// the event is everything else: the event name, org_id, the call
+// (data.call_details.call_id) and what the event says about it. So a
+// retry with a new timestamp is a duplicate, two calls (or two updates
+// of one call) sharing a payload_id are two events, and the key does not
+// depend on key order or whitespace (the JSON is hashed in a canonical
+// form, numbers as written). A body without payload_id is keyed by the
+// hash alone.
+func DeliveryKey(body []byte) (string, error) {
+	d := json.NewDecoder(bytes.NewReader(body))
+	d.UseNumber()
+	var m map[string]any
+	if err := d.Decode(&m); err != nil {
+		return "", fmt.Errorf("callsync: decoding event: %w", err)
+	}
+	if _, err := d.Token(); err != io.EOF {
+		return "", errors.New("callsync: decoding event: data after the JSON object")
+	}
+	delete(m, "timestamp")
+	canon, err := json.Marshal(m)
+	if err != nil {
+		return "", fmt.Errorf("callsync: decoding event: %w", err)
+	}
+	key := webhook.BodyHash(canon)
+	if id, ok := m["payload_id"].(string); ok && id != "" {
+		key = id + ":" + key
+	}
+	return key, nil
 }
 
 // NewHandler returns a Handler verifying X-CallSync-Signature with secrets
@@ -109,7 +143,8 @@ func parse(wev *webhook.Event) (any, error) {
 // through the one webhook engine (see package webhook for the contract:
 // 405, 413, 408, 401, 400 naming a field that does not decode; each
 // delivery processed once; 500 on a callback error or panic; 504 at the
-// deadline, 10 s by default).
+// deadline, 10 s by default). A delivery is keyed by DeliveryKey: its
+// payload_id and the event's content without the envelope timestamp.
 //
 // Options are package webhook's: WithLogger, WithDedupe, WithClock,
 // WithMaxBodyBytes, WithErrorHook, WithTimeout, WithInbox, WithName,

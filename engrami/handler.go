@@ -20,6 +20,10 @@ import (
 // ToolError lets a tool function choose the status and code of its error
 // answer (default 500, "tool_error").
 type ToolError struct {
+	// Status is the HTTP status answered: a 4xx or 5xx. 0 means 500; any
+	// other value (a 1xx, 2xx or 3xx would tell Engrami the call worked,
+	// an out-of-range one cannot be sent) is answered 500 and logged as
+	// the tool's error.
 	Status  int
 	Code    string
 	Message string
@@ -38,14 +42,18 @@ const DefaultToolTimeout = 30 * time.Second
 // decodes the JSON body into P (a GET or DELETE without a body reads the
 // query parameters as strings) (400 naming the bad field), enforces the fields P marks
 // `required:"true"` (400), calls fn under a deadline and answers its result
-// as JSON, or a JSON error with 5xx (or the ToolError's status); a panic in
-// fn is recovered and answered 500.
+// as JSON, or a JSON error with 5xx (or the ToolError's 4xx or 5xx
+// status); a panic in fn is recovered and answered 500. At the deadline
+// the call is answered 504 even if fn ignores its context (fn runs on its
+// own goroutine, like http.TimeoutHandler; what it returns later is
+// dropped).
 //
 // It reads and reports like every receiver in this module, with the same
 // options: webhook.WithMaxBodyBytes (default 1 MiB), webhook.WithTimeout
 // (default DefaultToolTimeout), webhook.WithLogger and
 // webhook.WithErrorHook (one line per refused or failed call with the keys
-// provider, delivery_id, event, status, error; never the secret).
+// provider, delivery_id, event, status, error; never the secret). Any
+// other option fails construction.
 func NewToolHandler[P, R any](secret string, fn func(ctx context.Context, params P) (R, error), opts ...webhook.Option) (http.Handler, error) {
 	if secret == "" {
 		return nil, opterr.New("engrami", "NewToolHandler", webhook.ErrInvalidSecret, "secret is empty")
@@ -59,6 +67,9 @@ func NewToolHandler[P, R any](secret string, fn func(ctx context.Context, params
 	}
 	if err := cfg.OnlyExtensions("an Engrami tool endpoint"); err != nil {
 		return nil, fmt.Errorf("engrami: NewToolHandler: %w", err)
+	}
+	if err := cfg.Only("an Engrami tool endpoint", "WithMaxBodyBytes", "WithTimeout", "WithLogger", "WithErrorHook"); err != nil {
+		return nil, opterr.Rewrap("engrami", "NewToolHandler", err, 0)
 	}
 	maxBody, timeout := cfg.MaxBodyBytes(webhook.DefaultMaxBodyBytes), cfg.Timeout(DefaultToolTimeout)
 	required, err := requiredFields(reflect.TypeFor[P]())
@@ -110,16 +121,28 @@ func NewToolHandler[P, R any](secret string, fn func(ctx context.Context, params
 			fail(http.StatusBadRequest, "invalid_json", err.Error())
 			return
 		}
-		res, err := callTool(r.Context(), timeout, fn, p)
+		res, late, err := callTool(r.Context(), timeout, fn, p)
+		if late {
+			fail(http.StatusGatewayTimeout, "timeout", fmt.Sprintf("the tool did not answer within %v", timeout))
+			return
+		}
 		if err != nil {
 			var te *ToolError
 			if errors.As(err, &te) {
 				status, code := te.Status, te.Code
-				if status == 0 {
-					status = http.StatusInternalServerError
-				}
 				if code == "" {
 					code = "tool_error"
+				}
+				switch {
+				case status == 0:
+					status = http.StatusInternalServerError
+				case status < 400 || status > 599:
+					// A 1xx would be sent before a 200, a 2xx or 3xx read as
+					// success, and net/http panics on a status over 999.
+					cfg.Report(r, "engrami", "", "tool", http.StatusInternalServerError,
+						fmt.Errorf("engrami: ToolError.Status %d is not a 4xx or 5xx status; answered 500 (%s: %s)", te.Status, code, te.Message))
+					writeJSONError(w, http.StatusInternalServerError, code, te.Message)
+					return
 				}
 				fail(status, code, te.Message)
 				return
@@ -138,16 +161,36 @@ func NewToolHandler[P, R any](secret string, fn func(ctx context.Context, params
 	}), nil
 }
 
-// callTool runs fn under the deadline, turning a panic into an error.
-func callTool[P, R any](ctx context.Context, timeout time.Duration, fn func(context.Context, P) (R, error), p P) (res R, err error) {
+type toolResult[R any] struct {
+	res R
+	err error
+}
+
+// callTool runs fn on its own goroutine under the deadline, turning a
+// panic into an error. late reports that the deadline passed first (or
+// that fn failed once it had): the caller answers 504 at the deadline
+// even if fn ignores its context, and whatever fn returns afterwards is
+// dropped.
+func callTool[P, R any](ctx context.Context, timeout time.Duration, fn func(context.Context, P) (R, error), p P) (res R, late bool, err error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	defer func() {
-		if v := recover(); v != nil {
-			err = fmt.Errorf("engrami: tool function panicked: %v", v)
-		}
+	done := make(chan toolResult[R], 1) // buffered: a late fn never blocks
+	go func() {
+		var out toolResult[R]
+		defer func() {
+			if v := recover(); v != nil {
+				out = toolResult[R]{err: fmt.Errorf("engrami: tool function panicked: %v", v)}
+			}
+			done <- out
+		}()
+		out.res, out.err = fn(ctx, p)
 	}()
-	return fn(ctx, p)
+	select {
+	case out := <-done:
+		return out.res, out.err != nil && errors.Is(ctx.Err(), context.DeadlineExceeded), out.err
+	case <-ctx.Done():
+		return res, true, ctx.Err()
+	}
 }
 
 // queryObject turns query parameters into a JSON object: one value is a

@@ -249,7 +249,7 @@ func TestEngramiSecretTypesFormatRedacted(t *testing.T) {
 
 // TestToolHandlerSharesTheReceiverVocabulary: the tool endpoint takes the
 // same options as every receiver, reports failures with the same log keys,
-// recovers a panicking tool (500) and bounds the tool by WithTimeout.
+// recovers a panicking tool (500) and bounds the tool by WithTimeout (504).
 func TestToolHandlerSharesTheReceiverVocabulary(t *testing.T) {
 	type params struct {
 		Mode string `json:"mode" required:"true"`
@@ -278,7 +278,7 @@ func TestToolHandlerSharesTheReceiverVocabulary(t *testing.T) {
 	assert.Equal(t, 200, call(`{"mode":"fine"}`))
 	assert.Equal(t, 500, call(`{"mode":"panic"}`), "a panicking tool is answered, not a dropped connection")
 	start := time.Now()
-	assert.Equal(t, 500, call(`{"mode":"slow"}`))
+	assert.Equal(t, 504, call(`{"mode":"slow"}`), "the deadline's answer, like every receiver")
 	assert.Less(t, time.Since(start), 2*time.Second, "bounded by WithTimeout")
 	assert.Equal(t, 413, call(`{"mode":"`+strings.Repeat("x", 100)+`"}`))
 	for _, key := range []string{`"provider":"engrami"`, `"status":500`, `"status":413`, `"error":`} {

@@ -48,10 +48,18 @@ type SyncStatus struct {
 // ListConnectionsParams filters ListConnections.
 type ListConnectionsParams struct {
 	IntegrationPlatform IntegrationPlatform `url:"integrationPlatform,omitempty"`
-	Cursor              Cursor              `url:"cursor,omitempty"`
+	// Cursor is sent as the cursor query parameter, which Siro's
+	// documents do not list for this call (see ListConnections).
+	Cursor Cursor `url:"cursor,omitempty"`
 }
 
 // ListConnections returns one page of integration connections.
+//
+// Siro's documents give this call's answer a cursor but list no cursor
+// query parameter to send it back with: the SDK sends it as cursor, like
+// Siro's other cursor lists, an inference. If Siro ignores it and answers
+// the same page again, AllConnections' pager stops instead of yielding it
+// twice or looping (its guard against a repeated cursor).
 func (c *Client) ListConnections(ctx context.Context, p *ListConnectionsParams) (*Page[IntegrationConnection], error) {
 	if err := checkEnum("integrationPlatform", listPlatform(p), listablePlatforms); err != nil {
 		return nil, invalid("Connections.List", err.Error())
@@ -59,7 +67,9 @@ func (c *Client) ListConnections(ctx context.Context, p *ListConnectionsParams) 
 	return getPage[IntegrationConnection](ctx, c.org, "Connections.List", "/v1/core/integrations/connections", nil, p)
 }
 
-// AllConnections iterates every integration connection.
+// AllConnections iterates every integration connection. Its pager stops
+// when Siro answers a cursor it already gave (the connections cursor
+// parameter is undocumented; see ListConnections).
 func (c *Client) AllConnections(ctx context.Context, p *ListConnectionsParams) iter.Seq2[IntegrationConnection, error] {
 	q := ListConnectionsParams{}
 	if p != nil {

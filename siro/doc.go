@@ -33,8 +33,9 @@
 // come as one Page (with a Cursor to pass back in the params' Cursor
 // field) or as an iterator (All...) that fetches pages as you range;
 // timestamps are Time, both ways; deletes return an error only (Siro's
-// answer false is an error) except DeleteConnection, which returns the
-// deleted connection; optional fields take Ptr(v).
+// answer false is an error matching ErrNotDeleted) except
+// DeleteConnection, which returns the deleted connection; optional fields
+// take Ptr(v).
 //
 // Errors are this package's types: *Error for an answer Siro refused
 // (status, code, message, 422 Issues, request id), *DecodeError for an

@@ -44,6 +44,10 @@ var (
 	// ErrRedirectRefused is wrapped by the RequestError of a call that
 	// Siro (or a proxy) redirected to another scheme, host or port.
 	ErrRedirectRefused = errors.New("redirect to another origin refused")
+	// ErrNotDeleted is wrapped by the error of a delete (or unlink) that
+	// Siro answered 2xx with false: the request was accepted and nothing
+	// was deleted (an id that no longer exists, for one).
+	ErrNotDeleted = errors.New("nothing was deleted (Siro answered false)")
 )
 
 // vocab lets errors made by the internal HTTP layer match this package's

@@ -340,10 +340,10 @@ func (c *Client) GetCRMUser(ctx context.Context, id string) (json.RawMessage, er
 }
 
 // deleted turns Siro's boolean delete answer into an error: false means
-// nothing was deleted.
+// nothing was deleted (ErrNotDeleted).
 func deleted(op string, ok bool, err error) error {
 	if err == nil && !ok {
-		return fmt.Errorf("siro: %s: Siro answered false: nothing was deleted", op)
+		return fmt.Errorf("siro: %s: %w", op, ErrNotDeleted)
 	}
 	return err
 }

@@ -384,7 +384,7 @@ type SoftDeleteRemovedParams struct {
 // connection in the window that are not in ValidExternalIDs
 // (POST /v1/integrations/sync/engagements/soft-delete-removed). An empty
 // list soft-deletes the whole window, so it must be non-nil to be sent.
-// Siro's {"success": false} is an error.
+// Siro's {"success": false} is an error matching ErrNotDeleted.
 func (c *Client) SoftDeleteRemovedEngagements(ctx context.Context, p *SoftDeleteRemovedParams) error {
 	const op = "Sync.SoftDeleteRemovedEngagements"
 	switch {

@@ -210,7 +210,7 @@ func (c *Client) LinkRecording(ctx context.Context, recordingID string, t *LinkT
 }
 
 // UnlinkRecording removes a recording's CRM link (user API, DELETE with a
-// body). Siro's {"data": false} is an error.
+// body). Siro's {"data": false} is an error matching ErrNotDeleted.
 func (c *Client) UnlinkRecording(ctx context.Context, recordingID string, t *LinkTarget) error {
 	ok, err := linkCall[bool](ctx, c, "Recordings.Unlink", http.MethodDelete, recordingID, t)
 	return deleted("Recordings.Unlink", ok, err)

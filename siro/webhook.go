@@ -97,6 +97,14 @@ const DefaultWebhookTimeout = 10 * time.Second
 // half).
 const DefaultWebhookDedupeTTL = 72 * time.Hour
 
+// WebhookRetryHorizon is how long after a message's first attempt Svix,
+// which delivers Siro's webhooks, may still retry it: its published
+// schedule (immediately, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h: 27 h
+// 35 min 5 s) plus seven 15 s attempt timeouts. Siro documents no
+// schedule of its own. Each attempt is signed with a fresh svix-timestamp,
+// so webhook.WithTolerance is not bounded by it; the dedupe TTL is.
+const WebhookRetryHorizon = 27*time.Hour + 36*time.Minute + 50*time.Second
+
 type fetchDetailsKey struct{}
 
 // WithFetchDetails makes the handler fetch the recording's details with
@@ -132,6 +140,11 @@ func spec(where string, secrets []string, cb *Callbacks, opts []webhook.Option) 
 		DedupeTTL:  DefaultWebhookDedupeTTL,
 		Headers:    []string{"Svix-Id", "Svix-Timestamp", "Content-Type"},
 		Extensions: []any{fetchDetailsKey{}},
+
+		// Svix's horizon: the signed timestamp is per attempt, so the
+		// engine does not bound WithTolerance by it (Time is nil).
+		RetryHorizon: WebhookRetryHorizon,
+		IDHeader:     "Svix-Id",
 		Init: func(ext func(any) (any, bool)) error {
 			if c, ok := ext(fetchDetailsKey{}); ok {
 				details = c.(*Client)

@@ -43,6 +43,7 @@ func TestConformance(t *testing.T) {
 		Unknown:      func(id string) []byte { return event(id, "call.teleported") },
 		Clock:        clk,
 		Timestamped:  true,
+		Tolerance:    sivo.RetryHorizon,
 		Secret:       secret,
 		MaxBodyBytes: sivo.MaxBodyBytes,
 	})

@@ -28,8 +28,18 @@ const (
 	// DefaultTimeout bounds a callback: inside SIVO's 10 s.
 	DefaultTimeout = 8 * time.Second
 	// DefaultDedupeTTL is how long processed event ids are remembered: well
-	// past SIVO's retry span (about 1 h 15 min; 7 h by its product page).
+	// past SIVO's retry span (RetryHorizon).
 	DefaultDedupeTTL = 24 * time.Hour
+	// RetryHorizon is how long after an event's createdAt SIVO may still
+	// retry it automatically: the waits of its product page's schedule
+	// (5 s, 30 s, 2 min, 10 min, 1 h, 6 h: 7 h 12 min 35 s) plus six 10 s
+	// delivery timeouts. (The webhooks docs page stops at the 1 h wait,
+	// about 1 h 13 min; the longer of the two is used.) createdAt does
+	// not change across retries, so webhook.WithTolerance must be at
+	// least this long (NewHandler refuses a shorter one) and should add
+	// your clock skew. A resend from SIVO's dead-letter queue (kept 30
+	// days) older than the tolerance is refused 401 all the same.
+	RetryHorizon = 7*time.Hour + 13*time.Minute + 35*time.Second
 )
 
 // Func handles an event; a non-nil error answers 500 so SIVO retries.
@@ -132,6 +142,8 @@ func spec(where string, secrets []string, cb *Callbacks) (webhook.Spec, error) {
 		Timeout:      DefaultTimeout,
 		MaxTimeout:   DeliveryTimeout,
 		DedupeTTL:    DefaultDedupeTTL,
+		RetryHorizon: RetryHorizon,
+		IDHeader:     HeaderEventID,
 		Headers:      []string{HeaderEventID, HeaderEventType, "Content-Type"},
 		Parse:        parse,
 		Time: func(parsed any) (time.Time, bool) {
@@ -202,7 +214,9 @@ func parse(wev *webhook.Event) (any, error) {
 // Options are package webhook's: WithLogger, WithDedupe, WithClock,
 // WithMaxBodyBytes (at most 256 KB), WithErrorHook, WithTimeout,
 // WithInbox, WithName, WithTolerance (refuse events whose createdAt is
-// further than that from now: replay protection, off by default).
+// further than that from now: replay protection, off by default; at least
+// RetryHorizon, since SIVO's retries keep createdAt). A refused delivery
+// is logged with its X-Sivo-Event-Id (unverified) as delivery_id.
 func NewHandler(secrets []string, cb Callbacks, opts ...webhook.Option) (*Handler, error) {
 	s, err := spec("NewHandler", secrets, &cb)
 	if err != nil {

@@ -436,14 +436,14 @@ func TestReplayWindowOnCreatedAt(t *testing.T) {
 	clk := webhooktest.NewFakeClock(time.Date(2026, 5, 20, 10, 0, 0, 0, time.UTC))
 	var calls atomic.Int32
 	cb := sivo.Callbacks{CallCreated: func(context.Context, *sivo.Event) error { calls.Add(1); return nil }}
-	strict, err := sivo.NewHandler([]string{secret}, cb, webhook.WithClock(clk), webhook.WithTolerance(10*time.Minute))
+	strict, err := sivo.NewHandler([]string{secret}, cb, webhook.WithClock(clk), webhook.WithTolerance(8*time.Hour))
 	require.NoError(t, err)
 	lax, err := sivo.NewHandler([]string{secret}, cb, webhook.WithClock(clk))
 	require.NoError(t, err)
 	s, _ := sivotest.NewSender(secret)
 	fresh, _ := sivotest.NewEvent("evt_fresh", sivo.EventCallCreated, clk.Now().Add(-time.Minute), map[string]any{})
 	old, _ := sivotest.NewEvent("evt_old", sivo.EventCallCreated, clk.Now().Add(-2*24*time.Hour), map[string]any{})
-	future, _ := sivotest.NewEvent("evt_future", sivo.EventCallCreated, clk.Now().Add(time.Hour), map[string]any{})
+	future, _ := sivotest.NewEvent("evt_future", sivo.EventCallCreated, clk.Now().Add(9*time.Hour), map[string]any{})
 	assert.Equal(t, 200, s.Serve(strict, fresh.Raw))
 	assert.Equal(t, 401, s.Serve(strict, old.Raw), "a replay captured two days ago, past the dedupe TTL")
 	assert.Equal(t, 401, s.Serve(strict, future.Raw))

@@ -17,6 +17,15 @@
 //	http.Handle("/symbo/lookup", lookup)
 //	http.Handle("/webhooks/symbo", calls)
 //
+// The lookup is strict by default: with the webhook secrets it accepts
+// only an X-Hmac-Signature over the request's query string, which binds
+// the signature to the number dialled. Symbo does not document what it
+// signs on a GET; an HMAC over the empty body would be one fixed value
+// for every lookup (a token that unlocks every contact and can be
+// replayed), so it is refused with 401 and a log line naming the opt-in,
+// InsecureAcceptEmptyBodySignature. WithLookupToken is the alternative
+// for an account that signs no lookups.
+//
 // Symbo's documentation spells event names two ways: the CRM article's
 // sample has description "call.created", the newer webhooks guide lists
 // "call:created", "call:completed", "call:updated",

@@ -85,6 +85,7 @@ const DefaultLookupTimeout = 3 * time.Second
 
 type lookupTokenKey struct{}
 type insecureKey struct{}
+type emptyBodySigKey struct{}
 
 // WithLookupToken authenticates the lookup with a shared token the user
 // puts in the lookup URL they give Symbo (https://crm.example/symbo/lookup?token=...);
@@ -101,15 +102,29 @@ func WithLookupToken(token string) webhook.Option {
 // personal data: use it only behind your own authentication.
 func InsecureNoAuth() webhook.Option { return webhook.WithExtension(insecureKey{}, true) }
 
+// InsecureAcceptEmptyBodySignature makes the lookup also accept an
+// X-Hmac-Signature computed over the empty body. That value is the same
+// for every request: whoever sees one (a proxy log, say) can look up any
+// number with it, for as long as the secret lives. Strict lookups (the
+// default) accept only an HMAC over the query string, which binds the
+// signature to the number asked for; they log a refused empty-body
+// signature so you can tell if your Symbo account signs that way (Symbo
+// does not document what it signs on a GET). Prefer WithLookupToken over
+// this option if it does. It needs the webhook secrets.
+func InsecureAcceptEmptyBodySignature() webhook.Option {
+	return webhook.WithExtension(emptyBodySigKey{}, true)
+}
+
 // LookupHandler is the endpoint Symbo calls on dial. Create it with
 // NewLookupHandler.
 type LookupHandler struct {
-	fn      LookupFunc
-	timeout time.Duration
-	cfg     *webhook.Config
-	hmac    *webhook.HMAC
-	token   string
-	open    bool
+	fn        LookupFunc
+	timeout   time.Duration
+	cfg       *webhook.Config
+	hmac      *webhook.HMAC
+	token     string
+	open      bool
+	emptyBody bool // InsecureAcceptEmptyBodySignature
 }
 
 // NewLookupHandler returns the endpoint Symbo calls on dial
@@ -117,28 +132,33 @@ type LookupHandler struct {
 // personal data:
 //
 //   - with secrets (the webhook_secret Symbo gave you; several during a
-//     rotation), it verifies X-Hmac-Signature. Symbo says every request it
-//     sends carries one but not what it signs on a GET, so an HMAC over the
-//     raw query string ("number=%2B18005551212" as sent) or over the empty
-//     body is accepted; the debug log says which matched;
+//     rotation), it verifies X-Hmac-Signature as an HMAC over the raw
+//     query string as sent ("number=%2B18005551212"): strict lookup
+//     signatures, the default. Symbo says every request it sends carries
+//     a signature but not what it signs on a GET. An HMAC over the empty
+//     body would be one fixed value for every request (a bearer token
+//     that unlocks every contact and can be replayed), so it is refused
+//     with 401 and logged at warn level ("HMAC over the empty body")
+//     unless InsecureAcceptEmptyBodySignature is given;
 //   - with WithLookupToken, a ?token= in the URL is compared in constant
 //     time;
 //   - with neither, construction fails unless InsecureNoAuth is given.
 //
-// The HMAC acceptance is an inference with limits: an HMAC over the empty
-// body is the same for every request (a fixed bearer token in effect), and
-// a signed lookup has no timestamp, so a captured one can be replayed.
-// Serve the lookup over HTTPS only.
+// Even strict, a signed lookup has no timestamp: a captured request can
+// be replayed, but only for the number it was signed for. Serve the
+// lookup over HTTPS only.
 //
 // Answers: 200 with the contact, 404 when fn returns ErrNotFound (or
 // nil), 400 for a missing or invalid number, 401 for a caller that does
 // not authenticate, 405 for other methods, 500 when fn fails, panics or
 // returns a contact missing required fields (logged, never sent), 504 at
-// the deadline (webhook.WithTimeout, default 3 s). webhook.WithLogger and
-// webhook.WithErrorHook apply; the other receiver options (WithDedupe,
-// WithInbox, WithName, WithMaxBodyBytes, WithTolerance, ...) are accepted
-// and have no effect, since a lookup is answered inline and never
-// deduplicated, so the option list shared by the receivers can be passed.
+// the deadline (webhook.WithTimeout, default 3 s) even if fn ignores its
+// context. The options that apply are webhook.WithTimeout,
+// webhook.WithLogger, webhook.WithErrorHook, WithLookupToken,
+// InsecureNoAuth and InsecureAcceptEmptyBodySignature; any other
+// (WithTolerance, WithDedupe, WithInbox, WithName, WithMaxBodyBytes, ...:
+// a lookup is a GET answered inline, never deduplicated, with no
+// timestamp) fails construction, naming it, rather than being ignored.
 func NewLookupHandler(secrets []string, fn LookupFunc, opts ...webhook.Option) (*LookupHandler, error) {
 	if fn == nil {
 		return nil, opterr.New("symbo", "NewLookupHandler", webhook.ErrInvalidOption, "fn is nil")
@@ -147,8 +167,11 @@ func NewLookupHandler(secrets []string, fn LookupFunc, opts ...webhook.Option) (
 	if err != nil {
 		return nil, opterr.Rewrap("symbo", "NewLookupHandler", err, len(secrets))
 	}
-	if err := cfg.OnlyExtensions("the Symbo contact lookup", lookupTokenKey{}, insecureKey{}); err != nil {
+	if err := cfg.OnlyExtensions("the Symbo contact lookup", lookupTokenKey{}, insecureKey{}, emptyBodySigKey{}); err != nil {
 		return nil, fmt.Errorf("symbo: NewLookupHandler: %w", err)
+	}
+	if err := cfg.Only("the Symbo contact lookup", "WithTimeout", "WithLogger", "WithErrorHook"); err != nil {
+		return nil, opterr.Rewrap("symbo", "NewLookupHandler", err, 0)
 	}
 	h := &LookupHandler{fn: fn, cfg: cfg, timeout: cfg.Timeout(DefaultLookupTimeout)}
 	if len(secrets) > 0 {
@@ -160,6 +183,9 @@ func NewLookupHandler(secrets []string, fn LookupFunc, opts ...webhook.Option) (
 		h.token = t.(string)
 	}
 	_, h.open = cfg.Extension(insecureKey{})
+	if _, h.emptyBody = cfg.Extension(emptyBodySigKey{}); h.emptyBody && h.hmac == nil {
+		return nil, opterr.New("symbo", "NewLookupHandler", webhook.ErrInvalidOption, "InsecureAcceptEmptyBodySignature needs the webhook secrets")
+	}
 	if h.hmac == nil && h.token == "" && !h.open {
 		return nil, opterr.New("symbo", "NewLookupHandler", webhook.ErrInvalidOption, "the contact lookup serves personal data: give the webhook secrets, WithLookupToken, or InsecureNoAuth")
 	}
@@ -182,12 +208,16 @@ func (h *LookupHandler) authenticate(r *http.Request) (string, error) {
 		}
 	}
 	if h.hmac != nil && r.Header.Get(HeaderSignature) != "" {
-		if _, err := h.hmac.Verify(r.Header, []byte(r.URL.RawQuery)); err == nil {
+		_, err := h.hmac.Verify(r.Header, []byte(r.URL.RawQuery))
+		if err == nil {
 			return "hmac(raw query)", nil
 		}
-		_, err := h.hmac.Verify(r.Header, nil)
-		if err == nil {
-			return "hmac(empty body)", nil
+		if _, empty := h.hmac.Verify(r.Header, nil); empty == nil {
+			if h.emptyBody {
+				return "hmac(empty body)", nil
+			}
+			return "", fmt.Errorf("%w: %s is an HMAC over the empty body, the same for every request; strict lookups accept only an HMAC over the query (symbo.InsecureAcceptEmptyBodySignature accepts it)",
+				webhook.ErrNoMatchingSignature, HeaderSignature)
 		}
 		return "", err
 	}
@@ -283,6 +313,9 @@ func (h LookupHandler) String() string {
 		auth = "hmac+token"
 	case h.token != "":
 		auth = "token"
+	}
+	if h.emptyBody && h.hmac != nil {
+		auth += " (empty-body hmac accepted)"
 	}
 	return "symbo.LookupHandler{auth: " + auth + ", timeout: " + h.timeout.String() + ", [redacted]}"
 }

@@ -2,6 +2,8 @@ package symbo
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -59,10 +61,54 @@ type Handler struct {
 }
 
 type envelope struct {
-	ID          string `json:"id"`
-	Object      string `json:"object"`
-	Description string `json:"description"`
-	Event       string `json:"event"`
+	ID          string          `json:"id"`
+	Object      string          `json:"object"`
+	Description string          `json:"description"`
+	Event       string          `json:"event"`
+	Data        json.RawMessage `json:"data"`
+}
+
+// revision is what tells two events with one envelope id apart: the
+// object's id, state and change times, as sent.
+type revision struct {
+	ID             json.RawMessage `json:"id"`
+	State          json.RawMessage `json:"state"`
+	UpdatedAt      json.RawMessage `json:"updated_at"`
+	StateChangedAt json.RawMessage `json:"state_changed_at"`
+}
+
+// DeliveryKey returns the key a Symbo event is processed once under:
+// the envelope id, then a hash of the normalised event name and the
+// object's id, state, updated_at and state_changed_at as sent. Symbo
+// documents an envelope id, tells you to keep the call id "to receive
+// updates to the call object", and sends call:updated for every change
+// to a call (note, disposition, recording, transcription), each with a
+// new updated_at. So a redelivery (same id, event, call and revision) is
+// a duplicate, while an event reusing an id for another event name,
+// another call or a later revision of the call is processed, never
+// acknowledged and dropped. Other envelope fields (created_at) are left
+// out. A body without an id is keyed by its hash.
+func DeliveryKey(body []byte) (string, error) {
+	var env envelope
+	if err := json.Unmarshal(body, &env); err != nil {
+		return "", fmt.Errorf("symbo: decoding event: %w", err)
+	}
+	return deliveryKey(&env, body), nil
+}
+
+func deliveryKey(env *envelope, body []byte) string {
+	if env.ID == "" {
+		return webhook.BodyHash(body)
+	}
+	var rev revision
+	_ = json.Unmarshal(env.Data, &rev) // a data that is not an object adds nothing
+	name := env.Description
+	if name == "" {
+		name = env.Event
+	}
+	parts, _ := json.Marshal([]any{NormalizeEvent(name), rev.ID, rev.State, rev.UpdatedAt, rev.StateChangedAt})
+	sum := sha256.Sum256(parts)
+	return env.ID + ":" + hex.EncodeToString(sum[:8])
 }
 
 func spec(where string, secrets []string, cb *Callbacks) (webhook.Spec, error) {
@@ -119,7 +165,7 @@ func spec(where string, secrets []string, cb *Callbacks) (webhook.Spec, error) {
 	}, nil
 }
 
-// parse names the delivery by the event id and decodes call events; other
+// parse names the delivery by DeliveryKey and decodes call events; other
 // objects keep their raw bytes.
 func parse(wev *webhook.Event) (any, error) {
 	var env envelope
@@ -130,10 +176,7 @@ func parse(wev *webhook.Event) (any, error) {
 	if name == "" {
 		name = env.Event
 	}
-	wev.ID = env.ID
-	if wev.ID == "" {
-		wev.ID = webhook.BodyHash(wev.Raw)
-	}
+	wev.ID = deliveryKey(&env, wev.Raw)
 	wev.Type = NormalizeEvent(name)
 	if !isCallEvent(wev.Type) {
 		return wev, nil
@@ -157,7 +200,8 @@ func isCallEvent(name string) bool {
 // with secrets (the endpoint's webhook_secret; several during a rotation)
 // and routing call events by their documented meaning, through the one
 // webhook engine (see package webhook for the contract: 405, 413, 408,
-// 401, 400; each event id processed once, a body without one keyed by its
+// 401, 400; each event processed once under its DeliveryKey (envelope id,
+// event name, call id and revision), a body without an id keyed by its
 // hash; 500 on a callback error or panic; 504 at the deadline, 10 s by
 // default). A malformed timestamp does not fail the event: it keeps its
 // raw text and is listed by ev.UnparsedTimes().
@@ -166,7 +210,9 @@ func isCallEvent(name string) bool {
 // WithMaxBodyBytes, WithErrorHook, WithTimeout, WithInbox, WithName,
 // WithTolerance (refuse events whose created_at is further than that from
 // now: the replay protection Symbo's validation article advises, off by
-// default; note Symbo's own sample has a malformed created_at).
+// default; note Symbo's own sample has a malformed created_at, and Symbo
+// documents no retry schedule, so a tolerance shorter than its retries
+// would refuse the late ones).
 func NewHandler(secrets []string, cb Callbacks, opts ...webhook.Option) (*Handler, error) {
 	s, err := spec("NewHandler", secrets, &cb)
 	if err != nil {

@@ -336,6 +336,30 @@ func (c *Config) OnlyExtensions(endpoint string, keys ...any) error {
 	return nil
 }
 
+// Only returns an error naming the first option given that is not in
+// allowed (by its function name: "WithLogger", "WithTimeout", ...), so an
+// endpoint that cannot apply an option (WithTolerance or WithDedupe on
+// Symbo's contact lookup) fails construction instead of ignoring it.
+// Vendor options (WithExtension) are checked by OnlyExtensions.
+func (c *Config) Only(endpoint string, allowed ...string) error {
+	s := &c.s
+	for _, o := range []struct {
+		name string
+		set  bool
+	}{
+		{"WithTolerance", s.toleranceSet}, {"InsecureSkipTimestampCheck", s.skipTime}, {"WithClock", s.clock != nil},
+		{"WithLogger", s.logger != nil}, {"WithDedupe", s.dedupe != nil}, {"WithMaxBodyBytes", s.maxBody > 0},
+		{"WithErrorHook", s.onError != nil}, {"WithTimeout", s.timeout > 0}, {"WithInbox", s.inbox != nil},
+		{"WithName", s.name != ""}, {"WithReadTimeout", s.readTimeout > 0}, {"WithStoreTimeout", s.storeTimeout > 0},
+		{"WithKey", s.key != nil},
+	} {
+		if o.set && !slices.Contains(allowed, o.name) {
+			return wrap(ErrInvalidOption, "%s does not apply to %s", o.name, endpoint)
+		}
+	}
+	return nil
+}
+
 // Extension returns a WithExtension value.
 func (c *Config) Extension(key any) (any, bool) {
 	v, ok := c.s.ext[key]

@@ -95,6 +95,17 @@ type Spec struct {
 	// Time returns the timestamp inside a parsed event, for WithTolerance
 	// on vendors that sign none; nil when the vendor has none.
 	Time func(parsed any) (time.Time, bool)
+	// RetryHorizon is how long after an event's creation the vendor may
+	// still deliver it by its documented retry schedule (0: not
+	// documented). The body timestamp Time reads does not change across
+	// retries, so NewReceiver refuses a WithTolerance shorter than this:
+	// it would answer the vendor's late retries 401.
+	RetryHorizon time.Duration
+	// IDHeader names the request header carrying the vendor's delivery id
+	// (X-Sivo-Event-Id, svix-id), if any: a delivery refused before it is
+	// verified and parsed is logged with that (unverified) value as
+	// delivery_id, to correlate with the vendor's delivery log.
+	IDHeader string
 	// Handle runs the user's callback for a parsed event.
 	Handle func(ctx context.Context, ev *Event, parsed any, once Once) error
 	// Init, if set, is called at construction with the vendor's
@@ -196,6 +207,9 @@ func NewReceiver(spec Spec, opts ...Option) (*Receiver, error) {
 		if _, std := spec.Verifier.(*Standard); !std {
 			return nil, wrap(ErrInvalidOption, "WithTolerance: %s deliveries carry no timestamp to check", spec.Provider)
 		}
+	}
+	if r.s.toleranceSet && spec.Time != nil && r.s.tolerance < spec.RetryHorizon {
+		return nil, wrap(ErrInvalidOption, "WithTolerance: %v is shorter than %s's %v retry horizon; its late retries would be refused", r.s.tolerance, spec.Provider, spec.RetryHorizon)
 	}
 	if r.s.dedupe == nil {
 		ttl := spec.DedupeTTL
@@ -883,6 +897,13 @@ func (r *Receiver) report(req *http.Request, ev *Event, status int, err error) {
 		id, typ = ev.ID, ev.Type
 		if id == "" {
 			id = ev.Delivery.ID
+		}
+	}
+	if id == "" && r.spec.IDHeader != "" {
+		// Unverified, so bounded: it only correlates with the vendor's log.
+		id = req.Header.Get(r.spec.IDHeader)
+		if len(id) > 128 {
+			id = id[:128]
 		}
 	}
 	r.s.logger.LogAttrs(req.Context(), level, msg, slog.String("provider", r.spec.Provider), slog.String("delivery_id", id),

@@ -67,7 +67,8 @@ var symboVendor = &vendor{
 const lookupHelp = `Calls your contact-lookup endpoint the way Symbo's dialer does when a user dials
 NUMBER: GET URL?number=<E.164>, signed with X-Hmac-Signature = hex(HMAC-SHA256(
 webhook_secret, raw query string)). Symbo does not document what it signs on a GET;
-the SDK's symbo.NewLookupHandler accepts this and the empty body. Prints the
+the SDK's symbo.NewLookupHandler accepts only this by default (the empty body
+too with symbo.InsecureAcceptEmptyBodySignature). Prints the
 status, the contact (or the error body) and the time taken. NUMBER is sent as
 given (Symbo sends E.164, "+18005551212"), so you can also try malformed ones.
 Exit 0 on 200, 1 on 404 or any other answer.`

@@ -133,8 +133,9 @@ func NewDialer(secret string) (*Dialer, error) {
 
 // Lookup calls a contact-lookup endpoint the way Symbo does, signed:
 // GET base?number=<E.164> with X-Hmac-Signature over the raw query string
-// (Symbo does not document what it signs on a GET). It returns the status
-// and, on 200, the contact.
+// (Symbo does not document what it signs on a GET; this is what the
+// lookup handler's strict default accepts). It returns the status and, on
+// 200, the contact.
 func (d *Dialer) Lookup(ctx context.Context, base, number string) (int, *symbo.Contact, error) {
 	return lookup(ctx, d.Client, base, number, d.signer)
 }

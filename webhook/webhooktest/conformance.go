@@ -74,6 +74,10 @@ type Subject struct {
 	// one in the body checked under webhook.WithTolerance): the suite
 	// checks that a stale delivery is refused.
 	Timestamped bool
+	// Tolerance is the webhook.WithTolerance the Stale check sets (0: 5
+	// minutes); a vendor whose body timestamp must outlast its retries
+	// (Spec.RetryHorizon) needs one at least that long.
+	Tolerance time.Duration
 	// Untimed says New's callback answers the request itself (a receiver
 	// built on a Middleware), so webhook.WithTimeout does not apply and
 	// the deadline check is skipped.
@@ -107,8 +111,9 @@ const (
 //   - MethodNotAllowed: GET is answered 405 with Allow: POST.
 //   - BadSignature: a tampered body, another body's signature and no
 //     signature at all are answered 401 and never reach the callback.
-//   - Stale (Timestamped): a delivery an hour old under WithTolerance(5m)
-//     is 401; a fresh one is processed.
+//   - Stale (Timestamped): a delivery an hour older than
+//     WithTolerance(Subject.Tolerance, default 5m) is 401; a fresh one is
+//     processed.
 //   - BodyLimit: a body exactly at the limit is processed, one byte over
 //     is 413, with a Content-Length and chunked, at a WithMaxBodyBytes
 //     limit and at the receiver's default limit.
@@ -525,10 +530,14 @@ func checkBadSignature(t *testing.T, s Subject) {
 }
 
 func checkStale(t *testing.T, s Subject) {
-	e := newEnv(t, s, webhook.WithTolerance(5*time.Minute))
+	tol := s.Tolerance
+	if tol == 0 {
+		tol = 5 * time.Minute
+	}
+	e := newEnv(t, s, webhook.WithTolerance(tol))
 	body := e.body("stale-1")
 	hdr := s.Sign(body)
-	e.advance(time.Hour)
+	e.advance(tol + time.Hour)
 	e.expect("an hour-old delivery", e.send(0, body, hdr, false), http.StatusUnauthorized)
 	e.runs("stale-1", 0)
 	fresh := e.body("stale-1")
