@@ -22,7 +22,7 @@ func TestConformance(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	event := func(typ, id string) []byte {
+	event := func(typ siro.EventType, id string) []byte {
 		b, _ := json.Marshal(map[string]any{"recordingId": id, "siroUserId": "user-1", "recordingProcessed": true, "eventType": typ})
 		return b
 	}

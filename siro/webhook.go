@@ -11,21 +11,25 @@ import (
 	"github.com/callcrm/callcrm-go/webhook"
 )
 
-// Webhook event types.
+// EventType is the "eventType" of a Siro webhook.
+type EventType string
+
+// Event types Siro documents.
 const (
-	EventRecordingProcessed = "integrations.recordingProcessed"
-	EventRecordingLinked    = "integrations.recordingLinked"
+	EventRecordingProcessed EventType = "integrations.recordingProcessed"
+	EventRecordingLinked    EventType = "integrations.recordingLinked"
 )
 
 // RecordingEvent is the payload of both Siro webhooks. Each reports the
 // current state of both flags.
 type RecordingEvent struct {
-	RecordingID        string    `json:"recordingId"`
-	SiroUserID         string    `json:"siroUserId"`
-	RecordingProcessed bool      `json:"recordingProcessed"`
-	RecordingLinked    bool      `json:"recordingLinked"`
-	EventType          string    `json:"eventType"`
-	CRM                *CRMLinks `json:"crm"`
+	RecordingID        string `json:"recordingId"`
+	SiroUserID         string `json:"siroUserId"`
+	RecordingProcessed bool   `json:"recordingProcessed"`
+	RecordingLinked    bool   `json:"recordingLinked"`
+	// Type is the event type (Siro's "eventType").
+	Type EventType `json:"eventType"`
+	CRM  *CRMLinks `json:"crm"`
 	// Raw is the exact verified body.
 	Raw []byte `json:"-"`
 	// Delivery is the verified Svix delivery (svix-id, timestamp).
@@ -82,8 +86,8 @@ type Callbacks struct {
 	Ready func(ctx context.Context, r *ReadyRecording) error
 	// RecordingProcessed and RecordingLinked receive each event (once per
 	// Svix delivery; again if a delivery is retried after a failure).
-	RecordingProcessed func(ctx context.Context, e *RecordingEvent) error
-	RecordingLinked    func(ctx context.Context, e *RecordingEvent) error
+	RecordingProcessed Func
+	RecordingLinked    Func
 	// Unknown receives other event types with the raw bytes.
 	Unknown webhook.HandlerFunc
 }
@@ -111,6 +115,16 @@ func WithFetchDetails(c *Client) webhook.Option {
 		return webhook.OptionError(optErr("WithFetchDetails", "the client has no user API credential (WithUserToken, WithUserTokenSource or WithOAuthApp); recording details are a user API call"))
 	}
 	return webhook.WithExtension(fetchDetailsKey{}, c)
+}
+
+// Func handles one Siro event; an error answers 500 so Svix retries.
+type Func func(ctx context.Context, e *RecordingEvent) error
+
+// routes is the one table from event type to callback: an event type is
+// known when it is here.
+var routes = map[EventType]func(*Callbacks) Func{
+	EventRecordingProcessed: func(c *Callbacks) Func { return c.RecordingProcessed },
+	EventRecordingLinked:    func(c *Callbacks) Func { return c.RecordingLinked },
 }
 
 // Handler receives Siro's Svix-signed webhooks. It is an http.Handler;
@@ -143,9 +157,9 @@ func spec(where string, secrets []string, cb *Callbacks, opts []webhook.Option) 
 			if err := json.Unmarshal(wev.Raw, &ev); err != nil {
 				return nil, fmt.Errorf("siro: decoding webhook: %w", err)
 			}
-			wev.ID, wev.Type = wev.Delivery.ID, ev.EventType
-			if (ev.EventType == EventRecordingProcessed || ev.EventType == EventRecordingLinked) && ev.RecordingID == "" {
-				return nil, fmt.Errorf("siro: %s webhook has no recordingId", ev.EventType)
+			wev.ID, wev.Type = wev.Delivery.ID, string(ev.Type)
+			if _, known := routes[ev.Type]; known && ev.RecordingID == "" {
+				return nil, fmt.Errorf("siro: %s webhook has no recordingId", ev.Type)
 			}
 			ev.Raw, ev.Delivery = wev.Raw, wev.Delivery
 			return &ev, nil
@@ -155,19 +169,14 @@ func spec(where string, secrets []string, cb *Callbacks, opts []webhook.Option) 
 				return nil
 			}
 			ev := parsed.(*RecordingEvent)
-			var each func(context.Context, *RecordingEvent) error
-			switch ev.EventType {
-			case EventRecordingProcessed:
-				each = cb.RecordingProcessed
-			case EventRecordingLinked:
-				each = cb.RecordingLinked
-			default:
+			pick, known := routes[ev.Type]
+			if !known {
 				if cb.Unknown != nil {
 					return cb.Unknown(ctx, wev)
 				}
 				return nil
 			}
-			if each != nil {
+			if each := pick(cb); each != nil {
 				if err := each(ctx, ev); err != nil {
 					return err
 				}

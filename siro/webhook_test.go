@@ -52,12 +52,12 @@ func (l *readyLog) count() int {
 }
 
 func TestWebhookOrdersAndDuplicates(t *testing.T) {
-	P, L := sirotest.EventRecordingProcessed, sirotest.EventRecordingLinked
+	P, L := siro.EventRecordingProcessed, siro.EventRecordingLinked
 	orders := map[string][]sirotest.Delivery{
-		"processed then linked":              {{EventType: P}, {EventType: L}},
-		"linked then processed":              {{EventType: L}, {EventType: P}},
-		"processed twice, then linked":       {{EventType: P, Times: 2}, {EventType: L}},
-		"linked, then processed redelivered": {{EventType: L}, {EventType: P, Times: 3}},
+		"processed then linked":              {{Type: P}, {Type: L}},
+		"linked then processed":              {{Type: L}, {Type: P}},
+		"processed twice, then linked":       {{Type: P, Times: 2}, {Type: L}},
+		"linked, then processed redelivered": {{Type: L}, {Type: P, Times: 3}},
 	}
 	for name, order := range orders {
 		t.Run(name, func(t *testing.T) {
@@ -123,7 +123,7 @@ func TestWebhookWaitsForBothFlags(t *testing.T) {
 		h.ServeHTTP(rec, req)
 		return rec.Code
 	}
-	ev := func(typ string, processed, linked bool) map[string]any {
+	ev := func(typ siro.EventType, processed, linked bool) map[string]any {
 		return map[string]any{"recordingId": "rec_9", "eventType": typ, "recordingProcessed": processed, "recordingLinked": linked,
 			"crm": map[string]any{"integrationConnectionId": "ic", "engagement": map[string]string{"id": "e", "externalId": "appt"}}}
 	}
@@ -193,7 +193,7 @@ func TestEndToEnd(t *testing.T) {
 	srv := httptest.NewServer(h)
 	defer srv.Close()
 	_, err = fake.DeliverWebhooks(ctx, srv.URL, rec.RecordingID,
-		sirotest.Delivery{EventType: sirotest.EventRecordingLinked}, sirotest.Delivery{EventType: sirotest.EventRecordingProcessed, Times: 2})
+		sirotest.Delivery{Type: siro.EventRecordingLinked}, sirotest.Delivery{Type: siro.EventRecordingProcessed, Times: 2})
 	require.NoError(t, err)
 	require.Equal(t, 1, log.count())
 	r := log.ready[0]

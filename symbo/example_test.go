@@ -46,7 +46,7 @@ func ExampleNewHandler() {
 	h, err := symbo.NewHandler([]string{"abcdefg"}, symbo.Callbacks{
 		Call: func(ctx context.Context, ev *symbo.CallEvent) error {
 			states.Apply(ev)
-			fmt.Println(ev.Event(), ev.Data.Prospect.ExternalID, ev.Data.CallDisposition, ev.UnparsedTimes())
+			fmt.Println(ev.Type, ev.Data.Prospect.ExternalID, ev.Data.CallDisposition, ev.UnparsedTimes())
 			return nil
 		},
 	})

@@ -118,7 +118,7 @@ func TestDocSampleDecodesFieldForField(t *testing.T) {
 	require.NoError(t, err, "one bad timestamp must not fail the event")
 	assert.Equal(t, "ecc25304-ad56-4f73-b75c-77f3165c6c65", ev.ID)
 	assert.Equal(t, "Call", ev.Object)
-	assert.Equal(t, symbo.EventCallCompleted, ev.Event(), "001's call.created occurs after a call is completed")
+	assert.Equal(t, symbo.EventCallCompleted, ev.Type, "001's call.created occurs after a call is completed")
 	assert.Equal(t, "35904adb-e732-4ee7-a450-a87dfbe8a7f5", ev.UserID)
 	assert.True(t, ev.CreatedAt.Unparsed())
 	assert.Equal(t, "023-01-11T20:19:40.000Z", ev.CreatedAt.Raw)
@@ -249,7 +249,7 @@ func TestWebhookHandler(t *testing.T) {
 func TestCallCreatedRoutesByDocumentedMeaning(t *testing.T) {
 	var got []string
 	rec := func(tag string) symbo.Func {
-		return func(_ context.Context, ev *symbo.CallEvent) error { got = append(got, tag+":"+ev.Event()); return nil }
+		return func(_ context.Context, ev *symbo.CallEvent) error { got = append(got, tag+":"+string(ev.Type)); return nil }
 	}
 	h, err := symbo.NewHandler([]string{"k"}, symbo.Callbacks{CallCreated: rec("created"), CallCompleted: rec("completed")})
 	require.NoError(t, err)
@@ -262,7 +262,7 @@ func TestCallCreatedRoutesByDocumentedMeaning(t *testing.T) {
 	got = nil
 	all, err := symbo.NewHandler([]string{"k"}, symbo.Callbacks{Call: rec("call")})
 	require.NoError(t, err)
-	for i, name := range []string{"call.created", "call:created", "call:completed", "call.updated", "call:updated", "call:recording-completed"} {
+	for i, name := range []symbo.EventType{"call.created", "call:created", "call:completed", "call.updated", "call:updated", "call:recording-completed"} {
 		assert.Equal(t, 200, s.Serve(all, symbotest.Event(fmt.Sprint("x", i), name, symbo.Call{ID: "c"})))
 	}
 	assert.Equal(t, []string{"call:call:completed", "call:call:created", "call:call:completed", "call:call:updated", "call:call:updated",
@@ -330,7 +330,7 @@ func FuzzParseCallEvent(f *testing.F) {
 		}
 		_ = ev.UnparsedTimes()
 		_, _ = ev.Version()
-		_ = ev.Event()
+		_ = ev.Type
 		states := symbo.NewCallStates()
 		states.Apply(ev)
 	})

@@ -71,7 +71,7 @@ func run(ctx context.Context, out io.Writer, getenv func(string) string) error {
 		Call: func(ctx context.Context, ev *symbo.CallEvent) error {
 			symboCalls.Add(1)
 			say("symbo: %s for prospect %s (%s), disposition %q, unparsed timestamps %v",
-				ev.Event(), ev.Data.Prospect.ExternalID, ev.Data.Prospect.FullName, ev.Data.CallDisposition, ev.UnparsedTimes())
+				ev.Type, ev.Data.Prospect.ExternalID, ev.Data.Prospect.FullName, ev.Data.CallDisposition, ev.UnparsedTimes())
 			return nil
 		},
 	})

@@ -56,8 +56,8 @@ func Example() {
 		panic(err)
 	}
 	codes, err := fake.DeliverWebhooks(ctx, srv.URL, rec.RecordingID,
-		sirotest.Delivery{EventType: sirotest.EventRecordingLinked},
-		sirotest.Delivery{EventType: sirotest.EventRecordingProcessed, Times: 2})
+		sirotest.Delivery{Type: siro.EventRecordingLinked},
+		sirotest.Delivery{Type: siro.EventRecordingProcessed, Times: 2})
 	if err != nil {
 		panic(err)
 	}

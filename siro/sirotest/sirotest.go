@@ -1057,14 +1057,8 @@ func (s *Server) Record(engagementExternalID string, c Conversation) (*Recorded,
 	return &Recorded{RecordingID: id, Engagement: *e, CRM: crm}, nil
 }
 
-// Event types Siro sends.
-const (
-	EventRecordingProcessed = "integrations.recordingProcessed"
-	EventRecordingLinked    = "integrations.recordingLinked"
-)
-
 // Payload builds the webhook body Siro would send for a recording.
-func (s *Server) Payload(recordingID, eventType string) ([]byte, error) {
+func (s *Server) Payload(recordingID string, eventType siro.EventType) ([]byte, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	rec, ok := s.recordings[recordingID]
@@ -1081,7 +1075,8 @@ func (s *Server) Payload(recordingID, eventType string) ([]byte, error) {
 
 // Delivery is one webhook to send: the event type and how many times.
 type Delivery struct {
-	EventType string
+	// Type is the event type (siro.EventRecordingProcessed, ...).
+	Type siro.EventType
 	// Times is how often to send it (0 means once); more than 1 resends
 	// with the same svix-id, as a Svix redelivery does.
 	Times int
@@ -1092,7 +1087,7 @@ type Delivery struct {
 func (s *Server) DeliverWebhooks(ctx context.Context, url, recordingID string, order ...Delivery) ([]int, error) {
 	var codes []int
 	for _, d := range order {
-		body, err := s.Payload(recordingID, d.EventType)
+		body, err := s.Payload(recordingID, d.Type)
 		if err != nil {
 			return codes, err
 		}
