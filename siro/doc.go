@@ -32,7 +32,7 @@
 // Conventions: params are pointers and nil means Siro's defaults; lists
 // come as one Page (with a Cursor to pass back in the params' Cursor
 // field) or as an iterator (All...) that fetches pages as you range;
-// timestamps are Time, both ways; deletes return an error only (Siro's
+// timestamps are webhook.Time (At(t) for optional ones), both ways; deletes return an error only (Siro's
 // answer false is an error) except DeleteConnection, which returns the
 // deleted connection; optional fields take Ptr(v).
 //

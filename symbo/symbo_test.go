@@ -249,7 +249,10 @@ func TestWebhookHandler(t *testing.T) {
 func TestCallCreatedRoutesByDocumentedMeaning(t *testing.T) {
 	var got []string
 	rec := func(tag string) symbo.Func {
-		return func(_ context.Context, ev *symbo.CallEvent) error { got = append(got, tag+":"+string(ev.Type)); return nil }
+		return func(_ context.Context, ev *symbo.CallEvent) error {
+			got = append(got, tag+":"+string(ev.Type))
+			return nil
+		}
 	}
 	h, err := symbo.NewHandler([]string{"k"}, symbo.Callbacks{CallCreated: rec("created"), CallCompleted: rec("completed")})
 	require.NoError(t, err)

@@ -1150,17 +1150,17 @@ func syncBatch[T any](s *Server, id func(*T) string, upsert func(*T) any) http.H
 	}
 }
 
-// nowTime is now() as a siro.Time.
-func (s *Server) nowTime() siro.Time { return stamp(s.now()) }
+// nowTime is now() as a webhook.Time.
+func (s *Server) nowTime() webhook.Time { return stamp(s.now()) }
 
-// stamp is a siro.Time holding the text the fake answers.
-func stamp(v string) siro.Time {
-	t, _ := time.Parse(time.RFC3339Nano, v)
-	return siro.Time{Time: t, Raw: v}
+// stamp is a webhook.Time holding the text the fake answers.
+func stamp(v string) webhook.Time {
+	t, err := time.Parse(time.RFC3339Nano, v)
+	return webhook.Time{Time: t, Raw: v, Valid: err == nil}
 }
 
-// raw is the text a stored siro.Time is answered with ("" when unset).
-func raw(t siro.Time) string {
+// raw is the text a stored webhook.Time is answered with ("" when unset).
+func raw(t webhook.Time) string {
 	switch {
 	case t.Raw != "":
 		return t.Raw
