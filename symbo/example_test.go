@@ -15,7 +15,7 @@ func ExampleNewLookupHandler() {
 	// Symbo signs its requests with the webhook secret (X-Hmac-Signature).
 	h, err := symbo.NewLookupHandler([]string{"abcdefg"}, func(ctx context.Context, number string) (*symbo.Contact, error) {
 		if number != "+18005551212" {
-			return nil, symbo.ErrNotFound // 404
+			return nil, symbo.ErrNoContact // 404
 		}
 		return &symbo.Contact{ExternalID: "12345", FirstName: "Sally", LastName: "Sample",
 			Account: &symbo.Account{ExternalID: "9876", Name: "Sample Company"}}, nil

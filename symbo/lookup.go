@@ -73,9 +73,11 @@ func (c *Contact) Validate() error {
 	return nil
 }
 
-// ErrNotFound is returned by a LookupFunc when no contact matches; the
-// handler answers 404.
-var ErrNotFound = errors.New("symbo: contact not found")
+// ErrNoContact is what your LookupFunc returns when no contact matches
+// the number; the handler answers Symbo 404. (It is yours to return, not
+// an answer of a vendor's API: the ErrNotFound of siro and engrami match
+// their APIs' 404.)
+var ErrNoContact = errors.New("symbo: contact not found")
 
 // LookupFunc finds the contact for an E.164 number.
 type LookupFunc func(ctx context.Context, number string) (*Contact, error)
@@ -130,7 +132,7 @@ type LookupHandler struct {
 // a signed lookup has no timestamp, so a captured one can be replayed.
 // Serve the lookup over HTTPS only.
 //
-// Answers: 200 with the contact, 404 when fn returns ErrNotFound (or
+// Answers: 200 with the contact, 404 when fn returns ErrNoContact (or
 // nil), 400 for a missing or invalid number, 401 for a caller that does
 // not authenticate, 405 for other methods, 500 when fn fails, panics or
 // returns a contact missing required fields (logged, never sent), 504 at
@@ -239,7 +241,7 @@ func (h *LookupHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	switch {
-	case errors.Is(res.err, ErrNotFound) || (res.err == nil && res.c == nil):
+	case errors.Is(res.err, ErrNoContact) || (res.err == nil && res.c == nil):
 		h.answer(w, r, http.StatusNotFound, "not found", nil)
 		return
 	case res.err != nil:

@@ -15,7 +15,7 @@ import (
 // reveal it, nor must printing the options it was built with.
 func TestLookupHandlerFormatHidesToken(t *testing.T) {
 	const token = "lookup-token-0123456789abcdef"
-	h, err := NewLookupHandler([]string{"symbo-webhook-secret"}, func(context.Context, string) (*Contact, error) { return nil, ErrNotFound },
+	h, err := NewLookupHandler([]string{"symbo-webhook-secret"}, func(context.Context, string) (*Contact, error) { return nil, ErrNoContact },
 		WithLookupToken(token))
 	require.NoError(t, err)
 	cfg, err := webhook.NewConfig(WithLookupToken(token))

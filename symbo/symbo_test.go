@@ -61,7 +61,7 @@ func TestLookupHandler(t *testing.T) {
 		case "+18005551212":
 			return sally, nil
 		case "+18005550000":
-			return nil, symbo.ErrNotFound
+			return nil, symbo.ErrNoContact
 		case "+18005550001":
 			return nil, errors.New("db down")
 		case "+18005550002":

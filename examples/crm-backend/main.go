@@ -72,7 +72,7 @@ func (c crm) writeBack(ctx context.Context, r *siro.ReadyRecording) error {
 }
 
 func (c crm) contactByPhone(ctx context.Context, number string) (*symbo.Contact, error) {
-	return nil, symbo.ErrNotFound
+	return nil, symbo.ErrNoContact
 }
 
 func (c crm) logCall(ctx context.Context, source, id string) error {
