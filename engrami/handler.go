@@ -57,9 +57,6 @@ func NewToolHandler[P, R any](secret string, fn func(ctx context.Context, params
 	if err != nil {
 		return nil, fmt.Errorf("engrami: NewToolHandler: %w", err)
 	}
-	if err := cfg.OnlyExtensions("an Engrami tool endpoint"); err != nil {
-		return nil, fmt.Errorf("engrami: NewToolHandler: %w", err)
-	}
 	maxBody, timeout := cfg.MaxBodyBytes(webhook.DefaultMaxBodyBytes), cfg.Timeout(DefaultToolTimeout)
 	required, err := requiredFields(reflect.TypeFor[P]())
 	if err != nil {

@@ -48,6 +48,6 @@
 //
 // NewHandler receives Siro's webhooks through package webhook's receiver:
 // Callbacks.Ready runs once per recording when it is both processed and
-// linked to a CRM record; WithFetchDetails adds the summary and
+// linked to a CRM record; Callbacks.FetchDetails adds the summary and
 // extractions. Package sirotest is an in-memory Siro for tests.
 package siro

@@ -83,7 +83,8 @@ func ExampleNewHandler() {
 			}
 			return nil
 		},
-	}, siro.WithFetchDetails(c))
+		FetchDetails: c,
+	})
 	if err != nil {
 		log.Fatal(err)
 	}

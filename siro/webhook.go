@@ -71,7 +71,7 @@ type ReadyRecording struct {
 	// Event is the delivery that completed the pair.
 	Event *RecordingEvent
 	// Details holds the summary and entity extractions when the handler was
-	// given a client (WithFetchDetails); nil otherwise.
+	// given a client (Callbacks.FetchDetails); nil otherwise.
 	Details *RecordingDetails
 }
 
@@ -90,6 +90,12 @@ type Callbacks struct {
 	RecordingLinked    Func
 	// Unknown receives other event types with the raw bytes.
 	Unknown webhook.HandlerFunc
+	// FetchDetails, if set, fetches the recording's details with summary
+	// and entity extractions (user API, one round trip) with this client
+	// before calling Ready, in ReadyRecording.Details. The client must
+	// have a user credential (WithUserToken, WithUserTokenSource or
+	// WithOAuthApp); NewHandler fails otherwise.
+	FetchDetails *Client
 }
 
 // DefaultWebhookTimeout bounds a callback: inside the 15 s Svix gives an
@@ -100,22 +106,6 @@ const DefaultWebhookTimeout = 10 * time.Second
 // recordings are remembered: past Svix's retry span (about a day and a
 // half).
 const DefaultWebhookDedupeTTL = 72 * time.Hour
-
-type fetchDetailsKey struct{}
-
-// WithFetchDetails makes the handler fetch the recording's details with
-// summary and entity extractions (user API, one round trip) before calling
-// Ready. The client must have a user credential (WithUserToken,
-// WithUserTokenSource or WithOAuthApp); construction fails otherwise.
-func WithFetchDetails(c *Client) webhook.Option {
-	switch {
-	case c == nil:
-		return webhook.OptionError(optErr("WithFetchDetails", "client is nil"))
-	case !c.userCred:
-		return webhook.OptionError(optErr("WithFetchDetails", "the client has no user API credential (WithUserToken, WithUserTokenSource or WithOAuthApp); recording details are a user API call"))
-	}
-	return webhook.WithExtension(fetchDetailsKey{}, c)
-}
 
 // Func handles one Siro event; an error answers 500 so Svix retries.
 type Func func(ctx context.Context, e *RecordingEvent) error
@@ -134,24 +124,23 @@ type Handler struct {
 }
 
 func spec(where string, secrets []string, cb *Callbacks, opts []webhook.Option) (webhook.Spec, error) {
-	v, err := webhook.NewStandard(secrets, opts...)
+	v, err := webhook.NewStandard(secrets, webhook.VerifierOptions(opts...)...)
 	if err != nil {
 		return webhook.Spec{}, opterr.Rewrap("siro", where, err, len(secrets))
 	}
 	var details *Client
+	if cb != nil && cb.FetchDetails != nil {
+		if !cb.FetchDetails.userCred {
+			return webhook.Spec{}, optErr(where, "Callbacks.FetchDetails: the client has no user API credential (WithUserToken, WithUserTokenSource or WithOAuthApp); recording details are a user API call")
+		}
+		details = cb.FetchDetails
+	}
 	return webhook.Spec{
-		Provider:   "siro",
-		Verifier:   v,
-		Timeout:    DefaultWebhookTimeout,
-		DedupeTTL:  DefaultWebhookDedupeTTL,
-		Headers:    []string{"Svix-Id", "Svix-Timestamp", "Content-Type"},
-		Extensions: []any{fetchDetailsKey{}},
-		Init: func(ext func(any) (any, bool)) error {
-			if c, ok := ext(fetchDetailsKey{}); ok {
-				details = c.(*Client)
-			}
-			return nil
-		},
+		Provider:  "siro",
+		Verifier:  v,
+		Timeout:   DefaultWebhookTimeout,
+		DedupeTTL: DefaultWebhookDedupeTTL,
+		Headers:   []string{"Svix-Id", "Svix-Timestamp", "Content-Type"},
 		Parse: func(wev *webhook.Event) (any, error) {
 			var ev RecordingEvent
 			if err := json.Unmarshal(wev.Raw, &ev); err != nil {
@@ -208,7 +197,8 @@ func spec(where string, secrets []string, cb *Callbacks, opts []webhook.Option) 
 //
 // Options are package webhook's (WithLogger, WithDedupe, WithClock,
 // WithMaxBodyBytes, WithErrorHook, WithTimeout, WithInbox, WithName,
-// WithTolerance, InsecureSkipTimestampCheck) and WithFetchDetails.
+// WithTolerance, InsecureSkipTimestampCheck); Callbacks.FetchDetails
+// makes Ready receive the recording's details.
 func NewHandler(secrets []string, cb Callbacks, opts ...webhook.Option) (*Handler, error) {
 	s, err := spec("NewHandler", secrets, &cb, opts)
 	if err != nil {

@@ -85,23 +85,67 @@ type LookupFunc func(ctx context.Context, number string) (*Contact, error)
 // DefaultLookupTimeout bounds a lookup so the dialer is never left waiting.
 const DefaultLookupTimeout = 3 * time.Second
 
-type lookupTokenKey struct{}
-type insecureKey struct{}
+// LookupOption configures NewLookupHandler: WithLookupToken,
+// InsecureNoAuth, WithLookupTimeout, WithLookupLogger and
+// WithLookupErrorHook. A lookup is answered inline and never
+// deduplicated, so the receivers' options (webhook.WithInbox, ...) are not
+// LookupOptions and do not compile there.
+type LookupOption func(*lookupSettings) error
+
+// lookupSettings is what LookupOptions fill.
+type lookupSettings struct {
+	token   string
+	open    bool
+	timeout time.Duration
+	logger  *slog.Logger
+	onError func(r *http.Request, err error)
+}
 
 // WithLookupToken authenticates the lookup with a shared token the user
 // puts in the lookup URL they give Symbo (https://crm.example/symbo/lookup?token=...);
 // it is compared in constant time. Use it when your Symbo account does
 // not sign lookups. It must be at least 16 characters.
-func WithLookupToken(token string) webhook.Option {
-	if len(token) < 16 {
-		return webhook.OptionError(opterr.New("symbo", "WithLookupToken", webhook.ErrInvalidOption, "token must be at least 16 characters"))
+func WithLookupToken(token string) LookupOption {
+	return func(s *lookupSettings) error {
+		if len(token) < 16 {
+			return opterr.New("symbo", "WithLookupToken", webhook.ErrInvalidOption, "token must be at least 16 characters")
+		}
+		s.token = token
+		return nil
 	}
-	return webhook.WithExtension(lookupTokenKey{}, token)
 }
 
 // InsecureNoAuth serves the lookup to any caller. Contact lookups return
 // personal data: use it only behind your own authentication.
-func InsecureNoAuth() webhook.Option { return webhook.WithExtension(insecureKey{}, true) }
+func InsecureNoAuth() LookupOption {
+	return func(s *lookupSettings) error { s.open = true; return nil }
+}
+
+// WithLookupTimeout bounds fn (default DefaultLookupTimeout): at the
+// deadline Symbo gets 504. It must be positive.
+func WithLookupTimeout(d time.Duration) LookupOption {
+	return func(s *lookupSettings) error {
+		if d <= 0 {
+			return opterr.New("symbo", "WithLookupTimeout", webhook.ErrInvalidOption, "%v must be positive", d)
+		}
+		s.timeout = d
+		return nil
+	}
+}
+
+// WithLookupLogger logs one line per refused or failed lookup, with the
+// keys every receiver uses (webhook.WithLogger), and at debug level which
+// credential matched; never the number's contact or a secret. nil
+// discards.
+func WithLookupLogger(l *slog.Logger) LookupOption {
+	return func(s *lookupSettings) error { s.logger = l; return nil }
+}
+
+// WithLookupErrorHook receives every refused or failed lookup with its
+// error (webhook.WithErrorHook). A panic in fn is recovered and logged.
+func WithLookupErrorHook(fn func(r *http.Request, err error)) LookupOption {
+	return func(s *lookupSettings) error { s.onError = fn; return nil }
+}
 
 // LookupHandler is the endpoint Symbo calls on dial. Create it with
 // NewLookupHandler.
@@ -136,32 +180,32 @@ type LookupHandler struct {
 // nil), 400 for a missing or invalid number, 401 for a caller that does
 // not authenticate, 405 for other methods, 500 when fn fails, panics or
 // returns a contact missing required fields (logged, never sent), 504 at
-// the deadline (webhook.WithTimeout, default 3 s). webhook.WithLogger and
-// webhook.WithErrorHook apply; the other receiver options (WithDedupe,
-// WithInbox, WithName, WithMaxBodyBytes, WithTolerance, ...) are accepted
-// and have no effect, since a lookup is answered inline and never
-// deduplicated, so the option list shared by the receivers can be passed.
-func NewLookupHandler(secrets []string, fn LookupFunc, opts ...webhook.Option) (*LookupHandler, error) {
+// the deadline (WithLookupTimeout, default 3 s). Its options are
+// LookupOptions: WithLookupLogger and WithLookupErrorHook report like a
+// receiver's webhook.WithLogger and webhook.WithErrorHook.
+func NewLookupHandler(secrets []string, fn LookupFunc, opts ...LookupOption) (*LookupHandler, error) {
 	if fn == nil {
 		return nil, opterr.New("symbo", "NewLookupHandler", webhook.ErrInvalidOption, "fn is nil")
 	}
-	cfg, err := webhook.NewConfig(opts...)
+	ls := lookupSettings{timeout: DefaultLookupTimeout}
+	for _, o := range opts {
+		if o == nil {
+			continue
+		}
+		if err := o(&ls); err != nil {
+			return nil, err
+		}
+	}
+	cfg, err := webhook.NewConfig(webhook.WithLogger(ls.logger), webhook.WithErrorHook(ls.onError))
 	if err != nil {
 		return nil, opterr.Rewrap("symbo", "NewLookupHandler", err, len(secrets))
 	}
-	if err := cfg.OnlyExtensions("the Symbo contact lookup", lookupTokenKey{}, insecureKey{}); err != nil {
-		return nil, fmt.Errorf("symbo: NewLookupHandler: %w", err)
-	}
-	h := &LookupHandler{fn: fn, cfg: cfg, timeout: cfg.Timeout(DefaultLookupTimeout)}
+	h := &LookupHandler{fn: fn, cfg: cfg, timeout: ls.timeout, token: ls.token, open: ls.open}
 	if len(secrets) > 0 {
 		if h.hmac, err = webhook.NewHMAC(HeaderSignature, "", secrets...); err != nil {
 			return nil, opterr.Rewrap("symbo", "NewLookupHandler", err, len(secrets))
 		}
 	}
-	if t, ok := cfg.Extension(lookupTokenKey{}); ok {
-		h.token = t.(string)
-	}
-	_, h.open = cfg.Extension(insecureKey{})
 	if h.hmac == nil && h.token == "" && !h.open {
 		return nil, opterr.New("symbo", "NewLookupHandler", webhook.ErrInvalidOption, "the contact lookup serves personal data: give the webhook secrets, WithLookupToken, or InsecureNoAuth")
 	}

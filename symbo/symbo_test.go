@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -73,7 +74,7 @@ func TestLookupHandler(t *testing.T) {
 			panic("boom")
 		}
 		return nil, nil
-	}, symbo.InsecureNoAuth(), webhook.WithTimeout(100*time.Millisecond), webhook.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
+	}, symbo.InsecureNoAuth(), symbo.WithLookupTimeout(100*time.Millisecond), symbo.WithLookupLogger(slog.New(slog.NewTextHandler(&logs, nil))))
 	require.NoError(t, err)
 	srv := httptest.NewServer(h)
 	defer srv.Close()
@@ -282,7 +283,7 @@ func TestLookupAuthentication(t *testing.T) {
 	require.ErrorIs(t, err, webhook.ErrInvalidOption)
 
 	var logs bytes.Buffer
-	h, err := symbo.NewLookupHandler([]string{"abcdefg"}, fn, webhook.WithLogger(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
+	h, err := symbo.NewLookupHandler([]string{"abcdefg"}, fn, symbo.WithLookupLogger(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
 	require.NoError(t, err)
 	srv := httptest.NewServer(h)
 	defer srv.Close()
@@ -339,12 +340,16 @@ func FuzzParseCallEvent(f *testing.F) {
 	})
 }
 
-// TestLookupOptionOnWebhookHandlerRefused: symbo.WithLookupToken guards the
-// lookup, not webhooks; given to NewHandler it is an error, not a silent
-// no-op that looks like protection.
-func TestLookupOptionOnWebhookHandlerRefused(t *testing.T) {
-	_, err := symbo.NewHandler([]string{"k"}, symbo.Callbacks{}, symbo.WithLookupToken("lookup-token-0123456789"))
+// TestLookupOptionsAreTheirOwnType: symbo.WithLookupToken guards the
+// lookup, not webhooks, and a receiver option (webhook.WithInbox) means
+// nothing to a lookup: neither list accepts the other's options, so the
+// mistake does not compile (asserted here with the assignability rule
+// the compiler applies).
+func TestLookupOptionsAreTheirOwnType(t *testing.T) {
+	lookup, receiver := reflect.TypeOf(symbo.WithLookupToken("lookup-token-0123456789")), reflect.TypeOf(webhook.WithInbox(nil))
+	assert.False(t, lookup.AssignableTo(receiver), "a LookupOption is not a webhook.Option")
+	assert.False(t, receiver.AssignableTo(lookup), "a webhook.Option is not a LookupOption")
+	_, err := symbo.NewLookupHandler(nil, func(context.Context, string) (*symbo.Contact, error) { return nil, nil }, symbo.WithLookupTimeout(0))
 	assert.ErrorIs(t, err, webhook.ErrInvalidOption)
-	_, err = symbo.NewHandler([]string{"k"}, symbo.Callbacks{}, symbo.InsecureNoAuth())
-	assert.ErrorIs(t, err, webhook.ErrInvalidOption)
+	assert.ErrorContains(t, err, "WithLookupTimeout")
 }

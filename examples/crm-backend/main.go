@@ -99,11 +99,11 @@ func mux(log *slog.Logger, getenv func(string) string, store crm, common []webho
 		}
 	}
 	if secret := getenv("SIRO_WEBHOOK_SECRET"); secret != "" {
-		opts := common
+		cb := siro.Callbacks{Ready: store.writeBack}
 		if sc != nil && getenv("SIRO_OAUTH_CLIENT_ID") != "" {
-			opts = append(opts, siro.WithFetchDetails(sc))
+			cb.FetchDetails = sc
 		}
-		h, err := siro.NewHandler([]string{secret}, siro.Callbacks{Ready: store.writeBack}, opts...)
+		h, err := siro.NewHandler([]string{secret}, cb, common...)
 		if err != nil {
 			return nil, nil, nil, err
 		}
@@ -113,7 +113,7 @@ func mux(log *slog.Logger, getenv func(string) string, store crm, common []webho
 	if secret := getenv("SYMBO_WEBHOOK_SECRET"); secret != "" {
 		// The lookup serves contact data: Symbo signs its requests with
 		// the same webhook secret.
-		lookup, err := symbo.NewLookupHandler([]string{secret}, store.contactByPhone, webhook.WithLogger(log))
+		lookup, err := symbo.NewLookupHandler([]string{secret}, store.contactByPhone, symbo.WithLookupLogger(log))
 		if err != nil {
 			return nil, nil, nil, err
 		}

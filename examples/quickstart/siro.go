@@ -103,7 +103,8 @@ func runSiro(ctx context.Context, step, say printer, getenv func(string) string)
 			got = r
 			return nil
 		},
-	}, siro.WithFetchDetails(c))
+		FetchDetails: c,
+	})
 	if err != nil {
 		return err
 	}

@@ -179,7 +179,7 @@ func New(opts ...Option) *Server {
 	for _, o := range opts {
 		o(s)
 	}
-	s.signer, _ = webhook.NewStandardSigner(s.WebhookSecret, webhook.WithClock(s.clock))
+	s.signer, _ = webhook.NewStandardSigner(s.WebhookSecret, webhook.WithSignatureClock(s.clock))
 	org, user := s.wrap(true, s.scaleMiddleware(s.orgMux())), s.wrap(false, s.userMux())
 	if s.middleware != nil {
 		org, user = s.middleware(siro.OrgAPI, org), s.middleware(siro.UserAPI, user)
