@@ -230,3 +230,77 @@ func readmeTable(t *testing.T, path, heading string) map[string][]string {
 	}
 	return rows
 }
+
+// notRouted lists the event constants a vendor package keeps out of its
+// routes table, with why.
+var notRouted = map[string]string{
+	"symbo.EventProspectCreated":   "not a call event: its raw event goes to Callbacks.ProspectCreated",
+	"symbo.EventCallContactLookup": "a GET NewLookupHandler serves, never a webhook",
+}
+
+// TestEveryEventTypeIsRouted: in every package that declares EventType
+// constants and a routes table, every constant is a key of the table (or
+// listed in notRouted with its reason), so a documented event cannot be
+// added without a callback.
+func TestEveryEventTypeIsRouted(t *testing.T) {
+	tables := 0
+	for _, dir := range publicPackages(t) {
+		pkg := filepath.Base(dir)
+		_, files := parseDir(t, dir)
+		var consts []string
+		keys := map[string]bool{}
+		hasTable := false
+		for _, f := range files {
+			for _, decl := range f.Decls {
+				gd, ok := decl.(*ast.GenDecl)
+				if !ok {
+					continue
+				}
+				for _, s := range gd.Specs {
+					vs, ok := s.(*ast.ValueSpec)
+					if !ok {
+						continue
+					}
+					if id, ok := vs.Type.(*ast.Ident); ok && gd.Tok == token.CONST && id.Name == "EventType" {
+						for _, n := range vs.Names {
+							consts = append(consts, n.Name)
+						}
+					}
+					for i, n := range vs.Names {
+						if n.Name != "routes" || i >= len(vs.Values) {
+							continue
+						}
+						lit, ok := vs.Values[i].(*ast.CompositeLit)
+						if !ok {
+							continue
+						}
+						hasTable = true
+						for _, el := range lit.Elts {
+							if kv, ok := el.(*ast.KeyValueExpr); ok {
+								if id, ok := kv.Key.(*ast.Ident); ok {
+									keys[id.Name] = true
+								}
+							}
+						}
+					}
+				}
+			}
+		}
+		if len(consts) == 0 {
+			continue
+		}
+		if !hasTable {
+			t.Errorf("%s declares EventType constants but no routes table", pkg)
+			continue
+		}
+		tables++
+		for _, c := range consts {
+			if !keys[c] && notRouted[pkg+"."+c] == "" {
+				t.Errorf("%s.%s is not in %s's routes table", pkg, c, pkg)
+			}
+		}
+	}
+	if tables < 4 {
+		t.Fatalf("found %d routes tables, want one per receiving vendor (4)", tables)
+	}
+}
