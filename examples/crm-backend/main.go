@@ -157,7 +157,7 @@ func mux(log *slog.Logger, getenv func(string) string, store crm, common []webho
 		}
 		h, err := engrami.NewToolHandler(secret, func(ctx context.Context, p lookupParams) (*symbo.Contact, error) {
 			return store.contactByPhone(ctx, p.Phone)
-		}, webhook.WithLogger(log))
+		}, engrami.WithToolLogger(log))
 		if err != nil {
 			return nil, nil, nil, err
 		}
