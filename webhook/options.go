@@ -10,9 +10,7 @@ import (
 )
 
 // Option configures a receiver: NewReceiver, Middleware and every
-// vendor's NewHandler and Middleware (and the endpoints built on Config,
-// such as Engrami's tool handlers, which read WithLogger, WithErrorHook,
-// WithTimeout and WithMaxBodyBytes). Options are validated when they are
+// vendor's NewHandler and Middleware. Options are validated when they are
 // applied, at construction; an error names the option.
 //
 // Verifiers and signers take a VerifierOption instead, so a receiver
@@ -321,10 +319,10 @@ func WithKey(fn KeyFunc) Option {
 	}
 }
 
-// Config is a resolved option list, for vendor packages that serve
-// endpoints other than receivers (Symbo's contact lookup, Engrami's tool
-// endpoints) so they log and report the same way. Applications do not
-// need it.
+// Config is a resolved option list (WithLogger, WithErrorHook), for vendor
+// packages that serve endpoints other than receivers (Symbo's contact
+// lookup, Engrami's tool endpoints) so they log and report the same way as
+// receivers. Applications do not need it.
 type Config struct{ s settings }
 
 // NewConfig applies opts.
@@ -338,22 +336,6 @@ func NewConfig(opts ...Option) (*Config, error) {
 
 // Logger returns WithLogger's logger (nil when unset).
 func (c *Config) Logger() *slog.Logger { return c.s.logger }
-
-// Timeout returns WithTimeout's value, or def.
-func (c *Config) Timeout(def time.Duration) time.Duration {
-	if c.s.timeout > 0 {
-		return c.s.timeout
-	}
-	return def
-}
-
-// MaxBodyBytes returns WithMaxBodyBytes's value, or def.
-func (c *Config) MaxBodyBytes(def int64) int64 {
-	if c.s.maxBody > 0 {
-		return c.s.maxBody
-	}
-	return def
-}
 
 // Report logs a refused or failed request with the keys every receiver
 // uses (provider, delivery_id, event, status, error) and hands err to
