@@ -19,8 +19,8 @@ import (
 func TestSampleDecodesFieldForField(t *testing.T) {
 	ev, err := callsync.ParseEvent([]byte(callsynctest.CallLoggedSample))
 	require.NoError(t, err)
-	assert.Equal(t, "call_logged", ev.Event)
-	assert.Equal(t, "incoming", ev.Type)
+	assert.Equal(t, "call_logged", string(ev.Type))
+	assert.Equal(t, "incoming", ev.CallType)
 	assert.Equal(t, "org_demo_123", ev.OrgID)
 	assert.Equal(t, time.Date(2026, 4, 28, 11, 58, 13, 0, time.UTC), ev.Timestamp.Time)
 	assert.Equal(t, "wh_live_call_logged", ev.PayloadID)
@@ -83,7 +83,7 @@ func TestHandler(t *testing.T) {
 		if fail.Load() {
 			return errors.New("crm down")
 		}
-		got[ev.Event].Add(1)
+		got[string(ev.Type)].Add(1)
 		return nil
 	}
 	h, err := callsync.NewHandler([]string{secret}, callsync.Callbacks{
@@ -96,7 +96,7 @@ func TestHandler(t *testing.T) {
 	})
 	require.NoError(t, err)
 	s, _ := callsynctest.NewSender(secret)
-	for i, e := range []string{"call_logged", "recording_updated", "ai_analysis", "caller_updated", "call_deleted"} {
+	for i, e := range []callsync.EventType{"call_logged", "recording_updated", "ai_analysis", "caller_updated", "call_deleted"} {
 		assert.Equal(t, 200, s.Serve(h, callsynctest.Sample(e, "p"+string(rune('0'+i)))))
 	}
 	for e, n := range got {

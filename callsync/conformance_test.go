@@ -22,7 +22,7 @@ func TestConformance(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	event := func(typ, id string) []byte {
+	event := func(typ callsync.EventType, id string) []byte {
 		s := string(callsynctest.Sample(typ, id))
 		return []byte(strings.Replace(s, "2026-04-28T11:58:13.000Z", clk.Now().UTC().Format(time.RFC3339Nano), 1))
 	}

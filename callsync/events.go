@@ -7,18 +7,24 @@ import (
 	"github.com/callcrm/callcrm-go/webhook"
 )
 
-// Event names.
+// EventType is the "event" field of a CallSync webhook.
+type EventType string
+
+// Event types CallSync documents.
 const (
-	EventCallLogged       = "call_logged"
-	EventRecordingUpdated = "recording_updated"
-	EventAIAnalysis       = "ai_analysis"
-	EventCallerUpdated    = "caller_updated"
+	EventCallLogged       EventType = "call_logged"
+	EventRecordingUpdated EventType = "recording_updated"
+	EventAIAnalysis       EventType = "ai_analysis"
+	EventCallerUpdated    EventType = "caller_updated"
 )
 
 // Event is the envelope every CallSync webhook shares.
 type Event struct {
-	Event     string       `json:"event"`
-	Type      string       `json:"type"` // the global call type, e.g. "incoming"
+	// Type is the event type (CallSync's "event" field).
+	Type EventType `json:"event"`
+	// CallType is CallSync's "Global Call Type" (its "type" field), such
+	// as "incoming".
+	CallType  string       `json:"type"`
 	OrgID     string       `json:"org_id"`
 	Timestamp webhook.Time `json:"timestamp"`
 	// PayloadID is CallSync's payload id. It is not unique per event (the

@@ -40,6 +40,14 @@ type Callbacks struct {
 	Unknown webhook.HandlerFunc
 }
 
+// routes is the one table from event type to callback.
+var routes = map[EventType]func(*Callbacks) Func{
+	EventCallLogged:       func(c *Callbacks) Func { return c.CallLogged },
+	EventRecordingUpdated: func(c *Callbacks) Func { return c.RecordingUpdated },
+	EventAIAnalysis:       func(c *Callbacks) Func { return c.AIAnalysis },
+	EventCallerUpdated:    func(c *Callbacks) Func { return c.CallerUpdated },
+}
+
 // Handler receives CallSync webhooks. It is an http.Handler; create it
 // with NewHandler and stop it with Shutdown.
 type Handler struct {
@@ -67,22 +75,14 @@ func spec(where string, secrets []string, cb *Callbacks) (webhook.Spec, error) {
 				return nil
 			}
 			ev := parsed.(*Event)
-			var f Func
-			switch ev.Event {
-			case EventCallLogged:
-				f = cb.CallLogged
-			case EventRecordingUpdated:
-				f = cb.RecordingUpdated
-			case EventAIAnalysis:
-				f = cb.AIAnalysis
-			case EventCallerUpdated:
-				f = cb.CallerUpdated
-			default:
+			pick, known := routes[ev.Type]
+			if !known {
 				if cb.Unknown != nil {
 					return cb.Unknown(ctx, wev)
 				}
 				return nil
 			}
+			f := pick(cb)
 			if f == nil {
 				return nil
 			}
@@ -100,7 +100,7 @@ func parse(wev *webhook.Event) (any, error) {
 	if wev.ID, err = DeliveryKey(wev.Raw); err != nil {
 		return nil, err
 	}
-	wev.Type = ev.Event
+	wev.Type = string(ev.Type)
 	return ev, nil
 }
 

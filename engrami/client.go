@@ -209,19 +209,20 @@ func (c *Client) RateLimit() (RateLimit, bool) {
 	return c.rate, c.seen
 }
 
-// CallOption adjusts one call.
-type CallOption func(*core.Request)
+// CallOption adjusts one call (WithIdempotencyKey). The zero CallOption
+// does nothing.
+type CallOption struct{ apply func(*core.Request) }
 
 // WithIdempotencyKey sends Idempotency-Key; it makes a POST retryable (the
 // same key on every attempt).
 func WithIdempotencyKey(key string) CallOption {
-	return func(r *core.Request) { r.IdempotencyKey = key }
+	return CallOption{func(r *core.Request) { r.IdempotencyKey = key }}
 }
 
 // withSecrets names values the call carries that must never reach an
 // error (an echoed body is redacted).
 func withSecrets(secrets ...string) CallOption {
-	return func(r *core.Request) { r.Secrets = append(r.Secrets, secrets...) }
+	return CallOption{func(r *core.Request) { r.Secrets = append(r.Secrets, secrets...) }}
 }
 
 type tenantQuery struct {
@@ -265,7 +266,9 @@ func (c *Client) callRaw(ctx context.Context, op, method, route string, params [
 		req.Query = tenantQuery{c.tenant}
 	}
 	for _, o := range opts {
-		o(req)
+		if o.apply != nil {
+			o.apply(req)
+		}
 	}
 	resp, err := c.core.Do(ctx, req, out)
 	if resp != nil {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/callcrm/callcrm-go/internal/core"
 	"github.com/callcrm/callcrm-go/internal/opterr"
+	"github.com/callcrm/callcrm-go/webhook"
 )
 
 // Sentinels matched with errors.Is. The status sentinels (ErrBadRequest to
@@ -29,7 +30,10 @@ var (
 	ErrServer = errors.New("server error")
 	// ErrInvalidOption is wrapped by every error NewClient, NewSender and
 	// the handlers' constructors return for a bad option.
-	ErrInvalidOption = errors.New("invalid option")
+	//
+	// It is webhook.ErrInvalidOption: one sentinel for a bad option in
+	// every package of this module, whichever option failed.
+	ErrInvalidOption = webhook.ErrInvalidOption
 	// ErrInvalidRequest is wrapped by every error found before a request is
 	// sent (a missing required field, an empty path parameter, ...).
 	ErrInvalidRequest = errors.New("invalid request")

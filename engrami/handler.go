@@ -32,8 +32,8 @@ type ToolError struct {
 // Error returns the message sent to Engrami.
 func (e *ToolError) Error() string { return e.Message }
 
-// DefaultToolTimeout bounds a tool function unless webhook.WithTimeout
-// says otherwise.
+// DefaultToolTimeout bounds a tool function unless WithToolTimeout says
+// otherwise.
 const DefaultToolTimeout = 30 * time.Second
 
 // NewToolHandler serves a tool or action endpoint Engrami calls, with every
@@ -48,30 +48,23 @@ const DefaultToolTimeout = 30 * time.Second
 // own goroutine, like http.TimeoutHandler; what it returns later is
 // dropped).
 //
-// It reads and reports like every receiver in this module, with the same
-// options: webhook.WithMaxBodyBytes (default 1 MiB), webhook.WithTimeout
-// (default DefaultToolTimeout), webhook.WithLogger and
-// webhook.WithErrorHook (one line per refused or failed call with the keys
-// provider, delivery_id, event, status, error; never the secret). Any
-// other option fails construction.
-func NewToolHandler[P, R any](secret string, fn func(ctx context.Context, params P) (R, error), opts ...webhook.Option) (http.Handler, error) {
+// It reads and reports like every receiver in this module; its options
+// are ToolOptions: WithToolMaxBodyBytes (default 1 MiB), WithToolTimeout
+// (default DefaultToolTimeout), WithToolLogger and WithToolErrorHook (one
+// line per refused or failed call with the keys provider, delivery_id,
+// event, status, error; never the secret).
+func NewToolHandler[P, R any](secret string, fn func(ctx context.Context, params P) (R, error), opts ...ToolOption) (http.Handler, error) {
 	if secret == "" {
 		return nil, opterr.New("engrami", "NewToolHandler", webhook.ErrInvalidSecret, "secret is empty")
 	}
 	if fn == nil {
 		return nil, optErr("NewToolHandler", "fn is nil")
 	}
-	cfg, err := webhook.NewConfig(opts...)
+	ts, cfg, err := toolConfig(opts)
 	if err != nil {
-		return nil, fmt.Errorf("engrami: NewToolHandler: %w", err)
+		return nil, err
 	}
-	if err := cfg.OnlyExtensions("an Engrami tool endpoint"); err != nil {
-		return nil, fmt.Errorf("engrami: NewToolHandler: %w", err)
-	}
-	if err := cfg.Only("an Engrami tool endpoint", "WithMaxBodyBytes", "WithTimeout", "WithLogger", "WithErrorHook"); err != nil {
-		return nil, opterr.Rewrap("engrami", "NewToolHandler", err, 0)
-	}
-	maxBody, timeout := cfg.MaxBodyBytes(webhook.DefaultMaxBodyBytes), cfg.Timeout(DefaultToolTimeout)
+	maxBody, timeout := ts.maxBody, ts.timeout
 	required, err := requiredFields(reflect.TypeFor[P]())
 	if err != nil {
 		return nil, err

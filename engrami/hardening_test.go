@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -265,8 +266,8 @@ func TestToolHandlerSharesTheReceiverVocabulary(t *testing.T) {
 			return nil, ctx.Err()
 		}
 		return map[string]string{"ok": p.Mode}, nil
-	}, webhook.WithLogger(slog.New(slog.NewJSONHandler(&logs, nil))), webhook.WithTimeout(50*time.Millisecond),
-		webhook.WithMaxBodyBytes(64), webhook.WithErrorHook(func(_ *http.Request, err error) { hooked = append(hooked, err.Error()) }))
+	}, engrami.WithToolLogger(slog.New(slog.NewJSONHandler(&logs, nil))), engrami.WithToolTimeout(50*time.Millisecond),
+		engrami.WithToolMaxBodyBytes(64), engrami.WithToolErrorHook(func(_ *http.Request, err error) { hooked = append(hooked, err.Error()) }))
 	require.NoError(t, err)
 	call := func(body string) int {
 		req := httptest.NewRequest("POST", "/tools/x", strings.NewReader(body))
@@ -286,7 +287,7 @@ func TestToolHandlerSharesTheReceiverVocabulary(t *testing.T) {
 	}
 	assert.NotContains(t, logs.String(), "tool-secret-123")
 	assert.Len(t, hooked, 3)
-	_, err = engrami.NewToolHandler("s", func(context.Context, params) (int, error) { return 0, nil }, webhook.WithMaxBodyBytes(0))
+	_, err = engrami.NewToolHandler("s", func(context.Context, params) (int, error) { return 0, nil }, engrami.WithToolMaxBodyBytes(0))
 	assert.ErrorIs(t, err, webhook.ErrInvalidOption)
 }
 
@@ -305,4 +306,18 @@ func TestSentinelsAreThisPackages(t *testing.T) {
 	assert.NotErrorIs(t, err, engrami.ErrServer)
 	_, err = engrami.NewClient(engrami.WithToken("t"), engrami.WithBaseURL("ftp://x"))
 	assert.ErrorIs(t, err, engrami.ErrInvalidOption)
+}
+
+// TestToolOptionsAreTheirOwnType: a receiver option (webhook.WithInbox)
+// means nothing to a tool endpoint, so it does not compile there (asserted
+// with the assignability rule the compiler applies), and a bad tool option
+// names itself.
+func TestToolOptionsAreTheirOwnType(t *testing.T) {
+	tool, receiver := reflect.TypeOf(engrami.WithToolTimeout(time.Second)), reflect.TypeOf(webhook.WithInbox(nil))
+	assert.False(t, receiver.AssignableTo(tool), "a webhook.Option is not a ToolOption")
+	assert.False(t, tool.AssignableTo(receiver), "a ToolOption is not a webhook.Option")
+	_, err := engrami.NewToolHandler("s", func(context.Context, struct{}) (int, error) { return 0, nil }, engrami.WithToolTimeout(0))
+	require.ErrorIs(t, err, webhook.ErrInvalidOption)
+	require.ErrorIs(t, err, engrami.ErrInvalidOption)
+	assert.Contains(t, err.Error(), "engrami: WithToolTimeout: ")
 }

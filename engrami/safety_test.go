@@ -14,8 +14,6 @@ import (
 	"time"
 
 	"github.com/callcrm/callcrm-go/engrami"
-	"github.com/callcrm/callcrm-go/webhook"
-	"github.com/callcrm/callcrm-go/webhook/webhooktest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -34,7 +32,7 @@ func TestToolErrorStatusValidated(t *testing.T) {
 	var logs bytes.Buffer
 	h, err := engrami.NewToolHandler("tool-secret-123", func(_ context.Context, p statusParams) (map[string]string, error) {
 		return nil, &engrami.ToolError{Status: p.Status, Code: "crm_said_no", Message: "customer is archived"}
-	}, webhook.WithLogger(slog.New(slog.NewJSONHandler(&logs, nil))))
+	}, engrami.WithToolLogger(slog.New(slog.NewJSONHandler(&logs, nil))))
 	require.NoError(t, err)
 	srv := httptest.NewServer(h)
 	defer srv.Close()
@@ -83,7 +81,7 @@ func TestToolIgnoringContextAnswered504AtDeadline(t *testing.T) {
 			defer close(finished)
 			<-time.After(3 * timeout) // ignores ctx
 			return map[string]string{"late": "result"}, nil
-		}, webhook.WithTimeout(timeout), webhook.WithLogger(slog.New(slog.NewJSONHandler(&logs, nil))))
+		}, engrami.WithToolTimeout(timeout), engrami.WithToolLogger(slog.New(slog.NewJSONHandler(&logs, nil))))
 		require.NoError(t, err)
 		req := httptest.NewRequest("POST", "/tools/slow", strings.NewReader(`{}`))
 		req.Header.Set("Authorization", "Bearer tool-secret-123")
@@ -110,7 +108,7 @@ func TestToolTimeoutOverLoopback(t *testing.T) {
 	h, err := engrami.NewToolHandler("tool-secret-123", func(context.Context, statusParams) (map[string]string, error) {
 		<-release // ignores ctx
 		return map[string]string{"late": "result"}, nil
-	}, webhook.WithTimeout(50*time.Millisecond))
+	}, engrami.WithToolTimeout(50*time.Millisecond))
 	require.NoError(t, err)
 	srv := httptest.NewServer(h)
 	defer srv.Close()
@@ -124,31 +122,4 @@ func TestToolTimeoutOverLoopback(t *testing.T) {
 	require.NoError(t, err, "answered at the deadline while the tool still runs")
 	defer resp.Body.Close()
 	assert.Equal(t, http.StatusGatewayTimeout, resp.StatusCode)
-}
-
-// TestToolHandlerRefusesOptionsItCannotApply: options a tool endpoint
-// cannot apply fail construction, naming the option, instead of being
-// ignored.
-func TestToolHandlerRefusesOptionsItCannotApply(t *testing.T) {
-	fn := func(context.Context, statusParams) (int, error) { return 0, nil }
-	dd, err := webhook.NewMemoryDedupe(time.Hour)
-	require.NoError(t, err)
-	in, err := webhook.NewMemoryInbox(1, 1)
-	require.NoError(t, err)
-	for name, o := range map[string]webhook.Option{
-		"WithTolerance":    webhook.WithTolerance(time.Minute),
-		"WithDedupe":       webhook.WithDedupe(dd),
-		"WithName":         webhook.WithName("x"),
-		"WithInbox":        webhook.WithInbox(in),
-		"WithClock":        webhook.WithClock(webhooktest.NewFakeClock(time.Now())),
-		"WithStoreTimeout": webhook.WithStoreTimeout(time.Second),
-	} {
-		_, err := engrami.NewToolHandler("s", fn, o)
-		require.Error(t, err, name)
-		assert.ErrorIs(t, err, webhook.ErrInvalidOption, name)
-		assert.Contains(t, err.Error(), name)
-	}
-	_, err = engrami.NewToolHandler("s", fn, webhook.WithTimeout(time.Second), webhook.WithMaxBodyBytes(10),
-		webhook.WithLogger(slog.Default()), webhook.WithErrorHook(nil))
-	assert.NoError(t, err)
 }

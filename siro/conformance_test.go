@@ -18,11 +18,11 @@ import (
 func TestConformance(t *testing.T) {
 	const secret = "whsec_Y29uZm9ybWFuY2Utc2lyby1zZWNyZXQtMDEyMzQ1Ng=="
 	clk := webhooktest.NewFakeClock(time.Date(2026, 5, 20, 10, 0, 0, 0, time.UTC))
-	signer, err := webhook.NewStandardSigner(secret, webhook.WithClock(clk))
+	signer, err := webhook.NewStandardSigner(secret, webhook.WithSignatureClock(clk))
 	if err != nil {
 		t.Fatal(err)
 	}
-	event := func(typ, id string) []byte {
+	event := func(typ siro.EventType, id string) []byte {
 		b, _ := json.Marshal(map[string]any{"recordingId": id, "siroUserId": "user-1", "recordingProcessed": true, "eventType": typ})
 		return b
 	}

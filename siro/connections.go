@@ -4,6 +4,8 @@ import (
 	"context"
 	"iter"
 	"net/http"
+
+	"github.com/callcrm/callcrm-go/webhook"
 )
 
 // IntegrationPlatform names a CRM integration platform.
@@ -28,8 +30,8 @@ type IntegrationConnection struct {
 	ExternalAccountID   string              `json:"externalAccountId"`
 	OrganizationID      string              `json:"organizationId"`
 	IntegrationPlatform IntegrationPlatform `json:"integrationPlatform"`
-	CreatedAt           Time                `json:"createdAt"`
-	UpdatedAt           Time                `json:"updatedAt"`
+	CreatedAt           webhook.Time        `json:"createdAt"`
+	UpdatedAt           webhook.Time        `json:"updatedAt"`
 	IsActive            bool                `json:"isActive"`
 	SyncStatus          []SyncStatus        `json:"syncStatus"`
 	SyncTranscript      *bool               `json:"syncTranscript"`
@@ -40,9 +42,9 @@ type SyncStatus struct {
 	ID                 string          `json:"id"`
 	ModelName          string          `json:"modelName"`
 	ModelSyncStatus    ModelSyncStatus `json:"modelSyncStatus"`
-	ModelModifiedAfter *Time           `json:"modelModifiedAfter"`
-	CreatedAt          Time            `json:"createdAt"`
-	UpdatedAt          *Time           `json:"updatedAt"`
+	ModelModifiedAfter *webhook.Time   `json:"modelModifiedAfter"`
+	CreatedAt          webhook.Time    `json:"createdAt"`
+	UpdatedAt          *webhook.Time   `json:"updatedAt"`
 }
 
 // ListConnectionsParams filters ListConnections.

@@ -32,10 +32,10 @@
 // Conventions: params are pointers and nil means Siro's defaults; lists
 // come as one Page (with a Cursor to pass back in the params' Cursor
 // field) or as an iterator (All...) that fetches pages as you range;
-// timestamps are Time, both ways; deletes return an error only (Siro's
-// answer false is an error matching ErrNotDeleted) except
-// DeleteConnection, which returns the deleted connection; optional fields
-// take Ptr(v).
+// timestamps are webhook.Time (At(t) for optional ones), both ways;
+// deletes return an error only (Siro's answer false is an error matching
+// ErrNotDeleted) except DeleteConnection, which returns the deleted
+// connection; optional fields take Ptr(v).
 //
 // Errors are this package's types: *Error for an answer Siro refused
 // (status, code, message, 422 Issues, request id), *DecodeError for an
@@ -49,6 +49,6 @@
 //
 // NewHandler receives Siro's webhooks through package webhook's receiver:
 // Callbacks.Ready runs once per recording when it is both processed and
-// linked to a CRM record; WithFetchDetails adds the summary and
+// linked to a CRM record; Callbacks.FetchDetails adds the summary and
 // extractions. Package sirotest is an in-memory Siro for tests.
 package siro

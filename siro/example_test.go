@@ -83,7 +83,8 @@ func ExampleNewHandler() {
 			}
 			return nil
 		},
-	}, siro.WithFetchDetails(c))
+		FetchDetails: c,
+	})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -94,7 +95,7 @@ func ExampleNewHandler() {
 		Extractions: []siro.ExtractedField{{Name: "Budget", Value: json.RawMessage(`25000`), Mappings: []siro.CRMMapping{{CRMModelName: "Opportunity", CRMFieldName: "Amount"}}}},
 	})
 	_, _ = fake.DeliverWebhooks(ctx, srv.URL, rec.RecordingID,
-		sirotest.Delivery{EventType: sirotest.EventRecordingLinked}, sirotest.Delivery{EventType: sirotest.EventRecordingProcessed, Times: 2})
+		sirotest.Delivery{Type: siro.EventRecordingLinked}, sirotest.Delivery{Type: siro.EventRecordingProcessed, Times: 2})
 	// Output:
 	// engagement appt-1001 opportunity opp-2001
 	// summary: Next steps: Send the quartz quote

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/callcrm/callcrm-go/internal/core"
+	"github.com/callcrm/callcrm-go/webhook"
 )
 
 // DefaultTokenLifetime is the user token lifetime Siro's guides document,
@@ -73,14 +74,14 @@ func (c *Client) mintUserToken(ctx context.Context, app oauthApp) (core.Token, e
 
 // OAuthApp is a registered OAuth application.
 type OAuthApp struct {
-	AppName        string `json:"appName"`
-	ClientID       string `json:"clientId"`
-	OrganizationID string `json:"organizationId"`
-	Owner          string `json:"owner"`
-	Deleted        bool   `json:"deleted"`
-	CreatedAt      Time   `json:"createdAt"`
-	UpdatedAt      Time   `json:"updatedAt"`
-	DeletedAt      *Time  `json:"deletedAt"`
+	AppName        string        `json:"appName"`
+	ClientID       string        `json:"clientId"`
+	OrganizationID string        `json:"organizationId"`
+	Owner          string        `json:"owner"`
+	Deleted        bool          `json:"deleted"`
+	CreatedAt      webhook.Time  `json:"createdAt"`
+	UpdatedAt      webhook.Time  `json:"updatedAt"`
+	DeletedAt      *webhook.Time `json:"deletedAt"`
 }
 
 // CreateOAuthAppParams is the body of CreateOAuthApp.
@@ -200,16 +201,16 @@ func (c *Client) DeleteOAuthApp(ctx context.Context, clientID string) error {
 
 // OAuthTokenInfo is an access token's metadata.
 type OAuthTokenInfo struct {
-	AccessTokenID string `json:"accessTokenId"`
-	OAuthAppID    string `json:"oAuthAppId"`
-	UserID        string `json:"userId"`
-	Audience      string `json:"audience"`
-	Subject       string `json:"subject"`
-	Scope         Scope  `json:"scope"`
-	ExpiresAt     Time   `json:"expiresAt"`
-	CreatedAt     Time   `json:"createdAt"`
-	UpdatedAt     Time   `json:"updatedAt"`
-	RevokedAt     *Time  `json:"revokedAt"`
+	AccessTokenID string        `json:"accessTokenId"`
+	OAuthAppID    string        `json:"oAuthAppId"`
+	UserID        string        `json:"userId"`
+	Audience      string        `json:"audience"`
+	Subject       string        `json:"subject"`
+	Scope         Scope         `json:"scope"`
+	ExpiresAt     webhook.Time  `json:"expiresAt"`
+	CreatedAt     webhook.Time  `json:"createdAt"`
+	UpdatedAt     webhook.Time  `json:"updatedAt"`
+	RevokedAt     *webhook.Time `json:"revokedAt"`
 }
 
 // ListAccessTokensParams filters ListAccessTokens (Owner is required).
@@ -268,13 +269,13 @@ func (c *Client) RevokeAccessToken(ctx context.Context, p *RevokeAccessTokenPara
 
 // OrgToken describes the org token a call was made with.
 type OrgToken struct {
-	TokenID               string  `json:"tokenId"`
-	TokenName             string  `json:"tokenName"`
-	OrganizationID        string  `json:"organizationId"`
-	AuthorizedOrgGroupID  *string `json:"authorizedOrgGroupId"`
-	ParentOrgGroupTokenID *string `json:"parentOrgGroupTokenId"`
-	CreatedAt             Time    `json:"createdAt"`
-	CreatedBy             *string `json:"createdBy"`
+	TokenID               string       `json:"tokenId"`
+	TokenName             string       `json:"tokenName"`
+	OrganizationID        string       `json:"organizationId"`
+	AuthorizedOrgGroupID  *string      `json:"authorizedOrgGroupId"`
+	ParentOrgGroupTokenID *string      `json:"parentOrgGroupTokenId"`
+	CreatedAt             webhook.Time `json:"createdAt"`
+	CreatedBy             *string      `json:"createdBy"`
 }
 
 // CallerIdentity describes the org token in use (GET /v1/core/auth/caller-identity).

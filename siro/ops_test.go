@@ -74,7 +74,7 @@ func ptr[T any](v T) *T { return &v }
 // query, auth header, body, and the decoded result.
 func TestEveryOperation(t *testing.T) {
 	ctx := context.Background()
-	ts := siro.Time{Time: time.Date(2024, 6, 13, 4, 0, 0, 592e6, time.UTC)}
+	ts := *siro.At(time.Date(2024, 6, 13, 4, 0, 0, 592e6, time.UTC))
 	cases := []struct {
 		name         string
 		call         func(c *siro.Client) (any, error)

@@ -63,7 +63,7 @@ func (c *Client) PollRecordings(ctx context.Context, since time.Time, opts *Poll
 		for {
 			newest := cursorTime
 			nextSeen := map[string]string{}
-			p := &ListRecordingsParams{RecordingShow: o.Show, UpdatedAtGTE: &Time{Time: cursorTime}, PageSize: o.PageSize}
+			p := &ListRecordingsParams{RecordingShow: o.Show, UpdatedAtGTE: At(cursorTime), PageSize: o.PageSize}
 			var failed error
 			for r, err := range c.AllRecordings(ctx, p) {
 				if err != nil {

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"iter"
 	"net/http"
+
+	"github.com/callcrm/callcrm-go/webhook"
 )
 
 // CRMRef is a synced CRM object: Siro's id and the CRM's externalId.
@@ -67,11 +69,11 @@ type Recording struct {
 	Latitude               *float64         `json:"latitude"`
 	Longitude              *float64         `json:"longitude"`
 	Result                 Disposition      `json:"result"`
-	CreatedAt              Time             `json:"createdAt"`
-	UpdatedAt              Time             `json:"updatedAt"`
-	RootDataPurgedAt       *Time            `json:"rootDataPurgedAt"`
+	CreatedAt              webhook.Time     `json:"createdAt"`
+	UpdatedAt              webhook.Time     `json:"updatedAt"`
+	RootDataPurgedAt       *webhook.Time    `json:"rootDataPurgedAt"`
 	Deleted                bool             `json:"deleted"`
-	DeletedAt              *Time            `json:"deletedAt"`
+	DeletedAt              *webhook.Time    `json:"deletedAt"`
 	Links                  RecordingLinks   `json:"links"`
 	IsProcessingDone       *bool            `json:"isProcessingDone"`
 	IsEntityExtractionDone *bool            `json:"isEntityExtractionDone"`
@@ -106,14 +108,14 @@ type RecordingShow struct {
 // for incremental polling.
 type ListRecordingsParams struct {
 	RecordingShow
-	CreatedAtGT  *Time  `url:"createdAt:gt,omitempty"`
-	CreatedAtLT  *Time  `url:"createdAt:lt,omitempty"`
-	UpdatedAtGTE *Time  `url:"updatedAt:gte,omitempty"`
-	UpdatedAtGT  *Time  `url:"updatedAt:gt,omitempty"`
-	UpdatedAtLT  *Time  `url:"updatedAt:lt,omitempty"`
-	UpdatedAtLTE *Time  `url:"updatedAt:lte,omitempty"`
-	PageSize     int    `url:"pageSize,omitempty"`
-	Cursor       Cursor `url:"cursor,omitempty"`
+	CreatedAtGT  *webhook.Time `url:"createdAt:gt,omitempty"`
+	CreatedAtLT  *webhook.Time `url:"createdAt:lt,omitempty"`
+	UpdatedAtGTE *webhook.Time `url:"updatedAt:gte,omitempty"`
+	UpdatedAtGT  *webhook.Time `url:"updatedAt:gt,omitempty"`
+	UpdatedAtLT  *webhook.Time `url:"updatedAt:lt,omitempty"`
+	UpdatedAtLTE *webhook.Time `url:"updatedAt:lte,omitempty"`
+	PageSize     int           `url:"pageSize,omitempty"`
+	Cursor       Cursor        `url:"cursor,omitempty"`
 	// Filters where false is meaningful are pointers.
 	IsProcessingDone       *bool `url:"isProcessingDone,omitempty"`
 	IsEntityExtractionDone *bool `url:"isEntityExtractionDone,omitempty"`
@@ -177,7 +179,7 @@ type MobileEvent struct {
 	OrganizationID         string          `json:"organizationId"`
 	EventCode              MobileEventCode `json:"eventCode"`
 	Event                  json.RawMessage `json:"event"`
-	CreatedAt              Time            `json:"createdAt"`
+	CreatedAt              webhook.Time    `json:"createdAt"`
 }
 
 // mobileEvents decodes data as []MobileEvent or, as the spec declares it,
@@ -212,9 +214,9 @@ func (m *mobileEvents) UnmarshalJSON(b []byte) error {
 
 // ListMobileEventsParams filters GET /v1/core/mobile-events.
 type ListMobileEventsParams struct {
-	CreatedAtGT *Time  `url:"createdAtGt,omitempty"`
-	CreatedAtLT *Time  `url:"createdAtLt,omitempty"`
-	Cursor      Cursor `url:"cursor,omitempty"`
+	CreatedAtGT *webhook.Time `url:"createdAtGt,omitempty"`
+	CreatedAtLT *webhook.Time `url:"createdAtLt,omitempty"`
+	Cursor      Cursor        `url:"cursor,omitempty"`
 	// PageSize is 1 to 1000 (Siro's default 100).
 	PageSize int `url:"pageSize,omitempty"`
 	// EventCodeIn filters by up to 10 codes (sent as repeated parameters).

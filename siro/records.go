@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"iter"
 	"net/http"
+
+	"github.com/callcrm/callcrm-go/webhook"
 )
 
 // --- Engagements (org API) ---------------------------------------------
@@ -83,14 +85,14 @@ func (c *Client) ListUserEngagements(ctx context.Context, userID string, p *User
 
 // EngagementUser links a CRM user to an engagement.
 type EngagementUser struct {
-	ID                      string `json:"id"`
-	EngagementID            string `json:"engagementId"`
-	UserID                  string `json:"userId"`
-	Name                    string `json:"name"`
-	OrganizationID          string `json:"organizationId"`
-	CreatedAt               Time   `json:"createdAt"`
-	UpdatedAt               Time   `json:"updatedAt"`
-	IntegrationConnectionID string `json:"integrationConnectionId"`
+	ID                      string       `json:"id"`
+	EngagementID            string       `json:"engagementId"`
+	UserID                  string       `json:"userId"`
+	Name                    string       `json:"name"`
+	OrganizationID          string       `json:"organizationId"`
+	CreatedAt               webhook.Time `json:"createdAt"`
+	UpdatedAt               webhook.Time `json:"updatedAt"`
+	IntegrationConnectionID string       `json:"integrationConnectionId"`
 }
 
 // EngagementUserParams is the body of create and update.
@@ -182,15 +184,15 @@ func (c *Client) DeleteOpportunity(ctx context.Context, id string) error {
 
 // OpportunityUser links a CRM user to an opportunity.
 type OpportunityUser struct {
-	ID                      string   `json:"id"`
-	OpportunityID           string   `json:"opportunityId"`
-	UserID                  string   `json:"userId"`
-	Name                    string   `json:"name"`
-	AmountPercentage        *float64 `json:"amountPercentage"`
-	OrganizationID          string   `json:"organizationId"`
-	CreatedAt               Time     `json:"createdAt"`
-	UpdatedAt               Time     `json:"updatedAt"`
-	IntegrationConnectionID string   `json:"integrationConnectionId"`
+	ID                      string       `json:"id"`
+	OpportunityID           string       `json:"opportunityId"`
+	UserID                  string       `json:"userId"`
+	Name                    string       `json:"name"`
+	AmountPercentage        *float64     `json:"amountPercentage"`
+	OrganizationID          string       `json:"organizationId"`
+	CreatedAt               webhook.Time `json:"createdAt"`
+	UpdatedAt               webhook.Time `json:"updatedAt"`
+	IntegrationConnectionID string       `json:"integrationConnectionId"`
 }
 
 // OpportunityUserParams is the body of create and update.
@@ -252,8 +254,8 @@ type Account struct {
 	PhoneNumbers   []string          `json:"phoneNumbers"`
 	EmailAddresses []string          `json:"emailAddresses"`
 	Name           string            `json:"name"`
-	CreatedAt      Time              `json:"createdAt"`
-	UpdatedAt      Time              `json:"updatedAt"`
+	CreatedAt      webhook.Time      `json:"createdAt"`
+	UpdatedAt      webhook.Time      `json:"updatedAt"`
 }
 
 // AccountParams is the body of CreateAccount (ExternalID required, and

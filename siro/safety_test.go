@@ -47,8 +47,8 @@ func TestDeleteAnsweredFalseIsErrNotDeleted(t *testing.T) {
 	defer srv.Close()
 	c, err := siro.NewClient(siro.WithOrgToken("o"), siro.WithUserToken("u"), siro.WithOrgBaseURL(srv.URL), siro.WithUserBaseURL(srv.URL))
 	require.NoError(t, err)
-	from := siro.Time{Time: time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)}
-	to := siro.Time{Time: time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)}
+	from := webhook.Time{Time: time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)}
+	to := webhook.Time{Time: time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)}
 	deletes := map[string]func() error{
 		"Engagements.Delete":      func() error { return c.DeleteEngagement(ctx, "e1", nil) },
 		"EngagementUsers.Delete":  func() error { return c.DeleteEngagementUser(ctx, "eu1") },

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/url"
 	"time"
 
 	"github.com/callcrm/callcrm-go/webhook"
@@ -51,51 +50,10 @@ const (
 
 var dispositions = []Disposition{DispositionOpen, DispositionLost, DispositionWon}
 
-// Time is Siro's timestamp type, in requests and in answers. It is sent as
-// "2006-01-02T15:04:05.000Z" in UTC, the form Siro's reference uses, and
-// decoded leniently: RFC 3339 with or without fractional seconds or zone
-// (no zone is UTC), a space instead of "T". A value that does not parse
-// keeps its text in Raw with a zero Time instead of failing the whole
-// answer; Unparsed reports it. Embedding time.Time gives it every
-// time.Time method (IsZero, Before, Format, ...).
-type Time struct {
-	time.Time
-	// Raw is the text Siro sent; empty for a Time you built.
-	Raw string
-}
-
-// MarshalJSON implements json.Marshaler: the UTC instant, or Raw for a
-// value that did not parse.
-func (t Time) MarshalJSON() ([]byte, error) {
-	if t.Unparsed() {
-		return json.Marshal(t.Raw)
-	}
-	return json.Marshal(t.UTC().Format("2006-01-02T15:04:05.000Z"))
-}
-
-// UnmarshalJSON implements json.Unmarshaler; it fails only on JSON that is
-// not a string or null.
-func (t *Time) UnmarshalJSON(b []byte) error {
-	var w webhook.Time
-	if err := w.UnmarshalJSON(b); err != nil {
-		return fmt.Errorf("siro: %w", err)
-	}
-	*t = Time{Time: w.Time, Raw: w.Raw}
-	return nil
-}
-
-// Unparsed reports a value Siro sent that is not a valid timestamp (its
-// text is in Raw).
-func (t Time) Unparsed() bool { return t.Raw != "" && t.IsZero() }
-
-// EncodeValues writes the time in Siro's query format (go-querystring).
-func (t Time) EncodeValues(key string, v *url.Values) error {
-	v.Set(key, t.UTC().Format("2006-01-02T15:04:05.000Z"))
-	return nil
-}
-
-// At returns a *Time for optional fields.
-func At(t time.Time) *Time { return &Time{Time: t} }
+// At returns a *webhook.Time for optional fields. Siro's timestamps are
+// webhook.Time, both ways: sent in UTC with milliseconds, the form Siro's
+// reference uses, and decoded leniently.
+func At(t time.Time) *webhook.Time { return &webhook.Time{Time: t, Valid: true} }
 
 // EngagementType is the type object of a synced engagement.
 type EngagementType struct {
@@ -106,11 +64,11 @@ type EngagementType struct {
 
 // SyncUser links a CRM user to an engagement or opportunity.
 type SyncUser struct {
-	ExternalID  string   `json:"externalId"`
-	Email       string   `json:"email,omitempty"`
-	ShareOfSale *float64 `json:"shareOfSale,omitempty"` // 0 is meaningful: a pointer
-	Name        string   `json:"name,omitempty"`
-	DeletedAt   *Time    `json:"deletedAt,omitempty"`
+	ExternalID  string        `json:"externalId"`
+	Email       string        `json:"email,omitempty"`
+	ShareOfSale *float64      `json:"shareOfSale,omitempty"` // 0 is meaningful: a pointer
+	Name        string        `json:"name,omitempty"`
+	DeletedAt   *webhook.Time `json:"deletedAt,omitempty"`
 }
 
 // SyncAddress is a postal address; every field is required by Siro.
@@ -132,8 +90,8 @@ type SyncAccount struct {
 	Addresses      []SyncAddress `json:"addresses,omitempty"`
 	PhoneNumbers   []string      `json:"phoneNumbers,omitempty"`
 	EmailAddresses []string      `json:"emailAddresses,omitempty"`
-	LastActivityAt *Time         `json:"lastActivityAt,omitempty"`
-	DeletedAt      *Time         `json:"deletedAt,omitempty"`
+	LastActivityAt *webhook.Time `json:"lastActivityAt,omitempty"`
+	DeletedAt      *webhook.Time `json:"deletedAt,omitempty"`
 	Owner          *Owner        `json:"owner,omitempty"`
 	// MergedToExternalID names the surviving account of a merge.
 	MergedToExternalID string `json:"mergedToExternalId,omitempty"`
@@ -143,14 +101,14 @@ type SyncAccount struct {
 
 // SyncEngagementOpportunity is the opportunity nested in an engagement.
 type SyncEngagementOpportunity struct {
-	ExternalID                  string      `json:"externalId"`
-	Name                        string      `json:"name,omitempty"`
-	Amount                      *float64    `json:"amount,omitempty"`
-	ClosedAt                    *Time       `json:"closedAt,omitempty"`
-	RemoteCreatedAt             *Time       `json:"remoteCreatedAt,omitempty"`
-	LastActivityAt              *Time       `json:"lastActivityAt,omitempty"`
-	Disposition                 Disposition `json:"disposition,omitempty"`
-	CopyEngagementRelationships *bool       `json:"copyEngagementRelationships,omitempty"`
+	ExternalID                  string        `json:"externalId"`
+	Name                        string        `json:"name,omitempty"`
+	Amount                      *float64      `json:"amount,omitempty"`
+	ClosedAt                    *webhook.Time `json:"closedAt,omitempty"`
+	RemoteCreatedAt             *webhook.Time `json:"remoteCreatedAt,omitempty"`
+	LastActivityAt              *webhook.Time `json:"lastActivityAt,omitempty"`
+	Disposition                 Disposition   `json:"disposition,omitempty"`
+	CopyEngagementRelationships *bool         `json:"copyEngagementRelationships,omitempty"`
 }
 
 // SyncEngagement is the body of a sync (SyncEngagementBody).
@@ -159,12 +117,12 @@ type SyncEngagement struct {
 	Direction          Direction                  `json:"direction,omitempty"`
 	Content            string                     `json:"content,omitempty"`
 	Subject            string                     `json:"subject,omitempty"`
-	StartTime          *Time                      `json:"startTime,omitempty"`
+	StartTime          *webhook.Time              `json:"startTime,omitempty"`
 	StartTimeLocalized string                     `json:"startTimeLocalized,omitempty"`
-	EndTime            *Time                      `json:"endTime,omitempty"`
-	RemoteCreatedAt    *Time                      `json:"remoteCreatedAt,omitempty"`
-	RemoteUpdatedAt    *Time                      `json:"remoteUpdatedAt,omitempty"`
-	DeletedAt          *Time                      `json:"deletedAt,omitempty"`
+	EndTime            *webhook.Time              `json:"endTime,omitempty"`
+	RemoteCreatedAt    *webhook.Time              `json:"remoteCreatedAt,omitempty"`
+	RemoteUpdatedAt    *webhook.Time              `json:"remoteUpdatedAt,omitempty"`
+	DeletedAt          *webhook.Time              `json:"deletedAt,omitempty"`
 	EngagementTypeID   string                     `json:"engagementTypeId,omitempty"`
 	EngagementType     *EngagementType            `json:"engagementType,omitempty"`
 	Account            *SyncAccount               `json:"account,omitempty"`
@@ -221,11 +179,11 @@ type Engagement struct {
 	Direction          Direction       `json:"direction"`
 	Subject            string          `json:"subject"`
 	Content            string          `json:"content"`
-	StartTime          Time            `json:"startTime"`
+	StartTime          webhook.Time    `json:"startTime"`
 	StartTimeLocalized string          `json:"startTimeLocalized"`
-	EndTime            Time            `json:"endTime"`
-	CreatedAt          Time            `json:"createdAt"`
-	UpdatedAt          Time            `json:"updatedAt"`
+	EndTime            webhook.Time    `json:"endTime"`
+	CreatedAt          webhook.Time    `json:"createdAt"`
+	UpdatedAt          webhook.Time    `json:"updatedAt"`
 	RecordingID        string          `json:"recordingId"`
 	OpportunityID      string          `json:"opportunityId"`
 	AccountID          string          `json:"accountId"`
@@ -266,8 +224,8 @@ type SyncContact struct {
 	Addresses             []SyncAddress `json:"addresses,omitempty"`
 	PhoneNumbers          []string      `json:"phoneNumbers,omitempty"`
 	EmailAddresses        []string      `json:"emailAddresses,omitempty"`
-	LastActivityAt        *Time         `json:"lastActivityAt,omitempty"`
-	DeletedAt             *Time         `json:"deletedAt,omitempty"`
+	LastActivityAt        *webhook.Time `json:"lastActivityAt,omitempty"`
+	DeletedAt             *webhook.Time `json:"deletedAt,omitempty"`
 	Owner                 *Owner        `json:"owner,omitempty"`
 	MergedToExternalID    string        `json:"mergedToExternalId,omitempty"`
 	MergedFromExternalIDs []string      `json:"mergedFromExternalIds,omitempty"`
@@ -292,8 +250,8 @@ type SyncLead struct {
 	Addresses             []SyncAddress `json:"addresses,omitempty"`
 	PhoneNumbers          []string      `json:"phoneNumbers,omitempty"`
 	EmailAddresses        []string      `json:"emailAddresses,omitempty"`
-	LastActivityAt        *Time         `json:"lastActivityAt,omitempty"`
-	DeletedAt             *Time         `json:"deletedAt,omitempty"`
+	LastActivityAt        *webhook.Time `json:"lastActivityAt,omitempty"`
+	DeletedAt             *webhook.Time `json:"deletedAt,omitempty"`
 	Owner                 *Owner        `json:"owner,omitempty"`
 	MergedToExternalID    string        `json:"mergedToExternalId,omitempty"`
 	MergedFromExternalIDs []string      `json:"mergedFromExternalIds,omitempty"`
@@ -304,10 +262,10 @@ type SyncOpportunity struct {
 	ExternalID          string                   `json:"externalId"`
 	Name                string                   `json:"name,omitempty"`
 	Amount              *float64                 `json:"amount,omitempty"` // 0 is a real amount: a pointer
-	ClosedAt            *Time                    `json:"closedAt,omitempty"`
-	RemoteCreatedAt     *Time                    `json:"remoteCreatedAt,omitempty"`
-	LastActivityAt      *Time                    `json:"lastActivityAt,omitempty"`
-	DeletedAt           *Time                    `json:"deletedAt,omitempty"`
+	ClosedAt            *webhook.Time            `json:"closedAt,omitempty"`
+	RemoteCreatedAt     *webhook.Time            `json:"remoteCreatedAt,omitempty"`
+	LastActivityAt      *webhook.Time            `json:"lastActivityAt,omitempty"`
+	DeletedAt           *webhook.Time            `json:"deletedAt,omitempty"`
 	Disposition         Disposition              `json:"disposition,omitempty"`
 	AccountID           string                   `json:"accountId,omitempty"`
 	Account             *SyncAccount             `json:"account,omitempty"`
@@ -345,10 +303,10 @@ type Opportunity struct {
 	ExternalID       string          `json:"externalId"`
 	Name             *string         `json:"name"`
 	Amount           *float64        `json:"amount"`
-	ClosedAt         Time            `json:"closedAt"`
+	ClosedAt         webhook.Time    `json:"closedAt"`
 	Disposition      Disposition     `json:"disposition"`
-	CreatedAt        Time            `json:"createdAt"`
-	UpdatedAt        Time            `json:"updatedAt"`
+	CreatedAt        webhook.Time    `json:"createdAt"`
+	UpdatedAt        webhook.Time    `json:"updatedAt"`
 	RecordingID      string          `json:"recordingId"`
 	AccountID        string          `json:"accountId"`
 	OrganizationID   string          `json:"organizationId"`
@@ -375,9 +333,9 @@ func (c *Client) SyncOpportunities(ctx context.Context, os []SyncOpportunity) ([
 // SoftDeleteRemovedParams names every engagement still present upstream
 // whose startTime falls in [FromTime, ToTime].
 type SoftDeleteRemovedParams struct {
-	ValidExternalIDs []string `json:"validExternalIds"`
-	FromTime         Time     `json:"fromTime"`
-	ToTime           Time     `json:"toTime"`
+	ValidExternalIDs []string     `json:"validExternalIds"`
+	FromTime         webhook.Time `json:"fromTime"`
+	ToTime           webhook.Time `json:"toTime"`
 }
 
 // SoftDeleteRemovedEngagements soft-deletes the engagements of this
@@ -404,15 +362,15 @@ func (c *Client) SoftDeleteRemovedEngagements(ctx context.Context, p *SoftDelete
 // MultimediaEvent is a media file from the CRM (all fields but
 // ExternalUserName are required by Siro).
 type MultimediaEvent struct {
-	DownloadURL          string `json:"downloadUrl"`
-	RemoteCreatedAt      Time   `json:"remoteCreatedAt"`
-	ExternalUserID       string `json:"externalUserId"`
-	ExternalUserName     string `json:"externalUserName,omitempty"`
-	ExternalEmailAddress string `json:"externalEmailAddress"`
-	ExternalID           string `json:"externalId"`
-	OrganizationID       string `json:"organizationId"`
-	MimeType             string `json:"mimeType"`
-	ExternalEventID      string `json:"externalEventId"`
+	DownloadURL          string       `json:"downloadUrl"`
+	RemoteCreatedAt      webhook.Time `json:"remoteCreatedAt"`
+	ExternalUserID       string       `json:"externalUserId"`
+	ExternalUserName     string       `json:"externalUserName,omitempty"`
+	ExternalEmailAddress string       `json:"externalEmailAddress"`
+	ExternalID           string       `json:"externalId"`
+	OrganizationID       string       `json:"organizationId"`
+	MimeType             string       `json:"mimeType"`
+	ExternalEventID      string       `json:"externalEventId"`
 }
 
 // Validate checks the fields Siro requires.

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+
+	"github.com/callcrm/callcrm-go/webhook"
 )
 
 // RecordingDetailsShow selects optional blocks of GetRecordingDetails.
@@ -20,7 +22,7 @@ type RecordingDetailsShow struct {
 // RecordingDetails is a recording as the user API returns it.
 type RecordingDetails struct {
 	ID                     string                `json:"id"`
-	DateCreated            Time                  `json:"dateCreated"`
+	DateCreated            webhook.Time          `json:"dateCreated"`
 	TranscriptionStatus    TranscriptionStatus   `json:"transcriptionStatus,omitempty"`
 	ProcessingStatus       ProcessingStatus      `json:"processingStatus,omitempty"`
 	ProcessingStage        ProcessingStage       `json:"processingStage,omitempty"`
@@ -43,16 +45,16 @@ type RecordingDetails struct {
 
 // CRMOpportunity is an opportunity linked to a recording.
 type CRMOpportunity struct {
-	OpportunityExternalID *string  `json:"opportunityExternalId"`
-	AccountID             *string  `json:"accountId"`
-	AccountName           *string  `json:"accountName"`
-	AccountExternalID     *string  `json:"accountExternalId"`
-	Disposition           *string  `json:"disposition"`
-	ClosedAt              *Time    `json:"closedAt"`
-	Name                  *string  `json:"name"`
-	Amount                *float64 `json:"amount"`
-	IntegrationName       *string  `json:"integrationName"`
-	IntegrationPlatform   *string  `json:"integrationPlatform"`
+	OpportunityExternalID *string       `json:"opportunityExternalId"`
+	AccountID             *string       `json:"accountId"`
+	AccountName           *string       `json:"accountName"`
+	AccountExternalID     *string       `json:"accountExternalId"`
+	Disposition           *string       `json:"disposition"`
+	ClosedAt              *webhook.Time `json:"closedAt"`
+	Name                  *string       `json:"name"`
+	Amount                *float64      `json:"amount"`
+	IntegrationName       *string       `json:"integrationName"`
+	IntegrationPlatform   *string       `json:"integrationPlatform"`
 	Addresses             []struct {
 		Street  string `json:"street"`
 		City    string `json:"city"`
@@ -71,8 +73,8 @@ type EntityExtraction struct {
 	SiroEntityDefinitionDeleted bool             `json:"siroEntityDefinitionDeleted"`
 	Status                      ExtractionStatus `json:"status"`
 	Extraction                  []ExtractedField `json:"extraction"`
-	CreatedAt                   *Time            `json:"createdAt"`
-	UpdatedAt                   *Time            `json:"updatedAt"`
+	CreatedAt                   *webhook.Time    `json:"createdAt"`
+	UpdatedAt                   *webhook.Time    `json:"updatedAt"`
 	// Mappings is deprecated by Siro; use Extraction[].Mappings.
 	Mappings []CRMMapping `json:"mappings"`
 }
@@ -196,11 +198,11 @@ func (t *LinkTarget) validate() error {
 
 // LinkedObject is the object a recording was linked to.
 type LinkedObject struct {
-	ID             string   `json:"id"`
-	ExternalID     string   `json:"externalId"`
-	DataType       DataType `json:"dataType"`
-	Name           string   `json:"name"`
-	LastActivityAt Time     `json:"lastActivityAt"`
+	ID             string       `json:"id"`
+	ExternalID     string       `json:"externalId"`
+	DataType       DataType     `json:"dataType"`
+	Name           string       `json:"name"`
+	LastActivityAt webhook.Time `json:"lastActivityAt"`
 }
 
 // LinkRecording creates or replaces a recording's CRM link (user API, PUT).

@@ -11,21 +11,25 @@ import (
 	"github.com/callcrm/callcrm-go/webhook"
 )
 
-// Webhook event types.
+// EventType is the "eventType" of a Siro webhook.
+type EventType string
+
+// Event types Siro documents.
 const (
-	EventRecordingProcessed = "integrations.recordingProcessed"
-	EventRecordingLinked    = "integrations.recordingLinked"
+	EventRecordingProcessed EventType = "integrations.recordingProcessed"
+	EventRecordingLinked    EventType = "integrations.recordingLinked"
 )
 
 // RecordingEvent is the payload of both Siro webhooks. Each reports the
 // current state of both flags.
 type RecordingEvent struct {
-	RecordingID        string    `json:"recordingId"`
-	SiroUserID         string    `json:"siroUserId"`
-	RecordingProcessed bool      `json:"recordingProcessed"`
-	RecordingLinked    bool      `json:"recordingLinked"`
-	EventType          string    `json:"eventType"`
-	CRM                *CRMLinks `json:"crm"`
+	RecordingID        string `json:"recordingId"`
+	SiroUserID         string `json:"siroUserId"`
+	RecordingProcessed bool   `json:"recordingProcessed"`
+	RecordingLinked    bool   `json:"recordingLinked"`
+	// Type is the event type (Siro's "eventType").
+	Type EventType `json:"eventType"`
+	CRM  *CRMLinks `json:"crm"`
 	// Raw is the exact verified body.
 	Raw []byte `json:"-"`
 	// Delivery is the verified Svix delivery (svix-id, timestamp).
@@ -67,7 +71,7 @@ type ReadyRecording struct {
 	// Event is the delivery that completed the pair.
 	Event *RecordingEvent
 	// Details holds the summary and entity extractions when the handler was
-	// given a client (WithFetchDetails); nil otherwise.
+	// given a client (Callbacks.FetchDetails); nil otherwise.
 	Details *RecordingDetails
 }
 
@@ -82,10 +86,16 @@ type Callbacks struct {
 	Ready func(ctx context.Context, r *ReadyRecording) error
 	// RecordingProcessed and RecordingLinked receive each event (once per
 	// Svix delivery; again if a delivery is retried after a failure).
-	RecordingProcessed func(ctx context.Context, e *RecordingEvent) error
-	RecordingLinked    func(ctx context.Context, e *RecordingEvent) error
+	RecordingProcessed Func
+	RecordingLinked    Func
 	// Unknown receives other event types with the raw bytes.
 	Unknown webhook.HandlerFunc
+	// FetchDetails, if set, fetches the recording's details with summary
+	// and entity extractions (user API, one round trip) with this client
+	// before calling Ready, in ReadyRecording.Details. The client must
+	// have a user credential (WithUserToken, WithUserTokenSource or
+	// WithOAuthApp); NewHandler fails otherwise.
+	FetchDetails *Client
 }
 
 // DefaultWebhookTimeout bounds a callback: inside the 15 s Svix gives an
@@ -105,20 +115,14 @@ const DefaultWebhookDedupeTTL = 72 * time.Hour
 // so webhook.WithTolerance is not bounded by it; the dedupe TTL is.
 const WebhookRetryHorizon = 27*time.Hour + 36*time.Minute + 50*time.Second
 
-type fetchDetailsKey struct{}
+// Func handles one Siro event; an error answers 500 so Svix retries.
+type Func func(ctx context.Context, e *RecordingEvent) error
 
-// WithFetchDetails makes the handler fetch the recording's details with
-// summary and entity extractions (user API, one round trip) before calling
-// Ready. The client must have a user credential (WithUserToken,
-// WithUserTokenSource or WithOAuthApp); construction fails otherwise.
-func WithFetchDetails(c *Client) webhook.Option {
-	switch {
-	case c == nil:
-		return webhook.OptionError(optErr("WithFetchDetails", "client is nil"))
-	case !c.userCred:
-		return webhook.OptionError(optErr("WithFetchDetails", "the client has no user API credential (WithUserToken, WithUserTokenSource or WithOAuthApp); recording details are a user API call"))
-	}
-	return webhook.WithExtension(fetchDetailsKey{}, c)
+// routes is the one table from event type to callback: an event type is
+// known when it is here.
+var routes = map[EventType]func(*Callbacks) Func{
+	EventRecordingProcessed: func(c *Callbacks) Func { return c.RecordingProcessed },
+	EventRecordingLinked:    func(c *Callbacks) Func { return c.RecordingLinked },
 }
 
 // Handler receives Siro's Svix-signed webhooks. It is an http.Handler;
@@ -128,37 +132,35 @@ type Handler struct {
 }
 
 func spec(where string, secrets []string, cb *Callbacks, opts []webhook.Option) (webhook.Spec, error) {
-	v, err := webhook.NewStandard(secrets, opts...)
+	v, err := webhook.NewStandard(secrets, webhook.VerifierOptions(opts...)...)
 	if err != nil {
 		return webhook.Spec{}, opterr.Rewrap("siro", where, err, len(secrets))
 	}
 	var details *Client
+	if cb != nil && cb.FetchDetails != nil {
+		if !cb.FetchDetails.userCred {
+			return webhook.Spec{}, optErr(where, "Callbacks.FetchDetails: the client has no user API credential (WithUserToken, WithUserTokenSource or WithOAuthApp); recording details are a user API call")
+		}
+		details = cb.FetchDetails
+	}
 	return webhook.Spec{
-		Provider:   "siro",
-		Verifier:   v,
-		Timeout:    DefaultWebhookTimeout,
-		DedupeTTL:  DefaultWebhookDedupeTTL,
-		Headers:    []string{"Svix-Id", "Svix-Timestamp", "Content-Type"},
-		Extensions: []any{fetchDetailsKey{}},
-
+		Provider:  "siro",
+		Verifier:  v,
+		Timeout:   DefaultWebhookTimeout,
+		DedupeTTL: DefaultWebhookDedupeTTL,
+		Headers:   []string{"Svix-Id", "Svix-Timestamp", "Content-Type"},
 		// Svix's horizon: the signed timestamp is per attempt, so the
 		// engine does not bound WithTolerance by it (Time is nil).
 		RetryHorizon: WebhookRetryHorizon,
 		IDHeader:     "Svix-Id",
-		Init: func(ext func(any) (any, bool)) error {
-			if c, ok := ext(fetchDetailsKey{}); ok {
-				details = c.(*Client)
-			}
-			return nil
-		},
 		Parse: func(wev *webhook.Event) (any, error) {
 			var ev RecordingEvent
 			if err := json.Unmarshal(wev.Raw, &ev); err != nil {
 				return nil, fmt.Errorf("siro: decoding webhook: %w", err)
 			}
-			wev.ID, wev.Type = wev.Delivery.ID, ev.EventType
-			if (ev.EventType == EventRecordingProcessed || ev.EventType == EventRecordingLinked) && ev.RecordingID == "" {
-				return nil, fmt.Errorf("siro: %s webhook has no recordingId", ev.EventType)
+			wev.ID, wev.Type = wev.Delivery.ID, string(ev.Type)
+			if _, known := routes[ev.Type]; known && ev.RecordingID == "" {
+				return nil, fmt.Errorf("siro: %s webhook has no recordingId", ev.Type)
 			}
 			ev.Raw, ev.Delivery = wev.Raw, wev.Delivery
 			return &ev, nil
@@ -168,19 +170,14 @@ func spec(where string, secrets []string, cb *Callbacks, opts []webhook.Option) 
 				return nil
 			}
 			ev := parsed.(*RecordingEvent)
-			var each func(context.Context, *RecordingEvent) error
-			switch ev.EventType {
-			case EventRecordingProcessed:
-				each = cb.RecordingProcessed
-			case EventRecordingLinked:
-				each = cb.RecordingLinked
-			default:
+			pick, known := routes[ev.Type]
+			if !known {
 				if cb.Unknown != nil {
 					return cb.Unknown(ctx, wev)
 				}
 				return nil
 			}
-			if each != nil {
+			if each := pick(cb); each != nil {
 				if err := each(ctx, ev); err != nil {
 					return err
 				}
@@ -212,7 +209,8 @@ func spec(where string, secrets []string, cb *Callbacks, opts []webhook.Option) 
 //
 // Options are package webhook's (WithLogger, WithDedupe, WithClock,
 // WithMaxBodyBytes, WithErrorHook, WithTimeout, WithInbox, WithName,
-// WithTolerance, InsecureSkipTimestampCheck) and WithFetchDetails.
+// WithTolerance, InsecureSkipTimestampCheck); Callbacks.FetchDetails
+// makes Ready receive the recording's details.
 func NewHandler(secrets []string, cb Callbacks, opts ...webhook.Option) (*Handler, error) {
 	s, err := spec("NewHandler", secrets, &cb, opts)
 	if err != nil {

@@ -52,12 +52,12 @@ func (l *readyLog) count() int {
 }
 
 func TestWebhookOrdersAndDuplicates(t *testing.T) {
-	P, L := sirotest.EventRecordingProcessed, sirotest.EventRecordingLinked
+	P, L := siro.EventRecordingProcessed, siro.EventRecordingLinked
 	orders := map[string][]sirotest.Delivery{
-		"processed then linked":              {{EventType: P}, {EventType: L}},
-		"linked then processed":              {{EventType: L}, {EventType: P}},
-		"processed twice, then linked":       {{EventType: P, Times: 2}, {EventType: L}},
-		"linked, then processed redelivered": {{EventType: L}, {EventType: P, Times: 3}},
+		"processed then linked":              {{Type: P}, {Type: L}},
+		"linked then processed":              {{Type: L}, {Type: P}},
+		"processed twice, then linked":       {{Type: P, Times: 2}, {Type: L}},
+		"linked, then processed redelivered": {{Type: L}, {Type: P, Times: 3}},
 	}
 	for name, order := range orders {
 		t.Run(name, func(t *testing.T) {
@@ -96,7 +96,7 @@ func TestWebhookOrdersAndDuplicates(t *testing.T) {
 
 func signed(t *testing.T, secret string, now time.Time, body map[string]any) *http.Request {
 	b, _ := json.Marshal(body)
-	s, err := webhook.NewStandardSigner(secret, webhook.WithClock(webhooktest.NewFakeClock(now)))
+	s, err := webhook.NewStandardSigner(secret, webhook.WithSignatureClock(webhooktest.NewFakeClock(now)))
 	require.NoError(t, err)
 	req := httptest.NewRequest("POST", "/webhooks/siro", bytes.NewReader(b))
 	require.NoError(t, s.SignHeader(req.Header, b))
@@ -123,7 +123,7 @@ func TestWebhookWaitsForBothFlags(t *testing.T) {
 		h.ServeHTTP(rec, req)
 		return rec.Code
 	}
-	ev := func(typ string, processed, linked bool) map[string]any {
+	ev := func(typ siro.EventType, processed, linked bool) map[string]any {
 		return map[string]any{"recordingId": "rec_9", "eventType": typ, "recordingProcessed": processed, "recordingLinked": linked,
 			"crm": map[string]any{"integrationConnectionId": "ic", "engagement": map[string]string{"id": "e", "externalId": "appt"}}}
 	}
@@ -140,7 +140,7 @@ func TestWebhookWaitsForBothFlags(t *testing.T) {
 	fail.Store(false)
 	clk.Advance(30 * time.Second)
 	b, _ := json.Marshal(linked)
-	s, _ := webhook.NewStandardSigner(secret, webhook.WithClock(clk))
+	s, _ := webhook.NewStandardSigner(secret, webhook.WithSignatureClock(clk))
 	redo := httptest.NewRequest("POST", "/", bytes.NewReader(b))
 	redo.Header.Set("Svix-Id", id)
 	require.NoError(t, s.SignHeader(redo.Header, b))
@@ -187,13 +187,14 @@ func TestEndToEnd(t *testing.T) {
 
 	var log readyLog
 	h, err := siro.NewHandler([]string{fake.WebhookSecret}, siro.Callbacks{
-		Ready: func(_ context.Context, r *siro.ReadyRecording) error { log.add(r); return nil },
-	}, siro.WithFetchDetails(c))
+		Ready:        func(_ context.Context, r *siro.ReadyRecording) error { log.add(r); return nil },
+		FetchDetails: c,
+	})
 	require.NoError(t, err)
 	srv := httptest.NewServer(h)
 	defer srv.Close()
 	_, err = fake.DeliverWebhooks(ctx, srv.URL, rec.RecordingID,
-		sirotest.Delivery{EventType: sirotest.EventRecordingLinked}, sirotest.Delivery{EventType: sirotest.EventRecordingProcessed, Times: 2})
+		sirotest.Delivery{Type: siro.EventRecordingLinked}, sirotest.Delivery{Type: siro.EventRecordingProcessed, Times: 2})
 	require.NoError(t, err)
 	require.Equal(t, 1, log.count())
 	r := log.ready[0]
@@ -383,4 +384,33 @@ func TestReadyOpportunityOnlyAndPanic(t *testing.T) {
 	assert.False(t, ok)
 	_, ok = (&siro.RecordingEvent{}).OpportunityExternalID()
 	assert.False(t, ok)
+}
+
+// TestNewHandlerOptionErrorsMatchOneSentinel: whichever option fails
+// (package webhook's or Siro's own Callbacks.FetchDetails), the error
+// matches the one sentinel, under both of its names, and names what failed.
+func TestNewHandlerOptionErrorsMatchOneSentinel(t *testing.T) {
+	orgOnly, err := siro.NewClient(siro.WithOrgToken("org-token"))
+	require.NoError(t, err)
+	secret := "whsec_" + "c2lyby1zZW50aW5lbA=="
+	for name, build := range map[string]func() error{
+		"Callbacks.FetchDetails": func() error {
+			_, err := siro.NewHandler([]string{secret}, siro.Callbacks{FetchDetails: orgOnly})
+			return err
+		},
+		"WithTimeout": func() error {
+			_, err := siro.NewHandler([]string{secret}, siro.Callbacks{}, webhook.WithTimeout(0))
+			return err
+		},
+		"WithTolerance": func() error {
+			_, err := siro.NewHandler([]string{secret}, siro.Callbacks{}, webhook.WithTolerance(-time.Second))
+			return err
+		},
+	} {
+		err := build()
+		require.ErrorIs(t, err, webhook.ErrInvalidOption, name)
+		require.ErrorIs(t, err, siro.ErrInvalidOption, name)
+		assert.Contains(t, err.Error(), name)
+		assert.Contains(t, err.Error(), "siro: NewHandler: ")
+	}
 }

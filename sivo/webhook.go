@@ -69,15 +69,13 @@ type Callbacks struct {
 	Unknown webhook.HandlerFunc
 }
 
-func (c *Callbacks) route(ev *Event) Func {
-	switch ev.Type {
-	case EventCallCreated:
-		return c.CallCreated
-	case EventCallAnswered:
-		return c.CallAnswered
-	case EventCallTransferred:
-		return c.CallTransferred
-	case EventCallEnded:
+// routes is the one table from event type to callback: an event type is
+// known when it is here.
+var routes = map[EventType]func(*Callbacks) Func{
+	EventCallCreated:     func(c *Callbacks) Func { return c.CallCreated },
+	EventCallAnswered:    func(c *Callbacks) Func { return c.CallAnswered },
+	EventCallTransferred: func(c *Callbacks) Func { return c.CallTransferred },
+	EventCallEnded: func(c *Callbacks) Func {
 		if c.CallEnded == nil {
 			return nil
 		}
@@ -88,38 +86,17 @@ func (c *Callbacks) route(ev *Event) Func {
 			}
 			return c.CallEnded(ctx, ev, call)
 		}
-	case EventCallRecorded:
-		return c.CallRecorded
-	case EventTranscriptSegment:
-		return c.TranscriptSegment
-	case EventTranscriptComplete:
-		return c.TranscriptComplete
-	case EventQueueEntered:
-		return c.QueueEntered
-	case EventQueueAbandoned:
-		return c.QueueAbandoned
-	case EventAgentStatusChanged:
-		return c.AgentStatusChanged
-	case EventAgentPaused:
-		return c.AgentPaused
-	case EventIVRCompleted:
-		return c.IVRCompleted
-	case EventAIAgentCompleted:
-		return c.AIAgentCompleted
-	case EventWebhookTest:
-		return c.WebhookTest
-	}
-	return nil
-}
-
-func (c *Callbacks) known(t EventType) bool {
-	switch t {
-	case EventCallCreated, EventCallAnswered, EventCallTransferred, EventCallEnded, EventCallRecorded,
-		EventTranscriptSegment, EventTranscriptComplete, EventQueueEntered, EventQueueAbandoned,
-		EventAgentStatusChanged, EventAgentPaused, EventIVRCompleted, EventAIAgentCompleted, EventWebhookTest:
-		return true
-	}
-	return false
+	},
+	EventCallRecorded:       func(c *Callbacks) Func { return c.CallRecorded },
+	EventTranscriptSegment:  func(c *Callbacks) Func { return c.TranscriptSegment },
+	EventTranscriptComplete: func(c *Callbacks) Func { return c.TranscriptComplete },
+	EventQueueEntered:       func(c *Callbacks) Func { return c.QueueEntered },
+	EventQueueAbandoned:     func(c *Callbacks) Func { return c.QueueAbandoned },
+	EventAgentStatusChanged: func(c *Callbacks) Func { return c.AgentStatusChanged },
+	EventAgentPaused:        func(c *Callbacks) Func { return c.AgentPaused },
+	EventIVRCompleted:       func(c *Callbacks) Func { return c.IVRCompleted },
+	EventAIAgentCompleted:   func(c *Callbacks) Func { return c.AIAgentCompleted },
+	EventWebhookTest:        func(c *Callbacks) Func { return c.WebhookTest },
 }
 
 // Handler receives SIVO webhooks. It is an http.Handler; create it with
@@ -155,13 +132,14 @@ func spec(where string, secrets []string, cb *Callbacks) (webhook.Spec, error) {
 				return nil
 			}
 			ev := parsed.(*Event)
-			if !cb.known(ev.Type) {
+			pick, known := routes[ev.Type]
+			if !known {
 				if cb.Unknown != nil {
 					return cb.Unknown(ctx, wev)
 				}
 				return nil
 			}
-			if f := cb.route(ev); f != nil {
+			if f := pick(cb); f != nil {
 				return f(ctx, ev)
 			}
 			return nil

@@ -27,7 +27,7 @@ func TestSameIDOtherEventIsProcessed(t *testing.T) {
 		Call: func(_ context.Context, ev *symbo.CallEvent) error {
 			mu.Lock()
 			defer mu.Unlock()
-			seen = append(seen, ev.Event()+" "+ev.Data.ID+" "+ev.Data.Note)
+			seen = append(seen, string(ev.Type)+" "+ev.Data.ID+" "+ev.Data.Note)
 			return nil
 		},
 	})

@@ -3,7 +3,7 @@
 // activity webhooks signed with X-Hmac-Signature (NewHandler).
 //
 //	lookup, err := symbo.NewLookupHandler([]string{secret}, func(ctx context.Context, number string) (*symbo.Contact, error) {
-//		return crm.ContactByPhone(ctx, number) // nil or symbo.ErrNotFound answers 404
+//		return crm.ContactByPhone(ctx, number) // nil or symbo.ErrNoContact answers 404
 //	})
 //	if err != nil {
 //		return err

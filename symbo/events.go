@@ -9,13 +9,20 @@ import (
 	"github.com/callcrm/callcrm-go/webhook"
 )
 
-// Event names, in the colon spelling of Symbo's webhooks guide.
+// EventType is a Symbo event name, in the colon spelling of Symbo's
+// webhooks guide (NormalizeEvent maps the older dot spelling to it).
+type EventType string
+
+// Event types Symbo documents.
 const (
-	EventCallCreated            = "call:created"
-	EventCallCompleted          = "call:completed"
-	EventCallUpdated            = "call:updated"
-	EventCallRecordingCompleted = "call:recording-completed"
-	EventProspectCreated        = "prospect:created"
+	EventCallCreated            EventType = "call:created"
+	EventCallCompleted          EventType = "call:completed"
+	EventCallUpdated            EventType = "call:updated"
+	EventCallRecordingCompleted EventType = "call:recording-completed"
+	EventProspectCreated        EventType = "prospect:created"
+	// EventCallContactLookup is the dialer's contact lookup, a GET that
+	// NewLookupHandler serves; it never arrives as a webhook.
+	EventCallContactLookup EventType = "call:contactlookup"
 )
 
 // NormalizeEvent maps an event name as sent to the webhooks guide's
@@ -24,14 +31,14 @@ const (
 // completed", so it becomes EventCallCompleted; other dot spellings
 // ("call.updated") become their colon form; colon names are returned
 // unchanged.
-func NormalizeEvent(name string) string {
+func NormalizeEvent(name string) EventType {
 	if name == "call.created" {
 		return EventCallCompleted
 	}
 	if i := strings.IndexByte(name, '.'); i > 0 && !strings.Contains(name, ":") {
-		return name[:i] + ":" + name[i+1:]
+		return EventType(name[:i] + ":" + name[i+1:])
 	}
-	return name
+	return EventType(name)
 }
 
 // CallEvent is the envelope of a call activity webhook.
@@ -40,8 +47,11 @@ type CallEvent struct {
 	ID string `json:"id"`
 	// Object is the payload kind ("Call").
 	Object string `json:"object"`
+	// Type is the event type: Description (or, without one, the "event"
+	// field) by its documented meaning (NormalizeEvent).
+	Type EventType `json:"-"`
 	// Description is the event name as sent ("call.created" or
-	// "call:created"); Event() gives its canonical meaning.
+	// "call:created").
 	Description string `json:"description"`
 	// UserID is the Symbo user whose action triggered the event.
 	UserID string `json:"user_id"`
@@ -54,8 +64,23 @@ type CallEvent struct {
 	Raw []byte `json:"-"`
 }
 
-// Event returns the normalised event name.
-func (e *CallEvent) Event() string { return NormalizeEvent(e.Description) }
+// UnmarshalJSON decodes the event and sets Type.
+func (e *CallEvent) UnmarshalJSON(b []byte) error {
+	type plain CallEvent
+	if err := json.Unmarshal(b, (*plain)(e)); err != nil {
+		return err
+	}
+	name := e.Description
+	if name == "" {
+		var alt struct {
+			Event string `json:"event"`
+		}
+		_ = json.Unmarshal(b, &alt) // b decoded above
+		name = alt.Event
+	}
+	e.Type = NormalizeEvent(name)
+	return nil
+}
 
 // UnparsedTimes lists the timestamp fields whose values did not parse, by
 // JSON name, so callers can report them.

@@ -15,7 +15,7 @@ func ExampleNewLookupHandler() {
 	// Symbo signs its requests with the webhook secret (X-Hmac-Signature).
 	h, err := symbo.NewLookupHandler([]string{"abcdefg"}, func(ctx context.Context, number string) (*symbo.Contact, error) {
 		if number != "+18005551212" {
-			return nil, symbo.ErrNotFound // 404
+			return nil, symbo.ErrNoContact // 404
 		}
 		return &symbo.Contact{ExternalID: "12345", FirstName: "Sally", LastName: "Sample",
 			Account: &symbo.Account{ExternalID: "9876", Name: "Sample Company"}}, nil
@@ -46,7 +46,7 @@ func ExampleNewHandler() {
 	h, err := symbo.NewHandler([]string{"abcdefg"}, symbo.Callbacks{
 		Call: func(ctx context.Context, ev *symbo.CallEvent) error {
 			states.Apply(ev)
-			fmt.Println(ev.Event(), ev.Data.Prospect.ExternalID, ev.Data.CallDisposition, ev.UnparsedTimes())
+			fmt.Println(ev.Type, ev.Data.Prospect.ExternalID, ev.Data.CallDisposition, ev.UnparsedTimes())
 			return nil
 		},
 	})

@@ -73,9 +73,11 @@ func (c *Contact) Validate() error {
 	return nil
 }
 
-// ErrNotFound is returned by a LookupFunc when no contact matches; the
-// handler answers 404.
-var ErrNotFound = errors.New("symbo: contact not found")
+// ErrNoContact is what your LookupFunc returns when no contact matches
+// the number; the handler answers Symbo 404. (It is yours to return, not
+// an answer of a vendor's API: the ErrNotFound of siro and engrami match
+// their APIs' 404.)
+var ErrNoContact = errors.New("symbo: contact not found")
 
 // LookupFunc finds the contact for an E.164 number.
 type LookupFunc func(ctx context.Context, number string) (*Contact, error)
@@ -83,24 +85,68 @@ type LookupFunc func(ctx context.Context, number string) (*Contact, error)
 // DefaultLookupTimeout bounds a lookup so the dialer is never left waiting.
 const DefaultLookupTimeout = 3 * time.Second
 
-type lookupTokenKey struct{}
-type insecureKey struct{}
-type emptyBodySigKey struct{}
+// LookupOption configures NewLookupHandler: WithLookupToken,
+// InsecureNoAuth, InsecureAcceptEmptyBodySignature, WithLookupTimeout,
+// WithLookupLogger and WithLookupErrorHook. A lookup is answered inline
+// and never deduplicated, so the receivers' options (webhook.WithInbox,
+// ...) are not LookupOptions and do not compile there.
+type LookupOption func(*lookupSettings) error
+
+// lookupSettings is what LookupOptions fill.
+type lookupSettings struct {
+	token     string
+	open      bool
+	emptyBody bool
+	timeout   time.Duration
+	logger    *slog.Logger
+	onError   func(r *http.Request, err error)
+}
 
 // WithLookupToken authenticates the lookup with a shared token the user
 // puts in the lookup URL they give Symbo (https://crm.example/symbo/lookup?token=...);
 // it is compared in constant time. Use it when your Symbo account does
 // not sign lookups. It must be at least 16 characters.
-func WithLookupToken(token string) webhook.Option {
-	if len(token) < 16 {
-		return webhook.OptionError(opterr.New("symbo", "WithLookupToken", webhook.ErrInvalidOption, "token must be at least 16 characters"))
+func WithLookupToken(token string) LookupOption {
+	return func(s *lookupSettings) error {
+		if len(token) < 16 {
+			return opterr.New("symbo", "WithLookupToken", webhook.ErrInvalidOption, "token must be at least 16 characters")
+		}
+		s.token = token
+		return nil
 	}
-	return webhook.WithExtension(lookupTokenKey{}, token)
 }
 
 // InsecureNoAuth serves the lookup to any caller. Contact lookups return
 // personal data: use it only behind your own authentication.
-func InsecureNoAuth() webhook.Option { return webhook.WithExtension(insecureKey{}, true) }
+func InsecureNoAuth() LookupOption {
+	return func(s *lookupSettings) error { s.open = true; return nil }
+}
+
+// WithLookupTimeout bounds fn (default DefaultLookupTimeout): at the
+// deadline Symbo gets 504. It must be positive.
+func WithLookupTimeout(d time.Duration) LookupOption {
+	return func(s *lookupSettings) error {
+		if d <= 0 {
+			return opterr.New("symbo", "WithLookupTimeout", webhook.ErrInvalidOption, "%v must be positive", d)
+		}
+		s.timeout = d
+		return nil
+	}
+}
+
+// WithLookupLogger logs one line per refused or failed lookup, with the
+// keys every receiver uses (webhook.WithLogger), and at debug level which
+// credential matched; never the number's contact or a secret. nil
+// discards.
+func WithLookupLogger(l *slog.Logger) LookupOption {
+	return func(s *lookupSettings) error { s.logger = l; return nil }
+}
+
+// WithLookupErrorHook receives every refused or failed lookup with its
+// error (webhook.WithErrorHook). A panic in fn is recovered and logged.
+func WithLookupErrorHook(fn func(r *http.Request, err error)) LookupOption {
+	return func(s *lookupSettings) error { s.onError = fn; return nil }
+}
 
 // InsecureAcceptEmptyBodySignature makes the lookup also accept an
 // X-Hmac-Signature computed over the empty body. That value is the same
@@ -111,8 +157,8 @@ func InsecureNoAuth() webhook.Option { return webhook.WithExtension(insecureKey{
 // signature so you can tell if your Symbo account signs that way (Symbo
 // does not document what it signs on a GET). Prefer WithLookupToken over
 // this option if it does. It needs the webhook secrets.
-func InsecureAcceptEmptyBodySignature() webhook.Option {
-	return webhook.WithExtension(emptyBodySigKey{}, true)
+func InsecureAcceptEmptyBodySignature() LookupOption {
+	return func(s *lookupSettings) error { s.emptyBody = true; return nil }
 }
 
 // LookupHandler is the endpoint Symbo calls on dial. Create it with
@@ -148,42 +194,38 @@ type LookupHandler struct {
 // be replayed, but only for the number it was signed for. Serve the
 // lookup over HTTPS only.
 //
-// Answers: 200 with the contact, 404 when fn returns ErrNotFound (or
+// Answers: 200 with the contact, 404 when fn returns ErrNoContact (or
 // nil), 400 for a missing or invalid number, 401 for a caller that does
 // not authenticate, 405 for other methods, 500 when fn fails, panics or
 // returns a contact missing required fields (logged, never sent), 504 at
-// the deadline (webhook.WithTimeout, default 3 s) even if fn ignores its
-// context. The options that apply are webhook.WithTimeout,
-// webhook.WithLogger, webhook.WithErrorHook, WithLookupToken,
-// InsecureNoAuth and InsecureAcceptEmptyBodySignature; any other
-// (WithTolerance, WithDedupe, WithInbox, WithName, WithMaxBodyBytes, ...:
-// a lookup is a GET answered inline, never deduplicated, with no
-// timestamp) fails construction, naming it, rather than being ignored.
-func NewLookupHandler(secrets []string, fn LookupFunc, opts ...webhook.Option) (*LookupHandler, error) {
+// the deadline (WithLookupTimeout, default 3 s) even if fn ignores its
+// context. Its options are LookupOptions: WithLookupLogger and
+// WithLookupErrorHook report like a receiver's webhook.WithLogger and
+// webhook.WithErrorHook.
+func NewLookupHandler(secrets []string, fn LookupFunc, opts ...LookupOption) (*LookupHandler, error) {
 	if fn == nil {
 		return nil, opterr.New("symbo", "NewLookupHandler", webhook.ErrInvalidOption, "fn is nil")
 	}
-	cfg, err := webhook.NewConfig(opts...)
+	ls := lookupSettings{timeout: DefaultLookupTimeout}
+	for i, o := range opts {
+		if o == nil {
+			return nil, opterr.New("symbo", "NewLookupHandler", webhook.ErrInvalidOption, "option %d is nil", i)
+		}
+		if err := o(&ls); err != nil {
+			return nil, err
+		}
+	}
+	cfg, err := webhook.NewConfig(webhook.WithLogger(ls.logger), webhook.WithErrorHook(ls.onError))
 	if err != nil {
 		return nil, opterr.Rewrap("symbo", "NewLookupHandler", err, len(secrets))
 	}
-	if err := cfg.OnlyExtensions("the Symbo contact lookup", lookupTokenKey{}, insecureKey{}, emptyBodySigKey{}); err != nil {
-		return nil, fmt.Errorf("symbo: NewLookupHandler: %w", err)
-	}
-	if err := cfg.Only("the Symbo contact lookup", "WithTimeout", "WithLogger", "WithErrorHook"); err != nil {
-		return nil, opterr.Rewrap("symbo", "NewLookupHandler", err, 0)
-	}
-	h := &LookupHandler{fn: fn, cfg: cfg, timeout: cfg.Timeout(DefaultLookupTimeout)}
+	h := &LookupHandler{fn: fn, cfg: cfg, timeout: ls.timeout, token: ls.token, open: ls.open, emptyBody: ls.emptyBody}
 	if len(secrets) > 0 {
 		if h.hmac, err = webhook.NewHMAC(HeaderSignature, "", secrets...); err != nil {
 			return nil, opterr.Rewrap("symbo", "NewLookupHandler", err, len(secrets))
 		}
 	}
-	if t, ok := cfg.Extension(lookupTokenKey{}); ok {
-		h.token = t.(string)
-	}
-	_, h.open = cfg.Extension(insecureKey{})
-	if _, h.emptyBody = cfg.Extension(emptyBodySigKey{}); h.emptyBody && h.hmac == nil {
+	if h.emptyBody && h.hmac == nil {
 		return nil, opterr.New("symbo", "NewLookupHandler", webhook.ErrInvalidOption, "InsecureAcceptEmptyBodySignature needs the webhook secrets")
 	}
 	if h.hmac == nil && h.token == "" && !h.open {
@@ -269,7 +311,7 @@ func (h *LookupHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	switch {
-	case errors.Is(res.err, ErrNotFound) || (res.err == nil && res.c == nil):
+	case errors.Is(res.err, ErrNoContact) || (res.err == nil && res.c == nil):
 		h.answer(w, r, http.StatusNotFound, "not found", nil)
 		return
 	case res.err != nil:

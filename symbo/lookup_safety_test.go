@@ -8,12 +8,10 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
-	"time"
 
 	"github.com/callcrm/callcrm-go/symbo"
 	"github.com/callcrm/callcrm-go/symbo/symbotest"
 	"github.com/callcrm/callcrm-go/webhook"
-	"github.com/callcrm/callcrm-go/webhook/webhooktest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -44,7 +42,7 @@ func TestLookupStrictSignatureByDefault(t *testing.T) {
 	}
 
 	var logs bytes.Buffer
-	strict, err := symbo.NewLookupHandler([]string{secret}, fn, webhook.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
+	strict, err := symbo.NewLookupHandler([]string{secret}, fn, symbo.WithLookupLogger(slog.New(slog.NewTextHandler(&logs, nil))))
 	require.NoError(t, err)
 	srv := httptest.NewServer(strict)
 	defer srv.Close()
@@ -79,39 +77,4 @@ func TestLookupStrictSignatureByDefault(t *testing.T) {
 
 	_, err = symbo.NewLookupHandler(nil, fn, symbo.InsecureAcceptEmptyBodySignature(), symbo.InsecureNoAuth())
 	assert.ErrorIs(t, err, webhook.ErrInvalidOption, "the opt-in needs the secrets it relaxes")
-	_, err = symbo.NewHandler([]string{secret}, symbo.Callbacks{}, symbo.InsecureAcceptEmptyBodySignature())
-	assert.ErrorIs(t, err, webhook.ErrInvalidOption, "a lookup option on the webhook handler")
-}
-
-// TestLookupRefusesOptionsItCannotApply: the lookup is a GET answered
-// inline, never deduplicated, with no body and no timestamp; receiver
-// options it cannot apply fail construction naming the option instead of
-// being silently ignored (WithTolerance looked like replay protection).
-func TestLookupRefusesOptionsItCannotApply(t *testing.T) {
-	fn := func(context.Context, string) (*symbo.Contact, error) { return sally, nil }
-	dd, err := webhook.NewMemoryDedupe(time.Hour)
-	require.NoError(t, err)
-	in, err := webhook.NewMemoryInbox(1, 1)
-	require.NoError(t, err)
-	for name, o := range map[string]webhook.Option{
-		"WithTolerance":              webhook.WithTolerance(time.Minute),
-		"InsecureSkipTimestampCheck": webhook.InsecureSkipTimestampCheck(),
-		"WithClock":                  webhook.WithClock(webhooktest.NewFakeClock(time.Now())),
-		"WithDedupe":                 webhook.WithDedupe(dd),
-		"WithInbox":                  webhook.WithInbox(in),
-		"WithName":                   webhook.WithName("x"),
-		"WithMaxBodyBytes":           webhook.WithMaxBodyBytes(10),
-		"WithReadTimeout":            webhook.WithReadTimeout(time.Second),
-		"WithStoreTimeout":           webhook.WithStoreTimeout(time.Second),
-		"WithKey":                    webhook.WithKey(webhook.DefaultKey),
-	} {
-		_, err := symbo.NewLookupHandler([]string{"k"}, fn, o)
-		require.Error(t, err, name)
-		assert.ErrorIs(t, err, webhook.ErrInvalidOption, name)
-		assert.Contains(t, err.Error(), name)
-		assert.Contains(t, err.Error(), "symbo: NewLookupHandler: ")
-	}
-	_, err = symbo.NewLookupHandler([]string{"k"}, fn, webhook.WithTimeout(time.Second), webhook.WithLogger(slog.Default()),
-		webhook.WithErrorHook(func(*http.Request, error) {}), symbo.WithLookupToken("lookup-token-0123456789"))
-	assert.NoError(t, err)
 }

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -61,7 +62,7 @@ func TestLookupHandler(t *testing.T) {
 		case "+18005551212":
 			return sally, nil
 		case "+18005550000":
-			return nil, symbo.ErrNotFound
+			return nil, symbo.ErrNoContact
 		case "+18005550001":
 			return nil, errors.New("db down")
 		case "+18005550002":
@@ -73,7 +74,7 @@ func TestLookupHandler(t *testing.T) {
 			panic("boom")
 		}
 		return nil, nil
-	}, symbo.InsecureNoAuth(), webhook.WithTimeout(100*time.Millisecond), webhook.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
+	}, symbo.InsecureNoAuth(), symbo.WithLookupTimeout(100*time.Millisecond), symbo.WithLookupLogger(slog.New(slog.NewTextHandler(&logs, nil))))
 	require.NoError(t, err)
 	srv := httptest.NewServer(h)
 	defer srv.Close()
@@ -118,7 +119,7 @@ func TestDocSampleDecodesFieldForField(t *testing.T) {
 	require.NoError(t, err, "one bad timestamp must not fail the event")
 	assert.Equal(t, "ecc25304-ad56-4f73-b75c-77f3165c6c65", ev.ID)
 	assert.Equal(t, "Call", ev.Object)
-	assert.Equal(t, symbo.EventCallCompleted, ev.Event(), "001's call.created occurs after a call is completed")
+	assert.Equal(t, symbo.EventCallCompleted, ev.Type, "001's call.created occurs after a call is completed")
 	assert.Equal(t, "35904adb-e732-4ee7-a450-a87dfbe8a7f5", ev.UserID)
 	assert.True(t, ev.CreatedAt.Unparsed())
 	assert.Equal(t, "023-01-11T20:19:40.000Z", ev.CreatedAt.Raw)
@@ -249,7 +250,10 @@ func TestWebhookHandler(t *testing.T) {
 func TestCallCreatedRoutesByDocumentedMeaning(t *testing.T) {
 	var got []string
 	rec := func(tag string) symbo.Func {
-		return func(_ context.Context, ev *symbo.CallEvent) error { got = append(got, tag+":"+ev.Event()); return nil }
+		return func(_ context.Context, ev *symbo.CallEvent) error {
+			got = append(got, tag+":"+string(ev.Type))
+			return nil
+		}
 	}
 	h, err := symbo.NewHandler([]string{"k"}, symbo.Callbacks{CallCreated: rec("created"), CallCompleted: rec("completed")})
 	require.NoError(t, err)
@@ -262,7 +266,7 @@ func TestCallCreatedRoutesByDocumentedMeaning(t *testing.T) {
 	got = nil
 	all, err := symbo.NewHandler([]string{"k"}, symbo.Callbacks{Call: rec("call")})
 	require.NoError(t, err)
-	for i, name := range []string{"call.created", "call:created", "call:completed", "call.updated", "call:updated", "call:recording-completed"} {
+	for i, name := range []symbo.EventType{"call.created", "call:created", "call:completed", "call.updated", "call:updated", "call:recording-completed"} {
 		assert.Equal(t, 200, s.Serve(all, symbotest.Event(fmt.Sprint("x", i), name, symbo.Call{ID: "c"})))
 	}
 	assert.Equal(t, []string{"call:call:completed", "call:call:created", "call:call:completed", "call:call:updated", "call:call:updated",
@@ -279,7 +283,7 @@ func TestLookupAuthentication(t *testing.T) {
 	require.ErrorIs(t, err, webhook.ErrInvalidOption)
 
 	var logs bytes.Buffer
-	h, err := symbo.NewLookupHandler([]string{"abcdefg"}, fn, webhook.WithLogger(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
+	h, err := symbo.NewLookupHandler([]string{"abcdefg"}, fn, symbo.WithLookupLogger(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
 	require.NoError(t, err)
 	srv := httptest.NewServer(h)
 	defer srv.Close()
@@ -331,18 +335,22 @@ func FuzzParseCallEvent(f *testing.F) {
 		}
 		_ = ev.UnparsedTimes()
 		_, _ = ev.Version()
-		_ = ev.Event()
+		_ = ev.Type
 		states := symbo.NewCallStates()
 		states.Apply(ev)
 	})
 }
 
-// TestLookupOptionOnWebhookHandlerRefused: symbo.WithLookupToken guards the
-// lookup, not webhooks; given to NewHandler it is an error, not a silent
-// no-op that looks like protection.
-func TestLookupOptionOnWebhookHandlerRefused(t *testing.T) {
-	_, err := symbo.NewHandler([]string{"k"}, symbo.Callbacks{}, symbo.WithLookupToken("lookup-token-0123456789"))
+// TestLookupOptionsAreTheirOwnType: symbo.WithLookupToken guards the
+// lookup, not webhooks, and a receiver option (webhook.WithInbox) means
+// nothing to a lookup: neither list accepts the other's options, so the
+// mistake does not compile (asserted here with the assignability rule
+// the compiler applies).
+func TestLookupOptionsAreTheirOwnType(t *testing.T) {
+	lookup, receiver := reflect.TypeOf(symbo.WithLookupToken("lookup-token-0123456789")), reflect.TypeOf(webhook.WithInbox(nil))
+	assert.False(t, lookup.AssignableTo(receiver), "a LookupOption is not a webhook.Option")
+	assert.False(t, receiver.AssignableTo(lookup), "a webhook.Option is not a LookupOption")
+	_, err := symbo.NewLookupHandler(nil, func(context.Context, string) (*symbo.Contact, error) { return nil, nil }, symbo.WithLookupTimeout(0))
 	assert.ErrorIs(t, err, webhook.ErrInvalidOption)
-	_, err = symbo.NewHandler([]string{"k"}, symbo.Callbacks{}, symbo.InsecureNoAuth())
-	assert.ErrorIs(t, err, webhook.ErrInvalidOption)
+	assert.ErrorContains(t, err, "WithLookupTimeout")
 }

@@ -36,15 +36,15 @@ type Func func(ctx context.Context, ev *CallEvent) error
 // webhooks guide) fires when a call is initiated and goes to CallCreated;
 // "call.created" (the older "Integrate Custom CRM" article, whose sample
 // uses it) "occurs immediately after a call is completed" and goes to
-// CallCompleted, like "call:completed". ev.Event() gives the canonical
-// name either way, and ev.Description the name as sent.
+// CallCompleted, like "call:completed". ev.Type gives the canonical
+// type either way, and ev.Description the name as sent.
 type Callbacks struct {
 	CallCreated            Func
 	CallCompleted          Func
 	CallUpdated            Func
 	CallRecordingCompleted Func
 	// Call receives every call event whose own callback above is nil,
-	// with the canonical event name in ev.Event(): bind it alone to see
+	// with the canonical event type in ev.Type: bind it alone to see
 	// everything an endpoint is subscribed to.
 	Call Func
 	// ProspectCreated receives the raw event: Symbo documents no Prospect
@@ -135,24 +135,17 @@ func spec(where string, secrets []string, cb *Callbacks) (webhook.Spec, error) {
 			}
 			ev, isCall := parsed.(*CallEvent)
 			if !isCall {
-				if wev.Type == EventProspectCreated && cb.ProspectCreated != nil {
+				if EventType(wev.Type) == EventProspectCreated && cb.ProspectCreated != nil {
 					return cb.ProspectCreated(ctx, wev)
 				}
-				if wev.Type != EventProspectCreated && cb.Unknown != nil {
+				if EventType(wev.Type) != EventProspectCreated && cb.Unknown != nil {
 					return cb.Unknown(ctx, wev)
 				}
 				return nil
 			}
 			var f Func
-			switch ev.Event() {
-			case EventCallCreated:
-				f = cb.CallCreated
-			case EventCallCompleted:
-				f = cb.CallCompleted
-			case EventCallUpdated:
-				f = cb.CallUpdated
-			case EventCallRecordingCompleted:
-				f = cb.CallRecordingCompleted
+			if pick, ok := routes[ev.Type]; ok {
+				f = pick(cb)
 			}
 			if f == nil {
 				f = cb.Call
@@ -177,8 +170,9 @@ func parse(wev *webhook.Event) (any, error) {
 		name = env.Event
 	}
 	wev.ID = deliveryKey(&env, wev.Raw)
-	wev.Type = NormalizeEvent(name)
-	if !isCallEvent(wev.Type) {
+	typ := NormalizeEvent(name)
+	wev.Type = string(typ)
+	if _, isCall := routes[typ]; !isCall {
 		return wev, nil
 	}
 	ev, err := ParseCallEvent(wev.Raw)
@@ -188,12 +182,13 @@ func parse(wev *webhook.Event) (any, error) {
 	return ev, nil
 }
 
-func isCallEvent(name string) bool {
-	switch name {
-	case EventCallCreated, EventCallCompleted, EventCallUpdated, EventCallRecordingCompleted:
-		return true
-	}
-	return false
+// routes is the one table from call event type to callback: the event
+// types decoded as a CallEvent are the ones here.
+var routes = map[EventType]func(*Callbacks) Func{
+	EventCallCreated:            func(c *Callbacks) Func { return c.CallCreated },
+	EventCallCompleted:          func(c *Callbacks) Func { return c.CallCompleted },
+	EventCallUpdated:            func(c *Callbacks) Func { return c.CallUpdated },
+	EventCallRecordingCompleted: func(c *Callbacks) Func { return c.CallRecordingCompleted },
 }
 
 // NewHandler returns a Handler verifying X-Hmac-Signature over the raw body

@@ -38,7 +38,7 @@ func BenchmarkVerify(b *testing.B) {
 		h := standardHeader(id, ts, sig)
 
 		b.Run("standard/"+size.name, func(b *testing.B) {
-			v, _ := NewStandard([]string{kaSecret}, WithClock(clock.NewFake(now)))
+			v, _ := NewStandard([]string{kaSecret}, WithSignatureClock(clock.NewFake(now)))
 			b.SetBytes(int64(len(body)))
 			b.ReportAllocs()
 			for i := 0; i < b.N; i++ {
@@ -99,7 +99,7 @@ func BenchmarkMiddleware(b *testing.B) {
 	b.Run("1KiB", func(b *testing.B) {
 		now := time.Unix(1700000000, 0)
 		body := benchBody(1 << 10)
-		v, _ := NewStandard([]string{kaSecret}, WithClock(clock.NewFake(now)))
+		v, _ := NewStandard([]string{kaSecret}, WithSignatureClock(clock.NewFake(now)))
 		mw, _ := Middleware(v)
 		h := mw(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
 		signer, _ := NewStandardSigner(kaSecret)

@@ -17,7 +17,7 @@ import (
 // parses the body.
 func ExampleStandard_Verify() {
 	v, err := webhook.NewStandard([]string{"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"},
-		webhook.InsecureSkipTimestampCheck()) // the documented vector is from 2021
+		webhook.InsecureSkipSignatureTimestamp()) // the documented vector is from 2021
 	if err != nil {
 		log.Fatal(err)
 	}

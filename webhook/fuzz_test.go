@@ -16,7 +16,7 @@ func FuzzStandardHeader(f *testing.F) {
 	f.Add("", "", "", []byte(nil))
 	f.Add("msg_1", "0", "v1, v1,,, v2,abc", []byte("{}"))
 	f.Add("msg.1", "99999999999999999999", "v1,"+kaSig, []byte("{}"))
-	v, err := NewStandard([]string{kaSecret}, InsecureSkipTimestampCheck())
+	v, err := NewStandard([]string{kaSecret}, InsecureSkipSignatureTimestamp())
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -44,7 +44,7 @@ func FuzzStandardTamper(f *testing.F) {
 			return
 		}
 		now := time.Unix(secs, 0)
-		v, err := NewStandard([]string{kaSecret}, WithClock(clock.NewFake(now)))
+		v, err := NewStandard([]string{kaSecret}, WithSignatureClock(clock.NewFake(now)))
 		if err != nil {
 			t.Fatal(err)
 		}

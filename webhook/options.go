@@ -5,18 +5,25 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"slices"
 	"strings"
 	"time"
 )
 
-// Option configures a receiver (NewReceiver, Middleware and every vendor's
-// NewHandler and Middleware), a Standard Webhooks verifier (NewStandard)
-// or a signer. One option type for all of them means one vocabulary: an
-// option that does not apply to what it is given is ignored (WithLogger
-// on a verifier, say). Options are validated when they are applied, at
-// construction.
+// Option configures a receiver: NewReceiver, Middleware and every
+// vendor's NewHandler and Middleware. Options are validated when they are
+// applied, at construction; an error names the option.
+//
+// Verifiers and signers take a VerifierOption instead, so a receiver
+// option (WithInbox, WithDedupe, ...) given to NewStandard does not
+// compile.
 type Option func(*settings) error
+
+// VerifierOption configures a Standard Webhooks verifier (NewStandard,
+// NewStandardRaw) or signer (NewStandardSigner): WithSignatureTolerance,
+// WithSignatureClock and InsecureSkipSignatureTimestamp. A receiver takes
+// the same settings as WithTolerance, WithClock and
+// InsecureSkipTimestampCheck.
+type VerifierOption func(*settings) error
 
 // settings is what options fill; each constructor reads its part.
 type settings struct {
@@ -36,11 +43,10 @@ type settings struct {
 	name         string
 	readTimeout  time.Duration
 	storeTimeout time.Duration
-	ext          map[any]any
 	key          KeyFunc
 }
 
-func apply(s *settings, opts []Option) error {
+func apply[O ~func(*settings) error](s *settings, opts []O) error {
 	for _, o := range opts {
 		if o == nil {
 			continue
@@ -59,10 +65,18 @@ func apply(s *settings, opts []Option) error {
 // check of the timestamp inside the body (off by default), so a captured
 // delivery replayed after the dedupe TTL is refused with 401. It must be
 // positive.
-func WithTolerance(d time.Duration) Option {
+func WithTolerance(d time.Duration) Option { return Option(tolerance("WithTolerance", d)) }
+
+// WithSignatureTolerance is WithTolerance for a verifier (NewStandard): the
+// signed timestamp's window, default DefaultTolerance. It must be positive.
+func WithSignatureTolerance(d time.Duration) VerifierOption {
+	return VerifierOption(tolerance("WithSignatureTolerance", d))
+}
+
+func tolerance(name string, d time.Duration) func(*settings) error {
 	return func(s *settings) error {
 		if d <= 0 {
-			return wrap(ErrInvalidOption, "WithTolerance: %v must be positive", d)
+			return wrap(ErrInvalidOption, "%s: %v must be positive", name, d)
 		}
 		s.tolerance, s.toleranceSet = d, true
 		return nil
@@ -73,21 +87,58 @@ func WithTolerance(d time.Duration) Option {
 // renewal, commit retries and callback deadlines read (tests pass a
 // webhooktest.FakeClock). Body read deadlines always use the network's
 // real time.
-func WithClock(c Clock) Option {
+func WithClock(c Clock) Option { return Option(withClock("WithClock", c)) }
+
+// WithSignatureClock is WithClock for a verifier or signer: the clock its
+// timestamps are read from (tests pass a webhooktest.FakeClock).
+func WithSignatureClock(c Clock) VerifierOption {
+	return VerifierOption(withClock("WithSignatureClock", c))
+}
+
+func withClock(name string, c Clock) func(*settings) error {
 	return func(s *settings) error {
 		if c == nil {
-			return wrap(ErrInvalidOption, "WithClock: clock is nil")
+			return wrap(ErrInvalidOption, "%s: clock is nil", name)
 		}
 		s.clock = c
 		return nil
 	}
 }
 
-// InsecureSkipTimestampCheck disables the Standard Webhooks replay window:
-// old deliveries verify forever. Only for replaying stored payloads in
-// tests.
-func InsecureSkipTimestampCheck() Option {
-	return func(s *settings) error { s.skipTime = true; return nil }
+// InsecureSkipTimestampCheck disables the Standard Webhooks replay window
+// of a receiver: old deliveries verify forever. Only for replaying stored
+// payloads in tests.
+func InsecureSkipTimestampCheck() Option { return Option(skipTimestamp) }
+
+// InsecureSkipSignatureTimestamp is InsecureSkipTimestampCheck for a
+// verifier (NewStandard).
+func InsecureSkipSignatureTimestamp() VerifierOption { return VerifierOption(skipTimestamp) }
+
+func skipTimestamp(s *settings) error { s.skipTime = true; return nil }
+
+// VerifierOptions returns the verifier settings among a receiver's opts
+// (WithTolerance, WithClock, InsecureSkipTimestampCheck) as VerifierOptions,
+// for a vendor package that builds its Standard verifier from the options
+// its receiver was given. An option that fails is left out: the receiver
+// built from opts reports it.
+func VerifierOptions(opts ...Option) []VerifierOption {
+	var s settings
+	for _, o := range opts {
+		if o != nil {
+			_ = o(&s)
+		}
+	}
+	var out []VerifierOption
+	if s.toleranceSet {
+		out = append(out, WithSignatureTolerance(s.tolerance))
+	}
+	if s.clock != nil {
+		out = append(out, WithSignatureClock(s.clock))
+	}
+	if s.skipTime {
+		out = append(out, InsecureSkipSignatureTimestamp())
+	}
+	return out
 }
 
 // WithLogger logs one line per refused or failed delivery (warn or error)
@@ -268,32 +319,10 @@ func WithKey(fn KeyFunc) Option {
 	}
 }
 
-// WithExtension carries a vendor-specific setting under key. Vendor
-// packages use it to offer their own options (siro.WithFetchDetails) in
-// the same option list; applications call those functions, not this one.
-func WithExtension(key, value any) Option {
-	return func(s *settings) error {
-		if key == nil {
-			return wrap(ErrInvalidOption, "WithExtension: key is nil")
-		}
-		if s.ext == nil {
-			s.ext = map[any]any{}
-		}
-		s.ext[key] = value
-		return nil
-	}
-}
-
-// OptionError returns an Option that fails construction with err; vendor
-// option constructors use it to report a bad argument at construction.
-func OptionError(err error) Option {
-	return func(*settings) error { return err }
-}
-
-// Config is a resolved option list, for vendor packages that serve
-// endpoints other than receivers (Symbo's contact lookup, Engrami's tool
-// endpoints) so they read the same options and log and report the same
-// way. Applications do not need it.
+// Config is a resolved option list (WithLogger, WithErrorHook), for vendor
+// packages that serve endpoints other than receivers (Symbo's contact
+// lookup, Engrami's tool endpoints) so they log and report the same way as
+// receivers. Applications do not need it.
 type Config struct{ s settings }
 
 // NewConfig applies opts.
@@ -307,64 +336,6 @@ func NewConfig(opts ...Option) (*Config, error) {
 
 // Logger returns WithLogger's logger (nil when unset).
 func (c *Config) Logger() *slog.Logger { return c.s.logger }
-
-// Timeout returns WithTimeout's value, or def.
-func (c *Config) Timeout(def time.Duration) time.Duration {
-	if c.s.timeout > 0 {
-		return c.s.timeout
-	}
-	return def
-}
-
-// MaxBodyBytes returns WithMaxBodyBytes's value, or def.
-func (c *Config) MaxBodyBytes(def int64) int64 {
-	if c.s.maxBody > 0 {
-		return c.s.maxBody
-	}
-	return def
-}
-
-// OnlyExtensions returns an error naming the first extension (another
-// vendor's option) that is not one of keys, so an option that does not
-// apply fails construction instead of doing nothing.
-func (c *Config) OnlyExtensions(endpoint string, keys ...any) error {
-	for key := range c.s.ext {
-		if !slices.Contains(keys, key) {
-			return wrap(ErrInvalidOption, "an option of another kind (%T) does not apply to %s", key, endpoint)
-		}
-	}
-	return nil
-}
-
-// Only returns an error naming the first option given that is not in
-// allowed (by its function name: "WithLogger", "WithTimeout", ...), so an
-// endpoint that cannot apply an option (WithTolerance or WithDedupe on
-// Symbo's contact lookup) fails construction instead of ignoring it.
-// Vendor options (WithExtension) are checked by OnlyExtensions.
-func (c *Config) Only(endpoint string, allowed ...string) error {
-	s := &c.s
-	for _, o := range []struct {
-		name string
-		set  bool
-	}{
-		{"WithTolerance", s.toleranceSet}, {"InsecureSkipTimestampCheck", s.skipTime}, {"WithClock", s.clock != nil},
-		{"WithLogger", s.logger != nil}, {"WithDedupe", s.dedupe != nil}, {"WithMaxBodyBytes", s.maxBody > 0},
-		{"WithErrorHook", s.onError != nil}, {"WithTimeout", s.timeout > 0}, {"WithInbox", s.inbox != nil},
-		{"WithName", s.name != ""}, {"WithReadTimeout", s.readTimeout > 0}, {"WithStoreTimeout", s.storeTimeout > 0},
-		{"WithKey", s.key != nil},
-	} {
-		if o.set && !slices.Contains(allowed, o.name) {
-			return wrap(ErrInvalidOption, "%s does not apply to %s", o.name, endpoint)
-		}
-	}
-	return nil
-}
-
-// Extension returns a WithExtension value.
-func (c *Config) Extension(key any) (any, bool) {
-	v, ok := c.s.ext[key]
-	return v, ok
-}
 
 // Report logs a refused or failed request with the keys every receiver
 // uses (provider, delivery_id, event, status, error) and hands err to

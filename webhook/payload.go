@@ -9,6 +9,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -85,17 +86,20 @@ func (id *ID) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// Time is a vendor timestamp decoded leniently: RFC 3339 with or without
-// fractional seconds, a space instead of "T", and no zone at all (read as
-// UTC, as SIVO's "2026-05-20 10:23:45"). A value that does not parse (such
-// as Symbo's sample "023-01-11T20:19:40.000Z") keeps its raw text with
-// Valid false instead of failing the whole event.
+// Time is the one timestamp type of this module, in every vendor's
+// events, requests and answers. It decodes leniently: RFC 3339 with or
+// without fractional seconds, a space instead of "T", and no zone at all
+// (read as UTC, as SIVO's "2026-05-20 10:23:45"). A value that does not
+// parse (such as Symbo's sample "023-01-11T20:19:40.000Z") keeps its raw
+// text with Valid false instead of failing the whole event or answer.
+// Embedding time.Time gives it every time.Time method (IsZero, Before,
+// Format, ...).
 type Time struct {
 	// Time is the parsed instant (zero when not Valid).
-	Time time.Time
-	// Raw is the string as received.
+	time.Time
+	// Raw is the string as received; empty for a Time you built.
 	Raw string
-	// Valid is true when Raw parsed.
+	// Valid is true when Raw parsed, or for a Time built with NewTime.
 	Valid bool
 }
 
@@ -115,30 +119,58 @@ func (t *Time) UnmarshalJSON(b []byte) error {
 		return fmt.Errorf("webhook: timestamp %.40s is not a string", string(b))
 	}
 	t.Raw = s
+	if p, ok := parseTime(s); ok {
+		t.Time, t.Valid = p, true
+	}
+	return nil
+}
+
+func parseTime(s string) (time.Time, bool) {
 	if s == "" {
-		return nil
+		return time.Time{}, false
 	}
 	for _, layout := range timeLayouts {
 		if p, err := time.Parse(layout, s); err == nil && p.Year() >= 1000 {
-			t.Time, t.Valid = p, true
-			return nil
+			return p, true
 		}
 	}
-	return nil
+	return time.Time{}, false
 }
 
 var timeLayouts = []string{time.RFC3339Nano, "2006-01-02 15:04:05.999999999Z07:00",
 	"2006-01-02T15:04:05.999999999", "2006-01-02 15:04:05.999999999"}
 
-// MarshalJSON writes the raw string back (or null).
+// wireLayout is how a Time without its received text is written: UTC with
+// milliseconds, the form the vendors' references use.
+const wireLayout = "2006-01-02T15:04:05.000Z"
+
+// MarshalJSON writes the text as received when it still names the instant
+// held (so a vendor's value round-trips), the instant in UTC with
+// milliseconds otherwise, the raw text of a value that did not parse, and
+// null for the zero Time.
 func (t Time) MarshalJSON() ([]byte, error) {
-	if t.Raw == "" && !t.Valid {
+	switch {
+	case t.Unparsed():
+		return json.Marshal(t.Raw)
+	case t.Time.IsZero() && !t.Valid:
 		return []byte("null"), nil
+	case t.Raw != "":
+		if p, ok := parseTime(t.Raw); ok && p.Equal(t.Time) {
+			return json.Marshal(t.Raw)
+		}
 	}
-	if t.Raw == "" {
-		return json.Marshal(t.Time.Format(time.RFC3339Nano))
+	return json.Marshal(t.UTC().Format(wireLayout))
+}
+
+// EncodeValues writes the instant in UTC with milliseconds as a query
+// parameter (the go-querystring encoder interface); the zero Time writes
+// nothing.
+func (t Time) EncodeValues(key string, v *url.Values) error {
+	if t.Time.IsZero() {
+		return nil
 	}
-	return json.Marshal(t.Raw)
+	v.Set(key, t.UTC().Format(wireLayout))
+	return nil
 }
 
 // Unparsed reports a non-empty value that is not a valid timestamp.
@@ -146,7 +178,7 @@ func (t Time) Unparsed() bool { return t.Raw != "" && !t.Valid }
 
 // NewTime returns a valid Time for tm.
 func NewTime(tm time.Time) Time {
-	return Time{Time: tm, Raw: tm.UTC().Format("2006-01-02T15:04:05.000Z"), Valid: true}
+	return Time{Time: tm, Raw: tm.UTC().Format(wireLayout), Valid: true}
 }
 
 // numberText returns the text of a number sent as a JSON number or a

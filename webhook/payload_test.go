@@ -2,6 +2,7 @@ package webhook
 
 import (
 	"encoding/json"
+	"net/url"
 	"testing"
 	"time"
 
@@ -72,4 +73,26 @@ func TestFloat(t *testing.T) {
 	}
 	var n Float
 	assert.Error(t, json.Unmarshal([]byte(`"fast"`), &n))
+}
+
+// TestTimeOneShape: the one Time round-trips a vendor's text, writes a
+// built or changed instant in UTC with milliseconds, the zero Time as
+// null, and a query parameter in the same form.
+func TestTimeOneShape(t *testing.T) {
+	var tm Time
+	require.NoError(t, json.Unmarshal([]byte(`"2026-05-20 10:23:45"`), &tm))
+	b, _ := json.Marshal(tm)
+	assert.Equal(t, `"2026-05-20 10:23:45"`, string(b), "received text round-trips")
+	tm.Time = tm.Add(time.Second)
+	b, _ = json.Marshal(tm)
+	assert.Equal(t, `"2026-05-20T10:23:46.000Z"`, string(b), "a changed instant is written, not the stale text")
+	b, _ = json.Marshal(Time{Time: time.Date(2026, 5, 20, 12, 0, 0, 5e6, time.FixedZone("x", 7200))})
+	assert.Equal(t, `"2026-05-20T10:00:00.005Z"`, string(b))
+	b, _ = json.Marshal(Time{})
+	assert.Equal(t, `null`, string(b))
+	v := url.Values{}
+	require.NoError(t, NewTime(time.Date(2026, 5, 20, 10, 0, 0, 0, time.UTC)).EncodeValues("from", &v))
+	require.NoError(t, Time{}.EncodeValues("to", &v))
+	assert.Equal(t, "from=2026-05-20T10%3A00%3A00.000Z", v.Encode())
+	assert.True(t, tm.Before(tm.Add(time.Second)), "time.Time's methods are promoted")
 }

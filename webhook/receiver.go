@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime/debug"
-	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -108,13 +107,6 @@ type Spec struct {
 	IDHeader string
 	// Handle runs the user's callback for a parsed event.
 	Handle func(ctx context.Context, ev *Event, parsed any, once Once) error
-	// Init, if set, is called at construction with the vendor's
-	// extensions (WithExtension) so it can read and validate them.
-	Init func(ext func(key any) (any, bool)) error
-	// Extensions lists the extension keys this vendor's receiver reads;
-	// any other vendor's option (symbo.WithLookupToken on a SIVO receiver,
-	// say) fails construction instead of silently doing nothing.
-	Extensions []any
 }
 
 // Stats counts what a receiver did since it was built.
@@ -221,16 +213,6 @@ func NewReceiver(spec Spec, opts ...Option) (*Receiver, error) {
 			return nil, err
 		}
 		r.s.dedupe = d
-	}
-	for key := range r.s.ext {
-		if !slices.Contains(spec.Extensions, key) {
-			return nil, wrap(ErrInvalidOption, "an option of another kind (%T) does not apply to a %s receiver", key, spec.Provider)
-		}
-	}
-	if spec.Init != nil {
-		if err := spec.Init(func(key any) (any, bool) { v, ok := r.s.ext[key]; return v, ok }); err != nil {
-			return nil, err
-		}
 	}
 	if r.s.inbox != nil {
 		if err := r.s.inbox.Register(r.spec.Provider+"/"+r.name, r.Process); err != nil {

@@ -63,8 +63,8 @@ func (m *MemoryDedupe) GoString() string { return m.String() }
 // Format prints String for every verb.
 func (m *MemoryDedupe) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, m.String()) }
 
-// String describes the config without its values: vendor extensions
-// (WithExtension) may hold credentials, such as Symbo's lookup token.
+// String describes the config without its values: an error hook or a
+// logger may close over credentials.
 func (c Config) String() string { return "webhook.Config{[redacted]}" }
 
 // GoString is String, so %#v redacts too.

@@ -64,9 +64,9 @@ type StandardSigner struct {
 	clock clock.Clock
 }
 
-// NewStandardSigner returns a signer for a "whsec_" secret. WithClock sets
-// the timestamp source; other options are ignored.
-func NewStandardSigner(secret string, opts ...Option) (*StandardSigner, error) {
+// NewStandardSigner returns a signer for a "whsec_" secret.
+// WithSignatureClock sets the timestamp source.
+func NewStandardSigner(secret string, opts ...VerifierOption) (*StandardSigner, error) {
 	raw, err := ParseStandardSecret(secret)
 	if err != nil {
 		return nil, err

@@ -156,7 +156,7 @@ func ParseStandardSecret(s string) ([]byte, error) {
 
 // NewStandard returns a Standard Webhooks verifier for one or more
 // "whsec_" secrets (several secrets allow rotation).
-func NewStandard(secrets []string, opts ...Option) (*Standard, error) {
+func NewStandard(secrets []string, opts ...VerifierOption) (*Standard, error) {
 	if len(secrets) == 0 {
 		return nil, wrap(ErrInvalidSecret, "no secret given")
 	}
@@ -187,7 +187,7 @@ func (e *indexedErr) Error() string { return "secret " + strconv.Itoa(e.i) + ": 
 func (e *indexedErr) Unwrap() error { return e.err }
 
 // NewStandardRaw is NewStandard for secrets given as raw key bytes.
-func NewStandardRaw(keys [][]byte, opts ...Option) (*Standard, error) {
+func NewStandardRaw(keys [][]byte, opts ...VerifierOption) (*Standard, error) {
 	if len(keys) == 0 {
 		return nil, wrap(ErrInvalidSecret, "no secret given")
 	}

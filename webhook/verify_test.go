@@ -54,7 +54,7 @@ func standardHeader(id, ts, sig string) http.Header {
 
 func TestStandardKnownAnswer(t *testing.T) {
 	fake := clock.NewFake(kaTime())
-	v, err := NewStandard([]string{kaSecret}, WithClock(fake))
+	v, err := NewStandard([]string{kaSecret}, WithSignatureClock(fake))
 	require.NoError(t, err)
 	d, err := v.Verify(standardHeader(kaID, kaTS, kaSig), []byte(kaBody))
 	require.NoError(t, err)
@@ -121,7 +121,7 @@ func TestManualHMACMatchesStdlib(t *testing.T) {
 func TestRotationSecretIndex(t *testing.T) {
 	old, newer := "whsec_"+base64.StdEncoding.EncodeToString([]byte("old-secret-bytes")), "whsec_"+base64.StdEncoding.EncodeToString([]byte("new-secret-bytes"))
 	fake := clock.NewFake(kaTime())
-	v, err := NewStandard([]string{newer, old}, WithClock(fake))
+	v, err := NewStandard([]string{newer, old}, WithSignatureClock(fake))
 	require.NoError(t, err)
 	s, err := NewStandardSigner(old)
 	require.NoError(t, err)
@@ -160,7 +160,7 @@ func TestConstructionRefuses(t *testing.T) {
 	assert.Contains(t, err.Error(), "signature")
 	_, err = NewStandardRaw([][]byte{{}})
 	assert.ErrorIs(t, err, ErrInvalidSecret)
-	_, err = NewStandard([]string{kaSecret}, WithTolerance(0))
+	_, err = NewStandard([]string{kaSecret}, WithSignatureTolerance(0))
 	assert.ErrorIs(t, err, ErrInvalidOption)
 	_, err = NewHMAC("X", "")
 	assert.ErrorIs(t, err, ErrInvalidSecret)
@@ -178,7 +178,7 @@ func TestConstructionRefuses(t *testing.T) {
 func TestTimestampWindow(t *testing.T) {
 	base := kaTime()
 	fake := clock.NewFake(base)
-	v, err := NewStandard([]string{kaSecret}, WithClock(fake), WithTolerance(time.Minute))
+	v, err := NewStandard([]string{kaSecret}, WithSignatureClock(fake), WithSignatureTolerance(time.Minute))
 	require.NoError(t, err)
 	check := func(offset time.Duration) error {
 		fake.Set(base.Add(offset))
@@ -190,7 +190,7 @@ func TestTimestampWindow(t *testing.T) {
 	assert.NoError(t, check(-time.Minute))
 	assert.ErrorIs(t, check(-time.Minute-time.Second), ErrTimestampTooNew)
 
-	skip, err := NewStandard([]string{kaSecret}, WithClock(fake), InsecureSkipTimestampCheck())
+	skip, err := NewStandard([]string{kaSecret}, WithSignatureClock(fake), InsecureSkipSignatureTimestamp())
 	require.NoError(t, err)
 	fake.Set(base.Add(1000 * time.Hour))
 	_, err = skip.Verify(standardHeader(kaID, kaTS, kaSig), []byte(kaBody))
@@ -343,7 +343,7 @@ func svixSign(t *testing.T, ref *svix.Webhook, id string, ts time.Time) string {
 func TestStandardChecksEveryWellFormedSignature(t *testing.T) {
 	ref, err := svix.NewWebhook(kaSecret)
 	require.NoError(t, err)
-	v, err := NewStandard([]string{kaSecret}, WithClock(clock.NewFake(kaTime())))
+	v, err := NewStandard([]string{kaSecret}, WithSignatureClock(clock.NewFake(kaTime())))
 	require.NoError(t, err)
 	for _, wrong := range []int{8, 9, 64} {
 		parts := make([]string, 0, wrong+1)
@@ -363,7 +363,7 @@ func TestStandardChecksEveryWellFormedSignature(t *testing.T) {
 // decodes to the same bytes under lenient base64; only the canonical
 // spelling verifies (as in Svix, which compares the text).
 func TestStandardStrictBase64(t *testing.T) {
-	v, err := NewStandard([]string{kaSecret}, WithClock(clock.NewFake(kaTime())))
+	v, err := NewStandard([]string{kaSecret}, WithSignatureClock(clock.NewFake(kaTime())))
 	require.NoError(t, err)
 	// kaSig ends in "E=": the last character carries 4 data bits and 2
 	// padding bits. Setting a padding bit gives another spelling.
@@ -386,7 +386,7 @@ func TestStandardStrictBase64(t *testing.T) {
 // another version is well-formed under Standard Webhooks: 401 no matching
 // signature, not 400 malformed.
 func TestStandardOtherVersionOnlyIsNoMatch(t *testing.T) {
-	v, err := NewStandard([]string{kaSecret}, WithClock(clock.NewFake(kaTime())))
+	v, err := NewStandard([]string{kaSecret}, WithSignatureClock(clock.NewFake(kaTime())))
 	require.NoError(t, err)
 	for _, sig := range []string{"v2," + kaSig[3:], "v1a,abc v2,def"} {
 		_, err = v.Verify(standardHeader(kaID, kaTS, sig), []byte(kaBody))
@@ -434,7 +434,7 @@ func TestVerifiersSignersStoresRedact(t *testing.T) {
 
 func TestSendSignsAndPosts(t *testing.T) {
 	fake := clock.NewFake(time.Now())
-	v, _ := NewStandard([]string{kaSecret}, WithClock(fake))
+	v, _ := NewStandard([]string{kaSecret}, WithSignatureClock(fake))
 	mw, _ := Middleware(v)
 	var got string
 	srv := httptest.NewServer(mw(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -442,7 +442,7 @@ func TestSendSignsAndPosts(t *testing.T) {
 		got = string(b)
 	})))
 	defer srv.Close()
-	s, err := NewStandardSigner(kaSecret, WithClock(fake))
+	s, err := NewStandardSigner(kaSecret, WithSignatureClock(fake))
 	require.NoError(t, err)
 	resp, err := Send(context.Background(), srv.Client(), srv.URL, s, []byte(`{"a":1}`), http.Header{"X-Extra": {"1"}})
 	require.NoError(t, err)

@@ -10,7 +10,7 @@
 //	if err != nil {
 //		t.Fatal(err)
 //	}
-//	body := callsynctest.Sample("call_logged", "payload-1") // the documented sample
+//	body := callsynctest.Sample(callsync.EventCallLogged, "payload-1") // the documented sample
 //	if code := s.Serve(h, body); code != http.StatusOK {
 //		t.Fatalf("status %d", code)
 //	}
@@ -75,8 +75,8 @@ const CallLoggedSample = `{
 // Sample returns the guide's payload as another event with another
 // payload_id (CallSync documents only call_logged; the others are assumed
 // to share its envelope).
-func Sample(event, payloadID string) []byte {
-	s := strings.Replace(CallLoggedSample, `"event": "call_logged"`, `"event": "`+event+`"`, 1)
+func Sample(event callsync.EventType, payloadID string) []byte {
+	s := strings.Replace(CallLoggedSample, `"event": "call_logged"`, `"event": "`+string(event)+`"`, 1)
 	return []byte(strings.Replace(s, `"payload_id": "wh_live_call_logged"`, `"payload_id": "`+payloadID+`"`, 1))
 }
 

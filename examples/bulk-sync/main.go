@@ -35,6 +35,7 @@ import (
 
 	"github.com/callcrm/callcrm-go/siro"
 	"github.com/callcrm/callcrm-go/siro/sirotest"
+	"github.com/callcrm/callcrm-go/webhook"
 )
 
 // Appointment is one row of the export.
@@ -313,7 +314,7 @@ func toEngagement(a Appointment) (siro.SyncEngagement, error) {
 	e := siro.SyncEngagement{ExternalID: a.ExternalID, Subject: a.Subject}
 	for _, t := range []struct {
 		s   string
-		dst **siro.Time
+		dst **webhook.Time
 	}{{a.Start, &e.StartTime}, {a.End, &e.EndTime}} {
 		if t.s == "" {
 			continue

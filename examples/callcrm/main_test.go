@@ -142,11 +142,11 @@ func newReceiver(t *testing.T) *receiver {
 			return nil
 		},
 		RecordingProcessed: func(_ context.Context, e *siro.RecordingEvent) error {
-			c.add("siro:"+e.EventType, "id:"+e.Delivery.ID)
+			c.add("siro:"+string(e.Type), "id:"+e.Delivery.ID)
 			return nil
 		},
 		RecordingLinked: func(_ context.Context, e *siro.RecordingEvent) error {
-			c.add("siro:"+e.EventType, "id:"+e.Delivery.ID)
+			c.add("siro:"+string(e.Type), "id:"+e.Delivery.ID)
 			return nil
 		},
 	})
@@ -171,13 +171,13 @@ func newReceiver(t *testing.T) *receiver {
 		if number == "+18005551212" {
 			return &symbo.Contact{ExternalID: "12345", FirstName: "Sally", LastName: "Sample"}, nil
 		}
-		return nil, symbo.ErrNotFound
+		return nil, symbo.ErrNoContact
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	cs := func(_ context.Context, ev *callsync.Event) error {
-		c.add("callsync:"+ev.Event, "id:"+ev.PayloadID)
+		c.add("callsync:"+string(ev.Type), "id:"+ev.PayloadID)
 		return nil
 	}
 	callsyncH, err := callsync.NewHandler([]string{secrets["callsync"]}, callsync.Callbacks{
@@ -325,8 +325,8 @@ func TestTriggerSetOverridesFields(t *testing.T) {
 
 func TestRepeatIsAcknowledgedWithoutRunningTheCallbackAgain(t *testing.T) {
 	r := newReceiver(t)
-	for vendor, ev := range map[string]string{"siro": siro.EventRecordingLinked, "symbo": symbo.EventCallCompleted,
-		"callsync": callsync.EventCallLogged, "sivo": string(sivo.EventCallEnded)} {
+	for vendor, ev := range map[string]string{"siro": string(siro.EventRecordingLinked), "symbo": string(symbo.EventCallCompleted),
+		"callsync": string(callsync.EventCallLogged), "sivo": string(sivo.EventCallEnded)} {
 		id := map[string]string{"siro": "msg_repeat1", "symbo": "0b6ae4bd-6e2c-4c1e-9d3c-repeat", "callsync": "wh_repeat", "sivo": "evt_repeat"}[vendor]
 		res := callcrm(t, "", "trigger", vendor, ev, "-url", r.endpoint(vendor), "-secret", secrets[vendor], "-id", id, "-repeat", "2")
 		if res.code != 0 {
@@ -351,7 +351,7 @@ func TestRepeatIsAcknowledgedWithoutRunningTheCallbackAgain(t *testing.T) {
 
 func TestOutOfOrder(t *testing.T) {
 	r := newReceiver(t)
-	res := callcrm(t, "", "trigger", "siro", siro.EventRecordingLinked, "-out-of-order", "-url", r.endpoint("siro"),
+	res := callcrm(t, "", "trigger", "siro", string(siro.EventRecordingLinked), "-out-of-order", "-url", r.endpoint("siro"),
 		"-secret", secrets["siro"], "-set", "recordingId=rec-out-of-order")
 	if res.code != 0 {
 		t.Fatalf("%v", res)
@@ -365,7 +365,7 @@ func TestOutOfOrder(t *testing.T) {
 		t.Errorf("Ready ran %d times, want 1", got)
 	}
 	r.mu.Lock()
-	if len(r.ready) == 1 && (r.ready[0].RecordingID != "rec-out-of-order" || r.ready[0].EventType != siro.EventRecordingLinked) {
+	if len(r.ready) == 1 && (r.ready[0].RecordingID != "rec-out-of-order" || r.ready[0].Type != siro.EventRecordingLinked) {
 		t.Errorf("Ready saw %+v", r.ready[0])
 	}
 	r.mu.Unlock()
@@ -392,8 +392,8 @@ func TestWrongSecretIs401(t *testing.T) {
 	r := newReceiver(t)
 	wrong := map[string]string{"siro": "whsec_" + base64.StdEncoding.EncodeToString([]byte("another-key")), "symbo": "nope",
 		"callsync": "nope", "sivo": "nope"}
-	for vendor, ev := range map[string]string{"siro": siro.EventRecordingProcessed, "symbo": symbo.EventCallUpdated,
-		"callsync": callsync.EventAIAnalysis, "sivo": string(sivo.EventCallCreated)} {
+	for vendor, ev := range map[string]string{"siro": string(siro.EventRecordingProcessed), "symbo": string(symbo.EventCallUpdated),
+		"callsync": string(callsync.EventAIAnalysis), "sivo": string(sivo.EventCallCreated)} {
 		res := callcrm(t, "", "trigger", vendor, ev, "-url", r.endpoint(vendor), "-secret", wrong[vendor])
 		if res.code != 1 || !strings.Contains(res.stdout, "status: 401 Unauthorized") {
 			t.Errorf("%s with a wrong secret: %v", vendor, res)
@@ -456,7 +456,7 @@ func withoutHeader(raw, name string) string {
 
 func TestVerifyNamesTheCause(t *testing.T) {
 	c := newCapture(t)
-	symboReq := captured(t, c, "symbo", symbo.EventCallCompleted)
+	symboReq := captured(t, c, "symbo", string(symbo.EventCallCompleted))
 	sivoReq := captured(t, c, "sivo", string(sivo.EventCallEnded))
 	_, symboBody, _ := strings.Cut(symboReq, "\r\n\r\n")
 	var pretty bytes.Buffer
@@ -478,7 +478,7 @@ func TestVerifyNamesTheCause(t *testing.T) {
 	staleSiro := fmt.Sprintf("POST /webhooks/siro HTTP/1.1\r\nHost: crm.example\r\nContent-Type: application/json\r\nsvix-id: msg_old\r\nsvix-timestamp: %d\r\nsvix-signature: %s\r\nContent-Length: %d\r\n\r\n%s",
 		old.Unix(), sig, len(siroBody), siroBody)
 
-	siroReq := captured(t, c, "siro", siro.EventRecordingProcessed)
+	siroReq := captured(t, c, "siro", string(siro.EventRecordingProcessed))
 	_, siroCaptured, _ := strings.Cut(siroReq, "\r\n\r\n")
 
 	cases := []struct {
@@ -606,7 +606,7 @@ func TestUsageHelpAndExitCodes(t *testing.T) {
 		{"trigger", "symbo", "call:created", "-secret", "s"},
 		{"trigger", "symbo", "call:created", "-url", "ftp://x", "-secret", "s"},
 		{"trigger", "symbo", "call:created", "-url", "http://127.0.0.1:1"},
-		{"trigger", "siro", siro.EventRecordingLinked, "-url", "http://127.0.0.1:1", "-secret", "not-whsec!"},
+		{"trigger", "siro", string(siro.EventRecordingLinked), "-url", "http://127.0.0.1:1", "-secret", "not-whsec!"},
 		{"trigger", "symbo", "call:created", "-url", "http://127.0.0.1:1", "-secret", "s", "-nope"},
 		{"fake", "stripe"},
 	} {

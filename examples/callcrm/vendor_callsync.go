@@ -18,10 +18,10 @@ var callsyncVendor = &vendor{
 	headers: []string{callsync.HeaderSignature},
 	retry:   "CallSync documents no retry; a resend is the same body (same payload_id), so the same signature",
 	events: []event{
-		{name: callsync.EventCallLogged},
-		{name: callsync.EventRecordingUpdated, note: "body not documented: call_logged's sample with this event name"},
-		{name: callsync.EventAIAnalysis, note: "body not documented: call_logged's sample with this event name"},
-		{name: callsync.EventCallerUpdated, note: "body not documented: call_logged's sample with this event name"},
+		{name: string(callsync.EventCallLogged)},
+		{name: string(callsync.EventRecordingUpdated), note: "body not documented: call_logged's sample with this event name"},
+		{name: string(callsync.EventAIAnalysis), note: "body not documented: call_logged's sample with this event name"},
+		{name: string(callsync.EventCallerUpdated), note: "body not documented: call_logged's sample with this event name"},
 	},
 	newID: func() string { return randomID("wh_", 20) },
 	build: func(ev, id string, step, _ int, now time.Time) (*object, error) {
@@ -32,7 +32,7 @@ var callsyncVendor = &vendor{
 		return o, nil
 	},
 	sequence: func(ev string) []string {
-		return prefixSequence([]string{callsync.EventCallLogged, callsync.EventRecordingUpdated, callsync.EventAIAnalysis}, ev)
+		return prefixSequence([]string{string(callsync.EventCallLogged), string(callsync.EventRecordingUpdated), string(callsync.EventAIAnalysis)}, ev)
 	},
 	sign: func(secret, _ string, body []byte, _ time.Time) (http.Header, error) {
 		s, err := callsynctest.NewSender(secret)

@@ -19,8 +19,8 @@ var siroVendor = &vendor{
 	headers: []string{"Svix-Signature", "Webhook-Signature"},
 	retry:   "Svix resends the same message (same svix-id and body) with a new svix-timestamp and signature",
 	events: []event{
-		{name: siro.EventRecordingProcessed},
-		{name: siro.EventRecordingLinked},
+		{name: string(siro.EventRecordingProcessed)},
+		{name: string(siro.EventRecordingLinked)},
 	},
 	newID: webhook.NewMessageID,
 	build: func(ev, _ string, step, total int, _ time.Time) (*object, error) {
@@ -30,7 +30,7 @@ var siroVendor = &vendor{
 			// Earlier in a sequence the other condition has not happened
 			// yet: every delivery carries the current state of both flags.
 			other := "recordingLinked"
-			if ev == siro.EventRecordingLinked {
+			if ev == string(siro.EventRecordingLinked) {
 				other = "recordingProcessed"
 			}
 			o.set(other, false)
@@ -39,10 +39,10 @@ var siroVendor = &vendor{
 	},
 	sequence: func(ev string) []string {
 		switch ev {
-		case siro.EventRecordingProcessed:
-			return []string{siro.EventRecordingLinked, siro.EventRecordingProcessed}
-		case siro.EventRecordingLinked:
-			return []string{siro.EventRecordingProcessed, siro.EventRecordingLinked}
+		case string(siro.EventRecordingProcessed):
+			return []string{string(siro.EventRecordingLinked), string(siro.EventRecordingProcessed)}
+		case string(siro.EventRecordingLinked):
+			return []string{string(siro.EventRecordingProcessed), string(siro.EventRecordingLinked)}
 		}
 		return nil
 	},
@@ -63,9 +63,9 @@ var siroVendor = &vendor{
 		return h, nil
 	},
 	verifier: func(secret string, tolerance time.Duration, skipTime bool) (webhook.Verifier, error) {
-		opts := []webhook.Option{webhook.WithTolerance(tolerance)}
+		opts := []webhook.VerifierOption{webhook.WithSignatureTolerance(tolerance)}
 		if skipTime {
-			opts = []webhook.Option{webhook.InsecureSkipTimestampCheck()}
+			opts = []webhook.VerifierOption{webhook.InsecureSkipSignatureTimestamp()}
 		}
 		return webhook.NewStandard([]string{secret}, opts...)
 	},

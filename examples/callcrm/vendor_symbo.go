@@ -22,11 +22,11 @@ var symboVendor = &vendor{
 	headers: []string{symbo.HeaderSignature},
 	retry:   "Symbo \"will log the failure and retry\": the same body (same event id), so the same signature",
 	events: []event{
-		{name: symbo.EventCallCreated},
-		{name: symbo.EventCallCompleted},
-		{name: symbo.EventCallUpdated},
-		{name: symbo.EventCallRecordingCompleted},
-		{name: symbo.EventProspectCreated, note: "no Prospect body is documented: the sample's data.prospect is sent with object \"Prospect\""},
+		{name: string(symbo.EventCallCreated)},
+		{name: string(symbo.EventCallCompleted)},
+		{name: string(symbo.EventCallUpdated)},
+		{name: string(symbo.EventCallRecordingCompleted)},
+		{name: string(symbo.EventProspectCreated), note: "no Prospect body is documented: the sample's data.prospect is sent with object \"Prospect\""},
 		{name: "call.created", note: "the older article's spelling (its sample's own), meaning a completed call"},
 	},
 	newID: randomUUID,
@@ -41,7 +41,7 @@ var symboVendor = &vendor{
 			_ = setPath(o, "data.updated_at", at)
 			_ = setPath(o, "data.state_changed_at", at)
 		}
-		if ev == symbo.EventProspectCreated {
+		if ev == string(symbo.EventProspectCreated) {
 			p, _ := o.vals["data"].(*object).get("prospect")
 			o.set("object", "Prospect")
 			o.set("data", p)
@@ -49,7 +49,7 @@ var symboVendor = &vendor{
 		return o, nil
 	},
 	sequence: func(ev string) []string {
-		return prefixSequence([]string{symbo.EventCallCreated, symbo.EventCallCompleted, symbo.EventCallUpdated, symbo.EventCallRecordingCompleted}, ev)
+		return prefixSequence([]string{string(symbo.EventCallCreated), string(symbo.EventCallCompleted), string(symbo.EventCallUpdated), string(symbo.EventCallRecordingCompleted)}, ev)
 	},
 	sign: func(secret, _ string, body []byte, _ time.Time) (http.Header, error) {
 		s, err := symbotest.NewSender(secret)

@@ -83,7 +83,7 @@ func (c crm) writeBack(ctx context.Context, r *siro.ReadyRecording) error {
 }
 
 func (c crm) contactByPhone(ctx context.Context, number string) (*symbo.Contact, error) {
-	return nil, symbo.ErrNotFound
+	return nil, symbo.ErrNoContact
 }
 
 func (c crm) logCall(ctx context.Context, source, id string) error {
@@ -111,11 +111,11 @@ func mux(log *slog.Logger, getenv func(string) string, store crm, st *stores) (*
 		}
 	}
 	if secret := getenv("SIRO_WEBHOOK_SECRET"); secret != "" {
-		opts := common
+		cb := siro.Callbacks{Ready: store.writeBack}
 		if sc != nil && getenv("SIRO_OAUTH_CLIENT_ID") != "" {
-			opts = append(opts, siro.WithFetchDetails(sc))
+			cb.FetchDetails = sc
 		}
-		h, err := siro.NewHandler([]string{secret}, siro.Callbacks{Ready: store.writeBack}, opts...)
+		h, err := siro.NewHandler([]string{secret}, cb, common...)
 		if err != nil {
 			return nil, nil, nil, err
 		}
@@ -125,7 +125,7 @@ func mux(log *slog.Logger, getenv func(string) string, store crm, st *stores) (*
 	if secret := getenv("SYMBO_WEBHOOK_SECRET"); secret != "" {
 		// The lookup serves contact data: Symbo signs its requests with
 		// the same webhook secret.
-		lookup, err := symbo.NewLookupHandler([]string{secret}, store.contactByPhone, webhook.WithLogger(log))
+		lookup, err := symbo.NewLookupHandler([]string{secret}, store.contactByPhone, symbo.WithLookupLogger(log))
 		if err != nil {
 			return nil, nil, nil, err
 		}
@@ -169,7 +169,7 @@ func mux(log *slog.Logger, getenv func(string) string, store crm, st *stores) (*
 		}
 		h, err := engrami.NewToolHandler(secret, func(ctx context.Context, p lookupParams) (*symbo.Contact, error) {
 			return store.contactByPhone(ctx, p.Phone)
-		}, webhook.WithLogger(log))
+		}, engrami.WithToolLogger(log))
 		if err != nil {
 			return nil, nil, nil, err
 		}

@@ -59,7 +59,7 @@ func run(ctx context.Context, out io.Writer, getenv func(string) string) error {
 	// The lookup serves personal data: it checks Symbo's X-Hmac-Signature.
 	lookup, err := symbo.NewLookupHandler([]string{symboSecret}, func(ctx context.Context, number string) (*symbo.Contact, error) {
 		if number != "+18005551212" {
-			return nil, symbo.ErrNotFound
+			return nil, symbo.ErrNoContact
 		}
 		return &symbo.Contact{ExternalID: "crm-contact-12345", FirstName: "Sally", LastName: "Sample",
 			Title: "Homeowner", Account: &symbo.Account{ExternalID: "crm-account-9876", Name: "Sample Residence"}}, nil
@@ -71,7 +71,7 @@ func run(ctx context.Context, out io.Writer, getenv func(string) string) error {
 		Call: func(ctx context.Context, ev *symbo.CallEvent) error {
 			symboCalls.Add(1)
 			say("symbo: %s for prospect %s (%s), disposition %q, unparsed timestamps %v",
-				ev.Event(), ev.Data.Prospect.ExternalID, ev.Data.Prospect.FullName, ev.Data.CallDisposition, ev.UnparsedTimes())
+				ev.Type, ev.Data.Prospect.ExternalID, ev.Data.Prospect.FullName, ev.Data.CallDisposition, ev.UnparsedTimes())
 			return nil
 		},
 	})

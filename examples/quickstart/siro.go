@@ -103,7 +103,8 @@ func runSiro(ctx context.Context, step, say printer, getenv func(string) string)
 			got = r
 			return nil
 		},
-	}, siro.WithFetchDetails(c))
+		FetchDetails: c,
+	})
 	if err != nil {
 		return err
 	}
@@ -128,8 +129,8 @@ func runSiro(ctx context.Context, step, say printer, getenv func(string) string)
 	}
 	step("3. Siro records the conversation (%s) and delivers both webhooks out of order, one twice", rec.RecordingID)
 	codes, err := fake.DeliverWebhooks(ctx, srv.URL, rec.RecordingID,
-		sirotest.Delivery{EventType: sirotest.EventRecordingLinked},
-		sirotest.Delivery{EventType: sirotest.EventRecordingProcessed, Times: 2})
+		sirotest.Delivery{Type: siro.EventRecordingLinked},
+		sirotest.Delivery{Type: siro.EventRecordingProcessed, Times: 2})
 	if err != nil {
 		return err
 	}

@@ -244,3 +244,148 @@ func recvName(fl *ast.FieldList) string {
 		}
 	}
 }
+
+// TestNoExportedSignatureMentionsInternalType fails when the exported API
+// of a public package mentions a type of an internal package: a parameter
+// or result of an exported function or method (of an exported type), an
+// exported field (or embedded type) of an exported struct, a method of an
+// exported interface, the definition of an exported non-struct type (type
+// F func(*core.Request)), or the type of an exported variable. go doc shows
+// such a name without anything a user can look up or construct.
+func TestNoExportedSignatureMentionsInternalType(t *testing.T) {
+	checked := 0
+	for _, dir := range publicPackages(t) {
+		fset, files := parseDir(t, dir)
+		exportedTypes := map[string]bool{}
+		for _, f := range files {
+			for _, decl := range f.Decls {
+				if gd, ok := decl.(*ast.GenDecl); ok && gd.Tok == token.TYPE {
+					for _, s := range gd.Specs {
+						if ts := s.(*ast.TypeSpec); ts.Name.IsExported() {
+							exportedTypes[ts.Name.Name] = true
+						}
+					}
+				}
+			}
+		}
+		for _, f := range files {
+			internal := internalImports(f)
+			if len(internal) == 0 {
+				continue
+			}
+			report := func(pos token.Pos, what string, e ast.Expr) {
+				checked++
+				if e != nil && refersTo(e, internal) {
+					t.Errorf("%s: %s mentions an internal package's type; give it a type of this package so go doc is whole",
+						fset.Position(pos), what)
+				}
+			}
+			fields := func(owner string, fl *ast.FieldList) {
+				if fl == nil {
+					return
+				}
+				for _, fd := range fl.List {
+					report(fd.Pos(), owner, fd.Type)
+				}
+			}
+			for _, decl := range f.Decls {
+				switch d := decl.(type) {
+				case *ast.FuncDecl:
+					if !d.Name.IsExported() || (d.Recv != nil && !exportedTypes[recvName(d.Recv)]) {
+						continue
+					}
+					name := d.Name.Name
+					if d.Recv != nil {
+						name = recvName(d.Recv) + "." + name
+					}
+					fields("func "+name, d.Type.TypeParams)
+					fields("func "+name, d.Type.Params)
+					fields("func "+name, d.Type.Results)
+				case *ast.GenDecl:
+					for _, s := range d.Specs {
+						switch sp := s.(type) {
+						case *ast.TypeSpec:
+							if !sp.Name.IsExported() {
+								continue
+							}
+							fields("type "+sp.Name.Name, sp.TypeParams)
+							switch ty := sp.Type.(type) {
+							case *ast.StructType:
+								for _, fd := range ty.Fields.List {
+									if len(fd.Names) == 0 {
+										// An embedded field is exported when its type name is.
+										if name := embeddedName(fd.Type); ast.IsExported(name) {
+											report(fd.Pos(), "embedded "+sp.Name.Name+"."+name, fd.Type)
+										}
+										continue
+									}
+									for _, n := range fd.Names {
+										if n.IsExported() {
+											report(n.Pos(), "field "+sp.Name.Name+"."+n.Name, fd.Type)
+										}
+									}
+								}
+							case *ast.InterfaceType:
+								for _, m := range ty.Methods.List {
+									if len(m.Names) == 0 || m.Names[0].IsExported() {
+										report(m.Pos(), "interface "+sp.Name.Name, m.Type)
+									}
+								}
+							default:
+								report(sp.Pos(), "type "+sp.Name.Name, sp.Type)
+							}
+						case *ast.ValueSpec:
+							for _, n := range sp.Names {
+								if n.IsExported() && sp.Type != nil {
+									report(n.Pos(), n.Name, sp.Type)
+								}
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+	if checked < 100 {
+		t.Fatalf("checked only %d exported signatures: is the walk broken?", checked)
+	}
+}
+
+// internalImports returns the local names of f's imports of internal
+// packages.
+func internalImports(f *ast.File) map[string]bool {
+	internal := map[string]bool{}
+	for _, imp := range f.Imports {
+		path, _ := strconv.Unquote(imp.Path.Value)
+		if !strings.Contains(path, "/internal/") && !strings.HasSuffix(path, "/internal") {
+			continue
+		}
+		name := path[strings.LastIndex(path, "/")+1:]
+		if imp.Name != nil {
+			name = imp.Name.Name
+		}
+		internal[name] = true
+	}
+	return internal
+}
+
+// embeddedName is the type name of an embedded field (T, *T, pkg.T,
+// T[P]).
+func embeddedName(e ast.Expr) string {
+	for {
+		switch x := e.(type) {
+		case *ast.StarExpr:
+			e = x.X
+		case *ast.IndexExpr:
+			e = x.X
+		case *ast.IndexListExpr:
+			e = x.X
+		case *ast.SelectorExpr:
+			return x.Sel.Name
+		case *ast.Ident:
+			return x.Name
+		default:
+			return ""
+		}
+	}
+}

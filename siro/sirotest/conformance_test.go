@@ -77,7 +77,7 @@ var clientOperations = []string{
 // everyCall calls every typed client operation once with placeholder
 // arguments valid for the client; used to provoke error answers.
 func everyCall(ctx context.Context, c *siro.Client) []func() error {
-	ts := siro.Time{Time: time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)}
+	ts := *siro.At(time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC))
 	mm := siro.MultimediaEvent{DownloadURL: "https://x/a.mp3", RemoteCreatedAt: ts, ExternalUserID: "u", ExternalEmailAddress: "u@x",
 		ExternalID: "m1", OrganizationID: "o", MimeType: "audio/mpeg", ExternalEventID: "ev1"}
 	lat := 40.0

@@ -20,7 +20,7 @@ func Example() {
 	fake := sirotest.New()
 	defer fake.Close()
 
-	// fake.Client() alone has the org token only; WithFetchDetails needs a
+	// fake.Client() alone has the org token only; Callbacks.FetchDetails needs a
 	// user credential, so register an OAuth app and let the client mint.
 	id, secret := fake.CreateOAuthApp()
 	c, err := fake.Client(siro.WithOAuthApp(id, secret, "siro-user-1", siro.ScopeRead))
@@ -43,7 +43,8 @@ func Example() {
 			fmt.Printf("write back to %s: %s\n", target, r.Details.Summary)
 			return nil
 		},
-	}, siro.WithFetchDetails(c))
+		FetchDetails: c,
+	})
 	if err != nil {
 		panic(err)
 	}
@@ -56,8 +57,8 @@ func Example() {
 		panic(err)
 	}
 	codes, err := fake.DeliverWebhooks(ctx, srv.URL, rec.RecordingID,
-		sirotest.Delivery{EventType: sirotest.EventRecordingLinked},
-		sirotest.Delivery{EventType: sirotest.EventRecordingProcessed, Times: 2})
+		sirotest.Delivery{Type: siro.EventRecordingLinked},
+		sirotest.Delivery{Type: siro.EventRecordingProcessed, Times: 2})
 	if err != nil {
 		panic(err)
 	}

@@ -37,7 +37,7 @@ func (s *Server) Sender() *webhooktest.Sender {
 }
 
 func newSender(secret string, clk webhook.Clock) (*webhooktest.Sender, error) {
-	signer, err := webhook.NewStandardSigner(secret, webhook.WithClock(clk))
+	signer, err := webhook.NewStandardSigner(secret, webhook.WithSignatureClock(clk))
 	if err != nil {
 		return nil, err
 	}

@@ -177,7 +177,7 @@ func New(opts ...Option) *Server {
 	for _, o := range opts {
 		o(s)
 	}
-	s.signer, _ = webhook.NewStandardSigner(s.WebhookSecret, webhook.WithClock(s.clock))
+	s.signer, _ = webhook.NewStandardSigner(s.WebhookSecret, webhook.WithSignatureClock(s.clock))
 	org, user := s.wrap(true, s.scaleMiddleware(s.orgMux())), s.wrap(false, s.userMux())
 	if s.middleware != nil {
 		org, user = s.middleware(siro.OrgAPI, org), s.middleware(siro.UserAPI, user)
@@ -1080,14 +1080,8 @@ func (s *Server) Record(engagementExternalID string, c Conversation) (*Recorded,
 	return &Recorded{RecordingID: id, Engagement: *e, CRM: crm}, nil
 }
 
-// Event types Siro sends.
-const (
-	EventRecordingProcessed = "integrations.recordingProcessed"
-	EventRecordingLinked    = "integrations.recordingLinked"
-)
-
 // Payload builds the webhook body Siro would send for a recording.
-func (s *Server) Payload(recordingID, eventType string) ([]byte, error) {
+func (s *Server) Payload(recordingID string, eventType siro.EventType) ([]byte, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	rec, ok := s.recordings[recordingID]
@@ -1104,7 +1098,8 @@ func (s *Server) Payload(recordingID, eventType string) ([]byte, error) {
 
 // Delivery is one webhook to send: the event type and how many times.
 type Delivery struct {
-	EventType string
+	// Type is the event type (siro.EventRecordingProcessed, ...).
+	Type siro.EventType
 	// Times is how often to send it (0 means once); more than 1 resends
 	// with the same svix-id, as a Svix redelivery does.
 	Times int
@@ -1120,7 +1115,7 @@ func (s *Server) DeliverWebhooks(ctx context.Context, url, recordingID string, o
 	snd := s.Sender()
 	snd.Client = s.httpClient
 	for _, d := range order {
-		body, err := s.Payload(recordingID, d.EventType)
+		body, err := s.Payload(recordingID, d.Type)
 		if err != nil {
 			return codes, err
 		}
@@ -1179,17 +1174,17 @@ func syncBatch[T any](s *Server, id func(*T) string, upsert func(*T) any) http.H
 	}
 }
 
-// nowTime is now() as a siro.Time.
-func (s *Server) nowTime() siro.Time { return stamp(s.now()) }
+// nowTime is now() as a webhook.Time.
+func (s *Server) nowTime() webhook.Time { return stamp(s.now()) }
 
-// stamp is a siro.Time holding the text the fake answers.
-func stamp(v string) siro.Time {
-	t, _ := time.Parse(time.RFC3339Nano, v)
-	return siro.Time{Time: t, Raw: v}
+// stamp is a webhook.Time holding the text the fake answers.
+func stamp(v string) webhook.Time {
+	t, err := time.Parse(time.RFC3339Nano, v)
+	return webhook.Time{Time: t, Raw: v, Valid: err == nil}
 }
 
-// raw is the text a stored siro.Time is answered with ("" when unset).
-func raw(t siro.Time) string {
+// raw is the text a stored webhook.Time is answered with ("" when unset).
+func raw(t webhook.Time) string {
 	switch {
 	case t.Raw != "":
 		return t.Raw

@@ -31,7 +31,7 @@ func walkEveryOperation(t *testing.T, fake *sirotest.Server, clk *webhooktest.Fa
 		t.Helper()
 		require.NoError(t, err)
 	}
-	ts := siro.Time{Time: clk.Now()}
+	ts := *siro.At(clk.Now())
 
 	// Sync.
 	e, err := c.SyncEngagement(ctx, &siro.SyncEngagement{ExternalID: "appt-1", StartTime: siro.At(clk.Now()),
@@ -54,7 +54,7 @@ func walkEveryOperation(t *testing.T, fake *sirotest.Server, clk *webhooktest.Fa
 	must(err)
 	assert.Equal(t, 3, fake.MultimediaEvents())
 	err = c.SoftDeleteRemovedEngagements(ctx, &siro.SoftDeleteRemovedParams{ValidExternalIDs: []string{"appt-1"},
-		FromTime: siro.Time{Time: clk.Now().Add(-time.Hour)}, ToTime: siro.Time{Time: clk.Now().Add(time.Hour)}})
+		FromTime: *siro.At(clk.Now().Add(-time.Hour)), ToTime: *siro.At(clk.Now().Add(time.Hour))})
 	must(err)
 
 	// Engagements and their users.

@@ -55,7 +55,7 @@ func TestWebhookPayloadsConform(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, ev := range []string{sirotest.EventRecordingProcessed, sirotest.EventRecordingLinked} {
+	for _, ev := range []siro.EventType{siro.EventRecordingProcessed, siro.EventRecordingLinked} {
 		body, err := fake.Payload(rec.RecordingID, ev)
 		if err != nil {
 			t.Fatal(err)

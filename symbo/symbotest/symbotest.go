@@ -98,7 +98,7 @@ var sampleCreatedAt = webhook.NewTime(time.Date(2023, 1, 11, 20, 19, 40, 0, time
 // Event marshals a call event with the given name ("call:created",
 // "call.created", ...) and call; created_at is the call's created_at, or
 // a fixed time, never null.
-func Event(id, name string, call symbo.Call) []byte {
+func Event(id string, name symbo.EventType, call symbo.Call) []byte {
 	createdAt := call.CreatedAt
 	if !createdAt.Valid && createdAt.Raw == "" {
 		createdAt = sampleCreatedAt
@@ -110,7 +110,7 @@ func Event(id, name string, call symbo.Call) []byte {
 		UserID      string       `json:"user_id"`
 		CreatedAt   webhook.Time `json:"created_at"`
 		Data        symbo.Call   `json:"data"`
-	}{id, "Call", name, "user-1", createdAt, call})
+	}{id, "Call", string(name), "user-1", createdAt, call})
 	return b
 }
 
