@@ -45,8 +45,8 @@ func NewHMACSigner(header, prefix, secret string) (*HMACSigner, error) {
 
 // Sign returns the header value for body.
 func (s *HMACSigner) Sign(body []byte) string {
-	st := macPool.Get().(*macState)
-	defer macPool.Put(st)
+	st := getMAC()
+	defer putMAC(st)
 	s.key.begin(st)
 	st.h.Write(body)
 	return s.prefix + hex.EncodeToString(s.key.finish(st))
@@ -89,8 +89,8 @@ func (s *StandardSigner) Sign(id string, ts time.Time, body []byte) (string, err
 	if err := checkMessageID(id); err != nil {
 		return "", err
 	}
-	st := macPool.Get().(*macState)
-	defer macPool.Put(st)
+	st := getMAC()
+	defer putMAC(st)
 	s.key.begin(st)
 	writeParts(st, id, strconv.FormatInt(ts.Unix(), 10))
 	st.h.Write(body)
