@@ -663,7 +663,7 @@ type attemptResult struct {
 
 func (c *Client) attempt(ctx context.Context, req *Request, u string, payload []byte, attempt int, buf *bytes.Buffer) (*attemptResult, error) {
 	actx := ctx
-	if c.timeout > 0 {
+	if c.timeout > 0 && !deadlineWithin(ctx, c.timeout) {
 		var cancel context.CancelFunc
 		actx, cancel = context.WithTimeout(ctx, c.timeout)
 		defer cancel()
@@ -756,6 +756,13 @@ func (c *Client) attempt(ctx context.Context, req *Request, u string, payload []
 		res.body = redactSecrets(append([]byte(nil), res.body...), req.Secrets, credValue, strings.TrimPrefix(credValue, "Bearer "))
 	}
 	return res, nil
+}
+
+// deadlineWithin reports whether ctx ends within d anyway, so a timeout
+// of d would add nothing (and its context's allocations are saved).
+func deadlineWithin(ctx context.Context, d time.Duration) bool {
+	dl, ok := ctx.Deadline()
+	return ok && time.Until(dl) <= d
 }
 
 func (c *Client) requestID(h http.Header) string {
