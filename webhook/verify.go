@@ -82,7 +82,7 @@ func (v *HMAC) Verify(header http.Header, body []byte) (Delivery, error) {
 	}
 	sig := strings.TrimSpace(vals[0])
 	if v.prefix != "" {
-		if len(sig) < len(v.prefix) || !strings.EqualFold(sig[:len(v.prefix)], v.prefix) {
+		if len(sig) < len(v.prefix) || !equalFoldASCII(sig[:len(v.prefix)], v.prefix) {
 			return Delivery{}, wrap(ErrMalformed, "%s does not start with %q", v.header, v.prefix)
 		}
 		sig = sig[len(v.prefix):]
@@ -108,6 +108,27 @@ func (v *HMAC) Verify(header http.Header, body []byte) (Delivery, error) {
 		return Delivery{}, wrap(ErrMalformed, "%s is not hex", v.header)
 	}
 	return Delivery{}, wrap(ErrNoMatchingSignature, "%s", v.header)
+}
+
+// equalFoldASCII is strings.EqualFold for ASCII letters only (a prefix
+// such as "sha256="), without the Unicode machinery.
+func equalFoldASCII(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		x, y := a[i], b[i]
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
 }
 
 func isHex(s string) bool {
@@ -235,7 +256,7 @@ func NewStandardRaw(keys [][]byte, opts ...Option) (*Standard, error) {
 		return nil, err
 	}
 	v := &Standard{tolerance: o.tolerance, skipTime: o.skipTime, clock: o.clock}
-	if _, real := o.clock.(clock.Real); real || o.clock == nil {
+	if _, isReal := o.clock.(clock.Real); isReal || o.clock == nil {
 		v.clock, v.wall = nil, new(wallClock)
 	}
 	for i, k := range keys {
