@@ -1,3 +1,5 @@
+//go:build unix
+
 package callsync_test
 
 // Benchmark only (perf helper, issue 24): the CallSync receiver against a

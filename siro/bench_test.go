@@ -1,3 +1,5 @@
+//go:build unix
+
 package siro_test
 
 // Benchmark only (perf helper, issue 24): the Siro receiver against a

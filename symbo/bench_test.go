@@ -1,3 +1,5 @@
+//go:build unix
+
 package symbo_test
 
 // Benchmark only (perf helper, issue 24): the Symbo receiver against a
