@@ -62,6 +62,8 @@ type config struct {
 	retry   *core.RetryPolicy
 	clock   webhook.Clock
 	timeout time.Duration
+
+	observer ClientObserver // observer.go
 }
 
 // WithToken sets the API key or JWT sent as "Authorization: Bearer
@@ -187,6 +189,7 @@ func NewClient(opts ...Option) (*Client, error) {
 	cc, err := core.New(core.Config{
 		Provider: "engrami", BaseURL: c.base, Auth: core.Bearer(token), HTTPClient: c.hc, Logger: c.logger,
 		Retry: c.retry, Clock: c.clock, Timeout: c.timeout, DecodeError: core.DecodeGenericError,
+		Service: "engrami", Observer: c.observer,
 		RetryDelay: func(resp *http.Response, now time.Time) (time.Duration, bool) {
 			rl, ok := ParseRateLimit(resp.Header)
 			if !ok || resp.StatusCode != http.StatusTooManyRequests || rl.Reset.IsZero() {

@@ -45,6 +45,7 @@ type config struct {
 	timeout           time.Duration
 	limiter           Limiter // limit.go
 	userLimiter       Limiter
+	observer          ClientObserver // observer.go
 }
 
 // WithOrgToken sets the organization API token for the org API.
@@ -201,6 +202,10 @@ func NewClient(opts ...Option) (*Client, error) {
 	base := core.Config{Provider: "siro", HTTPClient: c.httpClient, Logger: c.logger, Retry: c.retry, Clock: c.clock, Timeout: c.timeout}
 	orgCfg := base
 	orgCfg.Limiter, base.Limiter = c.limiters()
+	if c.observer != nil {
+		base.Observer = c.observer
+	}
+	orgCfg.Observer, orgCfg.Service = base.Observer, "siro-org"
 	orgCfg.BaseURL = c.orgBase
 	orgCfg.CredentialName = "org token (siro.WithOrgToken)"
 	if c.orgToken != "" {
@@ -226,6 +231,7 @@ func NewClient(opts ...Option) (*Client, error) {
 		}
 	}
 	userCfg := base
+	userCfg.Service = "siro-user"
 	userCfg.BaseURL = c.userBase
 	userCfg.Auth = c.userAuth
 	userCfg.CredentialName = "user access token (siro.WithUserToken, WithUserTokenSource or WithOAuthApp)"

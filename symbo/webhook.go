@@ -89,11 +89,40 @@ type revision struct {
 // acknowledged and dropped. Other envelope fields (created_at) are left
 // out. A body without an id is keyed by its hash.
 func DeliveryKey(body []byte) (string, error) {
+	if ev, ok := decodeCall(body); ok {
+		return ev.key(body), nil
+	}
 	var env envelope
 	if err := json.Unmarshal(body, &env); err != nil {
 		return "", fmt.Errorf("symbo: decoding event: %w", err)
 	}
 	return deliveryKey(&env, body), nil
+}
+
+// decodeCall decodes body as a call event in one pass (the common case);
+// ok is false for other objects and for bodies that do not decode.
+func decodeCall(body []byte) (*CallEvent, bool) {
+	var ev CallEvent
+	if json.Unmarshal(body, &ev) != nil {
+		return nil, false
+	}
+	if _, isCall := routes[ev.Type]; !isCall {
+		return nil, false
+	}
+	ev.Raw = body
+	return &ev, true
+}
+
+// key is DeliveryKey for a decoded call event: the revision fields are
+// re-encoded from the decoded call (webhook.Time writes back the text it
+// received), so the body is decoded once.
+func (e *CallEvent) key(body []byte) string {
+	if e.ID == "" {
+		return webhook.BodyHash(body)
+	}
+	raw := func(v any) json.RawMessage { b, _ := json.Marshal(v); return b }
+	return keyOf(e.ID, e.Type, revision{ID: raw(e.Data.ID), State: raw(e.Data.State),
+		UpdatedAt: raw(e.Data.UpdatedAt), StateChangedAt: raw(e.Data.StateChangedAt)})
 }
 
 func deliveryKey(env *envelope, body []byte) string {
@@ -106,9 +135,13 @@ func deliveryKey(env *envelope, body []byte) string {
 	if name == "" {
 		name = env.Event
 	}
-	parts, _ := json.Marshal([]any{NormalizeEvent(name), rev.ID, rev.State, rev.UpdatedAt, rev.StateChangedAt})
+	return keyOf(env.ID, NormalizeEvent(name), rev)
+}
+
+func keyOf(id string, typ EventType, rev revision) string {
+	parts, _ := json.Marshal([]any{typ, rev.ID, rev.State, rev.UpdatedAt, rev.StateChangedAt})
 	sum := sha256.Sum256(parts)
-	return env.ID + ":" + hex.EncodeToString(sum[:8])
+	return id + ":" + hex.EncodeToString(sum[:8])
 }
 
 func spec(where string, secrets []string, cb *Callbacks) (webhook.Spec, error) {
@@ -161,6 +194,10 @@ func spec(where string, secrets []string, cb *Callbacks) (webhook.Spec, error) {
 // parse names the delivery by DeliveryKey and decodes call events; other
 // objects keep their raw bytes.
 func parse(wev *webhook.Event) (any, error) {
+	if ev, ok := decodeCall(wev.Raw); ok { // one decode in the common case
+		wev.ID, wev.Type = ev.key(wev.Raw), string(ev.Type)
+		return ev, nil
+	}
 	var env envelope
 	if err := json.Unmarshal(wev.Raw, &env); err != nil {
 		return nil, fmt.Errorf("symbo: decoding event: %w", err)
@@ -175,11 +212,7 @@ func parse(wev *webhook.Event) (any, error) {
 	if _, isCall := routes[typ]; !isCall {
 		return wev, nil
 	}
-	ev, err := ParseCallEvent(wev.Raw)
-	if err != nil {
-		return nil, err
-	}
-	return ev, nil
+	return ParseCallEvent(wev.Raw) // a call event that does not decode: its error
 }
 
 // routes is the one table from call event type to callback: the event

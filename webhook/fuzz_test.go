@@ -1,8 +1,11 @@
 package webhook
 
 import (
+	"encoding/base64"
+	"errors"
 	"net/http"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -109,6 +112,75 @@ func FuzzHMACHeader(f *testing.F) {
 		_, err := v.Verify(h, body)
 		if err == nil && string(body) != "Hello, World!" {
 			t.Fatalf("forged HMAC verified: %q", sig)
+		}
+	})
+}
+
+// FuzzStandardSignatureListDifferential checks the constant-time
+// compare-the-encoding path against the straightforward rule (classify
+// every entry, strictly decode each v1 signature, compare bytes) on
+// arbitrary signature lists, with and without the right signature in them.
+func FuzzStandardSignatureListDifferential(f *testing.F) {
+	f.Add("v1,AAAA", false, uint8(0))
+	f.Add("v2,xyz v1a,abc", true, uint8(1))
+	f.Add("junk  v1,"+strings.Repeat("A", 43)+"=", true, uint8(2))
+	f.Add("v1,"+strings.Repeat("A", 43)+"B", false, uint8(0))
+	v, err := NewStandard([]string{kaSecret}, InsecureSkipSignatureTimestamp())
+	if err != nil {
+		f.Fatal(err)
+	}
+	signer, _ := NewStandardSigner(kaSecret)
+	body := []byte(`{"a":1}`)
+	good, _ := signer.Sign("msg_1", time.Unix(1700000000, 0), body)
+	strict := base64.StdEncoding.Strict()
+	f.Fuzz(func(t *testing.T, list string, withGood bool, where uint8) {
+		if withGood {
+			entries := strings.Split(list, " ")
+			i := int(where) % (len(entries) + 1)
+			entries = append(entries[:i], append([]string{good}, entries[i:]...)...)
+			list = strings.Join(entries, " ")
+		}
+		if list == "" {
+			return
+		}
+		_, got := v.VerifyParts("msg_1", "1700000000", list, body)
+		// The reference rule.
+		var want error
+		wellFormed, match := false, false
+		for _, e := range strings.Split(list, " ") {
+			ver := versionOf(e)
+			if ver == "" {
+				continue
+			}
+			if ver != "v1" {
+				wellFormed = true
+				continue
+			}
+			raw, err := strict.DecodeString(e[3:])
+			if err != nil || len(raw) != 32 {
+				continue
+			}
+			wellFormed = true
+			if "v1,"+base64.StdEncoding.EncodeToString(raw) == good {
+				match = true
+			}
+		}
+		switch {
+		case match:
+			want = nil
+		case !wellFormed:
+			want = ErrMalformed
+		default:
+			want = ErrNoMatchingSignature
+		}
+		if want == nil {
+			if got != nil {
+				t.Fatalf("%q: got %v, want a match", list, got)
+			}
+			return
+		}
+		if !errors.Is(got, want) {
+			t.Fatalf("%q: got %v, want %v", list, got, want)
 		}
 	})
 }

@@ -45,11 +45,16 @@ func NewHMACSigner(header, prefix, secret string) (*HMACSigner, error) {
 
 // Sign returns the header value for body.
 func (s *HMACSigner) Sign(body []byte) string {
-	st := macPool.Get().(*macState)
-	defer macPool.Put(st)
+	st := getMAC()
+	defer putMAC(st)
 	s.key.begin(st)
 	st.h.Write(body)
-	return s.prefix + hex.EncodeToString(s.key.finish(st))
+	mac := s.key.finish(st)
+	// One allocation: prefix and hex written into one buffer.
+	out := make([]byte, len(s.prefix)+hex.EncodedLen(len(mac)))
+	n := copy(out, s.prefix)
+	hex.Encode(out[n:], mac)
+	return string(out)
 }
 
 // SignHeader implements Signer.
@@ -89,12 +94,16 @@ func (s *StandardSigner) Sign(id string, ts time.Time, body []byte) (string, err
 	if err := checkMessageID(id); err != nil {
 		return "", err
 	}
-	st := macPool.Get().(*macState)
-	defer macPool.Put(st)
+	st := getMAC()
+	defer putMAC(st)
 	s.key.begin(st)
 	writeParts(st, id, strconv.FormatInt(ts.Unix(), 10))
 	st.h.Write(body)
-	return "v1," + base64.StdEncoding.EncodeToString(s.key.finish(st)), nil
+	mac := s.key.finish(st)
+	var out [3 + 44]byte
+	copy(out[:], "v1,")
+	base64.StdEncoding.Encode(out[3:], mac)
+	return string(out[:]), nil
 }
 
 // SignHeader implements Signer: it sets svix-id (kept if already present,

@@ -1,12 +1,12 @@
 package webhook
 
 import (
-	"crypto/hmac"
 	"encoding/base64"
-	"encoding/hex"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/callcrm/callcrm-go/internal/clock"
@@ -82,7 +82,7 @@ func (v *HMAC) Verify(header http.Header, body []byte) (Delivery, error) {
 	}
 	sig := strings.TrimSpace(vals[0])
 	if v.prefix != "" {
-		if len(sig) < len(v.prefix) || !strings.EqualFold(sig[:len(v.prefix)], v.prefix) {
+		if len(sig) < len(v.prefix) || !equalFoldASCII(sig[:len(v.prefix)], v.prefix) {
 			return Delivery{}, wrap(ErrMalformed, "%s does not start with %q", v.header, v.prefix)
 		}
 		sig = sig[len(v.prefix):]
@@ -90,21 +90,55 @@ func (v *HMAC) Verify(header http.Header, body []byte) (Delivery, error) {
 	if len(sig) != 64 {
 		return Delivery{}, wrap(ErrMalformed, "%s: want 64 hex digits, got %d characters", v.header, len(sig))
 	}
-	st := macPool.Get().(*macState)
-	defer macPool.Put(st)
-	n := copy(st.text[:], sig)
-	if _, err := hex.Decode(st.sig[:32], st.text[:n]); err != nil {
-		return Delivery{}, wrap(ErrMalformed, "%s is not hex", v.header)
-	}
+	// Hash once per secret and compare against the hex spelling of each
+	// MAC in constant time; only a signature that matched nothing is
+	// decoded, to tell a malformed header from a wrong signature.
+	st := getMAC()
 	for i := range v.keys {
 		k := &v.keys[i]
 		k.begin(st)
 		st.h.Write(body)
-		if hmac.Equal(k.finish(st), st.sig[:32]) {
+		if equalHex(k.finish(st), sig) {
+			putMAC(st)
 			return Delivery{SecretIndex: i}, nil
 		}
 	}
+	putMAC(st)
+	if !isHex(sig) {
+		return Delivery{}, wrap(ErrMalformed, "%s is not hex", v.header)
+	}
 	return Delivery{}, wrap(ErrNoMatchingSignature, "%s", v.header)
+}
+
+// equalFoldASCII is strings.EqualFold for ASCII letters only (a prefix
+// such as "sha256="), without the Unicode machinery.
+func equalFoldASCII(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		x, y := a[i], b[i]
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
+}
+
+func isHex(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+			return false
+		}
+	}
+	return true
 }
 
 // DefaultTolerance is the default Standard Webhooks timestamp window.
@@ -115,7 +149,33 @@ type Standard struct {
 	keys      []macKey
 	tolerance time.Duration
 	skipTime  bool
-	clock     clock.Clock
+	clock     clock.Clock // nil: the real clock, read through wall
+	wall      *wallClock
+}
+
+// wallClock reads the real wall time with one monotonic clock read per
+// call (time.Since on a base with a monotonic reading), about half the
+// cost of time.Now, which reads the wall and the monotonic clock. The base
+// is re-read at least every second, so a step of the system clock is
+// followed within a second; the timestamp window is minutes wide.
+type wallClock struct {
+	base atomic.Pointer[wallBase]
+}
+
+func (w *wallClock) unixNano() int64 {
+	if b := w.base.Load(); b != nil {
+		if el := time.Since(b.mono); el >= 0 && el < time.Second {
+			return b.wall + int64(el)
+		}
+	}
+	n := time.Now()
+	w.base.Store(&wallBase{mono: n, wall: n.UnixNano()})
+	return n.UnixNano()
+}
+
+type wallBase struct {
+	mono time.Time // with its monotonic reading
+	wall int64     // mono's wall time in Unix nanoseconds
 }
 
 // Clock is the time source verifiers, receivers, stores and inboxes read.
@@ -196,6 +256,9 @@ func NewStandardRaw(keys [][]byte, opts ...VerifierOption) (*Standard, error) {
 		return nil, err
 	}
 	v := &Standard{tolerance: o.tolerance, skipTime: o.skipTime, clock: o.clock}
+	if _, isReal := o.clock.(clock.Real); isReal || o.clock == nil {
+		v.clock, v.wall = nil, new(wallClock)
+	}
 	for i, k := range keys {
 		if len(k) == 0 {
 			return nil, wrap(ErrInvalidSecret, "secret %d is empty", i)
@@ -212,6 +275,11 @@ func NewStandardRaw(keys [][]byte, opts ...VerifierOption) (*Standard, error) {
 // standardHeaders returns the id, timestamp and signature, from the svix-*
 // set when it is complete, else the webhook-* set.
 func standardHeaders(h http.Header) (id, ts, sig string, err error) {
+	// Fast path: the complete svix-* set, each header once.
+	if i, t, g := h["Svix-Id"], h["Svix-Timestamp"], h["Svix-Signature"]; len(i) == 1 && len(t) == 1 && len(g) == 1 &&
+		i[0] != "" && t[0] != "" && g[0] != "" {
+		return i[0], t[0], g[0], nil
+	}
 	get := func(k string) (string, error) {
 		v := h[k]
 		if len(v) > 1 {
@@ -283,23 +351,38 @@ func (v *Standard) VerifyParts(id, timestamp, signatures string, body []byte) (D
 	if !ok {
 		return Delivery{}, wrap(ErrMalformed, "timestamp %.20q is not Unix seconds", timestamp)
 	}
-	sent := time.Unix(secs, 0)
 	if !v.skipTime {
-		now := v.clock.Now()
-		if now.Sub(sent) > v.tolerance {
-			return Delivery{}, wrap(ErrTimestampTooOld, "signed %s ago, tolerance %s", now.Sub(sent).Truncate(time.Second), v.tolerance)
-		}
-		if sent.Sub(now) > v.tolerance {
-			return Delivery{}, wrap(ErrTimestampTooNew, "signed %s in the future, tolerance %s", sent.Sub(now).Truncate(time.Second), v.tolerance)
+		if err := v.checkWindow(secs); err != nil {
+			return Delivery{}, err
 		}
 	}
-	st := macPool.Get().(*macState)
-	defer macPool.Put(st)
-
+	sent := time.Unix(secs, 0)
 	// Every well-formed signature is checked, however many the header
-	// carries (it is bounded by the header size, not by a count). The first
-	// pass classifies the entries; then the body is hashed once per secret
-	// and each v1 entry is decoded again and compared, without allocating.
+	// carries (it is bounded by the header size, not by a count). A cheap
+	// syntactic pass refuses a header without any candidate before the body
+	// is hashed; then the body is hashed once per secret and the canonical
+	// base64 of each MAC is compared in constant time with every v1 entry.
+	// A match is strictly valid base64 by construction; only when nothing
+	// matched are the entries decoded, to tell malformed from wrong.
+	if !anyCandidate(signatures) {
+		return Delivery{}, wrap(ErrMalformed, "no well-formed signature in signature header")
+	}
+	st := getMAC()
+	for ki := range v.keys {
+		k := &v.keys[ki]
+		k.begin(st)
+		writeParts(st, id, timestamp)
+		st.h.Write(body)
+		mac := k.finish(st)
+		for rest := signatures; rest != ""; {
+			var entry string
+			entry, rest = nextEntry(rest)
+			if len(entry) == 47 && entry[:3] == "v1," && equalBase64(mac, entry[3:]) {
+				putMAC(st)
+				return Delivery{ID: id, Timestamp: sent, SecretIndex: ki}, nil
+			}
+		}
+	}
 	wellFormed, anyV1 := false, false
 	for rest := signatures; rest != ""; {
 		var entry string
@@ -311,6 +394,7 @@ func (v *Standard) VerifyParts(id, timestamp, signatures string, body []byte) (D
 			wellFormed = true
 		}
 	}
+	putMAC(st)
 	if !wellFormed {
 		return Delivery{}, wrap(ErrMalformed, "no well-formed signature in signature header")
 	}
@@ -319,22 +403,61 @@ func (v *Standard) VerifyParts(id, timestamp, signatures string, body []byte) (D
 		// Webhooks, and none of them can match a v1 secret.
 		return Delivery{}, wrap(ErrNoMatchingSignature, "message %.64s: no v1 signature", id)
 	}
-	for ki := range v.keys {
-		k := &v.keys[ki]
-		k.begin(st)
-		writeParts(st, id, timestamp)
-		st.h.Write(body)
-		var mac [32]byte
-		copy(mac[:], k.finish(st))
-		for rest := signatures; rest != ""; {
-			var entry string
-			entry, rest = nextEntry(rest)
-			if sigEntryKind(st, entry) == entryV1 && hmac.Equal(mac[:], st.sig[:32]) {
-				return Delivery{ID: id, Timestamp: sent, SecretIndex: ki}, nil
-			}
+	return Delivery{}, wrap(ErrNoMatchingSignature, "message %.64s", id)
+}
+
+// anyCandidate reports whether some entry has the shape of a v1 signature
+// ("v1," and 44 characters) or of another version ("v<alnum>,<text>").
+func anyCandidate(signatures string) bool {
+	for rest := signatures; rest != ""; {
+		var entry string
+		entry, rest = nextEntry(rest)
+		if len(entry) == 47 && entry[:3] == "v1," {
+			return true
+		}
+		if v := versionOf(entry); v != "" && v != "v1" {
+			return true
 		}
 	}
-	return Delivery{}, wrap(ErrNoMatchingSignature, "message %.64s", id)
+	return false
+}
+
+// versionOf returns the "v<alnum>" version of "<version>,<signature>", or
+// "" when entry does not have that shape.
+func versionOf(entry string) string {
+	comma := strings.IndexByte(entry, ',')
+	if comma < 2 || entry[0] != 'v' || comma == len(entry)-1 {
+		return ""
+	}
+	for i := 1; i < comma; i++ {
+		if c := entry[i]; !('0' <= c && c <= '9' || 'a' <= c && c <= 'z') {
+			return ""
+		}
+	}
+	return entry[:comma]
+}
+
+// checkWindow refuses a timestamp (Unix seconds) outside the tolerance
+// around now, in integer nanoseconds (no time.Time arithmetic per call).
+func (v *Standard) checkWindow(secs int64) error {
+	var now int64
+	if v.clock == nil {
+		now = v.wall.unixNano()
+	} else {
+		now = v.clock.Now().UnixNano()
+	}
+	const maxSecs = math.MaxInt64/int64(time.Second) - 1
+	if secs > maxSecs {
+		return wrap(ErrTimestampTooNew, "timestamp %d is centuries in the future, tolerance %s", secs, v.tolerance)
+	}
+	age := time.Duration(now - secs*int64(time.Second))
+	if age > v.tolerance {
+		return wrap(ErrTimestampTooOld, "signed %s ago, tolerance %s", age.Truncate(time.Second), v.tolerance)
+	}
+	if -age > v.tolerance {
+		return wrap(ErrTimestampTooNew, "signed %s in the future, tolerance %s", (-age).Truncate(time.Second), v.tolerance)
+	}
+	return nil
 }
 
 // checkMessageID refuses ids that would make the signed content
@@ -344,10 +467,16 @@ func checkMessageID(id string) error {
 	if id == "" {
 		return wrap(ErrMalformed, "message id is empty")
 	}
-	if strings.ContainsAny(id, " .\t") {
+	if !tokenWithoutDot(id) {
 		return wrap(ErrMalformed, "message id contains a dot, space or tab")
 	}
 	return nil
+}
+
+// tokenWithoutDot reports whether id has no dot, space or tab (three
+// vectorised byte searches: cheaper than strings.ContainsAny).
+func tokenWithoutDot(id string) bool {
+	return strings.IndexByte(id, '.') < 0 && strings.IndexByte(id, ' ') < 0 && strings.IndexByte(id, '\t') < 0
 }
 
 // nextEntry splits the first space-separated entry off a signature list.
@@ -373,19 +502,15 @@ var strictBase64 = base64.StdEncoding.Strict()
 // sigEntryKind classifies one entry; for entryV1 the decoded signature is
 // left in st.sig[:32].
 func sigEntryKind(st *macState, entry string) entryKind {
-	comma := strings.IndexByte(entry, ',')
-	if comma < 2 || entry[0] != 'v' || comma == len(entry)-1 {
+	version := versionOf(entry)
+	switch version {
+	case "":
 		return entryJunk
-	}
-	for i := 1; i < comma; i++ {
-		if c := entry[i]; !('0' <= c && c <= '9' || 'a' <= c && c <= 'z') {
-			return entryJunk
-		}
-	}
-	if entry[:comma] != "v1" {
+	case "v1":
+	default:
 		return entryOtherVersion
 	}
-	b64 := entry[comma+1:]
+	b64 := entry[len(version)+1:]
 	if len(b64) != 44 { // base64 of 32 bytes
 		return entryJunk
 	}

@@ -458,3 +458,109 @@ func TestStatusCode(t *testing.T) {
 	assert.Equal(t, 500, StatusCode(errors.New("x")))
 	assert.Equal(t, 409, StatusCode(ErrInProgress))
 }
+
+// TestEqualHexFoldAcceptsOnlyHexDigits: the case fold used by the
+// constant-time hex comparison maps exactly 'A'-'F' onto 'a'-'f'; no other
+// byte folds onto a hex digit, so a match still means valid hex.
+func TestEqualHexFoldAcceptsOnlyHexDigits(t *testing.T) {
+	mac := make([]byte, 32)
+	for i := range mac {
+		mac[i] = byte(i * 37)
+	}
+	want := hex.EncodeToString(mac)
+	require.True(t, equalHex(mac, want))
+	require.True(t, equalHex(mac, strings.ToUpper(want)))
+	for pos := range len(want) {
+		for c := 0; c < 256; c++ {
+			b := []byte(want)
+			b[pos] = byte(c)
+			ok := equalHex(mac, string(b))
+			same := byte(c) == want[pos] || (want[pos] >= 'a' && want[pos] <= 'f' && byte(c) == want[pos]-32)
+			if ok != same {
+				t.Fatalf("position %d byte %#x: equalHex %v, want %v", pos, c, ok, same)
+			}
+		}
+	}
+	require.False(t, equalHex(mac, want[:62]))
+}
+
+// TestEqualBase64IsStrict: only the canonical spelling matches; a spelling
+// with non-zero padding bits (which lenient decoders accept) does not.
+func TestEqualBase64IsStrict(t *testing.T) {
+	for n := range 64 {
+		mac := make([]byte, 32)
+		for i := range mac {
+			mac[i] = byte(i*n + 7)
+		}
+		enc := base64.StdEncoding.EncodeToString(mac)
+		require.True(t, equalBase64(mac, enc))
+		// The last data character carries 2 padding bits for 32 bytes.
+		last := strings.IndexByte(base64Alphabet, enc[42])
+		for bits := 1; bits < 4; bits++ {
+			alt := []byte(enc)
+			alt[42] = base64Alphabet[last|bits]
+			if string(alt) != enc {
+				require.False(t, equalBase64(mac, string(alt)))
+			}
+		}
+		flipped := []byte(enc)
+		flipped[n%43] ^= 1
+		require.False(t, equalBase64(mac, string(flipped)))
+	}
+	require.False(t, equalBase64(make([]byte, 32), "short"))
+}
+
+// TestStandardRealClockWindow: with the real clock (read through the
+// cheaper wall clock) a fresh delivery verifies and one outside the
+// window does not, in both directions.
+func TestStandardRealClockWindow(t *testing.T) {
+	v, err := NewStandard([]string{kaSecret}, WithSignatureTolerance(time.Minute))
+	require.NoError(t, err)
+	signer, err := NewStandardSigner(kaSecret)
+	require.NoError(t, err)
+	body := []byte(`{"ok":true}`)
+	for _, tc := range []struct {
+		offset time.Duration
+		want   error
+	}{{0, nil}, {-50 * time.Second, nil}, {50 * time.Second, nil}, {-2 * time.Minute, ErrTimestampTooOld}, {2 * time.Minute, ErrTimestampTooNew}} {
+		ts := time.Now().Add(tc.offset)
+		sig, err := signer.Sign("msg_1", ts, body)
+		require.NoError(t, err)
+		_, err = v.Verify(standardHeader("msg_1", strconv.FormatInt(ts.Unix(), 10), sig), body)
+		if tc.want == nil {
+			require.NoError(t, err, "offset %v", tc.offset)
+		} else {
+			require.ErrorIs(t, err, tc.want, "offset %v", tc.offset)
+		}
+	}
+	_, err = v.Verify(standardHeader("msg_1", "999999999999999999", "v1,"+strings.Repeat("A", 43)+"="), body)
+	require.ErrorIs(t, err, ErrTimestampTooNew, "a timestamp beyond int64 nanoseconds does not overflow")
+}
+
+// TestVerifyAllocatesNothing: both schemes verify (and refuse a wrong
+// signature) without allocating on the success path.
+func TestVerifyAllocatesNothing(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector makes sync.Pool drop items")
+	}
+	body := []byte(strings.Repeat("x", 1024))
+	v, err := NewStandard([]string{kaSecret})
+	require.NoError(t, err)
+	signer, _ := NewStandardSigner(kaSecret)
+	now := time.Now()
+	sig, _ := signer.Sign("msg_1", now, body)
+	h := standardHeader("msg_1", strconv.FormatInt(now.Unix(), 10), "v1,"+strings.Repeat("A", 43)+"= "+sig)
+	hv, _ := NewHMAC("X-Sig", "sha256=", "secret")
+	hs, _ := NewHMACSigner("X-Sig", "sha256=", "secret")
+	hh := http.Header{}
+	require.NoError(t, hs.SignHeader(hh, body))
+	allocs := testing.AllocsPerRun(100, func() {
+		if _, err := v.Verify(h, body); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := hv.Verify(hh, body); err != nil {
+			t.Fatal(err)
+		}
+	})
+	require.Zero(t, allocs)
+}

@@ -103,6 +103,16 @@ type RefreshingAuth struct {
 	inflight  *refresh
 
 	rejecting atomic.Bool // rejects > 0, read without the lock by Confirm
+
+	obs ClientObserver // set by observeMints; read under mu
+}
+
+// observeMints makes a report each token fetch to o (a client with an
+// observer calls it at construction).
+func (a *RefreshingAuth) observeMints(o ClientObserver) {
+	a.mu.Lock()
+	a.obs = o
+	a.mu.Unlock()
 }
 
 type refresh struct {
@@ -219,9 +229,16 @@ func (a *RefreshingAuth) safeFetch(ctx context.Context) (tok Token, err error) {
 }
 
 func (a *RefreshingAuth) run(ctx context.Context, r *refresh) {
+	a.mu.Lock()
+	o := a.obs
+	a.mu.Unlock()
+	start := time.Now()
 	tok, err := a.safeFetch(ctx)
 	if err == nil && tok.Value == "" {
 		err = errors.New("token source returned an empty token")
+	}
+	if o != nil {
+		observeTokenMint(ctx, o, time.Since(start), err)
 	}
 	a.mu.Lock()
 	now := a.clock.Now()

@@ -56,6 +56,12 @@ type Config struct {
 	RetryDelay func(resp *http.Response, now time.Time) (time.Duration, bool)
 	// Limiter, if set, is waited on before every attempt (see limit.go).
 	Limiter Limiter
+	// Service names this client to an Observer ("siro-org", "siro-user",
+	// "engrami"); empty means Provider.
+	Service string
+	// Observer, if set, sees every call, attempt, limiter wait and token
+	// mint (see ClientObserver). nil costs one comparison per call.
+	Observer ClientObserver
 }
 
 // Defaults.
@@ -82,6 +88,8 @@ type Client struct {
 	decodeErr  func(*APIError)
 	retryDelay func(*http.Response, time.Time) (time.Duration, bool)
 	limiter    Limiter
+	service    string
+	obs        ClientObserver
 }
 
 // New validates cfg and returns a Client.
@@ -107,6 +115,14 @@ func New(cfg Config) (*Client, error) {
 		decodeErr:  cfg.DecodeError,
 		retryDelay: cfg.RetryDelay,
 		limiter:    cfg.Limiter,
+		service:    cfg.Service,
+		obs:        cfg.Observer,
+	}
+	if c.service == "" {
+		c.service = c.provider
+	}
+	if m, ok := c.auth.(mintObservable); ok && c.obs != nil {
+		m.observeMints(c.obs)
 	}
 	if c.userAgent == "" {
 		c.userAgent = UserAgent
@@ -332,109 +348,212 @@ func capBytes(b []byte, n int) []byte {
 // (valid until buf is reused) with the response metadata. The metadata is
 // also returned with an error when a response was received.
 func (c *Client) DoRaw(ctx context.Context, req *Request, buf *bytes.Buffer) (body []byte, last *Response, err error) {
+	if c.obs == nil {
+		return c.doRaw(ctx, req, buf)
+	}
+	ctx, end := observeStartCall(ctx, c.obs, c.service, req.Operation)
+	body, last, err = c.doRaw(ctx, req, buf)
+	status := 0
+	if last != nil {
+		status = last.StatusCode
+	}
+	observeEndCall(end, status, err)
+	return body, last, err
+}
+
+func (c *Client) doRaw(ctx context.Context, req *Request, buf *bytes.Buffer) ([]byte, *Response, error) {
+	u, payload, err := c.prepare(req)
+	if err != nil {
+		return nil, nil, err
+	}
+	k := call{c: c, req: req, url: u, payload: payload, buf: buf,
+		retryable: c.retry.MaxRetries > 0 && methodRetryable(req.Method, req.IdempotencyKey != "")}
+	return k.run(ctx)
+}
+
+// prepare checks req and builds what every attempt sends: the URL and the
+// JSON payload (nil for no body).
+func (c *Client) prepare(req *Request) (u string, payload []byte, err error) {
 	if req.Method == "" {
-		return nil, nil, fmt.Errorf("%s: %s: %w: empty method", c.provider, req.Operation, ErrInvalidRequest)
+		return "", nil, fmt.Errorf("%s: %s: %w: empty method", c.provider, req.Operation, ErrInvalidRequest)
 	}
 	if !req.NoAuth && c.auth == nil {
 		name := c.credName
 		if name == "" {
 			name = "credential"
 		}
-		return nil, nil, fmt.Errorf("%s: %s: %w: %s", c.provider, opOrRoute(req), ErrMissingCredential, name)
+		return "", nil, fmt.Errorf("%s: %s: %w: %s", c.provider, opOrRoute(req), ErrMissingCredential, name)
 	}
-	u, err := c.buildURL(req)
-	if err != nil {
-		return nil, nil, err
+	if u, err = c.buildURL(req); err != nil {
+		return "", nil, err
 	}
-	var payload []byte
-	if req.Body != nil {
-		switch b := req.Body.(type) {
-		case json.RawMessage:
-			payload = b
-		case []byte:
-			payload = b
-		default:
-			payload, err = json.Marshal(b)
-			if err != nil {
-				return nil, nil, fmt.Errorf("%s: %s: %w: encoding body: %v", c.provider, opOrRoute(req), ErrInvalidRequest, err)
-			}
+	switch b := req.Body.(type) {
+	case nil:
+	case json.RawMessage:
+		payload = b
+	case []byte:
+		payload = b
+	default:
+		if payload, err = json.Marshal(b); err != nil {
+			return "", nil, fmt.Errorf("%s: %s: %w: encoding body: %v", c.provider, opOrRoute(req), ErrInvalidRequest, err)
 		}
 	}
-	retryable := c.retry.MaxRetries > 0 && methodRetryable(req.Method, req.IdempotencyKey != "")
-	replayed401 := false
-	var lastErr error
+	return u, payload, nil
+}
+
+// call is one logical call: its attempts, retries and the 401 replay.
+type call struct {
+	c           *Client
+	req         *Request
+	url         string
+	payload     []byte
+	buf         *bytes.Buffer
+	retryable   bool
+	replayed401 bool
+}
+
+// step is what one attempt's outcome asks for next.
+type step struct {
+	done   bool          // stop: success when err is nil, else fail with err
+	replay bool          // replay at once with a new credential (not a retry)
+	err    error         // this attempt's error (the final one when done)
+	delay  time.Duration // the wait before the next attempt
+}
+
+func (k *call) run(ctx context.Context) ([]byte, *Response, error) {
+	var last *Response
 	for attempt := 1; ; attempt++ {
-		if err := c.waitLimit(ctx, req, attempt); err != nil {
+		if err := k.c.waitLimit(ctx, k.req, attempt); err != nil {
 			return nil, last, err
 		}
-		resp, rerr := c.attempt(ctx, req, u, payload, attempt, buf)
+		resp, st := k.once(ctx, attempt)
 		if resp != nil {
 			last = &resp.meta
 			last.Attempts = attempt
 		}
-		if rerr == nil && resp.status >= 200 && resp.status <= 299 {
-			c.confirm(req, resp)
+		switch {
+		case st.done && st.err == nil:
 			return resp.body, last, nil
-		}
-		if rerr == nil {
-			apiErr := c.apiError(req, resp)
-			// A rejected credential: drop it and replay once with a new one.
-			if resp.status == http.StatusUnauthorized && !replayed401 && !req.NoAuth {
-				if inv, ok := c.auth.(Invalidator); ok {
-					replayed401 = true
-					if inv.Invalidate(resp.credValue) {
-						attempt-- // the replay does not count as a retry
-						lastErr = apiErr
-						continue
-					}
-				}
-			} else if resp.status != http.StatusUnauthorized {
-				c.confirm(req, resp)
-			}
-			lastErr = apiErr
-			if !retryable || !retryableStatus(resp.status) || attempt > c.retry.MaxRetries ||
-				req.RetryUndeliveredOnly && !provablyUnprocessed(apiErr) {
-				return nil, last, apiErr
-			}
-			delay := c.retry.backoff(attempt)
-			if apiErr.RetryAfter > 0 {
-				delay = c.retry.serverDelay(apiErr.RetryAfter)
-			}
-			if err := c.wait(ctx, req, attempt, delay, lastErr, resp.status); err != nil {
-				return nil, last, err
-			}
+		case st.done:
+			return nil, last, st.err
+		case st.replay:
+			attempt-- // the replay does not count as a retry
 			continue
 		}
-		// Transport or pre-flight failure.
-		if ctx.Err() != nil {
-			return nil, last, &RequestError{Provider: c.provider, Operation: req.Operation, Method: req.Method, Route: req.Route, Attempts: attempt, Err: ctx.Err()}
+		status := 0
+		if resp != nil {
+			status = resp.status
 		}
-		var pf *preflightError
-		if errors.As(rerr, &pf) {
-			return nil, last, pf.err
-		}
-		var de *DecodeError
-		if errors.As(rerr, &de) {
-			return nil, last, rerr
-		}
-		// Every transport failure (before the headers, or while reading the
-		// body) is a RequestError; one attempt's timeout, a reset or an EOF
-		// is retried for idempotent requests, the caller's own context
-		// still bounding everything.
-		var re *RequestError
-		if !errors.As(rerr, &re) {
-			re = &RequestError{Provider: c.provider, Operation: req.Operation, Method: req.Method, Route: req.Route, Err: rerr}
-		}
-		re.Attempts = attempt
-		lastErr = re
-		if !retryable || !isNetworkError(rerr) || attempt > c.retry.MaxRetries ||
-			req.RetryUndeliveredOnly && !isDialError(rerr) {
-			return nil, last, lastErr
-		}
-		if err := c.wait(ctx, req, attempt, c.retry.backoff(attempt), lastErr, 0); err != nil {
+		if err := k.c.wait(ctx, k.req, attempt, st.delay, st.err, status); err != nil {
 			return nil, last, err
 		}
 	}
+}
+
+// once sends one attempt and decides what follows, telling the observer.
+func (k *call) once(ctx context.Context, attempt int) (*attemptResult, step) {
+	c := k.c
+	if c.obs == nil {
+		resp, rerr := c.attempt(ctx, k.req, k.url, k.payload, attempt, k.buf)
+		return resp, k.decide(ctx, resp, rerr, attempt)
+	}
+	actx, end := observeStartAttempt(ctx, c.obs, k.req.Method, attempt)
+	resp, rerr := c.attempt(actx, k.req, k.url, k.payload, attempt, k.buf)
+	st := k.decide(ctx, resp, rerr, attempt)
+	status := 0
+	if resp != nil {
+		status = resp.status
+	}
+	var wait time.Duration
+	if !st.done && !st.replay {
+		wait = st.delay
+	}
+	observeEndAttempt(end, status, st.err, wait)
+	return resp, st
+}
+
+// decide classifies one attempt's outcome.
+func (k *call) decide(ctx context.Context, resp *attemptResult, rerr error, attempt int) step {
+	if rerr != nil {
+		return k.decideFailure(ctx, rerr, attempt)
+	}
+	if resp.status >= 200 && resp.status <= 299 {
+		k.c.confirm(k.req, resp)
+		return step{done: true}
+	}
+	return k.decideStatus(ctx, resp, attempt)
+}
+
+// decideStatus handles a non-2xx answer: the 401 replay, a retry or the
+// final APIError.
+func (k *call) decideStatus(ctx context.Context, resp *attemptResult, attempt int) step {
+	c, req := k.c, k.req
+	apiErr := c.apiError(req, resp)
+	st := step{err: apiErr}
+	if resp.status == http.StatusUnauthorized {
+		// A rejected credential: drop it and replay once with a new one.
+		if inv, ok := c.auth.(Invalidator); ok && !k.replayed401 && !req.NoAuth {
+			k.replayed401 = true
+			if inv.Invalidate(resp.credValue) {
+				st.replay = true
+				return st
+			}
+		}
+	} else {
+		c.confirm(req, resp)
+	}
+	if !k.retryable || !retryableStatus(resp.status) || attempt > c.retry.MaxRetries ||
+		req.RetryUndeliveredOnly && !provablyUnprocessed(apiErr) {
+		st.done = true
+		return st
+	}
+	st.delay = c.retry.backoff(attempt)
+	if apiErr.RetryAfter > 0 {
+		st.delay = c.retry.serverDelay(apiErr.RetryAfter)
+	}
+	return plan(ctx, st)
+}
+
+// decideFailure handles a transport or pre-flight failure.
+func (k *call) decideFailure(ctx context.Context, rerr error, attempt int) step {
+	c, req := k.c, k.req
+	if ctx.Err() != nil {
+		return step{done: true, err: &RequestError{Provider: c.provider, Operation: req.Operation, Method: req.Method, Route: req.Route, Attempts: attempt, Err: ctx.Err()}}
+	}
+	var pf *preflightError
+	if errors.As(rerr, &pf) {
+		return step{done: true, err: pf.err}
+	}
+	var de *DecodeError
+	if errors.As(rerr, &de) {
+		return step{done: true, err: rerr}
+	}
+	// Every transport failure (before the headers, or while reading the
+	// body) is a RequestError; one attempt's timeout, a reset or an EOF
+	// is retried for idempotent requests, the caller's own context
+	// still bounding everything.
+	var re *RequestError
+	if !errors.As(rerr, &re) {
+		re = &RequestError{Provider: c.provider, Operation: req.Operation, Method: req.Method, Route: req.Route, Err: rerr}
+	}
+	re.Attempts = attempt
+	st := step{err: re}
+	if !k.retryable || !isNetworkError(rerr) || attempt > c.retry.MaxRetries ||
+		req.RetryUndeliveredOnly && !isDialError(rerr) {
+		st.done = true
+		return st
+	}
+	st.delay = c.retry.backoff(attempt)
+	return plan(ctx, st)
+}
+
+// plan gives up at once (with the attempt's error) when the context's
+// deadline would pass before the retry could be sent.
+func plan(ctx context.Context, st step) step {
+	if dl, ok := ctx.Deadline(); ok && time.Until(dl) < st.delay {
+		st.done = true
+	}
+	return st
 }
 
 // confirm tells a refreshing credential that it was accepted.
@@ -508,12 +627,9 @@ func opOrRoute(req *Request) string {
 	return req.Method + " " + req.Route
 }
 
-// wait sleeps on the clock for delay, or returns lastErr at once when the
-// context's deadline would pass first, or the context error on cancellation.
+// wait sleeps on the clock for delay (plan has checked the context's
+// deadline), or returns the context error on cancellation.
 func (c *Client) wait(ctx context.Context, req *Request, attempt int, delay time.Duration, lastErr error, status int) error {
-	if dl, ok := ctx.Deadline(); ok && time.Until(dl) < delay {
-		return lastErr
-	}
 	if c.retry.OnRetry != nil {
 		c.retry.OnRetry(RetryInfo{Operation: req.Operation, Method: req.Method, Route: req.Route, Attempt: attempt, Delay: delay, StatusCode: status, Err: lastErr})
 	}
@@ -547,7 +663,7 @@ type attemptResult struct {
 
 func (c *Client) attempt(ctx context.Context, req *Request, u string, payload []byte, attempt int, buf *bytes.Buffer) (*attemptResult, error) {
 	actx := ctx
-	if c.timeout > 0 {
+	if c.timeout > 0 && !deadlineWithin(ctx, c.timeout) {
 		var cancel context.CancelFunc
 		actx, cancel = context.WithTimeout(ctx, c.timeout)
 		defer cancel()
@@ -640,6 +756,13 @@ func (c *Client) attempt(ctx context.Context, req *Request, u string, payload []
 		res.body = redactSecrets(append([]byte(nil), res.body...), req.Secrets, credValue, strings.TrimPrefix(credValue, "Bearer "))
 	}
 	return res, nil
+}
+
+// deadlineWithin reports whether ctx ends within d anyway, so a timeout
+// of d would add nothing (and its context's allocations are saved).
+func deadlineWithin(ctx context.Context, d time.Duration) bool {
+	dl, ok := ctx.Deadline()
+	return ok && time.Until(dl) <= d
 }
 
 func (c *Client) requestID(h http.Header) string {

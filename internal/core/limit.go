@@ -1,6 +1,9 @@
 package core
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // Limiter paces a client's requests so that a rate budget holds (Siro's is
 // per token, shared by every process using it). Wait is called before every
@@ -15,7 +18,15 @@ func (c *Client) waitLimit(ctx context.Context, req *Request, attempt int) error
 	if c.limiter == nil {
 		return nil
 	}
-	if err := c.limiter.Wait(ctx); err != nil {
+	var start time.Time
+	if c.obs != nil {
+		start = time.Now()
+	}
+	err := c.limiter.Wait(ctx)
+	if c.obs != nil {
+		observeLimiterWait(ctx, c.obs, time.Since(start))
+	}
+	if err != nil {
 		return &RequestError{Provider: c.provider, Operation: req.Operation, Method: req.Method, Route: req.Route, Attempts: attempt - 1, Err: err}
 	}
 	return nil

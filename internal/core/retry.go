@@ -21,8 +21,8 @@ type RetryPolicy struct {
 	MaxRetries int
 	// BaseDelay is the first backoff; each retry doubles it.
 	BaseDelay time.Duration
-	// MaxDelay caps every backoff and a server's Retry-After (jitter is
-	// added on top of the capped server delay).
+	// MaxDelay caps every wait: each backoff, and a server's Retry-After
+	// with its jitter.
 	MaxDelay time.Duration
 	// Jitter, if set, maps the computed delay d to the delay actually used;
 	// nil means a uniformly random delay in [d/2, d] for backoff, and for a
@@ -106,17 +106,18 @@ func (p *RetryPolicy) backoff(attempt int) time.Duration {
 }
 
 // serverDelay is the wait for a server-requested delay d: capped at
-// MaxDelay, then jittered upwards.
+// MaxDelay, jittered upwards, and the result capped at MaxDelay again, so
+// no wait exceeds MaxDelay (a delay at the cap is not jittered).
 func (p *RetryPolicy) serverDelay(d time.Duration) time.Duration {
 	d = min(d, p.MaxDelay)
 	if p.Jitter != nil {
-		return max(p.Jitter(d), d)
+		return min(max(p.Jitter(d), d), p.MaxDelay)
 	}
 	spread := max(d/2, p.BaseDelay)
 	if spread <= 0 {
 		return d
 	}
-	return d + rand.N(spread+1)
+	return min(d+rand.N(spread+1), p.MaxDelay)
 }
 
 // methodRetryable: GET, HEAD, OPTIONS, PUT and DELETE are idempotent; POST

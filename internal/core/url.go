@@ -10,18 +10,22 @@ import (
 )
 
 func (c *Client) buildURL(req *Request) (string, error) {
-	path, err := ExpandRoute(req.Route, req.PathParams)
-	if err != nil {
+	// One allocation without a query: base and expanded route in one builder.
+	var b strings.Builder
+	b.Grow(len(c.base) + len(req.Route) + 32)
+	b.WriteString(c.base)
+	if err := expandRoute(&b, req.Route, req.PathParams); err != nil {
 		return "", fmt.Errorf("%s: %s: %w", c.provider, opOrRoute(req), err)
 	}
 	q, err := EncodeQuery(req.Query)
 	if err != nil {
 		return "", fmt.Errorf("%s: %s: %w: query: %v", c.provider, opOrRoute(req), ErrInvalidRequest, err)
 	}
-	if q == "" {
-		return c.base + path, nil
+	if q != "" {
+		b.WriteByte('?')
+		b.WriteString(q)
 	}
-	return c.base + path + "?" + q, nil
+	return b.String(), nil
 }
 
 // ExpandRoute replaces each {placeholder} in route with the next parameter,
@@ -29,17 +33,29 @@ func (c *Client) buildURL(req *Request) (string, error) {
 // (they would change which resource the path names), as is a count that
 // does not match the placeholders.
 func ExpandRoute(route string, params []string) (string, error) {
-	if !strings.HasPrefix(route, "/") {
-		return "", fmt.Errorf("%w: route %q must start with /", ErrInvalidRequest, route)
-	}
-	if strings.IndexByte(route, '{') < 0 {
-		if len(params) != 0 {
-			return "", fmt.Errorf("%w: route %s takes no parameters, got %d", ErrInvalidRequest, route, len(params))
-		}
+	if strings.IndexByte(route, '{') < 0 && strings.HasPrefix(route, "/") && len(params) == 0 {
 		return route, nil
 	}
 	var b strings.Builder
 	b.Grow(len(route) + 32)
+	if err := expandRoute(&b, route, params); err != nil {
+		return "", err
+	}
+	return b.String(), nil
+}
+
+// expandRoute is ExpandRoute writing into b.
+func expandRoute(b *strings.Builder, route string, params []string) error {
+	if !strings.HasPrefix(route, "/") {
+		return fmt.Errorf("%w: route %q must start with /", ErrInvalidRequest, route)
+	}
+	if strings.IndexByte(route, '{') < 0 {
+		if len(params) != 0 {
+			return fmt.Errorf("%w: route %s takes no parameters, got %d", ErrInvalidRequest, route, len(params))
+		}
+		b.WriteString(route)
+		return nil
+	}
 	i := 0
 	for {
 		open := strings.IndexByte(route, '{')
@@ -49,18 +65,18 @@ func ExpandRoute(route string, params []string) (string, error) {
 		}
 		end := strings.IndexByte(route[open:], '}')
 		if end < 0 {
-			return "", fmt.Errorf("%w: route has an unclosed placeholder", ErrInvalidRequest)
+			return fmt.Errorf("%w: route has an unclosed placeholder", ErrInvalidRequest)
 		}
 		name := route[open+1 : open+end]
 		if i >= len(params) {
-			return "", fmt.Errorf("%w: missing path parameter %s", ErrInvalidRequest, name)
+			return fmt.Errorf("%w: missing path parameter %s", ErrInvalidRequest, name)
 		}
 		p := params[i]
 		switch p {
 		case "":
-			return "", fmt.Errorf("%w: path parameter %s is empty", ErrInvalidRequest, name)
+			return fmt.Errorf("%w: path parameter %s is empty", ErrInvalidRequest, name)
 		case ".", "..":
-			return "", fmt.Errorf("%w: path parameter %s is %q", ErrInvalidRequest, name, p)
+			return fmt.Errorf("%w: path parameter %s is %q", ErrInvalidRequest, name, p)
 		}
 		b.WriteString(route[:open])
 		b.WriteString(url.PathEscape(p))
@@ -68,9 +84,9 @@ func ExpandRoute(route string, params []string) (string, error) {
 		i++
 	}
 	if i != len(params) {
-		return "", fmt.Errorf("%w: %d path parameters for %d placeholders", ErrInvalidRequest, len(params), i)
+		return fmt.Errorf("%w: %d path parameters for %d placeholders", ErrInvalidRequest, len(params), i)
 	}
-	return b.String(), nil
+	return nil
 }
 
 // EncodeQuery encodes a go-querystring tagged struct (or url.Values) sorted
