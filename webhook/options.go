@@ -38,6 +38,9 @@ type settings struct {
 	storeTimeout time.Duration
 	ext          map[any]any
 	key          KeyFunc
+	observer     Observer
+	source       SecretSource
+	tenant       TenantFunc
 }
 
 func apply(s *settings, opts []Option) error {
@@ -69,10 +72,10 @@ func WithTolerance(d time.Duration) Option {
 	}
 }
 
-// WithClock sets the clock that timestamp windows, dedupe leases, lease
-// renewal, commit retries and callback deadlines read (tests pass a
-// webhooktest.FakeClock). Body read deadlines always use the network's
-// real time.
+// WithClock sets the clock that timestamp windows, the in-memory dedupe
+// store's leases, lease renewal and commit retries read (tests pass a
+// webhooktest.FakeClock). Callback deadlines (WithTimeout) and body read
+// deadlines always use real timers; test them with testing/synctest.
 func WithClock(c Clock) Option {
 	return func(s *settings) error {
 		if c == nil {
@@ -151,6 +154,20 @@ func (s safeHandler) WithGroup(name string) (h slog.Handler) {
 		}
 	}()
 	return safeHandler{s.h.WithGroup(name)}
+}
+
+// WithObserver hands every stage of every delivery (delivery, verify,
+// store, callback, enqueue) to o, for traces and metrics (see Observer;
+// webhook/otelcallcrm adapts it to OpenTelemetry). A panic in o is
+// recovered and logged. Without it the engine does no observing work.
+func WithObserver(o Observer) Option {
+	return func(s *settings) error {
+		if o == nil {
+			return wrap(ErrInvalidOption, "WithObserver: observer is nil")
+		}
+		s.observer = o
+		return nil
+	}
 }
 
 // WithDedupe sets the store of processed deliveries (default: in memory,
