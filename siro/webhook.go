@@ -120,18 +120,23 @@ type Handler struct {
 }
 
 func spec(where string, secrets []string, cb *Callbacks, opts []webhook.Option) (webhook.Spec, error) {
-	v, err := webhook.NewStandard(secrets, opts...)
-	if err != nil {
-		return webhook.Spec{}, opterr.Rewrap("siro", where, err, len(secrets))
+	newVerifier := func(s []string) (webhook.Verifier, error) { return webhook.NewStandard(s, opts...) }
+	var v webhook.Verifier // none: the secrets come from webhook.WithSecretSource
+	if len(secrets) > 0 {
+		var err error
+		if v, err = newVerifier(secrets); err != nil {
+			return webhook.Spec{}, opterr.Rewrap("siro", where, err, len(secrets))
+		}
 	}
 	var details *Client
 	return webhook.Spec{
-		Provider:   "siro",
-		Verifier:   v,
-		Timeout:    DefaultWebhookTimeout,
-		DedupeTTL:  DefaultWebhookDedupeTTL,
-		Headers:    []string{"Svix-Id", "Svix-Timestamp", "Content-Type"},
-		Extensions: []any{fetchDetailsKey{}},
+		Provider:    "siro",
+		Verifier:    v,
+		NewVerifier: newVerifier,
+		Timeout:     DefaultWebhookTimeout,
+		DedupeTTL:   DefaultWebhookDedupeTTL,
+		Headers:     []string{"Svix-Id", "Svix-Timestamp", "Content-Type"},
+		Extensions:  []any{fetchDetailsKey{}},
 		Init: func(ext func(any) (any, bool)) error {
 			if c, ok := ext(fetchDetailsKey{}); ok {
 				details = c.(*Client)

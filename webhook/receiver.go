@@ -147,7 +147,7 @@ func (r *Receiver) limits() error {
 	if spec.MaxTimeout > 0 && r.s.inbox == nil && r.s.timeout >= spec.MaxTimeout {
 		return wrap(ErrInvalidOption, "WithTimeout: %v is not under %s's %v delivery timeout", r.s.timeout, spec.Provider, spec.MaxTimeout)
 	}
-	if r.s.toleranceSet && spec.Time == nil {
+	if r.s.toleranceSet && spec.Time == nil && spec.Verifier != nil {
 		if _, std := spec.Verifier.(*Standard); !std {
 			return wrap(ErrInvalidOption, "WithTolerance: %s deliveries carry no timestamp to check", spec.Provider)
 		}

@@ -90,7 +90,7 @@ type cachedVerifier struct {
 func (r *Receiver) sources() error {
 	if r.s.source == nil {
 		if r.spec.Verifier == nil {
-			return wrap(ErrInvalidOption, "NewReceiver: %s receiver has no secrets (give secrets or WithSecretSource)", r.spec.Provider)
+			return wrap(ErrInvalidSecret, "no secret given to the %s receiver (give secrets or WithSecretSource)", r.spec.Provider)
 		}
 		return nil
 	}

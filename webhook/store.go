@@ -108,7 +108,11 @@ func (r *Receiver) enqueue(ctx context.Context, ev *Event) error {
 // finish commits (the callback returned nil) or releases the reservation.
 func (r *Receiver) finish(ctx context.Context, ev *Event, res Reservation, err error) {
 	if err == nil {
-		r.commit(ctx, ev, res, BodyHash(ev.Raw))
+		fp := ""
+		if r.s.logger != nil {
+			fp = BodyHash(ev.Raw) // only read to log a changed body
+		}
+		r.commit(ctx, ev, res, fp)
 		return
 	}
 	r.release(ctx, ev, res)
