@@ -13,7 +13,11 @@ import (
 	"github.com/callcrm/callcrm-go/internal/clock"
 )
 
-// Stats counts what a receiver did since it was built.
+// Stats counts what a receiver did since it was built. Each request is
+// counted once in Received and once by the outcome it was answered with
+// (Processed, Duplicates, InProgress, Refused, Failed, TimedOut or
+// Unavailable); a callback that returns after its 504 is not counted
+// again.
 type Stats struct {
 	// Received counts requests.
 	Received int64

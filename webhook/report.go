@@ -31,9 +31,11 @@ func classify(out result) (Outcome, int, string) {
 		return OutcomeTimedOut, status, "deadline"
 	case out.panicked:
 		return OutcomePanicked, status, "panic"
+	case out.status != 0: // a wrapped handler's own failure answer
+		return OutcomeFailed, status, "error"
 	case status == http.StatusServiceUnavailable:
 		return OutcomeUnavailable, status, unavailableReason(out.err)
-	case status >= 500 || out.status != 0:
+	case status >= 500:
 		return OutcomeFailed, status, "error"
 	}
 	return OutcomeRefused, status, refusalReason(out.err)
