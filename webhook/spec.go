@@ -112,4 +112,3 @@ type Spec struct {
 	// say) fails construction instead of silently doing nothing.
 	Extensions []any
 }
-
