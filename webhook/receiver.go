@@ -191,14 +191,16 @@ func (r *Receiver) Wrap(next http.Handler) http.Handler {
 
 // delivery is one request going through the pipeline.
 type delivery struct {
-	r      *Receiver
-	w      http.ResponseWriter
-	req    *http.Request
-	ctx    context.Context // the request's, carrying the delivery stage
-	ev     *Event
-	parsed any
-	t0     time.Time    // with an Observer
-	end    func(Result) // the delivery stage's end, with an Observer
+	r         *Receiver
+	w         http.ResponseWriter
+	req       *http.Request
+	ctx       context.Context // the request's, carrying the delivery stage
+	ev        *Event
+	parsed    any
+	tenant    string // from the TenantFunc, with a SecretSource
+	tenantErr error
+	t0        time.Time    // with an Observer
+	end       func(Result) // the delivery stage's end, with an Observer
 }
 
 // result is how the pipeline ended a delivery; settle turns it into the
@@ -216,9 +218,12 @@ type result struct {
 func (r *Receiver) serve(w http.ResponseWriter, req *http.Request, next http.Handler) {
 	r.n.received.Add(1)
 	d := &delivery{r: r, w: w, req: req, ctx: req.Context()}
+	if r.secrets != nil {
+		d.tenant, d.tenantErr = r.secrets.tenantOf(req)
+	}
 	if r.obs != nil {
 		d.t0 = time.Now()
-		d.ctx, d.end = r.begin(d.ctx, StageDelivery, nil, "")
+		d.ctx, d.end = r.begin(d.ctx, StageDelivery, &Event{Tenant: d.tenant}, "")
 	}
 	var out result
 	if r.enter() {
@@ -268,9 +273,9 @@ func (d *delivery) receive() error {
 	if len(body) == 0 {
 		return ErrEmptyBody
 	}
-	ev := &Event{Provider: r.spec.Provider, Receiver: r.name, Raw: body, ReceivedAt: r.clock.Now(), Header: r.keepHeaders(req.Header)}
+	ev := &Event{Provider: r.spec.Provider, Receiver: r.name, Tenant: d.tenant, Raw: body, ReceivedAt: r.clock.Now(), Header: r.keepHeaders(req.Header)}
 	d.ev = ev
-	if ev.Delivery, err = r.verify(d.ctx, req, ev); err != nil {
+	if ev.Delivery, err = r.verify(d.ctx, req, ev, d.tenantErr); err != nil {
 		return err
 	}
 	if d.parsed, err = r.spec.Parse(ev); err != nil {
@@ -290,13 +295,13 @@ func (d *delivery) receive() error {
 
 // verify resolves the tenant's verifier and checks the signature, as the
 // verify stage.
-func (r *Receiver) verify(ctx context.Context, req *http.Request, ev *Event) (Delivery, error) {
+func (r *Receiver) verify(ctx context.Context, req *http.Request, ev *Event, tenantErr error) (Delivery, error) {
 	ctx, end := r.begin(ctx, StageVerify, ev, "")
 	var t0 time.Time
 	if end != nil {
 		t0 = time.Now()
 	}
-	v, err := r.verifierFor(ctx, req, ev)
+	v, err := r.verifierFor(ctx, ev, tenantErr)
 	var dl Delivery
 	if err == nil {
 		dl, err = v.Verify(req.Header, ev.Raw)

@@ -101,23 +101,31 @@ func (r *Receiver) sources() error {
 	return nil
 }
 
-// verifierFor returns the verifier for req: the fixed one, or the one for
-// the tenant's current secrets (setting ev.Tenant).
-func (r *Receiver) verifierFor(ctx context.Context, req *http.Request, ev *Event) (Verifier, error) {
+// tenantOf names the tenant of req, or says why it cannot (404).
+func (c *verifierCache) tenantOf(req *http.Request) (string, error) {
+	tenant, err := c.tenant(req)
+	switch {
+	case err != nil && !errors.Is(err, ErrUnknownTenant):
+		return "", fmt.Errorf("%w: %w", ErrUnknownTenant, err)
+	case err != nil:
+		return "", err
+	case tenant == "" || len(tenant) > 128 || strings.ContainsAny(tenant, "/\x00"):
+		return "", wrap(ErrUnknownTenant, "tenant %.40q is empty, too long or holds '/'", tenant)
+	}
+	return tenant, nil
+}
+
+// verifierFor returns the verifier for ev: the fixed one, or the one for
+// its tenant's current secrets.
+func (r *Receiver) verifierFor(ctx context.Context, ev *Event, tenantErr error) (Verifier, error) {
 	c := r.secrets
 	if c == nil {
 		return r.spec.Verifier, nil
 	}
-	tenant, err := c.tenant(req)
-	switch {
-	case err != nil && !errors.Is(err, ErrUnknownTenant):
-		return nil, fmt.Errorf("%w: %w", ErrUnknownTenant, err)
-	case err != nil:
-		return nil, err
-	case tenant == "" || len(tenant) > 128 || strings.ContainsAny(tenant, "/\x00"):
-		return nil, wrap(ErrUnknownTenant, "tenant %.40q is empty, too long or holds '/'", tenant)
+	if tenantErr != nil {
+		return nil, tenantErr
 	}
-	ev.Tenant = tenant
+	tenant := ev.Tenant
 	secrets, err := c.src.Secrets(ctx, tenant)
 	switch {
 	case errors.Is(err, ErrUnknownTenant):
