@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -311,11 +312,20 @@ func OptionError(err error) Option {
 // endpoints other than receivers (Symbo's contact lookup, Engrami's tool
 // endpoints) so they read the same options and log and report the same
 // way. Applications do not need it.
-type Config struct{ s settings }
+type Config struct {
+	s    settings
+	lazy *lazyCache // set by NewConfig
+}
+
+// lazyCache is the verifier cache of a Config, made on first use.
+type lazyCache struct {
+	once  sync.Once
+	cache *verifierCache
+}
 
 // NewConfig applies opts.
 func NewConfig(opts ...Option) (*Config, error) {
-	c := &Config{}
+	c := &Config{lazy: &lazyCache{}}
 	if err := apply(&c.s, opts); err != nil {
 		return nil, err
 	}

@@ -125,7 +125,11 @@ func (r *Receiver) verifierFor(ctx context.Context, ev *Event, tenantErr error) 
 	if tenantErr != nil {
 		return nil, tenantErr
 	}
-	tenant := ev.Tenant
+	return c.verifier(ctx, ev.Tenant)
+}
+
+// verifier returns the verifier for tenant's current secrets.
+func (c *verifierCache) verifier(ctx context.Context, tenant string) (Verifier, error) {
 	secrets, err := c.src.Secrets(ctx, tenant)
 	switch {
 	case errors.Is(err, ErrUnknownTenant):
@@ -147,6 +151,39 @@ func (r *Receiver) verifierFor(ctx context.Context, ev *Event, tenantErr error) 
 	}
 	c.m.Store(tenant, &cachedVerifier{fp: fp, v: v})
 	return v, nil
+}
+
+// HasSecretSource reports whether WithSecretSource was given, so an
+// endpoint that is not a receiver (Symbo's contact lookup, Engrami's tool
+// endpoints) can accept empty fixed secrets.
+func (c *Config) HasSecretSource() bool { return c.s.source != nil }
+
+// Verifier returns the verifier for r, for endpoints that are not
+// receivers: with WithSecretSource, the one build makes from the secrets
+// of r's tenant (cached per tenant and secret list, like a receiver's)
+// and the tenant; otherwise fixed and "". An error wraps ErrUnknownTenant
+// (answer 404) or ErrSecretSource (answer 503 with Retry-After); see
+// StatusCode.
+func (c *Config) Verifier(ctx context.Context, r *http.Request, fixed Verifier, build func(secrets []string) (Verifier, error)) (Verifier, string, error) {
+	if c.s.source == nil {
+		return fixed, "", nil
+	}
+	mk := func() *verifierCache {
+		return &verifierCache{src: c.s.source, tenant: c.s.tenant, build: build, seed: maphash.MakeSeed()}
+	}
+	var cache *verifierCache
+	if c.lazy == nil {
+		cache = mk() // a Config not made by NewConfig: no cache
+	} else {
+		c.lazy.once.Do(func() { c.lazy.cache = mk() })
+		cache = c.lazy.cache
+	}
+	tenant, err := cache.tenantOf(r)
+	if err != nil {
+		return nil, "", err
+	}
+	v, err := cache.verifier(ctx, tenant)
+	return v, tenant, err
 }
 
 func (c *verifierCache) fingerprint(secrets []string) keyHash {

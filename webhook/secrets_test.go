@@ -316,3 +316,41 @@ func TestSecretSourceAnswers(t *testing.T) {
 	_, err = NewReceiver(engineSpec(t, c.handle), WithSecretSource(nil, nil))
 	assert.ErrorIs(t, err, ErrInvalidOption)
 }
+
+// TestConfigVerifier: endpoints that are not receivers (Symbo's lookup,
+// Engrami's tools) resolve a tenant's verifier through Config the same
+// way, and see a rotation at once.
+func TestConfigVerifier(t *testing.T) {
+	src := &rotatingSource{secrets: map[string][]string{"a": {"one"}}}
+	build := func(s []string) (Verifier, error) { return NewHMAC("X-Sig", "", s...) }
+	cfg, err := NewConfig(WithSecretSource(src, TenantFromPath("tenant")))
+	require.NoError(t, err)
+	assert.True(t, cfg.HasSecretSource())
+	var got []int
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /lookup/{tenant}", func(w http.ResponseWriter, r *http.Request) {
+		v, tenant, err := cfg.Verifier(r.Context(), r, nil, build)
+		if err == nil {
+			body, _ := io.ReadAll(r.Body)
+			_, err = v.Verify(r.Header, body)
+			assert.Equal(t, "a", tenant)
+		}
+		got = append(got, StatusCode(err))
+	})
+	call := func(path, secret string) { serve(mux, signed(t, path, secret, "l", []byte(`{}`))) }
+	call("/lookup/a", "one")
+	call("/lookup/a", "two")
+	src.set("a", "two")
+	call("/lookup/a", "two")
+	call("/lookup/a", "one")
+	call("/lookup/b", "one")
+	assert.Equal(t, []int{200, 401, 200, 401, 404}, got)
+
+	fixed, _ := NewHMAC("X-Sig", "", "f")
+	plain, err := NewConfig()
+	require.NoError(t, err)
+	v, tenant, err := plain.Verifier(context.Background(), httptest.NewRequest("POST", "/", nil), fixed, build)
+	assert.NoError(t, err)
+	assert.Equal(t, "", tenant)
+	assert.Same(t, fixed, v)
+}
