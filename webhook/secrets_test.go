@@ -87,13 +87,8 @@ func TestSecretSourceRotationUnderLoad(t *testing.T) {
 	defer srv.Close()
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
 
-	type job struct {
-		tenant, id, secret string
-		body               []byte
-		forged             bool
-	}
 	var genuineRefused, forgedAccepted, other atomic.Int64
-	send := func(j job) {
+	send := func(j loadJob) {
 		for {
 			s, _ := NewHMACSigner("X-Sig", "", j.secret)
 			req, _ := http.NewRequest(http.MethodPost, srv.URL+"/hooks/"+j.tenant, bytes.NewReader(j.body))
@@ -119,7 +114,6 @@ func TestSecretSourceRotationUnderLoad(t *testing.T) {
 		}
 	}
 	rng := rand.New(rand.NewPCG(26, 1))
-	const perPhase = 3500
 	total := 0
 	// Phase 1: old secrets. Phase 2: the source holds old and new, senders
 	// use either. Phase 3: old removed, senders use new; the old secret is
@@ -135,36 +129,9 @@ func TestSecretSourceRotationUnderLoad(t *testing.T) {
 				src.set(tn, next[tn])
 			}
 		}
-		var jobs []job
-		var sent []job
-		for len(jobs) < perPhase {
-			tn := tenants[rng.IntN(len(tenants))]
-			secret := old[tn]
-			if phase == 3 || (phase == 2 && rng.IntN(2) == 0) {
-				secret = next[tn]
-			}
-			p := rng.IntN(100)
-			switch {
-			case p < 5:
-				other := tenants[(rng.IntN(2)+1+indexOf(tenants, tn))%len(tenants)]
-				forger := []string{old[other], next[other], "never-issued"}
-				if phase == 3 {
-					forger = append(forger, old[tn]) // removed: stops verifying at once
-				}
-				jobs = append(jobs, job{tenant: tn, id: fmt.Sprintf("forged-%d-%d", phase, len(jobs)), secret: forger[rng.IntN(len(forger))],
-					body: []byte(`{"forged":true}`), forged: true})
-			case p < 25 && len(sent) > 0:
-				d := sent[rng.IntN(len(sent))]
-				jobs = append(jobs, d)
-			default:
-				id := fmt.Sprintf("evt_%d", rng.IntN(4000)) // the same ids reach every tenant
-				j := job{tenant: tn, id: id, secret: secret, body: []byte(`{"id":"` + id + `"}`)}
-				jobs = append(jobs, j)
-				sent = append(sent, j)
-			}
-		}
+		jobs := rotationJobs(rng, phase, tenants, old, next)
 		total += len(jobs)
-		ch := make(chan job)
+		ch := make(chan loadJob)
 		var wg sync.WaitGroup
 		for range 50 {
 			wg.Go(func() {
@@ -199,6 +166,47 @@ func TestSecretSourceRotationUnderLoad(t *testing.T) {
 	st := r.Stats()
 	assert.Greater(t, st.Duplicates, int64(1500))
 	assert.Greater(t, st.Refused, int64(400))
+}
+
+// loadJob is one delivery of the load test.
+type loadJob struct {
+	tenant, id, secret string
+	body               []byte
+	forged             bool
+}
+
+// rotationJobs makes one phase's deliveries: 5 % forgeries (another
+// tenant's secret, a secret never issued, and in phase 3 the removed old
+// secret), 20 % redeliveries of earlier ones, the rest genuine, signed
+// with the secrets the phase allows.
+func rotationJobs(rng *rand.Rand, phase int, tenants []string, old, next map[string]string) []loadJob {
+	var jobs, sent []loadJob
+	for len(jobs) < 3500 {
+		tn := tenants[rng.IntN(len(tenants))]
+		secret := old[tn]
+		if phase == 3 || (phase == 2 && rng.IntN(2) == 0) {
+			secret = next[tn]
+		}
+		p := rng.IntN(100)
+		switch {
+		case p < 5:
+			other := tenants[(rng.IntN(2)+1+indexOf(tenants, tn))%len(tenants)]
+			forger := []string{old[other], next[other], "never-issued"}
+			if phase == 3 {
+				forger = append(forger, old[tn]) // removed: stops verifying at once
+			}
+			jobs = append(jobs, loadJob{tenant: tn, id: fmt.Sprintf("forged-%d-%d", phase, len(jobs)), secret: forger[rng.IntN(len(forger))],
+				body: []byte(`{"forged":true}`), forged: true})
+		case p < 25 && len(sent) > 0:
+			jobs = append(jobs, sent[rng.IntN(len(sent))])
+		default:
+			id := fmt.Sprintf("evt_%d", rng.IntN(4000)) // the same ids reach every tenant
+			j := loadJob{tenant: tn, id: id, secret: secret, body: []byte(`{"id":"` + id + `"}`)}
+			jobs = append(jobs, j)
+			sent = append(sent, j)
+		}
+	}
+	return jobs
 }
 
 func indexOf(s []string, v string) int {
