@@ -25,7 +25,11 @@ type Inbox interface {
 	// fails the receiver's construction.
 	Register(receiver string, process func(ctx context.Context, ev *Event) error) error
 	// Enqueue stores ev for processing. ev.Provider+"/"+ev.Receiver names
-	// the receiver that registered. An error wrapping ErrInboxFull or
+	// the receiver that registered. An inbox keeps ev.Tenant and ev.Trace
+	// with the event, and a uniqueness key it uses must include the tenant
+	// (ev.DedupeKey() does): the same vendor id from two tenants is two
+	// events. A worker that continues ev.Trace itself passes
+	// ContinueTrace(ctx) to Process. An error wrapping ErrInboxFull or
 	// ErrShuttingDown answers 503 with Retry-After; any other error 503.
 	Enqueue(ctx context.Context, ev *Event) error
 }
