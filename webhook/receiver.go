@@ -350,10 +350,10 @@ var errGoexit = fmt.Errorf("%w: the callback called runtime.Goexit", ErrCallback
 
 // inline runs the callback on its own goroutine under the deadline and
 // waits for whichever comes first, like net/http's TimeoutHandler: the
-// callback's return (answered with its result, after the commit or
-// release) or the deadline (answered 504 at once; the key stays reserved,
-// renewed, until the callback really returns and is committed or
-// released).
+// callback's return (committed or released here, then answered with its
+// result) or the deadline (answered 504 at once; the key stays reserved,
+// renewed, until the callback really returns and its goroutine commits or
+// releases it).
 func (d *delivery) inline(res Reservation) result {
 	r, ev := d.r, d.ev
 	// A lease longer than the deadline needs no renewal until the deadline
@@ -364,24 +364,32 @@ func (d *delivery) inline(res Reservation) result {
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(d.ctx), r.s.timeout)
 	defer cancel() // after the deadline this changes nothing for the callback
-	done := make(chan result, 1)
+	// Whoever holds the result commits or releases: the request, if it
+	// took the result from done; the callback's goroutine, once the
+	// request is gone at the deadline.
+	done, gone := make(chan result), make(chan struct{})
 	r.inflight.Add(1)
 	go func() {
 		defer r.inflight.Done()
 		out := result{err: errGoexit}
 		defer func() { // also on runtime.Goexit
-			r.finish(d.ctx, ev, lease.stop(), out.err)
-			done <- out
+			select {
+			case done <- out:
+			case <-gone:
+				r.finish(d.ctx, ev, lease.stop(), out.err)
+			}
 		}()
 		out = r.callback(ctx, ev, d.parsed)
 	}()
 	select {
 	case out := <-done:
+		r.finish(d.ctx, ev, lease.stop(), out.err)
 		if out.err == nil || !errors.Is(ctx.Err(), context.DeadlineExceeded) {
 			return out
 		}
 	case <-ctx.Done():
 		lease.start() // the callback may now outlive the lease
+		close(gone)
 	}
 	return result{err: wrap(ErrCallbackTimeout, "%s %s callback still running after %v; the delivery stays reserved until it returns",
 		r.spec.Provider, ev.Type, r.s.timeout)}
