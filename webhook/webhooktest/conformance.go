@@ -786,6 +786,10 @@ func checkSlowCallback(t *testing.T, s Subject) {
 		}
 	}
 	e.expect("a retry while the callback runs", e.deliver(1, body), http.StatusConflict)
+	// The lease renewal waits on the Subject's clock: let it register
+	// before the clock moves (it starts with the 504, on its own
+	// goroutine).
+	e.clk.BlockUntilWaiters(1, realWait)
 	for range 12 { // three leases
 		e.advance(ConformanceLease / 4)
 	}
