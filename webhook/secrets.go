@@ -20,6 +20,7 @@ import (
 // which would send genuine deliveries to the vendor's dead-letter queue).
 // Secrets it returns never appear in a log, error or %v.
 type SecretSource interface {
+	// Secrets returns every secret of tenant that verifies now.
 	Secrets(ctx context.Context, tenant string) ([]string, error)
 }
 
