@@ -225,13 +225,12 @@ func (r *Receiver) serve(w http.ResponseWriter, req *http.Request, next http.Han
 		d.t0 = time.Now()
 		d.ctx, d.end = r.begin(d.ctx, StageDelivery, &Event{Tenant: d.tenant}, "")
 	}
-	var out result
-	if r.enter() {
-		out = d.run(next)
-		r.inflight.Done()
-	} else {
-		out.err = wrap(ErrShuttingDown, "receiver is shutting down")
+	if !r.enter() {
+		d.settle(result{err: wrap(ErrShuttingDown, "receiver is shutting down")})
+		return
 	}
+	defer r.inflight.Done() // also when a wrapped handler calls runtime.Goexit
+	out := d.run(next)
 	d.settle(out)
 	if out.aborted {
 		panic(http.ErrAbortHandler) // the handler meant to drop the connection
