@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -357,4 +358,29 @@ func TestErrorsNeverCarryTheSecret(t *testing.T) {
 	for _, e := range got {
 		assert.False(t, strings.Contains(e.Error(), engineSecret) || strings.Contains(fmt.Sprintf("%+v", e), engineSecret))
 	}
+}
+
+// TestGoexitInWrappedHandlerReleases: a wrapped handler ending its
+// goroutine with runtime.Goexit leaves no reservation (or lease renewal)
+// behind, and Shutdown does not wait for it.
+func TestGoexitInWrappedHandlerReleases(t *testing.T) {
+	v, _ := NewHMAC("X-Sig", "", engineSecret)
+	r, err := NewReceiver(Spec{Provider: "webhook", Verifier: v,
+		Parse:  func(ev *Event) (any, error) { ev.ID = ev.Header.Get("X-Id"); return nil, nil },
+		Handle: func(context.Context, *Event, any, Once) error { return nil }})
+	require.NoError(t, err)
+	var calls atomic.Int32
+	h := r.Wrap(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
+		if calls.Add(1) == 1 {
+			runtime.Goexit()
+		}
+	}))
+	done := make(chan struct{})
+	go func() { defer close(done); h.ServeHTTP(httptest.NewRecorder(), signed(t, "/", "", "g-1", []byte(`{}`))) }()
+	<-done
+	assert.Equal(t, 200, serve(h, signed(t, "/", "", "g-1", []byte(`{}`))), "released: the retry is processed")
+	assert.EqualValues(t, 2, calls.Load())
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	assert.NoError(t, r.Shutdown(ctx))
 }

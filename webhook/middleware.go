@@ -159,7 +159,14 @@ func (d *delivery) wrapped(next http.Handler, res Reservation) result {
 	req.Body = io.NopCloser(bytes.NewReader(ev.Raw))
 	rec := &statusRecorder{ResponseWriter: d.w}
 	lease := r.keepAlive(res)
+	returned := false
+	defer func() {
+		if !returned { // runtime.Goexit in next: let the retry through
+			r.release(d.ctx, ev, lease.stop())
+		}
+	}()
 	out := r.serveNext(rec, req, ev, next)
+	returned = true
 	res = lease.stop()
 	out.status = rec.status
 	if out.err == nil && rec.status >= 300 {
