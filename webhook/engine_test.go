@@ -376,7 +376,10 @@ func TestGoexitInWrappedHandlerReleases(t *testing.T) {
 		}
 	}))
 	done := make(chan struct{})
-	go func() { defer close(done); h.ServeHTTP(httptest.NewRecorder(), signed(t, "/", "", "g-1", []byte(`{}`))) }()
+	go func() {
+		defer close(done)
+		h.ServeHTTP(httptest.NewRecorder(), signed(t, "/", "", "g-1", []byte(`{}`)))
+	}()
 	<-done
 	assert.Equal(t, 200, serve(h, signed(t, "/", "", "g-1", []byte(`{}`))), "released: the retry is processed")
 	assert.EqualValues(t, 2, calls.Load())
