@@ -132,9 +132,14 @@ type Handler struct {
 }
 
 func spec(where string, secrets []string, cb *Callbacks, opts []webhook.Option) (webhook.Spec, error) {
-	v, err := webhook.NewStandard(secrets, webhook.VerifierOptions(opts...)...)
-	if err != nil {
-		return webhook.Spec{}, opterr.Rewrap("siro", where, err, len(secrets))
+	vopts := webhook.VerifierOptions(opts...)
+	newVerifier := func(s []string) (webhook.Verifier, error) { return webhook.NewStandard(s, vopts...) }
+	var v webhook.Verifier // none: the secrets come from webhook.WithSecretSource
+	if len(secrets) > 0 {
+		var err error
+		if v, err = newVerifier(secrets); err != nil {
+			return webhook.Spec{}, opterr.Rewrap("siro", where, err, len(secrets))
+		}
 	}
 	var details *Client
 	if cb != nil && cb.FetchDetails != nil {
@@ -144,11 +149,12 @@ func spec(where string, secrets []string, cb *Callbacks, opts []webhook.Option) 
 		details = cb.FetchDetails
 	}
 	return webhook.Spec{
-		Provider:  "siro",
-		Verifier:  v,
-		Timeout:   DefaultWebhookTimeout,
-		DedupeTTL: DefaultWebhookDedupeTTL,
-		Headers:   []string{"Svix-Id", "Svix-Timestamp", "Content-Type"},
+		Provider:    "siro",
+		Verifier:    v,
+		NewVerifier: newVerifier,
+		Timeout:     DefaultWebhookTimeout,
+		DedupeTTL:   DefaultWebhookDedupeTTL,
+		Headers:     []string{"Svix-Id", "Svix-Timestamp", "Content-Type"},
 		// Svix's horizon: the signed timestamp is per attempt, so the
 		// engine does not bound WithTolerance by it (Time is nil).
 		RetryHorizon: WebhookRetryHorizon,

@@ -15,6 +15,7 @@ import (
 
 	"github.com/callcrm/callcrm-go/sivo"
 	"github.com/callcrm/callcrm-go/sivo/sivotest"
+	"github.com/callcrm/callcrm-go/webhook"
 )
 
 // benchEvent is a SIVO call.ended padded to 1 KiB, the size of a real CDR.
@@ -96,15 +97,26 @@ func BenchmarkReceive(b *testing.B) {
 			w.WriteHeader(200)
 		}))
 	})
+	cb := sivo.Callbacks{
+		CallEnded: func(_ context.Context, _ *sivo.Event, c *sivo.CallEnded) error {
+			if c.CallID == "" {
+				return io.ErrUnexpectedEOF
+			}
+			return nil
+		},
+	}
 	b.Run("handler", func(b *testing.B) {
-		h, err := sivo.NewHandler([]string{"bench-secret"}, sivo.Callbacks{
-			CallEnded: func(_ context.Context, _ *sivo.Event, c *sivo.CallEnded) error {
-				if c.CallID == "" {
-					return io.ErrUnexpectedEOF
-				}
-				return nil
-			},
-		})
+		h, err := sivo.NewHandler([]string{"bench-secret"}, cb)
+		if err != nil {
+			b.Fatal(err)
+		}
+		run(b, h)
+	})
+	// source: the secrets come from a webhook.SecretSource on every
+	// delivery (the verifier is cached per tenant and secret list).
+	b.Run("source", func(b *testing.B) {
+		src := webhook.SecretsFunc(func(context.Context, string) ([]string, error) { return []string{"bench-secret"}, nil })
+		h, err := sivo.NewHandler(nil, cb, webhook.WithSecretSource(src, webhook.FixedTenant("acme")))
 		if err != nil {
 			b.Fatal(err)
 		}

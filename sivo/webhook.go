@@ -107,13 +107,20 @@ type Handler struct {
 
 // spec is SIVO's facts for the webhook engine.
 func spec(where string, secrets []string, cb *Callbacks) (webhook.Spec, error) {
-	v, err := webhook.NewHMAC(HeaderSignature, SignaturePrefix, secrets...)
-	if err != nil {
-		return webhook.Spec{}, opterr.Rewrap("sivo", where, err, len(secrets))
+	newVerifier := func(s []string) (webhook.Verifier, error) {
+		return webhook.NewHMAC(HeaderSignature, SignaturePrefix, s...)
+	}
+	var v webhook.Verifier // none: the secrets come from webhook.WithSecretSource
+	if len(secrets) > 0 {
+		var err error
+		if v, err = newVerifier(secrets); err != nil {
+			return webhook.Spec{}, opterr.Rewrap("sivo", where, err, len(secrets))
+		}
 	}
 	s := webhook.Spec{
 		Provider:     "sivo",
 		Verifier:     v,
+		NewVerifier:  newVerifier,
 		MaxBodyBytes: MaxBodyBytes,
 		MaxBodyLimit: MaxBodyBytes,
 		Timeout:      DefaultTimeout,

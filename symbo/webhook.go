@@ -145,17 +145,22 @@ func keyOf(id string, typ EventType, rev revision) string {
 }
 
 func spec(where string, secrets []string, cb *Callbacks) (webhook.Spec, error) {
-	v, err := webhook.NewHMAC(HeaderSignature, "", secrets...)
-	if err != nil {
-		return webhook.Spec{}, opterr.Rewrap("symbo", where, err, len(secrets))
+	newVerifier := func(s []string) (webhook.Verifier, error) { return webhook.NewHMAC(HeaderSignature, "", s...) }
+	var v webhook.Verifier // none: the secrets come from webhook.WithSecretSource
+	if len(secrets) > 0 {
+		var err error
+		if v, err = newVerifier(secrets); err != nil {
+			return webhook.Spec{}, opterr.Rewrap("symbo", where, err, len(secrets))
+		}
 	}
 	return webhook.Spec{
-		Provider:  "symbo",
-		Verifier:  v,
-		Timeout:   DefaultTimeout,
-		DedupeTTL: DefaultDedupeTTL,
-		Headers:   []string{"Content-Type"},
-		Parse:     parse,
+		Provider:    "symbo",
+		Verifier:    v,
+		NewVerifier: newVerifier,
+		Timeout:     DefaultTimeout,
+		DedupeTTL:   DefaultDedupeTTL,
+		Headers:     []string{"Content-Type"},
+		Parse:       parse,
 		Time: func(parsed any) (time.Time, bool) {
 			if ev, ok := parsed.(*CallEvent); ok {
 				return ev.CreatedAt.Time, ev.CreatedAt.Valid

@@ -58,6 +58,23 @@ type Deduper interface {
 	Release(ctx context.Context, r Reservation) error
 }
 
+// Fingerprinter is an optional Deduper extension: a store that keeps a
+// fingerprint of the delivered body with each committed key lets the
+// receiver log a warning when a key repeats with a different body (a
+// vendor reusing an id for other content, which is acknowledged as a
+// duplicate and not processed). MemoryDedupe implements it; a shared store
+// (sqldedupe) may, by storing the fingerprint, at most 71 bytes, in the
+// committed row. The receiver's fingerprint is BodyHash of the verified
+// body.
+type Fingerprinter interface {
+	// CommitFingerprint is Commit, also storing fingerprint with the key.
+	CommitFingerprint(ctx context.Context, r Reservation, fingerprint string) error
+	// SameFingerprint reports whether key was committed with fingerprint;
+	// known is false when key is not committed or was committed without
+	// one.
+	SameFingerprint(ctx context.Context, key, fingerprint string) (same, known bool, err error)
+}
+
 // NewToken returns a random reservation token (32 hex characters). A token
 // only has to be unique, not secret: it names a reservation's owner.
 func NewToken() string {
@@ -85,15 +102,22 @@ type MemoryDedupe struct {
 	seed1, seed2 maphash.Seed
 
 	mu        sync.Mutex
-	reserved  map[string]*memEntry // live reservations (few)
-	committed map[keyHash]int64    // hash -> expiry, Unix nanoseconds
-	order     []committedEntry     // commit order = expiry order (one TTL)
-	head      int                  // order[head:] is live
+	reserved  map[string]*memEntry     // live reservations (few)
+	committed map[keyHash]committedKey // key hash -> expiry and fingerprint
+	order     []committedEntry         // commit order = expiry order (one TTL)
+	head      int                      // order[head:] is live
 }
 
 // keyHash is a 128-bit keyed hash of a dedupe key (two maphash seeds): a
 // collision between two of 100,000 keys has odds of about 1 in 10^28.
 type keyHash [2]uint64
+
+// committedKey is what MemoryDedupe keeps per committed key: its expiry
+// (Unix nanoseconds) and a hash of its fingerprint (zero: none).
+type committedKey struct {
+	expires int64
+	fp      keyHash
+}
 
 type committedEntry struct {
 	h       keyHash
@@ -161,7 +185,7 @@ func NewMemoryDedupe(ttl time.Duration, opts ...MemoryOption) (*MemoryDedupe, er
 		return nil, wrap(ErrInvalidOption, "NewMemoryDedupe: ttl %v must be positive", ttl)
 	}
 	m := &MemoryDedupe{ttl: ttl, lease: 5 * time.Minute, max: 100_000, clock: clock.Real{},
-		reserved: map[string]*memEntry{}, committed: map[keyHash]int64{}, seed1: maphash.MakeSeed(), seed2: maphash.MakeSeed()}
+		reserved: map[string]*memEntry{}, committed: map[keyHash]committedKey{}, seed1: maphash.MakeSeed(), seed2: maphash.MakeSeed()}
 	for i, o := range opts {
 		if o == nil {
 			return nil, wrap(ErrInvalidOption, "NewMemoryDedupe: option %d is nil", i)
@@ -212,7 +236,7 @@ func (m *MemoryDedupe) expire(now time.Time) {
 func (m *MemoryDedupe) popOldest() bool {
 	e := m.order[m.head]
 	m.head++
-	if exp, ok := m.committed[e.h]; ok && exp == e.expires {
+	if c, ok := m.committed[e.h]; ok && c.expires == e.expires {
 		delete(m.committed, e.h)
 		return true
 	}
@@ -243,6 +267,27 @@ func (m *MemoryDedupe) Extend(_ context.Context, r Reservation) (Reservation, er
 
 // Commit implements Deduper.
 func (m *MemoryDedupe) Commit(ctx context.Context, r Reservation) error {
+	return m.CommitFingerprint(ctx, r, "")
+}
+
+// SameFingerprint implements Fingerprinter.
+func (m *MemoryDedupe) SameFingerprint(_ context.Context, key, fingerprint string) (same, known bool, err error) {
+	h := m.hash(key)
+	m.mu.Lock()
+	c, ok := m.committed[h]
+	m.mu.Unlock()
+	if !ok || c.fp == (keyHash{}) {
+		return false, false, nil
+	}
+	return c.fp == m.hash(fingerprint), true, nil
+}
+
+// CommitFingerprint implements Fingerprinter.
+func (m *MemoryDedupe) CommitFingerprint(ctx context.Context, r Reservation, fingerprint string) error {
+	var fp keyHash
+	if fingerprint != "" {
+		fp = m.hash(fingerprint)
+	}
 	now := m.clock.Now()
 	m.mu.Lock()
 	e, ok := m.reserved[r.Key]
@@ -262,7 +307,7 @@ func (m *MemoryDedupe) Commit(ctx context.Context, r Reservation) error {
 		}
 	}
 	exp := now.Add(m.ttl).UnixNano()
-	m.committed[h] = exp
+	m.committed[h] = committedKey{expires: exp, fp: fp}
 	m.order = append(m.order, committedEntry{h: h, expires: exp})
 	m.compact()
 	m.mu.Unlock()

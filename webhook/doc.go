@@ -21,16 +21,48 @@
 //
 // A delivery is read bounded (413) and timed (408), gzip decoded (415 for
 // other encodings), verified before anything parses it (400 malformed, 401
-// bad signature or stale), parsed (400) and reserved in a Deduper under the
-// key provider/name/id (200 if already processed, 409 if in progress, 503
-// if the store is down or slow). Its callback runs under a deadline (504 at
-// the deadline even if the callback ignores its context); the key is
-// committed only when the callback returned nil, released on an error or a
-// panic (500), renewed while the callback runs past its deadline, and a
-// failed commit is retried until it lands. With WithInbox the delivery is
-// handed to an Inbox instead and answered 2xx once the inbox took it
-// (MemoryInbox in process; webhook/riverinbox durably on PostgreSQL).
-// webhooktest.Conformance checks the whole contract against any receiver.
+// bad signature or stale; with a SecretSource, 404 unknown tenant and 503
+// when the source fails), parsed (400) and reserved in a Deduper under
+// the key provider/name/d:id (provider/name/t:tenant/d:id with a source;
+// second keys of Once under o: instead, where no delivery id can reach):
+// 200 if already processed, 409 if in progress, 503 if the store is down
+// or slow. Its callback runs on its own goroutine under
+// context.WithTimeout while the request waits for whichever comes first,
+// like net/http's TimeoutHandler: the callback's return or the deadline
+// (504 at the deadline even if the callback ignores its context). The key
+// is committed only when the callback returned nil, released on an error
+// or a panic (500), renewed while the callback runs past its deadline,
+// and a failed commit is retried until it lands. With WithInbox the
+// delivery is handed to an Inbox instead and answered 2xx once the inbox
+// took it (MemoryInbox in process; webhook/riverinbox durably on
+// PostgreSQL). webhooktest.Conformance checks the whole contract against
+// any receiver.
+//
+// # One pipeline
+//
+// ServeHTTP and Wrap (Middleware) run the same pipeline: read, verify,
+// parse, reserve, then the callback, the wrapped handler or the enqueue.
+// Each request ends in exactly one Outcome, decided in one place
+// (classify) and reported in one place (settle): the Stats counter, the
+// log line, the error hook, the Observer's delivery stage and the answer.
+// Deadlines use real timers; test them with testing/synctest. WithClock
+// remains for what reads "now" against a store or a signature: timestamp
+// windows, the in-memory store's leases, lease renewal and commit retries.
+//
+// # Secrets that change
+//
+// WithSecretSource resolves a tenant's secrets per delivery (SecretSource,
+// SecretsFunc), the tenant coming only from what the user configured
+// (TenantFromPath, FixedTenant). The vendor's Spec.NewVerifier builds the
+// verifier, cached per tenant and keyed hash of the secret list, so a
+// rotation takes effect at the next delivery and a removed secret stops
+// verifying at once.
+//
+// # Observing
+//
+// WithObserver and WithInboxObserver hand every stage (Stage) to an
+// Observer; Event.Trace carries the request's trace context through an
+// inbox. Without an Observer the engine does no observing work.
 //
 // # Verification
 //

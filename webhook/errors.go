@@ -60,6 +60,14 @@ var (
 	ErrCallbackTimeout = errors.New("webhook: callback deadline exceeded")
 	// ErrCallbackFailed: the user's callback returned an error or panicked.
 	ErrCallbackFailed = errors.New("webhook: callback failed")
+	// ErrUnknownTenant: the request names no tenant, or one a
+	// SecretSource does not know (404). A SecretSource returns an error
+	// wrapping it for a tenant it does not serve.
+	ErrUnknownTenant = errors.New("webhook: unknown tenant")
+	// ErrSecretSource: the SecretSource failed (or returned a secret the
+	// vendor's scheme cannot use); the receiver answers 503 with
+	// Retry-After so the vendor retries, never 401.
+	ErrSecretSource = errors.New("webhook: secret source unavailable")
 )
 
 func wrap(sentinel error, format string, args ...any) error {
@@ -67,10 +75,10 @@ func wrap(sentinel error, format string, args ...any) error {
 }
 
 // StatusCode maps a receive error to the HTTP status the receiver answers
-// with: 405 wrong method, 408 body too slow, 413 too large, 415 unknown
+// with: 405 wrong method, 404 unknown tenant, 408 body too slow, 413 too large, 415 unknown
 // content encoding, 400 malformed or empty, 401 missing signature, no match
 // or stale timestamp, 200 for a duplicate already processed, 409 for a
-// delivery in progress, 503 when a store, the inbox or the receiver cannot
+// delivery in progress, 503 when a store, the inbox, the secret source or the receiver cannot
 // take it now, 504 when the callback missed its deadline, 500 for anything
 // else (a failed callback).
 func StatusCode(err error) int {
@@ -79,13 +87,15 @@ func StatusCode(err error) int {
 		return 200
 	case errors.Is(err, ErrMethodNotAllowed):
 		return 405
+	case errors.Is(err, ErrUnknownTenant):
+		return 404
 	case errors.Is(err, ErrReadTimeout):
 		return 408
 	case errors.Is(err, ErrPayloadTooLarge):
 		return 413
 	case errors.Is(err, ErrUnsupportedEncoding):
 		return 415
-	case errors.Is(err, ErrStoreUnavailable), errors.Is(err, ErrInboxFull), errors.Is(err, ErrShuttingDown):
+	case errors.Is(err, ErrStoreUnavailable), errors.Is(err, ErrInboxFull), errors.Is(err, ErrShuttingDown), errors.Is(err, ErrSecretSource):
 		return 503
 	case errors.Is(err, ErrCallbackTimeout):
 		return 504

@@ -25,7 +25,11 @@ type Inbox interface {
 	// fails the receiver's construction.
 	Register(receiver string, process func(ctx context.Context, ev *Event) error) error
 	// Enqueue stores ev for processing. ev.Provider+"/"+ev.Receiver names
-	// the receiver that registered. An error wrapping ErrInboxFull or
+	// the receiver that registered. An inbox keeps ev.Tenant and ev.Trace
+	// with the event, and a uniqueness key it uses must include the tenant
+	// (ev.DedupeKey() does): the same vendor id from two tenants is two
+	// events. A worker that continues ev.Trace itself passes
+	// ContinueTrace(ctx) to Process. An error wrapping ErrInboxFull or
 	// ErrShuttingDown answers 503 with Retry-After; any other error 503.
 	Enqueue(ctx context.Context, ev *Event) error
 }
@@ -40,6 +44,7 @@ type MemoryInbox struct {
 	timeout time.Duration
 	logger  *slog.Logger
 	onError func(ev *Event, err error)
+	obs     Observer
 
 	mu        sync.RWMutex
 	closed    bool
@@ -81,6 +86,19 @@ func WithInboxLogger(l *slog.Logger) MemoryInboxOption {
 // is recovered and logged.
 func WithInboxErrorHook(fn func(ev *Event, err error)) MemoryInboxOption {
 	return func(m *MemoryInbox) error { m.onError = fn; return nil }
+}
+
+// WithInboxObserver hands each job (StageJob, continuing the trace of the
+// request that enqueued it, with the callback stage inside) to o. A panic
+// in o is recovered and logged.
+func WithInboxObserver(o Observer) MemoryInboxOption {
+	return func(m *MemoryInbox) error {
+		if o == nil {
+			return wrap(ErrInvalidOption, "WithInboxObserver: observer is nil")
+		}
+		m.obs = o
+		return nil
+	}
 }
 
 // NewMemoryInbox returns a MemoryInbox holding up to size events, run by
@@ -163,6 +181,14 @@ func (m *MemoryInbox) run(ev *Event) {
 	process := m.receivers[ev.Provider+"/"+ev.Receiver]
 	m.mu.RUnlock()
 	ctx, cancel := context.WithTimeout(m.ctx, m.timeout)
+	var end func(Result)
+	var t0 time.Time
+	if m.obs != nil {
+		t0 = time.Now()
+		ctx = extractTrace(ctx, m.obs, m.logger, ev.Trace)
+		ctx, end = startStage(ctx, m.obs, m.logger, StageJob, Observation{Provider: ev.Provider, Receiver: ev.Receiver,
+			Tenant: ev.Tenant, DeliveryID: ev.ID, EventType: ev.Type, Attempt: 1})
+	}
 	err := func() (err error) {
 		defer func() {
 			if p := recover(); p != nil {
@@ -172,6 +198,15 @@ func (m *MemoryInbox) run(ev *Event) {
 		return process(ctx, ev)
 	}()
 	cancel()
+	if end != nil {
+		// MemoryInbox does not retry: a failed job is handed to the error
+		// hook, which is its dead letter.
+		res := Result{Outcome: OutcomeProcessed, DeliveryID: ev.ID, EventType: ev.Type, Duration: time.Since(t0)}
+		if err != nil {
+			res.Outcome, res.Reason, res.Err = OutcomeDeadLettered, "error", err
+		}
+		end(res)
+	}
 	m.doneMu.Lock()
 	_, reported := m.running[ev]
 	delete(m.running, ev)

@@ -8,9 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
-	"runtime/debug"
 )
 
 // KeyFunc derives the dedupe key of a verified delivery, from a header or
@@ -152,80 +150,48 @@ func Middleware(v Verifier, opts ...Option) (func(http.Handler) http.Handler, er
 	return r.Wrap, nil
 }
 
-// Wrap returns next behind this receiver's read, verify and dedupe steps,
-// as Middleware describes; vendor packages' Middleware functions return
-// it. The typed event is in the context for the vendor's EventFrom.
-func (r *Receiver) Wrap(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		r.n.received.Add(1)
-		if !r.enter() {
-			r.answer(w, req, nil, wrap(ErrShuttingDown, "receiver is shutting down"))
-			return
+// wrapped runs next on the request's goroutine with the verified body and
+// the delivery in its context, keeping the reservation alive while it
+// runs; a 2xx from next commits, anything else releases.
+func (d *delivery) wrapped(next http.Handler, res Reservation) result {
+	r, ev := d.r, d.ev
+	req := d.req.WithContext(context.WithValue(d.ctx, eventCtxKey{}, &ctxEvent{ev: ev, parsed: d.parsed}))
+	req.Body = io.NopCloser(bytes.NewReader(ev.Raw))
+	rec := &statusRecorder{ResponseWriter: d.w}
+	lease := r.keepAlive(res)
+	returned := false
+	defer func() {
+		if !returned { // runtime.Goexit in next: let the retry through
+			r.release(d.ctx, ev, lease.stop())
 		}
-		defer r.inflight.Done()
-		ev, parsed, err := r.receive(w, req)
-		if err != nil {
-			r.answer(w, req, ev, err)
-			return
-		}
-		res, err := r.reserve(req.Context(), ev.DedupeKey())
-		if err != nil {
-			r.answer(w, req, ev, err)
-			return
-		}
-		req = req.WithContext(context.WithValue(req.Context(), eventCtxKey{}, &ctxEvent{ev: ev, parsed: parsed}))
-		req.Body = io.NopCloser(bytes.NewReader(ev.Raw))
-		rec := &statusRecorder{ResponseWriter: w}
-		lease := r.keepAlive(&res)
-		panicked, aborted := r.serveNext(rec, req, ev, next)
-		res = lease.stop()
-		if aborted {
-			// http.ErrAbortHandler: the handler meant to drop the
-			// connection; release the delivery, then let it.
-			r.release(req.Context(), ev, res)
-			panic(http.ErrAbortHandler)
-		}
-		if !panicked && rec.status < 300 {
-			r.commit(req.Context(), ev, res)
-			r.n.processed.Add(1)
-			return
-		}
-		r.release(req.Context(), ev, res)
-		if !panicked {
-			// The wrapped handler answered the delivery itself, but a
-			// failed delivery still gets the one log line (and error hook
-			// call) with the same keys as every other failure.
-			r.n.failed.Add(1)
-			r.report(req, ev, rec.status, fmt.Errorf("%w: wrapped handler answered %d; the delivery is released for the retry",
-				ErrCallbackFailed, rec.status))
-		}
-		if panicked {
-			r.n.failed.Add(1)
-			if rec.status == 0 {
-				http.Error(w, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
-			}
-		}
-	})
+	}()
+	out := r.serveNext(rec, req, ev, next)
+	returned = true
+	res = lease.stop()
+	out.status = rec.status
+	if out.err == nil && rec.status >= 300 {
+		// The wrapped handler answered the delivery itself, but a failed
+		// delivery still gets the one log line (and error hook call) with
+		// the same keys as every other failure.
+		out.err = fmt.Errorf("%w: wrapped handler answered %d; the delivery is released for the retry", ErrCallbackFailed, rec.status)
+	}
+	r.finish(d.ctx, ev, res, out.err)
+	return out
 }
 
-func (r *Receiver) serveNext(w *statusRecorder, req *http.Request, ev *Event, next http.Handler) (panicked, aborted bool) {
+func (r *Receiver) serveNext(w *statusRecorder, req *http.Request, ev *Event, next http.Handler) (out result) {
 	defer func() {
 		if p := recover(); p != nil {
 			if p == http.ErrAbortHandler {
-				aborted = true
+				out = result{aborted: true, err: fmt.Errorf("%w: wrapped handler aborted", ErrCallbackFailed)}
 				return
 			}
-			panicked = true
-			r.n.panics.Add(1)
-			if r.s.logger != nil {
-				r.s.logger.LogAttrs(req.Context(), slog.LevelError, "webhook: handler panicked",
-					slog.String("provider", r.spec.Provider), slog.String("delivery_id", ev.ID), slog.String("event", ev.Type),
-					slog.Int("status", 500), slog.String("error", fmt.Sprint(p)), slog.String("stack", string(debug.Stack())))
-			}
+			out = result{panicked: true, err: fmt.Errorf("%w: wrapped handler panicked: %v", ErrCallbackFailed, p)}
+			r.logPanic(req.Context(), "webhook: handler panicked", ev, p)
 		}
 	}()
 	next.ServeHTTP(w, req)
-	return false, false
+	return result{}
 }
 
 // statusRecorder remembers the final status the handler wrote; 1xx

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -44,6 +45,9 @@ type settings struct {
 	readTimeout  time.Duration
 	storeTimeout time.Duration
 	key          KeyFunc
+	observer     Observer
+	source       SecretSource
+	tenant       TenantFunc
 }
 
 func apply[O ~func(*settings) error](s *settings, opts []O) error {
@@ -83,10 +87,10 @@ func tolerance(name string, d time.Duration) func(*settings) error {
 	}
 }
 
-// WithClock sets the clock that timestamp windows, dedupe leases, lease
-// renewal, commit retries and callback deadlines read (tests pass a
-// webhooktest.FakeClock). Body read deadlines always use the network's
-// real time.
+// WithClock sets the clock that timestamp windows, the in-memory dedupe
+// store's leases, lease renewal and commit retries read (tests pass a
+// webhooktest.FakeClock). Callback deadlines (WithTimeout) and body read
+// deadlines always use real timers; test them with testing/synctest.
 func WithClock(c Clock) Option { return Option(withClock("WithClock", c)) }
 
 // WithSignatureClock is WithClock for a verifier or signer: the clock its
@@ -202,6 +206,20 @@ func (s safeHandler) WithGroup(name string) (h slog.Handler) {
 		}
 	}()
 	return safeHandler{s.h.WithGroup(name)}
+}
+
+// WithObserver hands every stage of every delivery (delivery, verify,
+// store, callback, enqueue) to o, for traces and metrics (see Observer;
+// webhook/otelcallcrm adapts it to OpenTelemetry). A panic in o is
+// recovered and logged. Without it the engine does no observing work.
+func WithObserver(o Observer) Option {
+	return func(s *settings) error {
+		if o == nil {
+			return wrap(ErrInvalidOption, "WithObserver: observer is nil")
+		}
+		s.observer = o
+		return nil
+	}
 }
 
 // WithDedupe sets the store of processed deliveries (default: in memory,
@@ -323,11 +341,20 @@ func WithKey(fn KeyFunc) Option {
 // packages that serve endpoints other than receivers (Symbo's contact
 // lookup, Engrami's tool endpoints) so they log and report the same way as
 // receivers. Applications do not need it.
-type Config struct{ s settings }
+type Config struct {
+	s    settings
+	lazy *lazyCache // set by NewConfig
+}
+
+// lazyCache is the verifier cache of a Config, made on first use.
+type lazyCache struct {
+	once  sync.Once
+	cache *verifierCache
+}
 
 // NewConfig applies opts.
 func NewConfig(opts ...Option) (*Config, error) {
-	c := &Config{}
+	c := &Config{lazy: &lazyCache{}}
 	if err := apply(&c.s, opts); err != nil {
 		return nil, err
 	}

@@ -244,7 +244,7 @@ func TestMiddlewarePanicReleases(t *testing.T) {
 	rec := httptest.NewRecorder()
 	assert.NotPanics(t, func() { srv.ServeHTTP(rec, req) })
 	assert.Equal(t, 500, rec.Code, "a panic is answered 500, never a dropped connection")
-	_, err := dd.Reserve(context.Background(), "webhook/default/p1")
+	_, err := dd.Reserve(context.Background(), "webhook/default/d:p1")
 	assert.NoError(t, err, "released after panic")
 }
 

@@ -1,0 +1,24 @@
+package webhook
+
+import (
+	"context"
+	"testing"
+)
+
+func benchSpec(s *Spec) {
+	s.NewVerifier = func(secrets []string) (Verifier, error) { return NewHMAC("X-Sig", "", secrets...) }
+}
+
+type nopObserver struct{}
+
+func (nopObserver) Start(ctx context.Context, _ Stage, _ Observation) (context.Context, func(Result)) {
+	return ctx, func(Result) {}
+}
+func (nopObserver) Inject(context.Context) map[string]string                         { return nil }
+func (nopObserver) Extract(ctx context.Context, _ map[string]string) context.Context { return ctx }
+
+func benchMore(b *testing.B) {
+	src := SecretsFunc(func(context.Context, string) ([]string, error) { return []string{"bench-secret"}, nil })
+	b.Run("source", func(b *testing.B) { benchReceive(b, WithSecretSource(src, FixedTenant("acme"))) })
+	b.Run("observer", func(b *testing.B) { benchReceive(b, WithObserver(nopObserver{})) })
+}
