@@ -1,0 +1,2 @@
+// Package otelcallcrm adapts callcrm-go's observer hooks to OpenTelemetry.
+package otelcallcrm
