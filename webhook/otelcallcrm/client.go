@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
-	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/trace"
 )
 
@@ -15,22 +14,12 @@ type callKey struct{}
 
 type call struct{ service, operation string }
 
-func callFrom(ctx context.Context) *call {
-	c, _ := ctx.Value(callKey{}).(*call)
-	return c
-}
-
-// callAttrs is the bounded metric attributes of the call in ctx (service,
-// and operation when withOp), then extra.
-func callAttrs(c *call, withOp bool, extra ...attribute.KeyValue) []attribute.KeyValue {
-	a := make([]attribute.KeyValue, 0, 2+len(extra))
-	if c != nil {
-		a = append(a, AttrService.String(c.service))
-		if withOp {
-			a = append(a, AttrOperation.String(c.operation))
-		}
+// callFrom returns the call in ctx, or an empty one outside a call.
+func callFrom(ctx context.Context) call {
+	if c, ok := ctx.Value(callKey{}).(*call); ok {
+		return *c
 	}
-	return append(a, extra...)
+	return call{}
 }
 
 // StartCall implements the clients' ClientObserver: a client span named
@@ -40,11 +29,11 @@ func callAttrs(c *call, withOp bool, extra ...attribute.KeyValue) []attribute.Ke
 func (o *Observer) StartCall(ctx context.Context, service, operation string) (context.Context, func(status int, err error)) {
 	start := time.Now()
 	c := &call{service: service, operation: operation}
-	ctx, span := o.tracer.Start(ctx, service+" "+operation, trace.WithSpanKind(trace.SpanKindClient), trace.WithTimestamp(start),
+	sctx, span := o.tracer.Start(ctx, service+" "+operation, o.kinds[trace.SpanKindClient][0],
 		trace.WithAttributes(AttrService.String(service), AttrOperation.String(operation)))
-	ctx = context.WithValue(ctx, callKey{}, c)
-	return ctx, func(status int, err error) {
-		end := time.Now()
+	cctx := context.WithValue(sctx, callKey{}, c)
+	return cctx, func(status int, err error) {
+		dur := time.Since(start)
 		et := errorType(status, err)
 		if span.IsRecording() {
 			if status != 0 {
@@ -55,17 +44,10 @@ func (o *Observer) StartCall(ctx context.Context, service, operation string) (co
 				recordError(span, err, et)
 			}
 		}
-		span.End(trace.WithTimestamp(end))
-		a := callAttrs(c, true)
-		if status != 0 {
-			a = append(a, keyStatus.Int(status))
-		}
-		if et != "" {
-			a = append(a, keyErrorType.String(et))
-		}
-		set := metric.WithAttributeSet(attribute.NewSet(a...))
-		o.inst.clientRequests.Add(ctx, 1, set)
-		o.inst.clientDuration.Record(ctx, end.Sub(start).Seconds(), set)
+		span.End()
+		set := o.sets.get(setKey{kind: kindCall, a: service, b: operation, c: et, status: status})
+		o.inst.clientRequests.Add(cctx, 1, set.add...)
+		o.inst.clientDuration.Record(cctx, dur.Seconds(), set.rec...)
 	}
 }
 
@@ -76,20 +58,20 @@ func (o *Observer) StartCall(ctx context.Context, service, operation string) (co
 func (o *Observer) StartAttempt(ctx context.Context, method string, attempt int) (context.Context, func(status int, err error, retryWait time.Duration)) {
 	start := time.Now()
 	c := callFrom(ctx)
-	a := make(attrs, 0, 4)
+	a := make(attrs, 0, 3)
 	a = a.str(keyMethod, method)
 	a = append(a, AttrAttempt.Int(attempt))
 	if attempt > 1 {
 		a = append(a, keyResendCount.Int(attempt-1))
-		o.inst.clientRetries.Add(ctx, 1, metric.WithAttributes(callAttrs(c, true)...))
+		o.inst.clientRetries.Add(ctx, 1, o.sets.get(setKey{kind: kindRetry, a: c.service, b: c.operation}).add...)
 	}
 	name := method
 	if name == "" {
 		name = "HTTP"
 	}
-	ctx, span := o.tracer.Start(ctx, name, trace.WithSpanKind(trace.SpanKindClient), trace.WithTimestamp(start), trace.WithAttributes(a...))
-	return ctx, func(status int, err error, retryWait time.Duration) {
-		end := time.Now()
+	actx, span := o.tracer.Start(ctx, name, o.kinds[trace.SpanKindClient][0], trace.WithAttributes(a...))
+	return actx, func(status int, err error, retryWait time.Duration) {
+		dur := time.Since(start)
 		et := errorType(status, err)
 		if span.IsRecording() {
 			if status != 0 {
@@ -103,16 +85,8 @@ func (o *Observer) StartAttempt(ctx context.Context, method string, attempt int)
 				recordError(span, err, et)
 			}
 		}
-		span.End(trace.WithTimestamp(end))
-		ma := callAttrs(c, false)
-		ma = attrs(ma).str(keyMethod, method)
-		if status != 0 {
-			ma = append(ma, keyStatus.Int(status))
-		}
-		if et != "" {
-			ma = append(ma, keyErrorType.String(et))
-		}
-		o.inst.attemptDuration.Record(ctx, end.Sub(start).Seconds(), metric.WithAttributes(ma...))
+		span.End()
+		o.inst.attemptDuration.Record(actx, dur.Seconds(), o.sets.get(setKey{kind: kindAttempt, a: c.service, b: method, c: et, status: status}).rec...)
 	}
 }
 
@@ -123,7 +97,7 @@ func (o *Observer) LimiterWait(ctx context.Context, d time.Duration) {
 	if span := trace.SpanFromContext(ctx); span.IsRecording() {
 		span.AddEvent("rate limit wait", trace.WithAttributes(attribute.Float64("callcrm.wait", d.Seconds())))
 	}
-	o.inst.rateLimitWait.Record(ctx, d.Seconds(), metric.WithAttributes(callAttrs(callFrom(ctx), false)...))
+	o.inst.rateLimitWait.Record(ctx, d.Seconds(), o.sets.get(setKey{kind: kindLimiter, a: callFrom(ctx).service}).rec...)
 }
 
 // TokenMint implements the clients' ClientObserver: one OAuth token mint
@@ -142,7 +116,7 @@ func (o *Observer) TokenMint(ctx context.Context, d time.Duration, err error) {
 		}
 		span.AddEvent("token mint", trace.WithAttributes(ea...))
 	}
-	set := metric.WithAttributeSet(attribute.NewSet(callAttrs(callFrom(ctx), false, AttrOutcome.String(outcome))...))
-	o.inst.tokenMints.Add(ctx, 1, set)
-	o.inst.tokenMintDuration.Record(ctx, d.Seconds(), set)
+	set := o.sets.get(setKey{kind: kindMint, a: callFrom(ctx).service, c: outcome})
+	o.inst.tokenMints.Add(ctx, 1, set.add...)
+	o.inst.tokenMintDuration.Record(ctx, d.Seconds(), set.rec...)
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"sync"
 
 	"go.opentelemetry.io/otel"
@@ -31,7 +30,9 @@ type Observer struct {
 	tracer trace.Tracer
 	prop   propagation.TextMapPropagator
 	tenant func(string) string
+	kinds  [trace.SpanKindConsumer + 1][]trace.SpanStartOption // {WithSpanKind(k)}, built once
 	inst   instruments
+	sets   setCache
 
 	mu     sync.Mutex
 	closed bool
@@ -51,12 +52,8 @@ type config struct {
 	depth  func(context.Context) (int64, error)
 }
 
-// ErrInvalidOption is webhook.ErrInvalidOption: New's errors wrap it and
-// name the option.
-var ErrInvalidOption = webhook.ErrInvalidOption
-
 func optErr(option, format string, args ...any) error {
-	return fmt.Errorf("%w: otelcallcrm.%s: "+format, append([]any{ErrInvalidOption, option}, args...)...)
+	return fmt.Errorf("%w: otelcallcrm.%s: "+format, append([]any{webhook.ErrInvalidOption, option}, args...)...)
 }
 
 // WithTracerProvider sets where spans go (default: otel.GetTracerProvider()
@@ -131,8 +128,8 @@ func WithInboxDepth(depth func(ctx context.Context) (int64, error)) Option {
 
 // New returns an Observer that records spans and metrics through the
 // providers set by the options (the global ones by default). Options are
-// validated here; an invalid one is an error wrapping ErrInvalidOption
-// that names it.
+// validated here; an invalid one is an error wrapping
+// webhook.ErrInvalidOption that names it.
 func New(opts ...Option) (*Observer, error) {
 	c := config{}
 	for _, opt := range opts {
@@ -156,6 +153,9 @@ func New(opts ...Option) (*Observer, error) {
 		tracer: c.tp.Tracer(ScopeName, trace.WithInstrumentationVersion(Version), trace.WithSchemaURL(semconv.SchemaURL)),
 		prop:   c.prop,
 		tenant: c.tenant,
+	}
+	for k := range o.kinds {
+		o.kinds[k] = []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKind(k))}
 	}
 	meter := c.mp.Meter(ScopeName, metric.WithInstrumentationVersion(Version), metric.WithSchemaURL(semconv.SchemaURL))
 	if err := o.inst.init(meter); err != nil {
@@ -236,7 +236,7 @@ func errorType(status int, err error) string {
 	case errors.Is(err, context.Canceled):
 		return "canceled"
 	case status >= 400:
-		return strconv.Itoa(status)
+		return statusText(status)
 	case err != nil:
 		return "_OTHER"
 	}

@@ -11,6 +11,8 @@ import (
 	"go.opentelemetry.io/otel/sdk/resource"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
+
+	"github.com/callcrm/callcrm-go/webhook"
 )
 
 // SetupConfig says where Setup sends traces and metrics. Exporters that
@@ -64,16 +66,16 @@ type Telemetry struct {
 // Call Shutdown before the program exits to flush what is buffered.
 func Setup(ctx context.Context, cfg SetupConfig) (*Telemetry, error) {
 	if cfg.ServiceName == "" {
-		return nil, fmt.Errorf("%w: otelcallcrm.Setup: SetupConfig.ServiceName is empty", ErrInvalidOption)
+		return nil, fmt.Errorf("%w: otelcallcrm.Setup: SetupConfig.ServiceName is empty", webhook.ErrInvalidOption)
 	}
 	for i, e := range cfg.SpanExporters {
 		if e == nil {
-			return nil, fmt.Errorf("%w: otelcallcrm.Setup: SetupConfig.SpanExporters[%d] is nil", ErrInvalidOption, i)
+			return nil, fmt.Errorf("%w: otelcallcrm.Setup: SetupConfig.SpanExporters[%d] is nil", webhook.ErrInvalidOption, i)
 		}
 	}
 	for i, r := range cfg.MetricReaders {
 		if r == nil {
-			return nil, fmt.Errorf("%w: otelcallcrm.Setup: SetupConfig.MetricReaders[%d] is nil", ErrInvalidOption, i)
+			return nil, fmt.Errorf("%w: otelcallcrm.Setup: SetupConfig.MetricReaders[%d] is nil", webhook.ErrInvalidOption, i)
 		}
 	}
 	res, err := resource.New(ctx,

@@ -5,8 +5,6 @@ import (
 	"sync"
 	"time"
 
-	"go.opentelemetry.io/otel/attribute"
-	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/callcrm/callcrm-go/webhook"
@@ -26,8 +24,8 @@ type delivery struct {
 	verifyReason string
 }
 
-func (d *delivery) learn(id, typ string) {
-	if id == "" && typ == "" {
+func (d *delivery) learn(id, typ, verifyReason string) {
+	if id == "" && typ == "" && verifyReason == "" {
 		return
 	}
 	d.mu.Lock()
@@ -37,6 +35,9 @@ func (d *delivery) learn(id, typ string) {
 	if typ != "" {
 		d.typ = typ
 	}
+	if verifyReason != "" {
+		d.verifyReason = verifyReason
+	}
 	d.mu.Unlock()
 }
 
@@ -45,18 +46,79 @@ func deliveryFrom(ctx context.Context) *delivery {
 	return d
 }
 
+// label is the tenant's metric attribute value ("" without
+// WithTenantAttribute).
+func (o *Observer) label(tenant string) string {
+	if o.tenant == nil || tenant == "" {
+		return ""
+	}
+	return o.tenant(tenant)
+}
+
+// Span names, constant so starting a span does not build one.
+var (
+	receiveNames = map[string]string{"siro": "webhook receive siro", "symbo": "webhook receive symbo", "callsync": "webhook receive callsync",
+		"sivo": "webhook receive sivo", "engrami": "webhook receive engrami", "webhook": "webhook receive webhook"}
+	jobNames = map[string]string{"siro": "webhook job siro", "symbo": "webhook job symbo", "callsync": "webhook job callsync",
+		"sivo": "webhook job sivo", "engrami": "webhook job engrami", "webhook": "webhook job webhook"}
+	storeNames = map[string]string{"reserve": "webhook store reserve", "extend": "webhook store extend",
+		"commit": "webhook store commit", "release": "webhook store release"}
+)
+
+func spanName(names map[string]string, prefix, v string) string {
+	if n, ok := names[v]; ok {
+		return n
+	}
+	if v == "" {
+		return prefix
+	}
+	return prefix + " " + v
+}
+
 // Start implements webhook.Observer: StageDelivery starts a server span
 // ("webhook receive sivo"), StageJob a consumer span ("webhook job sivo")
 // continuing the context Extract returned, and the other stages child
-// spans of the one in ctx. The returned function ends the span and
-// records the stage's metrics.
+// spans of the one in ctx ("webhook verify", "webhook store reserve",
+// "webhook callback", "webhook enqueue"). The returned function ends the
+// span and records the stage's metrics.
 func (o *Observer) Start(ctx context.Context, stage webhook.Stage, ob webhook.Observation) (context.Context, func(webhook.Result)) {
 	start := time.Now()
 	switch stage {
 	case webhook.StageDelivery, webhook.StageJob:
 		return o.startDelivery(ctx, stage, ob, start)
 	}
+	// Every variable the end function captures is assigned once, so the
+	// closure holds copies and is the stage's one allocation.
 	d := deliveryFrom(ctx)
+	sob := inherit(ob, d)
+	name := stageName(stage, sob.Op)
+	sctx, span := o.tracer.Start(ctx, name, o.kinds[stageKind(stage)]...)
+	return sctx, func(r webhook.Result) {
+		dur := r.Duration
+		if dur <= 0 {
+			dur = time.Since(start)
+		}
+		if span.IsRecording() {
+			a := make(attrs, 0, 4)
+			a = a.str(AttrOutcome, string(r.Outcome)).str(AttrReason, r.Reason)
+			switch stage {
+			case webhook.StageStore:
+				a = a.str(AttrStoreOp, sob.Op)
+			case webhook.StageCallback:
+				a = a.str(AttrEventType, firstOf(sob.EventType, r.EventType))
+			}
+			span.SetAttributes(a...)
+			if failed(r.Outcome) {
+				recordError(span, r.Err, string(r.Outcome))
+			}
+		}
+		span.End()
+		o.stageEnded(sctx, stage, sob, d, r, dur)
+	}
+}
+
+// inherit fills what ob lacks from the delivery it runs in.
+func inherit(ob webhook.Observation, d *delivery) webhook.Observation {
 	if d != nil {
 		if ob.Provider == "" {
 			ob.Provider = d.provider
@@ -68,59 +130,60 @@ func (o *Observer) Start(ctx context.Context, stage webhook.Stage, ob webhook.Ob
 			ob.Tenant = d.tenant
 		}
 	}
-	kind := trace.SpanKindInternal
-	name := "webhook " + string(stage)
-	a := make(attrs, 0, 4)
-	switch stage {
-	case webhook.StageStore:
-		a = a.str(AttrStoreOp, ob.Op)
-		if ob.Op != "" {
-			name += " " + ob.Op
-		}
-	case webhook.StageEnqueue:
-		kind = trace.SpanKindProducer
-	case webhook.StageCallback:
-		a = a.str(AttrEventType, ob.EventType)
-	}
-	ctx, span := o.tracer.Start(ctx, name, trace.WithSpanKind(kind), trace.WithTimestamp(start), trace.WithAttributes(a...))
-	return ctx, func(r webhook.Result) {
-		end := time.Now()
-		dur := r.Duration
-		if dur <= 0 {
-			dur = end.Sub(start)
-		}
-		if d != nil {
-			d.learn(r.DeliveryID, r.EventType)
-		}
-		if span.IsRecording() {
-			span.SetAttributes(AttrOutcome.String(string(r.Outcome)))
-			if r.Reason != "" {
-				span.SetAttributes(AttrReason.String(r.Reason))
-			}
-			if r.EventType != "" && stage == webhook.StageCallback && ob.EventType == "" {
-				span.SetAttributes(AttrEventType.String(r.EventType))
-			}
-			if failed(r.Outcome) {
-				recordError(span, r.Err, string(r.Outcome))
-			}
-		}
-		span.End(trace.WithTimestamp(end))
+	return ob
+}
 
-		switch stage {
-		case webhook.StageVerify:
-			if d != nil && r.Outcome == webhook.OutcomeRefused && r.Reason != "" {
-				d.mu.Lock()
-				d.verifyReason = r.Reason
-				d.mu.Unlock()
-			}
-		case webhook.StageCallback:
-			o.inst.callbackDuration.Record(ctx, dur.Seconds(), metric.WithAttributes(
-				o.base(ob.Provider, ob.Receiver, ob.Tenant, AttrOutcome.String(string(r.Outcome)))...))
-		case webhook.StageStore:
-			o.inst.storeDuration.Record(ctx, dur.Seconds(), metric.WithAttributes(
-				o.base(ob.Provider, ob.Receiver, ob.Tenant, AttrStoreOp.String(ob.Op), AttrOutcome.String(string(r.Outcome)))...))
-		}
+func stageName(stage webhook.Stage, op string) string {
+	switch stage {
+	case webhook.StageVerify:
+		return "webhook verify"
+	case webhook.StageStore:
+		return spanName(storeNames, "webhook store", op)
+	case webhook.StageCallback:
+		return "webhook callback"
+	case webhook.StageEnqueue:
+		return "webhook enqueue"
 	}
+	return "webhook " + string(stage)
+}
+
+func stageKind(stage webhook.Stage) trace.SpanKind {
+	switch stage {
+	case webhook.StageDelivery:
+		return trace.SpanKindServer
+	case webhook.StageJob:
+		return trace.SpanKindConsumer
+	case webhook.StageEnqueue:
+		return trace.SpanKindProducer
+	}
+	return trace.SpanKindInternal
+}
+
+// stageEnded records what a stage inside a delivery teaches: the
+// delivery's id, type and refusal reason, and the stage's metrics.
+func (o *Observer) stageEnded(ctx context.Context, stage webhook.Stage, ob webhook.Observation, d *delivery, r webhook.Result, dur time.Duration) {
+	switch stage {
+	case webhook.StageCallback:
+		o.inst.callbackDuration.Record(ctx, dur.Seconds(), o.sets.get(setKey{kind: kindCallback,
+			a: ob.Provider, b: ob.Receiver, tenant: o.label(ob.Tenant), c: string(r.Outcome)}).rec...)
+	case webhook.StageStore:
+		o.inst.storeDuration.Record(ctx, dur.Seconds(), o.sets.get(setKey{kind: kindStore,
+			a: ob.Provider, b: ob.Receiver, tenant: o.label(ob.Tenant), c: string(r.Outcome), d: ob.Op}).rec...)
+	}
+	if d != nil {
+		var reason string
+		if stage == webhook.StageVerify && r.Outcome == webhook.OutcomeRefused {
+			reason = r.Reason
+		}
+		d.learn(r.DeliveryID, r.EventType, reason)
+	}
+}
+
+func firstOf(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
 }
 
 // failed reports whether a stage ending with out did not do its work.
@@ -134,41 +197,24 @@ func failed(out webhook.Outcome) bool {
 	return false
 }
 
-// base is the metric attributes every webhook metric has: provider,
-// receiver and (WithTenantAttribute) the tenant's label, then extra.
-func (o *Observer) base(provider, receiver, tenant string, extra ...attribute.KeyValue) []attribute.KeyValue {
-	a := make([]attribute.KeyValue, 0, 3+len(extra))
-	a = append(a, AttrProvider.String(provider), AttrReceiver.String(receiver))
-	if o.tenant != nil && tenant != "" {
-		if l := o.tenant(tenant); l != "" {
-			a = append(a, AttrTenant.String(l))
-		}
-	}
-	return append(a, extra...)
-}
-
 func (o *Observer) startDelivery(ctx context.Context, stage webhook.Stage, ob webhook.Observation, start time.Time) (context.Context, func(webhook.Result)) {
 	d := &delivery{provider: ob.Provider, receiver: ob.Receiver, tenant: ob.Tenant, id: ob.DeliveryID, typ: ob.EventType}
-	kind, name := trace.SpanKindServer, "webhook receive"
 	a := make(attrs, 0, 6)
-	a = a.str(AttrProvider, ob.Provider).str(AttrReceiver, ob.Receiver).str(AttrTenant, ob.Tenant).
-		str(AttrDeliveryID, ob.DeliveryID).str(AttrEventType, ob.EventType)
+	a = append(a, AttrProvider.String(ob.Provider), AttrReceiver.String(ob.Receiver))
+	a = a.str(AttrTenant, ob.Tenant).str(AttrDeliveryID, ob.DeliveryID).str(AttrEventType, ob.EventType)
+	name := spanName(receiveNames, "webhook receive", ob.Provider)
 	if stage == webhook.StageJob {
-		kind, name = trace.SpanKindConsumer, "webhook job"
+		name = spanName(jobNames, "webhook job", ob.Provider)
 		if ob.Attempt > 0 {
 			a = append(a, AttrJobAttempt.Int(ob.Attempt))
 		}
 	}
-	if ob.Provider != "" {
-		name += " " + ob.Provider
-	}
-	ctx, span := o.tracer.Start(ctx, name, trace.WithSpanKind(kind), trace.WithTimestamp(start), trace.WithAttributes(a...))
-	ctx = context.WithValue(ctx, deliveryKey{}, d)
-	return ctx, func(r webhook.Result) {
-		end := time.Now()
+	sctx, span := o.tracer.Start(ctx, name, o.kinds[stageKind(stage)][0], trace.WithAttributes(a...))
+	dctx := context.WithValue(sctx, deliveryKey{}, d)
+	return dctx, func(r webhook.Result) {
 		dur := r.Duration
 		if dur <= 0 {
-			dur = end.Sub(start)
+			dur = time.Since(start)
 		}
 		d.mu.Lock()
 		id, typ, reason := d.id, d.typ, r.Reason
@@ -178,7 +224,7 @@ func (o *Observer) startDelivery(ctx context.Context, stage webhook.Stage, ob we
 		if r.EventType != "" {
 			typ = r.EventType
 		}
-		if reason == "" {
+		if reason == "" && r.Outcome == webhook.OutcomeRefused {
 			reason = d.verifyReason
 		}
 		d.mu.Unlock()
@@ -196,41 +242,37 @@ func (o *Observer) startDelivery(ctx context.Context, stage webhook.Stage, ob we
 			}
 			span.SetAttributes(a...)
 			// A server span is failed by a 5xx only (a 4xx is the
-			// client's fault); a job by any outcome but success.
+			// sender's fault); a job by any outcome but success.
 			if (stage == webhook.StageDelivery && r.Status >= 500) ||
 				(stage == webhook.StageJob && failed(r.Outcome)) ||
 				(stage == webhook.StageDelivery && r.Status == 0 && failed(r.Outcome) && r.Outcome != webhook.OutcomeRefused) {
 				recordError(span, r.Err, string(r.Outcome))
 			}
 		}
-		span.End(trace.WithTimestamp(end))
+		span.End()
 
-		out := AttrOutcome.String(string(r.Outcome))
+		tenant := o.label(d.tenant)
 		if stage == webhook.StageJob {
-			o.inst.inboxJobs.Add(ctx, 1, metric.WithAttributes(o.base(d.provider, d.receiver, d.tenant, out)...))
+			o.inst.inboxJobs.Add(sctx, 1, o.sets.get(setKey{kind: kindJob, a: d.provider, b: d.receiver, tenant: tenant, c: string(r.Outcome)}).add...)
 			switch r.Outcome {
 			case webhook.OutcomeDeadLettered:
-				o.inst.deadLetters.Add(ctx, 1, metric.WithAttributes(o.base(d.provider, d.receiver, d.tenant)...))
+				o.inst.deadLetters.Add(sctx, 1, o.sets.get(setKey{kind: kindDead, a: d.provider, b: d.receiver, tenant: tenant}).add...)
 			case webhook.OutcomeDuplicate:
-				o.inst.duplicates.Add(ctx, 1, metric.WithAttributes(o.base(d.provider, d.receiver, d.tenant, AttrStage.String(string(stage)))...))
+				o.inst.duplicates.Add(sctx, 1, o.sets.get(setKey{kind: kindDuplicate, a: d.provider, b: d.receiver, tenant: tenant, c: string(stage)}).add...)
 			}
 			return
 		}
-		ma := o.base(d.provider, d.receiver, d.tenant, out)
-		if r.Status != 0 {
-			ma = append(ma, keyStatus.Int(r.Status))
-		}
-		set := metric.WithAttributeSet(attribute.NewSet(ma...))
-		o.inst.deliveries.Add(ctx, 1, set)
-		o.inst.deliveryDuration.Record(ctx, dur.Seconds(), set)
+		set := o.sets.get(setKey{kind: kindDelivery, a: d.provider, b: d.receiver, tenant: tenant, c: string(r.Outcome), status: r.Status})
+		o.inst.deliveries.Add(sctx, 1, set.add...)
+		o.inst.deliveryDuration.Record(sctx, dur.Seconds(), set.rec...)
 		switch r.Outcome {
 		case webhook.OutcomeRefused:
 			if reason == "" {
 				reason = "other"
 			}
-			o.inst.verifyFailures.Add(ctx, 1, metric.WithAttributes(o.base(d.provider, d.receiver, d.tenant, AttrReason.String(reason))...))
+			o.inst.verifyFailures.Add(sctx, 1, o.sets.get(setKey{kind: kindRefusal, a: d.provider, b: d.receiver, tenant: tenant, c: reason}).add...)
 		case webhook.OutcomeDuplicate:
-			o.inst.duplicates.Add(ctx, 1, metric.WithAttributes(o.base(d.provider, d.receiver, d.tenant, AttrStage.String(string(stage)))...))
+			o.inst.duplicates.Add(sctx, 1, o.sets.get(setKey{kind: kindDuplicate, a: d.provider, b: d.receiver, tenant: tenant, c: string(stage)}).add...)
 		}
 	}
 }
