@@ -200,7 +200,7 @@ func assertNoSecret(t testing.TB, h *harness, secrets ...string) {
 	var texts []string
 	kvs := func(where string, a []attribute.KeyValue) {
 		for _, kv := range a {
-			texts = append(texts, where+" "+string(kv.Key)+"="+kv.Value.Emit())
+			texts = append(texts, where+" "+string(kv.Key)+"="+kv.Value.String())
 		}
 	}
 	spans := h.ended()

@@ -55,24 +55,45 @@ const (
 )
 
 // Metric names. Ours are under "callcrm."; http.client.request.duration
-// is the semantic conventions' histogram.
+// is the semantic conventions' histogram. The package documentation lists
+// each one's attributes.
 const (
-	MetricDeliveries           = "callcrm.webhook.deliveries"
-	MetricDeliveryDuration     = "callcrm.webhook.delivery.duration"
+	// MetricDeliveries counts deliveries answered.
+	MetricDeliveries = "callcrm.webhook.deliveries"
+	// MetricDeliveryDuration is the time from arrival to answer.
+	MetricDeliveryDuration = "callcrm.webhook.delivery.duration"
+	// MetricVerificationFailures counts deliveries refused before any
+	// callback, by reason.
 	MetricVerificationFailures = "callcrm.webhook.verification.failures"
-	MetricDuplicates           = "callcrm.webhook.duplicates"
-	MetricCallbackDuration     = "callcrm.webhook.callback.duration"
-	MetricStoreDuration        = "callcrm.webhook.store.duration"
-	MetricInboxJobs            = "callcrm.inbox.jobs"
-	MetricInboxDeadLetters     = "callcrm.inbox.dead_letters"
-	MetricInboxDepth           = "callcrm.inbox.depth"
-	MetricClientRequests       = "callcrm.client.requests"
-	MetricClientDuration       = "callcrm.client.request.duration"
-	MetricHTTPClientDuration   = "http.client.request.duration"
-	MetricClientRetries        = "callcrm.client.retries"
-	MetricRateLimitWait        = "callcrm.client.rate_limit.wait"
-	MetricTokenMints           = "callcrm.client.token.mints"
-	MetricTokenMintDuration    = "callcrm.client.token.mint.duration"
+	// MetricDuplicates counts deliveries already processed.
+	MetricDuplicates = "callcrm.webhook.duplicates"
+	// MetricCallbackDuration is the duration of the user's callback.
+	MetricCallbackDuration = "callcrm.webhook.callback.duration"
+	// MetricStoreDuration is the duration of one dedupe store call.
+	MetricStoreDuration = "callcrm.webhook.store.duration"
+	// MetricInboxJobs counts inbox jobs run, by outcome.
+	MetricInboxJobs = "callcrm.inbox.jobs"
+	// MetricInboxDeadLetters counts inbox jobs that will not run again.
+	MetricInboxDeadLetters = "callcrm.inbox.dead_letters"
+	// MetricInboxDepth is the number of deliveries waiting in the inbox
+	// (WithInboxDepth).
+	MetricInboxDepth = "callcrm.inbox.depth"
+	// MetricClientRequests counts client calls (all attempts of one SDK
+	// method call).
+	MetricClientRequests = "callcrm.client.requests"
+	// MetricClientDuration is the duration of one client call.
+	MetricClientDuration = "callcrm.client.request.duration"
+	// MetricHTTPClientDuration is the duration of one HTTP attempt.
+	MetricHTTPClientDuration = "http.client.request.duration"
+	// MetricClientRetries counts HTTP attempts after the first.
+	MetricClientRetries = "callcrm.client.retries"
+	// MetricRateLimitWait is the time spent waiting for a client's rate
+	// limiter.
+	MetricRateLimitWait = "callcrm.client.rate_limit.wait"
+	// MetricTokenMints counts OAuth token mints.
+	MetricTokenMints = "callcrm.client.token.mints"
+	// MetricTokenMintDuration is the duration of one token mint.
+	MetricTokenMintDuration = "callcrm.client.token.mint.duration"
 )
 
 // secondsBuckets are the semantic conventions' HTTP duration buckets,

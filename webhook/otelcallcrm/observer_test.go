@@ -160,7 +160,7 @@ func TestDeadLetteredJob(t *testing.T) {
 	for _, e := range cb.Events() {
 		if e.Name == "exception" {
 			for _, kv := range e.Attributes {
-				msgs = append(msgs, string(kv.Key)+"="+kv.Value.Emit())
+				msgs = append(msgs, string(kv.Key)+"="+kv.Value.String())
 			}
 		}
 	}
