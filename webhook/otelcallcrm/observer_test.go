@@ -425,6 +425,15 @@ func TestInjectExtract(t *testing.T) {
 		t.Errorf("Extract(Inject) = %v, want %v remote", got, want)
 	}
 
+	// Extracting the same trace again inside the job keeps the job's span
+	// as the parent (an inbox and the engine may both extract).
+	jctx, endJob := h.obs.Start(h.obs.Extract(context.Background(), c), webhook.StageJob, base)
+	again := h.obs.Extract(jctx, c)
+	if !trace.SpanContextFromContext(again).Equal(trace.SpanContextFromContext(jctx)) {
+		t.Errorf("a second Extract of the same trace replaced the job's span")
+	}
+	endJob(webhook.Result{Outcome: webhook.OutcomeProcessed})
+
 	// A custom propagator is used, not the global one.
 	h2 := newHarness(t, otelcallcrm.WithPropagator(propagation.TraceContext{}))
 	ctx, end = h2.obs.Start(context.Background(), webhook.StageDelivery, base)

@@ -208,12 +208,19 @@ func (o *Observer) Inject(ctx context.Context) map[string]string {
 }
 
 // Extract returns ctx continuing the trace Inject stored; an empty or
-// invalid carrier returns ctx unchanged.
+// invalid carrier returns ctx unchanged, and so does a carrier of the
+// trace ctx already runs in (a job's span started from an earlier
+// Extract stays the parent of what follows).
 func (o *Observer) Extract(ctx context.Context, carrier map[string]string) context.Context {
 	if len(carrier) == 0 {
 		return ctx
 	}
-	return o.prop.Extract(ctx, propagation.MapCarrier(carrier))
+	out := o.prop.Extract(ctx, propagation.MapCarrier(carrier))
+	if cur := trace.SpanContextFromContext(ctx); cur.IsValid() && !cur.IsRemote() &&
+		cur.TraceID() == trace.SpanContextFromContext(out).TraceID() {
+		return ctx
+	}
+	return out
 }
 
 // recordError marks span failed with err's message, and only its message:
