@@ -106,9 +106,9 @@ func Example_sivoDelivery() {
 	}
 	// Output:
 	// span "webhook verify" callcrm.outcome=ok
-	// span "webhook store reserve" callcrm.store.op=reserve callcrm.outcome=ok
-	// span "webhook callback" callcrm.event.type=call.ended callcrm.outcome=processed
-	// span "webhook store commit" callcrm.store.op=commit callcrm.outcome=ok
+	// span "webhook store reserve" callcrm.outcome=ok callcrm.store.op=reserve
+	// span "webhook callback" callcrm.outcome=processed callcrm.event.type=call.ended
+	// span "webhook store commit" callcrm.outcome=ok callcrm.store.op=commit
 	// span "webhook receive sivo" callcrm.provider=sivo callcrm.receiver=default callcrm.outcome=processed callcrm.delivery.id=evt_1 callcrm.event.type=call.ended http.response.status_code=200
 	// callcrm_webhook_callback_duration_seconds_count{callcrm_outcome="processed",callcrm_provider="sivo",callcrm_receiver="default"} 1
 	// callcrm_webhook_deliveries_total{callcrm_outcome="processed",callcrm_provider="sivo",callcrm_receiver="default",http_response_status_code="200"} 1
