@@ -248,3 +248,12 @@ func assertNoSecret(t testing.TB, h *harness, secrets ...string) {
 func attributeKey(k string) attribute.Key { return attribute.Key(k) }
 
 func containsWord(s, w string) bool { return strings.Contains(s, w) }
+
+func collectFrom(t testing.TB, r *sdkmetric.ManualReader) metricdata.ResourceMetrics {
+	t.Helper()
+	var rm metricdata.ResourceMetrics
+	if err := r.Collect(context.Background(), &rm); err != nil {
+		t.Fatal(err)
+	}
+	return rm
+}
