@@ -98,7 +98,10 @@ func (o *Observer) Start(ctx context.Context, stage webhook.Stage, ob webhook.Ob
 		if dur <= 0 {
 			dur = time.Since(start)
 		}
-		if span.IsRecording() {
+		// A stage that did its work ("ok") needs no attribute: its name
+		// says what it was (the store op included) and its status is
+		// unset. The callback's span always says its outcome and type.
+		if span.IsRecording() && (r.Outcome != webhook.OutcomeOK || r.Reason != "" || stage == webhook.StageCallback) {
 			a := make(attrs, 0, 4)
 			a = a.str(AttrOutcome, string(r.Outcome)).str(AttrReason, r.Reason)
 			switch stage {
