@@ -35,6 +35,7 @@ type inbox interface {
 	Migrate(ctx context.Context) error
 	Start(ctx context.Context) error
 	Stop(ctx context.Context) error
+	Counts(ctx context.Context) (riverinbox.Counts, error)
 }
 
 func sqliteInbox(t *testing.T, opts ...riverinbox.Option) inbox {
@@ -93,11 +94,16 @@ func TestRiverInboxDeliveryIsOneTrace(t *testing.T) {
 			reader := sdkmetric.NewManualReader()
 			tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(spans))
 			mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
-			obs, err := otelcallcrm.New(otelcallcrm.WithTracerProvider(tp), otelcallcrm.WithMeterProvider(mp))
+			var in inbox
+			obs, err := otelcallcrm.New(otelcallcrm.WithTracerProvider(tp), otelcallcrm.WithMeterProvider(mp),
+				otelcallcrm.WithInboxDepth(func(ctx context.Context) (int64, error) {
+					c, err := in.Counts(ctx)
+					return c.Pending + c.Retrying, err
+				}))
 			if err != nil {
 				t.Fatal(err)
 			}
-			in := newInbox(t, riverinbox.WithObserver(obs), riverinbox.WithPollInterval(50*time.Millisecond))
+			in = newInbox(t, riverinbox.WithObserver(obs), riverinbox.WithPollInterval(50*time.Millisecond))
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
 			if err := in.Migrate(ctx); err != nil {
@@ -113,9 +119,6 @@ func TestRiverInboxDeliveryIsOneTrace(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := in.Start(ctx); err != nil {
-				t.Fatal(err)
-			}
 			sender, err := sivotest.NewSender(secret)
 			if err != nil {
 				t.Fatal(err)
@@ -126,6 +129,13 @@ func TestRiverInboxDeliveryIsOneTrace(t *testing.T) {
 			}
 			if status := sender.Serve(h, ev.Raw); status/100 != 2 {
 				t.Fatalf("delivery answered %d", status)
+			}
+			// Stored, not yet worked: the depth gauge reads the inbox.
+			if got := gauge(t, reader, otelcallcrm.MetricInboxDepth); got != 1 {
+				t.Errorf("inbox depth before the workers start = %d, want 1", got)
+			}
+			if err := in.Start(ctx); err != nil {
+				t.Fatal(err)
 			}
 			select {
 			case <-called:
@@ -167,6 +177,9 @@ func TestRiverInboxDeliveryIsOneTrace(t *testing.T) {
 				}
 			}
 
+			if got := gauge(t, reader, otelcallcrm.MetricInboxDepth); got != 0 {
+				t.Errorf("inbox depth after the job = %d, want 0", got)
+			}
 			var rm metricdata.ResourceMetrics
 			if err := reader.Collect(ctx, &rm); err != nil {
 				t.Fatal(err)
@@ -206,4 +219,22 @@ func counter(rm metricdata.ResourceMetrics, name string, k attribute.Key, v stri
 		}
 	}
 	return n
+}
+
+// gauge is the int64 gauge name's value at a fresh collection.
+func gauge(t *testing.T, r *sdkmetric.ManualReader, name string) int64 {
+	t.Helper()
+	var rm metricdata.ResourceMetrics
+	if err := r.Collect(context.Background(), &rm); err != nil {
+		t.Fatal(err)
+	}
+	for _, sm := range rm.ScopeMetrics {
+		for _, m := range sm.Metrics {
+			if g, ok := m.Data.(metricdata.Gauge[int64]); ok && m.Name == name && len(g.DataPoints) == 1 {
+				return g.DataPoints[0].Value
+			}
+		}
+	}
+	t.Fatalf("no gauge %s", name)
+	return 0
 }
