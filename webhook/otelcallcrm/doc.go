@@ -25,6 +25,11 @@
 // the job's "webhook callback" is its child, so one trace shows request,
 // enqueue, job and callback, on whichever replica ran the job.
 //
+// The delivery span is a child of whatever span the request's context
+// already carries: wrap a receiver in otelhttp.NewHandler to continue a
+// proxy's or load balancer's trace (the engine reads no trace header
+// itself, since a vendor's request is not part of your trace).
+//
 // Each client call is a client span "<service> <operation>" ("siro-org
 // Recordings.Get") with one client span per HTTP attempt, named after its
 // method, with http.request.method, callcrm.attempt,
