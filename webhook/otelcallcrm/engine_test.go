@@ -1,0 +1,224 @@
+//go:build otelengine
+
+// These tests drive the adapter through the real receive engine: a SIVO
+// handler built with webhook.WithObserver, served over loopback, signed by
+// sivotest. They need webhook.WithObserver and webhook.WithInboxObserver
+// (branch engine); remove the build tag when they are on main.
+
+package otelcallcrm_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/callcrm/callcrm-go/sivo"
+	"github.com/callcrm/callcrm-go/sivo/sivotest"
+	"github.com/callcrm/callcrm-go/webhook"
+	"github.com/callcrm/callcrm-go/webhook/otelcallcrm"
+)
+
+func callEnded(t testing.TB, id string) []byte {
+	t.Helper()
+	ev, err := sivotest.CallEnded(id, time.Now(), sivo.CallEnded{CallID: "call_1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ev.Raw
+}
+
+func deliver(t testing.TB, s *sivotest.Sender, url string, body []byte) int {
+	t.Helper()
+	status, err := s.Deliver(context.Background(), url, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return status
+}
+
+// One SIVO delivery through an inbox is one trace: the request span, the
+// enqueue span, the job span continuing it on the worker, and the
+// callback span under the job.
+func TestEngineDeliveryThroughInboxIsOneTrace(t *testing.T) {
+	h := newHarness(t)
+	inbox, err := webhook.NewMemoryInbox(8, 1, webhook.WithInboxObserver(h.obs))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var called atomic.Int32
+	handler, err := sivo.NewHandler([]string{secret}, sivo.Callbacks{
+		CallEnded: func(ctx context.Context, ev *sivo.Event, call *sivo.CallEnded) error {
+			called.Add(1)
+			if !trace.SpanContextFromContext(ctx).IsValid() {
+				t.Error("the callback's context carries no span")
+			}
+			return nil
+		},
+	}, webhook.WithObserver(h.obs), webhook.WithInbox(inbox))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(handler)
+	defer srv.Close()
+	sender, err := sivotest.NewSender(secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if status := deliver(t, sender, srv.URL, callEnded(t, deliveryID)); status/100 != 2 {
+		t.Fatalf("delivery answered %d", status)
+	}
+	// Shutdown waits for the worker: every span has ended after it.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := handler.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := inbox.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if called.Load() != 1 {
+		t.Fatalf("callback ran %d times", called.Load())
+	}
+
+	req := h.spanNamed(t, "webhook receive sivo")
+	enqueue := h.spanNamed(t, "webhook enqueue")
+	job := h.spanNamed(t, "webhook job sivo")
+	callback := h.spanNamed(t, "webhook callback")
+	wantKind(t, req, trace.SpanKindServer)
+	wantParent(t, enqueue, req)
+	wantParent(t, job, enqueue)
+	wantParent(t, callback, job)
+	for _, s := range h.ended() {
+		if s.SpanContext().TraceID() != req.SpanContext().TraceID() {
+			t.Errorf("span %q is in another trace: %s", s.Name(), spanNames(h.ended()))
+		}
+	}
+	wantAttr(t, req, otelcallcrm.AttrDeliveryID, deliveryID)
+	wantAttr(t, req, otelcallcrm.AttrEventType, "call.ended")
+	wantAttr(t, req, otelcallcrm.AttrOutcome, "enqueued")
+	wantAttr(t, callback, otelcallcrm.AttrOutcome, "processed")
+
+	rm := h.collect(t)
+	if got := sum(rm, otelcallcrm.MetricInboxJobs, map[string]any{"callcrm.provider": "sivo", "callcrm.outcome": "processed"}); got != 1 {
+		t.Errorf("inbox jobs{processed} = %v, want 1", got)
+	}
+	assertNoSecret(t, h, secret)
+}
+
+// Inline: verify, reserve, callback and commit under the request span; a
+// redelivery is counted as a duplicate.
+func TestEngineInlineDeliveryAndDuplicate(t *testing.T) {
+	h := newHarness(t)
+	handler, err := sivo.NewHandler([]string{secret}, sivo.Callbacks{
+		CallEnded: func(context.Context, *sivo.Event, *sivo.CallEnded) error { return nil },
+	}, webhook.WithObserver(h.obs))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(handler)
+	defer srv.Close()
+	sender, err := sivotest.NewSender(secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := callEnded(t, deliveryID)
+	for range 2 {
+		if status := deliver(t, sender, srv.URL, body); status != http.StatusOK {
+			t.Fatalf("delivery answered %d", status)
+		}
+	}
+	callback := h.spanNamed(t, "webhook callback")
+	var reqs int
+	for _, s := range h.ended() {
+		if s.Name() == "webhook receive sivo" {
+			reqs++
+			if s.SpanContext().TraceID() == callback.SpanContext().TraceID() {
+				wantParent(t, callback, s)
+			}
+		}
+	}
+	if reqs != 2 {
+		t.Errorf("%d request spans, want 2", reqs)
+	}
+	rm := h.collect(t)
+	if got := sum(rm, otelcallcrm.MetricDeliveries, map[string]any{"callcrm.outcome": "processed", "http.response.status_code": 200}); got != 1 {
+		t.Errorf("deliveries{processed} = %v, want 1", got)
+	}
+	if got := sum(rm, otelcallcrm.MetricDuplicates, map[string]any{"callcrm.provider": "sivo"}); got != 1 {
+		t.Errorf("duplicates = %v, want 1", got)
+	}
+	if got := count(rm, otelcallcrm.MetricCallbackDuration, map[string]any{"callcrm.provider": "sivo"}); got != 1 {
+		t.Errorf("callback durations = %v, want 1", got)
+	}
+	assertNoSecret(t, h, secret)
+}
+
+// A forgery is refused with 401, never reaches the callback, and counts
+// as a verification failure with reason "signature".
+func TestEngineForgeryCountsSignatureFailure(t *testing.T) {
+	h := newHarness(t)
+	var called atomic.Int32
+	handler, err := sivo.NewHandler([]string{secret}, sivo.Callbacks{
+		CallEnded: func(context.Context, *sivo.Event, *sivo.CallEnded) error { called.Add(1); return nil },
+	}, webhook.WithObserver(h.obs))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(handler)
+	defer srv.Close()
+	forger, err := sivotest.NewSender("not-the-" + secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if status := deliver(t, forger, srv.URL, callEnded(t, deliveryID)); status != http.StatusUnauthorized {
+		t.Fatalf("forgery answered %d, want 401", status)
+	}
+	if called.Load() != 0 {
+		t.Fatal("a forgery reached the callback")
+	}
+	rm := h.collect(t)
+	if got := sum(rm, otelcallcrm.MetricVerificationFailures, map[string]any{"callcrm.provider": "sivo", "callcrm.reason": "signature"}); got != 1 {
+		t.Errorf("verification failures{signature} = %v, want 1", got)
+	}
+	if got := sum(rm, otelcallcrm.MetricDeliveries, map[string]any{"callcrm.outcome": "refused", "http.response.status_code": 401}); got != 1 {
+		t.Errorf("deliveries{refused,401} = %v, want 1", got)
+	}
+	verify := h.spanNamed(t, "webhook verify")
+	wantAttr(t, verify, otelcallcrm.AttrReason, "signature")
+	assertNoSecret(t, h, secret, "not-the-"+secret)
+}
+
+// A failing callback answers 500, marks the request span failed with the
+// error's message, and nothing secret is exported.
+func TestEngineCallbackError(t *testing.T) {
+	h := newHarness(t)
+	handler, err := sivo.NewHandler([]string{secret}, sivo.Callbacks{
+		CallEnded: func(context.Context, *sivo.Event, *sivo.CallEnded) error { return errors.New("crm down") },
+	}, webhook.WithObserver(h.obs))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(handler)
+	defer srv.Close()
+	sender, err := sivotest.NewSender(secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if status := deliver(t, sender, srv.URL, callEnded(t, deliveryID)); status != http.StatusInternalServerError {
+		t.Fatalf("answered %d, want 500", status)
+	}
+	req := h.spanNamed(t, "webhook receive sivo")
+	wantAttr(t, req, otelcallcrm.AttrOutcome, "failed")
+	wantAttr(t, req, "http.response.status_code", 500)
+	rm := h.collect(t)
+	if got := count(rm, otelcallcrm.MetricCallbackDuration, map[string]any{"callcrm.outcome": "failed"}); got != 1 {
+		t.Errorf("callback durations{failed} = %v, want 1", got)
+	}
+	assertNoSecret(t, h, secret)
+}

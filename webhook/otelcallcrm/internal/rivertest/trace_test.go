@@ -1,0 +1,240 @@
+package rivertest
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"go.opentelemetry.io/otel/attribute"
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+	"go.opentelemetry.io/otel/trace"
+	_ "modernc.org/sqlite"
+
+	"github.com/callcrm/callcrm-go/sivo"
+	"github.com/callcrm/callcrm-go/sivo/sivotest"
+	"github.com/callcrm/callcrm-go/webhook"
+	"github.com/callcrm/callcrm-go/webhook/otelcallcrm"
+	"github.com/callcrm/callcrm-go/webhook/riverinbox"
+)
+
+const secret = "whsec_sivo-signing-secret-4f1c2d"
+
+// inbox is what the test needs of a riverinbox.Inbox on either database.
+type inbox interface {
+	webhook.Inbox
+	Migrate(ctx context.Context) error
+	Start(ctx context.Context) error
+	Stop(ctx context.Context) error
+	Counts(ctx context.Context) (riverinbox.Counts, error)
+}
+
+func sqliteInbox(t *testing.T, opts ...riverinbox.Option) inbox {
+	db, err := sql.Open("sqlite", riverinbox.SQLiteDSN(filepath.Join(t.TempDir(), "inbox.db")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = db.Close() })
+	in, err := riverinbox.NewSQLite(db, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return in
+}
+
+var schemaSeq atomic.Int64
+
+// postgresInbox uses CALLCRM_TEST_POSTGRES, in a schema of its own.
+func postgresInbox(t *testing.T, opts ...riverinbox.Option) inbox {
+	dsn := os.Getenv("CALLCRM_TEST_POSTGRES")
+	if dsn == "" {
+		if os.Getenv("CALLCRM_REQUIRE_POSTGRES") != "" {
+			t.Fatal("CALLCRM_REQUIRE_POSTGRES is set but CALLCRM_TEST_POSTGRES is empty")
+		}
+		t.Skip("no PostgreSQL: set CALLCRM_TEST_POSTGRES=postgres://user@host:port/db")
+	}
+	ctx := context.Background()
+	pool, err := pgxpool.New(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	schema := fmt.Sprintf("otel_trace_%d_%d", os.Getpid(), schemaSeq.Add(1))
+	if _, err := pool.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_, _ = pool.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
+		pool.Close()
+	})
+	in, err := riverinbox.NewPgx(pool, append([]riverinbox.Option{riverinbox.WithSchema(schema)}, opts...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return in
+}
+
+// One SIVO delivery through the River inbox is one trace: the request's
+// server span, its enqueue span, the job's consumer span continuing the
+// stored traceparent, and the callback under the job.
+func TestRiverInboxDeliveryIsOneTrace(t *testing.T) {
+	for name, newInbox := range map[string]func(*testing.T, ...riverinbox.Option) inbox{
+		"sqlite": sqliteInbox, "postgres": postgresInbox,
+	} {
+		t.Run(name, func(t *testing.T) {
+			spans := tracetest.NewSpanRecorder()
+			reader := sdkmetric.NewManualReader()
+			tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(spans))
+			mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
+			var in inbox
+			obs, err := otelcallcrm.New(otelcallcrm.WithTracerProvider(tp), otelcallcrm.WithMeterProvider(mp),
+				otelcallcrm.WithInboxDepth(func(ctx context.Context) (int64, error) {
+					c, err := in.Counts(ctx)
+					return c.Pending + c.Retrying, err
+				}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			in = newInbox(t, riverinbox.WithObserver(obs), riverinbox.WithPollInterval(50*time.Millisecond))
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			if err := in.Migrate(ctx); err != nil {
+				t.Fatal(err)
+			}
+			called := make(chan struct{}, 1)
+			h, err := sivo.NewHandler([]string{secret}, sivo.Callbacks{
+				CallEnded: func(context.Context, *sivo.Event, *sivo.CallEnded) error {
+					called <- struct{}{}
+					return nil
+				},
+			}, webhook.WithObserver(obs), webhook.WithInbox(in))
+			if err != nil {
+				t.Fatal(err)
+			}
+			sender, err := sivotest.NewSender(secret)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ev, err := sivotest.CallEnded("evt_river_1", time.Now(), sivo.CallEnded{CallID: "call_1"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if status := sender.Serve(h, ev.Raw); status/100 != 2 {
+				t.Fatalf("delivery answered %d", status)
+			}
+			// Stored, not yet worked: the depth gauge reads the inbox.
+			if got := gauge(t, reader, otelcallcrm.MetricInboxDepth); got != 1 {
+				t.Errorf("inbox depth before the workers start = %d, want 1", got)
+			}
+			if err := in.Start(ctx); err != nil {
+				t.Fatal(err)
+			}
+			select {
+			case <-called:
+			case <-ctx.Done():
+				t.Fatal("the job never ran the callback")
+			}
+			// Stop waits for the running job: its span has ended after it.
+			if err := in.Stop(ctx); err != nil {
+				t.Fatal(err)
+			}
+
+			byName := map[string][]sdktrace.ReadOnlySpan{}
+			for _, s := range spans.Ended() {
+				byName[s.Name()] = append(byName[s.Name()], s)
+			}
+			one := func(name string) sdktrace.ReadOnlySpan {
+				if len(byName[name]) != 1 {
+					t.Fatalf("%d spans named %q, want 1 (spans: %v)", len(byName[name]), name, names(spans.Ended()))
+				}
+				return byName[name][0]
+			}
+			req, enqueue, job, callback := one("webhook receive sivo"), one("webhook enqueue"), one("webhook job sivo"), one("webhook callback")
+			if req.SpanKind() != trace.SpanKindServer || job.SpanKind() != trace.SpanKindConsumer {
+				t.Errorf("kinds: request %v, job %v", req.SpanKind(), job.SpanKind())
+			}
+			for _, pc := range [][2]sdktrace.ReadOnlySpan{{enqueue, req}, {job, enqueue}, {callback, job}} {
+				if pc[0].Parent().SpanID() != pc[1].SpanContext().SpanID() {
+					t.Errorf("%q's parent is %s, want %q (%s)", pc[0].Name(), pc[0].Parent().SpanID(), pc[1].Name(), pc[1].SpanContext().SpanID())
+				}
+			}
+			for _, s := range spans.Ended() {
+				if s.SpanContext().TraceID() != req.SpanContext().TraceID() {
+					t.Errorf("span %q is in trace %s, not the request's %s", s.Name(), s.SpanContext().TraceID(), req.SpanContext().TraceID())
+				}
+				for _, kv := range s.Attributes() {
+					if strings.Contains(kv.Value.String(), secret) {
+						t.Errorf("span %q attribute %s holds the secret", s.Name(), kv.Key)
+					}
+				}
+			}
+
+			if got := gauge(t, reader, otelcallcrm.MetricInboxDepth); got != 0 {
+				t.Errorf("inbox depth after the job = %d, want 0", got)
+			}
+			var rm metricdata.ResourceMetrics
+			if err := reader.Collect(ctx, &rm); err != nil {
+				t.Fatal(err)
+			}
+			if got := counter(rm, otelcallcrm.MetricInboxJobs, otelcallcrm.AttrOutcome, "processed"); got != 1 {
+				t.Errorf("inbox jobs{processed} = %d, want 1", got)
+			}
+			if got := counter(rm, otelcallcrm.MetricDeliveries, otelcallcrm.AttrOutcome, "enqueued"); got != 1 {
+				t.Errorf("deliveries{enqueued} = %d, want 1", got)
+			}
+			_ = tp.Shutdown(context.Background())
+			_ = mp.Shutdown(context.Background())
+		})
+	}
+}
+
+func names(spans []sdktrace.ReadOnlySpan) []string {
+	var out []string
+	for _, s := range spans {
+		out = append(out, s.Name())
+	}
+	return out
+}
+
+// counter is the value of the int64 sum name at the point with k=v.
+func counter(rm metricdata.ResourceMetrics, name string, k attribute.Key, v string) int64 {
+	var n int64
+	for _, sm := range rm.ScopeMetrics {
+		for _, m := range sm.Metrics {
+			if s, ok := m.Data.(metricdata.Sum[int64]); ok && m.Name == name {
+				for _, p := range s.DataPoints {
+					if got, ok := p.Attributes.Value(k); ok && got.AsString() == v {
+						n += p.Value
+					}
+				}
+			}
+		}
+	}
+	return n
+}
+
+// gauge is the int64 gauge name's value at a fresh collection.
+func gauge(t *testing.T, r *sdkmetric.ManualReader, name string) int64 {
+	t.Helper()
+	var rm metricdata.ResourceMetrics
+	if err := r.Collect(context.Background(), &rm); err != nil {
+		t.Fatal(err)
+	}
+	for _, sm := range rm.ScopeMetrics {
+		for _, m := range sm.Metrics {
+			if g, ok := m.Data.(metricdata.Gauge[int64]); ok && m.Name == name && len(g.DataPoints) == 1 {
+				return g.DataPoints[0].Value
+			}
+		}
+	}
+	t.Fatalf("no gauge %s", name)
+	return 0
+}
