@@ -1,5 +1,3 @@
-//go:build otelengine
-
 package otelcallcrm_test
 
 import (

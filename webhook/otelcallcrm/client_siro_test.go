@@ -1,5 +1,3 @@
-//go:build otelclient
-
 // This test drives the adapter through the real siro client over
 // loopback. It needs siro.WithObserver (branch perf); remove the build tag
 // when it is on main.

@@ -1,5 +1,3 @@
-//go:build otelengine
-
 // These tests drive the adapter through the real receive engine: a SIVO
 // handler built with webhook.WithObserver, served over loopback, signed by
 // sivotest. They need webhook.WithObserver and webhook.WithInboxObserver
@@ -22,6 +20,7 @@ import (
 	"github.com/callcrm/callcrm-go/sivo/sivotest"
 	"github.com/callcrm/callcrm-go/webhook"
 	"github.com/callcrm/callcrm-go/webhook/otelcallcrm"
+	"github.com/callcrm/callcrm-go/webhook/webhooktest"
 )
 
 func callEnded(t testing.TB, id string) []byte {
@@ -33,7 +32,7 @@ func callEnded(t testing.TB, id string) []byte {
 	return ev.Raw
 }
 
-func deliver(t testing.TB, s *sivotest.Sender, url string, body []byte) int {
+func deliver(t testing.TB, s *webhooktest.Sender, url string, body []byte) int {
 	t.Helper()
 	status, err := s.Deliver(context.Background(), url, body)
 	if err != nil {
