@@ -770,3 +770,6 @@ var (
 	_ webhook.Inbox = (*Inbox[pgx.Tx])(nil)
 	_ webhook.Inbox = (*Inbox[*sql.Tx])(nil)
 )
+
+// flushFunc exposes flush to the package's tests.
+func (in *Inbox[TTx]) flushFunc() func([]*pending) { return in.flush }
