@@ -262,13 +262,13 @@ func TestDeadLetters(t *testing.T) {
 		mu.Lock()
 		assert.Equal(t, map[string]int{"e1": 1, "e2": 1, "e3": 1}, calls, "each processed once")
 		mu.Unlock()
-		for _, id := range []string{"e1", "e2", "e3"} {
-			assert.Equal(t, 1, db.count(t, "SELECT count(*) FROM %sapplied WHERE id = $1", id), id)
-		}
 		waitFor(t, 20*time.Second, func() bool {
 			c, err := in.Counts(ctx)
 			return err == nil && c.Dead == 0 && c.Pending == 0 && c.Running == 0
 		}, "nothing left dead or pending")
+		for _, id := range []string{"e1", "e2", "e3"} {
+			assert.Equal(t, 1, db.count(t, "SELECT count(*) FROM %sapplied WHERE id = $1", id), id)
+		}
 	})
 }
 
