@@ -72,7 +72,7 @@ func oneInsertHandler(db *testDB) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
 		if err != nil {
-			http.Error(w, "read", 400)
+			http.Error(w, "read", http.StatusBadRequest)
 			return
 		}
 		sig, ok := strings.CutPrefix(r.Header.Get(sivo.HeaderSignature), sivo.SignaturePrefix)
@@ -80,7 +80,7 @@ func oneInsertHandler(db *testDB) http.Handler {
 		m := hmac.New(sha256.New, []byte(testSecret))
 		m.Write(body)
 		if !ok || derr != nil || !hmac.Equal(got, m.Sum(nil)) {
-			http.Error(w, "signature", 401)
+			http.Error(w, "signature", http.StatusUnauthorized)
 			return
 		}
 		id := r.Header.Get(sivo.HeaderEventID)
@@ -90,10 +90,10 @@ func oneInsertHandler(db *testDB) http.Handler {
 			_, err = db.sqldb.ExecContext(r.Context(), q, id, body)
 		}
 		if err != nil {
-			http.Error(w, "store", 503)
+			http.Error(w, "store", http.StatusServiceUnavailable)
 			return
 		}
-		w.WriteHeader(200)
+		w.WriteHeader(http.StatusOK)
 	})
 }
 

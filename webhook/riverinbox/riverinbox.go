@@ -33,7 +33,6 @@ type config struct {
 	discarded   time.Duration
 	logger      *slog.Logger
 	pollEvery   time.Duration
-	cooldown    time.Duration
 	maxBatch    int
 	observer    webhook.Observer
 }

@@ -17,7 +17,9 @@ type foreignArgs struct{}
 
 func (foreignArgs) Kind() string { return "crm_foreign_job" }
 
-type foreignWorker struct{ river.WorkerDefaults[foreignArgs] }
+type foreignWorker struct {
+	river.WorkerDefaults[foreignArgs]
+}
 
 func (foreignWorker) Work(context.Context, *river.Job[foreignArgs]) error { return nil }
 
