@@ -51,6 +51,9 @@ const (
 	kindSQLite dbKind = "sqlite" // SQLite through database/sql (modernc)
 )
 
+// sqliteConns is the SQLite pool size the tests use.
+var sqliteConns = 8
+
 var allKinds = []dbKind{kindPgx, kindSQLPG, kindSQLite}
 
 // inboxAPI is what every Inbox[TTx] offers, for tests over all databases.
@@ -86,7 +89,7 @@ func newTestDBKind(t testing.TB, kind dbKind) *testDB {
 		d.dsn = SQLiteDSN(filepath.Join(t.TempDir(), "inbox.db"))
 		db, err := sql.Open("sqlite", d.dsn)
 		require.NoError(t, err)
-		db.SetMaxOpenConns(8)
+		db.SetMaxOpenConns(sqliteConns)
 		d.sqldb = db
 		t.Cleanup(func() { _ = db.Close() })
 	} else {
