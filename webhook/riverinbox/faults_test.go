@@ -396,3 +396,34 @@ func TestStoredHeadersHaveNoCredentials(t *testing.T) {
 
 var _ = sivotest.NewSender
 var _ = river.JobCancel
+
+// A delivery the database refuses fails only itself (503, the vendor
+// retries): the deliveries that shared its batch are stored on their own,
+// the next batch is stored, nothing refused is acknowledged.
+func TestFailedBatchFailsOnlyItsOwn(t *testing.T) {
+	db := newTestDBKind(t, kindPgx)
+	db.exec(t, `CREATE FUNCTION %[1]sboom() RETURNS trigger LANGUAGE plpgsql AS $$
+		BEGIN IF NEW.args->>'id' = 'boom' THEN RAISE EXCEPTION 'refused'; END IF; RETURN NEW; END $$`)
+	db.exec(t, `CREATE TRIGGER boom BEFORE INSERT ON %[1]sriver_job FOR EACH ROW EXECUTE FUNCTION %[1]sboom()`)
+	in := db.newInbox(t)
+	require.NoError(t, in.Register("sivo/default", func(context.Context, *webhook.Event) error { return nil }))
+	p := func(id string) *pending {
+		a := newArgs(&webhook.Event{Provider: "sivo", Receiver: "default", ID: id, Raw: []byte("{}")})
+		return &pending{args: a, key: a.key(), done: make(chan struct{})}
+	}
+	bad := []*pending{p("ok1"), p("boom"), p("ok2")}
+	flushOf(in)(bad)
+	good := []*pending{p("ok3")}
+	flushOf(in)(good)
+	require.Error(t, bad[1].err)
+	assert.Equal(t, 503, webhook.StatusCode(fmt.Errorf("%w: %w", webhook.ErrStoreUnavailable, bad[1].err)), "the receiver answers 503")
+	assert.NotErrorIs(t, bad[1].err, webhook.ErrDuplicate)
+	assert.NoError(t, bad[0].err, "stored on its own")
+	assert.NoError(t, bad[2].err, "stored on its own")
+	assert.NoError(t, good[0].err)
+	assert.Equal(t, 3, db.count(t, "SELECT count(*) FROM %sriver_job"), "ok1, ok2, ok3 stored; boom not")
+	assert.Equal(t, 0, db.count(t, "SELECT count(*) FROM %sriver_job WHERE args->>'id' = 'boom'"))
+	ctx := context.Background()
+	assert.Error(t, in.Enqueue(ctx, &webhook.Event{Provider: "sivo", Receiver: "default", ID: "boom", Raw: []byte("{}")}))
+	assert.ErrorIs(t, in.Enqueue(ctx, &webhook.Event{Provider: "sivo", Receiver: "default", ID: "ok1", Raw: []byte("{}")}), webhook.ErrDuplicate)
+}

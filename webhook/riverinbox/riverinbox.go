@@ -367,7 +367,8 @@ func (in *Inbox[TTx]) lookup(receiver string) func(context.Context, *webhook.Eve
 // Enqueue implements webhook.Inbox: it stores ev as a job and returns once
 // the insert committed. Concurrent calls share one transaction (group
 // commit, WithMaxBatch); a failed transaction fails only the deliveries
-// it carried. A delivery whose key is already pending, running, retrying
+// it carried (and each is then tried on its own, so one delivery the
+// database refuses fails only itself). A delivery whose key is already pending, running, retrying
 // or completed (within WithRetention), or that appears twice in one
 // batch, is stored once: the other calls return an error wrapping
 // webhook.ErrDuplicate, which receivers answer 2xx. Any database error is
@@ -426,11 +427,29 @@ func (in *Inbox[TTx]) flush(batch []*pending) {
 		idx = append(idx, p)
 	}
 	res, err := in.insertMany(ctx, params)
+	errs := make([]error, len(params))
+	if err != nil {
+		for i := range errs {
+			errs[i] = err
+		}
+		if len(params) > 1 && ctx.Err() == nil {
+			// One delivery the database refuses must not fail the
+			// deliveries that happened to share its transaction: store
+			// each on its own (during an outage each fails fast again).
+			res = make([]*rivertype.JobInsertResult, len(params))
+			for i := range params {
+				one, oneErr := in.insertMany(ctx, params[i:i+1])
+				if errs[i] = oneErr; oneErr == nil {
+					res[i] = one[0]
+				}
+			}
+		}
+	}
 	for _, p := range batch {
 		i := first[p.key]
 		switch {
-		case err != nil:
-			p.err = fmt.Errorf("riverinbox: storing %s delivery %s: %w", p.args.Provider, p.args.ID, err)
+		case errs[i] != nil:
+			p.err = fmt.Errorf("riverinbox: storing %s delivery %s: %w", p.args.Provider, p.args.ID, errs[i])
 		case idx[i] != p:
 			p.err = duplicate(p.args, res[i].Job)
 		case res[i].UniqueSkippedAsDuplicate:
