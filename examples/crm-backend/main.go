@@ -10,23 +10,31 @@
 // (from examples/crm-backend, a module of its own). A vendor whose secret
 // is not set is simply not mounted.
 //
-// It is durable with zero setup: the dedupe store (webhook/sqldedupe), the
-// Siro sync checkpoint and rate limiter (siro/sirosql) live in a SQLite
-// file it creates (-db, default crm-backend.db; pure Go, no cgo), so a
-// restart neither processes a delivery twice nor restarts a sync from
+// It is durable with zero setup: every receiver is in enqueue mode on the
+// River inbox (webhook/riverinbox: each delivery committed as a job before
+// the vendor gets its 2xx, then processed by the workers), and the inbox,
+// the dedupe store (webhook/sqldedupe), the Siro sync checkpoint and rate
+// limiter (siro/sirosql) live in a SQLite file it creates (-db, default
+// crm-backend.db; pure Go, no cgo), so neither a crash nor a restart loses
+// an acknowledged delivery, processes one twice or restarts a sync from
 // scratch. SQLite is one machine: run replicas on PostgreSQL instead.
 //
 // DATABASE_URL=postgres://... moves everything to PostgreSQL, for
-// replicas: the same stores, and every receiver in enqueue mode on
-// webhook/riverinbox (each delivery committed as a River job before the
-// vendor gets its 2xx, then processed by the workers of any replica), and
+// replicas (the workers of any replica take any delivery), and serves
 // River UI at /riverui/ when RIVER_UI_TOKEN is set (requests need
 // "Authorization: Bearer $RIVER_UI_TOKEN"):
 //
 //	DATABASE_URL=postgres://crm@db/crm RIVER_UI_TOKEN=... SIVO_WEBHOOK_SECRET=... go run .
+//
+// Telemetry (webhook/otelcallcrm): Prometheus metrics on METRICS_ADDR
+// (default 127.0.0.1:9464, loopback only; "off" disables) at /metrics, and
+// traces of every delivery, from the request through the inbox job to the
+// callback, printed to stdout with OTEL_TRACES=stdout or sent to an OTLP
+// collector when OTEL_EXPORTER_OTLP_ENDPOINT is set.
 package main
 
 import (
+	"cmp"
 	"context"
 	"crypto/subtle"
 	"database/sql"
@@ -47,10 +55,17 @@ import (
 	"github.com/callcrm/callcrm-go/sivo"
 	"github.com/callcrm/callcrm-go/symbo"
 	"github.com/callcrm/callcrm-go/webhook"
+	"github.com/callcrm/callcrm-go/webhook/otelcallcrm"
 	"github.com/callcrm/callcrm-go/webhook/riverinbox"
 	"github.com/callcrm/callcrm-go/webhook/sqldedupe"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	otelprom "go.opentelemetry.io/otel/exporters/prometheus"
+	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	_ "modernc.org/sqlite" // the SQLite driver, pure Go
 	"riverqueue.com/riverui"
 )
@@ -101,7 +116,7 @@ func mux(log *slog.Logger, getenv func(string) string, store crm, st *stores) (*
 	var sc *siro.Client
 	if tok := getenv("SIRO_ORG_TOKEN"); tok != "" {
 		// One rate limit per token, shared by every replica.
-		opts := []siro.Option{siro.WithOrgToken(tok), siro.WithLogger(log), siro.WithLimiter(st.limiter)}
+		opts := []siro.Option{siro.WithOrgToken(tok), siro.WithLogger(log), siro.WithLimiter(st.limiter), siro.WithObserver(st.tel.Observer)}
 		if id := getenv("SIRO_OAUTH_CLIENT_ID"); id != "" {
 			opts = append(opts, siro.WithOAuthApp(id, getenv("SIRO_OAUTH_CLIENT_SECRET"), getenv("SIRO_USER_ID"), siro.ScopeRead))
 		}
@@ -188,15 +203,53 @@ type stores struct {
 	webhookOptions []webhook.Option
 	checkpoint     *sirosql.Checkpoint
 	limiter        *sirosql.Limiter
-	inbox          *riverinbox.Inbox // PostgreSQL only, until riverinbox speaks SQLite
-	ui             http.Handler      // River UI behind its token (PostgreSQL), or nil
+	inbox          durableInbox
+	ui             http.Handler // River UI behind its token (PostgreSQL), or nil
+	tel            *otelcallcrm.Telemetry
+	metrics        http.Handler // Prometheus /metrics
 	close          func()
+}
+
+// durableInbox is what the backend uses of a riverinbox.Inbox, whichever
+// database it is on.
+type durableInbox interface {
+	webhook.Inbox
+	Start(context.Context) error
+	Stop(context.Context) error
+	Counts(context.Context) (riverinbox.Counts, error)
 }
 
 // sqliteDSN opens path as the stores need it on SQLite: WAL, a busy
 // timeout on every connection, immediate transactions.
-func sqliteDSN(path string) string {
-	return "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_txlock=immediate"
+func sqliteDSN(path string) string { return riverinbox.SQLiteDSN(path) }
+
+// telemetry sets up the OpenTelemetry adapter: Prometheus metrics, and
+// traces to stdout (OTEL_TRACES=stdout) or to OTLP
+// (OTEL_EXPORTER_OTLP_ENDPOINT, read by the exporter). depth reads the
+// inbox's backlog for the inbox depth gauge.
+func telemetry(ctx context.Context, getenv func(string) string, depth func(context.Context) (int64, error)) (*otelcallcrm.Telemetry, http.Handler, error) {
+	reg := prometheus.NewRegistry()
+	prom, err := otelprom.New(otelprom.WithRegisterer(reg))
+	if err != nil {
+		return nil, nil, err
+	}
+	cfg := otelcallcrm.SetupConfig{ServiceName: "crm-backend", MetricReaders: []sdkmetric.Reader{prom},
+		Options: []otelcallcrm.Option{otelcallcrm.WithInboxDepth(depth)}}
+	if getenv("OTEL_TRACES") == "stdout" {
+		cfg.Stdout = os.Stdout
+	}
+	if getenv("OTEL_EXPORTER_OTLP_ENDPOINT") != "" {
+		exp, err := otlptracehttp.New(ctx)
+		if err != nil {
+			return nil, nil, fmt.Errorf("OTLP exporter: %w", err)
+		}
+		cfg.SpanExporters = []sdktrace.SpanExporter{exp}
+	}
+	tel, err := otelcallcrm.Setup(ctx, cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	return tel, promhttp.HandlerFor(reg, promhttp.HandlerOpts{}), nil
 }
 
 // openStores opens the database (the SQLite file at dbPath, or
@@ -212,7 +265,7 @@ func openStores(ctx context.Context, log *slog.Logger, getenv func(string) strin
 		if err != nil {
 			return nil, fmt.Errorf("DATABASE_URL: %w", err)
 		}
-		cfg.MaxConns = max(cfg.MaxConns, 20) // above the inbox's 10 workers
+		cfg.MaxConns = max(cfg.MaxConns, 60) // above the inbox's 50 workers
 		if pool, err = pgxpool.NewWithConfig(ctx, cfg); err != nil {
 			return nil, err
 		}
@@ -236,6 +289,15 @@ func openStores(ctx context.Context, log *slog.Logger, getenv func(string) strin
 }
 
 func (st *stores) open(ctx context.Context, log *slog.Logger, getenv func(string) string, db *sql.DB, pool *pgxpool.Pool) error {
+	tel, metrics, err := telemetry(ctx, getenv, func(ctx context.Context) (int64, error) {
+		c, err := st.inbox.Counts(ctx)
+		return c.Pending + c.Retrying, err
+	})
+	if err != nil {
+		return err
+	}
+	st.tel, st.metrics = tel, metrics
+	st.webhookOptions = append(st.webhookOptions, webhook.WithObserver(tel.Observer))
 	dedupe, err := sqldedupe.New(db, sqldedupe.WithLogger(log))
 	if err != nil {
 		return err
@@ -257,19 +319,28 @@ func (st *stores) open(ctx context.Context, log *slog.Logger, getenv func(string
 	if err := st.limiter.CreateTable(ctx); err != nil {
 		return err
 	}
+	inboxOpts := []riverinbox.Option{riverinbox.WithLogger(log), riverinbox.WithObserver(tel.Observer)}
 	if pool == nil {
-		return nil
+		inbox, err := riverinbox.NewSQLite(db, inboxOpts...)
+		if err != nil {
+			return err
+		}
+		st.inbox = inbox
+		st.webhookOptions = append(st.webhookOptions, webhook.WithInbox(inbox))
+		return inbox.Migrate(ctx)
 	}
-	if err := riverinbox.Migrate(ctx, pool, riverinbox.WithLogger(log)); err != nil {
+	inbox, err := riverinbox.NewPgx(pool, inboxOpts...)
+	if err != nil {
 		return err
 	}
-	if st.inbox, err = riverinbox.New(pool, riverinbox.WithLogger(log)); err != nil {
+	if err := inbox.Migrate(ctx); err != nil {
 		return err
 	}
-	st.webhookOptions = append(st.webhookOptions, webhook.WithInbox(st.inbox))
+	st.inbox = inbox
+	st.webhookOptions = append(st.webhookOptions, webhook.WithInbox(inbox))
 	if token := getenv("RIVER_UI_TOKEN"); token != "" {
 		ui, err := riverui.NewHandler(&riverui.HandlerOpts{
-			Endpoints:                riverui.NewEndpoints(st.inbox.Client(), nil),
+			Endpoints:                riverui.NewEndpoints(inbox.Client(), nil),
 			JobListHideArgsByDefault: true, // job args are vendor payloads: contact data
 			Logger:                   log,
 			Prefix:                   "/riverui",
@@ -310,22 +381,27 @@ func run(ctx context.Context, log *slog.Logger, getenv func(string) string, addr
 	if err != nil {
 		return err
 	}
-	if st.inbox != nil {
-		// Workers start once every receiver has registered. They get their
-		// own context: Stop below lets running callbacks finish.
-		if err := st.inbox.Start(context.WithoutCancel(ctx)); err != nil {
-			return err
-		}
-		log.Info("deliveries are stored in PostgreSQL before they are acknowledged")
+	// Workers start once every receiver has registered. They get their
+	// own context: Stop below lets running callbacks finish.
+	if err := st.inbox.Start(context.WithoutCancel(ctx)); err != nil {
+		return err
 	}
-	log.Info("durable state", "database", st.kind, "river_ui", st.ui != nil)
+	log.Info("durable state: deliveries are stored before they are acknowledged", "database", st.kind, "river_ui", st.ui != nil)
 	srv := newServer(addr, m)
 	if sc != nil {
 		go syncLoop(ctx, log, sc, store, st.checkpoint)
 	}
-	errc := make(chan error, 1)
+	errc := make(chan error, 2)
 	go func() { errc <- srv.ListenAndServe() }()
 	log.Info("listening", "addr", addr)
+	var metricsSrv *http.Server
+	if maddr := cmp.Or(getenv("METRICS_ADDR"), "127.0.0.1:9464"); maddr != "off" {
+		mm := http.NewServeMux()
+		mm.Handle("GET /metrics", st.metrics)
+		metricsSrv = newServer(maddr, mm)
+		go func() { errc <- metricsSrv.ListenAndServe() }()
+		log.Info("metrics", "addr", maddr, "path", "/metrics")
+	}
 	var serveErr error
 	select {
 	case serveErr = <-errc:
@@ -335,15 +411,16 @@ func run(ctx context.Context, log *slog.Logger, getenv func(string) string, addr
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	err = errors.Join(serveErr, srv.Shutdown(shutdownCtx))
+	if metricsSrv != nil {
+		err = errors.Join(err, metricsSrv.Shutdown(shutdownCtx))
+	}
 	for _, c := range closers {
 		err = errors.Join(err, c(shutdownCtx))
 	}
-	if st.inbox != nil {
-		// Deliveries still queued stay in PostgreSQL for the next start
-		// or another replica.
-		err = errors.Join(err, st.inbox.Stop(shutdownCtx))
-	}
-	return err
+	// Deliveries still queued stay in the database for the next start or
+	// another replica.
+	err = errors.Join(err, st.inbox.Stop(shutdownCtx))
+	return errors.Join(err, st.tel.Shutdown(shutdownCtx))
 }
 
 // newServer has the timeouts a server facing the internet needs: a slow or

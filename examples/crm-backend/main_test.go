@@ -26,7 +26,7 @@ import (
 
 func testEnv() map[string]string {
 	return map[string]string{"SIVO_WEBHOOK_SECRET": "s1", "SYMBO_WEBHOOK_SECRET": "s2", "CALLSYNC_WEBHOOK_SECRET": "s3",
-		"ENGRAMI_TOOL_SECRET": "s4", "SIRO_WEBHOOK_SECRET": "whsec_c2lyb3Rlc3Qtd2ViaG9vay1zZWNyZXQ="}
+		"ENGRAMI_TOOL_SECRET": "s4", "SIRO_WEBHOOK_SECRET": "whsec_c2lyb3Rlc3Qtd2ViaG9vay1zZWNyZXQ=", "METRICS_ADDR": "off"}
 }
 
 // startBackend runs the backend on a free loopback port, with its SQLite
@@ -119,8 +119,8 @@ func TestBackendSQLiteSurvivesRestart(t *testing.T) {
 	addr, stop := startBackend(t, testEnv(), path, &logs)
 	code, err := s.Deliver(context.Background(), "http://"+addr+"/webhooks/sivo", ev.Raw)
 	require.NoError(t, err)
-	assert.Equal(t, 200, code)
-	assert.Equal(t, 1, processed())
+	assert.Equal(t, 200, code, "stored in the SQLite inbox, then acknowledged")
+	require.Eventually(t, func() bool { return processed() == 1 }, 10*time.Second, 5*time.Millisecond, "processed by the inbox's worker")
 	require.NoError(t, stop())
 	assert.Contains(t, logs.String(), "database=SQLite")
 
@@ -135,9 +135,9 @@ func TestBackendSQLiteSurvivesRestart(t *testing.T) {
 	require.NoError(t, err)
 	defer db.Close()
 	var n int
-	require.NoError(t, db.QueryRow("SELECT count(*) FROM webhook_dedupe WHERE state = 1 AND key LIKE '%evt_restart_1'").Scan(&n))
-	assert.Equal(t, 1, n, "the dedupe store is in the file")
-	for _, table := range []string{"siro_bulk_checkpoint", "siro_rate_limit"} {
+	require.NoError(t, db.QueryRow("SELECT count(*) FROM river_job WHERE state = 'completed' AND json_extract(args, '$.id') = 'evt_restart_1'").Scan(&n))
+	assert.Equal(t, 1, n, "the inbox's job is in the file, completed once")
+	for _, table := range []string{"webhook_dedupe", "siro_bulk_checkpoint", "siro_rate_limit"} {
 		require.NoError(t, db.QueryRow("SELECT count(*) FROM sqlite_master WHERE name = $1", table).Scan(&n))
 		assert.Equal(t, 1, n, table)
 	}
@@ -172,13 +172,14 @@ func TestBackendDurable(t *testing.T) {
 	addr, stop := startBackend(t, env, filepath.Join(t.TempDir(), "unused.db"), nil)
 
 	s, _ := sivotest.NewSender("s1")
-	ev, _ := sivotest.NewEvent("evt_durable_1", sivo.EventCallEnded, time.Now(), sivo.CallEnded{CallID: "c1"})
+	id := fmt.Sprintf("evt_durable_%d", time.Now().UnixNano())
+	ev, _ := sivotest.NewEvent(id, sivo.EventCallEnded, time.Now(), sivo.CallEnded{CallID: "c1"})
 	code, err := s.Deliver(ctx, "http://"+addr+"/webhooks/sivo", ev.Raw)
 	require.NoError(t, err)
 	assert.Equal(t, 200, code)
 	jobs := func(state string) int {
 		var n int
-		require.NoError(t, pool.QueryRow(ctx, "SELECT count(*) FROM "+schema+".river_job WHERE args->>'id' = 'evt_durable_1' AND ($1 = '' OR state::text = $1)", state).Scan(&n))
+		require.NoError(t, pool.QueryRow(ctx, "SELECT count(*) FROM "+riverinbox.DefaultSchema+".river_job WHERE args->>'id' = $2 AND ($1 = '' OR state::text = $1)", state, id).Scan(&n))
 		return n
 	}
 	assert.Equal(t, 1, jobs(""), "stored before the 200")
@@ -214,4 +215,49 @@ func TestBackendDurable(t *testing.T) {
 	assert.Equal(t, 200, code)
 	assert.Contains(t, body, riverinbox.Kind, "the completed delivery job is listed")
 	require.NoError(t, stop())
+}
+
+// TestBackendMetrics: the Prometheus endpoint (loopback, METRICS_ADDR)
+// counts a delivery by provider and outcome and a refused forgery by
+// reason, and shows no secret.
+func TestBackendMetrics(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	maddr := l.Addr().String()
+	l.Close()
+	env := testEnv()
+	env["METRICS_ADDR"] = maddr
+	addr, stop := startBackend(t, env, filepath.Join(t.TempDir(), "crm.db"), nil)
+	defer func() { require.NoError(t, stop()) }()
+
+	s, _ := sivotest.NewSender("s1")
+	ev, _ := sivotest.NewEvent("evt_metrics_1", sivo.EventCallEnded, time.Now(), sivo.CallEnded{CallID: "c_m"})
+	code, err := s.Deliver(context.Background(), "http://"+addr+"/webhooks/sivo", ev.Raw)
+	require.NoError(t, err)
+	assert.Equal(t, 200, code)
+	forger, _ := sivotest.NewSender("not-the-secret")
+	code, err = forger.Deliver(context.Background(), "http://"+addr+"/webhooks/sivo", ev.Raw)
+	require.NoError(t, err)
+	assert.Equal(t, 401, code)
+
+	scrape := func() string {
+		resp, err := http.Get("http://" + maddr + "/metrics")
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return string(b)
+	}
+	var body string
+	require.Eventually(t, func() bool {
+		body = scrape()
+		return strings.Contains(body, `callcrm_outcome="processed"`) && strings.Contains(body, "callcrm_webhook_verification_failures")
+	}, 10*time.Second, 10*time.Millisecond, "the delivery and the forgery are counted")
+	assert.Contains(t, body, `callcrm_reason="signature"`)
+	assert.Contains(t, body, `callcrm_provider="sivo"`)
+	for _, secret := range testEnv() {
+		if len(secret) > 3 {
+			assert.NotContains(t, body, secret)
+		}
+	}
+	assert.NotContains(t, body, "evt_metrics_1", "no delivery id as a label")
 }

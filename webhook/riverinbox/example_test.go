@@ -2,7 +2,7 @@ package riverinbox_test
 
 import (
 	"context"
-	"encoding/json"
+	"database/sql"
 	"fmt"
 	"log"
 	"net/http"
@@ -12,9 +12,9 @@ import (
 	"github.com/callcrm/callcrm-go/sivo"
 	"github.com/callcrm/callcrm-go/webhook"
 	"github.com/callcrm/callcrm-go/webhook/riverinbox"
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/rivertype"
+	_ "modernc.org/sqlite"
 )
 
 // Every SIVO delivery is committed to PostgreSQL before SIVO gets its 200,
@@ -26,16 +26,16 @@ func Example() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	if err := riverinbox.Migrate(ctx, pool); err != nil {
+	inbox, err := riverinbox.NewPgx(pool)
+	if err != nil {
 		log.Fatal(err)
 	}
-	inbox, err := riverinbox.New(pool)
-	if err != nil {
+	if err := inbox.Migrate(ctx); err != nil {
 		log.Fatal(err)
 	}
 	h, err := sivo.NewHandler([]string{os.Getenv("SIVO_WEBHOOK_SECRET")}, sivo.Callbacks{
 		CallEnded: func(ctx context.Context, ev *sivo.Event, c *sivo.CallEnded) error {
-			tx, ok := riverinbox.Tx(ctx)
+			tx, ok := riverinbox.Tx[pgx.Tx](ctx)
 			if !ok {
 				return fmt.Errorf("not running in the River inbox")
 			}
@@ -54,25 +54,50 @@ func Example() {
 	// On shutdown: srv.Shutdown, h.Shutdown, then inbox.Stop.
 }
 
-// The dead letter: deliveries whose callback failed WithMaxAttempts times.
-func ExampleInbox_Client() {
+// The same inbox on a SQLite file: one machine, one writer at a time.
+func ExampleNewSQLite() {
 	ctx := context.Background()
-	pool, _ := pgxpool.New(ctx, os.Getenv("DATABASE_URL"))
-	inbox, _ := riverinbox.New(pool)
-	res, err := inbox.Client().JobList(ctx, river.NewJobListParams().
-		Kinds(riverinbox.Kind).States(rivertype.JobStateDiscarded).First(100))
+	db, err := sql.Open("sqlite", riverinbox.SQLiteDSN("crm.db"))
 	if err != nil {
 		log.Fatal(err)
 	}
-	for _, job := range res.Jobs {
-		var d riverinbox.DeliveryArgs
-		if err := json.Unmarshal(job.EncodedArgs, &d); err != nil {
-			continue
+	inbox, err := riverinbox.NewSQLite(db)
+	if err != nil {
+		log.Fatal(err) // names what the DSN lacks (busy timeout, WAL, _txlock)
+	}
+	if err := inbox.Migrate(ctx); err != nil {
+		log.Fatal(err)
+	}
+	_, err = sivo.NewHandler([]string{os.Getenv("SIVO_WEBHOOK_SECRET")}, sivo.Callbacks{
+		CallEnded: func(ctx context.Context, ev *sivo.Event, c *sivo.CallEnded) error {
+			tx, ok := riverinbox.Tx[*sql.Tx](ctx)
+			if !ok {
+				return fmt.Errorf("not running in the River inbox")
+			}
+			_, err := tx.ExecContext(ctx, "INSERT INTO crm_calls (sivo_event_id, call_id) VALUES (?, ?)", ev.ID, c.CallID)
+			return err
+		},
+	}, webhook.WithInbox(inbox))
+	if err != nil {
+		log.Fatal(err)
+	}
+}
+
+// The dead letter: deliveries whose callback failed WithMaxAttempts times
+// or whose body does not parse; retry them once the cause is fixed.
+func ExampleInbox_DeadLetters() {
+	ctx := context.Background()
+	pool, _ := pgxpool.New(ctx, os.Getenv("DATABASE_URL"))
+	inbox, _ := riverinbox.NewPgx(pool)
+	for d, err := range inbox.DeadLetters(ctx, riverinbox.Filter{Provider: "sivo", Since: time.Now().Add(-24 * time.Hour)}) {
+		if err != nil {
+			log.Fatal(err)
 		}
-		last := job.Errors[len(job.Errors)-1]
-		fmt.Println(job.ID, d.Provider, d.ID, d.Type, last.Error)
-		if _, err := inbox.Client().JobRetry(ctx, job.ID); err != nil { // once the cause is fixed
+		fmt.Println(d.JobID, d.Provider, d.ID, d.Type, d.Errors[len(d.Errors)-1])
+		if err := inbox.Retry(ctx, d.JobID); err != nil {
 			log.Print(err)
 		}
 	}
+	c, _ := inbox.Counts(ctx)
+	fmt.Println(c.Pending, c.Running, c.Retrying, c.Dead)
 }

@@ -112,7 +112,7 @@ func TestDatabaseRestartLosesNothingAcknowledged(t *testing.T) {
 		}
 	})
 	in := db.newInbox(t, WithJobTimeout(2*time.Second), WithRescueAfter(3*time.Second))
-	h := newSivoHandler(t, in, recordingCallbacks(db.pool, db.schema, true, nil))
+	h := newSivoHandler(t, in, recordingCallbacks(db, true, nil))
 	startInbox(t, in)
 	srv := httptest.NewServer(h)
 	defer srv.Close()
@@ -165,8 +165,8 @@ func TestDatabaseRestartLosesNothingAcknowledged(t *testing.T) {
 		}
 		return n == events && pending == 0
 	}, 40*time.Second, 100*time.Millisecond, "every acknowledged delivery processed after the restart")
-	assert.Equal(t, events, db.count(t, "SELECT count(*) FROM %s.applied"), "exactly once through Tx")
-	assert.Equal(t, events, db.count(t, "SELECT count(*) FROM %s.river_job"))
+	assert.Equal(t, events, db.count(t, "SELECT count(*) FROM %sapplied"), "exactly once through Tx")
+	assert.Equal(t, events, db.count(t, "SELECT count(*) FROM %sriver_job"))
 	t.Logf("all %d acknowledged deliveries processed exactly once; answers: %d 2xx, %d 5xx, %d 409, %d connection errors",
 		events, st.ok2xx.Load(), st.unavailable.Load(), st.conflict.Load(), st.connErr.Load())
 }

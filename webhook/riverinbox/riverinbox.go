@@ -2,11 +2,12 @@ package riverinbox
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"hash/fnv"
 	"log/slog"
-	"net/http"
 	"regexp"
 	"sync"
 	"time"
@@ -15,52 +16,14 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"github.com/riverqueue/river/riverdriver"
 	"github.com/riverqueue/river/rivermigrate"
 	"github.com/riverqueue/river/rivertype"
 )
 
-// Kind is the River job kind of every stored delivery (filter JobList on
-// it to see only webhook deliveries).
-const Kind = "callcrm_webhook_delivery"
-
-// DefaultQueue is the River queue deliveries go to unless WithQueue names
-// another.
-const DefaultQueue = "callcrm_webhooks"
-
-// DeliveryArgs is one stored delivery: the River job's arguments. River
-// keeps them as JSON in river_job.args; Raw is base64 there, so the exact
-// verified bytes survive. Provider, Receiver and ID make the job unique.
-type DeliveryArgs struct {
-	// Provider is the vendor ("sivo", "siro", ...).
-	Provider string `json:"provider" river:"unique"`
-	// Receiver is the receiver's name (webhook.WithName; "default").
-	Receiver string `json:"receiver" river:"unique"`
-	// ID is the vendor's delivery key.
-	ID string `json:"id" river:"unique"`
-	// Type is the vendor's event type.
-	Type string `json:"type,omitempty"`
-	// Raw is the verified body.
-	Raw []byte `json:"raw"`
-	// Header holds the request headers the vendor's parser reads.
-	Header http.Header `json:"header,omitempty"`
-	// Delivery is what signature verification established.
-	Delivery webhook.Delivery `json:"delivery"`
-	// ReceivedAt is when the receiver read the delivery.
-	ReceivedAt time.Time `json:"received_at"`
-}
-
-// Kind implements river.JobArgs.
-func (DeliveryArgs) Kind() string { return Kind }
-
-// Event rebuilds the webhook.Event the receiver stored.
-func (a DeliveryArgs) Event() *webhook.Event {
-	return &webhook.Event{Provider: a.Provider, Receiver: a.Receiver, ID: a.ID, Type: a.Type, Raw: a.Raw,
-		Header: a.Header, Delivery: a.Delivery, ReceivedAt: a.ReceivedAt}
-}
-
 type config struct {
 	schema      string
+	schemaSet   bool
 	queue       string
 	workers     int
 	maxAttempts int
@@ -70,23 +33,27 @@ type config struct {
 	discarded   time.Duration
 	logger      *slog.Logger
 	pollEvery   time.Duration
+	maxBatch    int
+	observer    webhook.Observer
 }
 
-// Option configures an Inbox (and Migrate, which reads WithSchema and
-// WithLogger).
+// Option configures an Inbox.
 type Option func(*config) error
 
 var identRe = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,62}$`)
 
-// WithSchema puts River's tables in a PostgreSQL schema other than the
-// connection's search_path (River's Config.Schema). Pass the same option
-// to Migrate.
+// WithSchema puts River's tables in this PostgreSQL schema instead of
+// DefaultSchema (River's Config.Schema); "" means the connection's
+// search_path. Give the inbox a schema no other River client uses: River's
+// cleaner deletes every completed job in its schema with its own client's
+// retention. Not available on SQLite (an attached database would not
+// commit atomically with the main one in WAL mode).
 func WithSchema(name string) Option {
 	return func(c *config) error {
-		if !identRe.MatchString(name) {
+		if name != "" && !identRe.MatchString(name) {
 			return fmt.Errorf("%w: riverinbox.WithSchema: %q is not a plain SQL identifier", webhook.ErrInvalidOption, name)
 		}
-		c.schema = name
+		c.schema, c.schemaSet = name, true
 		return nil
 	}
 }
@@ -106,8 +73,9 @@ func WithQueue(name string) Option {
 }
 
 // WithWorkers sets how many deliveries one replica processes at once
-// (default 10). Each callback that uses Tx holds one pool connection while
-// it runs: size the pool above this.
+// (default 50). Each callback that uses Tx holds one pool connection while
+// it runs: size the pool above the number of callbacks that can be
+// writing at once.
 func WithWorkers(n int) Option {
 	return func(c *config) error {
 		if n <= 0 || n > 10000 {
@@ -120,7 +88,8 @@ func WithWorkers(n int) Option {
 
 // WithMaxAttempts sets how many times a delivery's callback is tried
 // before the job is discarded, the dead letter (default 25, River's
-// default: about three weeks of backoff).
+// default: about three weeks of backoff). A delivery whose stored body no
+// longer parses is dead-lettered at its first attempt: that never heals.
 func WithMaxAttempts(n int) Option {
 	return func(c *config) error {
 		if n <= 0 {
@@ -131,7 +100,7 @@ func WithMaxAttempts(n int) Option {
 	}
 }
 
-// WithJobTimeout bounds each callback (default 1 minute); its context is
+// WithJobTimeout bounds each callback (default 30 s); its context is
 // cancelled at the deadline and the attempt counts as failed.
 func WithJobTimeout(d time.Duration) Option {
 	return func(c *config) error {
@@ -144,9 +113,12 @@ func WithJobTimeout(d time.Duration) Option {
 }
 
 // WithRescueAfter sets how long a job may stay running before River
-// considers its worker dead (a crashed replica) and retries it elsewhere
-// (default: job timeout + 4 minutes). It must exceed the job timeout; a
-// callback still running then is run a second time.
+// considers its worker dead (a crashed or paused replica) and runs it
+// again (default: job timeout + 30 s, so 1 minute; River's rescuer looks
+// every 30 s, so a crashed replica's deliveries run again within about
+// 90 s). It must exceed the job timeout. A callback that is still running
+// then (a paused process) can run twice, but its writes through Tx commit
+// at most once.
 func WithRescueAfter(d time.Duration) Option {
 	return func(c *config) error {
 		if d <= 0 {
@@ -159,7 +131,8 @@ func WithRescueAfter(d time.Duration) Option {
 
 // WithRetention sets how long completed deliveries are kept (default 72
 // hours). While a completed job is kept, a redelivery of the same key
-// enqueues nothing: keep it longer than the vendor's retry span.
+// enqueues nothing: keep it longer than the vendor's retry span (Siro's
+// Svix retries for about 28 hours).
 func WithRetention(d time.Duration) Option {
 	return func(c *config) error {
 		if d <= 0 {
@@ -170,8 +143,9 @@ func WithRetention(d time.Duration) Option {
 	}
 }
 
-// WithDeadLetterRetention sets how long discarded deliveries (the dead
-// letter) are kept before River's cleaner deletes them (default 30 days).
+// WithDeadLetterRetention sets how long dead letters (discarded and
+// cancelled deliveries) are kept before River's cleaner deletes them
+// (default 30 days).
 func WithDeadLetterRetention(d time.Duration) Option {
 	return func(c *config) error {
 		if d <= 0 {
@@ -182,13 +156,15 @@ func WithDeadLetterRetention(d time.Duration) Option {
 	}
 }
 
-// WithLogger logs failed deliveries (no bodies) and River's own messages.
+// WithLogger logs failed and dead-lettered deliveries (no bodies) and
+// River's own messages.
 func WithLogger(l *slog.Logger) Option {
 	return func(c *config) error { c.logger = l; return nil }
 }
 
-// WithPollInterval sets how often workers look for jobs when PostgreSQL's
-// LISTEN/NOTIFY is not delivering (default 1 s, River's).
+// WithPollInterval sets how often workers look for jobs when no insert
+// notification arrives (default 1 s with pgx, which has LISTEN/NOTIFY;
+// 100 ms with database/sql and SQLite, which poll).
 func WithPollInterval(d time.Duration) Option {
 	return func(c *config) error {
 		if d < 10*time.Millisecond {
@@ -199,19 +175,48 @@ func WithPollInterval(d time.Duration) Option {
 	}
 }
 
-func newConfig(opts []Option) (config, error) {
-	c := config{queue: DefaultQueue, workers: 10, maxAttempts: river.MaxAttemptsDefault, jobTimeout: time.Minute,
-		retention: 72 * time.Hour, discarded: 30 * 24 * time.Hour}
-	for _, o := range opts {
+// WithMaxBatch sets how many concurrent deliveries one insert transaction
+// may carry (default 256). Enqueue groups the deliveries that arrive
+// while a batch is being committed into the next one (group commit), so
+// under load one commit acknowledges many; each Enqueue still returns
+// only once its own row is committed. 1 inserts each delivery on its own.
+func WithMaxBatch(n int) Option {
+	return func(c *config) error {
+		if n <= 0 || n > 10000 {
+			return fmt.Errorf("%w: riverinbox.WithMaxBatch: %d must be between 1 and 10000", webhook.ErrInvalidOption, n)
+		}
+		c.maxBatch = n
+		return nil
+	}
+}
+
+// WithObserver reports every job (webhook.StageJob: attempt, outcome
+// processed, retried or dead-lettered), continuing the trace of the
+// request that stored the delivery (the receiver stores it in Event.Trace
+// from Observer.Inject; the job calls Observer.Extract).
+func WithObserver(o webhook.Observer) Option {
+	return func(c *config) error {
 		if o == nil {
-			return c, fmt.Errorf("%w: riverinbox: nil option", webhook.ErrInvalidOption)
+			return fmt.Errorf("%w: riverinbox.WithObserver: nil observer", webhook.ErrInvalidOption)
+		}
+		c.observer = o
+		return nil
+	}
+}
+
+func newConfig(opts []Option) (config, error) {
+	c := config{queue: DefaultQueue, schema: DefaultSchema, workers: 50, maxAttempts: river.MaxAttemptsDefault,
+		jobTimeout: 30 * time.Second, retention: 72 * time.Hour, discarded: 30 * 24 * time.Hour, maxBatch: 256}
+	for i, o := range opts {
+		if o == nil {
+			return c, fmt.Errorf("%w: riverinbox: option %d is nil", webhook.ErrInvalidOption, i)
 		}
 		if err := o(&c); err != nil {
 			return c, err
 		}
 	}
 	if c.rescueAfter == 0 {
-		c.rescueAfter = c.jobTimeout + 4*time.Minute
+		c.rescueAfter = c.jobTimeout + 30*time.Second
 	}
 	if c.rescueAfter <= c.jobTimeout {
 		return c, fmt.Errorf("%w: riverinbox.WithRescueAfter: %v must exceed the job timeout %v", webhook.ErrInvalidOption, c.rescueAfter, c.jobTimeout)
@@ -219,33 +224,90 @@ func newConfig(opts []Option) (config, error) {
 	return c, nil
 }
 
-// Inbox is a webhook.Inbox on River: deliveries are River jobs in
-// PostgreSQL, worked by every replica that started its Inbox. Safe for
+// Inbox is a webhook.Inbox on River: deliveries are River jobs in the
+// database, worked by every replica that started its Inbox. TTx is the
+// transaction type of the database driver: pgx.Tx (NewPgx) or *sql.Tx
+// (NewSQL for PostgreSQL through database/sql, NewSQLite). Safe for
 // concurrent use.
-type Inbox struct {
-	pool   *pgxpool.Pool
+type Inbox[TTx any] struct {
+	b      *backend[TTx]
 	cfg    config
-	client *river.Client[pgx.Tx]
+	client *river.Client[TTx]
+	batch  *batcher
 
 	mu        sync.RWMutex
 	receivers map[string]func(context.Context, *webhook.Event) error
+	stop      context.CancelFunc
 }
 
-// New returns an Inbox storing deliveries in pool's database. Run Migrate
-// first. Pass it to every receiver with webhook.WithInbox, then call Start
-// so this replica works deliveries too (an Inbox that is never started
-// only enqueues; other replicas work the jobs).
-func New(pool *pgxpool.Pool, opts ...Option) (*Inbox, error) {
+// NewPgx returns an Inbox storing deliveries in pool's PostgreSQL database
+// through pgx (River's riverpgxv5 driver, with LISTEN/NOTIFY, so workers
+// start on a delivery as soon as it is committed). Callbacks get the job's
+// transaction with Tx[pgx.Tx].
+func NewPgx(pool *pgxpool.Pool, opts ...Option) (*Inbox[pgx.Tx], error) {
 	if pool == nil {
-		return nil, fmt.Errorf("%w: riverinbox.New: nil pool", webhook.ErrInvalidOption)
+		return nil, fmt.Errorf("%w: riverinbox.NewPgx: nil pool", webhook.ErrInvalidOption)
+	}
+	return newInbox(pgxBackend(pool), opts)
+}
+
+// NewSQL returns an Inbox storing deliveries in a PostgreSQL database
+// opened with database/sql (for instance through pgx's stdlib driver,
+// "pgx"; River's riverdatabasesql driver). Workers poll (WithPollInterval)
+// as database/sql has no LISTEN. Callbacks get the job's transaction with
+// Tx[*sql.Tx].
+func NewSQL(db *sql.DB, opts ...Option) (*Inbox[*sql.Tx], error) {
+	if db == nil {
+		return nil, fmt.Errorf("%w: riverinbox.NewSQL: nil db", webhook.ErrInvalidOption)
+	}
+	return newInbox(sqlBackend(db, false), opts)
+}
+
+// NewSQLite returns an Inbox storing deliveries in a SQLite database file
+// opened with database/sql through modernc.org/sqlite (no cgo; River's
+// riversqlite driver). It checks what SQLite needs and fails naming what
+// to change: a file (not :memory:), WAL journal (set here if missing),
+// a busy timeout of at least 1 s, and transactions that begin IMMEDIATE
+// (or a pool of one connection). SQLiteDSN builds such a DSN. Callbacks
+// get the job's transaction with Tx[*sql.Tx].
+//
+// SQLite is one machine and one writer at a time: every replica must run
+// on the machine holding the file (processes sharing it take turns to
+// write), and a writer blocked longer than the busy timeout makes Enqueue
+// fail (the receiver answers 503 and the vendor retries).
+func NewSQLite(db *sql.DB, opts ...Option) (*Inbox[*sql.Tx], error) {
+	if db == nil {
+		return nil, fmt.Errorf("%w: riverinbox.NewSQLite: nil db", webhook.ErrInvalidOption)
 	}
 	cfg, err := newConfig(opts)
 	if err != nil {
 		return nil, err
 	}
-	in := &Inbox{pool: pool, cfg: cfg, receivers: map[string]func(context.Context, *webhook.Event) error{}}
+	if cfg.schemaSet && cfg.schema != "" {
+		return nil, fmt.Errorf("%w: riverinbox.WithSchema: SQLite keeps the inbox in the main database (an attached one would not commit atomically with it)", webhook.ErrInvalidOption)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := checkSQLite(ctx, db); err != nil {
+		return nil, fmt.Errorf("%w: %w", webhook.ErrInvalidOption, err)
+	}
+	return newInbox(sqlBackend(db, true), append(opts, WithSchema("")))
+}
+
+func newInbox[TTx any](b *backend[TTx], opts []Option) (*Inbox[TTx], error) {
+	cfg, err := newConfig(opts)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.pollEvery == 0 {
+		cfg.pollEvery = time.Second
+		if !b.pgx {
+			cfg.pollEvery = 100 * time.Millisecond
+		}
+	}
+	in := &Inbox[TTx]{b: b, cfg: cfg, receivers: map[string]func(context.Context, *webhook.Event) error{}}
 	workers := river.NewWorkers()
-	if err := river.AddWorkerSafely(workers, &worker{in: in}); err != nil {
+	if err := river.AddWorkerSafely(workers, &worker[TTx]{in: in}); err != nil {
 		return nil, fmt.Errorf("riverinbox: %w", err)
 	}
 	rc := &river.Config{
@@ -257,28 +319,33 @@ func New(pool *pgxpool.Pool, opts ...Option) (*Inbox, error) {
 		RescueStuckJobsAfter:        cfg.rescueAfter,
 		CompletedJobRetentionPeriod: cfg.retention,
 		DiscardedJobRetentionPeriod: cfg.discarded,
+		CancelledJobRetentionPeriod: cfg.discarded,
 		FetchPollInterval:           cfg.pollEvery,
-		FetchCooldown:               min(cfg.pollEvery, river.FetchCooldownDefault),
-		Logger:                      cfg.logger,
-		ErrorHandler:                &errorHandler{log: cfg.logger},
+		// A short cooldown lets a replica fetch again as soon as workers
+		// free up: River's 100 ms default caps a burst's drain at about
+		// ten fetches a second.
+		FetchCooldown: min(cfg.pollEvery, 5*time.Millisecond),
+		Logger:        cfg.logger,
+		ErrorHandler:  &errorHandler{log: cfg.logger},
 	}
-	client, err := river.NewClient(riverpgxv5.New(pool), rc)
+	client, err := river.NewClient(b.driver, rc)
 	if err != nil {
-		return nil, fmt.Errorf("%w: riverinbox.New: %w", webhook.ErrInvalidOption, err)
+		return nil, fmt.Errorf("%w: riverinbox: %w", webhook.ErrInvalidOption, err)
 	}
 	in.client = client
+	in.batch = &batcher{max: cfg.maxBatch, flush: in.flush}
 	return in, nil
 }
 
-// Client returns the River client, for the dead letter and operations:
-// JobList with States(rivertype.JobStateDiscarded) and Kinds(Kind),
-// JobRetry, JobCancel, queue pauses.
-func (in *Inbox) Client() *river.Client[pgx.Tx] { return in.client }
+// Client returns the River client, for operations River's own API covers
+// (queue pauses, JobList); the inbox's own DeadLetters, Retry, Discard and
+// Counts are the supported way to work the dead letter.
+func (in *Inbox[TTx]) Client() *river.Client[TTx] { return in.client }
 
 // Register implements webhook.Inbox. Every replica must register the same
 // receivers: a job for a receiver this replica does not know fails and is
 // retried (with backoff) until a replica that knows it takes it.
-func (in *Inbox) Register(receiver string, process func(context.Context, *webhook.Event) error) error {
+func (in *Inbox[TTx]) Register(receiver string, process func(context.Context, *webhook.Event) error) error {
 	if process == nil {
 		return fmt.Errorf("%w: riverinbox.Register %q: nil process func", webhook.ErrInvalidOption, receiver)
 	}
@@ -291,19 +358,23 @@ func (in *Inbox) Register(receiver string, process func(context.Context, *webhoo
 	return nil
 }
 
-func (in *Inbox) lookup(receiver string) func(context.Context, *webhook.Event) error {
+func (in *Inbox[TTx]) lookup(receiver string) func(context.Context, *webhook.Event) error {
 	in.mu.RLock()
 	defer in.mu.RUnlock()
 	return in.receivers[receiver]
 }
 
-// Enqueue implements webhook.Inbox: it inserts one job and returns once
-// the insert committed. A delivery whose key is already pending, running,
-// retrying or completed (within WithRetention) inserts nothing and returns
-// an error wrapping webhook.ErrDuplicate, which receivers answer 2xx. Any
-// database error is returned (the receiver answers 503, the vendor
-// retries).
-func (in *Inbox) Enqueue(ctx context.Context, ev *webhook.Event) error {
+// Enqueue implements webhook.Inbox: it stores ev as a job and returns once
+// the insert committed. Concurrent calls share one transaction (group
+// commit, WithMaxBatch); a failed transaction fails only the deliveries
+// it carried (and each is then tried on its own, so one delivery the
+// database refuses fails only itself). A delivery whose key is already pending, running, retrying
+// or completed (within WithRetention), or that appears twice in one
+// batch, is stored once: the other calls return an error wrapping
+// webhook.ErrDuplicate, which receivers answer 2xx. Any database error is
+// returned (the receiver answers 503, the vendor retries). Ids holding a
+// NUL or invalid UTF-8 are stored (escaped in ID, exact in IDRaw).
+func (in *Inbox[TTx]) Enqueue(ctx context.Context, ev *webhook.Event) error {
 	if ev == nil {
 		return fmt.Errorf("%w: riverinbox.Enqueue: nil event", webhook.ErrMalformed)
 	}
@@ -314,29 +385,108 @@ func (in *Inbox) Enqueue(ctx context.Context, ev *webhook.Event) error {
 	if ev.ID == "" {
 		return fmt.Errorf("%w: riverinbox: %s delivery has no id", webhook.ErrMalformed, ev.Provider)
 	}
-	args := DeliveryArgs{Provider: ev.Provider, Receiver: ev.Receiver, ID: ev.ID, Type: ev.Type, Raw: ev.Raw,
-		Header: ev.Header, Delivery: ev.Delivery, ReceivedAt: ev.ReceivedAt}
-	res, err := in.client.Insert(ctx, args, &river.InsertOpts{
-		Queue:       in.cfg.queue,
-		MaxAttempts: in.cfg.maxAttempts,
-		UniqueOpts:  river.UniqueOpts{ByArgs: true},
-	})
+	args := newArgs(ev)
+	if in.cfg.maxBatch == 1 {
+		res, err := in.client.Insert(ctx, args, in.insertOpts())
+		if err != nil {
+			return fmt.Errorf("riverinbox: storing %s delivery %s: %w", args.Provider, args.ID, err)
+		}
+		if res.UniqueSkippedAsDuplicate {
+			return duplicate(args, res.Job)
+		}
+		return nil
+	}
+	return in.batch.submit(ctx, &pending{args: args, key: args.key(), done: make(chan struct{})})
+}
+
+func (in *Inbox[TTx]) insertOpts() *river.InsertOpts {
+	return &river.InsertOpts{Queue: in.cfg.queue, MaxAttempts: in.cfg.maxAttempts, UniqueOpts: river.UniqueOpts{ByArgs: true}}
+}
+
+func duplicate(a DeliveryArgs, job *rivertype.JobRow) error {
+	if job == nil {
+		return fmt.Errorf("%w: riverinbox: %s delivery %s stored twice in one batch", webhook.ErrDuplicate, a.Provider, a.ID)
+	}
+	return fmt.Errorf("%w: riverinbox: %s delivery %s already stored (job %d, %s)", webhook.ErrDuplicate, a.Provider, a.ID, job.ID, job.State)
+}
+
+// flush stores one batch in one transaction.
+func (in *Inbox[TTx]) flush(batch []*pending) {
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	first := make(map[string]int, len(batch))
+	var params []river.InsertManyParams
+	var idx []*pending
+	opts := in.insertOpts()
+	for _, p := range batch {
+		if _, seen := first[p.key]; seen {
+			continue
+		}
+		first[p.key] = len(params)
+		params = append(params, river.InsertManyParams{Args: p.args, InsertOpts: opts})
+		idx = append(idx, p)
+	}
+	res, err := in.insertMany(ctx, params)
+	errs := make([]error, len(params))
 	if err != nil {
-		return fmt.Errorf("riverinbox: storing %s delivery %s: %w", ev.Provider, ev.ID, err)
+		for i := range errs {
+			errs[i] = err
+		}
+		if len(params) > 1 && ctx.Err() == nil {
+			// One delivery the database refuses must not fail the
+			// deliveries that happened to share its transaction: store
+			// each on its own (during an outage each fails fast again).
+			res = make([]*rivertype.JobInsertResult, len(params))
+			for i := range params {
+				one, oneErr := in.insertMany(ctx, params[i:i+1])
+				if errs[i] = oneErr; oneErr == nil {
+					res[i] = one[0]
+				}
+			}
+		}
 	}
-	if res.UniqueSkippedAsDuplicate {
-		return fmt.Errorf("%w: riverinbox: %s delivery %s already stored (job %d, %s)", webhook.ErrDuplicate, ev.Provider, ev.ID, res.Job.ID, res.Job.State)
+	for _, p := range batch {
+		i := first[p.key]
+		switch {
+		case errs[i] != nil:
+			p.err = fmt.Errorf("riverinbox: storing %s delivery %s: %w", p.args.Provider, p.args.ID, errs[i])
+		case idx[i] != p:
+			p.err = duplicate(p.args, res[i].Job)
+		case res[i].UniqueSkippedAsDuplicate:
+			p.err = duplicate(p.args, res[i].Job)
+		}
+		close(p.done)
 	}
-	return nil
+}
+
+func (in *Inbox[TTx]) insertMany(ctx context.Context, params []river.InsertManyParams) ([]*rivertype.JobInsertResult, error) {
+	tx, err := in.b.begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = in.b.rollback(context.WithoutCancel(ctx), tx) }()
+	res, err := in.client.InsertManyTx(ctx, tx, params)
+	if err != nil {
+		return nil, err
+	}
+	if err := in.b.commit(ctx, tx); err != nil {
+		return nil, err
+	}
+	return res, nil
 }
 
 // Start starts this replica's workers. Cancelling ctx stops them like
 // Stop (River's soft stop); use a context that lives as long as the
 // process and call Stop on shutdown.
-func (in *Inbox) Start(ctx context.Context) error {
+func (in *Inbox[TTx]) Start(ctx context.Context) error {
 	if err := in.client.Start(ctx); err != nil {
 		return fmt.Errorf("riverinbox: start: %w", err)
 	}
+	cctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	in.mu.Lock()
+	in.stop = cancel
+	in.mu.Unlock()
+	go in.cleanProcessed(cctx)
 	return nil
 }
 
@@ -344,7 +494,12 @@ func (in *Inbox) Start(ctx context.Context) error {
 // ends first their contexts are cancelled and Stop returns ctx's error;
 // the unfinished deliveries stay in the database and are retried after
 // WithRescueAfter (nothing acknowledged is lost). Stop receivers first.
-func (in *Inbox) Stop(ctx context.Context) error {
+func (in *Inbox[TTx]) Stop(ctx context.Context) error {
+	in.mu.Lock()
+	if in.stop != nil {
+		in.stop()
+	}
+	in.mu.Unlock()
 	err := in.client.Stop(ctx)
 	if err == nil || ctx.Err() == nil {
 		return err
@@ -355,79 +510,243 @@ func (in *Inbox) Stop(ctx context.Context) error {
 	return fmt.Errorf("riverinbox: stop: %w (unfinished deliveries are retried after the rescue delay)", err)
 }
 
+func (in *Inbox[TTx]) table(name string) string {
+	if in.cfg.schema == "" {
+		return name
+	}
+	return in.cfg.schema + "." + name
+}
+
+// processedKeep is how long the processed table remembers a delivery
+// written through Tx: as long as a dead letter or a completed job can be
+// retried or redelivered, and a day more.
+func (in *Inbox[TTx]) processedKeep() time.Duration {
+	return max(in.cfg.retention, in.cfg.discarded) + 24*time.Hour
+}
+
+func (in *Inbox[TTx]) cleanProcessed(ctx context.Context) {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		cutoff := time.Now().Add(-in.processedKeep()).Unix()
+		if _, err := in.b.exec(ctx, in.b.q("DELETE FROM "+in.table("callcrm_inbox_processed")+" WHERE processed_at < $1"), cutoff); err != nil && ctx.Err() == nil && in.cfg.logger != nil {
+			in.cfg.logger.LogAttrs(ctx, slog.LevelWarn, "riverinbox: cleaning the processed table", slog.String("error", err.Error()))
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// Migrate runs River's migrations up (rivermigrate) for this inbox's
+// database and schema, and creates the inbox's own table
+// (callcrm_inbox_processed); on PostgreSQL it creates the schema if
+// needed. It is safe to call from every replica at startup (on PostgreSQL
+// an advisory lock serialises concurrent calls).
+func (in *Inbox[TTx]) Migrate(ctx context.Context) error {
+	if in.b.lock != nil {
+		f := fnv.New64a()
+		f.Write([]byte("callcrm riverinbox migrate " + in.cfg.schema))
+		unlock, err := in.b.lock(ctx, int64(f.Sum64()))
+		if err != nil {
+			return fmt.Errorf("riverinbox: migrate: %w", err)
+		}
+		defer unlock()
+		if in.cfg.schema != "" {
+			if _, err := in.b.exec(ctx, "CREATE SCHEMA IF NOT EXISTS "+in.cfg.schema); err != nil {
+				return fmt.Errorf("riverinbox: migrate: %w", err)
+			}
+		}
+	}
+	m, err := rivermigrate.New(in.b.driver, &rivermigrate.Config{Schema: in.cfg.schema, Logger: in.cfg.logger})
+	if err != nil {
+		return fmt.Errorf("riverinbox: migrate: %w", err)
+	}
+	if _, err := m.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
+		return fmt.Errorf("riverinbox: migrate: %w", err)
+	}
+	ddl := "CREATE TABLE IF NOT EXISTS " + in.table("callcrm_inbox_processed") + " (key TEXT PRIMARY KEY, job_id BIGINT NOT NULL, processed_at BIGINT NOT NULL)"
+	if _, err := in.b.exec(ctx, ddl); err != nil {
+		return fmt.Errorf("riverinbox: migrate: %w", err)
+	}
+	return nil
+}
+
+// markProcessed records in tx that the delivery was processed through Tx;
+// false when another attempt already did (its transaction committed).
+func (in *Inbox[TTx]) markProcessed(ctx context.Context, tx TTx, a DeliveryArgs, jobID int64) (bool, error) {
+	n, err := in.b.execTx(ctx, tx, in.b.q("INSERT INTO "+in.table("callcrm_inbox_processed")+
+		" (key, job_id, processed_at) VALUES ($1, $2, $3) ON CONFLICT (key) DO NOTHING"), a.key(), jobID, time.Now().Unix())
+	return n == 1, err
+}
+
+// wasProcessed reports whether the delivery was already processed through
+// Tx (by this job's earlier attempt or by another job for the same key).
+func (in *Inbox[TTx]) wasProcessed(ctx context.Context, a DeliveryArgs) (bool, error) {
+	rows, err := in.b.queryPairs(ctx, in.b.q("SELECT key, job_id FROM "+in.table("callcrm_inbox_processed")+" WHERE key = $1"), a.key())
+	return len(rows) > 0, err
+}
+
 // worker is the one River worker: it finds the receiver by name and runs
 // its process func, completing the job in the callback's transaction when
 // the callback used Tx.
-type worker struct {
+type worker[TTx any] struct {
 	river.WorkerDefaults[DeliveryArgs]
-	in *Inbox
+	in *Inbox[TTx]
 }
 
-func (w *worker) Work(ctx context.Context, job *river.Job[DeliveryArgs]) error {
-	name := job.Args.Provider + "/" + job.Args.Receiver
-	process := w.in.lookup(name)
+func (w *worker[TTx]) Work(ctx context.Context, job *river.Job[DeliveryArgs]) (err error) {
+	in := w.in
+	a := job.Args
+	if obs := in.cfg.observer; obs != nil {
+		var end func(webhook.Result)
+		ctx, end = startJob(ctx, obs, a, job.Attempt, in.cfg.logger)
+		t0 := time.Now()
+		defer func() {
+			out := webhook.OutcomeProcessed
+			var cancelled *river.JobCancelError
+			switch {
+			case err == nil:
+			case errors.As(err, &cancelled), job.Attempt >= job.MaxAttempts:
+				out = webhook.OutcomeDeadLettered
+			default:
+				out = webhook.OutcomeRetried
+			}
+			safeEnd(end, webhook.Result{Outcome: out, Err: err, DeliveryID: a.ID, EventType: a.Type, Duration: time.Since(t0)}, in.cfg.logger)
+		}()
+	}
+	name := a.Provider + "/" + a.Receiver
+	process := in.lookup(name)
 	if process == nil {
 		return fmt.Errorf("riverinbox: no receiver %q registered on this replica", name)
 	}
-	h := &txHolder{pool: w.in.pool, ctx: ctx}
-	err := process(context.WithValue(ctx, txKey{}, h), job.Args.Event())
+	if job.Attempt > 1 || len(job.Errors) > 0 {
+		// A retry (or a retried dead letter): if an earlier attempt or
+		// another job for the same delivery committed through Tx, it is
+		// done; do not run the callback again.
+		done, err := in.wasProcessed(ctx, a)
+		if err != nil {
+			return fmt.Errorf("riverinbox: checking whether the delivery was processed: %w", err)
+		}
+		if done {
+			in.logf(ctx, slog.LevelInfo, "riverinbox: delivery already processed through Tx; completing without running it again", job.JobRow)
+			return nil
+		}
+	}
+	h := &txHolder[TTx]{begin: in.b.begin, ctx: ctx}
+	perr := process(context.WithValue(ctx, txKey{}, h), a.Event())
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.done = true
 	if h.beginErr != nil {
 		return fmt.Errorf("riverinbox: beginning the callback's transaction: %w", h.beginErr)
 	}
-	if h.tx == nil {
-		return err // River completes the job: at-least-once
+	if !h.started {
+		return in.classify(ctx, job, perr)
 	}
-	defer func() { _ = h.tx.Rollback(context.WithoutCancel(ctx)) }()
+	tx := h.tx
+	defer func() { _ = in.b.rollback(context.WithoutCancel(ctx), tx) }()
+	if perr != nil {
+		return in.classify(ctx, job, perr)
+	}
+	// The processed row is the arbiter: its primary key lets exactly one
+	// transaction per delivery commit. River's JobCompleteTx alone is not
+	// enough: it returns the row unchanged (no error) when the job is no
+	// longer running, and a resumed stale attempt's completer can complete
+	// the row of the attempt that rescued it.
+	first, err := in.markProcessed(ctx, tx, a, job.ID)
 	if err != nil {
-		return err
+		return fmt.Errorf("riverinbox: recording the delivery as processed: %w", err)
 	}
-	if _, err := river.JobCompleteTx[*riverpgxv5.Driver](ctx, h.tx, job); err != nil {
+	if !first {
+		in.logf(ctx, slog.LevelWarn, "riverinbox: another attempt already committed this delivery through Tx; rolling this one back", job.JobRow)
+		return nil
+	}
+	done, err := river.JobCompleteTx[riverdriver.Driver[TTx]](ctx, tx, job)
+	if err != nil {
 		return fmt.Errorf("riverinbox: completing job in the callback's transaction: %w", err)
 	}
-	if err := h.tx.Commit(ctx); err != nil {
+	if done.State != rivertype.JobStateCompleted {
+		// The job was rescued and waits to run again: committing is still
+		// right (the processed row makes the next run a no-op).
+		in.logf(ctx, slog.LevelWarn, "riverinbox: job no longer running when its callback finished (rescued); committing once, the next run will skip it", job.JobRow)
+	}
+	if err := in.b.commit(ctx, tx); err != nil {
 		return fmt.Errorf("riverinbox: committing the callback's transaction: %w", err)
 	}
 	return nil
 }
 
+// classify turns a callback error into River's: a stored body that no
+// longer parses never heals, so it is dead-lettered at once.
+func (in *Inbox[TTx]) classify(ctx context.Context, job *river.Job[DeliveryArgs], err error) error {
+	if err == nil {
+		return nil
+	}
+	var cb *webhook.CallbackError
+	if errors.Is(err, webhook.ErrMalformed) && !errors.As(err, &cb) {
+		in.logf(ctx, slog.LevelError, "riverinbox: delivery dead-lettered: its body does not parse", job.JobRow, slog.String("error", err.Error()))
+		return river.JobCancel(err)
+	}
+	return err
+}
+
+func (in *Inbox[TTx]) logf(ctx context.Context, level slog.Level, msg string, job *rivertype.JobRow, more ...slog.Attr) {
+	if in.cfg.logger != nil {
+		in.cfg.logger.LogAttrs(ctx, level, msg, jobAttrs(job, more...)...)
+	}
+}
+
 type txKey struct{}
 
-type txHolder struct {
-	pool     *pgxpool.Pool
+type txHolder[TTx any] struct {
+	begin    func(context.Context) (TTx, error)
 	ctx      context.Context
 	mu       sync.Mutex
-	tx       pgx.Tx
+	tx       TTx
+	started  bool
 	beginErr error
 	done     bool
 }
 
 // Tx returns the transaction of the delivery being processed, beginning it
-// on first use; ok is false outside a River inbox callback, after the
-// callback returned, or if the transaction could not begin (the delivery
-// is then retried whatever the callback returns). When the callback
-// returns nil the job is marked completed in this transaction and it is
-// committed, so the callback's writes and the completion land together or
-// not at all: a crash never applies them twice. On error it is rolled
-// back. Do not commit or roll it back yourself; like any pgx.Tx it is not
-// for concurrent use.
-func Tx(ctx context.Context) (pgx.Tx, bool) {
-	h, _ := ctx.Value(txKey{}).(*txHolder)
+// on first use, in the type of the inbox's driver: Tx[pgx.Tx] for NewPgx,
+// Tx[*sql.Tx] for NewSQL and NewSQLite. ok is false outside a River inbox
+// callback, for the wrong type, after the callback returned, or if the
+// transaction could not begin (the delivery is then retried whatever the
+// callback returns).
+//
+// When the callback returns nil the delivery is recorded as processed and
+// the job marked completed in this transaction, and it is committed, so
+// the callback's writes land exactly once: a crash, a retry, a paused
+// replica whose job was rescued and run elsewhere, a retried dead letter
+// or a resend of the same delivery never applies them twice (a second
+// attempt's transaction is rolled back). On error it is rolled back. Do
+// not commit or roll it back yourself; it is not for concurrent use.
+func Tx[TTx any](ctx context.Context) (TTx, bool) {
+	var zero TTx
+	h, _ := ctx.Value(txKey{}).(*txHolder[TTx])
 	if h == nil {
-		return nil, false
+		return zero, false
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.done {
-		return nil, false
+		return zero, false
 	}
-	if h.tx == nil && h.beginErr == nil {
-		h.tx, h.beginErr = h.pool.Begin(h.ctx)
+	if !h.started {
+		h.started = true
+		tx, err := h.begin(h.ctx)
+		if err != nil {
+			h.beginErr = err
+		} else {
+			h.tx = tx
+		}
 	}
 	if h.beginErr != nil {
-		return nil, false
+		return zero, false
 	}
 	return h.tx, true
 }
@@ -436,9 +755,13 @@ func Tx(ctx context.Context) (pgx.Tx, bool) {
 type errorHandler struct{ log *slog.Logger }
 
 func (e *errorHandler) HandleError(ctx context.Context, job *rivertype.JobRow, err error) *river.ErrorHandlerResult {
-	if e.log != nil {
-		e.log.LogAttrs(ctx, slog.LevelError, "riverinbox: delivery failed", jobAttrs(job,
-			slog.String("error", err.Error()))...)
+	var cancelled *river.JobCancelError
+	if e.log != nil && !errors.As(err, &cancelled) { // a cancel was logged once where it was decided
+		msg := "riverinbox: delivery failed"
+		if job.Attempt >= job.MaxAttempts {
+			msg = "riverinbox: delivery dead-lettered after its last attempt"
+		}
+		e.log.LogAttrs(ctx, slog.LevelError, msg, jobAttrs(job, slog.String("error", err.Error()))...)
 	}
 	return nil
 }
@@ -461,41 +784,10 @@ func jobAttrs(job *rivertype.JobRow, more ...slog.Attr) []slog.Attr {
 	return append(attrs, more...)
 }
 
-// Migrate runs River's migrations up (rivermigrate), creating or updating
-// its tables; it is safe to call from every replica at startup (an
-// advisory lock serialises concurrent calls). Reads WithSchema and
-// WithLogger; the schema must exist.
-func Migrate(ctx context.Context, pool *pgxpool.Pool, opts ...Option) error {
-	if pool == nil {
-		return fmt.Errorf("%w: riverinbox.Migrate: nil pool", webhook.ErrInvalidOption)
-	}
-	cfg, err := newConfig(opts)
-	if err != nil {
-		return err
-	}
-	m, err := rivermigrate.New(riverpgxv5.New(pool), &rivermigrate.Config{Schema: cfg.schema, Logger: cfg.logger})
-	if err != nil {
-		return fmt.Errorf("riverinbox: migrate: %w", err)
-	}
-	// Serialise replicas starting together: a session advisory lock on one
-	// connection while the migrations run (each in its own transaction:
-	// some cannot share one) on the others.
-	conn, err := pool.Acquire(ctx)
-	if err != nil {
-		return fmt.Errorf("riverinbox: migrate: %w", err)
-	}
-	defer conn.Release()
-	f := fnv.New64a()
-	f.Write([]byte("callcrm riverinbox migrate " + cfg.schema))
-	key := int64(f.Sum64())
-	if _, err := conn.Exec(ctx, "SELECT pg_advisory_lock($1)", key); err != nil {
-		return fmt.Errorf("riverinbox: migrate: %w", err)
-	}
-	defer func() { _, _ = conn.Exec(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock($1)", key) }()
-	if _, err := m.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
-		return fmt.Errorf("riverinbox: migrate: %w", err)
-	}
-	return nil
-}
+var (
+	_ webhook.Inbox = (*Inbox[pgx.Tx])(nil)
+	_ webhook.Inbox = (*Inbox[*sql.Tx])(nil)
+)
 
-var _ webhook.Inbox = (*Inbox)(nil)
+// flushFunc exposes flush to the package's tests.
+func (in *Inbox[TTx]) flushFunc() func([]*pending) { return in.flush }

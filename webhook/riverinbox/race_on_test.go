@@ -1,0 +1,5 @@
+//go:build race
+
+package riverinbox
+
+const raceEnabled = true
