@@ -34,9 +34,14 @@ import (
 	"github.com/callcrm/callcrm-go/sivo/sivotest"
 	"github.com/callcrm/callcrm-go/symbo"
 	"github.com/callcrm/callcrm-go/webhook"
+	"github.com/callcrm/callcrm-go/webhook/otelcallcrm"
 	"github.com/callcrm/callcrm-go/webhook/riverinbox"
 	"github.com/callcrm/callcrm-go/webhook/sqldedupe"
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	otelprom "go.opentelemetry.io/otel/exporters/prometheus"
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
 )
@@ -57,9 +62,14 @@ var (
 	_   = slog.Default
 	_   = json.Unmarshal
 	_   *pgxpool.Pool
+	_   pgx.Tx
 	_   = river.NewJobListParams
 	_   = rivertype.JobStateDiscarded
 	_   = riverinbox.Kind
+	_   = otelcallcrm.New
+	_   = promhttp.Handler
+	_   = otelprom.New
+	_   sdkmetric.Reader
 	_   testing.T
 )
 `
