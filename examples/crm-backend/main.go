@@ -188,9 +188,18 @@ type stores struct {
 	webhookOptions []webhook.Option
 	checkpoint     *sirosql.Checkpoint
 	limiter        *sirosql.Limiter
-	inbox          *riverinbox.Inbox // PostgreSQL only, until riverinbox speaks SQLite
-	ui             http.Handler      // River UI behind its token (PostgreSQL), or nil
-	close          func()
+	inbox          inbox // PostgreSQL only, until riverinbox speaks SQLite
+
+	ui    http.Handler // River UI behind its token (PostgreSQL), or nil
+	close func()
+}
+
+// inbox is the durable inbox the receivers enqueue into, whatever its
+// database (riverinbox's types differ per database driver).
+type inbox interface {
+	webhook.Inbox
+	Start(ctx context.Context) error
+	Stop(ctx context.Context) error
 }
 
 // sqliteDSN opens path as the stores need it on SQLite: WAL, a busy
@@ -263,13 +272,15 @@ func (st *stores) open(ctx context.Context, log *slog.Logger, getenv func(string
 	if err := riverinbox.Migrate(ctx, pool, riverinbox.WithLogger(log)); err != nil {
 		return err
 	}
-	if st.inbox, err = riverinbox.New(pool, riverinbox.WithLogger(log)); err != nil {
+	in, err := riverinbox.New(pool, riverinbox.WithLogger(log))
+	if err != nil {
 		return err
 	}
-	st.webhookOptions = append(st.webhookOptions, webhook.WithInbox(st.inbox))
+	st.inbox = in
+	st.webhookOptions = append(st.webhookOptions, webhook.WithInbox(in))
 	if token := getenv("RIVER_UI_TOKEN"); token != "" {
 		ui, err := riverui.NewHandler(&riverui.HandlerOpts{
-			Endpoints:                riverui.NewEndpoints(st.inbox.Client(), nil),
+			Endpoints:                riverui.NewEndpoints(in.Client(), nil),
 			JobListHideArgsByDefault: true, // job args are vendor payloads: contact data
 			Logger:                   log,
 			Prefix:                   "/riverui",
