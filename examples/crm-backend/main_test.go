@@ -128,8 +128,8 @@ func TestBackendSQLiteSurvivesRestart(t *testing.T) {
 	code, err = s.Deliver(context.Background(), "http://"+addr+"/webhooks/sivo", ev.Raw)
 	require.NoError(t, err)
 	assert.Equal(t, 200, code, "a redelivery after the restart is a duplicate")
-	assert.Equal(t, 1, processed(), "and is not processed again")
 	require.NoError(t, stop())
+	assert.Equal(t, 1, processed(), "and is not processed again")
 
 	db, err := sql.Open("sqlite", sqliteDSN(path))
 	require.NoError(t, err)

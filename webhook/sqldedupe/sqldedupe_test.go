@@ -430,3 +430,55 @@ func benchReserveCommit(b *testing.B, be backend) {
 		}
 	}
 }
+
+// TestSkewedReplicaNeverRunsTwiceAtOnce (issue 22), end to end: two
+// replicas behind the webhook middleware, B's clock 3 s ahead of A's, a
+// 2 s lease. While A's handler runs, B answers the vendor's retry 409 and
+// does not run the handler; after A's 200, B answers 200 (duplicate).
+func TestSkewedReplicaNeverRunsTwiceAtOnce(t *testing.T) {
+	eachDB(t, func(t *testing.T, b backend) {
+		const lease = 2 * time.Second
+		sa := newStore(t, b.open(t), WithLease(lease))
+		sb, err := New(b.open(t), WithTable(sa.table), WithLease(lease), WithClock(skewed{3 * time.Second}))
+		require.NoError(t, err)
+		var running, runs atomic.Int32
+		entered, release := make(chan struct{}, 1), make(chan struct{})
+		handler := http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
+			runs.Add(1)
+			defer running.Add(-1)
+			if running.Add(1) > 1 {
+				t.Error("the delivery ran twice at once")
+				return
+			}
+			entered <- struct{}{}
+			<-release
+		})
+		v, _ := webhook.NewHMAC("X-Sig", "", "s")
+		replica := func(s *Store, opts ...webhook.Option) *httptest.Server {
+			mw, err := webhook.Middleware(v, append(opts, webhook.WithDedupe(s), webhook.WithKey(webhook.HeaderKey("X-Id")))...)
+			require.NoError(t, err)
+			srv := httptest.NewServer(mw(handler))
+			t.Cleanup(srv.Close)
+			return srv
+		}
+		a, bsrv := replica(sa), replica(sb, webhook.WithClock(skewed{3 * time.Second}))
+		signer, _ := webhook.NewHMACSigner("X-Sig", "", "s")
+		send := func(srv *httptest.Server) int {
+			req, _ := http.NewRequest("POST", srv.URL, strings.NewReader("{}"))
+			req.Header.Set("X-Id", "evt_skewed")
+			_ = signer.SignHeader(req.Header, []byte("{}"))
+			resp, err := http.DefaultClient.Do(req)
+			require.NoError(t, err)
+			resp.Body.Close()
+			return resp.StatusCode
+		}
+		first := make(chan int, 1)
+		go func() { first <- send(a) }()
+		<-entered
+		assert.Equal(t, http.StatusConflict, send(bsrv), "the replica 3 s ahead sees the delivery in progress")
+		close(release)
+		assert.Equal(t, http.StatusOK, <-first)
+		assert.Equal(t, http.StatusOK, send(bsrv), "then a duplicate")
+		assert.Equal(t, int32(1), runs.Load())
+	})
+}
