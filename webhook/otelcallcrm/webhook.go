@@ -231,51 +231,62 @@ func (o *Observer) startDelivery(ctx context.Context, stage webhook.Stage, ob we
 			reason = d.verifyReason
 		}
 		d.mu.Unlock()
-		if span.IsRecording() {
-			a := make(attrs, 0, 5)
-			a = a.str(AttrOutcome, string(r.Outcome)).str(AttrReason, reason)
-			if id != ob.DeliveryID {
-				a = a.str(AttrDeliveryID, id)
-			}
-			if typ != ob.EventType {
-				a = a.str(AttrEventType, typ)
-			}
-			if r.Status != 0 {
-				a = append(a, keyStatus.Int(r.Status))
-			}
-			span.SetAttributes(a...)
-			// A server span is failed by a 5xx only (a 4xx is the
-			// sender's fault); a job by any outcome but success.
-			if (stage == webhook.StageDelivery && r.Status >= 500) ||
-				(stage == webhook.StageJob && failed(r.Outcome)) ||
-				(stage == webhook.StageDelivery && r.Status == 0 && failed(r.Outcome) && r.Outcome != webhook.OutcomeRefused) {
-				recordError(span, r.Err, string(r.Outcome))
-			}
-		}
-		span.End()
+		endDeliverySpan(span, stage, ob, r, id, typ, reason)
+		o.countDelivery(sctx, stage, d, r, reason, dur)
+	}
+}
 
-		tenant := o.label(d.tenant)
-		if stage == webhook.StageJob {
-			o.inst.inboxJobs.Add(sctx, 1, o.sets.get(setKey{kind: kindJob, a: d.provider, b: d.receiver, tenant: tenant, c: string(r.Outcome)}).add...)
-			switch r.Outcome {
-			case webhook.OutcomeDeadLettered:
-				o.inst.deadLetters.Add(sctx, 1, o.sets.get(setKey{kind: kindDead, a: d.provider, b: d.receiver, tenant: tenant}).add...)
-			case webhook.OutcomeDuplicate:
-				o.inst.duplicates.Add(sctx, 1, o.sets.get(setKey{kind: kindDuplicate, a: d.provider, b: d.receiver, tenant: tenant, c: string(stage)}).add...)
-			}
-			return
-		}
-		set := o.sets.get(setKey{kind: kindDelivery, a: d.provider, b: d.receiver, tenant: tenant, c: string(r.Outcome), status: r.Status})
-		o.inst.deliveries.Add(sctx, 1, set.add...)
-		o.inst.deliveryDuration.Record(sctx, dur.Seconds(), set.rec...)
+// endDeliverySpan sets what the delivery's or job's span learnt and ends
+// it.
+func endDeliverySpan(span trace.Span, stage webhook.Stage, ob webhook.Observation, r webhook.Result, id, typ, reason string) {
+	defer span.End()
+	if !span.IsRecording() {
+		return
+	}
+	a := make(attrs, 0, 5)
+	a = a.str(AttrOutcome, string(r.Outcome)).str(AttrReason, reason)
+	if id != ob.DeliveryID {
+		a = a.str(AttrDeliveryID, id)
+	}
+	if typ != ob.EventType {
+		a = a.str(AttrEventType, typ)
+	}
+	if r.Status != 0 {
+		a = append(a, keyStatus.Int(r.Status))
+	}
+	span.SetAttributes(a...)
+	// A server span is failed by a 5xx only (a 4xx is the sender's
+	// fault); a job by any outcome but success.
+	if (stage == webhook.StageDelivery && r.Status >= 500) ||
+		(stage == webhook.StageJob && failed(r.Outcome)) ||
+		(stage == webhook.StageDelivery && r.Status == 0 && failed(r.Outcome) && r.Outcome != webhook.OutcomeRefused) {
+		recordError(span, r.Err, string(r.Outcome))
+	}
+}
+
+// countDelivery records the metrics of a delivery or an inbox job.
+func (o *Observer) countDelivery(ctx context.Context, stage webhook.Stage, d *delivery, r webhook.Result, reason string, dur time.Duration) {
+	tenant := o.label(d.tenant)
+	if stage == webhook.StageJob {
+		o.inst.inboxJobs.Add(ctx, 1, o.sets.get(setKey{kind: kindJob, a: d.provider, b: d.receiver, tenant: tenant, c: string(r.Outcome)}).add...)
 		switch r.Outcome {
-		case webhook.OutcomeRefused:
-			if reason == "" {
-				reason = "other"
-			}
-			o.inst.verifyFailures.Add(sctx, 1, o.sets.get(setKey{kind: kindRefusal, a: d.provider, b: d.receiver, tenant: tenant, c: reason}).add...)
+		case webhook.OutcomeDeadLettered:
+			o.inst.deadLetters.Add(ctx, 1, o.sets.get(setKey{kind: kindDead, a: d.provider, b: d.receiver, tenant: tenant}).add...)
 		case webhook.OutcomeDuplicate:
-			o.inst.duplicates.Add(sctx, 1, o.sets.get(setKey{kind: kindDuplicate, a: d.provider, b: d.receiver, tenant: tenant, c: string(stage)}).add...)
+			o.inst.duplicates.Add(ctx, 1, o.sets.get(setKey{kind: kindDuplicate, a: d.provider, b: d.receiver, tenant: tenant, c: string(stage)}).add...)
 		}
+		return
+	}
+	set := o.sets.get(setKey{kind: kindDelivery, a: d.provider, b: d.receiver, tenant: tenant, c: string(r.Outcome), status: r.Status})
+	o.inst.deliveries.Add(ctx, 1, set.add...)
+	o.inst.deliveryDuration.Record(ctx, dur.Seconds(), set.rec...)
+	switch r.Outcome {
+	case webhook.OutcomeRefused:
+		if reason == "" {
+			reason = "other"
+		}
+		o.inst.verifyFailures.Add(ctx, 1, o.sets.get(setKey{kind: kindRefusal, a: d.provider, b: d.receiver, tenant: tenant, c: reason}).add...)
+	case webhook.OutcomeDuplicate:
+		o.inst.duplicates.Add(ctx, 1, o.sets.get(setKey{kind: kindDuplicate, a: d.provider, b: d.receiver, tenant: tenant, c: string(stage)}).add...)
 	}
 }
