@@ -113,37 +113,6 @@ func WithHTTPClient(hc *http.Client) Option {
 // WithLogger sends debug logs (credentials redacted, no bodies) to l.
 func WithLogger(l *slog.Logger) Option { return func(c *config) error { c.logger = l; return nil } }
 
-// WithRetry sets the retry policy (default DefaultRetry()). Zero BaseDelay
-// and MaxDelay are filled from DefaultRetry; a negative MaxRetries or delay,
-// or a MaxDelay below BaseDelay, is an error naming the field.
-func WithRetry(p RetryPolicy) Option {
-	return func(c *config) error {
-		cp, err := p.internal("WithRetry")
-		if err != nil {
-			return err
-		}
-		c.retry = cp
-		return nil
-	}
-}
-
-// WithMaxRetries keeps the current retry policy (DefaultRetry, or the one
-// an earlier WithRetry set) and changes only its number of retries; 0
-// disables retries.
-func WithMaxRetries(n int) Option {
-	return func(c *config) error {
-		if n < 0 {
-			return optErr("WithMaxRetries", "%d is negative", n)
-		}
-		if c.retry == nil {
-			d := core.DefaultRetry()
-			c.retry = &d
-		}
-		c.retry.MaxRetries = n
-		return nil
-	}
-}
-
 // WithTimeout bounds each attempt (default 60 s).
 func WithTimeout(d time.Duration) Option {
 	return func(c *config) error {
