@@ -1,6 +1,8 @@
-// Command resterrors writes the REST error and retry types of one vendor
-// package (siro, engrami) from one template, so the packages share one
-// source and `go doc` still shows each type whole in its own package.
+// Command resterrors writes the REST error and retry types and the
+// transport options (WithHTTPClient, WithLogger, WithTimeout, WithClock,
+// WithRetry, WithMaxRetries) of one vendor package (siro, engrami) from
+// one template, so the packages share one source and `go doc` still shows
+// each type whole in its own package.
 //
 // Run it through `go generate` in the vendor package:
 //
@@ -40,6 +42,8 @@ type vendor struct {
 	RetryWrites string
 	// RetryUsers names who uses DefaultRetry without WithRetry.
 	RetryUsers string
+	// ClockUses says what WithClock's clock times; ClockNote follows.
+	ClockUses, ClockNote string
 }
 
 // vendors is every package generated from the template.
@@ -54,6 +58,8 @@ var vendors = map[string]vendor{
 		EmptyBody:        true,
 		RetryWrites:      "POST and PATCH only when nothing reached Siro.",
 		RetryUsers:       "a client uses",
+		ClockUses:        "token expiry and retry backoff",
+		ClockNote:        " Give it before WithUserTokenSource.",
 	},
 	"engrami": {
 		Package:          "engrami",
@@ -64,6 +70,7 @@ var vendors = map[string]vendor{
 		RouteExample:     "/integrations/actions/{id}",
 		RetryWrites:      "POST and PATCH only with an Idempotency-Key (WithIdempotencyKey). MaxDelay also caps a 429's wait until X-RateLimit-Reset.",
 		RetryUsers:       "a client and a Sender use",
+		ClockUses:        "retry backoff",
 	},
 }
 
