@@ -17,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/callcrm/callcrm-go/internal/sqldb/sqldbtest"
+
 	"github.com/callcrm/callcrm-go/siro"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -88,10 +90,10 @@ func TestSQLiteLimiterTwoProcesses(t *testing.T) {
 		return
 	}
 	path := filepath.Join(t.TempDir(), "limiter.db")
-	db, err := sql.Open("sqlite", sqliteDSN(path))
+	db, err := sql.Open("sqlite", sqldbtest.SQLiteDSN(path))
 	require.NoError(t, err)
 	defer db.Close()
-	table := tableName(t, db, "rl_two")
+	table := sqldbtest.Table(t, db, "rl_two")
 	l, err := NewLimiter(db, "siro-org-test", limiterRate, WithTable(table))
 	require.NoError(t, err)
 	require.NoError(t, l.CreateTable(context.Background()))
@@ -162,7 +164,7 @@ func TestSQLiteLimiterTwoProcesses(t *testing.T) {
 // slotsPerChild slots from 4 goroutines and prints them.
 func limiterChild(t *testing.T, spec string) {
 	path, table, _ := strings.Cut(spec, "|")
-	db, err := sql.Open("sqlite", sqliteDSN(path))
+	db, err := sql.Open("sqlite", sqldbtest.SQLiteDSN(path))
 	require.NoError(t, err)
 	defer db.Close()
 	db.SetMaxOpenConns(4)

@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/callcrm/callcrm-go/internal/sqldb/sqldbtest"
+
 	"github.com/callcrm/callcrm-go/webhook"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -52,7 +54,7 @@ func TestSQLiteSettingsChecked(t *testing.T) {
 	require.ErrorIs(t, err, webhook.ErrInvalidOption)
 	assert.ErrorContains(t, err, "cannot be switched to WAL")
 
-	s, err = New(open(sqliteDSN(filepath.Join(dir, "ok.db"))))
+	s, err = New(open(sqldbtest.SQLiteDSN(filepath.Join(dir, "ok.db"))))
 	require.NoError(t, err)
 	assert.Contains(t, s.qReserve, "julianday('now')", "leases by the database's clock")
 }
@@ -79,7 +81,7 @@ func TestSQLiteTwoProcesses(t *testing.T) {
 		return
 	}
 	path := filepath.Join(t.TempDir(), "shared.db")
-	db, err := sql.Open("sqlite", sqliteDSN(path))
+	db, err := sql.Open("sqlite", sqldbtest.SQLiteDSN(path))
 	require.NoError(t, err)
 	defer db.Close()
 	s := newStore(t, db)
@@ -149,7 +151,7 @@ func runChild(t *testing.T, spec string) {
 	parts := strings.Split(spec, "|")
 	require.Len(t, parts, 3)
 	seed, _ := strconv.Atoi(parts[2])
-	db, err := sql.Open("sqlite", sqliteDSN(parts[0]))
+	db, err := sql.Open("sqlite", sqldbtest.SQLiteDSN(parts[0]))
 	require.NoError(t, err)
 	defer db.Close()
 	db.SetMaxOpenConns(4)
