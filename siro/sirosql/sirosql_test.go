@@ -13,6 +13,7 @@ import (
 	"github.com/callcrm/callcrm-go/internal/clock"
 	"github.com/callcrm/callcrm-go/internal/sqldb/sqldbtest"
 	"github.com/callcrm/callcrm-go/siro"
+	"github.com/callcrm/callcrm-go/siro/internal/bulksim"
 	"github.com/callcrm/callcrm-go/siro/sirotest"
 	_ "github.com/jackc/pgx/v5/stdlib" // test-only drivers
 	"github.com/stretchr/testify/assert"
@@ -84,59 +85,6 @@ func testCheckpointRoundTrip(t *testing.T, be sqldbtest.Backend) {
 	assert.ErrorContains(t, err, `sirosql: loading checkpoint "x"`)
 }
 
-// sim drives a fake clock like a zero-latency network: simulated time
-// moves (to the earliest wake-up) only when every request its limiters
-// booked is either parked on the clock or has reached the fake, so each
-// arrives at the fake-clock time of its slot (see the siro tests).
-type sim struct {
-	clk    *clock.Fake
-	fake   *sirotest.Server
-	booked atomic.Int64
-}
-
-type simLimiter struct {
-	s       *sim
-	reserve func(context.Context) (time.Time, error)
-}
-
-func (l simLimiter) Wait(ctx context.Context) error {
-	l.s.booked.Add(1)
-	at, err := l.reserve(ctx)
-	if err == nil {
-		err = siro.WaitUntil(ctx, l.s.clk, at)
-	}
-	if err != nil {
-		l.s.booked.Add(-1) // never sent
-	}
-	return err
-}
-
-func (s *sim) run() (stop func()) {
-	done, finished := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(finished)
-		last := time.Now()
-		for {
-			select {
-			case <-done:
-				return
-			default:
-			}
-			n := s.clk.Waiters()
-			arrived := s.fake.Arrivals()
-			if n > 0 && (s.booked.Load()-arrived <= int64(n) || time.Since(last) > time.Second) {
-				if d, ok := s.clk.NextWait(); ok {
-					s.clk.Advance(d)
-				}
-				last = time.Now()
-				continue
-			}
-			s.clk.BlockUntilWaiters(n+1, 200*time.Microsecond)
-		}
-	}()
-	return func() { close(done); <-finished }
-}
-
 func engagements(prefix string, n int) iter.Seq2[siro.SyncEngagement, error] {
 	return func(yield func(siro.SyncEngagement, error) bool) {
 		for i := range n {
@@ -168,8 +116,8 @@ func testSharedLimiterFourClients(t *testing.T, be sqldbtest.Backend) {
 		fake := sirotest.New(sirotest.WithClock(clk), sirotest.WithWindowRateLimit(rate),
 			sirotest.WithStatelessSync(func(_, ext string) { mu.Lock(); seen[ext]++; mu.Unlock() }))
 		defer fake.Close()
-		sm := &sim{clk: clk, fake: fake}
-		stop := sm.run()
+		sm := bulksim.New(clk, fake)
+		stop := sm.Run()
 		defer stop()
 		var wg sync.WaitGroup
 		var total atomic.Int64
@@ -180,11 +128,11 @@ func testSharedLimiterFourClients(t *testing.T, be sqldbtest.Backend) {
 				l, err := NewLimiter(db, "siro-org-test", rate, WithTable(table), WithClock(clk))
 				require.NoError(t, err)
 				require.NoError(t, l.CreateTable(context.Background()))
-				lim = simLimiter{sm, l.Reserve}
+				lim = sm.Limiter(l.Reserve)
 			} else {
 				l, err := siro.NewLimiter(siro.LimiterConfig{PerMinute: rate, Clock: clk})
 				require.NoError(t, err)
-				lim = simLimiter{sm, func(context.Context) (time.Time, error) { return l.Reserve(), nil }}
+				lim = sm.Limiter(func(context.Context) (time.Time, error) { return l.Reserve(), nil })
 			}
 			c, err := fake.Client(siro.WithClock(clk), siro.WithLimiter(lim), siro.WithRetry(siro.RetryPolicy{}))
 			require.NoError(t, err)
