@@ -1,17 +1,20 @@
 package webhooktest_test
 
 import (
-	"encoding/json"
+	"context"
 	"errors"
 	"net/http"
+	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"github.com/callcrm/callcrm-go/webhook"
 	"github.com/callcrm/callcrm-go/webhook/webhooktest"
 )
 
-// TestNewFromMiddleware runs the whole suite on the generic Middleware
-// through NewFromMiddleware.
+// NewFromMiddleware's handler reports the verified event's ID to
+// Behaviour.Event and answers 500 when Event fails. (The whole suite runs
+// on it in webhook/sqldedupe's conformance test.)
 func TestNewFromMiddleware(t *testing.T) {
 	const secret = "middleware-subject-secret"
 	v, err := webhook.NewHMAC("X-Signature", "sha256=", secret)
@@ -25,21 +28,38 @@ func TestNewFromMiddleware(t *testing.T) {
 	mw := func(opts ...webhook.Option) (func(http.Handler) http.Handler, error) {
 		return webhook.Middleware(v, append(opts, webhook.WithKey(webhook.JSONKey("id")))...)
 	}
-	webhooktest.Conformance(t, webhooktest.Subject{
-		New:        webhooktest.NewFromMiddleware(mw),
-		Middleware: mw,
-		Sign: func(body []byte) http.Header {
-			h := http.Header{"Content-Type": {"application/json"}}
-			_ = signer.SignHeader(h, body)
-			return h
-		},
-		Body: func(id string) []byte {
-			b, _ := json.Marshal(map[string]string{"id": id, "type": "thing.happened"})
-			return b
-		},
-		Untimed: true,
-		Secret:  secret,
-	})
+	var got []string
+	h, err := webhooktest.NewFromMiddleware(mw)(webhooktest.Behaviour{Event: func(_ context.Context, id string) error {
+		got = append(got, id)
+		if id == "bad" {
+			return errors.New("refused")
+		}
+		return nil
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	for id, want := range map[string]int{"good": http.StatusOK, "bad": http.StatusInternalServerError} {
+		body := `{"id":"` + id + `"}`
+		req, _ := http.NewRequest(http.MethodPost, srv.URL, strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		if err := signer.SignHeader(req.Header, []byte(body)); err != nil {
+			t.Fatal(err)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Errorf("%s: status %d, want %d", id, resp.StatusCode, want)
+		}
+	}
+	if len(got) != 2 {
+		t.Fatalf("Event saw %v, want good and bad once each", got)
+	}
 }
 
 // A NewFromMiddleware whose middleware cannot be built returns that error.
