@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/callcrm/callcrm-go/internal/sqldb"
 	"github.com/callcrm/callcrm-go/internal/sqldb/sqldbtest"
 
 	"github.com/callcrm/callcrm-go/siro"
@@ -193,5 +194,12 @@ func limiterChild(t *testing.T, spec string) {
 	close(slots)
 	for s := range slots {
 		fmt.Printf("slot %d\n", s)
+	}
+}
+
+// New converts its Dialect to internal/sqldb's by number (sqldb.Resolve).
+func TestDialectNumberedLikeSQLDB(t *testing.T) {
+	if sqldb.Dialect(PostgreSQL) != sqldb.PostgreSQL || sqldb.Dialect(SQLite) != sqldb.SQLite || Dialect(sqldb.Unknown) != 0 {
+		t.Fatalf("Dialect values %d, %d differ from sqldb's %d, %d", PostgreSQL, SQLite, sqldb.PostgreSQL, sqldb.SQLite)
 	}
 }

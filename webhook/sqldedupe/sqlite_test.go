@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/callcrm/callcrm-go/internal/sqldb"
 	"github.com/callcrm/callcrm-go/internal/sqldb/sqldbtest"
 
 	"github.com/callcrm/callcrm-go/webhook"
@@ -205,4 +206,11 @@ func runChild(t *testing.T, spec string) {
 	}
 	require.Empty(t, pending, "ids never settled")
 	t.Logf("child: processed %d, handler failures %d, in-progress answers %d, passes %d, in %v", processed, failed, busyAnswers, passes, time.Since(began).Round(time.Millisecond))
+}
+
+// New converts its Dialect to internal/sqldb's by number (sqldb.Resolve).
+func TestDialectNumberedLikeSQLDB(t *testing.T) {
+	if sqldb.Dialect(PostgreSQL) != sqldb.PostgreSQL || sqldb.Dialect(SQLite) != sqldb.SQLite || Dialect(sqldb.Unknown) != 0 {
+		t.Fatalf("Dialect values %d, %d differ from sqldb's %d, %d", PostgreSQL, SQLite, sqldb.PostgreSQL, sqldb.SQLite)
+	}
 }
