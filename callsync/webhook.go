@@ -50,20 +50,23 @@ var routes = map[EventType]func(*Callbacks) Func{
 
 // Handler receives CallSync webhooks. It is an http.Handler; create it
 // with NewHandler and stop it with Shutdown.
-type Handler struct {
-	r *webhook.Receiver
-}
+//
+// It is the one webhook engine, configured for CallSync: see
+// webhook.Receiver for its methods (ServeHTTP, Shutdown, Stats, Process).
+type Handler = webhook.Receiver
 
-func spec(where string, secrets []string, cb *Callbacks) (webhook.Spec, error) {
+// receiver configures the webhook engine with CallSync's facts, for NewHandler
+// (cb set) and Middleware (cb nil).
+func receiver(where string, secrets []string, cb *Callbacks, opts []webhook.Option) (*webhook.Receiver, error) {
 	newVerifier := func(s []string) (webhook.Verifier, error) { return webhook.NewHMAC(HeaderSignature, "", s...) }
 	var v webhook.Verifier // none: the secrets come from webhook.WithSecretSource
 	if len(secrets) > 0 {
 		var err error
 		if v, err = newVerifier(secrets); err != nil {
-			return webhook.Spec{}, opterr.Rewrap("callsync", where, err, len(secrets))
+			return nil, opterr.Rewrap("callsync", where, err, len(secrets))
 		}
 	}
-	return webhook.Spec{
+	r, err := webhook.NewReceiver(webhook.Spec{
 		Provider:    "callsync",
 		Verifier:    v,
 		NewVerifier: newVerifier,
@@ -93,7 +96,8 @@ func spec(where string, secrets []string, cb *Callbacks) (webhook.Spec, error) {
 			}
 			return f(ctx, ev)
 		},
-	}, nil
+	}, opts...)
+	return r, opterr.Rewrap("callsync", where, err, len(secrets))
 }
 
 // parse decodes the event and names the delivery by DeliveryKey.
@@ -156,28 +160,16 @@ func DeliveryKey(body []byte) (string, error) {
 // WithTolerance (refuse events whose timestamp is further than that from
 // now: replay protection, off by default).
 func NewHandler(secrets []string, cb Callbacks, opts ...webhook.Option) (*Handler, error) {
-	s, err := spec("NewHandler", secrets, &cb)
-	if err != nil {
-		return nil, err
-	}
-	r, err := webhook.NewReceiver(s, opts...)
-	if err != nil {
-		return nil, opterr.Rewrap("callsync", "NewHandler", err, len(secrets))
-	}
-	return &Handler{r: r}, nil
+	return receiver("NewHandler", secrets, &cb, opts)
 }
 
 // Middleware verifies and deduplicates CallSync deliveries in front of
 // your own handler, which gets the verified body on r.Body and the event
 // from EventFrom(r.Context()); a 2xx from it marks the delivery done.
 func Middleware(secrets []string, opts ...webhook.Option) (func(http.Handler) http.Handler, error) {
-	s, err := spec("Middleware", secrets, nil)
+	r, err := receiver("Middleware", secrets, nil, opts)
 	if err != nil {
 		return nil, err
-	}
-	r, err := webhook.NewReceiver(s, opts...)
-	if err != nil {
-		return nil, opterr.Rewrap("callsync", "Middleware", err, len(secrets))
 	}
 	return r.Wrap, nil
 }
@@ -187,14 +179,5 @@ func Middleware(secrets []string, opts ...webhook.Option) (func(http.Handler) ht
 func EventFrom(ctx context.Context) (*Event, bool) {
 	return webhook.ParsedAs[*Event](ctx)
 }
-
-// ServeHTTP implements http.Handler.
-func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.r.ServeHTTP(w, r) }
-
-// Shutdown stops accepting deliveries (503) and waits for in-flight ones.
-func (h *Handler) Shutdown(ctx context.Context) error { return h.r.Shutdown(ctx) }
-
-// Stats returns the handler's counters.
-func (h *Handler) Stats() webhook.Stats { return h.r.Stats() }
 
 var _ json.Unmarshaler = (*AIAnalysis)(nil)

@@ -54,14 +54,14 @@ type Client struct {
 type Option func(*config) error
 
 type config struct {
-	token   string
-	base    string
-	tenant  string
-	hc      *http.Client
-	logger  *slog.Logger
-	retry   *core.RetryPolicy
-	clock   webhook.Clock
-	timeout time.Duration
+	token      string
+	base       string
+	tenant     string
+	httpClient *http.Client
+	logger     *slog.Logger
+	retry      *core.RetryPolicy
+	clock      webhook.Clock
+	timeout    time.Duration
 
 	observer ClientObserver // observer.go
 }
@@ -101,74 +101,6 @@ func WithTenantID(id string) Option {
 	}
 }
 
-// WithHTTPClient sets the HTTP client (copied, never modified).
-func WithHTTPClient(hc *http.Client) Option {
-	return func(c *config) error {
-		if hc == nil {
-			return optErr("WithHTTPClient", "client is nil")
-		}
-		c.hc = hc
-		return nil
-	}
-}
-
-// WithLogger sends debug logs (credentials redacted, no bodies) to l.
-func WithLogger(l *slog.Logger) Option { return func(c *config) error { c.logger = l; return nil } }
-
-// WithRetry sets the retry policy (default DefaultRetry()). Zero BaseDelay
-// and MaxDelay are filled from DefaultRetry; a negative MaxRetries or delay,
-// or a MaxDelay below BaseDelay, is an error naming the field.
-func WithRetry(p RetryPolicy) Option {
-	return func(c *config) error {
-		cp, err := p.internal("WithRetry")
-		if err != nil {
-			return err
-		}
-		c.retry = cp
-		return nil
-	}
-}
-
-// WithMaxRetries keeps the current retry policy (DefaultRetry, or the one
-// an earlier WithRetry set) and changes only its number of retries; 0
-// disables retries.
-func WithMaxRetries(n int) Option {
-	return func(c *config) error {
-		if n < 0 {
-			return optErr("WithMaxRetries", "%d is negative", n)
-		}
-		if c.retry == nil {
-			d := core.DefaultRetry()
-			c.retry = &d
-		}
-		c.retry.MaxRetries = n
-		return nil
-	}
-}
-
-// WithTimeout bounds each attempt (default 60 s).
-func WithTimeout(d time.Duration) Option {
-	return func(c *config) error {
-		if d <= 0 {
-			return optErr("WithTimeout", "%v is not positive", d)
-		}
-		c.timeout = d
-		return nil
-	}
-}
-
-// WithClock sets the time source of retry backoff (tests pass a
-// *webhooktest.FakeClock).
-func WithClock(clk webhook.Clock) Option {
-	return func(c *config) error {
-		if clk == nil {
-			return optErr("WithClock", "clock is nil")
-		}
-		c.clock = clk
-		return nil
-	}
-}
-
 // NewClient returns a client. WithToken (an API key or JWT) is required,
 // as siro.NewClient requires its credential options.
 func NewClient(opts ...Option) (*Client, error) {
@@ -187,7 +119,7 @@ func NewClient(opts ...Option) (*Client, error) {
 	token := c.token
 	cl := &Client{tenant: c.tenant}
 	cc, err := core.New(core.Config{
-		Provider: "engrami", BaseURL: c.base, Auth: core.Bearer(token), HTTPClient: c.hc, Logger: c.logger,
+		Provider: "engrami", BaseURL: c.base, Auth: core.Bearer(token), HTTPClient: c.httpClient, Logger: c.logger,
 		Retry: c.retry, Clock: c.clock, Timeout: c.timeout, DecodeError: core.DecodeGenericError,
 		Service: "engrami", Observer: c.observer,
 		RetryDelay: func(resp *http.Response, now time.Time) (time.Duration, bool) {

@@ -11,81 +11,18 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/callcrm/callcrm-go/internal/clock"
 	"github.com/callcrm/callcrm-go/siro"
+	"github.com/callcrm/callcrm-go/siro/internal/bulksim"
 	"github.com/callcrm/callcrm-go/siro/sirotest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
 var simStart = time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)
-
-// sim drives a fake clock like a zero-latency network: simulated time
-// moves (to the earliest wake-up) only when every request its limiters
-// booked is either parked on the clock or has reached the fake, so no
-// request is in flight while the clock jumps and each arrives at the
-// fake-clock time of its slot.
-type sim struct {
-	clk    *clock.Fake
-	fake   *sirotest.Server
-	booked atomic.Int64
-}
-
-// limiter wraps a limiter's slot booking so the sim sees every request.
-func (s *sim) limiter(reserve func(context.Context) (time.Time, error)) siro.Limiter {
-	return simLimiter{s, reserve}
-}
-
-type simLimiter struct {
-	s       *sim
-	reserve func(context.Context) (time.Time, error)
-}
-
-func (l simLimiter) Wait(ctx context.Context) error {
-	l.s.booked.Add(1)
-	at, err := l.reserve(ctx)
-	if err == nil {
-		err = siro.WaitUntil(ctx, l.s.clk, at)
-	}
-	if err != nil {
-		l.s.booked.Add(-1) // never sent
-	}
-	return err
-}
-
-// resync forgets bookings that were never sent (a cancelled run).
-func (s *sim) resync() { s.booked.Store(s.fake.Arrivals()) }
-
-func (s *sim) run() (stop func()) {
-	done, finished := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(finished)
-		last := time.Now()
-		for {
-			select {
-			case <-done:
-				return
-			default:
-			}
-			n := s.clk.Waiters()
-			arrived := s.fake.Arrivals()
-			if n > 0 && (s.booked.Load()-arrived <= int64(n) || time.Since(last) > time.Second) {
-				if d, ok := s.clk.NextWait(); ok {
-					s.clk.Advance(d)
-				}
-				last = time.Now()
-				continue
-			}
-			// Wakes as soon as a worker parks again.
-			s.clk.BlockUntilWaiters(n+1, 200*time.Microsecond)
-		}
-	}()
-	return func() { close(done); <-finished }
-}
 
 func rateLimiter(tb testing.TB, perMinute int, clk *clock.Fake) func(context.Context) (time.Time, error) {
 	l, err := siro.NewLimiter(siro.LimiterConfig{PerMinute: perMinute, Clock: clk})
@@ -173,8 +110,8 @@ func runScale(tb testing.TB, kind string, n int) scaleRun {
 	ups := newUpserts(n)
 	fake := sirotest.New(sirotest.WithClock(clk), sirotest.WithWindowRateLimit(siro.SiroRequestsPerMinute), sirotest.WithStatelessSync(ups.add))
 	defer fake.Close()
-	sm := &sim{clk: clk, fake: fake}
-	c, err := fake.Client(siro.WithClock(clk), siro.WithLimiter(sm.limiter(rateLimiter(tb, siro.SiroRequestsPerMinute, clk))))
+	sm := bulksim.New(clk, fake)
+	c, err := fake.Client(siro.WithClock(clk), siro.WithLimiter(sm.Limiter(rateLimiter(tb, siro.SiroRequestsPerMinute, clk))))
 	require.NoError(tb, err)
 
 	runtime.GC()
@@ -195,7 +132,7 @@ func runScale(tb testing.TB, kind string, n int) scaleRun {
 			}
 		}
 	}()
-	stop := sm.run()
+	stop := sm.Run()
 	o := siro.BulkOptions{BatchSize: batch, Concurrency: conc}
 	var sum siro.BulkSummary
 	switch kind {
@@ -332,11 +269,11 @@ func TestBulkSyncKillAndResume(t *testing.T) {
 			ups := newUpserts(n)
 			fake := sirotest.New(sirotest.WithClock(clk), sirotest.WithWindowRateLimit(siro.SiroRequestsPerMinute), sirotest.WithStatelessSync(ups.add))
 			defer fake.Close()
-			sm := &sim{clk: clk, fake: fake}
-			c, err := fake.Client(siro.WithClock(clk), siro.WithLimiter(sm.limiter(rateLimiter(t, siro.SiroRequestsPerMinute, clk))))
+			sm := bulksim.New(clk, fake)
+			c, err := fake.Client(siro.WithClock(clk), siro.WithLimiter(sm.Limiter(rateLimiter(t, siro.SiroRequestsPerMinute, clk))))
 			require.NoError(t, err)
 			cp := &siro.MemoryCheckpoint{}
-			stop := sm.run()
+			stop := sm.Run()
 			defer stop()
 
 			ctx, cancel := context.WithCancel(context.Background())
@@ -357,7 +294,7 @@ func TestBulkSyncKillAndResume(t *testing.T) {
 			assert.Less(t, sum1.Settled, n)
 
 			o.OnProgress = nil
-			sm.resync()
+			sm.Resync()
 			sum2, err := c.StreamSyncEngagements(context.Background(), engagementSeq(n), o, each)
 			require.NoError(t, err)
 			assert.Equal(t, sum1.Settled, sum2.Skipped)

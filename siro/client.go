@@ -10,7 +10,6 @@ import (
 
 	"github.com/callcrm/callcrm-go/internal/clock"
 	"github.com/callcrm/callcrm-go/internal/core"
-	"github.com/callcrm/callcrm-go/webhook"
 )
 
 // Default base URLs.
@@ -146,43 +145,6 @@ func WithUserBaseURL(u string) Option {
 			return rePrefix("WithUserBaseURL", err)
 		}
 		c.userBase = u
-		return nil
-	}
-}
-
-// WithHTTPClient sets the HTTP client (copied, never modified).
-func WithHTTPClient(hc *http.Client) Option {
-	return func(c *config) error {
-		if hc == nil {
-			return optErr("WithHTTPClient", "client is nil")
-		}
-		c.httpClient = hc
-		return nil
-	}
-}
-
-// WithLogger sends debug logs (credentials redacted, no bodies) to l.
-func WithLogger(l *slog.Logger) Option { return func(c *config) error { c.logger = l; return nil } }
-
-// WithTimeout bounds each attempt (default 60 s).
-func WithTimeout(d time.Duration) Option {
-	return func(c *config) error {
-		if d <= 0 {
-			return optErr("WithTimeout", "%v is not positive", d)
-		}
-		c.timeout = d
-		return nil
-	}
-}
-
-// WithClock sets the time source of token expiry and retry backoff
-// (tests pass a *webhooktest.FakeClock). Give it before WithUserTokenSource.
-func WithClock(clk webhook.Clock) Option {
-	return func(c *config) error {
-		if clk == nil {
-			return optErr("WithClock", "clock is nil")
-		}
-		c.clock = clk
 		return nil
 	}
 }

@@ -73,15 +73,7 @@ func (c *Client) ListConnections(ctx context.Context, p *ListConnectionsParams) 
 // when Siro answers a cursor it already gave (the connections cursor
 // parameter is undocumented; see ListConnections).
 func (c *Client) AllConnections(ctx context.Context, p *ListConnectionsParams) iter.Seq2[IntegrationConnection, error] {
-	q := ListConnectionsParams{}
-	if p != nil {
-		q = *p
-	}
-	return all(ctx, q.Cursor, func(ctx context.Context, cursor Cursor) (*Page[IntegrationConnection], error) {
-		page := q
-		page.Cursor = cursor
-		return c.ListConnections(ctx, &page)
-	})
+	return all(ctx, p, func(q *ListConnectionsParams) *Cursor { return &q.Cursor }, c.ListConnections)
 }
 
 // CreateConnectionParams is the body of CreateConnection. IsActive defaults

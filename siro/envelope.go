@@ -119,15 +119,23 @@ func getPage[T any](ctx context.Context, cl *core.Client, op, route string, para
 	return &p, nil
 }
 
-// all iterates every page: page(cursor) fetches one, on a copy of the
-// caller's options. No request is made until the caller ranges.
-func all[T any](ctx context.Context, start Cursor, page func(ctx context.Context, cursor Cursor) (*Page[T], error)) iter.Seq2[T, error] {
-	return core.Paginate(ctx, string(start), func(ctx context.Context, cursor string) (core.Page[T], error) {
-		p, err := page(ctx, Cursor(cursor))
+// all iterates every page: list fetches one with a copy of the caller's
+// params p (nil: zero params; p is never modified) whose cursor field,
+// which cursor returns, is set to the next page's. No request is made
+// until the caller ranges.
+func all[P, T any](ctx context.Context, p *P, cursor func(*P) *Cursor, list func(context.Context, *P) (*Page[T], error)) iter.Seq2[T, error] {
+	var q P
+	if p != nil {
+		q = *p
+	}
+	return core.Paginate(ctx, string(*cursor(&q)), func(ctx context.Context, next string) (core.Page[T], error) {
+		page := q
+		*cursor(&page) = Cursor(next)
+		got, err := list(ctx, &page)
 		if err != nil {
 			return core.Page[T]{}, err
 		}
-		return core.Page[T]{Items: p.Data, Next: string(p.Cursor)}, nil
+		return core.Page[T]{Items: got.Data, Next: string(got.Cursor)}, nil
 	})
 }
 

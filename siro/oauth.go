@@ -178,15 +178,7 @@ func (c *Client) ListOAuthApps(ctx context.Context, p *ListOAuthAppsParams) (*Pa
 // AllOAuthApps iterates every OAuth app matching p (OrganizationID and
 // Owner are required, as for ListOAuthApps).
 func (c *Client) AllOAuthApps(ctx context.Context, p *ListOAuthAppsParams) iter.Seq2[OAuthApp, error] {
-	q := ListOAuthAppsParams{}
-	if p != nil {
-		q = *p
-	}
-	return all(ctx, q.Cursor, func(ctx context.Context, cursor Cursor) (*Page[OAuthApp], error) {
-		page := q
-		page.Cursor = cursor
-		return c.ListOAuthApps(ctx, &page)
-	})
+	return all(ctx, p, func(q *ListOAuthAppsParams) *Cursor { return &q.Cursor }, c.ListOAuthApps)
 }
 
 // GetOAuthApp returns one OAuth app (std envelope).

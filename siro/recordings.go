@@ -129,15 +129,7 @@ func (c *Client) ListRecordings(ctx context.Context, p *ListRecordingsParams) (*
 
 // AllRecordings iterates every recording matching p (p is not modified).
 func (c *Client) AllRecordings(ctx context.Context, p *ListRecordingsParams) iter.Seq2[Recording, error] {
-	q := ListRecordingsParams{}
-	if p != nil {
-		q = *p
-	}
-	return all(ctx, q.Cursor, func(ctx context.Context, cursor Cursor) (*Page[Recording], error) {
-		page := q
-		page.Cursor = cursor
-		return c.ListRecordings(ctx, &page)
-	})
+	return all(ctx, p, func(q *ListRecordingsParams) *Cursor { return &q.Cursor }, c.ListRecordings)
 }
 
 // GetRecording returns a recording through the org API (bare object); the
@@ -252,15 +244,7 @@ func (c *Client) ListMobileEvents(ctx context.Context, p *ListMobileEventsParams
 
 // AllMobileEvents iterates every mobile event matching p.
 func (c *Client) AllMobileEvents(ctx context.Context, p *ListMobileEventsParams) iter.Seq2[MobileEvent, error] {
-	q := ListMobileEventsParams{}
-	if p != nil {
-		q = *p
-	}
-	return all(ctx, q.Cursor, func(ctx context.Context, cursor Cursor) (*Page[MobileEvent], error) {
-		page := q
-		page.Cursor = cursor
-		return c.ListMobileEvents(ctx, &page)
-	})
+	return all(ctx, p, func(q *ListMobileEventsParams) *Cursor { return &q.Cursor }, c.ListMobileEvents)
 }
 
 // GetMobileEvent returns one mobile event (bare object).

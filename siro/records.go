@@ -26,15 +26,7 @@ func (c *Client) ListEngagements(ctx context.Context, p *ListEngagementsParams) 
 
 // AllEngagements iterates every engagement matching p (p is not modified).
 func (c *Client) AllEngagements(ctx context.Context, p *ListEngagementsParams) iter.Seq2[Engagement, error] {
-	q := ListEngagementsParams{}
-	if p != nil {
-		q = *p
-	}
-	return all(ctx, q.Cursor, func(ctx context.Context, cursor Cursor) (*Page[Engagement], error) {
-		page := q
-		page.Cursor = cursor
-		return c.ListEngagements(ctx, &page)
-	})
+	return all(ctx, p, func(q *ListEngagementsParams) *Cursor { return &q.Cursor }, c.ListEngagements)
 }
 
 // GetEngagement returns an engagement by Siro id (bare object). Its
@@ -158,15 +150,7 @@ func (c *Client) ListOpportunities(ctx context.Context, p *ListOpportunitiesPara
 
 // AllOpportunities iterates every opportunity matching p.
 func (c *Client) AllOpportunities(ctx context.Context, p *ListOpportunitiesParams) iter.Seq2[Opportunity, error] {
-	q := ListOpportunitiesParams{}
-	if p != nil {
-		q = *p
-	}
-	return all(ctx, q.Cursor, func(ctx context.Context, cursor Cursor) (*Page[Opportunity], error) {
-		page := q
-		page.Cursor = cursor
-		return c.ListOpportunities(ctx, &page)
-	})
+	return all(ctx, p, func(q *ListOpportunitiesParams) *Cursor { return &q.Cursor }, c.ListOpportunities)
 }
 
 // GetOpportunity returns an opportunity by Siro id.
@@ -325,15 +309,7 @@ func (c *Client) ListCRMUsers(ctx context.Context, p *ListCRMUsersParams) (*Page
 
 // AllCRMUsers iterates every CRM user.
 func (c *Client) AllCRMUsers(ctx context.Context, p *ListCRMUsersParams) iter.Seq2[json.RawMessage, error] {
-	q := ListCRMUsersParams{}
-	if p != nil {
-		q = *p
-	}
-	return all(ctx, q.Cursor, func(ctx context.Context, cursor Cursor) (*Page[json.RawMessage], error) {
-		page := q
-		page.Cursor = cursor
-		return c.ListCRMUsers(ctx, &page)
-	})
+	return all(ctx, p, func(q *ListCRMUsersParams) *Cursor { return &q.Cursor }, c.ListCRMUsers)
 }
 
 // GetCRMUser returns one CRM user ({data}, untyped by Siro).

@@ -194,18 +194,12 @@ type Engagement struct {
 
 // SyncEngagement upserts one engagement (PUT /v1/integrations/sync/engagements).
 func (c *Client) SyncEngagement(ctx context.Context, e *SyncEngagement) (*Engagement, error) {
-	if err := e.Validate(); err != nil {
-		return nil, invalid("Sync.Engagement", err.Error())
-	}
-	return getData[*Engagement](ctx, c.org, "Sync.Engagement", http.MethodPut, "/v1/integrations/sync/engagements", nil, nil, e)
+	return upsert[*Engagement](ctx, c, "Sync.Engagement", "/v1/integrations/sync/engagements", e)
 }
 
 // SyncEngagements upserts a batch (PUT /v1/integrations/sync/batch/engagements).
 func (c *Client) SyncEngagements(ctx context.Context, es []SyncEngagement) ([]Engagement, error) {
-	if err := validateBatch("Sync.Engagements", es); err != nil {
-		return nil, err
-	}
-	return getData[[]Engagement](ctx, c.org, "Sync.Engagements", http.MethodPut, "/v1/integrations/sync/batch/engagements", nil, nil, es)
+	return upsertBatch[[]Engagement](ctx, c, "Sync.Engagements", "/v1/integrations/sync/batch/engagements", es)
 }
 
 // Owner is the CRM owner of a synced record.
@@ -316,18 +310,12 @@ type Opportunity struct {
 
 // SyncOpportunity upserts one opportunity (PUT /v1/integrations/sync/opportunities).
 func (c *Client) SyncOpportunity(ctx context.Context, o *SyncOpportunity) (*Opportunity, error) {
-	if err := o.Validate(); err != nil {
-		return nil, invalid("Sync.Opportunity", err.Error())
-	}
-	return getData[*Opportunity](ctx, c.org, "Sync.Opportunity", http.MethodPut, "/v1/integrations/sync/opportunities", nil, nil, o)
+	return upsert[*Opportunity](ctx, c, "Sync.Opportunity", "/v1/integrations/sync/opportunities", o)
 }
 
 // SyncOpportunities upserts a batch (PUT /v1/integrations/sync/batch/opportunities).
 func (c *Client) SyncOpportunities(ctx context.Context, os []SyncOpportunity) ([]Opportunity, error) {
-	if err := validateBatch("Sync.Opportunities", os); err != nil {
-		return nil, err
-	}
-	return getData[[]Opportunity](ctx, c.org, "Sync.Opportunities", http.MethodPut, "/v1/integrations/sync/batch/opportunities", nil, nil, os)
+	return upsertBatch[[]Opportunity](ctx, c, "Sync.Opportunities", "/v1/integrations/sync/batch/opportunities", os)
 }
 
 // SoftDeleteRemovedParams names every engagement still present upstream
@@ -397,6 +385,28 @@ func (c *Client) SyncMultimediaEvents(ctx context.Context, ms []MultimediaEvent)
 		return nil, err
 	}
 	return getUntyped(ctx, c.org, "Sync.MultimediaEvents", http.MethodPut, "/v1/integrations/batch/multimedia-events", ms)
+}
+
+// upsert validates v (a *SyncEngagement, ...; nil is an invalid request)
+// and PUTs it to route, decoding the "data" of Siro's answer as R.
+func upsert[R any](ctx context.Context, c *Client, op, route string, v interface{ Validate() error }) (R, error) {
+	if err := v.Validate(); err != nil {
+		var zero R
+		return zero, invalid(op, err.Error())
+	}
+	return getData[R](ctx, c.org, op, http.MethodPut, route, nil, nil, v)
+}
+
+// upsertBatch is upsert for a non-empty batch, validated record by record.
+func upsertBatch[R any, T any, P interface {
+	*T
+	Validate() error
+}](ctx context.Context, c *Client, op, route string, batch []T) (R, error) {
+	if err := validateBatch[T, P](op, batch); err != nil {
+		var zero R
+		return zero, err
+	}
+	return getData[R](ctx, c.org, op, http.MethodPut, route, nil, nil, batch)
 }
 
 // validateBatch checks a non-empty batch record by record, naming the index.

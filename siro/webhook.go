@@ -127,28 +127,32 @@ var routes = map[EventType]func(*Callbacks) Func{
 
 // Handler receives Siro's Svix-signed webhooks. It is an http.Handler;
 // create it with NewHandler and stop it with Shutdown.
-type Handler struct {
-	r *webhook.Receiver
-}
+//
+// It is the one webhook engine, configured for Siro: see webhook.Receiver
+// for its methods (ServeHTTP, Shutdown, Stats, Process). Shutdown answers
+// new deliveries 503, so Svix retries them.
+type Handler = webhook.Receiver
 
-func spec(where string, secrets []string, cb *Callbacks, opts []webhook.Option) (webhook.Spec, error) {
+// receiver configures the webhook engine with Siro's facts, for NewHandler
+// (cb set) and Middleware (cb nil).
+func receiver(where string, secrets []string, cb *Callbacks, opts []webhook.Option) (*webhook.Receiver, error) {
 	vopts := webhook.VerifierOptions(opts...)
 	newVerifier := func(s []string) (webhook.Verifier, error) { return webhook.NewStandard(s, vopts...) }
 	var v webhook.Verifier // none: the secrets come from webhook.WithSecretSource
 	if len(secrets) > 0 {
 		var err error
 		if v, err = newVerifier(secrets); err != nil {
-			return webhook.Spec{}, opterr.Rewrap("siro", where, err, len(secrets))
+			return nil, opterr.Rewrap("siro", where, err, len(secrets))
 		}
 	}
 	var details *Client
 	if cb != nil && cb.FetchDetails != nil {
 		if !cb.FetchDetails.userCred {
-			return webhook.Spec{}, optErr(where, "Callbacks.FetchDetails: the client has no user API credential (WithUserToken, WithUserTokenSource or WithOAuthApp); recording details are a user API call")
+			return nil, optErr(where, "Callbacks.FetchDetails: the client has no user API credential (WithUserToken, WithUserTokenSource or WithOAuthApp); recording details are a user API call")
 		}
 		details = cb.FetchDetails
 	}
-	return webhook.Spec{
+	r, err := webhook.NewReceiver(webhook.Spec{
 		Provider:    "siro",
 		Verifier:    v,
 		NewVerifier: newVerifier,
@@ -203,7 +207,8 @@ func spec(where string, secrets []string, cb *Callbacks, opts []webhook.Option) 
 				return cb.Ready(ctx, rr)
 			})
 		},
-	}, nil
+	}, opts...)
+	return r, opterr.Rewrap("siro", where, err, len(secrets))
 }
 
 // NewHandler verifies Siro's Svix-signed webhooks with the endpoint's
@@ -218,15 +223,7 @@ func spec(where string, secrets []string, cb *Callbacks, opts []webhook.Option) 
 // WithTolerance, InsecureSkipTimestampCheck); Callbacks.FetchDetails
 // makes Ready receive the recording's details.
 func NewHandler(secrets []string, cb Callbacks, opts ...webhook.Option) (*Handler, error) {
-	s, err := spec("NewHandler", secrets, &cb, opts)
-	if err != nil {
-		return nil, err
-	}
-	r, err := webhook.NewReceiver(s, opts...)
-	if err != nil {
-		return nil, opterr.Rewrap("siro", "NewHandler", err, len(secrets))
-	}
-	return &Handler{r: r}, nil
+	return receiver("NewHandler", secrets, &cb, opts)
 }
 
 // Middleware verifies and deduplicates Siro deliveries in front of your
@@ -235,13 +232,9 @@ func NewHandler(secrets []string, cb Callbacks, opts ...webhook.Option) (*Handle
 // "ready once per recording" rule is NewHandler's; with Middleware it is
 // yours.
 func Middleware(secrets []string, opts ...webhook.Option) (func(http.Handler) http.Handler, error) {
-	s, err := spec("Middleware", secrets, nil, opts)
+	r, err := receiver("Middleware", secrets, nil, opts)
 	if err != nil {
 		return nil, err
-	}
-	r, err := webhook.NewReceiver(s, opts...)
-	if err != nil {
-		return nil, opterr.Rewrap("siro", "Middleware", err, len(secrets))
 	}
 	return r.Wrap, nil
 }
@@ -251,13 +244,3 @@ func Middleware(secrets []string, opts ...webhook.Option) (func(http.Handler) ht
 func EventFrom(ctx context.Context) (*RecordingEvent, bool) {
 	return webhook.ParsedAs[*RecordingEvent](ctx)
 }
-
-// ServeHTTP implements http.Handler.
-func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.r.ServeHTTP(w, r) }
-
-// Shutdown stops accepting deliveries (503, so Svix retries) and waits for
-// in-flight ones.
-func (h *Handler) Shutdown(ctx context.Context) error { return h.r.Shutdown(ctx) }
-
-// Stats returns the handler's counters.
-func (h *Handler) Stats() webhook.Stats { return h.r.Stats() }

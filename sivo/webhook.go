@@ -101,12 +101,16 @@ var routes = map[EventType]func(*Callbacks) Func{
 
 // Handler receives SIVO webhooks. It is an http.Handler; create it with
 // NewHandler and stop it with Shutdown.
-type Handler struct {
-	r *webhook.Receiver
-}
+//
+// It is the one webhook engine, configured for SIVO: see webhook.Receiver
+// for its methods (ServeHTTP, Shutdown, Stats, Process). Shutdown answers
+// new deliveries 503, so SIVO retries them; with WithInbox, shut the inbox
+// down after the handler.
+type Handler = webhook.Receiver
 
-// spec is SIVO's facts for the webhook engine.
-func spec(where string, secrets []string, cb *Callbacks) (webhook.Spec, error) {
+// receiver configures the webhook engine with SIVO's facts, for NewHandler
+// (cb set) and Middleware (cb nil).
+func receiver(where string, secrets []string, cb *Callbacks, opts []webhook.Option) (*webhook.Receiver, error) {
 	newVerifier := func(s []string) (webhook.Verifier, error) {
 		return webhook.NewHMAC(HeaderSignature, SignaturePrefix, s...)
 	}
@@ -114,7 +118,7 @@ func spec(where string, secrets []string, cb *Callbacks) (webhook.Spec, error) {
 	if len(secrets) > 0 {
 		var err error
 		if v, err = newVerifier(secrets); err != nil {
-			return webhook.Spec{}, opterr.Rewrap("sivo", where, err, len(secrets))
+			return nil, opterr.Rewrap("sivo", where, err, len(secrets))
 		}
 	}
 	s := webhook.Spec{
@@ -152,7 +156,8 @@ func spec(where string, secrets []string, cb *Callbacks) (webhook.Spec, error) {
 			return nil
 		},
 	}
-	return s, nil
+	r, err := webhook.NewReceiver(s, opts...)
+	return r, opterr.Rewrap("sivo", where, err, len(secrets))
 }
 
 // parse decodes the envelope, checks the headers against it and names the
@@ -203,15 +208,7 @@ func parse(wev *webhook.Event) (any, error) {
 // RetryHorizon, since SIVO's retries keep createdAt). A refused delivery
 // is logged with its X-Sivo-Event-Id (unverified) as delivery_id.
 func NewHandler(secrets []string, cb Callbacks, opts ...webhook.Option) (*Handler, error) {
-	s, err := spec("NewHandler", secrets, &cb)
-	if err != nil {
-		return nil, err
-	}
-	r, err := webhook.NewReceiver(s, opts...)
-	if err != nil {
-		return nil, opterr.Rewrap("sivo", "NewHandler", err, len(secrets))
-	}
-	return &Handler{r: r}, nil
+	return receiver("NewHandler", secrets, &cb, opts)
 }
 
 // Middleware verifies and deduplicates SIVO deliveries in front of your
@@ -219,13 +216,9 @@ func NewHandler(secrets []string, cb Callbacks, opts ...webhook.Option) (*Handle
 // EventFrom(r.Context()); a 2xx from it marks the event done, anything
 // else lets SIVO's retry through.
 func Middleware(secrets []string, opts ...webhook.Option) (func(http.Handler) http.Handler, error) {
-	s, err := spec("Middleware", secrets, nil)
+	r, err := receiver("Middleware", secrets, nil, opts)
 	if err != nil {
 		return nil, err
-	}
-	r, err := webhook.NewReceiver(s, opts...)
-	if err != nil {
-		return nil, opterr.Rewrap("sivo", "Middleware", err, len(secrets))
 	}
 	return r.Wrap, nil
 }
@@ -235,13 +228,3 @@ func Middleware(secrets []string, opts ...webhook.Option) (func(http.Handler) ht
 func EventFrom(ctx context.Context) (*Event, bool) {
 	return webhook.ParsedAs[*Event](ctx)
 }
-
-// ServeHTTP implements http.Handler.
-func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.r.ServeHTTP(w, r) }
-
-// Shutdown stops accepting deliveries (503, so SIVO retries) and waits for
-// in-flight ones. With WithInbox, shut the inbox down after the handler.
-func (h *Handler) Shutdown(ctx context.Context) error { return h.r.Shutdown(ctx) }
-
-// Stats returns the handler's counters.
-func (h *Handler) Stats() webhook.Stats { return h.r.Stats() }

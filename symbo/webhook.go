@@ -56,9 +56,10 @@ type Callbacks struct {
 
 // Handler receives Symbo webhooks. It is an http.Handler; create it with
 // NewHandler and stop it with Shutdown.
-type Handler struct {
-	r *webhook.Receiver
-}
+//
+// It is the one webhook engine, configured for Symbo: see webhook.Receiver
+// for its methods (ServeHTTP, Shutdown, Stats, Process).
+type Handler = webhook.Receiver
 
 type envelope struct {
 	ID          string          `json:"id"`
@@ -144,16 +145,18 @@ func keyOf(id string, typ EventType, rev revision) string {
 	return id + ":" + hex.EncodeToString(sum[:8])
 }
 
-func spec(where string, secrets []string, cb *Callbacks) (webhook.Spec, error) {
+// receiver configures the webhook engine with Symbo's facts, for NewHandler
+// (cb set) and Middleware (cb nil).
+func receiver(where string, secrets []string, cb *Callbacks, opts []webhook.Option) (*webhook.Receiver, error) {
 	newVerifier := func(s []string) (webhook.Verifier, error) { return webhook.NewHMAC(HeaderSignature, "", s...) }
 	var v webhook.Verifier // none: the secrets come from webhook.WithSecretSource
 	if len(secrets) > 0 {
 		var err error
 		if v, err = newVerifier(secrets); err != nil {
-			return webhook.Spec{}, opterr.Rewrap("symbo", where, err, len(secrets))
+			return nil, opterr.Rewrap("symbo", where, err, len(secrets))
 		}
 	}
-	return webhook.Spec{
+	r, err := webhook.NewReceiver(webhook.Spec{
 		Provider:    "symbo",
 		Verifier:    v,
 		NewVerifier: newVerifier,
@@ -193,7 +196,8 @@ func spec(where string, secrets []string, cb *Callbacks) (webhook.Spec, error) {
 			}
 			return f(ctx, ev)
 		},
-	}, nil
+	}, opts...)
+	return r, opterr.Rewrap("symbo", where, err, len(secrets))
 }
 
 // parse names the delivery by DeliveryKey and decodes call events; other
@@ -247,15 +251,7 @@ var routes = map[EventType]func(*Callbacks) Func{
 // documents no retry schedule, so a tolerance shorter than its retries
 // would refuse the late ones).
 func NewHandler(secrets []string, cb Callbacks, opts ...webhook.Option) (*Handler, error) {
-	s, err := spec("NewHandler", secrets, &cb)
-	if err != nil {
-		return nil, err
-	}
-	r, err := webhook.NewReceiver(s, opts...)
-	if err != nil {
-		return nil, opterr.Rewrap("symbo", "NewHandler", err, len(secrets))
-	}
-	return &Handler{r: r}, nil
+	return receiver("NewHandler", secrets, &cb, opts)
 }
 
 // Middleware verifies and deduplicates Symbo deliveries in front of your
@@ -263,13 +259,9 @@ func NewHandler(secrets []string, cb Callbacks, opts ...webhook.Option) (*Handle
 // events, the event from EventFrom(r.Context()); a 2xx from it marks the
 // delivery done.
 func Middleware(secrets []string, opts ...webhook.Option) (func(http.Handler) http.Handler, error) {
-	s, err := spec("Middleware", secrets, nil)
+	r, err := receiver("Middleware", secrets, nil, opts)
 	if err != nil {
 		return nil, err
-	}
-	r, err := webhook.NewReceiver(s, opts...)
-	if err != nil {
-		return nil, opterr.Rewrap("symbo", "Middleware", err, len(secrets))
 	}
 	return r.Wrap, nil
 }
@@ -279,15 +271,6 @@ func Middleware(secrets []string, opts ...webhook.Option) (func(http.Handler) ht
 func EventFrom(ctx context.Context) (*CallEvent, bool) {
 	return webhook.ParsedAs[*CallEvent](ctx)
 }
-
-// ServeHTTP implements http.Handler.
-func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.r.ServeHTTP(w, r) }
-
-// Shutdown stops accepting deliveries (503) and waits for in-flight ones.
-func (h *Handler) Shutdown(ctx context.Context) error { return h.r.Shutdown(ctx) }
-
-// Stats returns the handler's counters.
-func (h *Handler) Stats() webhook.Stats { return h.r.Stats() }
 
 // CallStates keeps the latest state of each call by its id, whatever order
 // created / completed / updated events arrive in. Safe for concurrent use.

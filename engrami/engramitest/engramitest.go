@@ -43,6 +43,7 @@ import (
 
 	"github.com/callcrm/callcrm-go/engrami"
 	"github.com/callcrm/callcrm-go/internal/clock"
+	"github.com/callcrm/callcrm-go/internal/fakeserver"
 	"github.com/callcrm/callcrm-go/internal/fault"
 	"github.com/callcrm/callcrm-go/webhook"
 )
@@ -133,7 +134,7 @@ func New(opts ...Option) *Server {
 	mux.HandleFunc("/", s.auth(func(w http.ResponseWriter, r *http.Request, _ []byte) {
 		s.fail(w, 404, "not_found", "no such endpoint", nil)
 	}))
-	s.Server = startServer(mux, s.ln)
+	s.Server = fakeserver.Start(mux, s.ln)
 	return s
 }
 

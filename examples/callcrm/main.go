@@ -184,6 +184,28 @@ func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
+// vendorAndSecret parses the flags and the one VENDOR argument of a
+// command (sign, verify) and reads its -secret (parsed here) as
+// secretFlag does.
+func vendorAndSecret(e *env, cmd string, fs *flag.FlagSet, args []string, secretArg *string) (*vendor, string, error) {
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return nil, "", err
+	}
+	if len(pos) != 1 {
+		return nil, "", usageErrorf("%s wants one VENDOR, got %d arguments", cmd, len(pos))
+	}
+	v, err := lookupVendor(pos[0])
+	if err != nil {
+		return nil, "", err
+	}
+	secret, err := secretFlag(e, *secretArg)
+	if err != nil {
+		return nil, "", err
+	}
+	return v, secret, nil
+}
+
 // secretFlag reads -secret, else $CALLCRM_SECRET.
 func secretFlag(e *env, s string) (string, error) {
 	if s == "" {

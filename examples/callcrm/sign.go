@@ -19,18 +19,7 @@ func cmdSign(args []string, e *env) error {
 	fs := newFlags(e, "sign VENDOR -secret S [-id ID] < body", signHelp)
 	secretArg := fs.String("secret", "", "the signing secret (default $CALLCRM_SECRET)")
 	id := fs.String("id", "", "message id for vendors that sign one in a header (Siro's svix-id)")
-	pos, err := parseFlags(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(pos) != 1 {
-		return usageErrorf("sign wants one VENDOR, got %d arguments", len(pos))
-	}
-	v, err := lookupVendor(pos[0])
-	if err != nil {
-		return err
-	}
-	secret, err := secretFlag(e, *secretArg)
+	v, secret, err := vendorAndSecret(e, "sign", fs, args, secretArg)
 	if err != nil {
 		return err
 	}

@@ -39,18 +39,7 @@ func cmdVerify(args []string, e *env) error {
 	fs.Var(&headers, "header", "a request header 'Name: value' (repeatable; instead of a raw request on stdin)")
 	bodyFile := fs.String("body", "", "file holding the exact body (with -header)")
 	tolerance := fs.Duration("tolerance", webhook.DefaultTolerance, "timestamp tolerance (Siro)")
-	pos, err := parseFlags(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(pos) != 1 {
-		return usageErrorf("verify wants one VENDOR, got %d arguments", len(pos))
-	}
-	v, err := lookupVendor(pos[0])
-	if err != nil {
-		return err
-	}
-	secret, err := secretFlag(e, *secretArg)
+	v, secret, err := vendorAndSecret(e, "verify", fs, args, secretArg)
 	if err != nil {
 		return err
 	}

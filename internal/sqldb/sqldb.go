@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"reflect"
 	"strings"
+	"time"
 )
 
 // Dialect is the SQL database behind a *sql.DB.
@@ -106,4 +107,25 @@ func CheckSQLite(ctx context.Context, db *sql.DB) error {
 			"connection or process writes; %s", ms, MinBusyTimeoutMillis, SQLiteDSNHint)
 	}
 	return nil
+}
+
+// Resolve returns the dialect a store runs on: given when it is not
+// Unknown (the store's WithDialect), else what Detect finds; a SQLite
+// database is then checked with CheckSQLite (for at most 30 s). pkg is the
+// store's package, for the error naming WithDialect when the driver tells
+// nothing. The stores number their public Dialect like this one.
+func Resolve(db *sql.DB, given Dialect, pkg string) (Dialect, error) {
+	d := given
+	if d == Unknown {
+		d = Detect(db)
+	}
+	switch d {
+	case PostgreSQL:
+		return d, nil
+	case SQLite:
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		return d, CheckSQLite(ctx, db)
+	}
+	return Unknown, fmt.Errorf("cannot tell the database from driver %T: pass WithDialect(%s.PostgreSQL) or WithDialect(%s.SQLite)", db.Driver(), pkg, pkg)
 }

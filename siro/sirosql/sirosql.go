@@ -165,23 +165,11 @@ func newConfig(db *sql.DB, table string, opts []Option) (*config, error) {
 			return nil, err
 		}
 	}
-	switch {
-	case c.dialect != 0:
-	case sqldb.Detect(db) == sqldb.PostgreSQL:
-		c.dialect = PostgreSQL
-	case sqldb.Detect(db) == sqldb.SQLite:
-		c.dialect = SQLite
-	default:
-		return nil, opterr.New("sirosql", "NewCheckpoint/NewLimiter", siro.ErrInvalidOption,
-			"cannot tell the database from driver %T: pass WithDialect(sirosql.PostgreSQL) or WithDialect(sirosql.SQLite)", db.Driver())
+	d, err := sqldb.Resolve(db, sqldb.Dialect(c.dialect), "sirosql")
+	if err != nil {
+		return nil, opterr.New("sirosql", "NewCheckpoint/NewLimiter", siro.ErrInvalidOption, "%v", err)
 	}
-	if c.dialect == SQLite {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		if err := sqldb.CheckSQLite(ctx, db); err != nil {
-			return nil, opterr.New("sirosql", "NewCheckpoint/NewLimiter", siro.ErrInvalidOption, "%v", err)
-		}
-	}
+	c.dialect = Dialect(d)
 	return c, nil
 }
 

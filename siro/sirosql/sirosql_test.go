@@ -5,83 +5,21 @@ import (
 	"database/sql"
 	"fmt"
 	"iter"
-	"os"
-	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/callcrm/callcrm-go/internal/clock"
+	"github.com/callcrm/callcrm-go/internal/sqldb/sqldbtest"
 	"github.com/callcrm/callcrm-go/siro"
+	"github.com/callcrm/callcrm-go/siro/internal/bulksim"
 	"github.com/callcrm/callcrm-go/siro/sirotest"
 	_ "github.com/jackc/pgx/v5/stdlib" // test-only drivers
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	_ "modernc.org/sqlite"
 )
-
-// postgresDSN returns the test server's address. Without one the tests
-// skip with instructions, except under CI (.ci/run starts a server and sets
-// CALLCRM_REQUIRE_POSTGRES), where they must run.
-func postgresDSN(t testing.TB) string {
-	dsn := os.Getenv("CALLCRM_TEST_POSTGRES")
-	if dsn == "" {
-		if os.Getenv("CALLCRM_REQUIRE_POSTGRES") != "" {
-			t.Fatal("CALLCRM_REQUIRE_POSTGRES is set but CALLCRM_TEST_POSTGRES is empty")
-		}
-		t.Skip("no PostgreSQL: set CALLCRM_TEST_POSTGRES=postgres://user@host:port/db, or from the repository root run `bash -c 'source .ci/postgres && ./.ci/test'`")
-	}
-	return dsn
-}
-
-var tableSeq atomic.Int64
-
-// backend is one database the tests run on: open returns a new connection
-// pool on the test's database (each "process" has its own).
-type backend struct {
-	name string
-	open func(t testing.TB) *sql.DB
-}
-
-func postgres(t testing.TB) backend {
-	dsn := postgresDSN(t)
-	return backend{name: "PostgreSQL", open: func(t testing.TB) *sql.DB {
-		db, err := sql.Open("pgx", dsn)
-		require.NoError(t, err)
-		t.Cleanup(func() { db.Close() })
-		require.NoError(t, db.Ping())
-		return db
-	}}
-}
-
-// sqliteDSN opens path as the package doc says.
-func sqliteDSN(path string) string {
-	return "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_txlock=immediate"
-}
-
-func sqliteBackend(t testing.TB) backend {
-	path := filepath.Join(t.TempDir(), "sirosql.db")
-	return backend{name: "SQLite", open: func(t testing.TB) *sql.DB {
-		db, err := sql.Open("sqlite", sqliteDSN(path))
-		require.NoError(t, err)
-		t.Cleanup(func() { db.Close() })
-		require.NoError(t, db.Ping())
-		return db
-	}}
-}
-
-// eachDB runs f on SQLite and on PostgreSQL (which skips without a server).
-func eachDB(t *testing.T, f func(t *testing.T, b backend)) {
-	t.Run("SQLite", func(t *testing.T) { f(t, sqliteBackend(t)) })
-	t.Run("PostgreSQL", func(t *testing.T) { f(t, postgres(t)) })
-}
-
-func tableName(t testing.TB, db *sql.DB, prefix string) string {
-	name := fmt.Sprintf("%s_%d_%d", prefix, time.Now().UnixNano()%1e9, tableSeq.Add(1))
-	t.Cleanup(func() { _, _ = db.Exec("DROP TABLE IF EXISTS " + name) })
-	return name
-}
 
 var start = time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)
 
@@ -116,12 +54,12 @@ func TestOptionsValidate(t *testing.T) {
 	assert.Contains(t, ddl[0], "CREATE TABLE IF NOT EXISTS crm.siro_rate_limit (")
 }
 
-func TestCheckpointRoundTrip(t *testing.T) { eachDB(t, testCheckpointRoundTrip) }
+func TestCheckpointRoundTrip(t *testing.T) { sqldbtest.Each(t, "sirosql.db", testCheckpointRoundTrip) }
 
-func testCheckpointRoundTrip(t *testing.T, be backend) {
+func testCheckpointRoundTrip(t *testing.T, be sqldbtest.Backend) {
 	ctx := context.Background()
-	db := be.open(t)
-	table := tableName(t, db, "cp_test")
+	db := be.Open(t)
+	table := sqldbtest.Table(t, db, "cp_test")
 	a, err := NewCheckpoint(db, "engagements", WithTable(table))
 	require.NoError(t, err)
 	require.NoError(t, a.CreateTable(ctx))
@@ -147,59 +85,6 @@ func testCheckpointRoundTrip(t *testing.T, be backend) {
 	assert.ErrorContains(t, err, `sirosql: loading checkpoint "x"`)
 }
 
-// sim drives a fake clock like a zero-latency network: simulated time
-// moves (to the earliest wake-up) only when every request its limiters
-// booked is either parked on the clock or has reached the fake, so each
-// arrives at the fake-clock time of its slot (see the siro tests).
-type sim struct {
-	clk    *clock.Fake
-	fake   *sirotest.Server
-	booked atomic.Int64
-}
-
-type simLimiter struct {
-	s       *sim
-	reserve func(context.Context) (time.Time, error)
-}
-
-func (l simLimiter) Wait(ctx context.Context) error {
-	l.s.booked.Add(1)
-	at, err := l.reserve(ctx)
-	if err == nil {
-		err = siro.WaitUntil(ctx, l.s.clk, at)
-	}
-	if err != nil {
-		l.s.booked.Add(-1) // never sent
-	}
-	return err
-}
-
-func (s *sim) run() (stop func()) {
-	done, finished := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(finished)
-		last := time.Now()
-		for {
-			select {
-			case <-done:
-				return
-			default:
-			}
-			n := s.clk.Waiters()
-			arrived := s.fake.Arrivals()
-			if n > 0 && (s.booked.Load()-arrived <= int64(n) || time.Since(last) > time.Second) {
-				if d, ok := s.clk.NextWait(); ok {
-					s.clk.Advance(d)
-				}
-				last = time.Now()
-				continue
-			}
-			s.clk.BlockUntilWaiters(n+1, 200*time.Microsecond)
-		}
-	}()
-	return func() { close(done); <-finished }
-}
-
 func engagements(prefix string, n int) iter.Seq2[siro.SyncEngagement, error] {
 	return func(yield func(siro.SyncEngagement, error) bool) {
 		for i := range n {
@@ -216,12 +101,14 @@ func engagements(prefix string, n int) iter.Seq2[siro.SyncEngagement, error] {
 // more than the configured rate in any 60-second window, and the run takes
 // the rate's time. The same run with four in-process limiters overshoots,
 // which shows the check can fail.
-func TestSharedLimiterFourClients(t *testing.T) { eachDB(t, testSharedLimiterFourClients) }
+func TestSharedLimiterFourClients(t *testing.T) {
+	sqldbtest.Each(t, "sirosql.db", testSharedLimiterFourClients)
+}
 
-func testSharedLimiterFourClients(t *testing.T, be backend) {
+func testSharedLimiterFourClients(t *testing.T, be sqldbtest.Backend) {
 	const rate, clients, conc, perClient, batch = 60, 4, 2, 1000, 10
-	db0 := be.open(t)
-	table := tableName(t, db0, "rl_test")
+	db0 := be.Open(t)
+	table := sqldbtest.Table(t, db0, "rl_test")
 	run := func(shared bool) (maxSeen, limited, requests int, elapsed time.Duration, synced int64) {
 		clk := clock.NewFake(start)
 		var mu sync.Mutex
@@ -229,23 +116,23 @@ func testSharedLimiterFourClients(t *testing.T, be backend) {
 		fake := sirotest.New(sirotest.WithClock(clk), sirotest.WithWindowRateLimit(rate),
 			sirotest.WithStatelessSync(func(_, ext string) { mu.Lock(); seen[ext]++; mu.Unlock() }))
 		defer fake.Close()
-		sm := &sim{clk: clk, fake: fake}
-		stop := sm.run()
+		sm := bulksim.New(clk, fake)
+		stop := sm.Run()
 		defer stop()
 		var wg sync.WaitGroup
 		var total atomic.Int64
 		for i := range clients {
 			var lim siro.Limiter
 			if shared {
-				db := be.open(t)
+				db := be.Open(t)
 				l, err := NewLimiter(db, "siro-org-test", rate, WithTable(table), WithClock(clk))
 				require.NoError(t, err)
 				require.NoError(t, l.CreateTable(context.Background()))
-				lim = simLimiter{sm, l.Reserve}
+				lim = sm.Limiter(l.Reserve)
 			} else {
 				l, err := siro.NewLimiter(siro.LimiterConfig{PerMinute: rate, Clock: clk})
 				require.NoError(t, err)
-				lim = simLimiter{sm, func(context.Context) (time.Time, error) { return l.Reserve(), nil }}
+				lim = sm.Limiter(func(context.Context) (time.Time, error) { return l.Reserve(), nil })
 			}
 			c, err := fake.Client(siro.WithClock(clk), siro.WithLimiter(lim), siro.WithRetry(siro.RetryPolicy{}))
 			require.NoError(t, err)
@@ -275,7 +162,7 @@ func testSharedLimiterFourClients(t *testing.T, be backend) {
 	bound := time.Duration(requests) * time.Minute / rate
 	assert.InDelta(t, bound.Seconds(), sim.Seconds(), 0.05*bound.Seconds(), "paced at the shared rate")
 	t.Logf("shared %s limiter: %d requests from %d clients, max %d in any 60 s (rate %d), %d refused, sim %v (bound %v)",
-		be.name, requests, clients, maxSeen, rate, limited, sim, bound)
+		be.Name, requests, clients, maxSeen, rate, limited, sim, bound)
 
 	maxSeen, limited, _, _, _ = run(false)
 	assert.Greater(t, maxSeen, rate, "per-process limiters overshoot together")
@@ -284,13 +171,15 @@ func testSharedLimiterFourClients(t *testing.T, be backend) {
 
 // TestCheckpointKillAndResume: a run cancelled midway resumes in a "new
 // process" (another pool, another Checkpoint value) from the saved index.
-func TestCheckpointKillAndResume(t *testing.T) { eachDB(t, testCheckpointKillAndResume) }
+func TestCheckpointKillAndResume(t *testing.T) {
+	sqldbtest.Each(t, "sirosql.db", testCheckpointKillAndResume)
+}
 
-func testCheckpointKillAndResume(t *testing.T, be backend) {
+func testCheckpointKillAndResume(t *testing.T, be sqldbtest.Backend) {
 	ctx := context.Background()
 	const n = 2000
-	db := be.open(t)
-	table := tableName(t, db, "cp_test")
+	db := be.Open(t)
+	table := sqldbtest.Table(t, db, "cp_test")
 	var mu sync.Mutex
 	seen := map[string]int{}
 	fake := sirotest.New(sirotest.WithStatelessSync(func(_, ext string) { mu.Lock(); seen[ext]++; mu.Unlock() }))
@@ -318,7 +207,7 @@ func testCheckpointKillAndResume(t *testing.T, be backend) {
 	assert.Positive(t, saved)
 	assert.LessOrEqual(t, saved, int64(sum1.Synced+sum1.Failed))
 
-	db2 := be.open(t)
+	db2 := be.Open(t)
 	cp2, err := NewCheckpoint(db2, "backfill", WithTable(table))
 	require.NoError(t, err)
 	sum2, err := c.StreamSyncEngagements(ctx, engagements("e", n), siro.BulkOptions{BatchSize: 50, Checkpoint: cp2}, nil)

@@ -17,6 +17,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/callcrm/callcrm-go/internal/sqldb"
+	"github.com/callcrm/callcrm-go/internal/sqldb/sqldbtest"
+
 	"github.com/callcrm/callcrm-go/siro"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -88,10 +91,10 @@ func TestSQLiteLimiterTwoProcesses(t *testing.T) {
 		return
 	}
 	path := filepath.Join(t.TempDir(), "limiter.db")
-	db, err := sql.Open("sqlite", sqliteDSN(path))
+	db, err := sql.Open("sqlite", sqldbtest.SQLiteDSN(path))
 	require.NoError(t, err)
 	defer db.Close()
-	table := tableName(t, db, "rl_two")
+	table := sqldbtest.Table(t, db, "rl_two")
 	l, err := NewLimiter(db, "siro-org-test", limiterRate, WithTable(table))
 	require.NoError(t, err)
 	require.NoError(t, l.CreateTable(context.Background()))
@@ -162,7 +165,7 @@ func TestSQLiteLimiterTwoProcesses(t *testing.T) {
 // slotsPerChild slots from 4 goroutines and prints them.
 func limiterChild(t *testing.T, spec string) {
 	path, table, _ := strings.Cut(spec, "|")
-	db, err := sql.Open("sqlite", sqliteDSN(path))
+	db, err := sql.Open("sqlite", sqldbtest.SQLiteDSN(path))
 	require.NoError(t, err)
 	defer db.Close()
 	db.SetMaxOpenConns(4)
@@ -191,5 +194,12 @@ func limiterChild(t *testing.T, spec string) {
 	close(slots)
 	for s := range slots {
 		fmt.Printf("slot %d\n", s)
+	}
+}
+
+// New converts its Dialect to internal/sqldb's by number (sqldb.Resolve).
+func TestDialectNumberedLikeSQLDB(t *testing.T) {
+	if sqldb.Dialect(PostgreSQL) != sqldb.PostgreSQL || sqldb.Dialect(SQLite) != sqldb.SQLite || Dialect(sqldb.Unknown) != 0 {
+		t.Fatalf("Dialect values %d, %d differ from sqldb's %d, %d", PostgreSQL, SQLite, sqldb.PostgreSQL, sqldb.SQLite)
 	}
 }

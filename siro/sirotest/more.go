@@ -81,7 +81,7 @@ func (s *Server) mountCRUD(mux *http.ServeMux, base string, c *crud, filters ...
 		it, ok := c.items[r.PathValue("id")]
 		s.mu.Unlock()
 		if !ok {
-			writeErr(w, 404, "Not Found - Resource not found")
+			notFound(w)
 			return
 		}
 		writeJSON(w, 200, it)
@@ -94,9 +94,8 @@ func (s *Server) mountCRUD(mux *http.ServeMux, base string, c *crud, filters ...
 		}
 		s.mu.Lock()
 		defer s.mu.Unlock()
-		it, ok := c.items[r.PathValue("id")]
+		it, ok := lookup(w, c.items, r.PathValue("id"))
 		if !ok {
-			writeErr(w, 404, "Not Found - Resource not found")
 			return
 		}
 		c.take(it, in)
@@ -164,7 +163,7 @@ func (s *Server) mountMore(mux *http.ServeMux, p string) {
 		u, ok := s.crmUsers.items[r.PathValue("id")]
 		s.mu.Unlock()
 		if !ok {
-			writeErr(w, 404, "Not Found - Resource not found")
+			notFound(w)
 			return
 		}
 		writeJSON(w, 200, map[string]any{"data": u})
@@ -217,7 +216,7 @@ func (s *Server) mountMore(mux *http.ServeMux, p string) {
 				return
 			}
 		}
-		writeErr(w, 404, "Not Found - Resource not found")
+		notFound(w)
 	})
 
 	multimedia := func(batch bool) http.HandlerFunc {
@@ -253,7 +252,7 @@ func (s *Server) mountMore(mux *http.ServeMux, p string) {
 		w.WriteHeader(status)
 		_, _ = w.Write([]byte(msg))
 	}
-	const notFound = "Integration connection not found or you do not have permission to view it."
+	const connNotFound = "Integration connection not found or you do not have permission to view it."
 	mux.HandleFunc("GET "+p+"/v1/core/integrations/connections", func(w http.ResponseWriter, r *http.Request) {
 		s.mu.Lock()
 		items := s.connections.list(map[string]string{"integrationPlatform": r.URL.Query().Get("integrationPlatform")})
@@ -287,7 +286,7 @@ func (s *Server) mountMore(mux *http.ServeMux, p string) {
 		c, ok := s.connections.items[r.PathValue("id")]
 		s.mu.Unlock()
 		if !ok {
-			plain(w, 404, notFound)
+			plain(w, 404, connNotFound)
 			return
 		}
 		writeJSON(w, 200, c)
@@ -299,7 +298,7 @@ func (s *Server) mountMore(mux *http.ServeMux, p string) {
 		defer s.mu.Unlock()
 		c, ok := s.connections.items[r.PathValue("id")]
 		if !ok {
-			plain(w, 404, notFound)
+			plain(w, 404, connNotFound)
 			return
 		}
 		for _, k := range []string{"name", "isActive", "syncTranscript"} {
@@ -315,7 +314,7 @@ func (s *Server) mountMore(mux *http.ServeMux, p string) {
 		defer s.mu.Unlock()
 		c, ok := s.connections.items[r.PathValue("id")]
 		if !ok {
-			plain(w, 404, notFound)
+			plain(w, 404, connNotFound)
 			return
 		}
 		delete(s.connections.items, r.PathValue("id"))
@@ -350,7 +349,7 @@ func (s *Server) mountMore(mux *http.ServeMux, p string) {
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		if _, ok := s.apps[r.PathValue("clientId")]; !ok {
-			writeErr(w, 404, "Not Found - Resource not found")
+			notFound(w)
 			return
 		}
 		writeJSON(w, 200, map[string]any{"data": s.appView(r.PathValue("clientId"))})

@@ -51,6 +51,7 @@ import (
 	"time"
 
 	"github.com/callcrm/callcrm-go/internal/clock"
+	"github.com/callcrm/callcrm-go/internal/fakeserver"
 	"github.com/callcrm/callcrm-go/internal/fault"
 	"github.com/callcrm/callcrm-go/siro"
 	"github.com/callcrm/callcrm-go/webhook"
@@ -182,8 +183,8 @@ func New(opts ...Option) *Server {
 	if s.middleware != nil {
 		org, user = s.middleware(siro.OrgAPI, org), s.middleware(siro.UserAPI, user)
 	}
-	s.Org = startServer(org, s.orgLn)
-	s.User = startServer(user, s.userLn)
+	s.Org = fakeserver.Start(org, s.orgLn)
+	s.User = fakeserver.Start(user, s.userLn)
 	s.httpClient = &http.Client{Timeout: 10 * time.Second}
 	return s
 }
@@ -289,6 +290,18 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(v)
+}
+
+// notFound answers Siro's 404 for an id it does not hold.
+func notFound(w http.ResponseWriter) { writeErr(w, 404, "Not Found - Resource not found") }
+
+// lookup returns m[key], or answers notFound and reports false.
+func lookup[V any](w http.ResponseWriter, m map[string]V, key string) (V, bool) {
+	v, ok := m[key]
+	if !ok {
+		notFound(w)
+	}
+	return v, ok
 }
 
 func writeErr(w http.ResponseWriter, status int, msg string) {
@@ -597,7 +610,7 @@ func (s *Server) getEngagement(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Unlock()
 	if !ok {
-		writeErr(w, 404, "Not Found - Resource not found")
+		notFound(w)
 		return
 	}
 	writeJSON(w, 200, out)
@@ -644,7 +657,7 @@ func (s *Server) getOpportunity(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	writeErr(w, 404, "Not Found - Resource not found")
+	notFound(w)
 }
 
 func (s *Server) deleteOpportunity(w http.ResponseWriter, r *http.Request) {
@@ -701,7 +714,7 @@ func (s *Server) getAccount(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, 200, accountOf(a))
 		return
 	}
-	writeErr(w, 404, "Not Found - Resource not found")
+	notFound(w)
 }
 
 func (s *Server) updateAccount(w http.ResponseWriter, r *http.Request) {
@@ -714,7 +727,7 @@ func (s *Server) updateAccount(w http.ResponseWriter, r *http.Request) {
 	defer s.mu.Unlock()
 	a := s.accountByID(r.PathValue("id"))
 	if a == nil {
-		writeErr(w, 404, "Not Found - Resource not found")
+		notFound(w)
 		return
 	}
 	if in.Name != "" {
@@ -785,9 +798,8 @@ func (s *Server) listRecordings(w http.ResponseWriter, r *http.Request) {
 func (s *Server) getRecording(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	rec, ok := s.recordings[r.PathValue("id")]
+	rec, ok := lookup(w, s.recordings, r.PathValue("id"))
 	if !ok {
-		writeErr(w, 404, "Not Found - Resource not found")
 		return
 	}
 	writeJSON(w, 200, s.recordingView(rec, r.URL.Query()))
@@ -796,9 +808,8 @@ func (s *Server) getRecording(w http.ResponseWriter, r *http.Request) {
 func (s *Server) getSummaries(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	rec, ok := s.recordings[r.PathValue("id")]
+	rec, ok := lookup(w, s.recordings, r.PathValue("id"))
 	if !ok {
-		writeErr(w, 404, "Not Found - Resource not found")
 		return
 	}
 	writeJSON(w, 200, nonNil(rec.summary))
@@ -842,9 +853,8 @@ func (s *Server) mintToken(w http.ResponseWriter, r *http.Request) {
 func (s *Server) getToken(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	tok, ok := s.tokenInfo[r.PathValue("tokenId")]
+	tok, ok := lookup(w, s.tokenInfo, r.PathValue("tokenId"))
 	if !ok {
-		writeErr(w, 404, "Not Found - Resource not found")
 		return
 	}
 	info := s.tokens[tok]
@@ -892,9 +902,8 @@ func (s *Server) recordingDetails(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	rec, ok := s.recordings[r.PathValue("id")]
+	rec, ok := lookup(w, s.recordings, r.PathValue("id"))
 	if !ok {
-		writeErr(w, 404, "Not Found - Resource not found")
 		return
 	}
 	d := detailsAnswer{ID: rec.rec.ID, DateCreated: raw(rec.rec.CreatedAt), TranscriptionStatus: siro.TranscriptionComplete,
@@ -963,9 +972,8 @@ func (s *Server) crmOpportunities(rec *recording) []siro.CRMOpportunity {
 func (s *Server) utterances(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	rec, ok := s.recordings[r.PathValue("id")]
+	rec, ok := lookup(w, s.recordings, r.PathValue("id"))
 	if !ok {
-		writeErr(w, 404, "Not Found - Resource not found")
 		return
 	}
 	speakers := rec.speakers
@@ -979,9 +987,8 @@ func (s *Server) utterances(w http.ResponseWriter, r *http.Request) {
 func (s *Server) extractions(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	rec, ok := s.recordings[r.PathValue("recordingId")]
+	rec, ok := lookup(w, s.recordings, r.PathValue("recordingId"))
 	if !ok {
-		writeErr(w, 404, "Not Found - Resource not found")
 		return
 	}
 	writeJSON(w, 200, map[string]any{"data": []extractionAnswer{s.extractionRecord(rec)}, "cursor": nil})

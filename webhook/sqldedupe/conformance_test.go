@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/callcrm/callcrm-go/internal/sqldb/sqldbtest"
+
 	"github.com/callcrm/callcrm-go/webhook"
 	"github.com/callcrm/callcrm-go/webhook/webhooktest"
 )
@@ -70,13 +72,13 @@ func acmeSign(body []byte) http.Header {
 // replicas returns two Stores on one table through two *sql.DB: two
 // replicas of a service sharing PostgreSQL.
 func replicas(t testing.TB, opts ...Option) (*Store, *Store) {
-	return replicasOn(t, postgres(t), opts...)
+	return replicasOn(t, sqldbtest.Postgres(t), opts...)
 }
 
 // replicasOn returns two Stores on one table of b through two *sql.DB.
-func replicasOn(t testing.TB, b backend, opts ...Option) (*Store, *Store) {
-	a := newStore(t, b.open(t), opts...)
-	r, err := New(b.open(t), append(opts, WithTable(a.table))...)
+func replicasOn(t testing.TB, b sqldbtest.Backend, opts ...Option) (*Store, *Store) {
+	a := newStore(t, b.Open(t), opts...)
+	r, err := New(b.Open(t), append(opts, WithTable(a.table))...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,7 +87,7 @@ func replicasOn(t testing.TB, b backend, opts ...Option) (*Store, *Store) {
 
 // storesOn returns the suite's Stores hook on b: two replicas whose
 // database clock moves with the suite's fake clock.
-func storesOn(b backend) func(t testing.TB, clk webhook.Clock, lease time.Duration) (webhook.Deduper, webhook.Deduper) {
+func storesOn(b sqldbtest.Backend) func(t testing.TB, clk webhook.Clock, lease time.Duration) (webhook.Deduper, webhook.Deduper) {
 	return func(t testing.TB, clk webhook.Clock, lease time.Duration) (webhook.Deduper, webhook.Deduper) {
 		x, y := replicasOn(t, b, WithClock(clk), WithLease(lease), WithTTL(24*time.Hour))
 		followClock(clk, x, y)
@@ -97,7 +99,7 @@ func storesOn(b backend) func(t testing.TB, clk webhook.Clock, lease time.Durati
 // PostgreSQL behind two replicas (two Stores, two connection pools, one
 // table), on a user-built receiver and on the generic Middleware.
 func TestConformance(t *testing.T) {
-	eachDB(t, func(t *testing.T, b backend) { conformance(t, storesOn(b)) })
+	sqldbtest.Each(t, "dedupe.db", func(t *testing.T, b sqldbtest.Backend) { conformance(t, storesOn(b)) })
 }
 
 func conformance(t *testing.T, pgStores func(testing.TB, webhook.Clock, time.Duration) (webhook.Deduper, webhook.Deduper)) {
@@ -132,18 +134,7 @@ func conformance(t *testing.T, pgStores func(testing.TB, webhook.Clock, time.Dur
 			return webhook.Middleware(v, append(opts, webhook.WithKey(webhook.JSONKey("id")))...)
 		}
 		webhooktest.Conformance(t, webhooktest.Subject{
-			New: func(b webhooktest.Behaviour, opts ...webhook.Option) (http.Handler, error) {
-				wrap, err := mw(opts...)
-				if err != nil {
-					return nil, err
-				}
-				return wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-					ev, _ := webhook.EventFrom(r.Context())
-					if err := b.Event(r.Context(), ev.ID); err != nil {
-						http.Error(w, "failed", http.StatusInternalServerError)
-					}
-				})), nil
-			},
+			New:        webhooktest.NewFromMiddleware(mw),
 			Middleware: mw,
 			Sign:       acmeSign,
 			Body: func(id string) []byte {

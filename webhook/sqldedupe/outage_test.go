@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/callcrm/callcrm-go/internal/clock"
+	"github.com/callcrm/callcrm-go/internal/sqldb/sqldbtest"
 	"github.com/callcrm/callcrm-go/webhook"
 )
 
@@ -28,7 +29,7 @@ type pgControl struct{ ctl, data, opts, as string }
 // them in a step of their own, one package at a time (-p 1), after the
 // main suite.
 func newPGControl(t *testing.T) *pgControl {
-	postgresDSN(t)
+	sqldbtest.PostgresDSN(t)
 	if os.Getenv("CALLCRM_PG_RESTART") != "1" {
 		t.Skip("stops and restarts PostgreSQL: runs alone with CALLCRM_PG_RESTART=1 (.ci/run's restart step)")
 	}

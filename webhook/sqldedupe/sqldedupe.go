@@ -219,23 +219,11 @@ func New(db *sql.DB, opts ...Option) (*Store, error) {
 			return nil, err
 		}
 	}
-	switch {
-	case s.dialect != 0:
-	case sqldb.Detect(db) == sqldb.PostgreSQL:
-		s.dialect = PostgreSQL
-	case sqldb.Detect(db) == sqldb.SQLite:
-		s.dialect = SQLite
-	default:
-		return nil, opterr.New("sqldedupe", "New", webhook.ErrInvalidOption,
-			"cannot tell the database from driver %T: pass WithDialect(sqldedupe.PostgreSQL) or WithDialect(sqldedupe.SQLite)", db.Driver())
+	d, err := sqldb.Resolve(db, sqldb.Dialect(s.dialect), "sqldedupe")
+	if err != nil {
+		return nil, opterr.New("sqldedupe", "New", webhook.ErrInvalidOption, "%v", err)
 	}
-	if s.dialect == SQLite {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		if err := sqldb.CheckSQLite(ctx, db); err != nil {
-			return nil, opterr.New("sqldedupe", "New", webhook.ErrInvalidOption, "%v", err)
-		}
-	}
+	s.dialect = Dialect(d)
 	s.prepare()
 	return s, nil
 }

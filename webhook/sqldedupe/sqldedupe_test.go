@@ -10,8 +10,6 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -19,6 +17,7 @@ import (
 	"time"
 
 	"github.com/callcrm/callcrm-go/internal/clock"
+	"github.com/callcrm/callcrm-go/internal/sqldb/sqldbtest"
 	"github.com/callcrm/callcrm-go/webhook"
 	_ "github.com/jackc/pgx/v5/stdlib" // test-only drivers
 	"github.com/stretchr/testify/assert"
@@ -26,72 +25,11 @@ import (
 	_ "modernc.org/sqlite"
 )
 
-// postgresDSN returns the test server's address. Without one the tests
-// skip with instructions, except under CI (.ci/run starts a server and sets
-// CALLCRM_REQUIRE_POSTGRES), where they must run.
-func postgresDSN(t testing.TB) string {
-	dsn := os.Getenv("CALLCRM_TEST_POSTGRES")
-	if dsn == "" {
-		if os.Getenv("CALLCRM_REQUIRE_POSTGRES") != "" {
-			t.Fatal("CALLCRM_REQUIRE_POSTGRES is set but CALLCRM_TEST_POSTGRES is empty")
-		}
-		t.Skip("no PostgreSQL: set CALLCRM_TEST_POSTGRES=postgres://user@host:port/db, or from the repository root run `bash -c 'source .ci/postgres && ./.ci/test'`")
-	}
-	return dsn
-}
-
-var tableSeq atomic.Int64
-
-// backend is one database the tests run on: open returns a new connection
-// pool on the test's database (replicas each have their own).
-type backend struct {
-	name string
-	open func(t testing.TB) *sql.DB
-}
-
-// postgres is the PostgreSQL backend (skips without a server).
-func postgres(t testing.TB) backend {
-	dsn := postgresDSN(t)
-	return backend{name: "PostgreSQL", open: func(t testing.TB) *sql.DB {
-		db, err := sql.Open("pgx", dsn)
-		require.NoError(t, err)
-		t.Cleanup(func() { db.Close() })
-		require.NoError(t, db.Ping())
-		return db
-	}}
-}
-
-// sqliteDSN opens path as the package doc says: WAL, a busy timeout on
-// every connection, immediate transactions.
-func sqliteDSN(path string) string {
-	return "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_txlock=immediate"
-}
-
-// sqliteBackend is a SQLite file in t.TempDir(), shared by every pool the
-// test opens on it.
-func sqliteBackend(t testing.TB) backend {
-	path := filepath.Join(t.TempDir(), "dedupe.db")
-	return backend{name: "SQLite", open: func(t testing.TB) *sql.DB {
-		db, err := sql.Open("sqlite", sqliteDSN(path))
-		require.NoError(t, err)
-		t.Cleanup(func() { db.Close() })
-		require.NoError(t, db.Ping())
-		return db
-	}}
-}
-
-// eachDB runs f on SQLite and on PostgreSQL (which skips without a server).
-func eachDB(t *testing.T, f func(t *testing.T, b backend)) {
-	t.Run("SQLite", func(t *testing.T) { f(t, sqliteBackend(t)) })
-	t.Run("PostgreSQL", func(t *testing.T) { f(t, postgres(t)) })
-}
-
 func newStore(t testing.TB, db *sql.DB, opts ...Option) *Store {
-	table := fmt.Sprintf("dedupe_test_%d_%d", time.Now().UnixNano()%1e9, tableSeq.Add(1))
+	table := sqldbtest.Table(t, db, "dedupe_test")
 	s, err := New(db, append([]Option{WithTable(table)}, opts...)...)
 	require.NoError(t, err)
 	require.NoError(t, s.CreateTable(context.Background()))
-	t.Cleanup(func() { _, _ = db.Exec("DROP TABLE IF EXISTS " + table) })
 	return s
 }
 
@@ -146,11 +84,11 @@ func TestOptionsValidate(t *testing.T) {
 	assert.Contains(t, s.qReserve, "clock_timestamp()")
 }
 
-func TestReserveCommitRelease(t *testing.T) { eachDB(t, testReserveCommitRelease) }
+func TestReserveCommitRelease(t *testing.T) { sqldbtest.Each(t, "dedupe.db", testReserveCommitRelease) }
 
-func testReserveCommitRelease(t *testing.T, b backend) {
+func testReserveCommitRelease(t *testing.T, b sqldbtest.Backend) {
 	ctx := context.Background()
-	db := b.open(t)
+	db := b.Open(t)
 	fake := clock.NewFake(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 	s := newStore(t, db, WithClock(fake), WithLease(time.Minute), WithTTL(time.Hour))
 	followClock(fake, s)
@@ -204,19 +142,19 @@ func testReserveCommitRelease(t *testing.T, b backend) {
 	require.NoError(t, err)
 }
 
-func TestFailClosedAndOpen(t *testing.T) { eachDB(t, testFailClosedAndOpen) }
+func TestFailClosedAndOpen(t *testing.T) { sqldbtest.Each(t, "dedupe.db", testFailClosedAndOpen) }
 
 // closedDB is a *sql.DB whose every statement fails: a database that is
 // down.
-func closedDB(t *testing.T, b backend) *sql.DB {
-	db := b.open(t)
+func closedDB(t *testing.T, b sqldbtest.Backend) *sql.DB {
+	db := b.Open(t)
 	require.NoError(t, db.Close())
 	return db
 }
 
-func testFailClosedAndOpen(t *testing.T, b backend) {
+func testFailClosedAndOpen(t *testing.T, b sqldbtest.Backend) {
 	ctx := context.Background()
-	db := b.open(t)
+	db := b.Open(t)
 	s := newStore(t, db)
 	closed := newStore(t, db)
 	broken := closedDB(t, b)
@@ -268,10 +206,12 @@ func (panicHandler) Handle(context.Context, slog.Record) error {
 // panics, on the fail-open path (the database is down): the delivery is
 // processed and answered 200, never a panic that drops the connection
 // (the sender saw EOF).
-func TestPanickingLoggerFailOpen(t *testing.T) { eachDB(t, testPanickingLoggerFailOpen) }
+func TestPanickingLoggerFailOpen(t *testing.T) {
+	sqldbtest.Each(t, "dedupe.db", testPanickingLoggerFailOpen)
+}
 
-func testPanickingLoggerFailOpen(t *testing.T, b backend) {
-	db := b.open(t)
+func testPanickingLoggerFailOpen(t *testing.T, b sqldbtest.Backend) {
+	db := b.Open(t)
 	base := newStore(t, db)
 	s, err := New(db, WithTable(base.table), FailOpen(), WithLogger(slog.New(panicHandler{})))
 	require.NoError(t, err)
@@ -309,15 +249,17 @@ func (c skewed) After(d time.Duration) <-chan time.Time { return time.After(d) }
 // twice at once), nor commit over it, nor clean it up; and A, 3 s behind
 // B, must not keep a reservation B's clock thinks lapsed from being taken
 // once the database says it lapsed.
-func TestLeaseJudgedByDatabaseClock(t *testing.T) { eachDB(t, testLeaseJudgedByDatabaseClock) }
+func TestLeaseJudgedByDatabaseClock(t *testing.T) {
+	sqldbtest.Each(t, "dedupe.db", testLeaseJudgedByDatabaseClock)
+}
 
-func testLeaseJudgedByDatabaseClock(t *testing.T, b backend) {
+func testLeaseJudgedByDatabaseClock(t *testing.T, b sqldbtest.Backend) {
 	ctx := context.Background()
 	const lease = 2 * time.Second
-	a := newStore(t, b.open(t), WithLease(lease), WithTTL(time.Hour))
-	ahead, err := New(b.open(t), WithTable(a.table), WithLease(lease), WithTTL(time.Hour), WithClock(skewed{3 * time.Second}))
+	a := newStore(t, b.Open(t), WithLease(lease), WithTTL(time.Hour))
+	ahead, err := New(b.Open(t), WithTable(a.table), WithLease(lease), WithTTL(time.Hour), WithClock(skewed{3 * time.Second}))
 	require.NoError(t, err)
-	behind, err := New(b.open(t), WithTable(a.table), WithLease(lease), WithTTL(time.Hour), WithClock(skewed{-3 * time.Second}))
+	behind, err := New(b.Open(t), WithTable(a.table), WithLease(lease), WithTTL(time.Hour), WithClock(skewed{-3 * time.Second}))
 	require.NoError(t, err)
 
 	held, err := a.Reserve(ctx, "evt_skew")
@@ -348,13 +290,13 @@ func testLeaseJudgedByDatabaseClock(t *testing.T, b backend) {
 // TestConcurrentReplicas: 8 replicas with their own connection pools
 // deliver the same 1,000 event ids with random handler failures; every id
 // ends committed exactly once and no handler ran twice for it.
-func TestConcurrentReplicas(t *testing.T) { eachDB(t, testConcurrentReplicas) }
+func TestConcurrentReplicas(t *testing.T) { sqldbtest.Each(t, "dedupe.db", testConcurrentReplicas) }
 
-func testConcurrentReplicas(t *testing.T, b backend) {
+func testConcurrentReplicas(t *testing.T, b sqldbtest.Backend) {
 	ctx := context.Background()
-	base := newStore(t, b.open(t), WithLease(time.Minute))
+	base := newStore(t, b.Open(t), WithLease(time.Minute))
 	ids := 1000
-	if b.name == "SQLite" {
+	if b.Name == "SQLite" {
 		ids = 300 // one writer at a time, and the race detector slows the pure-Go engine
 	}
 	var mu sync.Mutex
@@ -362,7 +304,7 @@ func testConcurrentReplicas(t *testing.T, b backend) {
 	var committed atomic.Int64
 	var wg sync.WaitGroup
 	for r := 0; r < 8; r++ {
-		db := b.open(t) // its own connections
+		db := b.Open(t) // its own connections
 		db.SetMaxOpenConns(2)
 		replica := *base
 		replica.db = db
@@ -410,13 +352,13 @@ func testConcurrentReplicas(t *testing.T, b backend) {
 // BenchmarkReserveCommit: one event through reserve + commit, on SQLite
 // (a file) and PostgreSQL (over loopback).
 func BenchmarkReserveCommit(b *testing.B) {
-	b.Run("SQLite", func(b *testing.B) { benchReserveCommit(b, sqliteBackend(b)) })
-	b.Run("PostgreSQL", func(b *testing.B) { benchReserveCommit(b, postgres(b)) })
+	b.Run("SQLite", func(b *testing.B) { benchReserveCommit(b, sqldbtest.SQLite(b, "dedupe.db")) })
+	b.Run("PostgreSQL", func(b *testing.B) { benchReserveCommit(b, sqldbtest.Postgres(b)) })
 }
 
-func benchReserveCommit(b *testing.B, be backend) {
+func benchReserveCommit(b *testing.B, be sqldbtest.Backend) {
 	ctx := context.Background()
-	s := newStore(b, be.open(b))
+	s := newStore(b, be.Open(b))
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
@@ -436,10 +378,10 @@ func benchReserveCommit(b *testing.B, be backend) {
 // 2 s lease. While A's handler runs, B answers the vendor's retry 409 and
 // does not run the handler; after A's 200, B answers 200 (duplicate).
 func TestSkewedReplicaNeverRunsTwiceAtOnce(t *testing.T) {
-	eachDB(t, func(t *testing.T, b backend) {
+	sqldbtest.Each(t, "dedupe.db", func(t *testing.T, b sqldbtest.Backend) {
 		const lease = 2 * time.Second
-		sa := newStore(t, b.open(t), WithLease(lease))
-		sb, err := New(b.open(t), WithTable(sa.table), WithLease(lease), WithClock(skewed{3 * time.Second}))
+		sa := newStore(t, b.Open(t), WithLease(lease))
+		sb, err := New(b.Open(t), WithTable(sa.table), WithLease(lease), WithClock(skewed{3 * time.Second}))
 		require.NoError(t, err)
 		var running, runs atomic.Int32
 		entered, release := make(chan struct{}, 1), make(chan struct{})

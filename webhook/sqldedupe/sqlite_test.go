@@ -16,6 +16,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/callcrm/callcrm-go/internal/sqldb"
+	"github.com/callcrm/callcrm-go/internal/sqldb/sqldbtest"
+
 	"github.com/callcrm/callcrm-go/webhook"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -52,7 +55,7 @@ func TestSQLiteSettingsChecked(t *testing.T) {
 	require.ErrorIs(t, err, webhook.ErrInvalidOption)
 	assert.ErrorContains(t, err, "cannot be switched to WAL")
 
-	s, err = New(open(sqliteDSN(filepath.Join(dir, "ok.db"))))
+	s, err = New(open(sqldbtest.SQLiteDSN(filepath.Join(dir, "ok.db"))))
 	require.NoError(t, err)
 	assert.Contains(t, s.qReserve, "julianday('now')", "leases by the database's clock")
 }
@@ -79,7 +82,7 @@ func TestSQLiteTwoProcesses(t *testing.T) {
 		return
 	}
 	path := filepath.Join(t.TempDir(), "shared.db")
-	db, err := sql.Open("sqlite", sqliteDSN(path))
+	db, err := sql.Open("sqlite", sqldbtest.SQLiteDSN(path))
 	require.NoError(t, err)
 	defer db.Close()
 	s := newStore(t, db)
@@ -149,7 +152,7 @@ func runChild(t *testing.T, spec string) {
 	parts := strings.Split(spec, "|")
 	require.Len(t, parts, 3)
 	seed, _ := strconv.Atoi(parts[2])
-	db, err := sql.Open("sqlite", sqliteDSN(parts[0]))
+	db, err := sql.Open("sqlite", sqldbtest.SQLiteDSN(parts[0]))
 	require.NoError(t, err)
 	defer db.Close()
 	db.SetMaxOpenConns(4)
@@ -203,4 +206,11 @@ func runChild(t *testing.T, spec string) {
 	}
 	require.Empty(t, pending, "ids never settled")
 	t.Logf("child: processed %d, handler failures %d, in-progress answers %d, passes %d, in %v", processed, failed, busyAnswers, passes, time.Since(began).Round(time.Millisecond))
+}
+
+// New converts its Dialect to internal/sqldb's by number (sqldb.Resolve).
+func TestDialectNumberedLikeSQLDB(t *testing.T) {
+	if sqldb.Dialect(PostgreSQL) != sqldb.PostgreSQL || sqldb.Dialect(SQLite) != sqldb.SQLite || Dialect(sqldb.Unknown) != 0 {
+		t.Fatalf("Dialect values %d, %d differ from sqldb's %d, %d", PostgreSQL, SQLite, sqldb.PostgreSQL, sqldb.SQLite)
+	}
 }

@@ -1,0 +1,92 @@
+// Package sqldbtest opens the databases the SQL stores' tests run on
+// (webhook/sqldedupe, siro/sirosql): PostgreSQL from CALLCRM_TEST_POSTGRES
+// and a SQLite file opened as the stores' package docs say. It imports no
+// driver: a test registers "pgx" (github.com/jackc/pgx/v5/stdlib) and
+// "sqlite" (modernc.org/sqlite) itself.
+package sqldbtest
+
+import (
+	"database/sql"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// PostgresDSN returns the test server's address. Without one the test
+// skips with instructions, except under CI (.ci/run starts a server and
+// sets CALLCRM_REQUIRE_POSTGRES), where it fails.
+func PostgresDSN(t testing.TB) string {
+	t.Helper()
+	dsn := os.Getenv("CALLCRM_TEST_POSTGRES")
+	if dsn == "" {
+		if os.Getenv("CALLCRM_REQUIRE_POSTGRES") != "" {
+			t.Fatal("CALLCRM_REQUIRE_POSTGRES is set but CALLCRM_TEST_POSTGRES is empty")
+		}
+		t.Skip("no PostgreSQL: set CALLCRM_TEST_POSTGRES=postgres://user@host:port/db, or from the repository root run `bash -c 'source .ci/postgres && ./.ci/test'`")
+	}
+	return dsn
+}
+
+// SQLiteDSN opens path as the stores' package docs say: WAL, a busy
+// timeout on every connection, immediate transactions.
+func SQLiteDSN(path string) string {
+	return "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_txlock=immediate"
+}
+
+// Backend is one database a test runs on: Open returns a new connection
+// pool on the test's database (each replica or "process" has its own),
+// closed when the test ends.
+type Backend struct {
+	// Name is "PostgreSQL" or "SQLite".
+	Name string
+	// Open opens and pings a new pool.
+	Open func(t testing.TB) *sql.DB
+}
+
+// Postgres is the PostgreSQL backend (it skips without a server).
+func Postgres(t testing.TB) Backend {
+	t.Helper()
+	return backend("PostgreSQL", "pgx", PostgresDSN(t))
+}
+
+// SQLite is a SQLite file named file in t.TempDir(), shared by every pool
+// the test opens on it.
+func SQLite(t testing.TB, file string) Backend {
+	return backend("SQLite", "sqlite", SQLiteDSN(filepath.Join(t.TempDir(), file)))
+}
+
+func backend(name, driver, dsn string) Backend {
+	return Backend{Name: name, Open: func(t testing.TB) *sql.DB {
+		t.Helper()
+		db, err := sql.Open(driver, dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = db.Close() })
+		if err := db.Ping(); err != nil {
+			t.Fatal(err)
+		}
+		return db
+	}}
+}
+
+// Each runs f on SQLite (a file named file) and on PostgreSQL (which skips
+// without a server), as subtests named after the backend.
+func Each(t *testing.T, file string, f func(t *testing.T, b Backend)) {
+	t.Run("SQLite", func(t *testing.T) { f(t, SQLite(t, file)) })
+	t.Run("PostgreSQL", func(t *testing.T) { f(t, Postgres(t)) })
+}
+
+var tableSeq atomic.Int64
+
+// Table returns a table name starting with prefix that no other test uses
+// (tests share the PostgreSQL database) and drops the table when the test
+// ends.
+func Table(t testing.TB, db *sql.DB, prefix string) string {
+	name := fmt.Sprintf("%s_%d_%d", prefix, time.Now().UnixNano()%1e9, tableSeq.Add(1))
+	t.Cleanup(func() { _, _ = db.Exec("DROP TABLE IF EXISTS " + name) })
+	return name
+}
