@@ -72,7 +72,7 @@ func receiver(where string, secrets []string, cb *Callbacks, opts []webhook.Opti
 		NewVerifier: newVerifier,
 		Timeout:     DefaultTimeout,
 		DedupeTTL:   DefaultDedupeTTL,
-		Headers:     []string{"Content-Type"},
+		Headers:     []string{HeaderSignature, "Content-Type"},
 		Parse:       parse,
 		Time: func(parsed any) (time.Time, bool) {
 			ev := parsed.(*Event)

@@ -158,7 +158,7 @@ func receiver(where string, secrets []string, cb *Callbacks, opts []webhook.Opti
 		NewVerifier: newVerifier,
 		Timeout:     DefaultWebhookTimeout,
 		DedupeTTL:   DefaultWebhookDedupeTTL,
-		Headers:     []string{"Svix-Id", "Svix-Timestamp", "Content-Type"},
+		Headers:     []string{"Svix-Id", "Svix-Timestamp", "Svix-Signature", "Content-Type"},
 		// Svix's horizon: the signed timestamp is per attempt, so the
 		// engine does not bound WithTolerance by it (Time is nil).
 		RetryHorizon: WebhookRetryHorizon,

@@ -132,7 +132,7 @@ func receiver(where string, secrets []string, cb *Callbacks, opts []webhook.Opti
 		DedupeTTL:    DefaultDedupeTTL,
 		RetryHorizon: RetryHorizon,
 		IDHeader:     HeaderEventID,
-		Headers:      []string{HeaderEventID, HeaderEventType, "Content-Type"},
+		Headers:      []string{HeaderEventID, HeaderEventType, HeaderSignature, "Content-Type"},
 		Parse:        parse,
 		Time: func(parsed any) (time.Time, bool) {
 			ev := parsed.(*Event)
