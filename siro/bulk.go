@@ -227,6 +227,7 @@ type bulkRun[T, R any] struct {
 	o        BulkOptions
 	each     func(BulkItem[R])
 	extra    Limiter
+	start    int // the loaded checkpoint: records below it are skipped
 	requests atomic.Int64
 
 	mu       sync.Mutex // serialises each, progress and checkpoint saves
@@ -249,28 +250,46 @@ func runBulk[T, R any](ctx context.Context, c *Client, spec bulkSpec[T, R], in i
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	r, err := newBulkRun(ctx, c, spec, o, each, total, cancel)
+	if err != nil {
+		return BulkSummary{}, err
+	}
+	jobs := make(chan *chunk[T, R])
+	var wg sync.WaitGroup
+	r.startWorkers(ctx, jobs, &wg)
+	read := r.feed(ctx, in, jobs)
+	close(jobs)
+	wg.Wait()
+	return r.summary(ctx, read)
+}
+
+// newBulkRun sets up a run with o (defaults applied): its extra Limiter
+// and its starting point, the loaded checkpoint.
+func newBulkRun[T, R any](ctx context.Context, c *Client, spec bulkSpec[T, R], o BulkOptions, each func(BulkItem[R]), total int, cancel context.CancelFunc) (*bulkRun[T, R], error) {
 	r := &bulkRun[T, R]{c: c, spec: spec, o: o, each: each, pending: map[int]int{}, cancel: cancel}
 	r.prog.Total = total
 	if o.RequestsPerMinute > 0 {
 		l, err := NewLimiter(LimiterConfig{PerMinute: o.RequestsPerMinute, Clock: c.clock})
 		if err != nil {
-			return BulkSummary{}, err
+			return nil, err
 		}
 		r.extra = l
 	}
-	start := 0
 	if o.Checkpoint != nil {
 		n, err := o.Checkpoint.Load(ctx)
 		if err != nil {
-			return BulkSummary{}, fmt.Errorf("siro: %s: loading checkpoint: %w", spec.op, err)
+			return nil, fmt.Errorf("siro: %s: loading checkpoint: %w", spec.op, err)
 		}
-		start = int(max(n, 0))
+		r.start = int(max(n, 0))
 	}
-	r.frontier = start
+	r.frontier = r.start
+	return r, nil
+}
 
-	jobs := make(chan *chunk[T, R])
-	var wg sync.WaitGroup
-	for range o.Concurrency {
+// startWorkers starts o.Concurrency workers that sync and settle the
+// chunks received on jobs until it is closed; wg waits for them.
+func (r *bulkRun[T, R]) startWorkers(ctx context.Context, jobs <-chan *chunk[T, R], wg *sync.WaitGroup) {
+	for range r.o.Concurrency {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -281,56 +300,75 @@ func runBulk[T, R any](ctx context.Context, c *Client, spec bulkSpec[T, R], in i
 			}
 		}()
 	}
+}
+
+// feed reads in, skipping the records below r.start, groups the rest in
+// chunks of BatchSize valid records and hands each to a worker, until in
+// ends or ctx does. It returns how many records it read.
+func (r *bulkRun[T, R]) feed(ctx context.Context, in iter.Seq2[T, error], jobs chan<- *chunk[T, R]) int {
 	read := 0
 	var cur *chunk[T, R]
-	dispatch := func() bool {
-		if cur == nil {
-			return true
-		}
-		cur.end = read
-		select {
-		case jobs <- cur:
-			cur = nil
-			return true
-		case <-ctx.Done():
-			return false
-		}
-	}
 	for rec, err := range in {
 		i := read
 		read++
-		if i < start {
+		if i < r.start {
 			continue
 		}
 		if ctx.Err() != nil {
 			break
 		}
 		if cur == nil {
-			cur = &chunk[T, R]{start: i, recs: make([]T, 0, o.BatchSize), idx: make([]int, 0, o.BatchSize)}
+			cur = &chunk[T, R]{start: i, recs: make([]T, 0, r.o.BatchSize), idx: make([]int, 0, r.o.BatchSize)}
 		}
-		switch {
-		case err != nil:
-			cur.failed = append(cur.failed, BulkItem[R]{Index: i, ExternalID: spec.extID(&rec), Err: err})
-		default:
-			if verr := spec.validate(&rec); verr != nil {
-				cur.failed = append(cur.failed, BulkItem[R]{Index: i, ExternalID: spec.extID(&rec), Err: invalid(spec.op, verr.Error())})
+		r.add(cur, i, rec, err)
+		if len(cur.recs) == r.o.BatchSize {
+			cur.end = read
+			if !dispatch(ctx, jobs, cur) {
 				break
 			}
-			cur.recs = append(cur.recs, rec)
-			cur.idx = append(cur.idx, i)
-		}
-		if len(cur.recs) == o.BatchSize && !dispatch() {
-			break
+			cur = nil
 		}
 	}
-	if ctx.Err() == nil {
-		dispatch()
+	if cur != nil && ctx.Err() == nil {
+		cur.end = read
+		dispatch(ctx, jobs, cur)
 	}
-	close(jobs)
-	wg.Wait()
+	return read
+}
+
+// add puts input record i into ch: to send when valid, else as failed
+// with the input's own error (err) or the validation error.
+func (r *bulkRun[T, R]) add(ch *chunk[T, R], i int, rec T, err error) {
+	if err == nil {
+		if verr := r.spec.validate(&rec); verr != nil {
+			err = invalid(r.spec.op, verr.Error())
+		}
+	}
+	if err != nil {
+		ch.failed = append(ch.failed, BulkItem[R]{Index: i, ExternalID: r.spec.extID(&rec), Err: err})
+		return
+	}
+	ch.recs = append(ch.recs, rec)
+	ch.idx = append(ch.idx, i)
+}
+
+// dispatch hands ch to a worker; it reports false when ctx ended first.
+func dispatch[T, R any](ctx context.Context, jobs chan<- *chunk[T, R], ch *chunk[T, R]) bool {
+	select {
+	case jobs <- ch:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// summary totals the run once the workers are done. The error is the
+// first checkpoint error, else the context's when it left records of the
+// read ones unsettled.
+func (r *bulkRun[T, R]) summary(ctx context.Context, read int) (BulkSummary, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	sum := BulkSummary{Read: read, Skipped: min(start, read), Synced: r.prog.Synced, Failed: r.prog.Failed,
+	sum := BulkSummary{Read: read, Skipped: min(r.start, read), Synced: r.prog.Synced, Failed: r.prog.Failed,
 		Requests: int(r.requests.Load()), Settled: r.frontier}
 	if r.err != nil {
 		return sum, r.err

@@ -31,22 +31,78 @@ Symbo, CallSync, SIVO: the call's earlier events) in reverse order.
 "callcrm trigger list" lists every event per vendor.`
 
 func cmdTrigger(ctx context.Context, args []string, e *env) error {
-	fs := newFlags(e, "trigger VENDOR EVENT -url URL -secret S [flags]  |  trigger list", triggerHelp)
-	target := fs.String("url", "", "your endpoint, e.g. http://127.0.0.1:8080/webhooks/siro (required)")
-	secretArg := fs.String("secret", "", "the vendor's signing secret (default $CALLCRM_SECRET)")
-	var sets multiFlag
-	fs.Var(&sets, "set", "override a field: path=value (repeatable)")
-	id := fs.String("id", "", "message id (default: a new one in the vendor's style)")
-	repeat := fs.Int("repeat", 0, "resend the same message `N` more times, as the vendor retries")
-	outOfOrder := fs.Bool("out-of-order", false, "send the related events up to EVENT in reverse order")
-	timeout := fs.Duration("timeout", 15*time.Second, "per-request timeout")
-	pos, err := parseFlags(fs, args)
+	t, pos, err := parseTriggerFlags(e, args)
 	if err != nil {
 		return err
 	}
 	if len(pos) == 1 && pos[0] == "list" {
 		return listEvents(e.stdout)
 	}
+	if err := t.resolve(e, pos); err != nil {
+		return err
+	}
+	msgs, err := t.messages(time.Now().UTC().Truncate(time.Millisecond))
+	if err != nil {
+		return err
+	}
+	if t.outOfOrder {
+		slices.Reverse(msgs)
+		fmt.Fprintf(e.stdout, "%s emits %s; sending them in reverse order.\n", t.v.title, strings.Join(t.seq, " then "))
+	}
+	return t.send(ctx, e.stdout, msgs)
+}
+
+// trigger is one "callcrm trigger" run: its flags as given, then (after
+// resolve) the vendor, the secret, the overrides and the events to send.
+type trigger struct {
+	// Flags.
+	target, secretArg, id string
+	sets                  multiFlag
+	repeat                int
+	outOfOrder            bool
+	timeout               time.Duration
+
+	// Resolved from the arguments and flags.
+	v         *vendor
+	secret    string
+	overrides []override
+	seq       []string // the events to send, in emission order
+}
+
+// override is one -set path=value, the value parsed.
+type override struct {
+	path string
+	val  any
+}
+
+// message is one event's signed-to-be body under its message id.
+type message struct {
+	event, id string
+	body      []byte
+}
+
+// parseTriggerFlags parses trigger's flags and returns its positional
+// arguments.
+func parseTriggerFlags(e *env, args []string) (*trigger, []string, error) {
+	t := &trigger{}
+	fs := newFlags(e, "trigger VENDOR EVENT -url URL -secret S [flags]  |  trigger list", triggerHelp)
+	fs.StringVar(&t.target, "url", "", "your endpoint, e.g. http://127.0.0.1:8080/webhooks/siro (required)")
+	fs.StringVar(&t.secretArg, "secret", "", "the vendor's signing secret (default $CALLCRM_SECRET)")
+	fs.Var(&t.sets, "set", "override a field: path=value (repeatable)")
+	fs.StringVar(&t.id, "id", "", "message id (default: a new one in the vendor's style)")
+	fs.IntVar(&t.repeat, "repeat", 0, "resend the same message `N` more times, as the vendor retries")
+	fs.BoolVar(&t.outOfOrder, "out-of-order", false, "send the related events up to EVENT in reverse order")
+	fs.DurationVar(&t.timeout, "timeout", 15*time.Second, "per-request timeout")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return nil, nil, err
+	}
+	return t, pos, nil
+}
+
+// resolve checks VENDOR EVENT (pos) and the flags, in the order the user
+// reads them, and fills in what the run sends.
+func (t *trigger) resolve(e *env, pos []string) error {
 	if len(pos) != 2 {
 		return usageErrorf("trigger wants VENDOR EVENT (or \"list\"), got %d arguments", len(pos))
 	}
@@ -58,89 +114,102 @@ func cmdTrigger(ctx context.Context, args []string, e *env) error {
 	if !v.hasEvent(ev) {
 		return usageErrorf("%s documents no event %q (want one of %s)", v.title, ev, strings.Join(v.eventNames(), ", "))
 	}
-	if *target == "" {
-		return usageErrorf("-url is required")
-	}
-	if u, err := url.Parse(*target); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return usageErrorf("-url %q is not an http(s) URL", *target)
-	}
-	secret, err := secretFlag(e, *secretArg)
-	if err != nil {
+	t.v = v
+	if err := checkTarget(t.target); err != nil {
 		return err
 	}
-	if *repeat < 0 {
+	if t.secret, err = secretFlag(e, t.secretArg); err != nil {
+		return err
+	}
+	if t.repeat < 0 {
 		return usageErrorf("-repeat must be 0 or more")
 	}
-	type override struct {
-		path string
-		val  any
+	if t.overrides, err = parseOverrides(t.sets); err != nil {
+		return err
 	}
+	t.seq = []string{ev}
+	if t.outOfOrder {
+		if t.seq = v.sequence(ev); len(t.seq) < 2 {
+			return usageErrorf("%s emits no related events before %s: -out-of-order has nothing to reorder", v.title, ev)
+		}
+	}
+	return nil
+}
+
+// checkTarget checks -url is given and is an http(s) URL.
+func checkTarget(target string) error {
+	if target == "" {
+		return usageErrorf("-url is required")
+	}
+	if u, err := url.Parse(target); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return usageErrorf("-url %q is not an http(s) URL", target)
+	}
+	return nil
+}
+
+// parseOverrides parses each -set path=value.
+func parseOverrides(sets []string) ([]override, error) {
 	var overrides []override
 	for _, s := range sets {
 		path, val, ok := strings.Cut(s, "=")
 		if !ok || path == "" {
-			return usageErrorf("-set %q: want path=value", s)
+			return nil, usageErrorf("-set %q: want path=value", s)
 		}
 		overrides = append(overrides, override{path, parseValue(val)})
 	}
-	seq := []string{ev}
-	if *outOfOrder {
-		if seq = v.sequence(ev); len(seq) < 2 {
-			return usageErrorf("%s emits no related events before %s: -out-of-order has nothing to reorder", v.title, ev)
-		}
-	}
-	now := time.Now().UTC().Truncate(time.Millisecond)
-	type message struct {
-		event, id string
-		body      []byte
-	}
-	msgs := make([]message, len(seq))
-	for i, name := range seq {
-		mid := *id
-		switch {
-		case mid == "":
-			mid = v.newID()
-		case len(seq) > 1:
-			mid = mid + "-" + strconv.Itoa(i+1)
-		}
-		o, err := v.build(name, mid, i, len(seq), now)
+	return overrides, nil
+}
+
+// messages builds the body of each event of t.seq at now, with its
+// message id and the -set overrides applied.
+func (t *trigger) messages(now time.Time) ([]message, error) {
+	msgs := make([]message, len(t.seq))
+	for i, name := range t.seq {
+		mid := t.messageID(i)
+		o, err := t.v.build(name, mid, i, len(t.seq), now)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		for _, ov := range overrides {
+		for _, ov := range t.overrides {
 			if err := setPath(o, ov.path, ov.val); err != nil {
-				return usageErrorf("-set %s: %v", ov.path, err)
+				return nil, usageErrorf("-set %s: %v", ov.path, err)
 			}
 		}
 		body, err := marshal(o)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		msgs[i] = message{event: name, id: mid, body: body}
 	}
-	if *outOfOrder {
-		slices.Reverse(msgs)
-		fmt.Fprintf(e.stdout, "%s emits %s; sending them in reverse order.\n", v.title, strings.Join(seq, " then "))
+	return msgs, nil
+}
+
+// messageID is the id of the i-th event sent: a new one in the vendor's
+// style without -id; -id itself for one event, -id-N in a sequence.
+func (t *trigger) messageID(i int) string {
+	switch {
+	case t.id == "":
+		return t.v.newID()
+	case len(t.seq) > 1:
+		return t.id + "-" + strconv.Itoa(i+1)
 	}
-	client := &http.Client{Timeout: *timeout, CheckRedirect: func(*http.Request, []*http.Request) error {
+	return t.id
+}
+
+// send delivers each message 1+repeat times and prints every answer; it
+// returns errRejected when any answer was not 2xx.
+func (t *trigger) send(ctx context.Context, w io.Writer, msgs []message) error {
+	client := &http.Client{Timeout: t.timeout, CheckRedirect: func(*http.Request, []*http.Request) error {
 		return http.ErrUseLastResponse // vendors do not follow redirects
 	}}
 	rejected := false
 	for _, m := range msgs {
-		for attempt := 0; attempt <= *repeat; attempt++ {
-			label := fmt.Sprintf("%s %s id=%s", v.name, m.event, m.id)
-			if attempt == 1 {
-				fmt.Fprintf(e.stdout, "resending as %s retries: %s\n", v.title, strings.TrimPrefix(v.retry, v.title+" "))
-			}
-			if attempt > 0 {
-				label += fmt.Sprintf(" (resend %d of %d)", attempt, *repeat)
-			}
-			status, answer, took, err := deliver(ctx, client, v, secret, *target, m.id, m.body)
+		for attempt := 0; attempt <= t.repeat; attempt++ {
+			ok, err := t.sendOnce(ctx, w, client, m, attempt)
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(e.stdout, "%s\n  status: %s\n  time:   %s\n  body:   %s\n", label, status, took.Round(10*time.Microsecond), answerText(answer))
-			if !strings.HasPrefix(status, "2") {
+			if !ok {
 				rejected = true
 			}
 		}
@@ -149,6 +218,24 @@ func cmdTrigger(ctx context.Context, args []string, e *env) error {
 		return errRejected
 	}
 	return nil
+}
+
+// sendOnce delivers m (attempt 0 is the first delivery, the others
+// resends), prints the answer and reports whether it was 2xx.
+func (t *trigger) sendOnce(ctx context.Context, w io.Writer, client *http.Client, m message, attempt int) (bool, error) {
+	label := fmt.Sprintf("%s %s id=%s", t.v.name, m.event, m.id)
+	if attempt == 1 {
+		fmt.Fprintf(w, "resending as %s retries: %s\n", t.v.title, strings.TrimPrefix(t.v.retry, t.v.title+" "))
+	}
+	if attempt > 0 {
+		label += fmt.Sprintf(" (resend %d of %d)", attempt, t.repeat)
+	}
+	status, answer, took, err := deliver(ctx, client, t.v, t.secret, t.target, m.id, m.body)
+	if err != nil {
+		return false, err
+	}
+	fmt.Fprintf(w, "%s\n  status: %s\n  time:   %s\n  body:   %s\n", label, status, took.Round(10*time.Microsecond), answerText(answer))
+	return strings.HasPrefix(status, "2"), nil
 }
 
 // deliver signs body for v at send time and POSTs it; it returns the

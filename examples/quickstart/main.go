@@ -55,7 +55,44 @@ func run(ctx context.Context, out io.Writer, getenv func(string) string) error {
 	}
 
 	// 1. One server with every receiver on a ServeMux, as a CRM backend runs it.
-	var symboCalls, callsyncCalls, sivoCalls atomic.Int32
+	rc, err := newReceivers(say)
+	if err != nil {
+		return err
+	}
+	srv := httptest.NewServer(rc.mux)
+	defer srv.Close()
+	defer func() { _ = rc.sivo.Shutdown(context.Background()) }()
+	step("5. the other vendors: one receiver on %s (signature verification on, raw bodies kept)", srv.URL)
+
+	if err := runSymbo(ctx, srv, step, say); err != nil {
+		return err
+	}
+	if err := runCallSync(ctx, srv, step); err != nil {
+		return err
+	}
+	if err := runSIVO(ctx, srv, step, say); err != nil {
+		return err
+	}
+
+	if rc.symboCalls.Load() != 1 || rc.callsyncCalls.Load() != 1 || rc.sivoCalls.Load() != 1 {
+		return fmt.Errorf("callbacks ran %d/%d/%d times, want 1/1/1", rc.symboCalls.Load(), rc.callsyncCalls.Load(), rc.sivoCalls.Load())
+	}
+	step("all verified: every genuine event handled once, the forgery refused")
+	return nil
+}
+
+// receivers is the CRM backend's side: every vendor's receiver on one
+// ServeMux, and how many times each vendor's callback ran.
+type receivers struct {
+	mux                                  *http.ServeMux
+	sivo                                 *sivo.Handler
+	symboCalls, callsyncCalls, sivoCalls atomic.Int32
+}
+
+// newReceivers builds the Symbo lookup and the Symbo, CallSync and SIVO
+// webhook receivers, whose callbacks print what they got with say.
+func newReceivers(say printer) (*receivers, error) {
+	rc := &receivers{}
 	// The lookup serves personal data: it checks Symbo's X-Hmac-Signature.
 	lookup, err := symbo.NewLookupHandler([]string{symboSecret}, func(ctx context.Context, number string) (*symbo.Contact, error) {
 		if number != "+18005551212" {
@@ -65,22 +102,22 @@ func run(ctx context.Context, out io.Writer, getenv func(string) string) error {
 			Title: "Homeowner", Account: &symbo.Account{ExternalID: "crm-account-9876", Name: "Sample Residence"}}, nil
 	})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	symboHooks, err := symbo.NewHandler([]string{symboSecret}, symbo.Callbacks{
 		Call: func(ctx context.Context, ev *symbo.CallEvent) error {
-			symboCalls.Add(1)
+			rc.symboCalls.Add(1)
 			say("symbo: %s for prospect %s (%s), disposition %q, unparsed timestamps %v",
 				ev.Type, ev.Data.Prospect.ExternalID, ev.Data.Prospect.FullName, ev.Data.CallDisposition, ev.UnparsedTimes())
 			return nil
 		},
 	})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	callsyncHooks, err := callsync.NewHandler([]string{callsyncSecret}, callsync.Callbacks{
 		CallLogged: func(ctx context.Context, ev *callsync.Event) error {
-			callsyncCalls.Add(1)
+			rc.callsyncCalls.Add(1)
 			cd := ev.Data.CallDetails
 			say("callsync: call_logged call %s, %ds, caller %s, contact %s %v",
 				cd.CallID, cd.DurationTotal.Value, ev.Data.Caller.Phone, ev.Data.Identity.ID, ev.Data.Identity.Labels)
@@ -88,29 +125,29 @@ func run(ctx context.Context, out io.Writer, getenv func(string) string) error {
 		},
 	})
 	if err != nil {
-		return err
+		return nil, err
 	}
-	sivoHooks, err := sivo.NewHandler([]string{sivoSecret}, sivo.Callbacks{
+	rc.sivo, err = sivo.NewHandler([]string{sivoSecret}, sivo.Callbacks{
 		CallEnded: func(ctx context.Context, ev *sivo.Event, c *sivo.CallEnded) error {
-			sivoCalls.Add(1)
+			rc.sivoCalls.Add(1)
 			say("sivo: call.ended %s %s -> %s, %ds, MOS %.1f, %s", c.CallID, c.From, c.To, c.DurationSec.Value, c.MOSScore.Value, c.HangupCause)
 			return nil
 		},
 	})
 	if err != nil {
-		return err
+		return nil, err
 	}
-	mux := http.NewServeMux()
-	mux.Handle("/symbo/lookup", lookup)
-	mux.Handle("POST /webhooks/symbo", symboHooks)
-	mux.Handle("POST /webhooks/callsync", callsyncHooks)
-	mux.Handle("/webhooks/sivo", sivoHooks)
-	srv := httptest.NewServer(mux)
-	defer srv.Close()
-	defer func() { _ = sivoHooks.Shutdown(context.Background()) }()
-	step("5. the other vendors: one receiver on %s (signature verification on, raw bodies kept)", srv.URL)
+	rc.mux = http.NewServeMux()
+	rc.mux.Handle("/symbo/lookup", lookup)
+	rc.mux.Handle("POST /webhooks/symbo", symboHooks)
+	rc.mux.Handle("POST /webhooks/callsync", callsyncHooks)
+	rc.mux.Handle("/webhooks/sivo", rc.sivo)
+	return rc, nil
+}
 
-	// 2. Symbo: the dialer looks the number up, then reports the call.
+// runSymbo: the dialer looks the number up (signed, unknown, unsigned),
+// then reports the call.
+func runSymbo(ctx context.Context, srv *httptest.Server, step, say printer) error {
 	symboDialer, _ := symbotest.NewDialer(symboSecret)
 	symboDialer.Client = srv.Client()
 	symboSender, _ := symbotest.NewSender(symboSecret)
@@ -136,16 +173,22 @@ func run(ctx context.Context, out io.Writer, getenv func(string) string) error {
 	if code, err = symboSender.Deliver(ctx, srv.URL+"/webhooks/symbo", []byte(symbotest.DocSample)); err != nil || code != 200 {
 		return fmt.Errorf("symbo call event: %d %v", code, err)
 	}
+	return nil
+}
 
-	// 3. CallSync: a call is logged.
+// runCallSync: a call is logged.
+func runCallSync(ctx context.Context, srv *httptest.Server, step printer) error {
 	step("CallSync sends call_logged (call_id as a number, duration as a string)")
 	csSender, _ := callsynctest.NewSender(callsyncSecret)
 	csSender.Client = srv.Client()
-	if code, err = csSender.Deliver(ctx, srv.URL+"/webhooks/callsync", []byte(callsynctest.CallLoggedSample)); err != nil || code != 200 {
+	if code, err := csSender.Deliver(ctx, srv.URL+"/webhooks/callsync", []byte(callsynctest.CallLoggedSample)); err != nil || code != 200 {
 		return fmt.Errorf("callsync call_logged: %d %v", code, err)
 	}
+	return nil
+}
 
-	// 4. SIVO: call.ended, its redelivery, and a forgery.
+// runSIVO: call.ended, its redelivery, and a forgery.
+func runSIVO(ctx context.Context, srv *httptest.Server, step, say printer) error {
 	step("SIVO sends call.ended, then redelivers it, then someone forges one")
 	sv, _ := sivotest.NewSender(sivoSecret)
 	sv.Client = srv.Client()
@@ -165,6 +208,12 @@ func run(ctx context.Context, out io.Writer, getenv func(string) string) error {
 			say("redelivery of %s: 200, acknowledged without running the callback again", ev.ID)
 		}
 	}
+	return sendForgedSIVO(ctx, srv, ev, say)
+}
+
+// sendForgedSIVO posts a copy of ev under another id with a made-up
+// signature and checks the receiver refuses it with 401.
+func sendForgedSIVO(ctx context.Context, srv *httptest.Server, ev *sivo.Event, say printer) error {
 	forged, err := http.NewRequestWithContext(ctx, http.MethodPost, srv.URL+"/webhooks/sivo",
 		strings.NewReader(strings.Replace(string(ev.Raw), "evt_01H8XYZ", "evt_forged", 1)))
 	if err != nil {
@@ -181,10 +230,5 @@ func run(ctx context.Context, out io.Writer, getenv func(string) string) error {
 		return fmt.Errorf("forged sivo event: got %d, want 401", resp.StatusCode)
 	}
 	say("forged event refused: %d %s", resp.StatusCode, http.StatusText(resp.StatusCode))
-
-	if symboCalls.Load() != 1 || callsyncCalls.Load() != 1 || sivoCalls.Load() != 1 {
-		return fmt.Errorf("callbacks ran %d/%d/%d times, want 1/1/1", symboCalls.Load(), callsyncCalls.Load(), sivoCalls.Load())
-	}
-	step("all verified: every genuine event handled once, the forgery refused")
 	return nil
 }

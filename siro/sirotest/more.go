@@ -147,240 +147,294 @@ func (s *Server) MultimediaEvents() int {
 	return s.multimedia
 }
 
+// mountMore serves the org API's remaining resources under p: the
+// engagement and opportunity users, CRM users, mobile and multimedia
+// events, integration connections and the OAuth app and token listings.
 func (s *Server) mountMore(mux *http.ServeMux, p string) {
 	s.mountCRUD(mux, p+"/v1/integrations/engagement-users", s.engagementUsers, "engagementId", "userId")
 	s.mountCRUD(mux, p+"/v1/integrations/opportunity-users", s.opportunityUsers, "opportunityId", "userId")
 
-	mux.HandleFunc("GET "+p+"/v1/integrations/users", func(w http.ResponseWriter, r *http.Request) {
-		s.mu.Lock()
-		items := s.crmUsers.list(nil)
-		s.mu.Unlock()
-		data, next := page(items, r.URL.Query().Get("cursor"), 100)
-		writeJSON(w, 200, map[string]any{"data": data, "cursor": next})
-	})
-	mux.HandleFunc("GET "+p+"/v1/integrations/users/{id}", func(w http.ResponseWriter, r *http.Request) {
-		s.mu.Lock()
-		u, ok := s.crmUsers.items[r.PathValue("id")]
-		s.mu.Unlock()
-		if !ok {
-			notFound(w)
-			return
-		}
-		writeJSON(w, 200, map[string]any{"data": u})
-	})
-	mux.HandleFunc("GET "+p+"/v1/integrations/users/{id}/engagements", func(w http.ResponseWriter, r *http.Request) {
-		s.mu.Lock()
-		linked := map[string]bool{}
-		for _, eu := range s.engagementUsers.items {
-			if eu["userId"] == r.PathValue("id") {
-				linked[eu["engagementId"].(string)] = true
-			}
-		}
-		out := []engagementAnswer{}
-		for _, e := range s.engagements {
-			if linked[e.ID] {
-				out = append(out, s.engagementAnswer(e))
-			}
-		}
-		s.mu.Unlock()
-		sort.Slice(out, func(i, j int) bool { return out[i].StartTime < out[j].StartTime })
-		writeJSON(w, 200, out)
-	})
+	mux.HandleFunc("GET "+p+"/v1/integrations/users", s.listCRMUsers)
+	mux.HandleFunc("GET "+p+"/v1/integrations/users/{id}", s.getCRMUser)
+	mux.HandleFunc("GET "+p+"/v1/integrations/users/{id}/engagements", s.listCRMUserEngagements)
 
-	mux.HandleFunc("GET "+p+"/v1/core/mobile-events", func(w http.ResponseWriter, r *http.Request) {
-		q := r.URL.Query()
-		codes := map[string]bool{}
-		for _, v := range q["eventCodeIn"] {
-			for _, c := range strings.Split(v, ",") {
-				codes[c] = true
-			}
-		}
-		s.mu.Lock()
-		var items []mobileEventAnswer
-		for _, e := range s.mobile {
-			if (len(codes) == 0 || codes[string(e.EventCode)]) && (q.Get("userId") == "" || e.UserID == q.Get("userId")) {
-				items = append(items, mobileEventOf(e))
-			}
-		}
-		s.mu.Unlock()
-		data, next := page(items, q.Get("cursor"), 100)
-		// The spec declares data as an array of arrays: answer that shape.
-		writeJSON(w, 200, map[string]any{"data": [][]mobileEventAnswer{nonNil(data)}, "cursor": next})
-	})
-	mux.HandleFunc("GET "+p+"/v1/core/mobile-events/{id}", func(w http.ResponseWriter, r *http.Request) {
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		for _, e := range s.mobile {
-			if e.ID == r.PathValue("id") {
-				writeJSON(w, 200, mobileEventOf(e))
-				return
-			}
-		}
-		notFound(w)
-	})
+	mux.HandleFunc("GET "+p+"/v1/core/mobile-events", s.listMobileEvents)
+	mux.HandleFunc("GET "+p+"/v1/core/mobile-events/{id}", s.getMobileEvent)
 
-	multimedia := func(batch bool) http.HandlerFunc {
-		return func(w http.ResponseWriter, r *http.Request) {
-			var n int
-			if batch {
-				var in []siro.MultimediaEvent
-				if err := decodeBody(r, &in); err != nil {
-					writeErr(w, 400, "Bad Request - Invalid parameters")
-					return
-				}
-				n = len(in)
-			} else {
-				var in siro.MultimediaEvent
-				if err := decodeBody(r, &in); err != nil || in.ExternalID == "" {
-					writeIssues(w, []any{"externalId"}, "Required")
-					return
-				}
-				n = 1
-			}
-			s.mu.Lock()
-			s.multimedia += n
-			s.mu.Unlock()
-			writeJSON(w, 201, map[string]any{"data": nil})
-		}
-	}
-	mux.HandleFunc("PUT "+p+"/v1/integrations/multimedia-events", multimedia(false))
-	mux.HandleFunc("PUT "+p+"/v1/integrations/batch/multimedia-events", multimedia(true))
+	mux.HandleFunc("PUT "+p+"/v1/integrations/multimedia-events", s.syncMultimediaEvent)
+	mux.HandleFunc("PUT "+p+"/v1/integrations/batch/multimedia-events", s.syncMultimediaBatch)
 
 	// Integration connections: text/plain errors, as Siro documents them.
-	plain := func(w http.ResponseWriter, status int, msg string) {
-		w.Header().Set("Content-Type", "text/plain")
-		w.WriteHeader(status)
-		_, _ = w.Write([]byte(msg))
-	}
-	const connNotFound = "Integration connection not found or you do not have permission to view it."
-	mux.HandleFunc("GET "+p+"/v1/core/integrations/connections", func(w http.ResponseWriter, r *http.Request) {
-		s.mu.Lock()
-		items := s.connections.list(map[string]string{"integrationPlatform": r.URL.Query().Get("integrationPlatform")})
-		s.mu.Unlock()
-		data, next := page(items, r.URL.Query().Get("cursor"), 100)
-		writeJSON(w, 200, map[string]any{"data": data, "cursor": next})
-	})
-	mux.HandleFunc("POST "+p+"/v1/core/integrations/connections", func(w http.ResponseWriter, r *http.Request) {
-		var in map[string]any
-		if err := decodeBody(r, &in); err != nil || in["name"] == nil || in["externalAccountId"] == nil {
-			writeIssues(w, []any{"name"}, "Required")
-			return
-		}
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		if len(s.connections.list(map[string]string{"integrationPlatform": toString(in["integrationPlatform"])})) > 0 {
-			plain(w, 409, "Duplicate connection for integration platform for org")
-			return
-		}
-		if _, ok := in["isActive"]; !ok {
-			in["isActive"] = true
-		}
-		it := map[string]any{"id": s.nextID("ic"), "organizationId": s.OrganizationID, "createdAt": s.now(), "updatedAt": s.now(),
-			"syncStatus": []any{}}
-		s.connections.take(it, in)
-		s.connections.items[it["id"].(string)] = it
-		writeJSON(w, 201, it)
-	})
-	mux.HandleFunc("GET "+p+"/v1/core/integrations/connections/{id}", func(w http.ResponseWriter, r *http.Request) {
-		s.mu.Lock()
-		c, ok := s.connections.items[r.PathValue("id")]
-		s.mu.Unlock()
-		if !ok {
-			plain(w, 404, connNotFound)
-			return
-		}
-		writeJSON(w, 200, c)
-	})
-	mux.HandleFunc("PATCH "+p+"/v1/core/integrations/connections/{id}", func(w http.ResponseWriter, r *http.Request) {
-		var in map[string]any
-		_ = decodeBody(r, &in)
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		c, ok := s.connections.items[r.PathValue("id")]
-		if !ok {
-			plain(w, 404, connNotFound)
-			return
-		}
-		for _, k := range []string{"name", "isActive", "syncTranscript"} {
-			if v, ok := in[k]; ok && v != nil {
-				c[k] = v
-			}
-		}
-		c["updatedAt"] = s.now()
-		writeJSON(w, 200, c)
-	})
-	mux.HandleFunc("DELETE "+p+"/v1/core/integrations/connections/{id}", func(w http.ResponseWriter, r *http.Request) {
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		c, ok := s.connections.items[r.PathValue("id")]
-		if !ok {
-			plain(w, 404, connNotFound)
-			return
-		}
-		delete(s.connections.items, r.PathValue("id"))
-		writeJSON(w, 200, c)
-	})
-	mux.HandleFunc("PUT "+p+"/v1/core/integrations/salesforce", func(w http.ResponseWriter, r *http.Request) {
-		var in siro.SalesforceParams
-		if err := decodeBody(r, &in); err != nil || in.Namespace == "" || in.OrgID == "" || in.InstanceURL == "" {
-			writeIssues(w, []any{"namespace"}, "Required")
-			return
-		}
-		writeJSON(w, 200, map[string]any{"integrationConnectionId": s.IntegrationConnectionID, "isActive": true})
-	})
+	mux.HandleFunc("GET "+p+"/v1/core/integrations/connections", s.listConnections)
+	mux.HandleFunc("POST "+p+"/v1/core/integrations/connections", s.createConnection)
+	mux.HandleFunc("GET "+p+"/v1/core/integrations/connections/{id}", s.getConnection)
+	mux.HandleFunc("PATCH "+p+"/v1/core/integrations/connections/{id}", s.updateConnection)
+	mux.HandleFunc("DELETE "+p+"/v1/core/integrations/connections/{id}", s.deleteConnection)
+	mux.HandleFunc("PUT "+p+"/v1/core/integrations/salesforce", s.putSalesforce)
 
 	// OAuth apps and token listings (std envelope).
-	mux.HandleFunc("GET "+p+"/v1/core/oauth/apps", func(w http.ResponseWriter, r *http.Request) {
-		q := r.URL.Query()
-		if q.Get("organizationId") == "" || q.Get("owner") == "" {
-			writeErr(w, 400, "Bad Request - Invalid parameters")
+	mux.HandleFunc("GET "+p+"/v1/core/oauth/apps", s.listApps)
+	mux.HandleFunc("GET "+p+"/v1/core/oauth/apps/{clientId}", s.getApp)
+	mux.HandleFunc("DELETE "+p+"/v1/core/oauth/apps/{clientId}", s.deleteApp)
+	mux.HandleFunc("GET "+p+"/v1/core/oauth/apps/{clientId}/access-token", s.listTokens)
+}
+
+// --- CRM users -----------------------------------------------------------------
+
+func (s *Server) listCRMUsers(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	items := s.crmUsers.list(nil)
+	s.mu.Unlock()
+	data, next := page(items, r.URL.Query().Get("cursor"), 100)
+	writeJSON(w, 200, map[string]any{"data": data, "cursor": next})
+}
+
+func (s *Server) getCRMUser(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	u, ok := s.crmUsers.items[r.PathValue("id")]
+	s.mu.Unlock()
+	if !ok {
+		notFound(w)
+		return
+	}
+	writeJSON(w, 200, map[string]any{"data": u})
+}
+
+// listCRMUserEngagements answers the engagements an engagement user links
+// to the user, by start time (a bare array).
+func (s *Server) listCRMUserEngagements(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	linked := map[string]bool{}
+	for _, eu := range s.engagementUsers.items {
+		if eu["userId"] == r.PathValue("id") {
+			linked[eu["engagementId"].(string)] = true
+		}
+	}
+	out := []engagementAnswer{}
+	for _, e := range s.engagements {
+		if linked[e.ID] {
+			out = append(out, s.engagementAnswer(e))
+		}
+	}
+	s.mu.Unlock()
+	sort.Slice(out, func(i, j int) bool { return out[i].StartTime < out[j].StartTime })
+	writeJSON(w, 200, out)
+}
+
+// --- mobile and multimedia events ----------------------------------------------
+
+// listMobileEvents filters by eventCodeIn (repeated or comma-separated)
+// and userId.
+func (s *Server) listMobileEvents(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	codes := map[string]bool{}
+	for _, v := range q["eventCodeIn"] {
+		for _, c := range strings.Split(v, ",") {
+			codes[c] = true
+		}
+	}
+	s.mu.Lock()
+	var items []mobileEventAnswer
+	for _, e := range s.mobile {
+		if (len(codes) == 0 || codes[string(e.EventCode)]) && (q.Get("userId") == "" || e.UserID == q.Get("userId")) {
+			items = append(items, mobileEventOf(e))
+		}
+	}
+	s.mu.Unlock()
+	data, next := page(items, q.Get("cursor"), 100)
+	// The spec declares data as an array of arrays: answer that shape.
+	writeJSON(w, 200, map[string]any{"data": [][]mobileEventAnswer{nonNil(data)}, "cursor": next})
+}
+
+func (s *Server) getMobileEvent(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, e := range s.mobile {
+		if e.ID == r.PathValue("id") {
+			writeJSON(w, 200, mobileEventOf(e))
 			return
 		}
-		s.mu.Lock()
-		var apps []map[string]any
-		for id := range s.apps {
-			apps = append(apps, s.appView(id))
+	}
+	notFound(w)
+}
+
+func (s *Server) syncMultimediaEvent(w http.ResponseWriter, r *http.Request) {
+	var in siro.MultimediaEvent
+	if err := decodeBody(r, &in); err != nil || in.ExternalID == "" {
+		writeIssues(w, []any{"externalId"}, "Required")
+		return
+	}
+	s.addMultimedia(w, 1)
+}
+
+func (s *Server) syncMultimediaBatch(w http.ResponseWriter, r *http.Request) {
+	var in []siro.MultimediaEvent
+	if err := decodeBody(r, &in); err != nil {
+		writeErr(w, 400, "Bad Request - Invalid parameters")
+		return
+	}
+	s.addMultimedia(w, len(in))
+}
+
+// addMultimedia counts n synced multimedia events and answers 201.
+func (s *Server) addMultimedia(w http.ResponseWriter, n int) {
+	s.mu.Lock()
+	s.multimedia += n
+	s.mu.Unlock()
+	writeJSON(w, 201, map[string]any{"data": nil})
+}
+
+// --- integration connections ---------------------------------------------------
+
+const connNotFound = "Integration connection not found or you do not have permission to view it."
+
+// writePlain answers a text/plain error, as Siro's integration connection
+// routes do.
+func writePlain(w http.ResponseWriter, status int, msg string) {
+	w.Header().Set("Content-Type", "text/plain")
+	w.WriteHeader(status)
+	_, _ = w.Write([]byte(msg))
+}
+
+func (s *Server) listConnections(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	items := s.connections.list(map[string]string{"integrationPlatform": r.URL.Query().Get("integrationPlatform")})
+	s.mu.Unlock()
+	data, next := page(items, r.URL.Query().Get("cursor"), 100)
+	writeJSON(w, 200, map[string]any{"data": data, "cursor": next})
+}
+
+// createConnection allows one connection per integration platform.
+func (s *Server) createConnection(w http.ResponseWriter, r *http.Request) {
+	var in map[string]any
+	if err := decodeBody(r, &in); err != nil || in["name"] == nil || in["externalAccountId"] == nil {
+		writeIssues(w, []any{"name"}, "Required")
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.connections.list(map[string]string{"integrationPlatform": toString(in["integrationPlatform"])})) > 0 {
+		writePlain(w, 409, "Duplicate connection for integration platform for org")
+		return
+	}
+	if _, ok := in["isActive"]; !ok {
+		in["isActive"] = true
+	}
+	it := map[string]any{"id": s.nextID("ic"), "organizationId": s.OrganizationID, "createdAt": s.now(), "updatedAt": s.now(),
+		"syncStatus": []any{}}
+	s.connections.take(it, in)
+	s.connections.items[it["id"].(string)] = it
+	writeJSON(w, 201, it)
+}
+
+func (s *Server) getConnection(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	c, ok := s.connections.items[r.PathValue("id")]
+	s.mu.Unlock()
+	if !ok {
+		writePlain(w, 404, connNotFound)
+		return
+	}
+	writeJSON(w, 200, c)
+}
+
+// updateConnection changes only name, isActive and syncTranscript.
+func (s *Server) updateConnection(w http.ResponseWriter, r *http.Request) {
+	var in map[string]any
+	_ = decodeBody(r, &in)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, ok := s.connections.items[r.PathValue("id")]
+	if !ok {
+		writePlain(w, 404, connNotFound)
+		return
+	}
+	for _, k := range []string{"name", "isActive", "syncTranscript"} {
+		if v, ok := in[k]; ok && v != nil {
+			c[k] = v
 		}
-		s.mu.Unlock()
-		sort.Slice(apps, func(i, j int) bool { return apps[i]["clientId"].(string) < apps[j]["clientId"].(string) })
-		writeJSON(w, 200, map[string]any{"data": nonNil(apps), "cursor": nil, "limit": 100, "hasNextPage": false})
-	})
-	mux.HandleFunc("GET "+p+"/v1/core/oauth/apps/{clientId}", func(w http.ResponseWriter, r *http.Request) {
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		if _, ok := s.apps[r.PathValue("clientId")]; !ok {
-			notFound(w)
-			return
+	}
+	c["updatedAt"] = s.now()
+	writeJSON(w, 200, c)
+}
+
+func (s *Server) deleteConnection(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, ok := s.connections.items[r.PathValue("id")]
+	if !ok {
+		writePlain(w, 404, connNotFound)
+		return
+	}
+	delete(s.connections.items, r.PathValue("id"))
+	writeJSON(w, 200, c)
+}
+
+func (s *Server) putSalesforce(w http.ResponseWriter, r *http.Request) {
+	var in siro.SalesforceParams
+	if err := decodeBody(r, &in); err != nil || in.Namespace == "" || in.OrgID == "" || in.InstanceURL == "" {
+		writeIssues(w, []any{"namespace"}, "Required")
+		return
+	}
+	writeJSON(w, 200, map[string]any{"integrationConnectionId": s.IntegrationConnectionID, "isActive": true})
+}
+
+// --- OAuth apps and token listings ---------------------------------------------
+
+func (s *Server) listApps(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	if q.Get("organizationId") == "" || q.Get("owner") == "" {
+		writeErr(w, 400, "Bad Request - Invalid parameters")
+		return
+	}
+	s.mu.Lock()
+	var apps []map[string]any
+	for id := range s.apps {
+		apps = append(apps, s.appView(id))
+	}
+	s.mu.Unlock()
+	sort.Slice(apps, func(i, j int) bool { return apps[i]["clientId"].(string) < apps[j]["clientId"].(string) })
+	writeJSON(w, 200, map[string]any{"data": nonNil(apps), "cursor": nil, "limit": 100, "hasNextPage": false})
+}
+
+func (s *Server) getApp(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.apps[r.PathValue("clientId")]; !ok {
+		notFound(w)
+		return
+	}
+	writeJSON(w, 200, map[string]any{"data": s.appView(r.PathValue("clientId"))})
+}
+
+// deleteApp deletes the app and revokes its tokens.
+func (s *Server) deleteApp(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	id := r.PathValue("clientId")
+	delete(s.apps, id)
+	for tok, info := range s.tokens {
+		if info.clientID == id {
+			delete(s.tokens, tok) // deleting an app revokes its tokens
 		}
-		writeJSON(w, 200, map[string]any{"data": s.appView(r.PathValue("clientId"))})
-	})
-	mux.HandleFunc("DELETE "+p+"/v1/core/oauth/apps/{clientId}", func(w http.ResponseWriter, r *http.Request) {
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		id := r.PathValue("clientId")
-		delete(s.apps, id)
-		for tok, info := range s.tokens {
-			if info.clientID == id {
-				delete(s.tokens, tok) // deleting an app revokes its tokens
-			}
+	}
+	writeJSON(w, 200, map[string]string{"clientId": id})
+}
+
+func (s *Server) listTokens(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Query().Get("owner") == "" {
+		writeErr(w, 400, "Bad Request - Invalid parameters")
+		return
+	}
+	s.mu.Lock()
+	var out []map[string]any
+	for _, info := range s.tokens {
+		if info.clientID == r.PathValue("clientId") {
+			out = append(out, s.tokenAnswer(info))
 		}
-		writeJSON(w, 200, map[string]string{"clientId": id})
-	})
-	mux.HandleFunc("GET "+p+"/v1/core/oauth/apps/{clientId}/access-token", func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Query().Get("owner") == "" {
-			writeErr(w, 400, "Bad Request - Invalid parameters")
-			return
-		}
-		s.mu.Lock()
-		var out []map[string]any
-		for _, info := range s.tokens {
-			if info.clientID == r.PathValue("clientId") {
-				out = append(out, s.tokenAnswer(info))
-			}
-		}
-		s.mu.Unlock()
-		writeJSON(w, 200, map[string]any{"data": nonNil(out), "cursor": nil})
-	})
+	}
+	s.mu.Unlock()
+	writeJSON(w, 200, map[string]any{"data": nonNil(out), "cursor": nil})
 }
 
 func (s *Server) appView(id string) map[string]any {
