@@ -184,3 +184,56 @@ func TestLookupSecretSourceEmptyBodyOptIn(t *testing.T) {
 	assert.ErrorIs(t, err, webhook.ErrInvalidOption)
 	assert.ErrorContains(t, err, "WithLookupSecretSource")
 }
+
+// TestLookupSecretSourceConcurrentRotation: lookups signed with the new
+// secret never fail while another goroutine rotates the source (run with
+// -race: the verifier cache is shared).
+func TestLookupSecretSourceConcurrentRotation(t *testing.T) {
+	src := &lookupSource{secrets: map[string][]string{"a": {lookupNewA, lookupOldA}}}
+	srv, _, _ := newSourcedLookup(t, src)
+	a := srv.URL + "/symbo/a/lookup"
+	stop := make(chan struct{})
+	rotated := make(chan struct{})
+	go func() {
+		defer close(rotated)
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			src.set(func(s *lookupSource) {
+				if i%2 == 0 {
+					s.secrets["a"] = []string{lookupNewA}
+				} else {
+					s.secrets["a"] = []string{lookupNewA, lookupOldA}
+				}
+			})
+		}
+	}()
+	var wg sync.WaitGroup
+	codes := make(chan int, 8*20)
+	for g := 0; g < 8; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 20; i++ {
+				st, _ := lookupAs(t, a, lookupNewA, false)
+				codes <- st
+			}
+		}()
+	}
+	wg.Wait()
+	close(stop)
+	<-rotated
+	close(codes)
+	n := 0
+	for c := range codes {
+		n++
+		assert.Equal(t, 200, c)
+	}
+	assert.Equal(t, 160, n)
+	src.set(func(s *lookupSource) { s.secrets["a"] = []string{lookupNewA} })
+	st, _ := lookupAs(t, a, lookupOldA, false)
+	assert.Equal(t, 401, st, "removed after the churn")
+}
