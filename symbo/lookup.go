@@ -213,6 +213,9 @@ type LookupHandler struct {
 //     that unlocks every contact and can be replayed), so it is refused
 //     with 401 and logged at warn level ("HMAC over the empty body")
 //     unless InsecureAcceptEmptyBodySignature is given;
+//   - with WithLookupSecretSource, the same HMAC check with the secrets
+//     the source returns for the request's tenant (404 for an unknown
+//     tenant, 503 with Retry-After while the source fails);
 //   - with WithLookupToken, a ?token= in the URL is compared in constant
 //     time;
 //   - with neither, construction fails unless InsecureNoAuth is given.
