@@ -3,7 +3,6 @@ package engrami
 import (
 	"bytes"
 	"context"
-	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -38,7 +37,9 @@ const DefaultToolTimeout = 30 * time.Second
 
 // NewToolHandler serves a tool or action endpoint Engrami calls, with every
 // method an Endpoint may declare (GET, POST, PUT, PATCH, DELETE; others
-// 405): it checks "Authorization: Bearer <secret>" in constant time (401),
+// 405): it checks "Authorization: Bearer <secret>" in constant time (401;
+// with WithToolSecretSource, against the tenant's current secrets, 404
+// for an unknown tenant, 503 with Retry-After while the source fails),
 // decodes the JSON body into P (a GET or DELETE without a body reads the
 // query parameters as strings) (400 naming the bad field), enforces the fields P marks
 // `required:"true"` (400), calls fn under a deadline and answers its result
@@ -54,9 +55,6 @@ const DefaultToolTimeout = 30 * time.Second
 // line per refused or failed call with the keys provider, delivery_id,
 // event, status, error; never the secret).
 func NewToolHandler[P, R any](secret string, fn func(ctx context.Context, params P) (R, error), opts ...ToolOption) (http.Handler, error) {
-	if secret == "" {
-		return nil, opterr.New("engrami", "NewToolHandler", webhook.ErrInvalidSecret, "secret is empty")
-	}
 	if fn == nil {
 		return nil, optErr("NewToolHandler", "fn is nil")
 	}
@@ -64,19 +62,39 @@ func NewToolHandler[P, R any](secret string, fn func(ctx context.Context, params
 	if err != nil {
 		return nil, err
 	}
+	var fixed webhook.Verifier
+	if !cfg.HasSecretSource() {
+		if secret == "" {
+			return nil, opterr.New("engrami", "NewToolHandler", webhook.ErrInvalidSecret, "secret is empty (give it or WithToolSecretSource)")
+		}
+		if fixed, err = newBearer([]string{secret}); err != nil {
+			return nil, opterr.New("engrami", "NewToolHandler", webhook.ErrInvalidSecret, "secret is invalid")
+		}
+	}
 	maxBody, timeout := ts.maxBody, ts.timeout
 	required, err := requiredFields(reflect.TypeFor[P]())
 	if err != nil {
 		return nil, err
 	}
-	want := []byte("Bearer " + secret)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		fail := func(status int, code, msg string) {
 			cfg.Report(r, "engrami", "", "tool", status, errors.New(code+": "+msg))
 			writeJSONError(w, status, code, msg)
 		}
-		got := []byte(r.Header.Get("Authorization"))
-		if subtle.ConstantTimeCompare(got, want) != 1 {
+		v, _, err := cfg.Verifier(r.Context(), r, fixed, newBearer)
+		if err != nil {
+			// unknown tenant 404, failing source 503 (never 401)
+			status := webhook.StatusCode(err)
+			cfg.Report(r, "engrami", "", "tool", status, err)
+			if status == http.StatusServiceUnavailable {
+				w.Header().Set("Retry-After", "5")
+				writeJSONError(w, status, "unavailable", "secrets unavailable, retry later")
+				return
+			}
+			writeJSONError(w, status, "not_found", "unknown tenant")
+			return
+		}
+		if _, err := v.Verify(r.Header, nil); err != nil {
 			fail(http.StatusUnauthorized, "unauthorized", "missing or wrong bearer token")
 			return
 		}

@@ -31,8 +31,11 @@ const (
 type Sender struct {
 	core   *core.Client
 	path   string
-	signer *webhook.HMACSigner
+	signer *webhook.HMACSigner // nil with WithSenderSecretSource
 	unsafe bool
+	source webhook.SecretSource
+	tenant string
+	strip  bool
 }
 
 // SenderOption configures a Sender.
@@ -45,6 +48,25 @@ type senderConfig struct {
 	clock       webhook.Clock
 	stripPrefix bool
 	unsafe      bool
+	source      webhook.SecretSource
+	tenant      string
+}
+
+// WithSenderSecretSource resolves the signing secret on every send:
+// src.Secrets(ctx, tenant) is called with Send's context and the FIRST
+// secret it returns signs the delivery. During a rotation, keep the old
+// secret first until Engrami accepts the new one, then put the new one
+// first (and later drop the old). A source error, or an empty list, fails
+// the send with an error wrapping webhook.ErrSecretSource, and nothing is
+// sent unsigned. NewSender's secret must then be empty.
+func WithSenderSecretSource(src webhook.SecretSource, tenant string) SenderOption {
+	return func(c *senderConfig) error {
+		if src == nil {
+			return optErr("WithSenderSecretSource", "source is nil")
+		}
+		c.source, c.tenant = src, tenant
+		return nil
+	}
 }
 
 // WithSenderHTTPClient sets the HTTP client.
@@ -110,13 +132,18 @@ func NewSender(hookURL, secret string, opts ...SenderOption) (*Sender, error) {
 	if err != nil || u.Host == "" {
 		return nil, optErr("NewSender", "hookURL is not an absolute URL")
 	}
-	key := secret
-	if c.stripPrefix {
-		key = strings.TrimPrefix(secret, "whsec_")
-	}
-	signer, err := webhook.NewHMACSigner(HeaderSignature, SignaturePrefix, key)
-	if err != nil {
-		return nil, opterr.Rewrap("engrami", "NewSender", err, 1)
+	var signer *webhook.HMACSigner
+	switch {
+	case c.source != nil && secret != "":
+		return nil, optErr("NewSender", "give a secret or WithSenderSecretSource, not both")
+	case c.source == nil:
+		key := secret
+		if c.stripPrefix {
+			key = strings.TrimPrefix(secret, "whsec_")
+		}
+		if signer, err = webhook.NewHMACSigner(HeaderSignature, SignaturePrefix, key); err != nil {
+			return nil, opterr.Rewrap("engrami", "NewSender", err, 1)
+		}
 	}
 	base := *u
 	base.Path, base.RawPath = "", ""
@@ -128,11 +155,42 @@ func NewSender(hookURL, secret string, opts ...SenderOption) (*Sender, error) {
 	if path == "" {
 		path = "/"
 	}
-	return &Sender{core: cc, path: path, signer: signer, unsafe: c.unsafe}, nil
+	return &Sender{core: cc, path: path, signer: signer, unsafe: c.unsafe, source: c.source, tenant: c.tenant, strip: c.stripPrefix}, nil
 }
 
-// Sign returns the X-Webhook-Signature value for body.
-func (s *Sender) Sign(body []byte) string { return s.signer.Sign(body) }
+// Sign returns the X-Webhook-Signature value for body. With
+// WithSenderSecretSource it asks the source with context.Background() and
+// returns "" if the source fails; use SignContext to see the error.
+func (s *Sender) Sign(body []byte) string {
+	sig, _ := s.SignContext(context.Background(), body)
+	return sig
+}
+
+// SignContext returns the X-Webhook-Signature value for body, resolving
+// the secret from WithSenderSecretSource's source with ctx when given. An
+// error wraps webhook.ErrSecretSource and never holds a secret.
+func (s *Sender) SignContext(ctx context.Context, body []byte) (string, error) {
+	if s.source == nil {
+		return s.signer.Sign(body), nil
+	}
+	secrets, err := s.source.Secrets(ctx, s.tenant)
+	switch {
+	case err != nil:
+		return "", fmt.Errorf("engrami: %w: tenant %q: %w", webhook.ErrSecretSource, s.tenant, err)
+	case len(secrets) == 0 || secrets[0] == "":
+		return "", fmt.Errorf("engrami: %w: tenant %q: no signing secret", webhook.ErrSecretSource, s.tenant)
+	}
+	key := secrets[0]
+	if s.strip {
+		key = strings.TrimPrefix(key, "whsec_")
+	}
+	signer, err := webhook.NewHMACSigner(HeaderSignature, SignaturePrefix, key)
+	if err != nil {
+		// the secret's own error is dropped: it may describe the secret
+		return "", fmt.Errorf("engrami: %w: tenant %q: the first secret cannot key an HMAC", webhook.ErrSecretSource, s.tenant)
+	}
+	return signer.Sign(body), nil
+}
 
 // Send marshals event to JSON, signs it and POSTs it. Engrami documents no
 // idempotency for incoming webhooks, so only a delivery that provably did
@@ -150,9 +208,13 @@ func (s *Sender) Send(ctx context.Context, event any) error {
 
 // SendRaw signs and POSTs body as is.
 func (s *Sender) SendRaw(ctx context.Context, body []byte) error {
+	sig, err := s.SignContext(ctx, body)
+	if err != nil {
+		return err // never sent unsigned
+	}
 	h := http.Header{}
-	h.Set(HeaderSignature, s.Sign(body))
-	_, err := s.core.Do(ctx, &core.Request{Operation: "IncomingWebhook.Send", Method: http.MethodPost, Route: s.path,
+	h.Set(HeaderSignature, sig)
+	_, err = s.core.Do(ctx, &core.Request{Operation: "IncomingWebhook.Send", Method: http.MethodPost, Route: s.path,
 		Body: json.RawMessage(body), Header: h, NoAuth: true, IdempotencyKey: webhook.NewMessageID(), RetryUndeliveredOnly: !s.unsafe}, nil)
 	return publicError(err)
 }

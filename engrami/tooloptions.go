@@ -1,6 +1,9 @@
 package engrami
 
 import (
+	"crypto/subtle"
+	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"time"
@@ -10,7 +13,8 @@ import (
 )
 
 // ToolOption configures NewToolHandler: WithToolTimeout,
-// WithToolMaxBodyBytes, WithToolLogger and WithToolErrorHook. A tool call
+// WithToolMaxBodyBytes, WithToolLogger, WithToolErrorHook and
+// WithToolSecretSource. A tool call
 // is answered inline and never deduplicated or queued, so the receivers'
 // options (webhook.WithInbox, ...) are not ToolOptions and do not compile
 // there.
@@ -22,6 +26,31 @@ type toolSettings struct {
 	maxBody int64
 	logger  *slog.Logger
 	onError func(r *http.Request, err error)
+	source  webhook.SecretSource
+	tenant  webhook.TenantFunc
+}
+
+// WithToolSecretSource makes the tool handler resolve its accepted
+// secrets per call, as webhook.WithSecretSource does for the receivers:
+// tenant names the tenant from what you configured
+// (webhook.TenantFromPath("tenant") for a handler mounted on
+// "/engrami/{tenant}/tools/...", or webhook.FixedTenant), never from a
+// header or the body; src returns every secret of that tenant that is
+// accepted now. "Authorization: Bearer <s>" authenticates when s is any
+// of them (each compared in constant time), so during a rotation old and
+// new both work and a removed one stops on the next call. The result is
+// cached per tenant and secret list. An unknown tenant answers 404; a
+// failing source answers 503 with Retry-After (never 401).
+// NewToolHandler's fixed secret may then be empty; if both are given, the
+// source wins.
+func WithToolSecretSource(src webhook.SecretSource, tenant webhook.TenantFunc) ToolOption {
+	return func(s *toolSettings) error {
+		if src == nil || tenant == nil {
+			return optErr("WithToolSecretSource", "source and tenant func must not be nil")
+		}
+		s.source, s.tenant = src, tenant
+		return nil
+	}
 }
 
 // WithToolTimeout bounds the tool function (default DefaultToolTimeout);
@@ -74,6 +103,48 @@ func toolConfig(opts []ToolOption) (toolSettings, *webhook.Config, error) {
 			return s, nil, err
 		}
 	}
-	cfg, err := webhook.NewConfig(webhook.WithLogger(s.logger), webhook.WithErrorHook(s.onError))
+	copts := []webhook.Option{webhook.WithLogger(s.logger), webhook.WithErrorHook(s.onError)}
+	if s.source != nil {
+		copts = append(copts, webhook.WithSecretSource(s.source, s.tenant))
+	}
+	cfg, err := webhook.NewConfig(copts...)
 	return s, cfg, err
 }
+
+// bearer verifies "Authorization: Bearer <secret>" against every accepted
+// secret in constant time. It holds secrets: it never prints them.
+type bearer struct{ want [][]byte }
+
+// newBearer builds a bearer check from the accepted secrets.
+func newBearer(secrets []string) (webhook.Verifier, error) {
+	b := &bearer{want: make([][]byte, 0, len(secrets))}
+	for i, s := range secrets {
+		if s == "" {
+			return nil, fmt.Errorf("%w: secret %d is empty", webhook.ErrInvalidSecret, i)
+		}
+		b.want = append(b.want, []byte("Bearer "+s))
+	}
+	return b, nil
+}
+
+// Verify checks the Authorization header; body is not signed.
+func (b *bearer) Verify(h http.Header, _ []byte) (webhook.Delivery, error) {
+	got := []byte(h.Get("Authorization"))
+	ok := 0
+	for _, w := range b.want {
+		ok |= subtle.ConstantTimeCompare(got, w) // no early exit
+	}
+	if ok != 1 {
+		return webhook.Delivery{}, fmt.Errorf("%w: missing or wrong bearer token", webhook.ErrNoMatchingSignature)
+	}
+	return webhook.Delivery{}, nil
+}
+
+// String redacts the secrets for every verb of fmt.
+func (b *bearer) String() string { return "engrami.bearer{[redacted]}" }
+
+// GoString is String.
+func (b *bearer) GoString() string { return b.String() }
+
+// Format prints String for every verb.
+func (b *bearer) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, b.String()) }

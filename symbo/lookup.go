@@ -86,7 +86,7 @@ type LookupFunc func(ctx context.Context, number string) (*Contact, error)
 const DefaultLookupTimeout = 3 * time.Second
 
 // LookupOption configures NewLookupHandler: WithLookupToken,
-// InsecureNoAuth, InsecureAcceptEmptyBodySignature, WithLookupTimeout,
+// WithLookupSecretSource, InsecureNoAuth, InsecureAcceptEmptyBodySignature, WithLookupTimeout,
 // WithLookupLogger and WithLookupErrorHook. A lookup is answered inline
 // and never deduplicated, so the receivers' options (webhook.WithInbox,
 // ...) are not LookupOptions and do not compile there.
@@ -100,6 +100,31 @@ type lookupSettings struct {
 	timeout   time.Duration
 	logger    *slog.Logger
 	onError   func(r *http.Request, err error)
+	source    webhook.SecretSource
+	tenant    webhook.TenantFunc
+}
+
+// WithLookupSecretSource makes the lookup resolve its webhook secrets per
+// request, as webhook.WithSecretSource does for the receivers: tenant
+// names the tenant from what you configured (webhook.TenantFromPath("tenant")
+// for a handler mounted on "/symbo/{tenant}/lookup", or
+// webhook.FixedTenant), never from the query or a header; src returns
+// every secret of that tenant that verifies now (old and new during a
+// rotation; a removed one stops verifying on the next request). The
+// verifier built from them is cached per tenant and secret list. An
+// unknown tenant answers 404; a failing source answers 503 with
+// Retry-After (never 401). The strict-signature rule applies unchanged:
+// only an HMAC over the raw query verifies, unless
+// InsecureAcceptEmptyBodySignature. NewLookupHandler's fixed secrets may
+// then be nil; if both are given, the source wins.
+func WithLookupSecretSource(src webhook.SecretSource, tenant webhook.TenantFunc) LookupOption {
+	return func(s *lookupSettings) error {
+		if src == nil || tenant == nil {
+			return opterr.New("symbo", "WithLookupSecretSource", webhook.ErrInvalidOption, "source and tenant func must not be nil")
+		}
+		s.source, s.tenant = src, tenant
+		return nil
+	}
 }
 
 // WithLookupToken authenticates the lookup with a shared token the user
@@ -156,7 +181,8 @@ func WithLookupErrorHook(fn func(r *http.Request, err error)) LookupOption {
 // signature to the number asked for; they log a refused empty-body
 // signature so you can tell if your Symbo account signs that way (Symbo
 // does not document what it signs on a GET). Prefer WithLookupToken over
-// this option if it does. It needs the webhook secrets.
+// this option if it does. It needs the webhook secrets (fixed or
+// WithLookupSecretSource).
 func InsecureAcceptEmptyBodySignature() LookupOption {
 	return func(s *lookupSettings) error { s.emptyBody = true; return nil }
 }
@@ -171,6 +197,7 @@ type LookupHandler struct {
 	token     string
 	open      bool
 	emptyBody bool // InsecureAcceptEmptyBodySignature
+	source    bool // WithLookupSecretSource: verifiers come from cfg.Verifier
 }
 
 // NewLookupHandler returns the endpoint Symbo calls on dial
@@ -186,6 +213,9 @@ type LookupHandler struct {
 //     that unlocks every contact and can be replayed), so it is refused
 //     with 401 and logged at warn level ("HMAC over the empty body")
 //     unless InsecureAcceptEmptyBodySignature is given;
+//   - with WithLookupSecretSource, the same HMAC check with the secrets
+//     the source returns for the request's tenant (404 for an unknown
+//     tenant, 503 with Retry-After while the source fails);
 //   - with WithLookupToken, a ?token= in the URL is compared in constant
 //     time;
 //   - with neither, construction fails unless InsecureNoAuth is given.
@@ -215,21 +245,25 @@ func NewLookupHandler(secrets []string, fn LookupFunc, opts ...LookupOption) (*L
 			return nil, err
 		}
 	}
-	cfg, err := webhook.NewConfig(webhook.WithLogger(ls.logger), webhook.WithErrorHook(ls.onError))
+	copts := []webhook.Option{webhook.WithLogger(ls.logger), webhook.WithErrorHook(ls.onError)}
+	if ls.source != nil {
+		copts = append(copts, webhook.WithSecretSource(ls.source, ls.tenant))
+	}
+	cfg, err := webhook.NewConfig(copts...)
 	if err != nil {
 		return nil, opterr.Rewrap("symbo", "NewLookupHandler", err, len(secrets))
 	}
-	h := &LookupHandler{fn: fn, cfg: cfg, timeout: ls.timeout, token: ls.token, open: ls.open, emptyBody: ls.emptyBody}
-	if len(secrets) > 0 {
+	h := &LookupHandler{fn: fn, cfg: cfg, timeout: ls.timeout, token: ls.token, open: ls.open, emptyBody: ls.emptyBody, source: ls.source != nil}
+	if len(secrets) > 0 && !h.source {
 		if h.hmac, err = webhook.NewHMAC(HeaderSignature, "", secrets...); err != nil {
 			return nil, opterr.Rewrap("symbo", "NewLookupHandler", err, len(secrets))
 		}
 	}
-	if h.emptyBody && h.hmac == nil {
+	if h.emptyBody && h.hmac == nil && !h.source {
 		return nil, opterr.New("symbo", "NewLookupHandler", webhook.ErrInvalidOption, "InsecureAcceptEmptyBodySignature needs the webhook secrets")
 	}
-	if h.hmac == nil && h.token == "" && !h.open {
-		return nil, opterr.New("symbo", "NewLookupHandler", webhook.ErrInvalidOption, "the contact lookup serves personal data: give the webhook secrets, WithLookupToken, or InsecureNoAuth")
+	if h.hmac == nil && !h.source && h.token == "" && !h.open {
+		return nil, opterr.New("symbo", "NewLookupHandler", webhook.ErrInvalidOption, "the contact lookup serves personal data: give the webhook secrets, WithLookupSecretSource, WithLookupToken, or InsecureNoAuth")
 	}
 	return h, nil
 }
@@ -249,12 +283,25 @@ func (h *LookupHandler) authenticate(r *http.Request) (string, error) {
 			return "token", nil
 		}
 	}
-	if h.hmac != nil && r.Header.Get(HeaderSignature) != "" {
-		_, err := h.hmac.Verify(r.Header, []byte(r.URL.RawQuery))
+	var v webhook.Verifier
+	if h.hmac != nil {
+		v = h.hmac
+	}
+	if h.source {
+		// The tenant comes from the TenantFunc the user configured; its
+		// errors answer 404 (unknown tenant) or 503 (source failing).
+		sv, _, err := h.cfg.Verifier(r.Context(), r, nil, newLookupHMAC)
+		if err != nil {
+			return "", err
+		}
+		v = sv
+	}
+	if v != nil && r.Header.Get(HeaderSignature) != "" {
+		_, err := v.Verify(r.Header, []byte(r.URL.RawQuery))
 		if err == nil {
 			return "hmac(raw query)", nil
 		}
-		if _, empty := h.hmac.Verify(r.Header, nil); empty == nil {
+		if _, empty := v.Verify(r.Header, nil); empty == nil {
 			if h.emptyBody {
 				return "hmac(empty body)", nil
 			}
@@ -266,6 +313,11 @@ func (h *LookupHandler) authenticate(r *http.Request) (string, error) {
 	return "", fmt.Errorf("%w: no valid %s or token", webhook.ErrMissingHeader, HeaderSignature)
 }
 
+// newLookupHMAC builds the lookup's verifier from a source's secrets.
+func newLookupHMAC(secrets []string) (webhook.Verifier, error) {
+	return webhook.NewHMAC(HeaderSignature, "", secrets...)
+}
+
 // ServeHTTP implements http.Handler.
 func (h *LookupHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
@@ -275,7 +327,14 @@ func (h *LookupHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	how, err := h.authenticate(r)
 	if err != nil {
-		h.answer(w, r, webhook.StatusCode(err), "unauthorized", err)
+		status, msg := webhook.StatusCode(err), "unauthorized"
+		switch status {
+		case http.StatusNotFound:
+			msg = "unknown tenant"
+		case http.StatusServiceUnavailable:
+			msg = "secrets unavailable, retry later"
+		}
+		h.answer(w, r, status, msg, err)
 		return
 	}
 	if l := h.cfg.Logger(); l != nil {
@@ -338,6 +397,9 @@ func (h *LookupHandler) answer(w http.ResponseWriter, r *http.Request, status in
 	if status != http.StatusNotFound {
 		h.cfg.Report(r, "symbo", "", "call:contactlookup", status, err)
 	}
+	if status == http.StatusServiceUnavailable {
+		w.Header().Set("Retry-After", "5")
+	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(map[string]string{"error": msg})
@@ -348,15 +410,18 @@ func (h *LookupHandler) answer(w http.ResponseWriter, r *http.Request, status in
 // no verb of fmt may print them.
 func (h LookupHandler) String() string {
 	auth := "hmac"
+	if h.source {
+		auth = "hmac (secret source)"
+	}
 	switch {
 	case h.open:
 		auth = "none"
-	case h.token != "" && h.hmac != nil:
+	case h.token != "" && (h.hmac != nil || h.source):
 		auth = "hmac+token"
 	case h.token != "":
 		auth = "token"
 	}
-	if h.emptyBody && h.hmac != nil {
+	if h.emptyBody && (h.hmac != nil || h.source) {
 		auth += " (empty-body hmac accepted)"
 	}
 	return "symbo.LookupHandler{auth: " + auth + ", timeout: " + h.timeout.String() + ", [redacted]}"

@@ -1,0 +1,239 @@
+package symbo_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+
+	"github.com/callcrm/callcrm-go/symbo"
+	"github.com/callcrm/callcrm-go/symbo/symbotest"
+	"github.com/callcrm/callcrm-go/webhook"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// lookupSource is a secret source a test changes between requests (a
+// database, in a real CRM).
+type lookupSource struct {
+	mu      sync.Mutex
+	secrets map[string][]string
+	fail    bool
+	calls   int
+}
+
+func (s *lookupSource) Secrets(_ context.Context, tenant string) ([]string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.calls++
+	if s.fail {
+		return nil, errors.New("database is down")
+	}
+	v, ok := s.secrets[tenant]
+	if !ok {
+		return nil, fmt.Errorf("%w: %s", webhook.ErrUnknownTenant, tenant)
+	}
+	return append([]string(nil), v...), nil
+}
+
+func (s *lookupSource) set(f func(s *lookupSource)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	f(s)
+}
+
+// lookupAs signs a lookup of number with secret (HMAC over the raw query)
+// and sends it to base+path; it returns the status and Retry-After.
+func lookupAs(t *testing.T, url, secret string, emptyBody bool) (int, string) {
+	t.Helper()
+	const query = "number=%2B18005551212"
+	s, err := symbotest.NewSender(secret)
+	require.NoError(t, err)
+	signed := []byte(query)
+	if emptyBody {
+		signed = nil
+	}
+	req, _ := http.NewRequest(http.MethodGet, url+"?"+query, nil)
+	req.Header.Set(symbo.HeaderSignature, s.Sign(signed).Get(symbo.HeaderSignature))
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	return resp.StatusCode, resp.Header.Get("Retry-After")
+}
+
+const (
+	lookupOldA = "tenant-a-old-secret-0001"
+	lookupNewA = "tenant-a-new-secret-0002"
+	lookupB    = "tenant-b-secret-00000003"
+)
+
+func newSourcedLookup(t *testing.T, src webhook.SecretSource, opts ...symbo.LookupOption) (*httptest.Server, *bytes.Buffer, *int) {
+	t.Helper()
+	var logs bytes.Buffer
+	var calls int
+	var mu sync.Mutex
+	fn := func(context.Context, string) (*symbo.Contact, error) {
+		mu.Lock()
+		calls++
+		mu.Unlock()
+		return sally, nil
+	}
+	opts = append([]symbo.LookupOption{
+		symbo.WithLookupSecretSource(src, webhook.TenantFromPath("tenant")),
+		symbo.WithLookupLogger(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))),
+	}, opts...)
+	h, err := symbo.NewLookupHandler(nil, fn, opts...)
+	require.NoError(t, err)
+	mux := http.NewServeMux()
+	mux.Handle("GET /symbo/{tenant}/lookup", h)
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q"} {
+		out := fmt.Sprintf(verb, h) + fmt.Sprintf(verb, *h)
+		for _, s := range []string{lookupOldA, lookupNewA, lookupB} {
+			assert.NotContains(t, out, s, verb)
+		}
+	}
+	return srv, &logs, &calls
+}
+
+// TestLookupSecretSourceRotationAndTenants: per-tenant secrets from a
+// source on /symbo/{tenant}/lookup; old and new verify during the
+// overlap, a removed secret stops at once, tenant A's secret is refused
+// on tenant B's URL, an unknown tenant is 404.
+func TestLookupSecretSourceRotationAndTenants(t *testing.T) {
+	src := &lookupSource{secrets: map[string][]string{"a": {lookupOldA}, "b": {lookupB}}}
+	srv, logs, calls := newSourcedLookup(t, src)
+	a, b := srv.URL+"/symbo/a/lookup", srv.URL+"/symbo/b/lookup"
+
+	st, _ := lookupAs(t, a, lookupOldA, false)
+	assert.Equal(t, 200, st)
+	st, _ = lookupAs(t, a, lookupNewA, false)
+	assert.Equal(t, 401, st, "not yet added")
+
+	src.set(func(s *lookupSource) { s.secrets["a"] = []string{lookupNewA, lookupOldA} })
+	for _, sec := range []string{lookupOldA, lookupNewA} {
+		st, _ = lookupAs(t, a, sec, false)
+		assert.Equal(t, 200, st, "both verify during the overlap")
+	}
+	src.set(func(s *lookupSource) { s.secrets["a"] = []string{lookupNewA} })
+	st, _ = lookupAs(t, a, lookupOldA, false)
+	assert.Equal(t, 401, st, "a removed secret stops at once")
+	st, _ = lookupAs(t, a, lookupNewA, false)
+	assert.Equal(t, 200, st)
+
+	st, _ = lookupAs(t, b, lookupNewA, false)
+	assert.Equal(t, 401, st, "tenant A's secret on tenant B's URL")
+	st, _ = lookupAs(t, b, lookupB, false)
+	assert.Equal(t, 200, st)
+
+	st, _ = lookupAs(t, srv.URL+"/symbo/zz/lookup", lookupB, false)
+	assert.Equal(t, 404, st, "unknown tenant")
+
+	// The strict rule holds for source secrets: an HMAC over the empty
+	// body is refused.
+	st, _ = lookupAs(t, b, lookupB, true)
+	assert.Equal(t, 401, st)
+	assert.Contains(t, logs.String(), "HMAC over the empty body")
+
+	assert.Equal(t, 5, *calls, "fn ran only for the authenticated lookups")
+	for _, s := range []string{lookupOldA, lookupNewA, lookupB} {
+		assert.NotContains(t, logs.String(), s)
+	}
+}
+
+// TestLookupSecretSourceFailing: a failing source answers 503 with
+// Retry-After (never 401), then the lookup works again.
+func TestLookupSecretSourceFailing(t *testing.T) {
+	src := &lookupSource{secrets: map[string][]string{"a": {lookupOldA}}, fail: true}
+	var hooked []error
+	srv, logs, calls := newSourcedLookup(t, src, symbo.WithLookupErrorHook(func(_ *http.Request, err error) { hooked = append(hooked, err) }))
+	a := srv.URL + "/symbo/a/lookup"
+	st, retry := lookupAs(t, a, lookupOldA, false)
+	assert.Equal(t, 503, st)
+	assert.NotEmpty(t, retry, "Retry-After")
+	assert.Zero(t, *calls)
+	require.Len(t, hooked, 1)
+	assert.ErrorIs(t, hooked[0], webhook.ErrSecretSource)
+	assert.NotContains(t, hooked[0].Error(), lookupOldA)
+	assert.NotContains(t, fmt.Sprintf("%+v %#v", hooked[0], hooked[0]), lookupOldA)
+
+	src.set(func(s *lookupSource) { s.fail = false })
+	st, _ = lookupAs(t, a, lookupOldA, false)
+	assert.Equal(t, 200, st)
+	assert.Equal(t, 1, *calls)
+	assert.Contains(t, logs.String(), "status=503")
+	assert.NotContains(t, logs.String(), lookupOldA)
+}
+
+// TestLookupSecretSourceEmptyBodyOptIn: InsecureAcceptEmptyBodySignature
+// is accepted with a source (it needs secrets, which the source gives).
+func TestLookupSecretSourceEmptyBodyOptIn(t *testing.T) {
+	src := &lookupSource{secrets: map[string][]string{"b": {lookupB}}}
+	srv, _, _ := newSourcedLookup(t, src, symbo.InsecureAcceptEmptyBodySignature())
+	st, _ := lookupAs(t, srv.URL+"/symbo/b/lookup", lookupB, true)
+	assert.Equal(t, 200, st)
+
+	_, err := symbo.NewLookupHandler(nil, func(context.Context, string) (*symbo.Contact, error) { return nil, nil },
+		symbo.WithLookupSecretSource(nil, webhook.FixedTenant("a")))
+	assert.ErrorIs(t, err, webhook.ErrInvalidOption)
+	assert.ErrorContains(t, err, "WithLookupSecretSource")
+}
+
+// TestLookupSecretSourceConcurrentRotation: lookups signed with the new
+// secret never fail while another goroutine rotates the source (run with
+// -race: the verifier cache is shared).
+func TestLookupSecretSourceConcurrentRotation(t *testing.T) {
+	src := &lookupSource{secrets: map[string][]string{"a": {lookupNewA, lookupOldA}}}
+	srv, _, _ := newSourcedLookup(t, src)
+	a := srv.URL + "/symbo/a/lookup"
+	stop := make(chan struct{})
+	rotated := make(chan struct{})
+	go func() {
+		defer close(rotated)
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			src.set(func(s *lookupSource) {
+				if i%2 == 0 {
+					s.secrets["a"] = []string{lookupNewA}
+				} else {
+					s.secrets["a"] = []string{lookupNewA, lookupOldA}
+				}
+			})
+		}
+	}()
+	var wg sync.WaitGroup
+	codes := make(chan int, 8*20)
+	for g := 0; g < 8; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 20; i++ {
+				st, _ := lookupAs(t, a, lookupNewA, false)
+				codes <- st
+			}
+		}()
+	}
+	wg.Wait()
+	close(stop)
+	<-rotated
+	close(codes)
+	n := 0
+	for c := range codes {
+		n++
+		assert.Equal(t, 200, c)
+	}
+	assert.Equal(t, 160, n)
+	src.set(func(s *lookupSource) { s.secrets["a"] = []string{lookupNewA} })
+	st, _ := lookupAs(t, a, lookupOldA, false)
+	assert.Equal(t, 401, st, "removed after the churn")
+}
