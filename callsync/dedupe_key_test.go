@@ -62,3 +62,29 @@ func TestRetryWithNewTimestampIsDuplicate(t *testing.T) {
 	_, err = callsync.DeliveryKey([]byte(`{"payload_id":"x"} {}`))
 	assert.Error(t, err)
 }
+
+// FuzzDeliveryKey: any valid JSON object gets a key without panicking, and
+// changing only its top-level timestamp, or its whitespace, keeps the key.
+func FuzzDeliveryKey(f *testing.F) {
+	f.Add([]byte(callsynctest.CallLoggedSample))
+	f.Add([]byte(`{"timestamp":1,"payload_id":"p","x":"a \"b\" {c}"}`))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		k, err := callsync.DeliveryKey(body)
+		var m map[string]any
+		if json.Unmarshal(body, &m) != nil {
+			return
+		}
+		if err != nil {
+			t.Fatalf("a JSON object got %v", err)
+		}
+		m["timestamp"] = "2030-01-01T00:00:00Z"
+		other, _ := json.MarshalIndent(m, "", "  ")
+		m["timestamp"] = "2031-01-01T00:00:00Z"
+		again, _ := json.Marshal(m)
+		k1, err1 := callsync.DeliveryKey(other)
+		k2, err2 := callsync.DeliveryKey(again)
+		if err1 != nil || err2 != nil || k1 != k2 {
+			t.Fatalf("timestamp or whitespace changed the key: %q %q (%v %v); original %q", k1, k2, err1, err2, k)
+		}
+	})
+}

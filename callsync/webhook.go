@@ -1,12 +1,12 @@
 package callsync
 
 import (
-	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"fmt"
-	"io"
+	"hash"
 	"net/http"
 	"time"
 
@@ -106,7 +106,7 @@ func parse(wev *webhook.Event) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if wev.ID, err = DeliveryKey(wev.Raw); err != nil {
+	if wev.ID, err = deliveryKey(wev.Raw); err != nil { // ParseEvent checked the JSON
 		return nil, err
 	}
 	wev.Type = string(ev.Type)
@@ -121,30 +121,133 @@ func parse(wev *webhook.Event) (any, error) {
 // the event is everything else: the event name, org_id, the call
 // (data.call_details.call_id) and what the event says about it. So a
 // retry with a new timestamp is a duplicate, two calls (or two updates
-// of one call) sharing a payload_id are two events, and the key does not
-// depend on key order or whitespace (the JSON is hashed in a canonical
-// form, numbers as written). A body without payload_id is keyed by the
-// hash alone.
+// of one call) sharing a payload_id are two events, and whitespace does
+// not matter (the body is hashed without it, strings as sent). A body
+// without payload_id is keyed by the hash alone. It reads the body once,
+// without decoding it.
 func DeliveryKey(body []byte) (string, error) {
-	d := json.NewDecoder(bytes.NewReader(body))
-	d.UseNumber()
-	var m map[string]any
-	if err := d.Decode(&m); err != nil {
-		return "", fmt.Errorf("callsync: decoding event: %w", err)
+	if !json.Valid(body) {
+		return "", errors.New("callsync: decoding event: not one JSON value")
 	}
-	if _, err := d.Token(); err != io.EOF {
-		return "", errors.New("callsync: decoding event: data after the JSON object")
-	}
-	delete(m, "timestamp")
-	canon, err := json.Marshal(m)
+	return deliveryKey(body)
+}
+
+// deliveryKey is DeliveryKey for a body already known to be valid JSON.
+func deliveryKey(body []byte) (string, error) {
+	ts, id, err := topLevel(body)
 	if err != nil {
-		return "", fmt.Errorf("callsync: decoding event: %w", err)
+		return "", err
 	}
-	key := webhook.BodyHash(canon)
-	if id, ok := m["payload_id"].(string); ok && id != "" {
-		key = id + ":" + key
+	h := sha256.New()
+	if ts[1] > 0 {
+		hashCompact(h, body[:ts[0]])
+		hashCompact(h, body[ts[1]:])
+	} else {
+		hashCompact(h, body)
+	}
+	var sum [sha256.Size]byte
+	key := "sha256:" + hex.EncodeToString(h.Sum(sum[:0]))
+	if id[1] > 0 {
+		var pid string
+		if json.Unmarshal(body[id[0]:id[1]], &pid) == nil && pid != "" {
+			key = pid + ":" + key
+		}
 	}
 	return key, nil
+}
+
+// topLevel returns the byte ranges of the values of the top-level
+// timestamp and payload_id of the JSON object body (valid JSON); a zero
+// range when absent.
+func topLevel(body []byte) (ts, id [2]int, err error) {
+	i := skipSpace(body, 0)
+	if i >= len(body) || body[i] != '{' {
+		return ts, id, errors.New("callsync: decoding event: not a JSON object")
+	}
+	for i = skipSpace(body, i+1); i < len(body) && body[i] != '}'; {
+		kEnd := skipValue(body, i) // a key is a string
+		key := body[i+1 : kEnd-1]
+		i = skipSpace(body, kEnd)
+		i = skipSpace(body, i+1) // ':'
+		vEnd := skipValue(body, i)
+		switch string(key) {
+		case "timestamp":
+			ts = [2]int{i, vEnd}
+		case "payload_id":
+			id = [2]int{i, vEnd}
+		}
+		i = skipSpace(body, vEnd)
+		if i < len(body) && body[i] == ',' {
+			i = skipSpace(body, i+1)
+		}
+	}
+	return ts, id, nil
+}
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// skipValue returns the end of the JSON value starting at i (valid JSON).
+func skipValue(b []byte, i int) int {
+	depth, inStr := 0, false
+	for ; i < len(b); i++ {
+		c := b[i]
+		switch {
+		case inStr && c == '\\':
+			i++
+		case inStr:
+			inStr = c != '"'
+			if !inStr && depth == 0 {
+				return i + 1
+			}
+		case c == '"':
+			inStr = true
+		case c == '{' || c == '[':
+			depth++
+		case c == '}' || c == ']':
+			if depth == 0 {
+				return i
+			}
+			depth--
+			if depth == 0 {
+				return i + 1
+			}
+		case depth == 0 && (c == ',' || c == ' ' || c == '\t' || c == '\n' || c == '\r'):
+			return i
+		}
+	}
+	return i
+}
+
+// hashCompact writes b to h without the whitespace outside strings,
+// through a buffer so h sees few large writes.
+func hashCompact(h hash.Hash, b []byte) {
+	var buf [512]byte
+	n, inStr, esc := 0, false, false
+	for _, c := range b {
+		switch {
+		case esc:
+			esc = false
+		case inStr && c == '\\':
+			esc = true
+		case inStr:
+			inStr = c != '"'
+		case c == '"':
+			inStr = true
+		case c == ' ' || c == '\t' || c == '\n' || c == '\r':
+			continue
+		}
+		buf[n] = c
+		if n++; n == len(buf) {
+			h.Write(buf[:])
+			n = 0
+		}
+	}
+	h.Write(buf[:n])
 }
 
 // NewHandler returns a Handler verifying X-CallSync-Signature with secrets
