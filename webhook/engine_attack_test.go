@@ -3,6 +3,7 @@ package webhook
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -101,4 +102,29 @@ func TestAttackGoexitInWrappedHandlerIsCounted(t *testing.T) {
 	ev := o.take()
 	assert.True(t, slices.ContainsFunc(ev, func(e string) bool { return strings.HasPrefix(e, "delivery<") }),
 		"the delivery stage was never ended: %v", ev)
+}
+
+// TestAttackCallbackErrorWrappingASentinelIs500: a callback error is
+// wrapped in a CallbackError (which unwraps to it), and StatusCode checks
+// the receive sentinels first, so a callback failing with an error that
+// happens to wrap one (a nested dedupe store's ErrDuplicate, a forwarded
+// verification's ErrNoMatchingSignature, a lookup's ErrUnknownTenant) is
+// answered 200/401/404 instead of 500: the sender does not retry (or dead
+// letters) a delivery whose callback failed and was released.
+func TestAttackCallbackErrorWrappingASentinelIs500(t *testing.T) {
+	for _, sentinel := range []error{ErrDuplicate, ErrNoMatchingSignature, ErrUnknownTenant, ErrMalformed} {
+		t.Run(sentinel.Error(), func(t *testing.T) {
+			var calls int
+			r, err := NewReceiver(engineSpec(t, func(context.Context, *Event, Once) error {
+				calls++
+				return fmt.Errorf("crm: nested step: %w", sentinel)
+			}))
+			require.NoError(t, err)
+			srv := httptest.NewServer(r)
+			defer srv.Close()
+			assert.Equal(t, http.StatusInternalServerError, post(t, srv, signed(t, "/", "", "cb-1", []byte(`{}`))),
+				"a failed callback must answer 5xx")
+			assert.EqualValues(t, 1, r.Stats().Failed)
+		})
+	}
 }
