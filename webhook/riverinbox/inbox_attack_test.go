@@ -3,7 +3,9 @@ package riverinbox
 import (
 	"context"
 	"encoding/json"
+	"runtime"
 	"testing"
+	"time"
 
 	"github.com/callcrm/callcrm-go/webhook"
 	"github.com/stretchr/testify/assert"
@@ -104,4 +106,37 @@ func storedArgs(t *testing.T, db *testDB) []DeliveryArgs {
 		out = append(out, a)
 	}
 	return out
+}
+
+// TestAttackGoexitInCallbackFreesTheWorker: a callback that ends its
+// goroutine with runtime.Goexit (t.FailNow in a test double) never
+// returns to River's executor: the job stays running (until the rescuer,
+// an hour by default) and, worse, the worker slot is never given back, so
+// with WithWorkers(1) no later delivery is ever processed. Receiver.Process
+// does not guard it either (the inline engine turns Goexit into a 500).
+func TestAttackGoexitInCallbackFreesTheWorker(t *testing.T) {
+	db := newTestDBKind(t, kindSQLite)
+	ctx := context.Background()
+	in := db.newInbox(t, WithWorkers(1))
+	processed := make(chan string, 4)
+	require.NoError(t, in.Register("sivo/default", func(_ context.Context, ev *webhook.Event) error {
+		if ev.ID == "goexit" {
+			runtime.Goexit()
+		}
+		processed <- ev.ID
+		return nil
+	}))
+	require.NoError(t, in.Enqueue(ctx, &webhook.Event{Provider: "sivo", Receiver: "default", ID: "goexit", Raw: []byte(`{}`)}))
+	startInbox(t, in)
+	waitFor(t, 20*time.Second, func() bool {
+		c, err := in.Counts(ctx)
+		return err == nil && c.Pending == 0
+	}, "the goexit job is picked up")
+	require.NoError(t, in.Enqueue(ctx, &webhook.Event{Provider: "sivo", Receiver: "default", ID: "after", Raw: []byte(`{}`)}))
+	select {
+	case id := <-processed:
+		assert.Equal(t, "after", id)
+	case <-time.After(10 * time.Second):
+		t.Fatal("the delivery after a Goexit callback is never processed: the only worker slot was lost")
+	}
 }
