@@ -119,6 +119,9 @@ func (in *Inbox[TTx]) deadJob(ctx context.Context, id int64) (*rivertype.JobRow,
 	if job.Kind != Kind || (job.State != rivertype.JobStateDiscarded && job.State != rivertype.JobStateCancelled) {
 		return nil, fmt.Errorf("%w: job %d is a %s job in state %s", ErrNotDeadLetter, id, job.Kind, job.State)
 	}
+	if job.Queue != in.cfg.queue {
+		return nil, fmt.Errorf("%w: job %d belongs to queue %s, not this inbox's %s", ErrNotDeadLetter, id, job.Queue, in.cfg.queue)
+	}
 	return job, nil
 }
 
