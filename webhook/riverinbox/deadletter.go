@@ -25,8 +25,8 @@ var ErrNotDeadLetter = errors.New("riverinbox: not a dead letter")
 type DeadLetter struct {
 	// JobID is the River job's id: pass it to Retry or Discard.
 	JobID int64
-	// Provider, Receiver, Tenant, ID and Type name the delivery (ID and
-	// Type escaped if they held a NUL or invalid UTF-8).
+	// Provider, Receiver, Tenant, ID and Type name the delivery (Tenant, ID
+	// and Type escaped if they held a NUL or invalid UTF-8).
 	Provider, Receiver, Tenant, ID, Type string
 	// State is "discarded" (attempts exhausted) or "cancelled" (a body
 	// that does not parse).
