@@ -29,7 +29,12 @@ type ToolError struct {
 }
 
 // Error returns the message sent to Engrami.
-func (e *ToolError) Error() string { return e.Message }
+func (e *ToolError) Error() string {
+	if e == nil {
+		return "engrami: nil *ToolError"
+	}
+	return e.Message
+}
 
 // DefaultToolTimeout bounds a tool function unless WithToolTimeout says
 // otherwise.
@@ -125,7 +130,7 @@ func NewToolHandler[P, R any](secret string, fn func(ctx context.Context, params
 		var p P
 		if err := json.Unmarshal(body, &p); err != nil {
 			var te *json.UnmarshalTypeError
-			if errors.As(err, &te) {
+			if errors.As(err, &te) && te != nil {
 				fail(http.StatusBadRequest, "invalid_field", fmt.Sprintf("field %s must be %s, got %s", te.Field, te.Type, te.Value))
 				return
 			}
@@ -139,7 +144,7 @@ func NewToolHandler[P, R any](secret string, fn func(ctx context.Context, params
 		}
 		if err != nil {
 			var te *ToolError
-			if errors.As(err, &te) {
+			if errors.As(err, &te) && te != nil {
 				status, code := te.Status, te.Code
 				if code == "" {
 					code = "tool_error"
@@ -187,7 +192,7 @@ func callTool[P, R any](ctx context.Context, timeout time.Duration, fn func(cont
 	defer cancel()
 	done := make(chan toolResult[R], 1) // buffered: a late fn never blocks
 	go func() {
-		var out toolResult[R]
+		out := toolResult[R]{err: errors.New("engrami: tool function called runtime.Goexit")}
 		defer func() {
 			if v := recover(); v != nil {
 				out = toolResult[R]{err: fmt.Errorf("engrami: tool function panicked: %v", v)}

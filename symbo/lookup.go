@@ -354,13 +354,14 @@ func (h *LookupHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	done := make(chan lookupResult, 1)
 	go func() {
+		res := lookupResult{err: errors.New("symbo: lookup called runtime.Goexit")}
 		defer func() {
 			if p := recover(); p != nil {
-				done <- lookupResult{err: fmt.Errorf("symbo: lookup panicked: %v", p)}
+				res = lookupResult{err: fmt.Errorf("symbo: lookup panicked: %v", p)}
 			}
+			done <- res
 		}()
-		c, err := h.fn(ctx, number)
-		done <- lookupResult{c, err}
+		res.c, res.err = h.fn(ctx, number)
 	}()
 	var res lookupResult
 	select {

@@ -85,6 +85,8 @@ func StatusCode(err error) int {
 	switch {
 	case err == nil:
 		return 200
+	case errors.As(err, new(*CallbackError)):
+		return 500 // whatever the callback's own error wraps
 	case errors.Is(err, ErrMethodNotAllowed):
 		return 405
 	case errors.Is(err, ErrUnknownTenant):

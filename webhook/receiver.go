@@ -204,6 +204,7 @@ type result struct {
 	panicked bool // the callback or wrapped handler panicked
 	status   int  // a wrapped handler's own answer (already written)
 	aborted  bool // the wrapped handler panicked with http.ErrAbortHandler
+	exited   bool // the wrapped handler called runtime.Goexit
 }
 
 // serve is the one pipeline: ServeHTTP runs it with next == nil, Wrap
@@ -223,7 +224,14 @@ func (r *Receiver) serve(w http.ResponseWriter, req *http.Request, next http.Han
 		return
 	}
 	defer r.inflight.Done() // also when a wrapped handler calls runtime.Goexit
+	settled := false
+	defer func() {
+		if !settled { // a wrapped handler called runtime.Goexit: count and report it, write nothing
+			d.settle(result{err: errGoexit, exited: true})
+		}
+	}()
 	out := d.run(next)
+	settled = true
 	d.settle(out)
 	if out.aborted {
 		panic(http.ErrAbortHandler) // the handler meant to drop the connection
@@ -390,6 +398,7 @@ func (d *delivery) inline(res Reservation) result {
 // callback runs the vendor's Handle as the callback stage, turning a
 // panic into an error (logged with its stack).
 func (r *Receiver) callback(ctx context.Context, ev *Event, parsed any) (out result) {
+	out = result{err: errGoexit} // what the deferred end sees if Handle calls runtime.Goexit
 	ctx, end := r.begin(ctx, StageCallback, ev, "")
 	var t0 time.Time
 	if end != nil {
@@ -438,11 +447,16 @@ func (r *Receiver) Process(ctx context.Context, ev *Event) error {
 	if r.obs != nil && ev.Trace != nil && ctx.Value(traceContinued{}) == nil {
 		ctx = r.extract(ctx, ev.Trace)
 	}
-	out := r.callback(ctx, ev, parsed)
-	if out.err == nil {
-		r.n.by[slices.Index(outcomes[:], OutcomeProcessed)].Add(1)
-	}
-	return out.err
+	// The callback runs on its own goroutine so that one calling
+	// runtime.Goexit ends only that goroutine, not the inbox's worker.
+	// The delivery was counted (Processed) when the inbox took it.
+	done := make(chan result, 1)
+	go func() {
+		out := result{err: errGoexit}
+		defer func() { done <- out }()
+		out = r.callback(ctx, ev, parsed)
+	}()
+	return (<-done).err
 }
 
 // Shutdown stops accepting deliveries (they are answered 503, so the

@@ -23,6 +23,10 @@ func classify(out result) (Outcome, int, string) {
 		return OutcomeEnqueued, status, ""
 	case out.err == nil:
 		return OutcomeProcessed, status, ""
+	case out.panicked:
+		return OutcomePanicked, status, "panic"
+	case errors.As(out.err, new(*CallbackError)):
+		return OutcomeFailed, status, "error" // whatever the callback's own error wraps
 	case errors.Is(out.err, ErrDuplicate):
 		return OutcomeDuplicate, status, ""
 	case errors.Is(out.err, ErrInProgress):
@@ -92,7 +96,7 @@ func (d *delivery) settle(out result) {
 		d.end(res)
 	}
 	switch {
-	case out.status != 0 || out.aborted:
+	case out.status != 0 || out.aborted || out.exited:
 		// the wrapped handler answered (or drops the connection)
 	case status == http.StatusOK:
 		d.w.WriteHeader(status)

@@ -103,8 +103,13 @@ func (r *Receiver) sources() error {
 }
 
 // tenantOf names the tenant of req, or says why it cannot (404).
-func (c *verifierCache) tenantOf(req *http.Request) (string, error) {
-	tenant, err := c.tenant(req)
+func (c *verifierCache) tenantOf(req *http.Request) (tenant string, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			tenant, err = "", fmt.Errorf("%w: the tenant func panicked: %v", ErrSecretSource, p)
+		}
+	}()
+	tenant, err = c.tenant(req)
 	switch {
 	case err != nil && !errors.Is(err, ErrUnknownTenant):
 		return "", fmt.Errorf("%w: %w", ErrUnknownTenant, err)
@@ -131,7 +136,7 @@ func (r *Receiver) verifierFor(ctx context.Context, ev *Event, tenantErr error) 
 
 // verifier returns the verifier for tenant's current secrets.
 func (c *verifierCache) verifier(ctx context.Context, tenant string) (Verifier, error) {
-	secrets, err := c.src.Secrets(ctx, tenant)
+	secrets, err := c.secretsOf(ctx, tenant)
 	switch {
 	case errors.Is(err, ErrUnknownTenant):
 		return nil, err
@@ -199,4 +204,14 @@ func (c *verifierCache) fingerprint(secrets []string) keyHash {
 		h2.WriteString(s)
 	}
 	return keyHash{h1.Sum64(), h2.Sum64()}
+}
+
+// secretsOf calls the source, turning a panic into a source failure (503).
+func (c *verifierCache) secretsOf(ctx context.Context, tenant string) (secrets []string, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			secrets, err = nil, fmt.Errorf("the secret source panicked: %v", p)
+		}
+	}()
+	return c.src.Secrets(ctx, tenant)
 }

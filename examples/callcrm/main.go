@@ -38,6 +38,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"os/signal"
 	"strings"
@@ -64,7 +65,23 @@ func usageErrorf(format string, args ...any) error {
 // ioError is a network or I/O failure (exit 3).
 type ioError struct{ err error }
 
-func (e *ioError) Error() string { return e.err.Error() }
+// Error is the error's text with the values of any URL query (a lookup
+// ?token=, a receiver's key) redacted: net/http quotes the whole URL.
+func (e *ioError) Error() string {
+	msg := e.err.Error()
+	var ue *url.Error
+	if errors.As(e.err, &ue) {
+		if u, err := url.Parse(ue.URL); err == nil && u.RawQuery != "" {
+			q := u.Query()
+			for k := range q {
+				q[k] = []string{"REDACTED"}
+			}
+			u.RawQuery = q.Encode()
+			msg = strings.ReplaceAll(msg, ue.URL, u.String())
+		}
+	}
+	return msg
+}
 func (e *ioError) Unwrap() error { return e.err }
 
 // rejected means the request was delivered and answered non-2xx, or a

@@ -38,6 +38,9 @@ type DeliveryArgs struct {
 	// Tenant is the account the delivery was addressed to ("" for fixed
 	// secrets).
 	Tenant string `json:"tenant,omitempty" river:"unique"`
+	// TenantRaw holds the exact tenant when Tenant had to be escaped (it
+	// held a NUL or invalid UTF-8); nil otherwise.
+	TenantRaw []byte `json:"tenant_raw,omitempty" river:"unique"`
 	// ID is the vendor's delivery key. A key that JSON in PostgreSQL
 	// cannot hold (a NUL character, invalid UTF-8) is stored escaped here
 	// and exactly in IDRaw.
@@ -67,11 +70,14 @@ func (DeliveryArgs) Kind() string { return Kind }
 
 // Event rebuilds the webhook.Event the receiver stored.
 func (a DeliveryArgs) Event() *webhook.Event {
-	id := a.ID
+	id, tenant := a.ID, a.Tenant
 	if a.IDRaw != nil {
 		id = string(a.IDRaw)
 	}
-	return &webhook.Event{Provider: a.Provider, Receiver: a.Receiver, Tenant: a.Tenant, ID: id, Type: a.Type, Raw: a.Raw,
+	if a.TenantRaw != nil {
+		tenant = string(a.TenantRaw)
+	}
+	return &webhook.Event{Provider: a.Provider, Receiver: a.Receiver, Tenant: tenant, ID: id, Type: a.Type, Raw: a.Raw,
 		Header: a.Header, Delivery: a.Delivery, ReceivedAt: a.ReceivedAt, Trace: a.Trace}
 }
 
@@ -79,11 +85,14 @@ func (a DeliveryArgs) Event() *webhook.Event {
 // bytes (NUL included) and any length fit every database.
 func (a DeliveryArgs) key() string {
 	h := sha256.New()
-	id := a.ID
+	id, tenant := a.ID, a.Tenant
 	if a.IDRaw != nil {
 		id = string(a.IDRaw)
 	}
-	for _, s := range []string{a.Provider, a.Receiver, a.Tenant, id} {
+	if a.TenantRaw != nil {
+		tenant = string(a.TenantRaw)
+	}
+	for _, s := range []string{a.Provider, a.Receiver, tenant, id} {
 		var n [8]byte
 		binary.BigEndian.PutUint64(n[:], uint64(len(s)))
 		h.Write(n[:])
@@ -113,6 +122,10 @@ func newArgs(ev *webhook.Event) DeliveryArgs {
 	if !storable(a.ID) {
 		a.IDRaw = []byte(a.ID)
 		a.ID = escape(a.ID)
+	}
+	if !storable(a.Tenant) {
+		a.TenantRaw = []byte(a.Tenant)
+		a.Tenant = escape(a.Tenant)
 	}
 	if !storable(a.Type) {
 		a.Type = escape(a.Type)

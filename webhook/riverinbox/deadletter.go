@@ -25,8 +25,8 @@ var ErrNotDeadLetter = errors.New("riverinbox: not a dead letter")
 type DeadLetter struct {
 	// JobID is the River job's id: pass it to Retry or Discard.
 	JobID int64
-	// Provider, Receiver, Tenant, ID and Type name the delivery (ID and
-	// Type escaped if they held a NUL or invalid UTF-8).
+	// Provider, Receiver, Tenant, ID and Type name the delivery (Tenant, ID
+	// and Type escaped if they held a NUL or invalid UTF-8).
 	Provider, Receiver, Tenant, ID, Type string
 	// State is "discarded" (attempts exhausted) or "cancelled" (a body
 	// that does not parse).
@@ -118,6 +118,9 @@ func (in *Inbox[TTx]) deadJob(ctx context.Context, id int64) (*rivertype.JobRow,
 	}
 	if job.Kind != Kind || (job.State != rivertype.JobStateDiscarded && job.State != rivertype.JobStateCancelled) {
 		return nil, fmt.Errorf("%w: job %d is a %s job in state %s", ErrNotDeadLetter, id, job.Kind, job.State)
+	}
+	if job.Queue != in.cfg.queue {
+		return nil, fmt.Errorf("%w: job %d belongs to queue %s, not this inbox's %s", ErrNotDeadLetter, id, job.Queue, in.cfg.queue)
 	}
 	return job, nil
 }

@@ -636,7 +636,7 @@ func (w *worker[TTx]) Work(ctx context.Context, job *river.Job[DeliveryArgs]) (e
 		}
 	}
 	h := &txHolder[TTx]{begin: in.b.begin, ctx: ctx}
-	perr := process(context.WithValue(ctx, txKey{}, h), a.Event())
+	perr := runProcess(context.WithValue(ctx, txKey{}, h), process, a.Event())
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.done = true
@@ -677,6 +677,33 @@ func (w *worker[TTx]) Work(ctx context.Context, job *river.Job[DeliveryArgs]) (e
 		return fmt.Errorf("riverinbox: committing the callback's transaction: %w", err)
 	}
 	return nil
+}
+
+// runProcess runs process on its own goroutine, so that a callback
+// calling runtime.Goexit fails its attempt instead of ending River's
+// executor goroutine (which would keep the job running and its worker
+// slot taken).
+func runProcess(ctx context.Context, process func(context.Context, *webhook.Event) error, ev *webhook.Event) error {
+	type outcome struct {
+		err      error
+		panicked any
+	}
+	done := make(chan outcome, 1)
+	go func() {
+		out := outcome{err: fmt.Errorf("%w: riverinbox: the callback called runtime.Goexit", webhook.ErrCallbackFailed)}
+		defer func() {
+			if p := recover(); p != nil {
+				out.panicked = p
+			}
+			done <- out
+		}()
+		out.err = process(ctx, ev)
+	}()
+	out := <-done
+	if out.panicked != nil {
+		panic(out.panicked) // River's executor recovers it as before
+	}
+	return out.err
 }
 
 // classify turns a callback error into River's: a stored body that no
