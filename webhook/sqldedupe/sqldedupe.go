@@ -55,11 +55,14 @@ package sqldedupe
 import (
 	"context"
 	"database/sql"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"log/slog"
 	"regexp"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/callcrm/callcrm-go/internal/clock"
 	"github.com/callcrm/callcrm-go/internal/opterr"
@@ -311,7 +314,7 @@ func (s *Store) Reserve(ctx context.Context, key string) (webhook.Reservation, e
 	// Expires is on the process clock, read before the statement: the
 	// database's lease starts later, so the receiver renews in time.
 	res := webhook.Reservation{Key: key, Token: webhook.NewToken(), Expires: s.clock.Now().Add(s.lease)}
-	r, err := s.db.ExecContext(ctx, s.qReserve, key, res.Token, s.lease.Milliseconds(), s.offset())
+	r, err := s.db.ExecContext(ctx, s.qReserve, dbKey(key), res.Token, s.lease.Milliseconds(), s.offset())
 	if err != nil {
 		return res, s.dbErr(ctx, "reserve", err)
 	}
@@ -323,7 +326,7 @@ func (s *Store) Reserve(ctx context.Context, key string) (webhook.Reservation, e
 		return res, nil
 	}
 	var state int
-	err = s.db.QueryRowContext(ctx, s.qState, key).Scan(&state)
+	err = s.db.QueryRowContext(ctx, s.qState, dbKey(key)).Scan(&state)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		// Released or cleaned up between the two statements: let the
@@ -345,7 +348,7 @@ func (s *Store) Reserve(ctx context.Context, key string) (webhook.Reservation, e
 // ours, and the receiver keeps trying.
 func (s *Store) Extend(ctx context.Context, r webhook.Reservation) (webhook.Reservation, error) {
 	exp := s.clock.Now().Add(s.lease)
-	res, err := s.db.ExecContext(ctx, s.qExtend, r.Key, r.Token, s.lease.Milliseconds(), s.offset())
+	res, err := s.db.ExecContext(ctx, s.qExtend, dbKey(r.Key), r.Token, s.lease.Milliseconds(), s.offset())
 	if err != nil {
 		return r, fmt.Errorf("sqldedupe: extend: %w", err)
 	}
@@ -366,7 +369,7 @@ func (s *Store) Extend(ctx context.Context, r webhook.Reservation) (webhook.Rese
 // retrying the same Commit after an outage is safe (a commit that landed
 // before the connection broke is found again).
 func (s *Store) Commit(ctx context.Context, r webhook.Reservation) error {
-	res, err := s.db.ExecContext(ctx, s.qCommit, r.Key, r.Token, s.ttl.Milliseconds(), s.offset())
+	res, err := s.db.ExecContext(ctx, s.qCommit, dbKey(r.Key), r.Token, s.ttl.Milliseconds(), s.offset())
 	if err != nil {
 		return fmt.Errorf("sqldedupe: commit: %w", err)
 	}
@@ -383,7 +386,7 @@ func (s *Store) Commit(ctx context.Context, r webhook.Reservation) error {
 // Release implements webhook.Deduper; it only drops the live reservation
 // held by r.Token, never another replica's or a commit.
 func (s *Store) Release(ctx context.Context, r webhook.Reservation) error {
-	res, err := s.db.ExecContext(ctx, s.qRelease, r.Key, r.Token)
+	res, err := s.db.ExecContext(ctx, s.qRelease, dbKey(r.Key), r.Token)
 	if err != nil {
 		return fmt.Errorf("sqldedupe: release: %w", err)
 	}
@@ -438,3 +441,19 @@ func (s *Store) warn(ctx context.Context, msg string, attrs ...slog.Attr) {
 }
 
 var _ webhook.Deduper = (*Store)(nil)
+
+// encodedKey marks a key stored encoded (a control character no engine
+// key starts with).
+const encodedKey = "\x01b64:"
+
+// dbKey is the key as stored: as given, unless PostgreSQL's TEXT cannot
+// hold it (a NUL, invalid UTF-8) or it starts with the encoded marker;
+// then the marker and the key in base64. The mapping is one to one, so an
+// encoded key never collides with a stored one, and SQLite and PostgreSQL
+// store the same bytes.
+func dbKey(key string) string {
+	if utf8.ValidString(key) && !strings.ContainsRune(key, 0) && !strings.HasPrefix(key, encodedKey) {
+		return key
+	}
+	return encodedKey + base64.RawURLEncoding.EncodeToString([]byte(key))
+}
