@@ -131,6 +131,10 @@ func (r *Receiver) verifierFor(ctx context.Context, ev *Event, tenantErr error) 
 	if tenantErr != nil {
 		return nil, tenantErr
 	}
+	// A source is a store: bounded like one (WithStoreTimeout), so a hung
+	// database answers 503 and the vendor retries.
+	ctx, cancel := context.WithTimeout(ctx, r.s.storeTimeout)
+	defer cancel()
 	return c.verifier(ctx, ev.Tenant)
 }
 

@@ -362,3 +362,25 @@ func TestConfigVerifier(t *testing.T) {
 	assert.Equal(t, "", tenant)
 	assert.Same(t, fixed, v)
 }
+
+// TestHungSecretSourceIsBounded: a source that never answers is bounded by
+// WithStoreTimeout like every store call: 503 with Retry-After at the
+// timeout, not a request held forever.
+func TestHungSecretSourceIsBounded(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		hung := SecretsFunc(func(ctx context.Context, _ string) ([]string, error) {
+			<-ctx.Done()
+			return nil, ctx.Err()
+		})
+		c := &tally{runs: map[string]int{}}
+		r, err := NewReceiver(engineSpec(t, c.handle), WithSecretSource(hung, FixedTenant("a")), WithStoreTimeout(3*time.Second))
+		require.NoError(t, err)
+		start := time.Now()
+		rec := httptest.NewRecorder()
+		r.ServeHTTP(rec, signed(t, "/", "secret-a", "h1", []byte(`{}`)))
+		assert.Equal(t, 503, rec.Code)
+		assert.Equal(t, "5", rec.Header().Get("Retry-After"))
+		assert.Equal(t, 3*time.Second, time.Since(start), "answered at the store timeout")
+		assert.Empty(t, c.runs)
+	})
+}
