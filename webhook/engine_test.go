@@ -387,3 +387,18 @@ func TestGoexitInWrappedHandlerReleases(t *testing.T) {
 	defer cancel()
 	assert.NoError(t, r.Shutdown(ctx))
 }
+
+// TestErrorHookSeesOnlyRefusedAndFailed: a duplicate (answered 200) is
+// neither refused nor failed, so WithErrorHook does not receive it.
+func TestErrorHookSeesOnlyRefusedAndFailed(t *testing.T) {
+	var got []error
+	r, err := NewReceiver(engineSpec(t, func(context.Context, *Event, Once) error { return nil }),
+		WithErrorHook(func(_ *http.Request, err error) { got = append(got, err) }))
+	require.NoError(t, err)
+	assert.Equal(t, 200, serve(r, signed(t, "/", "", "d-1", []byte(`{}`))))
+	assert.Equal(t, 200, serve(r, signed(t, "/", "", "d-1", []byte(`{}`))), "a duplicate")
+	assert.Empty(t, got, "nothing refused or failed")
+	assert.Equal(t, 401, serve(r, signed(t, "/", "forged", "d-2", []byte(`{}`))))
+	require.Len(t, got, 1)
+	assert.ErrorIs(t, got[0], ErrNoMatchingSignature)
+}

@@ -111,7 +111,7 @@ func (d *delivery) settle(out result) {
 // report logs a refused or failed delivery once, with the same keys for
 // every vendor, and hands it to the error hook.
 func (r *Receiver) report(ctx context.Context, req *http.Request, ev *Event, status int, err error) {
-	if r.s.onError != nil {
+	if r.s.onError != nil && status >= 400 { // a duplicate (2xx) is neither refused nor failed
 		func() {
 			defer func() {
 				if p := recover(); p != nil {
