@@ -45,8 +45,8 @@ type DeadLetter struct {
 
 // Filter selects dead letters; zero fields match everything.
 type Filter struct {
-	// Provider, Receiver and Type match exactly.
-	Provider, Receiver, Type string
+	// Provider, Receiver, Tenant and Type match exactly ("" matches any).
+	Provider, Receiver, Tenant, Type string
 	// Since and Until bound when the delivery was dead-lettered
 	// (Since <= FailedAt < Until).
 	Since, Until time.Time
@@ -54,7 +54,7 @@ type Filter struct {
 
 func (f Filter) match(d DeadLetter) bool {
 	return (f.Provider == "" || f.Provider == d.Provider) && (f.Receiver == "" || f.Receiver == d.Receiver) &&
-		(f.Type == "" || f.Type == d.Type) && (f.Since.IsZero() || !d.FailedAt.Before(f.Since)) &&
+		(f.Tenant == "" || f.Tenant == d.Tenant) && (f.Type == "" || f.Type == d.Type) && (f.Since.IsZero() || !d.FailedAt.Before(f.Since)) &&
 		(f.Until.IsZero() || d.FailedAt.Before(f.Until))
 }
 
