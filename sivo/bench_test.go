@@ -122,6 +122,19 @@ func BenchmarkReceive(b *testing.B) {
 		}
 		run(b, h)
 	})
+	// source-cached: the same through a webhook.SecretCache (30 s TTL).
+	b.Run("source-cached", func(b *testing.B) {
+		src := webhook.SecretsFunc(func(context.Context, string) ([]string, error) { return []string{"bench-secret"}, nil })
+		cache, err := webhook.NewSecretCache(src, 30*time.Second, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		h, err := sivo.NewHandler(nil, cb, webhook.WithSecretSource(cache, webhook.FixedTenant("acme")))
+		if err != nil {
+			b.Fatal(err)
+		}
+		run(b, h)
+	})
 }
 
 // cpuTime is this process's user plus system CPU time.

@@ -3,6 +3,7 @@ package webhook
 import (
 	"context"
 	"testing"
+	"time"
 )
 
 func benchSpec(s *Spec) {
@@ -20,5 +21,10 @@ func (nopObserver) Extract(ctx context.Context, _ map[string]string) context.Con
 func benchMore(b *testing.B) {
 	src := SecretsFunc(func(context.Context, string) ([]string, error) { return []string{"bench-secret"}, nil })
 	b.Run("source", func(b *testing.B) { benchReceive(b, WithSecretSource(src, FixedTenant("acme"))) })
+	cache, err := NewSecretCache(src, 30*time.Second, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("source-cached", func(b *testing.B) { benchReceive(b, WithSecretSource(cache, FixedTenant("acme"))) })
 	b.Run("observer", func(b *testing.B) { benchReceive(b, WithObserver(nopObserver{})) })
 }

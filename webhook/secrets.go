@@ -131,6 +131,11 @@ func (r *Receiver) verifierFor(ctx context.Context, ev *Event, tenantErr error) 
 	if tenantErr != nil {
 		return nil, tenantErr
 	}
+	if sc, ok := c.src.(*SecretCache); ok {
+		if secrets, fresh := sc.fresh(ev.Tenant); fresh {
+			return c.verifierOf(ev.Tenant, secrets) // no source call to bound
+		}
+	}
 	// A source is a store: bounded like one (WithStoreTimeout), so a hung
 	// database answers 503 and the vendor retries.
 	ctx, cancel := context.WithTimeout(ctx, r.s.storeTimeout)
@@ -149,6 +154,12 @@ func (c *verifierCache) verifier(ctx context.Context, tenant string) (Verifier, 
 	case len(secrets) == 0:
 		return nil, wrap(ErrUnknownTenant, "tenant %q has no secrets", tenant)
 	}
+	return c.verifierOf(tenant, secrets)
+}
+
+// verifierOf returns the verifier for tenant's secrets, built once per
+// secret list.
+func (c *verifierCache) verifierOf(tenant string, secrets []string) (Verifier, error) {
 	fp := c.fingerprint(secrets)
 	if e, ok := c.m.Load(tenant); ok && e.(*cachedVerifier).fp == fp {
 		return e.(*cachedVerifier).v, nil
