@@ -3,29 +3,22 @@ package sivo_test
 import (
 	"context"
 	"net/http"
+	"net/http/httptest"
 	"testing"
 
 	"github.com/callcrm/callcrm-go/sivo"
 	"github.com/callcrm/callcrm-go/sivo/sivotest"
 	"github.com/callcrm/callcrm-go/webhook"
+	"github.com/callcrm/callcrm-go/webhook/webhooktest"
 	"time"
 )
-
-// captureInbox keeps what a receiver enqueues.
-type captureInbox struct{ got chan *webhook.Event }
-
-func (c *captureInbox) Register(string, func(context.Context, *webhook.Event) error) error {
-	return nil
-}
-
-func (c *captureInbox) Enqueue(_ context.Context, ev *webhook.Event) error { c.got <- ev; return nil }
 
 // TestStoredDeliveryCanBeReverified: what an inbox stores keeps the
 // headers the signature needs, so the delivery can be verified again from
 // storage (an audit), and no credential header.
 func TestStoredDeliveryCanBeReverified(t *testing.T) {
 	secret := "s3cret"
-	in := &captureInbox{got: make(chan *webhook.Event, 1)}
+	in := &webhooktest.CaptureInbox{}
 	h, err := sivo.NewHandler([]string{secret}, sivo.Callbacks{}, webhook.WithInbox(in))
 	if err != nil {
 		t.Fatal(err)
@@ -41,12 +34,12 @@ func TestStoredDeliveryCanBeReverified(t *testing.T) {
 		t.Fatal(err)
 	}
 	req.Header.Set("Authorization", "Bearer not-to-be-stored")
-	rec := &statusRecorder{header: http.Header{}}
+	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, req)
-	if rec.code != http.StatusOK {
-		t.Fatalf("status %d", rec.code)
+	if rec.Code != http.StatusOK || len(in.Events()) != 1 {
+		t.Fatalf("status %d, %d events enqueued", rec.Code, len(in.Events()))
 	}
-	ev := <-in.got
+	ev := in.Events()[0]
 	v, err := webhook.NewHMAC(sivo.HeaderSignature, sivo.SignaturePrefix, secret)
 	if err != nil {
 		t.Fatal(err)
@@ -56,25 +49,5 @@ func TestStoredDeliveryCanBeReverified(t *testing.T) {
 	}
 	if ev.Header.Get("Authorization") != "" {
 		t.Fatal("a credential header was kept")
-	}
-}
-
-type statusRecorder struct {
-	header http.Header
-	code   int
-}
-
-func (r *statusRecorder) Header() http.Header { return r.header }
-
-func (r *statusRecorder) Write(b []byte) (int, error) {
-	if r.code == 0 {
-		r.code = 200
-	}
-	return len(b), nil
-}
-
-func (r *statusRecorder) WriteHeader(code int) {
-	if r.code == 0 {
-		r.code = code
 	}
 }
