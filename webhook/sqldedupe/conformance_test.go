@@ -25,7 +25,7 @@ type acmeEvent struct {
 	Created time.Time `json:"created"`
 }
 
-func acmeSpec(t testing.TB, event func(ctx context.Context, id string) error, unknown webhook.HandlerFunc) webhook.Spec {
+func acmeSpec(t testing.TB, event func(ctx context.Context, id string) error, unknown webhook.HandlerFunc) webhook.Spec[any] {
 	v, err := webhook.NewHMAC("X-Acme-Signature", "sha256=", acmeSecret)
 	if err != nil {
 		t.Fatal(err)
