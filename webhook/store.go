@@ -125,9 +125,15 @@ func (r *Receiver) finish(ctx context.Context, ev *Event, res Reservation, err e
 // a second run. fingerprint ("" for second keys) is stored with the key by
 // a Fingerprinter.
 func (r *Receiver) commit(ctx context.Context, ev *Event, res Reservation, fingerprint string) {
-	if r.tryCommit(ctx, ev, res, fingerprint, 1) {
-		return
+	if !r.tryCommit(ctx, ev, res, fingerprint, 1) {
+		r.retryCommit(ctx, ev, res, fingerprint)
 	}
+}
+
+// retryCommit retries a failed commit in the background (apart from
+// commit, so that the first attempt does not move its arguments to the
+// heap).
+func (r *Receiver) retryCommit(ctx context.Context, ev *Event, res Reservation, fingerprint string) {
 	r.pending.Add(1)
 	r.inflight.Add(1)
 	// Keep the reservation alive on the lease's own cadence while the

@@ -9,6 +9,9 @@ package benchkit
 import (
 	"bytes"
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -90,6 +93,20 @@ func Handwritten(check func(r *http.Request, body []byte) int) http.Handler {
 		}
 		w.WriteHeader(check(r, body))
 	})
+}
+
+// ValidHexHMAC is what a careful hand-written handler checks for the
+// common scheme: header holds prefix and the hex HMAC-SHA256 of body
+// under key, compared in constant time.
+func ValidHexHMAC(r *http.Request, header, prefix string, key, body []byte) bool {
+	v := r.Header.Get(header)
+	if len(v) < len(prefix) || v[:len(prefix)] != prefix {
+		return false
+	}
+	got, err := hex.DecodeString(v[len(prefix):])
+	m := hmac.New(sha256.New, key)
+	m.Write(body)
+	return err == nil && hmac.Equal(got, m.Sum(nil))
 }
 
 // Renumber returns tmpl with its first JSON string "placeholder" replaced
