@@ -9,9 +9,7 @@ package benchkit
 import (
 	"bytes"
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -44,25 +42,34 @@ func Receive(b *testing.B, h http.Handler, size int, next Delivery) {
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			body, header := next(seq.Add(1))
-			req, err := http.NewRequestWithContext(context.Background(), http.MethodPost, srv.URL, bytes.NewReader(body))
-			if err != nil {
+			if err := deliver(client, srv.URL, body, header); err != nil {
 				b.Error(err)
-				return
-			}
-			req.Header = header
-			resp, err := client.Do(req)
-			if err != nil {
-				b.Error(err)
-				return
-			}
-			_, _ = io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-			if resp.StatusCode != http.StatusOK {
-				b.Errorf("status %d", resp.StatusCode)
 				return
 			}
 		}
 	})
+}
+
+// deliver POSTs one delivery to url and drains the answer, which must be
+// 200.
+func deliver(client *http.Client, url string, body []byte, header http.Header) error {
+	req, err := http.NewRequestWithContext(context.Background(), http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header = header
+	resp, err := client.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if _, err := io.Copy(io.Discard, resp.Body); err != nil {
+		return err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return errors.New("answered " + resp.Status)
+	}
+	return nil
 }
 
 // CPUPerOp starts counting this process's CPU time and returns the
@@ -93,20 +100,6 @@ func Handwritten(check func(r *http.Request, body []byte) int) http.Handler {
 		}
 		w.WriteHeader(check(r, body))
 	})
-}
-
-// ValidHexHMAC is what a careful hand-written handler checks for the
-// common scheme: header holds prefix and the hex HMAC-SHA256 of body
-// under key, compared in constant time.
-func ValidHexHMAC(r *http.Request, header, prefix string, key, body []byte) bool {
-	v := r.Header.Get(header)
-	if len(v) < len(prefix) || v[:len(prefix)] != prefix {
-		return false
-	}
-	got, err := hex.DecodeString(v[len(prefix):])
-	m := hmac.New(sha256.New, key)
-	m.Write(body)
-	return err == nil && hmac.Equal(got, m.Sum(nil))
 }
 
 // Renumber returns tmpl with its first JSON string "placeholder" replaced

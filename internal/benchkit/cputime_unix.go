@@ -10,8 +10,9 @@ import (
 // CPUTime is this process's user plus system CPU time (0 if unknown).
 func CPUTime() time.Duration {
 	var ru syscall.Rusage
-	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
 		return 0
 	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	user, sys := time.Duration(ru.Utime.Nano()), time.Duration(ru.Stime.Nano())
+	return user + sys
 }
