@@ -67,7 +67,7 @@ func receiver(where string, secrets []string, cb *Callbacks, opts []webhook.Opti
 			return nil, opterr.Rewrap("callsync", where, err, len(secrets))
 		}
 	}
-	r, err := webhook.NewReceiver(webhook.Spec{
+	r, err := webhook.NewReceiver(webhook.Spec[*Event]{
 		Provider:    "callsync",
 		Verifier:    v,
 		NewVerifier: newVerifier,
@@ -75,15 +75,13 @@ func receiver(where string, secrets []string, cb *Callbacks, opts []webhook.Opti
 		DedupeTTL:   DefaultDedupeTTL,
 		Headers:     []string{HeaderSignature, "Content-Type"},
 		Parse:       parse,
-		Time: func(parsed any) (time.Time, bool) {
-			ev := parsed.(*Event)
+		Time: func(ev *Event) (time.Time, bool) {
 			return ev.Timestamp.Time, ev.Timestamp.Valid
 		},
-		Handle: func(ctx context.Context, wev *webhook.Event, parsed any, _ webhook.Once) error {
+		Handle: func(ctx context.Context, wev *webhook.Event, ev *Event, _ webhook.Once) error {
 			if cb == nil {
 				return nil
 			}
-			ev := parsed.(*Event)
 			pick, known := routes[ev.Type]
 			if !known {
 				if cb.Unknown != nil {
@@ -102,7 +100,7 @@ func receiver(where string, secrets []string, cb *Callbacks, opts []webhook.Opti
 }
 
 // parse decodes the event and names the delivery by DeliveryKey.
-func parse(wev *webhook.Event) (any, error) {
+func parse(wev *webhook.Event) (*Event, error) {
 	ev, err := ParseEvent(wev.Raw)
 	if err != nil {
 		return nil, err

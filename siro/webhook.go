@@ -152,7 +152,7 @@ func receiver(where string, secrets []string, cb *Callbacks, opts []webhook.Opti
 		}
 		details = cb.FetchDetails
 	}
-	r, err := webhook.NewReceiver(webhook.Spec{
+	r, err := webhook.NewReceiver(webhook.Spec[*RecordingEvent]{
 		Provider:    "siro",
 		Verifier:    v,
 		NewVerifier: newVerifier,
@@ -163,7 +163,7 @@ func receiver(where string, secrets []string, cb *Callbacks, opts []webhook.Opti
 		// engine does not bound WithTolerance by it (Time is nil).
 		RetryHorizon: WebhookRetryHorizon,
 		IDHeader:     "Svix-Id",
-		Parse: func(wev *webhook.Event) (any, error) {
+		Parse: func(wev *webhook.Event) (*RecordingEvent, error) {
 			var ev RecordingEvent
 			if err := json.Unmarshal(wev.Raw, &ev); err != nil {
 				return nil, fmt.Errorf("siro: decoding webhook: %w", err)
@@ -175,11 +175,10 @@ func receiver(where string, secrets []string, cb *Callbacks, opts []webhook.Opti
 			ev.Raw, ev.Delivery = wev.Raw, wev.Delivery
 			return &ev, nil
 		},
-		Handle: func(ctx context.Context, wev *webhook.Event, parsed any, once webhook.Once) error {
+		Handle: func(ctx context.Context, wev *webhook.Event, ev *RecordingEvent, once webhook.Once) error {
 			if cb == nil {
 				return nil
 			}
-			ev := parsed.(*RecordingEvent)
 			pick, known := routes[ev.Type]
 			if !known {
 				if cb.Unknown != nil {

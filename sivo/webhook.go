@@ -128,7 +128,7 @@ func receiver(where string, secrets []string, cb *Callbacks, opts []webhook.Opti
 			table[t] = pick(cb)
 		}
 	}
-	s := webhook.Spec{
+	s := webhook.Spec[*Event]{
 		Provider:     "sivo",
 		Verifier:     v,
 		NewVerifier:  newVerifier,
@@ -141,15 +141,13 @@ func receiver(where string, secrets []string, cb *Callbacks, opts []webhook.Opti
 		IDHeader:     HeaderEventID,
 		Headers:      []string{HeaderEventID, HeaderEventType, HeaderSignature, "Content-Type"},
 		Parse:        parse,
-		Time: func(parsed any) (time.Time, bool) {
-			ev := parsed.(*Event)
+		Time: func(ev *Event) (time.Time, bool) {
 			return ev.CreatedAt.Time, ev.CreatedAt.Valid
 		},
-		Handle: func(ctx context.Context, wev *webhook.Event, parsed any, _ webhook.Once) error {
+		Handle: func(ctx context.Context, wev *webhook.Event, ev *Event, _ webhook.Once) error {
 			if cb == nil {
 				return nil
 			}
-			ev := parsed.(*Event)
 			f, known := table[ev.Type]
 			if !known {
 				if cb.Unknown != nil {
@@ -169,7 +167,7 @@ func receiver(where string, secrets []string, cb *Callbacks, opts []webhook.Opti
 
 // parse decodes the envelope, checks the headers against it and names the
 // delivery by X-Sivo-Event-Id (or the body's id).
-func parse(wev *webhook.Event) (any, error) {
+func parse(wev *webhook.Event) (*Event, error) {
 	ev, err := ParseEvent(wev.Raw)
 	if err != nil {
 		return nil, err

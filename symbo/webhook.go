@@ -190,7 +190,7 @@ func receiver(where string, secrets []string, cb *Callbacks, opts []webhook.Opti
 			return nil, opterr.Rewrap("symbo", where, err, len(secrets))
 		}
 	}
-	r, err := webhook.NewReceiver(webhook.Spec{
+	r, err := webhook.NewReceiver(webhook.Spec[*CallEvent]{
 		Provider:    "symbo",
 		Verifier:    v,
 		NewVerifier: newVerifier,
@@ -198,18 +198,17 @@ func receiver(where string, secrets []string, cb *Callbacks, opts []webhook.Opti
 		DedupeTTL:   DefaultDedupeTTL,
 		Headers:     []string{HeaderSignature, "Content-Type"},
 		Parse:       parse,
-		Time: func(parsed any) (time.Time, bool) {
-			if ev, ok := parsed.(*CallEvent); ok {
-				return ev.CreatedAt.Time, ev.CreatedAt.Valid
+		Time: func(ev *CallEvent) (time.Time, bool) {
+			if ev == nil {
+				return time.Time{}, false
 			}
-			return time.Time{}, false
+			return ev.CreatedAt.Time, ev.CreatedAt.Valid
 		},
-		Handle: func(ctx context.Context, wev *webhook.Event, parsed any, _ webhook.Once) error {
+		Handle: func(ctx context.Context, wev *webhook.Event, ev *CallEvent, _ webhook.Once) error {
 			if cb == nil {
 				return nil
 			}
-			ev, isCall := parsed.(*CallEvent)
-			if !isCall {
+			if ev == nil { // not a call event
 				if EventType(wev.Type) == EventProspectCreated && cb.ProspectCreated != nil {
 					return cb.ProspectCreated(ctx, wev)
 				}
@@ -235,8 +234,8 @@ func receiver(where string, secrets []string, cb *Callbacks, opts []webhook.Opti
 }
 
 // parse names the delivery by DeliveryKey and decodes call events; other
-// objects keep their raw bytes.
-func parse(wev *webhook.Event) (any, error) {
+// objects keep their raw bytes and parse to nil.
+func parse(wev *webhook.Event) (*CallEvent, error) {
 	if ev, ok := decodeCall(wev.Raw); ok { // one decode in the common case
 		wev.ID, wev.Type = ev.key(wev.Raw), string(ev.Type)
 		return ev, nil
@@ -253,7 +252,7 @@ func parse(wev *webhook.Event) (any, error) {
 	typ := NormalizeEvent(name)
 	wev.Type = string(typ)
 	if _, isCall := routes[typ]; !isCall {
-		return wev, nil
+		return nil, nil
 	}
 	return ParseCallEvent(wev.Raw) // a call event that does not decode: its error
 }
@@ -303,7 +302,8 @@ func Middleware(secrets []string, opts ...webhook.Option) (func(http.Handler) ht
 // EventFrom returns the verified call event Middleware put in the request
 // context (false for other objects: read webhook.EventFrom).
 func EventFrom(ctx context.Context) (*CallEvent, bool) {
-	return webhook.ParsedAs[*CallEvent](ctx)
+	ev, ok := webhook.ParsedAs[*CallEvent](ctx)
+	return ev, ok && ev != nil
 }
 
 // CallStates keeps the latest state of each call by its id, whatever order

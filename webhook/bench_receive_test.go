@@ -16,7 +16,7 @@ import (
 // what is measured; sivo's BenchmarkReceive measures it over loopback).
 func benchReceive(b *testing.B, opts ...Option) {
 	v, _ := NewHMAC("X-Sig", "", "bench-secret")
-	spec := Spec{Provider: "acme", Verifier: v,
+	spec := Spec[any]{Provider: "acme", Verifier: v,
 		Parse: func(ev *Event) (any, error) {
 			ev.ID, ev.Type = ev.Header.Get("X-Id"), "call.ended"
 			return nil, nil

@@ -6,7 +6,7 @@ import (
 	"time"
 )
 
-func benchSpec(s *Spec) {
+func benchSpec(s *Spec[any]) {
 	s.NewVerifier = func(secrets []string) (Verifier, error) { return NewHMAC("X-Sig", "", secrets...) }
 }
 

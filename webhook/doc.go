@@ -5,14 +5,18 @@
 // any vendor: a vendor package (siro, symbo, callsync, sivo) gives a Spec
 // with its facts and gets a Receiver.
 //
-//	r, err := webhook.NewReceiver(webhook.Spec{
+//	r, err := webhook.NewReceiver(webhook.Spec[*acmeEvent]{
 //		Provider: "acme",
 //		Verifier: verifier, // webhook.NewHMAC(...) or webhook.NewStandard(...)
-//		Parse: func(ev *webhook.Event) (any, error) {
-//			ev.ID, ev.Type = ev.Header.Get("X-Acme-Id"), "acme.event"
-//			return nil, nil
+//		Parse: func(ev *webhook.Event) (*acmeEvent, error) {
+//			var a acmeEvent
+//			if err := ev.Decode(&a); err != nil {
+//				return nil, err
+//			}
+//			ev.ID, ev.Type = a.ID, a.Type
+//			return &a, nil
 //		},
-//		Handle: func(ctx context.Context, ev *webhook.Event, _ any, _ webhook.Once) error { return process(ctx, ev.Raw) },
+//		Handle: func(ctx context.Context, _ *webhook.Event, a *acmeEvent, _ webhook.Once) error { return process(ctx, a) },
 //	}, webhook.WithDedupe(store))
 //	// Vendor packages build this for you:
 //	// sivo.NewHandler(secrets, callbacks, webhook.WithDedupe(store)).

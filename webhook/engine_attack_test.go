@@ -88,7 +88,7 @@ func TestAttackGoexitInWrappedHandlerIsCounted(t *testing.T) {
 	o := &recorder{}
 	v, err := NewHMAC("X-Sig", "", engineSecret)
 	require.NoError(t, err)
-	r, err := NewReceiver(Spec{Provider: "webhook", Verifier: v,
+	r, err := NewReceiver(Spec[any]{Provider: "webhook", Verifier: v,
 		Parse:  func(ev *Event) (any, error) { ev.ID = ev.Header.Get("X-Id"); return nil, nil },
 		Handle: func(context.Context, *Event, any, Once) error { return nil }}, WithObserver(o))
 	require.NoError(t, err)

@@ -24,10 +24,10 @@ const engineSecret = "engine-test-secret"
 
 // engineSpec is a tiny vendor: HMAC in X-Sig, the delivery id in X-Id, the
 // event type in X-Type; handle is its callback.
-func engineSpec(t testing.TB, handle func(ctx context.Context, ev *Event, once Once) error) Spec {
+func engineSpec(t testing.TB, handle func(ctx context.Context, ev *Event, once Once) error) Spec[any] {
 	v, err := NewHMAC("X-Sig", "", engineSecret)
 	require.NoError(t, err)
-	return Spec{Provider: "acme", Verifier: v,
+	return Spec[any]{Provider: "acme", Verifier: v,
 		NewVerifier: func(s []string) (Verifier, error) { return NewHMAC("X-Sig", "", s...) },
 		Parse: func(ev *Event) (any, error) {
 			ev.ID, ev.Type = ev.Header.Get("X-Id"), ev.Header.Get("X-Type")
@@ -365,7 +365,7 @@ func TestErrorsNeverCarryTheSecret(t *testing.T) {
 // behind, and Shutdown does not wait for it.
 func TestGoexitInWrappedHandlerReleases(t *testing.T) {
 	v, _ := NewHMAC("X-Sig", "", engineSecret)
-	r, err := NewReceiver(Spec{Provider: "webhook", Verifier: v,
+	r, err := NewReceiver(Spec[any]{Provider: "webhook", Verifier: v,
 		Parse:  func(ev *Event) (any, error) { ev.ID = ev.Header.Get("X-Id"); return nil, nil },
 		Handle: func(context.Context, *Event, any, Once) error { return nil }})
 	require.NoError(t, err)

@@ -15,7 +15,7 @@ func TestReceiverAndConfigFormatHideSecrets(t *testing.T) {
 	const secret = "hmac-secret-value-0123456789"
 	v, err := NewHMAC("X-Sig", "", secret)
 	require.NoError(t, err)
-	r, err := NewReceiver(Spec{Provider: "p", Verifier: v,
+	r, err := NewReceiver(Spec[any]{Provider: "p", Verifier: v,
 		Parse:  func(ev *Event) (any, error) { ev.ID = "x"; return nil, nil },
 		Handle: func(context.Context, *Event, any, Once) error { return nil }})
 	require.NoError(t, err)

@@ -35,7 +35,7 @@ func loggerPanicReceiver(t *testing.T, fn func(ctx context.Context) error, opts 
 	t.Helper()
 	v, err := NewHMAC("X-Sig", "", "logger-panic-secret")
 	require.NoError(t, err)
-	r, err := NewReceiver(Spec{Provider: "p", Verifier: v,
+	r, err := NewReceiver(Spec[any]{Provider: "p", Verifier: v,
 		Parse:  func(ev *Event) (any, error) { ev.ID, ev.Type = "evt_1", "thing"; return nil, nil },
 		Handle: func(ctx context.Context, _ *Event, _ any, _ Once) error { return fn(ctx) }},
 		append([]Option{WithLogger(panickyLogger())}, opts...)...)

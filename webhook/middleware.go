@@ -134,7 +134,7 @@ func Middleware(v Verifier, opts ...Option) (func(http.Handler) http.Handler, er
 	if key == nil {
 		key = DefaultKey
 	}
-	r, err := NewReceiver(Spec{
+	r, err := NewReceiver(Spec[any]{
 		Provider: "webhook",
 		Verifier: v,
 		Parse: func(ev *Event) (any, error) {

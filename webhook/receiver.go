@@ -72,7 +72,7 @@ func (r *Receiver) Stats() Stats {
 // Build it with NewReceiver (vendor packages do) and stop it with
 // Shutdown.
 type Receiver struct {
-	spec    Spec
+	spec    Spec[any]
 	s       settings
 	clock   Clock
 	name    string
@@ -92,7 +92,8 @@ type Receiver struct {
 
 // NewReceiver builds a receiver for a vendor's spec. Options are validated
 // here; an error names the option.
-func NewReceiver(spec Spec, opts ...Option) (*Receiver, error) {
+func NewReceiver[T any](s Spec[T], opts ...Option) (*Receiver, error) {
+	spec := erase(s)
 	if spec.Provider == "" || spec.Parse == nil || spec.Handle == nil || (spec.Verifier == nil && spec.NewVerifier == nil) {
 		return nil, wrap(ErrInvalidOption, "NewReceiver: spec needs Provider, Verifier (or NewVerifier), Parse and Handle")
 	}

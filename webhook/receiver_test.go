@@ -382,7 +382,7 @@ func TestGoexitInCallbackReleases(t *testing.T) {
 	v, _ := NewHMAC("X-Sig", "", "s")
 	s, _ := NewHMACSigner("X-Sig", "", "s")
 	var calls atomic.Int32
-	r, err := NewReceiver(Spec{
+	r, err := NewReceiver(Spec[any]{
 		Provider: "test", Verifier: v,
 		Parse: func(ev *Event) (any, error) { ev.ID = "g1"; return nil, nil },
 		Handle: func(context.Context, *Event, any, Once) error {

@@ -3,6 +3,7 @@ package webhook
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"time"
 )
@@ -73,7 +74,12 @@ type Once func(ctx context.Context, key string, fn func(ctx context.Context) err
 // Spec is what a vendor package tells the engine: its facts. Everything
 // else (reading, verifying, deduping, deadlines, answering, logging,
 // inboxes) the engine does the same way for every vendor.
-type Spec struct {
+//
+// T is the vendor's parsed event type (usually a pointer, such as
+// *sivo.Event): Parse returns it and Time and Handle receive it typed, so
+// no vendor asserts types. Middleware's wrapped handler reads it back with
+// ParsedAs[T].
+type Spec[T any] struct {
 	// Provider names the vendor in keys and logs.
 	Provider string
 	// Verifier checks the signature (the fixed-secrets case).
@@ -98,10 +104,10 @@ type Spec struct {
 	Headers []string
 	// Parse decodes a verified event: it sets ev.ID (the delivery key) and
 	// ev.Type and returns the vendor's typed event. An error answers 400.
-	Parse func(ev *Event) (any, error)
+	Parse func(ev *Event) (T, error)
 	// Time returns the timestamp inside a parsed event, for WithTolerance
 	// on vendors that sign none; nil when the vendor has none.
-	Time func(parsed any) (time.Time, bool)
+	Time func(parsed T) (time.Time, bool)
 	// RetryHorizon is how long after an event's creation the vendor may
 	// still deliver it by its documented retry schedule (0: not
 	// documented). The body timestamp Time reads does not change across
@@ -114,5 +120,38 @@ type Spec struct {
 	// delivery_id, to correlate with the vendor's delivery log.
 	IDHeader string
 	// Handle runs the user's callback for a parsed event.
-	Handle func(ctx context.Context, ev *Event, parsed any, once Once) error
+	Handle func(ctx context.Context, ev *Event, parsed T, once Once) error
+}
+
+// erase turns a Spec[T] into the Spec[any] the engine runs: the one place
+// where the parsed event is boxed and asserted back to T.
+func erase[T any](s Spec[T]) Spec[any] {
+	if a, ok := any(s).(Spec[any]); ok {
+		return a
+	}
+	out := Spec[any]{Provider: s.Provider, Verifier: s.Verifier, NewVerifier: s.NewVerifier,
+		MaxBodyBytes: s.MaxBodyBytes, MaxBodyLimit: s.MaxBodyLimit, Timeout: s.Timeout, MaxTimeout: s.MaxTimeout,
+		DedupeTTL: s.DedupeTTL, Headers: s.Headers, RetryHorizon: s.RetryHorizon, IDHeader: s.IDHeader}
+	if s.Parse != nil {
+		out.Parse = func(ev *Event) (any, error) { return s.Parse(ev) }
+	}
+	if s.Time != nil {
+		out.Time = func(parsed any) (time.Time, bool) {
+			t, ok := parsed.(T)
+			if !ok {
+				return time.Time{}, false
+			}
+			return s.Time(t)
+		}
+	}
+	if s.Handle != nil {
+		out.Handle = func(ctx context.Context, ev *Event, parsed any, once Once) error {
+			t, ok := parsed.(T)
+			if !ok {
+				return fmt.Errorf("%w: %s parsed event is %T, not %T", ErrMalformed, s.Provider, parsed, t)
+			}
+			return s.Handle(ctx, ev, t, once)
+		}
+	}
+	return out
 }

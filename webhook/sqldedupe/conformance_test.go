@@ -30,7 +30,7 @@ func acmeSpec(t testing.TB, event func(ctx context.Context, id string) error, un
 	if err != nil {
 		t.Fatal(err)
 	}
-	return webhook.Spec{
+	return webhook.Spec[any]{
 		Provider: "acme",
 		Verifier: v,
 		Parse: func(ev *webhook.Event) (any, error) {

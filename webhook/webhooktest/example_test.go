@@ -24,7 +24,7 @@ func newAcmeReceiver(onThing func(ctx context.Context, id string) error, unknown
 		ID, Type string
 		Created  time.Time
 	}
-	return webhook.NewReceiver(webhook.Spec{
+	return webhook.NewReceiver(webhook.Spec[any]{
 		Provider: "acme",
 		Verifier: v,
 		Parse: func(ev *webhook.Event) (any, error) {
