@@ -1,5 +1,3 @@
-//go:build unix
-
 package callsync_test
 
 // Benchmark only (perf helper, issue 24): the CallSync receiver against a
@@ -8,21 +6,15 @@ package callsync_test
 import (
 	"bytes"
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"io"
 	"net/http"
-	"net/http/httptest"
-	"strconv"
-	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/callcrm/callcrm-go/callsync"
 	"github.com/callcrm/callcrm-go/callsync/callsynctest"
+	"github.com/callcrm/callcrm-go/internal/benchkit"
 )
 
 // BenchmarkReceive compares the full CallSync receiver (verify, parse,
@@ -40,61 +32,22 @@ func BenchmarkReceive(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	var seq atomic.Int64
-	run := func(b *testing.B, h http.Handler) {
-		srv := httptest.NewServer(h)
-		defer srv.Close()
-		tr := &http.Transport{MaxIdleConnsPerHost: 64}
-		defer tr.CloseIdleConnections()
-		client := &http.Client{Transport: tr}
-		b.ReportAllocs()
-		b.SetBytes(int64(len(tmpl)))
-		b.ResetTimer()
-		cpu0 := processCPU()
-		defer func() {
-			b.ReportMetric(float64((processCPU()-cpu0).Nanoseconds())/float64(b.N), "cpu-ns/op")
-		}()
-		b.RunParallel(func(pb *testing.PB) {
-			for pb.Next() {
-				n := strconv.FormatInt(seq.Add(1), 10)
-				body := bytes.Replace(tmpl, []byte(`"wh_bench"`), []byte(`"wh_`+n+`"`), 1)
-				req, _ := http.NewRequestWithContext(context.Background(), http.MethodPost, srv.URL, bytes.NewReader(body))
-				req.Header = s.Sign(body)
-				resp, err := client.Do(req)
-				if err != nil {
-					b.Error(err)
-					return
-				}
-				_, _ = io.Copy(io.Discard, resp.Body)
-				resp.Body.Close()
-				if resp.StatusCode != 200 {
-					b.Errorf("status %d", resp.StatusCode)
-					return
-				}
-			}
-		})
+	next := func(n int64) ([]byte, http.Header) {
+		body := benchkit.Renumber(tmpl, "wh_bench", "wh_", n)
+		return body, s.Sign(body)
 	}
-	b.Run("bare", func(b *testing.B) {
+	run := func(b *testing.B, h http.Handler) { benchkit.Receive(b, h, len(tmpl), next) }
+	b.Run("handwritten", func(b *testing.B) {
 		key := []byte(secret)
-		run(b, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
-			if err != nil {
-				w.WriteHeader(400)
-				return
-			}
-			got, err := hex.DecodeString(r.Header.Get(callsync.HeaderSignature))
-			m := hmac.New(sha256.New, key)
-			m.Write(body)
-			if err != nil || !hmac.Equal(got, m.Sum(nil)) {
-				w.WriteHeader(401)
-				return
+		run(b, benchkit.Handwritten(func(r *http.Request, body []byte) int {
+			if !benchkit.ValidHexHMAC(r, callsync.HeaderSignature, "", key, body) {
+				return 401
 			}
 			var ev callsync.Event
 			if json.Unmarshal(body, &ev) != nil || ev.PayloadID == "" {
-				w.WriteHeader(400)
-				return
+				return 400
 			}
-			w.WriteHeader(200)
+			return 200
 		}))
 	})
 	b.Run("handler", func(b *testing.B) {
@@ -112,13 +65,4 @@ func BenchmarkReceive(b *testing.B) {
 		defer h.Shutdown(context.Background())
 		run(b, h)
 	})
-}
-
-// processCPU is this process's user plus system CPU time.
-func processCPU() time.Duration {
-	var ru syscall.Rusage
-	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -1,6 +1,7 @@
 package callsync
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -144,14 +145,18 @@ func deliveryKey(body []byte) (string, error) {
 		hashCompact(h, body)
 	}
 	var sum [sha256.Size]byte
-	key := "sha256:" + hex.EncodeToString(h.Sum(sum[:0]))
+	var hexSum [2 * sha256.Size]byte
+	hex.Encode(hexSum[:], h.Sum(sum[:0]))
 	if id[1] > 0 {
+		if v := body[id[0]:id[1]]; len(v) > 2 && v[0] == '"' && bytes.IndexByte(v, '\\') < 0 {
+			return string(v[1:len(v)-1]) + ":sha256:" + string(hexSum[:]), nil // one allocation
+		}
 		var pid string
 		if json.Unmarshal(body[id[0]:id[1]], &pid) == nil && pid != "" {
-			key = pid + ":" + key
+			return pid + ":sha256:" + string(hexSum[:]), nil
 		}
 	}
-	return key, nil
+	return "sha256:" + string(hexSum[:]), nil
 }
 
 // topLevel returns the byte ranges of the values of the top-level

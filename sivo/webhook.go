@@ -121,6 +121,13 @@ func receiver(where string, secrets []string, cb *Callbacks, opts []webhook.Opti
 			return nil, opterr.Rewrap("sivo", where, err, len(secrets))
 		}
 	}
+	var table map[EventType]Func // routes resolved for cb, once
+	if cb != nil {
+		table = make(map[EventType]Func, len(routes))
+		for t, pick := range routes {
+			table[t] = pick(cb)
+		}
+	}
 	s := webhook.Spec[*Event]{
 		Provider:     "sivo",
 		Verifier:     v,
@@ -141,14 +148,14 @@ func receiver(where string, secrets []string, cb *Callbacks, opts []webhook.Opti
 			if cb == nil {
 				return nil
 			}
-			pick, known := routes[ev.Type]
+			f, known := table[ev.Type]
 			if !known {
 				if cb.Unknown != nil {
 					return cb.Unknown(ctx, wev)
 				}
 				return nil
 			}
-			if f := pick(cb); f != nil {
+			if f != nil {
 				return f(ctx, ev)
 			}
 			return nil

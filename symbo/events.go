@@ -65,18 +65,24 @@ type CallEvent struct {
 }
 
 // UnmarshalJSON decodes the event and sets Type.
-func (e *CallEvent) UnmarshalJSON(b []byte) error {
-	type plain CallEvent
-	if err := json.Unmarshal(b, (*plain)(e)); err != nil {
+func (e *CallEvent) UnmarshalJSON(b []byte) error { return e.decode(b) }
+
+// plainCallEvent is CallEvent without its UnmarshalJSON.
+type plainCallEvent CallEvent
+
+// decode is UnmarshalJSON in one pass over b (the "event" field, read
+// when there is no description, decoded alongside).
+func (e *CallEvent) decode(b []byte) error {
+	w := struct {
+		*plainCallEvent
+		Event string `json:"event"`
+	}{plainCallEvent: (*plainCallEvent)(e)}
+	if err := json.Unmarshal(b, &w); err != nil {
 		return err
 	}
 	name := e.Description
 	if name == "" {
-		var alt struct {
-			Event string `json:"event"`
-		}
-		_ = json.Unmarshal(b, &alt) // b decoded above
-		name = alt.Event
+		name = w.Event
 	}
 	e.Type = NormalizeEvent(name)
 	return nil
@@ -164,7 +170,7 @@ func (e *CallEvent) Version() (t time.Time, ok bool) {
 // timestamp does not fail the decode (see UnparsedTimes).
 func ParseCallEvent(body []byte) (*CallEvent, error) {
 	var e CallEvent
-	if err := json.Unmarshal(body, &e); err != nil {
+	if err := e.decode(body); err != nil {
 		return nil, fmt.Errorf("symbo: decoding call event: %w", err)
 	}
 	e.Raw = body

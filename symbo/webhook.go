@@ -104,7 +104,7 @@ func DeliveryKey(body []byte) (string, error) {
 // ok is false for other objects and for bodies that do not decode.
 func decodeCall(body []byte) (*CallEvent, bool) {
 	var ev CallEvent
-	if json.Unmarshal(body, &ev) != nil {
+	if ev.decode(body) != nil {
 		return nil, false
 	}
 	if _, isCall := routes[ev.Type]; !isCall {
@@ -114,16 +114,51 @@ func decodeCall(body []byte) (*CallEvent, bool) {
 	return &ev, true
 }
 
-// key is DeliveryKey for a decoded call event: the revision fields are
-// re-encoded from the decoded call (webhook.Time writes back the text it
-// received), so the body is decoded once.
+// key is DeliveryKey for a call event decoded from body: the revision
+// fields are re-encoded from the decoded call (a decoded webhook.Time
+// writes back the text it received, or null), so the body is decoded
+// once. The hashed text is json.Marshal's, built on the stack.
 func (e *CallEvent) key(body []byte) string {
 	if e.ID == "" {
 		return webhook.BodyHash(body)
 	}
-	raw := func(v any) json.RawMessage { b, _ := json.Marshal(v); return b }
-	return keyOf(e.ID, e.Type, revision{ID: raw(e.Data.ID), State: raw(e.Data.State),
-		UpdatedAt: raw(e.Data.UpdatedAt), StateChangedAt: raw(e.Data.StateChangedAt)})
+	var stack [256]byte
+	b := append(stack[:0], '[')
+	b = appendJSONString(b, string(e.Type))
+	for _, v := range [...]string{e.Data.ID, e.Data.State} {
+		b = appendJSONString(append(b, ','), v)
+	}
+	for _, t := range [...]*webhook.Time{&e.Data.UpdatedAt, &e.Data.StateChangedAt} {
+		b = append(b, ',')
+		if t.Raw == "" {
+			b = append(b, "null"...)
+		} else {
+			b = appendJSONString(b, t.Raw)
+		}
+	}
+	return sumKey(e.ID, append(b, ']'))
+}
+
+// appendJSONString appends s as json.Marshal writes it: as is when it
+// needs no escaping (the common case), else through json.Marshal.
+func appendJSONString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			q, _ := json.Marshal(s)
+			return append(b, q...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
+}
+
+// sumKey is id, ":" and the hex of the first 8 bytes of parts' SHA-256.
+func sumKey(id string, parts []byte) string {
+	sum := sha256.Sum256(parts)
+	var h [16]byte
+	hex.Encode(h[:], sum[:8])
+	return id + ":" + string(h[:])
 }
 
 func deliveryKey(env *envelope, body []byte) string {
@@ -141,8 +176,7 @@ func deliveryKey(env *envelope, body []byte) string {
 
 func keyOf(id string, typ EventType, rev revision) string {
 	parts, _ := json.Marshal([]any{typ, rev.ID, rev.State, rev.UpdatedAt, rev.StateChangedAt})
-	sum := sha256.Sum256(parts)
-	return id + ":" + hex.EncodeToString(sum[:8])
+	return sumKey(id, parts)
 }
 
 // receiver configures the webhook engine with Symbo's facts, for NewHandler

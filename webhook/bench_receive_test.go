@@ -6,9 +6,9 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strconv"
-	"syscall"
 	"testing"
-	"time"
+
+	"github.com/callcrm/callcrm-go/internal/benchkit"
 )
 
 // benchReceive runs one 1 KiB HMAC delivery with a new id per iteration
@@ -35,12 +35,9 @@ func benchReceive(b *testing.B, opts ...Option) {
 	req := httptest.NewRequest(http.MethodPost, "/hook", rd)
 	b.SetBytes(int64(len(body)))
 	b.ReportAllocs()
-	cpu0 := cpuTime()
-	defer func() {
-		// CPU time per delivery: less sensitive than ns/op to other load
-		// on a shared machine.
-		b.ReportMetric(float64((cpuTime()-cpu0).Nanoseconds())/float64(b.N), "cpu-ns/op")
-	}()
+	// CPU time per delivery: less sensitive than ns/op to other load on a
+	// shared machine.
+	defer benchkit.CPUPerOp(b)()
 	for i := 0; b.Loop(); i++ {
 		rd.Reset(body)
 		req.Body = readCloser{rd}
@@ -51,15 +48,6 @@ func benchReceive(b *testing.B, opts ...Option) {
 			b.Fatal(rec.Code)
 		}
 	}
-}
-
-// cpuTime is this process's user plus system CPU time.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // BenchmarkReceive measures the engine in process: "fixed" secrets (as

@@ -81,27 +81,44 @@ func ReadBody(w http.ResponseWriter, r *http.Request, limit int64, readTimeout t
 }
 
 // readCapped reads src into a buffer that starts at most
-// initialBodyBuffer bytes large and grows as data arrives.
+// initialBodyBuffer bytes large and grows as data arrives. A body of its
+// announced length fills the first buffer exactly (one byte is left to see
+// the end), so it is read without growing.
 func readCapped(src io.Reader, announced, limit int64) ([]byte, error) {
 	n := int64(512)
 	if announced > 0 {
 		n = min(announced+1, limit+1, initialBodyBuffer)
 	}
-	buf := bytes.NewBuffer(make([]byte, 0, n))
-	if _, err := buf.ReadFrom(src); err != nil {
-		var mbe *http.MaxBytesError
-		switch {
-		case errors.As(err, &mbe):
-			return nil, wrap(ErrPayloadTooLarge, "body exceeds %d bytes", limit)
-		case errors.Is(err, os.ErrDeadlineExceeded):
-			return nil, wrap(ErrReadTimeout, "body not received in time")
-		case errors.Is(err, gzip.ErrChecksum), errors.Is(err, gzip.ErrHeader):
-			return nil, wrap(ErrMalformed, "gzip body: %v", err)
+	buf := make([]byte, 0, n)
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
 		}
-		return nil, wrap(ErrMalformed, "reading body: %v", err)
+		m, err := src.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+m]
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, readError(err, limit)
+		}
 	}
-	if int64(buf.Len()) > limit {
+	if int64(len(buf)) > limit {
 		return nil, wrap(ErrPayloadTooLarge, "body exceeds %d bytes", limit)
 	}
-	return buf.Bytes(), nil
+	return buf, nil
+}
+
+// readError names why reading a body failed.
+func readError(err error, limit int64) error {
+	var mbe *http.MaxBytesError
+	switch {
+	case errors.As(err, &mbe):
+		return wrap(ErrPayloadTooLarge, "body exceeds %d bytes", limit)
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return wrap(ErrReadTimeout, "body not received in time")
+	case errors.Is(err, gzip.ErrChecksum), errors.Is(err, gzip.ErrHeader):
+		return wrap(ErrMalformed, "gzip body: %v", err)
+	}
+	return wrap(ErrMalformed, "reading body: %v", err)
 }

@@ -102,7 +102,7 @@ type MemoryDedupe struct {
 	seed1, seed2 maphash.Seed
 
 	mu        sync.Mutex
-	reserved  map[string]*memEntry     // live reservations (few)
+	reserved  map[string]memEntry      // live reservations (few)
 	committed map[keyHash]committedKey // key hash -> expiry and fingerprint
 	order     []committedEntry         // commit order = expiry order (one TTL)
 	head      int                      // order[head:] is live
@@ -125,7 +125,6 @@ type committedEntry struct {
 }
 
 type memEntry struct {
-	key     string
 	token   string
 	expires time.Time
 }
@@ -185,7 +184,7 @@ func NewMemoryDedupe(ttl time.Duration, opts ...MemoryOption) (*MemoryDedupe, er
 		return nil, wrap(ErrInvalidOption, "NewMemoryDedupe: ttl %v must be positive", ttl)
 	}
 	m := &MemoryDedupe{ttl: ttl, lease: 5 * time.Minute, max: 100_000, clock: clock.Real{},
-		reserved: map[string]*memEntry{}, committed: map[keyHash]committedKey{}, seed1: maphash.MakeSeed(), seed2: maphash.MakeSeed()}
+		reserved: map[string]memEntry{}, committed: map[keyHash]committedKey{}, seed1: maphash.MakeSeed(), seed2: maphash.MakeSeed()}
 	for i, o := range opts {
 		if o == nil {
 			return nil, wrap(ErrInvalidOption, "NewMemoryDedupe: option %d is nil", i)
@@ -213,7 +212,7 @@ func (m *MemoryDedupe) Reserve(_ context.Context, key string) (Reservation, erro
 	if e, ok := m.reserved[key]; ok && now.Before(e.expires) {
 		return Reservation{}, wrap(ErrInProgress, "%.80s", key)
 	}
-	e := &memEntry{key: key, token: NewToken(), expires: now.Add(m.lease)}
+	e := memEntry{token: NewToken(), expires: now.Add(m.lease)}
 	m.reserved[key] = e
 	return Reservation{Key: key, Token: e.token, Expires: e.expires}, nil
 }
@@ -261,6 +260,7 @@ func (m *MemoryDedupe) Extend(_ context.Context, r Reservation) (Reservation, er
 		return r, wrap(ErrNotOwner, "%.80s", r.Key)
 	}
 	e.expires = now.Add(m.lease)
+	m.reserved[r.Key] = e
 	r.Expires = e.expires
 	return r, nil
 }

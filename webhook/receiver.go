@@ -79,6 +79,10 @@ type Receiver struct {
 	n       counters
 	obs     Observer
 	secrets *verifierCache // nil with fixed secrets
+	keep    []string       // Spec.Headers, canonical
+	// handoffs pools inline deliveries' hand-offs (per receiver: channels
+	// made in a testing/synctest bubble stay in it).
+	handoffs sync.Pool
 
 	mu       sync.RWMutex
 	closed   bool
@@ -94,6 +98,12 @@ func NewReceiver[T any](s Spec[T], opts ...Option) (*Receiver, error) {
 		return nil, wrap(ErrInvalidOption, "NewReceiver: spec needs Provider, Verifier (or NewVerifier), Parse and Handle")
 	}
 	r := &Receiver{spec: spec}
+	r.handoffs.New = func() any { return &handoff{done: make(chan result, 1)} }
+	for _, k := range spec.Headers {
+		if k = http.CanonicalHeaderKey(k); !slices.Contains(r.keep, k) {
+			r.keep = append(r.keep, k)
+		}
+	}
 	r.s = settings{readTimeout: DefaultReadTimeout, storeTimeout: 2 * time.Second, name: "default"}
 	if err := apply(&r.s, opts); err != nil {
 		return nil, err
@@ -317,14 +327,21 @@ func (r *Receiver) verify(ctx context.Context, req *http.Request, ev *Event, ten
 	return dl, err
 }
 
+// keepHeaders copies the request headers the vendor reads (Spec.Headers).
 func (r *Receiver) keepHeaders(h http.Header) http.Header {
 	if r.spec.Headers == nil {
 		return h.Clone()
 	}
-	out := make(http.Header, len(r.spec.Headers))
-	for _, k := range r.spec.Headers {
-		if v := h.Values(k); len(v) > 0 {
-			out[http.CanonicalHeaderKey(k)] = append([]string(nil), v...)
+	n := 0
+	for _, k := range r.keep {
+		n += len(h[k])
+	}
+	out := make(http.Header, len(r.keep))
+	vals := make([]string, 0, n) // one backing array for every kept value
+	for _, k := range r.keep {
+		if v := h[k]; len(v) > 0 {
+			vals = append(vals, v...)
+			out[k] = vals[len(vals)-len(v) : len(vals) : len(vals)]
 		}
 	}
 	return out
@@ -354,46 +371,43 @@ var errGoexit = fmt.Errorf("%w: the callback called runtime.Goexit", ErrCallback
 // callback's return (committed or released here, then answered with its
 // result) or the deadline (answered 504 at once; the key stays reserved,
 // renewed, until the callback really returns and its goroutine commits or
-// releases it).
+// releases it). The hand-off decides who holds the result.
 func (d *delivery) inline(res Reservation) result {
 	r, ev := d.r, d.ev
+	h := r.handoffs.Get().(*handoff)
+	h.state.Store(running)
+	h.lease = lazyLease{r: r, res: res}
 	// A lease longer than the deadline needs no renewal until the deadline
 	// passes (the common case); a shorter one is renewed from the start.
-	lease := &lazyLease{r: r, res: res}
 	if res.Expires.Sub(r.clock.Now()) < r.s.timeout+r.s.timeout/2 {
-		lease.start()
+		h.lease.start()
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(d.ctx), r.s.timeout)
 	defer cancel() // after the deadline this changes nothing for the callback
-	// Whoever holds the result commits or releases: the request, if it
-	// took the result from done; the callback's goroutine, once the
-	// request is gone at the deadline.
-	done, gone := make(chan result), make(chan struct{})
 	r.inflight.Add(1)
-	go func() {
-		defer r.inflight.Done()
-		out := result{err: errGoexit}
-		defer func() { // also on runtime.Goexit
-			select {
-			case done <- out:
-			case <-gone:
-				r.finish(d.ctx, ev, lease.stop(), out.err)
-			}
-		}()
-		out = r.callback(ctx, ev, d.parsed)
-	}()
+	go h.run(ctx, d)
+	var out result
 	select {
-	case out := <-done:
-		r.finish(d.ctx, ev, lease.stop(), out.err)
-		if out.err == nil || !errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			return out
-		}
+	case out = <-h.done:
 	case <-ctx.Done():
-		lease.start() // the callback may now outlive the lease
-		close(gone)
+		if h.state.CompareAndSwap(running, abandoned) {
+			h.lease.start() // the callback may now outlive the lease
+			return d.timedOut()
+		}
+		out = <-h.done // it returned just now: the result is ours
 	}
+	r.finish(d.ctx, ev, h.lease.stop(), out.err)
+	r.handoffs.Put(h)
+	if out.err != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return d.timedOut()
+	}
+	return out
+}
+
+// timedOut is the result of a callback past its deadline (504).
+func (d *delivery) timedOut() result {
 	return result{err: wrap(ErrCallbackTimeout, "%s %s callback still running after %v; the delivery stays reserved until it returns",
-		r.spec.Provider, ev.Type, r.s.timeout)}
+		d.r.spec.Provider, d.ev.Type, d.r.s.timeout)}
 }
 
 // callback runs the vendor's Handle as the callback stage, turning a

@@ -9,14 +9,16 @@ import (
 	"time"
 )
 
-// storeCtx bounds one store call. The in-memory store never blocks, so it
-// gets no timer.
+// storeCtx bounds one store call. The in-memory store never blocks and
+// never reads its context, so it gets the request's as is.
 func (r *Receiver) storeCtx(ctx context.Context) (context.Context, context.CancelFunc) {
 	if _, mem := r.s.dedupe.(*MemoryDedupe); mem {
-		return context.WithoutCancel(ctx), func() {}
+		return ctx, nop
 	}
 	return context.WithTimeout(context.WithoutCancel(ctx), r.s.storeTimeout)
 }
+
+func nop() {}
 
 // storeStage starts the store stage for op; nil without an Observer.
 func (r *Receiver) storeStage(ctx context.Context, ev *Event, op string) func(error) {
@@ -87,7 +89,7 @@ func (r *Receiver) enqueue(ctx context.Context, ev *Event) error {
 		ev.Trace = r.inject(ectx)
 	}
 	t0 := time.Now()
-	sctx, cancel := r.storeCtx(ectx)
+	sctx, cancel := r.storeCtx(context.WithoutCancel(ectx)) // a client hanging up does not cancel the enqueue
 	err = r.s.inbox.Enqueue(sctx, ev)
 	cancel()
 	switch {
@@ -123,9 +125,15 @@ func (r *Receiver) finish(ctx context.Context, ev *Event, res Reservation, err e
 // a second run. fingerprint ("" for second keys) is stored with the key by
 // a Fingerprinter.
 func (r *Receiver) commit(ctx context.Context, ev *Event, res Reservation, fingerprint string) {
-	if r.tryCommit(ctx, ev, res, fingerprint, 1) {
-		return
+	if !r.tryCommit(ctx, ev, res, fingerprint, 1) {
+		r.retryCommit(ctx, ev, res, fingerprint)
 	}
+}
+
+// retryCommit retries a failed commit in the background (apart from
+// commit, so that the first attempt does not move its arguments to the
+// heap).
+func (r *Receiver) retryCommit(ctx context.Context, ev *Event, res Reservation, fingerprint string) {
 	r.pending.Add(1)
 	r.inflight.Add(1)
 	// Keep the reservation alive on the lease's own cadence while the
