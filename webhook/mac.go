@@ -2,8 +2,8 @@ package webhook
 
 import (
 	"crypto/sha256"
-	"crypto/subtle"
 	"encoding"
+	"encoding/binary"
 	"fmt"
 	"hash"
 	"sync"
@@ -86,52 +86,104 @@ func (k *macKey) finish(st *macState) []byte {
 	return st.h.Sum(st.sum[:0])
 }
 
-const (
-	base64Alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
-	hexAlphabet    = "0123456789abcdef"
-)
+const base64Alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
 
-// equalBase64 reports, in constant time, whether text is the standard
-// base64 spelling of the 32-byte mac. It encodes while comparing (no
-// buffer, no decode). Our encoding is canonical, so a match is also a
-// strictly valid encoding (no padding bits set).
+// macText is the canonical standard base64 spelling of a 32-byte MAC
+// (43 characters and one '='), encoded once per MAC and compared with
+// every candidate.
+type macText [44]byte
+
+// base64Pairs maps 12 bits to their two base64 characters, first in the
+// low byte, so encode does two lookups per three MAC bytes. Read-only.
+var base64Pairs = func() (t [4096]uint16) {
+	for i := range t {
+		t[i] = uint16(base64Alphabet[i>>6]) | uint16(base64Alphabet[i&0x3f])<<8
+	}
+	return t
+}()
+
+// encode writes the standard base64 of the 32-byte mac into t.
+func (t *macText) encode(mac []byte) {
+	m := (*[32]byte)(mac)
+	for i := 0; i < 10; i++ {
+		v := uint32(m[3*i])<<16 | uint32(m[3*i+1])<<8 | uint32(m[3*i+2])
+		binary.LittleEndian.PutUint32(t[4*i:4*i+4], uint32(base64Pairs[v>>12])|uint32(base64Pairs[v&0xfff])<<16)
+	}
+	v := uint32(m[30])<<16 | uint32(m[31])<<8
+	binary.LittleEndian.PutUint32(t[40:], uint32(base64Pairs[v>>12])|uint32(base64Alphabet[v>>6&0x3f])<<16|'='<<24)
+}
+
+// equal reports whether s spells exactly t, reading eight bytes at a time
+// and without an early exit (the time depends on len(s) only). Because t
+// is the canonical encoding, a match is also strictly valid base64 (no
+// padding bits set): a lenient spelling of the same MAC does not match.
+func (t *macText) equal(s string) bool {
+	if len(s) != len(t) {
+		return false
+	}
+	var diff uint64
+	for i := 0; i < 40; i += 8 {
+		diff |= le64(s[i:]) ^ le64b(t[i:])
+	}
+	diff |= uint64(le32(s[40:]) ^ le32b(t[40:]))
+	return diff == 0
+}
+
+// equalBase64 reports whether text is the canonical standard base64
+// spelling of the 32-byte mac.
 func equalBase64(mac []byte, text string) bool {
-	if len(mac) != 32 || len(text) != 44 {
+	if len(mac) != 32 {
 		return false
 	}
-	var diff byte
-	for i, j := 0, 0; i < 30; i, j = i+3, j+4 {
-		v := uint(mac[i])<<16 | uint(mac[i+1])<<8 | uint(mac[i+2])
-		t := text[j : j+4]
-		diff |= t[0] ^ base64Alphabet[v>>18&0x3f]
-		diff |= t[1] ^ base64Alphabet[v>>12&0x3f]
-		diff |= t[2] ^ base64Alphabet[v>>6&0x3f]
-		diff |= t[3] ^ base64Alphabet[v&0x3f]
-	}
-	v := uint(mac[30])<<16 | uint(mac[31])<<8
-	diff |= text[40] ^ base64Alphabet[v>>18&0x3f]
-	diff |= text[41] ^ base64Alphabet[v>>12&0x3f]
-	diff |= text[42] ^ base64Alphabet[v>>6&0x3f]
-	diff |= text[43] ^ '='
-	return subtle.ConstantTimeByteEq(diff, 0) == 1
+	var t macText
+	t.encode(mac)
+	return t.equal(text)
 }
 
-// equalHex reports, in constant time, whether text is hex(mac) in either
-// case. Folding sets bit 5 only on bytes with bit 6 set, so 'A'-'F' become
-// 'a'-'f', digits stay, and no byte that is not a hex digit folds into one.
+// equalHex reports, without an early exit, whether text is hex(mac) in
+// either case, eight characters (four MAC bytes) per step. Folding sets
+// bit 5 only on bytes with bit 6 set, so 'A'-'F' become 'a'-'f', digits
+// stay, and no byte that is not a hex digit folds into one.
 func equalHex(mac []byte, text string) bool {
-	if len(text) != 2*len(mac) {
+	if len(mac) != 32 || len(text) != 64 {
 		return false
 	}
-	var diff byte
-	for i, b := range mac {
-		t := text[2*i : 2*i+2]
-		c0, c1 := t[0], t[1]
-		diff |= (c0 | (c0&0x40)>>1) ^ hexAlphabet[b>>4]
-		diff |= (c1 | (c1&0x40)>>1) ^ hexAlphabet[b&0x0f]
+	const (
+		lanes = 0x0101010101010101
+		nib   = 0x000f000f000f000f
+	)
+	m := (*[32]byte)(mac)
+	var diff uint64
+	for i := 0; i < 8; i++ {
+		// One MAC byte per even lane, then its high nibble stays in the
+		// even lane and its low nibble moves to the odd lane after it.
+		w := uint64(m[4*i]) | uint64(m[4*i+1])<<16 | uint64(m[4*i+2])<<32 | uint64(m[4*i+3])<<48
+		x := (w>>4)&nib | (w&nib)<<8
+		// Nibble to its lower-case hex digit: '0'+x, plus 39 where x >= 10.
+		want := x + 0x30*lanes + ((x+6*lanes)>>4&lanes)*39
+		got := le64(text)
+		text = text[8:]
+		got |= (got & (0x40 * lanes)) >> 1
+		diff |= got ^ want
 	}
-	return subtle.ConstantTimeByteEq(diff, 0) == 1
+	return diff == 0
 }
+
+// le64 and le32 read the first 8 or 4 bytes of s, little-endian (one load
+// each once compiled); le64b and le32b read a byte slice.
+func le64(s string) uint64 {
+	_ = s[7]
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+}
+
+func le32(s string) uint32 {
+	_ = s[3]
+	return uint32(s[0]) | uint32(s[1])<<8 | uint32(s[2])<<16 | uint32(s[3])<<24
+}
+
+func le64b(b []byte) uint64 { return binary.LittleEndian.Uint64(b) }
+func le32b(b []byte) uint32 { return binary.LittleEndian.Uint32(b) }
 
 // writeString writes s to h without converting it to a []byte copy.
 func writeString(h hash.Hash, s string) {

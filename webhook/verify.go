@@ -373,11 +373,12 @@ func (v *Standard) VerifyParts(id, timestamp, signatures string, body []byte) (D
 		k.begin(st)
 		writeParts(st, id, timestamp)
 		st.h.Write(body)
-		mac := k.finish(st)
+		var text macText
+		text.encode(k.finish(st))
 		for rest := signatures; rest != ""; {
 			var entry string
 			entry, rest = nextEntry(rest)
-			if len(entry) == 47 && entry[:3] == "v1," && equalBase64(mac, entry[3:]) {
+			if len(entry) == 47 && entry[:3] == "v1," && text.equal(entry[3:]) {
 				putMAC(st)
 				return Delivery{ID: id, Timestamp: sent, SecretIndex: ki}, nil
 			}

@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/callcrm/callcrm-go/internal/clock"
@@ -90,6 +91,27 @@ type Client struct {
 	limiter    Limiter
 	service    string
 	obs        ClientObserver
+	cred       atomic.Pointer[credHeader] // the last credential header sent
+}
+
+// credHeader is a credential header ready to set: its canonical name and a
+// one-value slice shared by every request while the credential does not
+// change (headers are never mutated once sent), so a call does not
+// allocate it again.
+type credHeader struct {
+	name, key, value string
+	vals             []string
+}
+
+// credentialHeader returns the canonical key and value slice for a
+// credential, reusing the previous ones when they are the same.
+func (c *Client) credentialHeader(name, value string) (string, []string) {
+	if h := c.cred.Load(); h != nil && h.name == name && h.value == value {
+		return h.key, h.vals
+	}
+	h := &credHeader{name: name, key: http.CanonicalHeaderKey(name), value: value, vals: []string{value}}
+	c.cred.Store(h)
+	return h.key, h.vals
 }
 
 // New validates cfg and returns a Client.
@@ -697,7 +719,8 @@ func (c *Client) attempt(ctx context.Context, req *Request, u string, payload []
 			// Wrap without the credential: token sources never put secrets in errors.
 			return nil, &preflightError{fmt.Errorf("%s: %s: getting credential: %w", c.provider, opOrRoute(req), err)}
 		}
-		hreq.Header.Set(name, value)
+		key, vals := c.credentialHeader(name, value)
+		hreq.Header[key] = vals
 		credValue = value
 	}
 	debug := c.log.Enabled(ctx, slog.LevelDebug)
