@@ -44,7 +44,7 @@ func TestDeliveryContext(t *testing.T) {
 	}
 	d := h.spanNamed(t, "webhook receive sivo")
 	if got, _ := attr(d, otelcallcrm.AttrDeliveryID); got.AsString() != "evt_1" {
-		t.Fatalf("delivery span did not learn the id from its callback: %q", got.Emit())
+		t.Fatalf("delivery span did not learn the id from its callback: %q", got.String())
 	}
 }
 
