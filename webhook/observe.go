@@ -21,25 +21,33 @@ func (r *Receiver) begin(ctx context.Context, st Stage, ev *Event, op string) (c
 }
 
 // startStage calls o.Start and returns the stage's context and an end
-// function that is safe to call once; a panic in the Observer is
-// recovered and logged, never changing the delivery's answer.
-func startStage(ctx context.Context, o Observer, log *slog.Logger, st Stage, ob Observation) (context.Context, func(Result)) {
-	sctx, end := func() (c context.Context, e func(Result)) {
-		defer func() {
-			if p := recover(); p != nil {
-				observerPanicked(ctx, log, "Start", p)
-				c, e = ctx, nil
-			}
-		}()
-		return o.Start(ctx, st, ob)
+// function that is safe to call once (never nil); a panic in the Observer
+// is recovered and logged, never changing the delivery's answer. It runs
+// on the delivery's goroutine (and the callback's, which starts with a
+// small stack), so it keeps its frame small: no closure of its own.
+func startStage(ctx context.Context, o Observer, log *slog.Logger, st Stage, ob Observation) (sctx context.Context, end func(Result)) {
+	defer func() {
+		if p := recover(); p != nil {
+			observerPanicked(ctx, log, "Start", p)
+			sctx, end = ctx, noEnd
+		}
 	}()
+	sctx, end = o.Start(ctx, st, ob)
 	if sctx == nil {
 		sctx = ctx
 	}
-	return sctx, func(res Result) {
-		if end == nil {
-			return
-		}
+	if end == nil {
+		return sctx, noEnd
+	}
+	return sctx, guardEnd(ctx, log, st, end)
+}
+
+// noEnd is the end of a stage the Observer returned no end function for.
+func noEnd(Result) {}
+
+// guardEnd returns end recovering (and logging) a panic in it.
+func guardEnd(ctx context.Context, log *slog.Logger, st Stage, end func(Result)) func(Result) {
+	return func(res Result) {
 		defer func() {
 			if p := recover(); p != nil {
 				observerPanicked(ctx, log, "end of "+string(st), p)

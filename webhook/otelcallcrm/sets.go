@@ -3,6 +3,7 @@ package otelcallcrm
 import (
 	"strconv"
 	"sync"
+	"sync/atomic"
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
@@ -41,11 +42,8 @@ const maxSets = 4096
 
 // setCache keeps the measurement options of each attribute set, so
 // recording a measurement neither builds, sorts nor allocates a set (nor
-// the variadic option slice).
-type setCache struct {
-	mu sync.RWMutex
-	m  map[setKey]setOpts
-}
+// the variadic option slice), and takes no lock.
+type setCache struct{ m cowMap[setKey, setOpts] }
 
 // setOpts is one attribute set as Add's and Record's options.
 type setOpts struct {
@@ -54,23 +52,53 @@ type setOpts struct {
 }
 
 func (c *setCache) get(k setKey) setOpts {
-	c.mu.RLock()
-	opts, ok := c.m[k]
-	c.mu.RUnlock()
-	if ok {
+	if opts, ok := c.m.load(k); ok {
 		return opts
 	}
 	opt := metric.WithAttributeSet(attribute.NewSet(k.attributes()...))
-	opts = setOpts{add: []metric.AddOption{opt}, rec: []metric.RecordOption{opt}}
+	return c.m.store(k, setOpts{add: []metric.AddOption{opt}, rec: []metric.RecordOption{opt}})
+}
+
+// cowMap is a copy-on-write map for caches read on every delivery and
+// written a few times in a process's life: a read is an atomic load and a
+// map lookup, with no lock to contend on. It holds at most maxSets
+// entries; past that, store returns the value without keeping it.
+type cowMap[K comparable, V any] struct {
+	mu sync.Mutex // serialises writers
+	p  atomic.Pointer[map[K]V]
+}
+
+func (c *cowMap[K, V]) load(k K) (V, bool) {
+	if m := c.p.Load(); m != nil {
+		v, ok := (*m)[k]
+		return v, ok
+	}
+	var zero V
+	return zero, false
+}
+
+// store keeps v for k unless k has a value already, and returns the value
+// kept (or v when the map is full).
+func (c *cowMap[K, V]) store(k K, v V) V {
 	c.mu.Lock()
-	if c.m == nil {
-		c.m = make(map[setKey]setOpts)
+	defer c.mu.Unlock()
+	var old map[K]V
+	if p := c.p.Load(); p != nil {
+		old = *p
 	}
-	if len(c.m) < maxSets {
-		c.m[k] = opts
+	if cur, ok := old[k]; ok {
+		return cur
 	}
-	c.mu.Unlock()
-	return opts
+	if len(old) >= maxSets {
+		return v
+	}
+	m := make(map[K]V, len(old)+1)
+	for k, v := range old {
+		m[k] = v
+	}
+	m[k] = v
+	c.p.Store(&m)
+	return v
 }
 
 func (k setKey) attributes() []attribute.KeyValue {
