@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
+	"time"
 )
 
 // pending is one Enqueue waiting for its batch to commit.
@@ -25,6 +27,11 @@ type batcher struct {
 	mu     sync.Mutex
 	queue  []*pending
 	active bool
+
+	// commits, rows and flushNanos count the transactions, the
+	// deliveries they carried and the time spent in flush (the
+	// benchmark's rows/commit and commit-ms).
+	commits, rows, flushNanos atomic.Int64
 }
 
 func (b *batcher) submit(ctx context.Context, p *pending) error {
@@ -58,6 +65,10 @@ func (b *batcher) run() {
 		batch := b.queue[:n:n]
 		b.queue = append([]*pending(nil), b.queue[n:]...)
 		b.mu.Unlock()
+		t0 := time.Now()
 		b.flush(batch)
+		b.flushNanos.Add(int64(time.Since(t0)))
+		b.commits.Add(1)
+		b.rows.Add(int64(n))
 	}
 }
