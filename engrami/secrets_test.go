@@ -17,6 +17,7 @@ import (
 	"testing"
 
 	"github.com/callcrm/callcrm-go/engrami"
+	"github.com/callcrm/callcrm-go/internal/testkit"
 	"github.com/callcrm/callcrm-go/webhook"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -27,32 +28,6 @@ const (
 	toolNewA = "tool-a-new-secret-0002"
 	toolB    = "tool-b-secret-00000003"
 )
-
-// memSource is a secret source a test changes between calls.
-type memSource struct {
-	mu      sync.Mutex
-	secrets map[string][]string
-	fail    bool
-}
-
-func (s *memSource) Secrets(_ context.Context, tenant string) ([]string, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.fail {
-		return nil, errors.New("database is down")
-	}
-	v, ok := s.secrets[tenant]
-	if !ok {
-		return nil, fmt.Errorf("%w: %s", webhook.ErrUnknownTenant, tenant)
-	}
-	return append([]string(nil), v...), nil
-}
-
-func (s *memSource) set(f func(*memSource)) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	f(s)
-}
 
 func assertNoSecret(t *testing.T, out string, what string) {
 	t.Helper()
@@ -77,7 +52,7 @@ func callTool(t *testing.T, url, secret string) (int, string) {
 // a failing source 503 with Retry-After then success; no secret in logs,
 // errors or any fmt verb.
 func TestToolHandlerSecretSource(t *testing.T) {
-	src := &memSource{secrets: map[string][]string{"a": {toolOldA}, "b": {toolB}}}
+	src := testkit.NewSecretSource(map[string][]string{"a": {toolOldA}, "b": {toolB}})
 	var logs bytes.Buffer
 	var hooked []error
 	var mu sync.Mutex
@@ -102,12 +77,12 @@ func TestToolHandlerSecretSource(t *testing.T) {
 	assert.Equal(t, 200, st)
 	st, _ = callTool(t, a, toolNewA)
 	assert.Equal(t, 401, st, "not yet added")
-	src.set(func(s *memSource) { s.secrets["a"] = []string{toolNewA, toolOldA} })
+	src.SetTenant("a", toolNewA, toolOldA)
 	for _, sec := range []string{toolOldA, toolNewA} {
 		st, _ = callTool(t, a, sec)
 		assert.Equal(t, 200, st, "both during the overlap")
 	}
-	src.set(func(s *memSource) { s.secrets["a"] = []string{toolNewA} })
+	src.SetTenant("a", toolNewA)
 	st, _ = callTool(t, a, toolOldA)
 	assert.Equal(t, 401, st, "removed stops at once")
 	st, _ = callTool(t, b, toolNewA)
@@ -117,11 +92,11 @@ func TestToolHandlerSecretSource(t *testing.T) {
 	st, _ = callTool(t, srv.URL+"/engrami/zz/tools/lookup", toolB)
 	assert.Equal(t, 404, st, "unknown tenant")
 
-	src.set(func(s *memSource) { s.fail = true })
+	src.SetFail(true)
 	st, retry := callTool(t, b, toolB)
 	assert.Equal(t, 503, st, "a failing source is never 401")
 	assert.NotEmpty(t, retry)
-	src.set(func(s *memSource) { s.fail = false })
+	src.SetFail(false)
 	st, _ = callTool(t, b, toolB)
 	assert.Equal(t, 200, st)
 	assert.Equal(t, 5, calls)
@@ -163,7 +138,7 @@ func TestSenderSecretSource(t *testing.T) {
 		w.WriteHeader(200)
 	}))
 	defer srv.Close()
-	src := &memSource{secrets: map[string][]string{"a": {toolOldA, toolNewA}}}
+	src := testkit.NewSecretSource(map[string][]string{"a": {toolOldA, toolNewA}})
 	var logs bytes.Buffer
 	s, err := engrami.NewSender(srv.URL+"/in/x", "", engrami.WithSenderSecretSource(src, "a"),
 		engrami.WithSenderLogger(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
@@ -174,10 +149,10 @@ func TestSenderSecretSource(t *testing.T) {
 	require.Error(t, err, "signed with the first (old) secret, which the receiver no longer takes")
 	assertNoSecret(t, fmt.Sprintf("%v %+v %#v", err, err, err), "error")
 
-	src.set(func(s *memSource) { s.secrets["a"] = []string{toolNewA, toolOldA} })
+	src.SetTenant("a", toolNewA, toolOldA)
 	require.NoError(t, s.Send(ctx, map[string]int{"a": 1}), "new secret first")
 
-	src.set(func(s *memSource) { s.fail = true })
+	src.SetFail(true)
 	err = s.Send(ctx, map[string]int{"a": 1})
 	require.ErrorIs(t, err, webhook.ErrSecretSource)
 	assertNoSecret(t, fmt.Sprintf("%v %+v %#v", err, err, err), "error")
@@ -185,7 +160,8 @@ func TestSenderSecretSource(t *testing.T) {
 	assert.ErrorIs(t, err, webhook.ErrSecretSource)
 	assert.Empty(t, s.Sign([]byte("x")), "Sign never signs without a secret")
 
-	src.set(func(s *memSource) { s.fail = false; s.secrets["a"] = nil })
+	src.SetFail(false)
+	src.SetTenant("a")
 	assert.ErrorIs(t, s.Send(ctx, 1), webhook.ErrSecretSource, "an empty list")
 
 	mu.Lock()
@@ -208,7 +184,7 @@ func TestSenderSecretSource(t *testing.T) {
 // TestSecretSourcePanicsRedacted: a panic value built from a source-backed
 // handler or sender prints no secret.
 func TestSecretSourcePanicsRedacted(t *testing.T) {
-	src := &memSource{secrets: map[string][]string{"a": {toolOldA}}}
+	src := testkit.NewSecretSource(map[string][]string{"a": {toolOldA}})
 	s, err := engrami.NewSender("http://127.0.0.1:1/in", "", engrami.WithSenderSecretSource(src, "a"))
 	require.NoError(t, err)
 	var out string

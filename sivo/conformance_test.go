@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/callcrm/callcrm-go/internal/testkit"
 	"github.com/callcrm/callcrm-go/sivo"
 	"github.com/callcrm/callcrm-go/sivo/sivotest"
 	"github.com/callcrm/callcrm-go/webhook"
@@ -14,7 +15,16 @@ import (
 
 // TestConformance runs the webhook engine's conformance suite on SIVO's
 // receiver: the same checks every vendor package runs.
-func TestConformance(t *testing.T) {
+func TestConformance(t *testing.T) { webhooktest.Conformance(t, subject(t)) }
+
+// TestStoredDeliveryCanBeReverified: what an inbox stores keeps the
+// headers the signature needs, so the delivery can be verified again from
+// storage (an audit), and no credential header.
+func TestStoredDeliveryCanBeReverified(t *testing.T) { testkit.CheckStoredDelivery(t, subject(t)) }
+
+// subject is this package's receiver as the webhook engine's conformance
+// suite sees it.
+func subject(t *testing.T) webhooktest.Subject {
 	const secret = "sivo-conformance-secret"
 	clk := webhooktest.NewFakeClock(time.Date(2026, 5, 20, 10, 0, 0, 0, time.UTC))
 	sender, err := sivotest.NewSender(secret)
@@ -28,7 +38,7 @@ func TestConformance(t *testing.T) {
 		}
 		return ev.Raw
 	}
-	webhooktest.Conformance(t, webhooktest.Subject{
+	return webhooktest.Subject{
 		New: func(b webhooktest.Behaviour, opts ...webhook.Option) (http.Handler, error) {
 			return sivo.NewHandler([]string{secret}, sivo.Callbacks{
 				CallEnded: func(ctx context.Context, ev *sivo.Event, _ *sivo.CallEnded) error { return b.Event(ctx, ev.ID) },
@@ -46,5 +56,5 @@ func TestConformance(t *testing.T) {
 		Tolerance:    sivo.RetryHorizon,
 		Secret:       secret,
 		MaxBodyBytes: sivo.MaxBodyBytes,
-	})
+	}
 }

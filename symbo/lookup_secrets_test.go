@@ -3,7 +3,6 @@ package symbo_test
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -11,41 +10,13 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/callcrm/callcrm-go/internal/testkit"
 	"github.com/callcrm/callcrm-go/symbo"
 	"github.com/callcrm/callcrm-go/symbo/symbotest"
 	"github.com/callcrm/callcrm-go/webhook"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
-
-// lookupSource is a secret source a test changes between requests (a
-// database, in a real CRM).
-type lookupSource struct {
-	mu      sync.Mutex
-	secrets map[string][]string
-	fail    bool
-	calls   int
-}
-
-func (s *lookupSource) Secrets(_ context.Context, tenant string) ([]string, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.calls++
-	if s.fail {
-		return nil, errors.New("database is down")
-	}
-	v, ok := s.secrets[tenant]
-	if !ok {
-		return nil, fmt.Errorf("%w: %s", webhook.ErrUnknownTenant, tenant)
-	}
-	return append([]string(nil), v...), nil
-}
-
-func (s *lookupSource) set(f func(s *lookupSource)) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	f(s)
-}
 
 // lookupAs signs a lookup of number with secret (HMAC over the raw query)
 // and sends it to base+path; it returns the status and Retry-After.
@@ -107,7 +78,7 @@ func newSourcedLookup(t *testing.T, src webhook.SecretSource, opts ...symbo.Look
 // overlap, a removed secret stops at once, tenant A's secret is refused
 // on tenant B's URL, an unknown tenant is 404.
 func TestLookupSecretSourceRotationAndTenants(t *testing.T) {
-	src := &lookupSource{secrets: map[string][]string{"a": {lookupOldA}, "b": {lookupB}}}
+	src := testkit.NewSecretSource(map[string][]string{"a": {lookupOldA}, "b": {lookupB}})
 	srv, logs, calls := newSourcedLookup(t, src)
 	a, b := srv.URL+"/symbo/a/lookup", srv.URL+"/symbo/b/lookup"
 
@@ -116,12 +87,12 @@ func TestLookupSecretSourceRotationAndTenants(t *testing.T) {
 	st, _ = lookupAs(t, a, lookupNewA, false)
 	assert.Equal(t, 401, st, "not yet added")
 
-	src.set(func(s *lookupSource) { s.secrets["a"] = []string{lookupNewA, lookupOldA} })
+	src.SetTenant("a", lookupNewA, lookupOldA)
 	for _, sec := range []string{lookupOldA, lookupNewA} {
 		st, _ = lookupAs(t, a, sec, false)
 		assert.Equal(t, 200, st, "both verify during the overlap")
 	}
-	src.set(func(s *lookupSource) { s.secrets["a"] = []string{lookupNewA} })
+	src.SetTenant("a", lookupNewA)
 	st, _ = lookupAs(t, a, lookupOldA, false)
 	assert.Equal(t, 401, st, "a removed secret stops at once")
 	st, _ = lookupAs(t, a, lookupNewA, false)
@@ -150,7 +121,8 @@ func TestLookupSecretSourceRotationAndTenants(t *testing.T) {
 // TestLookupSecretSourceFailing: a failing source answers 503 with
 // Retry-After (never 401), then the lookup works again.
 func TestLookupSecretSourceFailing(t *testing.T) {
-	src := &lookupSource{secrets: map[string][]string{"a": {lookupOldA}}, fail: true}
+	src := testkit.NewSecretSource(map[string][]string{"a": {lookupOldA}})
+	src.SetFail(true)
 	var hooked []error
 	srv, logs, calls := newSourcedLookup(t, src, symbo.WithLookupErrorHook(func(_ *http.Request, err error) { hooked = append(hooked, err) }))
 	a := srv.URL + "/symbo/a/lookup"
@@ -163,7 +135,7 @@ func TestLookupSecretSourceFailing(t *testing.T) {
 	assert.NotContains(t, hooked[0].Error(), lookupOldA)
 	assert.NotContains(t, fmt.Sprintf("%+v %#v", hooked[0], hooked[0]), lookupOldA)
 
-	src.set(func(s *lookupSource) { s.fail = false })
+	src.SetFail(false)
 	st, _ = lookupAs(t, a, lookupOldA, false)
 	assert.Equal(t, 200, st)
 	assert.Equal(t, 1, *calls)
@@ -174,7 +146,7 @@ func TestLookupSecretSourceFailing(t *testing.T) {
 // TestLookupSecretSourceEmptyBodyOptIn: InsecureAcceptEmptyBodySignature
 // is accepted with a source (it needs secrets, which the source gives).
 func TestLookupSecretSourceEmptyBodyOptIn(t *testing.T) {
-	src := &lookupSource{secrets: map[string][]string{"b": {lookupB}}}
+	src := testkit.NewSecretSource(map[string][]string{"b": {lookupB}})
 	srv, _, _ := newSourcedLookup(t, src, symbo.InsecureAcceptEmptyBodySignature())
 	st, _ := lookupAs(t, srv.URL+"/symbo/b/lookup", lookupB, true)
 	assert.Equal(t, 200, st)
@@ -189,7 +161,7 @@ func TestLookupSecretSourceEmptyBodyOptIn(t *testing.T) {
 // secret never fail while another goroutine rotates the source (run with
 // -race: the verifier cache is shared).
 func TestLookupSecretSourceConcurrentRotation(t *testing.T) {
-	src := &lookupSource{secrets: map[string][]string{"a": {lookupNewA, lookupOldA}}}
+	src := testkit.NewSecretSource(map[string][]string{"a": {lookupNewA, lookupOldA}})
 	srv, _, _ := newSourcedLookup(t, src)
 	a := srv.URL + "/symbo/a/lookup"
 	stop := make(chan struct{})
@@ -202,13 +174,11 @@ func TestLookupSecretSourceConcurrentRotation(t *testing.T) {
 				return
 			default:
 			}
-			src.set(func(s *lookupSource) {
-				if i%2 == 0 {
-					s.secrets["a"] = []string{lookupNewA}
-				} else {
-					s.secrets["a"] = []string{lookupNewA, lookupOldA}
-				}
-			})
+			if i%2 == 0 {
+				src.SetTenant("a", lookupNewA)
+			} else {
+				src.SetTenant("a", lookupNewA, lookupOldA)
+			}
 		}
 	}()
 	var wg sync.WaitGroup
@@ -233,7 +203,7 @@ func TestLookupSecretSourceConcurrentRotation(t *testing.T) {
 		assert.Equal(t, 200, c)
 	}
 	assert.Equal(t, 160, n)
-	src.set(func(s *lookupSource) { s.secrets["a"] = []string{lookupNewA} })
+	src.SetTenant("a", lookupNewA)
 	st, _ := lookupAs(t, a, lookupOldA, false)
 	assert.Equal(t, 401, st, "removed after the churn")
 }
