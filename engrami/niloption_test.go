@@ -1,21 +1,16 @@
 package engrami_test
 
 import (
-	"errors"
-	"strings"
 	"testing"
 
 	"github.com/callcrm/callcrm-go/engrami"
+	"github.com/callcrm/callcrm-go/internal/testkit"
 )
 
 // A nil option is bad input: an error naming it, never a panic.
 func TestConstructorsNilOption(t *testing.T) {
 	_, err := engrami.NewClient(engrami.WithToken("tok"), nil)
-	if !errors.Is(err, engrami.ErrInvalidOption) || !strings.Contains(err.Error(), "option 1 is nil") {
-		t.Errorf("NewClient: err = %v, want ErrInvalidOption naming option 1", err)
-	}
+	testkit.CheckInvalidOption(t, "NewClient", err, engrami.ErrInvalidOption, "option 1 is nil")
 	_, err = engrami.NewSender("https://engrami.example/hook", "whsec_c2VjcmV0", nil)
-	if !errors.Is(err, engrami.ErrInvalidOption) || !strings.Contains(err.Error(), "option 0 is nil") {
-		t.Errorf("NewSender: err = %v, want ErrInvalidOption naming option 0", err)
-	}
+	testkit.CheckInvalidOption(t, "NewSender", err, engrami.ErrInvalidOption, "option 0 is nil")
 }
