@@ -28,24 +28,12 @@ func TestStoredDeliveryCanBeReverified(t *testing.T) { testkit.CheckStoredDelive
 func subject(t *testing.T) webhooktest.Subject {
 	const secret = "whsec_Y29uZm9ybWFuY2Utc2lyby1zZWNyZXQtMDEyMzQ1Ng=="
 	clk := webhooktest.NewFakeClock(time.Date(2026, 5, 20, 10, 0, 0, 0, time.UTC))
-	signer, err := webhook.NewStandardSigner(secret, webhook.WithSignatureClock(clk))
-	if err != nil {
-		t.Fatal(err)
-	}
+	signer := testkit.Must(webhook.NewStandardSigner(secret, webhook.WithSignatureClock(clk)))
 	event := func(typ siro.EventType, id string) []byte {
 		b, _ := json.Marshal(map[string]any{"recordingId": id, "siroUserId": "user-1", "recordingProcessed": true, "eventType": typ})
 		return b
 	}
-	return webhooktest.Subject{
-		New: func(b webhooktest.Behaviour, opts ...webhook.Option) (http.Handler, error) {
-			return siro.NewHandler([]string{secret}, siro.Callbacks{
-				RecordingProcessed: func(ctx context.Context, e *siro.RecordingEvent) error { return b.Event(ctx, e.RecordingID) },
-				Unknown:            b.Unknown,
-			}, opts...)
-		},
-		Middleware: func(opts ...webhook.Option) (func(http.Handler) http.Handler, error) {
-			return siro.Middleware([]string{secret}, opts...)
-		},
+	return testkit.Receiver(webhooktest.Subject{
 		// Svix sends the same svix-id on every retry of a message.
 		Sign: func(body []byte) http.Header {
 			var ev struct {
@@ -61,5 +49,7 @@ func subject(t *testing.T) webhooktest.Subject {
 		Clock:       clk,
 		Timestamped: true,
 		Secret:      secret,
-	}
+	}, []string{secret}, siro.NewHandler, siro.Middleware, func(b webhooktest.Behaviour) siro.Callbacks {
+		return siro.Callbacks{RecordingProcessed: func(ctx context.Context, e *siro.RecordingEvent) error { return b.Event(ctx, e.RecordingID) }, Unknown: b.Unknown}
+	})
 }

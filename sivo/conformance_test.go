@@ -2,14 +2,12 @@ package sivo_test
 
 import (
 	"context"
-	"net/http"
 	"testing"
 	"time"
 
 	"github.com/callcrm/callcrm-go/internal/testkit"
 	"github.com/callcrm/callcrm-go/sivo"
 	"github.com/callcrm/callcrm-go/sivo/sivotest"
-	"github.com/callcrm/callcrm-go/webhook"
 	"github.com/callcrm/callcrm-go/webhook/webhooktest"
 )
 
@@ -27,10 +25,6 @@ func TestStoredDeliveryCanBeReverified(t *testing.T) { testkit.CheckStoredDelive
 func subject(t *testing.T) webhooktest.Subject {
 	const secret = "sivo-conformance-secret"
 	clk := webhooktest.NewFakeClock(time.Date(2026, 5, 20, 10, 0, 0, 0, time.UTC))
-	sender, err := sivotest.NewSender(secret)
-	if err != nil {
-		t.Fatal(err)
-	}
 	event := func(id string, typ sivo.EventType) []byte {
 		ev, err := sivotest.NewEvent(id, typ, clk.Now(), map[string]any{"callId": "call-" + id})
 		if err != nil {
@@ -38,17 +32,8 @@ func subject(t *testing.T) webhooktest.Subject {
 		}
 		return ev.Raw
 	}
-	return webhooktest.Subject{
-		New: func(b webhooktest.Behaviour, opts ...webhook.Option) (http.Handler, error) {
-			return sivo.NewHandler([]string{secret}, sivo.Callbacks{
-				CallEnded: func(ctx context.Context, ev *sivo.Event, _ *sivo.CallEnded) error { return b.Event(ctx, ev.ID) },
-				Unknown:   b.Unknown,
-			}, opts...)
-		},
-		Middleware: func(opts ...webhook.Option) (func(http.Handler) http.Handler, error) {
-			return sivo.Middleware([]string{secret}, opts...)
-		},
-		Sign:         sender.Sign,
+	return testkit.Receiver(webhooktest.Subject{
+		Sign:         testkit.Must(sivotest.NewSender(secret)).Sign,
 		Body:         func(id string) []byte { return event(id, sivo.EventCallEnded) },
 		Unknown:      func(id string) []byte { return event(id, "call.teleported") },
 		Clock:        clk,
@@ -56,5 +41,7 @@ func subject(t *testing.T) webhooktest.Subject {
 		Tolerance:    sivo.RetryHorizon,
 		Secret:       secret,
 		MaxBodyBytes: sivo.MaxBodyBytes,
-	}
+	}, []string{secret}, sivo.NewHandler, sivo.Middleware, func(b webhooktest.Behaviour) sivo.Callbacks {
+		return sivo.Callbacks{CallEnded: func(ctx context.Context, ev *sivo.Event, _ *sivo.CallEnded) error { return b.Event(ctx, ev.ID) }, Unknown: b.Unknown}
+	})
 }

@@ -3,7 +3,6 @@ package symbo_test
 import (
 	"context"
 	"encoding/json"
-	"net/http"
 	"testing"
 	"time"
 
@@ -28,21 +27,8 @@ func TestStoredDeliveryCanBeReverified(t *testing.T) { testkit.CheckStoredDelive
 func subject(t *testing.T) webhooktest.Subject {
 	const secret = "symbo-conformance-secret"
 	clk := webhooktest.NewFakeClock(time.Date(2026, 5, 20, 10, 0, 0, 0, time.UTC))
-	sender, err := symbotest.NewSender(secret)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return webhooktest.Subject{
-		New: func(b webhooktest.Behaviour, opts ...webhook.Option) (http.Handler, error) {
-			return symbo.NewHandler([]string{secret}, symbo.Callbacks{
-				CallCompleted: func(ctx context.Context, ev *symbo.CallEvent) error { return b.Event(ctx, ev.ID) },
-				Unknown:       b.Unknown,
-			}, opts...)
-		},
-		Middleware: func(opts ...webhook.Option) (func(http.Handler) http.Handler, error) {
-			return symbo.Middleware([]string{secret}, opts...)
-		},
-		Sign: sender.Sign,
+	return testkit.Receiver(webhooktest.Subject{
+		Sign: testkit.Must(symbotest.NewSender(secret)).Sign,
 		Body: func(id string) []byte {
 			return symbotest.Event(id, symbo.EventCallCompleted, symbo.Call{ID: "call-" + id, CreatedAt: webhook.NewTime(clk.Now())})
 		},
@@ -53,5 +39,7 @@ func subject(t *testing.T) webhooktest.Subject {
 		Clock:       clk,
 		Timestamped: true,
 		Secret:      secret,
-	}
+	}, []string{secret}, symbo.NewHandler, symbo.Middleware, func(b webhooktest.Behaviour) symbo.Callbacks {
+		return symbo.Callbacks{CallCompleted: func(ctx context.Context, ev *symbo.CallEvent) error { return b.Event(ctx, ev.ID) }, Unknown: b.Unknown}
+	})
 }
