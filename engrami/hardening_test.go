@@ -302,3 +302,11 @@ func TestToolOptionsAreTheirOwnType(t *testing.T) {
 	require.ErrorIs(t, err, engrami.ErrInvalidOption)
 	assert.Contains(t, err.Error(), "engrami: WithToolTimeout: ")
 }
+
+// A nil option is bad input: an error naming it, never a panic.
+func TestConstructorsNilOption(t *testing.T) {
+	_, err := engrami.NewClient(engrami.WithToken("tok"), nil)
+	testkit.CheckInvalidOption(t, "NewClient", err, engrami.ErrInvalidOption, "option 1 is nil")
+	_, err = engrami.NewSender("https://engrami.example/hook", "whsec_c2VjcmV0", nil)
+	testkit.CheckInvalidOption(t, "NewSender", err, engrami.ErrInvalidOption, "option 0 is nil")
+}

@@ -306,3 +306,9 @@ func TestSentinelsAreThisPackages(t *testing.T) {
 	assert.ErrorIs(t, err, siro.ErrInvalidOption)
 	assert.EqualError(t, err, "siro: WithRetry: MaxDelay 1s is below BaseDelay 2s")
 }
+
+// A nil option is bad input: an error naming it, never a panic.
+func TestNewClientNilOption(t *testing.T) {
+	_, err := siro.NewClient(siro.WithOrgToken("tok"), nil)
+	testkit.CheckInvalidOption(t, "NewClient", err, siro.ErrInvalidOption, "option 1 is nil")
+}
