@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -18,6 +17,7 @@ import (
 	"time"
 
 	"github.com/callcrm/callcrm-go/engrami"
+	"github.com/callcrm/callcrm-go/internal/testkit"
 	"github.com/callcrm/callcrm-go/webhook"
 	"github.com/callcrm/callcrm-go/webhook/webhooktest"
 	"github.com/stretchr/testify/assert"
@@ -146,22 +146,9 @@ func TestSenderRetriesOnlyWhenNotDelivered(t *testing.T) {
 			}
 			s, err := engrami.NewSender(srv.URL+"/in/wh_1", "whsec_x", opts...)
 			require.NoError(t, err)
-			stop := make(chan struct{})
-			go func() {
-				for {
-					select {
-					case <-stop:
-						return
-					default:
-					}
-					if clk.BlockUntilWaiters(1, 5*time.Millisecond) {
-						d, _ := clk.NextWait()
-						clk.Advance(d)
-					}
-				}
-			}()
+			stop := testkit.AutoAdvance(t, clk)
 			_ = s.SendRaw(context.Background(), []byte(`{}`))
-			close(stop)
+			stop()
 			want := tc.wantHits
 			if unsafe {
 				want = tc.unsafeHit
@@ -238,14 +225,8 @@ func TestEngramiSecretTypesFormatRedacted(t *testing.T) {
 	require.NoError(t, err)
 	s, err := engrami.NewSender("https://hooks.engrami.com/in/wh_1", secret)
 	require.NoError(t, err)
-	for _, v := range []any{engrami.IncomingWebhook{ID: "wh", Secret: secret}, &engrami.IncomingWebhook{Secret: secret},
-		engrami.OAuthProvider{Name: "p", ClientSecret: secret}, c, s} {
-		for _, verb := range []string{"%v", "%+v", "%#v", "%s"} {
-			out := fmt.Sprintf(verb, v)
-			assert.NotContains(t, out, secret, "%T %s", v, verb)
-			assert.Contains(t, out, "redacted", "%T %s", v, verb)
-		}
-	}
+	testkit.FormatsRedacted(t, secret, engrami.IncomingWebhook{ID: "wh", Secret: secret}, &engrami.IncomingWebhook{Secret: secret},
+		engrami.OAuthProvider{Name: "p", ClientSecret: secret}, c, s)
 }
 
 // TestToolHandlerSharesTheReceiverVocabulary: the tool endpoint takes the
@@ -320,4 +301,12 @@ func TestToolOptionsAreTheirOwnType(t *testing.T) {
 	require.ErrorIs(t, err, webhook.ErrInvalidOption)
 	require.ErrorIs(t, err, engrami.ErrInvalidOption)
 	assert.Contains(t, err.Error(), "engrami: WithToolTimeout: ")
+}
+
+// A nil option is bad input: an error naming it, never a panic.
+func TestConstructorsNilOption(t *testing.T) {
+	_, err := engrami.NewClient(engrami.WithToken("tok"), nil)
+	testkit.CheckInvalidOption(t, "NewClient", err, engrami.ErrInvalidOption, "option 1 is nil")
+	_, err = engrami.NewSender("https://engrami.example/hook", "whsec_c2VjcmV0", nil)
+	testkit.CheckInvalidOption(t, "NewSender", err, engrami.ErrInvalidOption, "option 0 is nil")
 }

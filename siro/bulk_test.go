@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/callcrm/callcrm-go/internal/testkit"
 	"github.com/callcrm/callcrm-go/siro"
 	"github.com/callcrm/callcrm-go/siro/sirotest"
 	"github.com/callcrm/callcrm-go/webhook/webhooktest"
@@ -31,7 +32,7 @@ func engagements(n int) []siro.SyncEngagement {
 func TestBulkSync10k(t *testing.T) {
 	clk := webhooktest.NewFakeClock(time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC))
 	fake := newFake(t, sirotest.WithClock(clk), sirotest.WithLatency(time.Millisecond), sirotest.WithRateLimit(1000))
-	autoAdvance(t, clk)
+	testkit.AutoAdvance(t, clk)
 	c, err := fake.Client(siro.WithClock(clk), siro.WithRetry(siro.RetryPolicy{MaxRetries: 3, BaseDelay: time.Second, MaxDelay: 30 * time.Second}))
 	require.NoError(t, err)
 	recs := engagements(10000)

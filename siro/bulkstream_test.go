@@ -101,18 +101,27 @@ type scaleRun struct {
 	rateLimited, maxInWindow                       int
 }
 
+// newSim returns a fake enforcing Siro's 1,000 requests per minute on a
+// fake clock and counting the upserts of n records, its simulation, and a
+// client limited to the same rate. The fake is closed when tb ends.
+func newSim(tb testing.TB, n int) (*clock.Fake, *upserts, *sirotest.Server, *bulksim.Sim, *siro.Client) {
+	clk := clock.NewFake(simStart)
+	ups := newUpserts(n)
+	fake := sirotest.New(sirotest.WithClock(clk), sirotest.WithWindowRateLimit(siro.SiroRequestsPerMinute), sirotest.WithStatelessSync(ups.add))
+	tb.Cleanup(fake.Close)
+	sm := bulksim.New(clk, fake)
+	c, err := fake.Client(siro.WithClock(clk), siro.WithLimiter(sm.Limiter(rateLimiter(tb, siro.SiroRequestsPerMinute, clk))))
+	require.NoError(tb, err)
+	return clk, ups, fake, sm, c
+}
+
 // runScale syncs n records of kind through the fake with Siro's 1,000 per
 // minute enforced on a fake clock, the client limited to the same rate,
 // and samples HeapInuse throughout.
 func runScale(tb testing.TB, kind string, n int) scaleRun {
 	const batch, conc = 100, 4
-	clk := clock.NewFake(simStart)
-	ups := newUpserts(n)
-	fake := sirotest.New(sirotest.WithClock(clk), sirotest.WithWindowRateLimit(siro.SiroRequestsPerMinute), sirotest.WithStatelessSync(ups.add))
-	defer fake.Close()
-	sm := bulksim.New(clk, fake)
-	c, err := fake.Client(siro.WithClock(clk), siro.WithLimiter(sm.Limiter(rateLimiter(tb, siro.SiroRequestsPerMinute, clk))))
-	require.NoError(tb, err)
+	clk, ups, fake, sm, c := newSim(tb, n)
+	var err error
 
 	runtime.GC()
 	var peak uint64
@@ -265,13 +274,7 @@ func TestBulkSyncKillAndResume(t *testing.T) {
 		t.Run(fmt.Sprint(seed), func(t *testing.T) {
 			rng := rand.New(rand.NewPCG(seed, 99))
 			killAt := 1000 + rng.IntN(n-2000)
-			clk := clock.NewFake(simStart)
-			ups := newUpserts(n)
-			fake := sirotest.New(sirotest.WithClock(clk), sirotest.WithWindowRateLimit(siro.SiroRequestsPerMinute), sirotest.WithStatelessSync(ups.add))
-			defer fake.Close()
-			sm := bulksim.New(clk, fake)
-			c, err := fake.Client(siro.WithClock(clk), siro.WithLimiter(sm.Limiter(rateLimiter(t, siro.SiroRequestsPerMinute, clk))))
-			require.NoError(t, err)
+			_, ups, fake, sm, c := newSim(t, n)
 			cp := &siro.MemoryCheckpoint{}
 			stop := sm.Run()
 			defer stop()

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/callcrm/callcrm-go/internal/testkit"
 	"github.com/callcrm/callcrm-go/siro"
 	"github.com/callcrm/callcrm-go/webhook"
 	"github.com/callcrm/callcrm-go/webhook/webhooktest"
@@ -15,27 +16,24 @@ import (
 // TestConformance runs the webhook engine's conformance suite on Siro's
 // receiver (Standard Webhooks signatures): the same checks every vendor
 // package runs.
-func TestConformance(t *testing.T) {
+func TestConformance(t *testing.T) { webhooktest.Conformance(t, subject(t)) }
+
+// TestStoredDeliveryCanBeReverified: what an inbox stores keeps the
+// headers the signature needs, so the delivery can be verified again from
+// storage (an audit), and no credential header.
+func TestStoredDeliveryCanBeReverified(t *testing.T) { testkit.CheckStoredDelivery(t, subject(t)) }
+
+// subject is this package's receiver as the webhook engine's conformance
+// suite sees it.
+func subject(t *testing.T) webhooktest.Subject {
 	const secret = "whsec_Y29uZm9ybWFuY2Utc2lyby1zZWNyZXQtMDEyMzQ1Ng=="
 	clk := webhooktest.NewFakeClock(time.Date(2026, 5, 20, 10, 0, 0, 0, time.UTC))
-	signer, err := webhook.NewStandardSigner(secret, webhook.WithSignatureClock(clk))
-	if err != nil {
-		t.Fatal(err)
-	}
+	signer := testkit.Must(webhook.NewStandardSigner(secret, webhook.WithSignatureClock(clk)))
 	event := func(typ siro.EventType, id string) []byte {
 		b, _ := json.Marshal(map[string]any{"recordingId": id, "siroUserId": "user-1", "recordingProcessed": true, "eventType": typ})
 		return b
 	}
-	webhooktest.Conformance(t, webhooktest.Subject{
-		New: func(b webhooktest.Behaviour, opts ...webhook.Option) (http.Handler, error) {
-			return siro.NewHandler([]string{secret}, siro.Callbacks{
-				RecordingProcessed: func(ctx context.Context, e *siro.RecordingEvent) error { return b.Event(ctx, e.RecordingID) },
-				Unknown:            b.Unknown,
-			}, opts...)
-		},
-		Middleware: func(opts ...webhook.Option) (func(http.Handler) http.Handler, error) {
-			return siro.Middleware([]string{secret}, opts...)
-		},
+	return testkit.Receiver(webhooktest.Subject{
 		// Svix sends the same svix-id on every retry of a message.
 		Sign: func(body []byte) http.Header {
 			var ev struct {
@@ -51,5 +49,7 @@ func TestConformance(t *testing.T) {
 		Clock:       clk,
 		Timestamped: true,
 		Secret:      secret,
+	}, []string{secret}, siro.NewHandler, siro.Middleware, func(b webhooktest.Behaviour) siro.Callbacks {
+		return siro.Callbacks{RecordingProcessed: func(ctx context.Context, e *siro.RecordingEvent) error { return b.Event(ctx, e.RecordingID) }, Unknown: b.Unknown}
 	})
 }

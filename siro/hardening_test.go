@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/callcrm/callcrm-go/internal/testkit"
 	"github.com/callcrm/callcrm-go/siro"
 	"github.com/callcrm/callcrm-go/webhook/webhooktest"
 	"github.com/stretchr/testify/assert"
@@ -180,18 +181,12 @@ func TestAllConnectionsStopsWhenCursorIgnored(t *testing.T) {
 // of a secret-holding type never print the secret.
 func TestSiroSecretTypesFormatRedacted(t *testing.T) {
 	const secret = "very-secret-value"
-	for _, v := range []any{
+	testkit.FormatsRedacted(t, secret,
 		siro.Token{Value: secret}, &siro.Token{Value: secret},
 		siro.AccessToken{AccessTokenID: "id", AccessToken: secret}, &siro.AccessToken{AccessToken: secret},
 		siro.NewOAuthApp{ClientSecret: secret}, siro.CreateAccessTokenParams{ClientSecret: secret},
 		siro.SalesforceParams{RefreshToken: secret}, mustClient(t, siro.WithOrgToken(secret), siro.WithUserToken(secret)),
-	} {
-		for _, verb := range []string{"%v", "%+v", "%#v", "%s"} {
-			out := fmt.Sprintf(verb, v)
-			assert.NotContains(t, out, secret, "%T %s", v, verb)
-			assert.Contains(t, out, "redacted", "%T %s", v, verb)
-		}
-	}
+	)
 }
 
 // TestOAuthSecretRedactedFromEchoedError: a 400 echoing the access-token
@@ -310,4 +305,10 @@ func TestSentinelsAreThisPackages(t *testing.T) {
 	_, err = siro.NewClient(siro.WithRetry(siro.RetryPolicy{BaseDelay: 2 * time.Second, MaxDelay: time.Second}))
 	assert.ErrorIs(t, err, siro.ErrInvalidOption)
 	assert.EqualError(t, err, "siro: WithRetry: MaxDelay 1s is below BaseDelay 2s")
+}
+
+// A nil option is bad input: an error naming it, never a panic.
+func TestNewClientNilOption(t *testing.T) {
+	_, err := siro.NewClient(siro.WithOrgToken("tok"), nil)
+	testkit.CheckInvalidOption(t, "NewClient", err, siro.ErrInvalidOption, "option 1 is nil")
 }

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"testing"
 
+	"github.com/callcrm/callcrm-go/internal/testkit"
 	"github.com/callcrm/callcrm-go/siro"
 	"github.com/callcrm/callcrm-go/siro/internal/spectest"
 	"github.com/callcrm/callcrm-go/siro/sirotest"
@@ -18,7 +19,7 @@ func newValidator(t testing.TB) *spectest.Validator {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		reportViolations(t, v.Violations())
+		testkit.ReportFirst(t, "Siro's OpenAPI document rejects", v.Violations())
 		for _, e := range v.Unmet() {
 			t.Errorf("expected a violation containing %q; the validator found none", e)
 		}
@@ -43,17 +44,4 @@ func newFake(t testing.TB, opts ...sirotest.Option) *sirotest.Server {
 	}))...)
 	t.Cleanup(fake.Close) // runs before the validator's check
 	return fake
-}
-
-// reportViolations fails t with the first 20 violations and a count of
-// the rest, so one wrong answer repeated 10,000 times stays readable.
-func reportViolations(t testing.TB, vs []string) {
-	t.Helper()
-	for i, msg := range vs {
-		if i == 20 {
-			t.Errorf("... and %d more violations", len(vs)-i)
-			return
-		}
-		t.Errorf("Siro's OpenAPI document rejects: %s", msg)
-	}
 }

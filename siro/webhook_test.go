@@ -234,28 +234,6 @@ func TestDeepLinks(t *testing.T) {
 	assert.ErrorIs(t, err, siro.ErrInvalidRequest)
 }
 
-// autoAdvance fires every wait on the fake clock as soon as it is made.
-func autoAdvance(t *testing.T, clk *webhooktest.FakeClock) {
-	stop := make(chan struct{})
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for {
-			select {
-			case <-stop:
-				return
-			default:
-			}
-			if clk.BlockUntilWaiters(1, 5*time.Millisecond) {
-				if d, ok := clk.NextWait(); ok {
-					clk.Advance(d)
-				}
-			}
-		}
-	}()
-	t.Cleanup(func() { close(stop); <-done })
-}
-
 func TestPollRecordings(t *testing.T) {
 	clk := webhooktest.NewFakeClock(time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC))
 	fake := newFake(t, sirotest.WithClock(clk))

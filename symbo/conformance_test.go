@@ -3,10 +3,10 @@ package symbo_test
 import (
 	"context"
 	"encoding/json"
-	"net/http"
 	"testing"
 	"time"
 
+	"github.com/callcrm/callcrm-go/internal/testkit"
 	"github.com/callcrm/callcrm-go/symbo"
 	"github.com/callcrm/callcrm-go/symbo/symbotest"
 	"github.com/callcrm/callcrm-go/webhook"
@@ -15,24 +15,20 @@ import (
 
 // TestConformance runs the webhook engine's conformance suite on Symbo's
 // receiver: the same checks every vendor package runs.
-func TestConformance(t *testing.T) {
+func TestConformance(t *testing.T) { webhooktest.Conformance(t, subject(t)) }
+
+// TestStoredDeliveryCanBeReverified: what an inbox stores keeps the
+// headers the signature needs, so the delivery can be verified again from
+// storage (an audit), and no credential header.
+func TestStoredDeliveryCanBeReverified(t *testing.T) { testkit.CheckStoredDelivery(t, subject(t)) }
+
+// subject is this package's receiver as the webhook engine's conformance
+// suite sees it.
+func subject(t *testing.T) webhooktest.Subject {
 	const secret = "symbo-conformance-secret"
 	clk := webhooktest.NewFakeClock(time.Date(2026, 5, 20, 10, 0, 0, 0, time.UTC))
-	sender, err := symbotest.NewSender(secret)
-	if err != nil {
-		t.Fatal(err)
-	}
-	webhooktest.Conformance(t, webhooktest.Subject{
-		New: func(b webhooktest.Behaviour, opts ...webhook.Option) (http.Handler, error) {
-			return symbo.NewHandler([]string{secret}, symbo.Callbacks{
-				CallCompleted: func(ctx context.Context, ev *symbo.CallEvent) error { return b.Event(ctx, ev.ID) },
-				Unknown:       b.Unknown,
-			}, opts...)
-		},
-		Middleware: func(opts ...webhook.Option) (func(http.Handler) http.Handler, error) {
-			return symbo.Middleware([]string{secret}, opts...)
-		},
-		Sign: sender.Sign,
+	return testkit.Receiver(webhooktest.Subject{
+		Sign: testkit.Must(symbotest.NewSender(secret)).Sign,
 		Body: func(id string) []byte {
 			return symbotest.Event(id, symbo.EventCallCompleted, symbo.Call{ID: "call-" + id, CreatedAt: webhook.NewTime(clk.Now())})
 		},
@@ -43,5 +39,7 @@ func TestConformance(t *testing.T) {
 		Clock:       clk,
 		Timestamped: true,
 		Secret:      secret,
+	}, []string{secret}, symbo.NewHandler, symbo.Middleware, func(b webhooktest.Behaviour) symbo.Callbacks {
+		return symbo.Callbacks{CallCompleted: func(ctx context.Context, ev *symbo.CallEvent) error { return b.Event(ctx, ev.ID) }, Unknown: b.Unknown}
 	})
 }

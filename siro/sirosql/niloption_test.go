@@ -2,10 +2,9 @@ package sirosql
 
 import (
 	"database/sql"
-	"errors"
-	"strings"
 	"testing"
 
+	"github.com/callcrm/callcrm-go/internal/testkit"
 	"github.com/callcrm/callcrm-go/siro"
 )
 
@@ -13,11 +12,7 @@ import (
 // constructors do not touch the database, so no server is needed.
 func TestConstructorsNilOption(t *testing.T) {
 	_, err := NewLimiter(&sql.DB{}, "b", 900, nil)
-	if !errors.Is(err, siro.ErrInvalidOption) || !strings.Contains(err.Error(), "option 0 is nil") {
-		t.Errorf("NewLimiter: err = %v", err)
-	}
+	testkit.CheckInvalidOption(t, "NewLimiter", err, siro.ErrInvalidOption, "option 0 is nil")
 	_, err = NewCheckpoint(&sql.DB{}, "j", nil)
-	if !errors.Is(err, siro.ErrInvalidOption) || !strings.Contains(err.Error(), "option 0 is nil") {
-		t.Errorf("NewCheckpoint: err = %v", err)
-	}
+	testkit.CheckInvalidOption(t, "NewCheckpoint", err, siro.ErrInvalidOption, "option 0 is nil")
 }

@@ -2,9 +2,9 @@ package sirotest_test
 
 import (
 	"context"
-	"net"
 	"testing"
 
+	"github.com/callcrm/callcrm-go/internal/testkit"
 	"github.com/callcrm/callcrm-go/siro"
 	"github.com/callcrm/callcrm-go/siro/sirotest"
 )
@@ -13,14 +13,7 @@ import (
 // listeners given (as "callcrm fake siro" runs them), with the OpenAPI
 // validation of newFake, and Close closes them.
 func TestWithListenersServesOnTheGivenListeners(t *testing.T) {
-	org, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	user, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	org, user := testkit.Listen(t), testkit.Listen(t)
 	fake, _ := newFake(t, sirotest.WithListeners(org, user))
 	if fake.OrgURL() != "http://"+org.Addr().String()+"/api-externalApi" || fake.UserURL() != "http://"+user.Addr().String() {
 		t.Errorf("URLs %s and %s are not the given listeners' %s and %s", fake.OrgURL(), fake.UserURL(), org.Addr(), user.Addr())
@@ -38,10 +31,5 @@ func TestWithListenersServesOnTheGivenListeners(t *testing.T) {
 		t.Error("the user host found a recording that does not exist")
 	}
 	fake.Close()
-	for _, l := range []net.Listener{org, user} {
-		if c, err := net.Dial("tcp", l.Addr().String()); err == nil {
-			c.Close()
-			t.Errorf("%s still accepts after Close", l.Addr())
-		}
-	}
+	testkit.CheckClosed(t, org, user)
 }

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"testing"
 
+	"github.com/callcrm/callcrm-go/internal/testkit"
 	"github.com/callcrm/callcrm-go/siro"
 	"github.com/callcrm/callcrm-go/siro/internal/spectest"
 	"github.com/callcrm/callcrm-go/siro/sirotest"
@@ -27,7 +28,7 @@ func newFake(t testing.TB, opts ...sirotest.Option) (*sirotest.Server, *spectest
 	}))...)
 	t.Cleanup(func() {
 		fake.Close()
-		reportViolations(t, v.Violations())
+		testkit.ReportFirst(t, "Siro's OpenAPI document rejects", v.Violations())
 		for _, e := range v.Unmet() {
 			t.Errorf("expected a violation containing %q; the validator found none", e)
 		}
@@ -66,18 +67,5 @@ func TestWebhookPayloadsConform(t *testing.T) {
 	}
 	if err := spec.ValidateWebhook([]byte(`{"recordingId":7}`)); err == nil {
 		t.Error("the webhook schema accepts a numeric recordingId")
-	}
-}
-
-// reportViolations fails t with the first 20 violations and a count of
-// the rest, so one wrong answer repeated 10,000 times stays readable.
-func reportViolations(t testing.TB, vs []string) {
-	t.Helper()
-	for i, msg := range vs {
-		if i == 20 {
-			t.Errorf("... and %d more violations", len(vs)-i)
-			return
-		}
-		t.Errorf("Siro's OpenAPI document rejects: %s", msg)
 	}
 }

@@ -3,7 +3,6 @@ package symbo_test
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -11,41 +10,13 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/callcrm/callcrm-go/internal/testkit"
 	"github.com/callcrm/callcrm-go/symbo"
 	"github.com/callcrm/callcrm-go/symbo/symbotest"
 	"github.com/callcrm/callcrm-go/webhook"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
-
-// lookupSource is a secret source a test changes between requests (a
-// database, in a real CRM).
-type lookupSource struct {
-	mu      sync.Mutex
-	secrets map[string][]string
-	fail    bool
-	calls   int
-}
-
-func (s *lookupSource) Secrets(_ context.Context, tenant string) ([]string, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.calls++
-	if s.fail {
-		return nil, errors.New("database is down")
-	}
-	v, ok := s.secrets[tenant]
-	if !ok {
-		return nil, fmt.Errorf("%w: %s", webhook.ErrUnknownTenant, tenant)
-	}
-	return append([]string(nil), v...), nil
-}
-
-func (s *lookupSource) set(f func(s *lookupSource)) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	f(s)
-}
 
 // lookupAs signs a lookup of number with secret (HMAC over the raw query)
 // and sends it to base+path; it returns the status and Retry-After.
@@ -107,7 +78,7 @@ func newSourcedLookup(t *testing.T, src webhook.SecretSource, opts ...symbo.Look
 // overlap, a removed secret stops at once, tenant A's secret is refused
 // on tenant B's URL, an unknown tenant is 404.
 func TestLookupSecretSourceRotationAndTenants(t *testing.T) {
-	src := &lookupSource{secrets: map[string][]string{"a": {lookupOldA}, "b": {lookupB}}}
+	src := testkit.NewSecretSource(map[string][]string{"a": {lookupOldA}, "b": {lookupB}})
 	srv, logs, calls := newSourcedLookup(t, src)
 	a, b := srv.URL+"/symbo/a/lookup", srv.URL+"/symbo/b/lookup"
 
@@ -116,12 +87,12 @@ func TestLookupSecretSourceRotationAndTenants(t *testing.T) {
 	st, _ = lookupAs(t, a, lookupNewA, false)
 	assert.Equal(t, 401, st, "not yet added")
 
-	src.set(func(s *lookupSource) { s.secrets["a"] = []string{lookupNewA, lookupOldA} })
+	src.SetTenant("a", lookupNewA, lookupOldA)
 	for _, sec := range []string{lookupOldA, lookupNewA} {
 		st, _ = lookupAs(t, a, sec, false)
 		assert.Equal(t, 200, st, "both verify during the overlap")
 	}
-	src.set(func(s *lookupSource) { s.secrets["a"] = []string{lookupNewA} })
+	src.SetTenant("a", lookupNewA)
 	st, _ = lookupAs(t, a, lookupOldA, false)
 	assert.Equal(t, 401, st, "a removed secret stops at once")
 	st, _ = lookupAs(t, a, lookupNewA, false)
@@ -150,7 +121,8 @@ func TestLookupSecretSourceRotationAndTenants(t *testing.T) {
 // TestLookupSecretSourceFailing: a failing source answers 503 with
 // Retry-After (never 401), then the lookup works again.
 func TestLookupSecretSourceFailing(t *testing.T) {
-	src := &lookupSource{secrets: map[string][]string{"a": {lookupOldA}}, fail: true}
+	src := testkit.NewSecretSource(map[string][]string{"a": {lookupOldA}})
+	src.SetFail(true)
 	var hooked []error
 	srv, logs, calls := newSourcedLookup(t, src, symbo.WithLookupErrorHook(func(_ *http.Request, err error) { hooked = append(hooked, err) }))
 	a := srv.URL + "/symbo/a/lookup"
@@ -163,7 +135,7 @@ func TestLookupSecretSourceFailing(t *testing.T) {
 	assert.NotContains(t, hooked[0].Error(), lookupOldA)
 	assert.NotContains(t, fmt.Sprintf("%+v %#v", hooked[0], hooked[0]), lookupOldA)
 
-	src.set(func(s *lookupSource) { s.fail = false })
+	src.SetFail(false)
 	st, _ = lookupAs(t, a, lookupOldA, false)
 	assert.Equal(t, 200, st)
 	assert.Equal(t, 1, *calls)
@@ -174,7 +146,7 @@ func TestLookupSecretSourceFailing(t *testing.T) {
 // TestLookupSecretSourceEmptyBodyOptIn: InsecureAcceptEmptyBodySignature
 // is accepted with a source (it needs secrets, which the source gives).
 func TestLookupSecretSourceEmptyBodyOptIn(t *testing.T) {
-	src := &lookupSource{secrets: map[string][]string{"b": {lookupB}}}
+	src := testkit.NewSecretSource(map[string][]string{"b": {lookupB}})
 	srv, _, _ := newSourcedLookup(t, src, symbo.InsecureAcceptEmptyBodySignature())
 	st, _ := lookupAs(t, srv.URL+"/symbo/b/lookup", lookupB, true)
 	assert.Equal(t, 200, st)
@@ -189,7 +161,7 @@ func TestLookupSecretSourceEmptyBodyOptIn(t *testing.T) {
 // secret never fail while another goroutine rotates the source (run with
 // -race: the verifier cache is shared).
 func TestLookupSecretSourceConcurrentRotation(t *testing.T) {
-	src := &lookupSource{secrets: map[string][]string{"a": {lookupNewA, lookupOldA}}}
+	src := testkit.NewSecretSource(map[string][]string{"a": {lookupNewA, lookupOldA}})
 	srv, _, _ := newSourcedLookup(t, src)
 	a := srv.URL + "/symbo/a/lookup"
 	stop := make(chan struct{})
@@ -202,13 +174,11 @@ func TestLookupSecretSourceConcurrentRotation(t *testing.T) {
 				return
 			default:
 			}
-			src.set(func(s *lookupSource) {
-				if i%2 == 0 {
-					s.secrets["a"] = []string{lookupNewA}
-				} else {
-					s.secrets["a"] = []string{lookupNewA, lookupOldA}
-				}
-			})
+			if i%2 == 0 {
+				src.SetTenant("a", lookupNewA)
+			} else {
+				src.SetTenant("a", lookupNewA, lookupOldA)
+			}
 		}
 	}()
 	var wg sync.WaitGroup
@@ -233,7 +203,70 @@ func TestLookupSecretSourceConcurrentRotation(t *testing.T) {
 		assert.Equal(t, 200, c)
 	}
 	assert.Equal(t, 160, n)
-	src.set(func(s *lookupSource) { s.secrets["a"] = []string{lookupNewA} })
+	src.SetTenant("a", lookupNewA)
 	st, _ := lookupAs(t, a, lookupOldA, false)
 	assert.Equal(t, 401, st, "removed after the churn")
+}
+
+// TestLookupStrictSignatureByDefault: an HMAC over the empty body is one
+// fixed value for every lookup, so whoever captured one request could
+// read every contact with it. By default the lookup accepts only an HMAC
+// over the query string (bound to the number), refuses the empty-body
+// one with 401 and logs why; InsecureAcceptEmptyBodySignature opts back
+// in.
+func TestLookupStrictSignatureByDefault(t *testing.T) {
+	const secret = "abcdefg"
+	var asked []string
+	fn := func(_ context.Context, number string) (*symbo.Contact, error) {
+		asked = append(asked, number)
+		return sally, nil
+	}
+	s, _ := symbotest.NewSender(secret)
+	fixed := s.Sign(nil).Get(symbo.HeaderSignature) // HMAC(secret, ""): the same for every request
+	withFixed := func(t *testing.T, url, number string) int {
+		t.Helper()
+		req, _ := http.NewRequest("GET", url+"?number="+number, nil)
+		req.Header.Set(symbo.HeaderSignature, fixed)
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+
+	var logs bytes.Buffer
+	strict, err := symbo.NewLookupHandler([]string{secret}, fn, symbo.WithLookupLogger(slog.New(slog.NewTextHandler(&logs, nil))))
+	require.NoError(t, err)
+	srv := httptest.NewServer(strict)
+	defer srv.Close()
+	for _, n := range []string{"%2B18005551212", "%2B15178626434"} {
+		assert.Equal(t, 401, withFixed(t, srv.URL, n), "the fixed empty-body token unlocks no contact")
+	}
+	assert.Empty(t, asked, "the lookup function never ran")
+	assert.Contains(t, logs.String(), "HMAC over the empty body")
+	assert.Contains(t, logs.String(), "InsecureAcceptEmptyBodySignature")
+	assert.NotContains(t, logs.String(), secret)
+	dialer, err := symbotest.NewDialer(secret)
+	require.NoError(t, err)
+	dialer.Client = srv.Client()
+	code, c, err := dialer.Lookup(context.Background(), srv.URL, "+18005551212")
+	require.NoError(t, err)
+	assert.Equal(t, 200, code, "an HMAC over the query")
+	assert.Equal(t, sally, c)
+	// A query signature is bound to its number: replayed for another, 401.
+	req, _ := http.NewRequest("GET", srv.URL+"?number=%2B15178626434", nil)
+	req.Header.Set(symbo.HeaderSignature, s.Sign([]byte("number=%2B18005551212")).Get(symbo.HeaderSignature))
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, 401, resp.StatusCode)
+
+	lax, err := symbo.NewLookupHandler([]string{secret}, fn, symbo.InsecureAcceptEmptyBodySignature())
+	require.NoError(t, err)
+	lsrv := httptest.NewServer(lax)
+	defer lsrv.Close()
+	assert.Equal(t, 200, withFixed(t, lsrv.URL, "%2B18005551212"), "opted in")
+	assert.Contains(t, fmt.Sprint(lax), "empty-body hmac accepted")
+
+	_, err = symbo.NewLookupHandler(nil, fn, symbo.InsecureAcceptEmptyBodySignature(), symbo.InsecureNoAuth())
+	assert.ErrorIs(t, err, webhook.ErrInvalidOption, "the opt-in needs the secrets it relaxes")
 }

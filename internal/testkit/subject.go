@@ -1,0 +1,38 @@
+package testkit
+
+import (
+	"net/http"
+
+	"github.com/callcrm/callcrm-go/webhook"
+	"github.com/callcrm/callcrm-go/webhook/webhooktest"
+)
+
+// Receiver returns s with New and Middleware built from a vendor's pair
+// of constructors: New is newHandler(secrets, callbacks(b), opts...), so
+// callbacks wires the Behaviour into the vendor's typed callbacks, and
+// Middleware is middleware(secrets, opts...).
+func Receiver[C any, H http.Handler](s webhooktest.Subject, secrets []string,
+	newHandler func([]string, C, ...webhook.Option) (H, error),
+	middleware func([]string, ...webhook.Option) (func(http.Handler) http.Handler, error),
+	callbacks func(b webhooktest.Behaviour) C) webhooktest.Subject {
+	s.New = func(b webhooktest.Behaviour, opts ...webhook.Option) (http.Handler, error) {
+		h, err := newHandler(secrets, callbacks(b), opts...)
+		if err != nil {
+			return nil, err
+		}
+		return h, nil
+	}
+	s.Middleware = func(opts ...webhook.Option) (func(http.Handler) http.Handler, error) {
+		return middleware(secrets, opts...)
+	}
+	return s
+}
+
+// Must returns v, and panics with err when it is not nil: for a test's
+// set-up, where a failing constructor is a broken test.
+func Must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
+}
