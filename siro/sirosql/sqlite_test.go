@@ -4,8 +4,6 @@ import (
 	"bufio"
 	"context"
 	"database/sql"
-	"database/sql/driver"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -17,7 +15,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/callcrm/callcrm-go/internal/sqldb"
 	"github.com/callcrm/callcrm-go/internal/sqldb/sqldbtest"
 
 	"github.com/callcrm/callcrm-go/siro"
@@ -25,22 +22,12 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// unknownDriver is a database/sql driver the constructors cannot
-// recognise; it never connects.
-type unknownDriver struct{}
-
-func (unknownDriver) Open(string) (driver.Conn, error) {
-	return nil, errors.New("unknownDriver never connects")
-}
-
-func init() { sql.Register("sirosql-test-unknown", unknownDriver{}) }
-
 // TestDialectAndSQLiteSettings: the dialect comes from the driver (or
 // WithDialect when it cannot); on SQLite the constructors refuse a
 // database without a busy timeout, saying how to open it, switch a file
 // to WAL themselves, and refuse an in-memory database.
 func TestDialectAndSQLiteSettings(t *testing.T) {
-	unknown, _ := sql.Open("sirosql-test-unknown", "")
+	unknown := sqldbtest.UnknownDB(t)
 	_, err := NewCheckpoint(unknown, "job")
 	require.ErrorIs(t, err, siro.ErrInvalidOption)
 	assert.ErrorContains(t, err, "WithDialect")
@@ -90,10 +77,7 @@ func TestSQLiteLimiterTwoProcesses(t *testing.T) {
 		limiterChild(t, spec)
 		return
 	}
-	path := filepath.Join(t.TempDir(), "limiter.db")
-	db, err := sql.Open("sqlite", sqldbtest.SQLiteDSN(path))
-	require.NoError(t, err)
-	defer db.Close()
+	path, db := sqldbtest.OpenSQLiteFile(t, "limiter.db")
 	table := sqldbtest.Table(t, db, "rl_two")
 	l, err := NewLimiter(db, "siro-org-test", limiterRate, WithTable(table))
 	require.NoError(t, err)
@@ -197,9 +181,5 @@ func limiterChild(t *testing.T, spec string) {
 	}
 }
 
-// New converts its Dialect to internal/sqldb's by number (sqldb.Resolve).
-func TestDialectNumberedLikeSQLDB(t *testing.T) {
-	if sqldb.Dialect(PostgreSQL) != sqldb.PostgreSQL || sqldb.Dialect(SQLite) != sqldb.SQLite || Dialect(sqldb.Unknown) != 0 {
-		t.Fatalf("Dialect values %d, %d differ from sqldb's %d, %d", PostgreSQL, SQLite, sqldb.PostgreSQL, sqldb.SQLite)
-	}
-}
+// The constructors convert Dialect to internal/sqldb's by number (sqldb.Setup).
+func TestDialectNumberedLikeSQLDB(t *testing.T) { sqldbtest.NumberedLikeSQLDB(t, PostgreSQL, SQLite) }

@@ -16,7 +16,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/callcrm/callcrm-go/internal/sqldb"
 	"github.com/callcrm/callcrm-go/internal/sqldb/sqldbtest"
 
 	"github.com/callcrm/callcrm-go/webhook"
@@ -81,12 +80,9 @@ func TestSQLiteTwoProcesses(t *testing.T) {
 		runChild(t, spec)
 		return
 	}
-	path := filepath.Join(t.TempDir(), "shared.db")
-	db, err := sql.Open("sqlite", sqldbtest.SQLiteDSN(path))
-	require.NoError(t, err)
-	defer db.Close()
+	path, db := sqldbtest.OpenSQLiteFile(t, "shared.db")
 	s := newStore(t, db)
-	_, err = db.Exec(`CREATE TABLE processed (key TEXT NOT NULL, proc INTEGER NOT NULL)`)
+	_, err := db.Exec(`CREATE TABLE processed (key TEXT NOT NULL, proc INTEGER NOT NULL)`)
 	require.NoError(t, err)
 
 	exe, err := os.Executable()
@@ -208,9 +204,5 @@ func runChild(t *testing.T, spec string) {
 	t.Logf("child: processed %d, handler failures %d, in-progress answers %d, passes %d, in %v", processed, failed, busyAnswers, passes, time.Since(began).Round(time.Millisecond))
 }
 
-// New converts its Dialect to internal/sqldb's by number (sqldb.Resolve).
-func TestDialectNumberedLikeSQLDB(t *testing.T) {
-	if sqldb.Dialect(PostgreSQL) != sqldb.PostgreSQL || sqldb.Dialect(SQLite) != sqldb.SQLite || Dialect(sqldb.Unknown) != 0 {
-		t.Fatalf("Dialect values %d, %d differ from sqldb's %d, %d", PostgreSQL, SQLite, sqldb.PostgreSQL, sqldb.SQLite)
-	}
-}
+// The constructors convert Dialect to internal/sqldb's by number (sqldb.Setup).
+func TestDialectNumberedLikeSQLDB(t *testing.T) { sqldbtest.NumberedLikeSQLDB(t, PostgreSQL, SQLite) }

@@ -7,12 +7,17 @@ package sqldbtest
 
 import (
 	"database/sql"
+	"database/sql/driver"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/callcrm/callcrm-go/internal/sqldb"
 )
 
 // PostgresDSN returns the test server's address. Without one the test
@@ -89,4 +94,48 @@ func Table(t testing.TB, db *sql.DB, prefix string) string {
 	name := fmt.Sprintf("%s_%d_%d", prefix, time.Now().UnixNano()%1e9, tableSeq.Add(1))
 	t.Cleanup(func() { _, _ = db.Exec("DROP TABLE IF EXISTS " + name) })
 	return name
+}
+
+// unknownDriver is a database/sql driver no store recognises; it never
+// connects.
+type unknownDriver struct{}
+
+func (unknownDriver) Open(string) (driver.Conn, error) {
+	return nil, errors.New("unknownDriver never connects")
+}
+
+var registerUnknown sync.Once
+
+// UnknownDB returns a *sql.DB whose driver tells no dialect (as a tracing
+// wrapper's would): a store needs WithDialect for it. It never connects.
+func UnknownDB(t testing.TB) *sql.DB {
+	registerUnknown.Do(func() { sql.Register("sqldbtest-unknown", unknownDriver{}) })
+	db, err := sql.Open("sqldbtest-unknown", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return db
+}
+
+// OpenSQLiteFile opens a SQLite file named file in t.TempDir() as the
+// stores' docs say, closed when the test ends, and returns its path for
+// other processes to open.
+func OpenSQLiteFile(t testing.TB, file string) (path string, db *sql.DB) {
+	path = filepath.Join(t.TempDir(), file)
+	db, err := sql.Open("sqlite", SQLiteDSN(path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = db.Close() })
+	return path, db
+}
+
+// NumberedLikeSQLDB fails unless a store's public dialects pg and lite
+// have sqldb's numbers (sqldb.Setup converts by number) and its zero is
+// sqldb.Unknown.
+func NumberedLikeSQLDB[D ~int](t testing.TB, pg, lite D) {
+	t.Helper()
+	if sqldb.Dialect(pg) != sqldb.PostgreSQL || sqldb.Dialect(lite) != sqldb.SQLite || D(sqldb.Unknown) != 0 {
+		t.Fatalf("Dialect values %d, %d differ from sqldb's %d, %d", pg, lite, sqldb.PostgreSQL, sqldb.SQLite)
+	}
 }
