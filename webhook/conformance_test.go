@@ -26,18 +26,7 @@ func TestMiddlewareConformance(t *testing.T) {
 		return webhook.Middleware(v, append(opts, webhook.WithKey(webhook.JSONKey("id")))...)
 	}
 	webhooktest.Conformance(t, webhooktest.Subject{
-		New: func(b webhooktest.Behaviour, opts ...webhook.Option) (http.Handler, error) {
-			wrap, err := mw(opts...)
-			if err != nil {
-				return nil, err
-			}
-			return wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				ev, _ := webhook.EventFrom(r.Context())
-				if err := b.Event(r.Context(), ev.ID); err != nil {
-					http.Error(w, "failed", http.StatusInternalServerError)
-				}
-			})), nil
-		},
+		New:        webhooktest.NewFromMiddleware(mw),
 		Middleware: mw,
 		Sign: func(body []byte) http.Header {
 			h := http.Header{"Content-Type": {"application/json"}}

@@ -14,7 +14,7 @@ import (
 
 // NewFromMiddleware's handler reports the verified event's ID to
 // Behaviour.Event and answers 500 when Event fails. (The whole suite runs
-// on it in webhook/sqldedupe's conformance test.)
+// on it in webhook/sqldedupe's and webhook's conformance tests.)
 func TestNewFromMiddleware(t *testing.T) {
 	const secret = "middleware-subject-secret"
 	v, err := webhook.NewHMAC("X-Signature", "sha256=", secret)
