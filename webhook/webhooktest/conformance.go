@@ -267,25 +267,8 @@ func (p *probe) setAct(f func(ctx context.Context, id string, run int) error) {
 	p.mu.Unlock()
 }
 
-// logBuffer collects JSON log lines, safe for concurrent use.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *logBuffer) Write(b []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(b)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
-}
-
-func (l *logBuffer) lines(t *testing.T) []map[string]any {
+// logLines parses the JSON log lines collected in l.
+func logLines(t *testing.T, l *LogBuffer) []map[string]any {
 	var out []map[string]any
 	for _, line := range strings.Split(strings.TrimSpace(l.String()), "\n") {
 		if line == "" {
@@ -308,7 +291,7 @@ type env struct {
 	s      Subject
 	clk    *FakeClock
 	p      *probe
-	logs   *logBuffer
+	logs   *LogBuffer
 	logger *slog.Logger
 	stores [2]webhook.Deduper
 	h      [2]http.Handler
@@ -334,7 +317,7 @@ func (c *sawChunked) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 func newEnv(t *testing.T, s Subject, opts ...webhook.Option) *env {
 	t.Helper()
-	e := &env{t: t, s: s, clk: s.Clock, p: newProbe(), logs: &logBuffer{}}
+	e := &env{t: t, s: s, clk: s.Clock, p: newProbe(), logs: &LogBuffer{}}
 	e.logger = slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	if s.Stores != nil {
 		e.stores[0], e.stores[1] = s.Stores(t, e.clk, ConformanceLease)
@@ -938,7 +921,7 @@ func checkLogs(t *testing.T, s Subject) {
 	e.expect("callback error", want[1], http.StatusInternalServerError)
 	provider := ""
 	seen := map[int]bool{}
-	for _, l := range e.logs.lines(t) {
+	for _, l := range logLines(t, e.logs) {
 		st, ok := l["status"].(float64)
 		if !ok || l["level"] == "DEBUG" {
 			continue
