@@ -8,7 +8,6 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -36,27 +35,14 @@ func TestDialectAndSQLiteSettings(t *testing.T) {
 	_, err = NewLimiter(unknown, "b", 100, WithDialect(0))
 	assert.ErrorIs(t, err, siro.ErrInvalidOption)
 
-	dir := t.TempDir()
-	open := func(dsn string) *sql.DB {
-		db, err := sql.Open("sqlite", dsn)
-		require.NoError(t, err)
-		t.Cleanup(func() { db.Close() })
-		return db
-	}
-	_, err = NewLimiter(open("file:"+filepath.Join(dir, "nobusy.db")), "b", 100)
-	require.ErrorIs(t, err, siro.ErrInvalidOption)
-	assert.ErrorContains(t, err, "busy_timeout is 0 ms")
-	assert.ErrorContains(t, err, "_pragma=busy_timeout(10000)")
-
-	rollback := open("file:" + filepath.Join(dir, "rollback.db") + "?_pragma=busy_timeout(5000)&_pragma=journal_mode(DELETE)")
-	_, err = NewCheckpoint(rollback, "job")
-	require.NoError(t, err)
-	var mode string
-	require.NoError(t, rollback.QueryRow("PRAGMA journal_mode").Scan(&mode))
-	assert.Equal(t, "wal", mode, "switched to WAL")
-
-	_, err = NewCheckpoint(open("file::memory:?_pragma=busy_timeout(5000)"), "job")
-	assert.ErrorIs(t, err, siro.ErrInvalidOption)
+	sqldbtest.CheckSQLiteSettings(t, siro.ErrInvalidOption, func(db *sql.DB) error {
+		_, err := NewLimiter(db, "b", 100)
+		return err
+	})
+	sqldbtest.CheckSQLiteSettings(t, siro.ErrInvalidOption, func(db *sql.DB) error {
+		_, err := NewCheckpoint(db, "job")
+		return err
+	})
 }
 
 const (

@@ -10,7 +10,6 @@ import (
 	"math/rand/v2"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -29,33 +28,13 @@ import (
 // an error saying how to open it; it switches a file to WAL itself; an
 // in-memory database, which cannot be WAL nor shared, is refused.
 func TestSQLiteSettingsChecked(t *testing.T) {
-	dir := t.TempDir()
-	open := func(dsn string) *sql.DB {
-		db, err := sql.Open("sqlite", dsn)
-		require.NoError(t, err)
-		t.Cleanup(func() { db.Close() })
-		return db
-	}
-
-	_, err := New(open("file:" + filepath.Join(dir, "nobusy.db")))
-	require.ErrorIs(t, err, webhook.ErrInvalidOption)
-	assert.ErrorContains(t, err, "busy_timeout is 0 ms")
-	assert.ErrorContains(t, err, "_pragma=busy_timeout(10000)", "the error says how to open it")
-
-	rollback := open("file:" + filepath.Join(dir, "rollback.db") + "?_pragma=busy_timeout(5000)&_pragma=journal_mode(DELETE)")
-	s, err := New(rollback)
+	ok := sqldbtest.CheckSQLiteSettings(t, webhook.ErrInvalidOption, func(db *sql.DB) error {
+		_, err := New(db)
+		return err
+	})
+	s, err := New(ok)
 	require.NoError(t, err)
 	assert.Equal(t, SQLite, s.dialect)
-	var mode string
-	require.NoError(t, rollback.QueryRow("PRAGMA journal_mode").Scan(&mode))
-	assert.Equal(t, "wal", mode, "New switched the file to WAL")
-
-	_, err = New(open("file::memory:?_pragma=busy_timeout(5000)"))
-	require.ErrorIs(t, err, webhook.ErrInvalidOption)
-	assert.ErrorContains(t, err, "cannot be switched to WAL")
-
-	s, err = New(open(sqldbtest.SQLiteDSN(filepath.Join(dir, "ok.db"))))
-	require.NoError(t, err)
 	assert.Contains(t, s.qReserve, "julianday('now')", "leases by the database's clock")
 }
 

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -122,12 +123,52 @@ func UnknownDB(t testing.TB) *sql.DB {
 // other processes to open.
 func OpenSQLiteFile(t testing.TB, file string) (path string, db *sql.DB) {
 	path = filepath.Join(t.TempDir(), file)
-	db, err := sql.Open("sqlite", SQLiteDSN(path))
+	return path, openSQLite(t, SQLiteDSN(path))
+}
+
+// openSQLite opens dsn with the "sqlite" driver, closed when the test
+// ends; it does not connect.
+func openSQLite(t testing.TB, dsn string) *sql.DB {
+	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = db.Close() })
-	return path, db
+	return db
+}
+
+// CheckSQLiteSettings checks what every store's constructor promises of a
+// SQLite database (newStore builds a store on db): it refuses a database
+// without a busy timeout with an error matching sentinel that says how to
+// open it; it switches a rollback-journal file to WAL itself; it refuses
+// an in-memory database, which cannot be WAL nor shared. It returns a
+// database opened as the docs say, for the store's own checks.
+func CheckSQLiteSettings(t *testing.T, sentinel error, newStore func(db *sql.DB) error) *sql.DB {
+	t.Helper()
+	dir := t.TempDir()
+	err := newStore(openSQLite(t, "file:"+filepath.Join(dir, "nobusy.db")))
+	if !errors.Is(err, sentinel) || !strings.Contains(err.Error(), "busy_timeout is 0 ms") ||
+		!strings.Contains(err.Error(), "_pragma=busy_timeout(10000)") {
+		t.Errorf("no busy timeout: err = %v, want %v saying busy_timeout is 0 ms and how to open it", err, sentinel)
+	}
+
+	rollback := openSQLite(t, "file:"+filepath.Join(dir, "rollback.db")+"?_pragma=busy_timeout(5000)&_pragma=journal_mode(DELETE)")
+	if err := newStore(rollback); err != nil {
+		t.Fatalf("rollback journal: %v", err)
+	}
+	var mode string
+	if err := rollback.QueryRow("PRAGMA journal_mode").Scan(&mode); err != nil {
+		t.Fatal(err)
+	}
+	if mode != "wal" {
+		t.Errorf("journal_mode = %q after the constructor, want wal", mode)
+	}
+
+	err = newStore(openSQLite(t, "file::memory:?_pragma=busy_timeout(5000)"))
+	if !errors.Is(err, sentinel) || !strings.Contains(err.Error(), "cannot be switched to WAL") {
+		t.Errorf("in-memory database: err = %v, want %v saying it cannot be switched to WAL", err, sentinel)
+	}
+	return openSQLite(t, SQLiteDSN(filepath.Join(dir, "ok.db")))
 }
 
 // NumberedLikeSQLDB fails unless a store's public dialects pg and lite
