@@ -684,33 +684,29 @@ func checkSlowBody(t *testing.T, s Subject) {
 }
 
 func checkErrorThenRetry(t *testing.T, s Subject) {
-	e := newEnv(t, s)
-	e.p.setAct(func(_ context.Context, _ string, run int) error {
-		if run == 1 {
-			return errors.New("crm down")
-		}
-		return nil
-	})
-	body := e.body("err-1")
-	e.expect("a failing callback", e.deliver(0, body), http.StatusInternalServerError)
-	e.expect("the retry on the other replica", e.deliver(1, body), http.StatusOK)
-	e.expect("a duplicate after success", e.deliver(0, body), http.StatusOK)
-	e.runs("err-1", 2)
+	checkFailThenRetry(t, s, "err-1", "a failing callback", func() error { return errors.New("crm down") })
 }
 
 func checkPanicThenRetry(t *testing.T, s Subject) {
+	checkFailThenRetry(t, s, "panic-1", "a panicking callback", func() error { panic("callback bug") })
+}
+
+// checkFailThenRetry: the first run of id's callback calls fail (returns
+// its error or panics); the delivery answers 500, its retry on the other
+// replica 200, a duplicate after that 200, and the callback ran twice.
+func checkFailThenRetry(t *testing.T, s Subject, id, what string, fail func() error) {
 	e := newEnv(t, s)
 	e.p.setAct(func(_ context.Context, _ string, run int) error {
 		if run == 1 {
-			panic("callback bug")
+			return fail()
 		}
 		return nil
 	})
-	body := e.body("panic-1")
-	e.expect("a panicking callback", e.deliver(0, body), http.StatusInternalServerError)
+	body := e.body(id)
+	e.expect(what, e.deliver(0, body), http.StatusInternalServerError)
 	e.expect("the retry on the other replica", e.deliver(1, body), http.StatusOK)
 	e.expect("a duplicate after success", e.deliver(0, body), http.StatusOK)
-	e.runs("panic-1", 2)
+	e.runs(id, 2)
 }
 
 func checkConcurrentDuplicates(t *testing.T, s Subject) {
