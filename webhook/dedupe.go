@@ -136,13 +136,7 @@ type MemoryOption func(*MemoryDedupe) error
 // commits or releases it (default 5 minutes). Receivers extend it while
 // their callback runs.
 func WithLease(d time.Duration) MemoryOption {
-	return func(m *MemoryDedupe) error {
-		if d <= 0 {
-			return wrap(ErrInvalidOption, "WithLease: %v must be positive", d)
-		}
-		m.lease = d
-		return nil
-	}
+	return positive("WithLease", d, func(m *MemoryDedupe) { m.lease = d })
 }
 
 // WithMaxEntries bounds the number of committed keys kept (default
@@ -150,24 +144,12 @@ func WithLease(d time.Duration) MemoryOption {
 // with a warning log and a count (Evicted): a redelivery of it would be
 // processed again. Live reservations are never dropped.
 func WithMaxEntries(n int) MemoryOption {
-	return func(m *MemoryDedupe) error {
-		if n <= 0 {
-			return wrap(ErrInvalidOption, "WithMaxEntries: %d must be positive", n)
-		}
-		m.max = n
-		return nil
-	}
+	return positive("WithMaxEntries", n, func(m *MemoryDedupe) { m.max = n })
 }
 
 // WithDedupeClock sets the clock (tests).
 func WithDedupeClock(c Clock) MemoryOption {
-	return func(m *MemoryDedupe) error {
-		if c == nil {
-			return wrap(ErrInvalidOption, "WithDedupeClock: clock is nil")
-		}
-		m.clock = c
-		return nil
-	}
+	return notNil("WithDedupeClock", "clock", c == nil, func(m *MemoryDedupe) { m.clock = c })
 }
 
 // WithDedupeLogger receives the warning logged when a committed key is
@@ -185,13 +167,8 @@ func NewMemoryDedupe(ttl time.Duration, opts ...MemoryOption) (*MemoryDedupe, er
 	}
 	m := &MemoryDedupe{ttl: ttl, lease: 5 * time.Minute, max: 100_000, clock: clock.Real{},
 		reserved: map[string]memEntry{}, committed: map[keyHash]committedKey{}, seed1: maphash.MakeSeed(), seed2: maphash.MakeSeed()}
-	for i, o := range opts {
-		if o == nil {
-			return nil, wrap(ErrInvalidOption, "NewMemoryDedupe: option %d is nil", i)
-		}
-		if err := o(m); err != nil {
-			return nil, err
-		}
+	if err := applyOwn("NewMemoryDedupe", m, opts); err != nil {
+		return nil, err
 	}
 	return m, nil
 }

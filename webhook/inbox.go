@@ -65,13 +65,7 @@ type MemoryInboxOption func(*MemoryInbox) error
 
 // WithInboxTimeout bounds each callback a worker runs (default 1 minute).
 func WithInboxTimeout(d time.Duration) MemoryInboxOption {
-	return func(m *MemoryInbox) error {
-		if d <= 0 {
-			return wrap(ErrInvalidOption, "WithInboxTimeout: %v must be positive", d)
-		}
-		m.timeout = d
-		return nil
-	}
+	return positive("WithInboxTimeout", d, func(m *MemoryInbox) { m.timeout = d })
 }
 
 // WithInboxLogger logs failed events (no bodies). A panic in l's handler
@@ -92,13 +86,7 @@ func WithInboxErrorHook(fn func(ev *Event, err error)) MemoryInboxOption {
 // request that enqueued it, with the callback stage inside) to o. A panic
 // in o is recovered and logged.
 func WithInboxObserver(o Observer) MemoryInboxOption {
-	return func(m *MemoryInbox) error {
-		if o == nil {
-			return wrap(ErrInvalidOption, "WithInboxObserver: observer is nil")
-		}
-		m.obs = o
-		return nil
-	}
+	return notNil("WithInboxObserver", "observer", o == nil, func(m *MemoryInbox) { m.obs = o })
 }
 
 // NewMemoryInbox returns a MemoryInbox holding up to size events, run by
@@ -109,13 +97,8 @@ func NewMemoryInbox(size, workers int, opts ...MemoryInboxOption) (*MemoryInbox,
 	}
 	m := &MemoryInbox{queue: make(chan *Event, size), timeout: time.Minute,
 		receivers: map[string]func(context.Context, *Event) error{}, running: map[*Event]struct{}{}}
-	for i, o := range opts {
-		if o == nil {
-			return nil, wrap(ErrInvalidOption, "NewMemoryInbox: option %d is nil", i)
-		}
-		if err := o(m); err != nil {
-			return nil, err
-		}
+	if err := applyOwn("NewMemoryInbox", m, opts); err != nil {
+		return nil, err
 	}
 	m.ctx, m.cancel = context.WithCancel(context.Background())
 	for range workers {

@@ -62,6 +62,42 @@ func apply[O ~func(*settings) error](s *settings, opts []O) error {
 	return nil
 }
 
+// applyOwn applies opts to t for a constructor named where, refusing a nil
+// option by its index.
+func applyOwn[T any, O ~func(*T) error](where string, t *T, opts []O) error {
+	for i, o := range opts {
+		if o == nil {
+			return wrap(ErrInvalidOption, "%s: option %d is nil", where, i)
+		}
+		if err := o(t); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// positive is the option name setting v, which must be positive.
+func positive[S any, T int | int64 | time.Duration](name string, v T, set func(*S)) func(*S) error {
+	return func(s *S) error {
+		if v <= 0 {
+			return wrap(ErrInvalidOption, "%s: %v must be positive", name, v)
+		}
+		set(s)
+		return nil
+	}
+}
+
+// notNil is the option name setting what, which must not be nil.
+func notNil[S any](name, what string, isNil bool, set func(*S)) func(*S) error {
+	return func(s *S) error {
+		if isNil {
+			return wrap(ErrInvalidOption, "%s: %s is nil", name, what)
+		}
+		set(s)
+		return nil
+	}
+}
+
 // WithTolerance sets how far a delivery's timestamp may be from now, in
 // either direction. For Standard Webhooks (Siro) it is the signed
 // timestamp's window (default DefaultTolerance, 5 minutes). For the
@@ -78,13 +114,7 @@ func WithSignatureTolerance(d time.Duration) VerifierOption {
 }
 
 func tolerance(name string, d time.Duration) func(*settings) error {
-	return func(s *settings) error {
-		if d <= 0 {
-			return wrap(ErrInvalidOption, "%s: %v must be positive", name, d)
-		}
-		s.tolerance, s.toleranceSet = d, true
-		return nil
-	}
+	return positive(name, d, func(s *settings) { s.tolerance, s.toleranceSet = d, true })
 }
 
 // WithClock sets the clock that timestamp windows, the in-memory dedupe
@@ -100,13 +130,7 @@ func WithSignatureClock(c Clock) VerifierOption {
 }
 
 func withClock(name string, c Clock) func(*settings) error {
-	return func(s *settings) error {
-		if c == nil {
-			return wrap(ErrInvalidOption, "%s: clock is nil", name)
-		}
-		s.clock = c
-		return nil
-	}
+	return notNil(name, "clock", c == nil, func(s *settings) { s.clock = c })
 }
 
 // InsecureSkipTimestampCheck disables the Standard Webhooks replay window
@@ -213,39 +237,21 @@ func (s safeHandler) WithGroup(name string) (h slog.Handler) {
 // webhook/otelcallcrm adapts it to OpenTelemetry). A panic in o is
 // recovered and logged. Without it the engine does no observing work.
 func WithObserver(o Observer) Option {
-	return func(s *settings) error {
-		if o == nil {
-			return wrap(ErrInvalidOption, "WithObserver: observer is nil")
-		}
-		s.observer = o
-		return nil
-	}
+	return notNil("WithObserver", "observer", o == nil, func(s *settings) { s.observer = o })
 }
 
 // WithDedupe sets the store of processed deliveries (default: in memory,
 // with the vendor's TTL). Keys are namespaced by vendor and receiver name
 // (WithName), so one store (one sqldedupe table) can serve every receiver.
 func WithDedupe(d Deduper) Option {
-	return func(s *settings) error {
-		if d == nil {
-			return wrap(ErrInvalidOption, "WithDedupe: store is nil")
-		}
-		s.dedupe = d
-		return nil
-	}
+	return notNil("WithDedupe", "store", d == nil, func(s *settings) { s.dedupe = d })
 }
 
 // WithMaxBodyBytes sets the body limit (default 1 MiB, or the vendor's
 // documented maximum); a larger body, before or after gzip decoding, is
 // answered 413.
 func WithMaxBodyBytes(n int64) Option {
-	return func(s *settings) error {
-		if n <= 0 {
-			return wrap(ErrInvalidOption, "WithMaxBodyBytes: %d must be positive", n)
-		}
-		s.maxBody = n
-		return nil
-	}
+	return positive("WithMaxBodyBytes", n, func(s *settings) { s.maxBody = n })
 }
 
 // WithErrorHook receives every refused or failed delivery with its error
@@ -261,13 +267,7 @@ func WithErrorHook(fn func(r *http.Request, err error)) Option {
 // callback really returns, so the sender's retry gets 409 meanwhile and
 // never a second, concurrent run.
 func WithTimeout(d time.Duration) Option {
-	return func(s *settings) error {
-		if d <= 0 {
-			return wrap(ErrInvalidOption, "WithTimeout: %v must be positive", d)
-		}
-		s.timeout = d
-		return nil
-	}
+	return positive("WithTimeout", d, func(s *settings) { s.timeout = d })
 }
 
 // WithInbox switches the receiver to enqueue mode: a verified delivery is
@@ -275,13 +275,7 @@ func WithTimeout(d time.Duration) Option {
 // run the same callbacks later. See Inbox, NewMemoryInbox and the durable
 // webhook/riverinbox.
 func WithInbox(in Inbox) Option {
-	return func(s *settings) error {
-		if in == nil {
-			return wrap(ErrInvalidOption, "WithInbox: inbox is nil")
-		}
-		s.inbox = in
-		return nil
-	}
+	return notNil("WithInbox", "inbox", in == nil, func(s *settings) { s.inbox = in })
 }
 
 // WithName names a receiver when one process mounts two endpoints of the
@@ -302,39 +296,21 @@ func WithName(name string) Option {
 // 10 s); a slower body is answered 408. It needs a connection that
 // supports read deadlines (net/http's server does).
 func WithReadTimeout(d time.Duration) Option {
-	return func(s *settings) error {
-		if d <= 0 {
-			return wrap(ErrInvalidOption, "WithReadTimeout: %v must be positive", d)
-		}
-		s.readTimeout = d
-		return nil
-	}
+	return positive("WithReadTimeout", d, func(s *settings) { s.readTimeout = d })
 }
 
 // WithStoreTimeout bounds every dedupe store and inbox call (default 2 s),
 // so a hung database answers 503 (fail-closed) well inside the vendor's
 // own timeout instead of holding the delivery.
 func WithStoreTimeout(d time.Duration) Option {
-	return func(s *settings) error {
-		if d <= 0 {
-			return wrap(ErrInvalidOption, "WithStoreTimeout: %v must be positive", d)
-		}
-		s.storeTimeout = d
-		return nil
-	}
+	return positive("WithStoreTimeout", d, func(s *settings) { s.storeTimeout = d })
 }
 
 // WithKey sets how Middleware derives a delivery's dedupe key (default:
 // DeliveryIDKey, the signed Standard Webhooks id). Vendor receivers read
 // their vendor's documented key and ignore it.
 func WithKey(fn KeyFunc) Option {
-	return func(s *settings) error {
-		if fn == nil {
-			return wrap(ErrInvalidOption, "WithKey: key func is nil")
-		}
-		s.key = fn
-		return nil
-	}
+	return notNil("WithKey", "key func", fn == nil, func(s *settings) { s.key = fn })
 }
 
 // Config is a resolved option list (WithLogger, WithErrorHook), for vendor

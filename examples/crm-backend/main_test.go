@@ -11,7 +11,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -19,6 +18,7 @@ import (
 	"github.com/callcrm/callcrm-go/sivo/sivotest"
 	"github.com/callcrm/callcrm-go/symbo/symbotest"
 	"github.com/callcrm/callcrm-go/webhook/riverinbox"
+	"github.com/callcrm/callcrm-go/webhook/webhooktest"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -87,24 +87,6 @@ func TestBackendServesAndShutsDown(t *testing.T) {
 	require.NoError(t, stop())
 }
 
-// syncBuffer is a log sink safe for the backend's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // TestBackendSQLiteSurvivesRestart: with no setup at all the backend keeps
 // its state in the SQLite file it creates: a SIVO event processed before a
 // restart is answered 200 as a duplicate after it and not processed again,
@@ -113,7 +95,7 @@ func TestBackendSQLiteSurvivesRestart(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "crm-backend.db")
 	s, _ := sivotest.NewSender("s1")
 	ev, _ := sivotest.NewEvent("evt_restart_1", sivo.EventCallEnded, time.Now(), sivo.CallEnded{CallID: "c_restart"})
-	var logs syncBuffer
+	var logs webhooktest.LogBuffer
 	processed := func() int { return strings.Count(logs.String(), "call=c_restart") }
 
 	addr, stop := startBackend(t, testEnv(), path, &logs)

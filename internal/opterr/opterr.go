@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 )
 
 // Error is a constructor error with its own text that unwraps to the error
@@ -58,4 +59,29 @@ func Rewrap(pkg, where string, err error, secrets int) error {
 		msg = strings.Replace(msg, "secret 0 ", "secret ", 1)
 	}
 	return &Error{msg: pkg + ": " + where + ": " + msg, err: err}
+}
+
+// Positive is an option of package pkg, named where, setting v (a what:
+// "ttl", "lease") with set; v must be positive, else the error reads
+// "<pkg>: <where>: <what> <v> must be positive" and matches sentinel.
+func Positive[S any, T int | int64 | time.Duration](pkg, where string, sentinel error, what string, v T, set func(*S)) func(*S) error {
+	return func(s *S) error {
+		if v <= 0 {
+			return New(pkg, where, sentinel, "%s %v must be positive", what, v)
+		}
+		set(s)
+		return nil
+	}
+}
+
+// NotNil is an option of package pkg, named where, setting a what with
+// set; isNil says the value given is nil, an error matching sentinel.
+func NotNil[S any](pkg, where string, sentinel error, what string, isNil bool, set func(*S)) func(*S) error {
+	return func(s *S) error {
+		if isNil {
+			return New(pkg, where, sentinel, "%s is nil", what)
+		}
+		set(s)
+		return nil
+	}
 }

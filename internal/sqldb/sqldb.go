@@ -10,8 +10,11 @@ import (
 	"database/sql"
 	"fmt"
 	"reflect"
+	"regexp"
 	"strings"
 	"time"
+
+	"github.com/callcrm/callcrm-go/internal/opterr"
 )
 
 // Dialect is the SQL database behind a *sql.DB.
@@ -32,7 +35,7 @@ func (d Dialect) String() string {
 	case SQLite:
 		return "SQLite"
 	}
-	return "unknown"
+	return fmt.Sprintf("Dialect(%d)", int(d))
 }
 
 // Detect tells the dialect from the package of db's driver: pgx's stdlib
@@ -128,4 +131,71 @@ func Resolve(db *sql.DB, given Dialect, pkg string) (Dialect, error) {
 		return d, CheckSQLite(ctx, db)
 	}
 	return Unknown, fmt.Errorf("cannot tell the database from driver %T: pass WithDialect(%s.PostgreSQL) or WithDialect(%s.SQLite)", db.Driver(), pkg, pkg)
+}
+
+var tableRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,62}(\.[A-Za-z_][A-Za-z0-9_]{0,62})?$`)
+
+// ValidTable tells whether name is a table name the stores accept: an
+// identifier of letters, digits and _, optionally schema-qualified, so it
+// is safe to write into a statement.
+func ValidTable(name string) bool { return tableRE.MatchString(name) }
+
+// TableOption is a store's WithTable: it sets the table name with set when
+// ValidTable accepts it, else fails matching sentinel.
+func TableOption[S any](pkg string, sentinel error, name string, set func(*S)) func(*S) error {
+	return func(s *S) error {
+		if !ValidTable(name) {
+			return opterr.New(pkg, "WithTable", sentinel, "table name %q must be [schema.]identifier of letters, digits and _", name)
+		}
+		set(s)
+		return nil
+	}
+}
+
+// DialectOption is a store's WithDialect (its Dialect numbered like this
+// package's): it sets d with set when d is PostgreSQL or SQLite, else
+// fails matching sentinel.
+func DialectOption[S any, D ~int](pkg string, sentinel error, d D, set func(*S)) func(*S) error {
+	return func(s *S) error {
+		if k := Dialect(d); k != PostgreSQL && k != SQLite {
+			return opterr.New(pkg, "WithDialect", sentinel, "dialect %v must be PostgreSQL or SQLite", k)
+		}
+		set(s)
+		return nil
+	}
+}
+
+// Setup is the common part of a store's constructor (where, in package
+// pkg): db must not be nil, opts are applied to c (a nil option fails
+// naming its index), then *d, which WithDialect may have set, is resolved
+// with Resolve. Every error matches sentinel.
+func Setup[C any, O ~func(*C) error, D ~int](pkg, where string, sentinel error, db *sql.DB, c *C, opts []O, d *D) error {
+	if db == nil {
+		return opterr.New(pkg, where, sentinel, "db is nil")
+	}
+	for i, o := range opts {
+		if o == nil {
+			return opterr.New(pkg, where, sentinel, "option %d is nil", i)
+		}
+		if err := o(c); err != nil {
+			return err
+		}
+	}
+	got, err := Resolve(db, Dialect(*d), pkg)
+	if err != nil {
+		return opterr.New(pkg, where, sentinel, "%v", err)
+	}
+	*d = D(got)
+	return nil
+}
+
+// CreateTables runs a store's DDL statements, stmts, on db; an error names
+// pkg and the table.
+func CreateTables(ctx context.Context, db *sql.DB, pkg, table string, stmts []string) error {
+	for _, q := range stmts {
+		if _, err := db.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("%s: creating %s: %w", pkg, table, err)
+		}
+	}
+	return nil
 }

@@ -46,7 +46,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"regexp"
 	"time"
 
 	"github.com/callcrm/callcrm-go/internal/opterr"
@@ -83,34 +82,18 @@ const (
 )
 
 // String names the dialect.
-func (d Dialect) String() string {
-	switch d {
-	case PostgreSQL:
-		return "PostgreSQL"
-	case SQLite:
-		return "SQLite"
-	}
-	return fmt.Sprintf("Dialect(%d)", int(d))
-}
+func (d Dialect) String() string { return sqldb.Dialect(d).String() }
 
 // WithDialect says which database db is, for a driver the constructors
 // cannot recognise by its package (for instance one wrapped for tracing).
 // By default they detect it: pgx's stdlib and lib/pq are PostgreSQL;
 // modernc.org/sqlite, mattn/go-sqlite3 and ncruces/go-sqlite3 are SQLite.
 func WithDialect(d Dialect) Option {
-	return func(c *config) error {
-		if d != PostgreSQL && d != SQLite {
-			return opterr.New("sirosql", "WithDialect", siro.ErrInvalidOption, "dialect %v must be PostgreSQL or SQLite", d)
-		}
-		c.dialect = d
-		return nil
-	}
+	return sqldb.DialectOption("sirosql", siro.ErrInvalidOption, d, func(c *config) { c.dialect = d })
 }
 
-var tableRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,62}(\.[A-Za-z_][A-Za-z0-9_]{0,62})?$`)
-
 func validTable(name string) error {
-	if !tableRE.MatchString(name) {
+	if !sqldb.ValidTable(name) {
 		return opterr.New("sirosql", "WithTable", siro.ErrInvalidOption, "table name %q must be [schema.]identifier of letters, digits and _", name)
 	}
 	return nil
@@ -119,25 +102,13 @@ func validTable(name string) error {
 // WithTable sets the table name; it must be an identifier, optionally
 // schema-qualified, and is validated against injection.
 func WithTable(name string) Option {
-	return func(c *config) error {
-		if err := validTable(name); err != nil {
-			return err
-		}
-		c.table = name
-		return nil
-	}
+	return sqldb.TableOption("sirosql", siro.ErrInvalidOption, name, func(c *config) { c.table = name })
 }
 
 // WithClock sets the clock (tests; every replica's limiter must read the
 // same time).
 func WithClock(clk webhook.Clock) Option {
-	return func(c *config) error {
-		if clk == nil {
-			return opterr.New("sirosql", "WithClock", siro.ErrInvalidOption, "clock is nil")
-		}
-		c.clock = clk
-		return nil
-	}
+	return opterr.NotNil("sirosql", "WithClock", siro.ErrInvalidOption, "clock", clk == nil, func(c *config) { c.clock = clk })
 }
 
 // WithBurst lets a Limiter send n requests at once after an idle spell
@@ -153,23 +124,10 @@ func WithBurst(n int) Option {
 }
 
 func newConfig(db *sql.DB, table string, opts []Option) (*config, error) {
-	if db == nil {
-		return nil, opterr.New("sirosql", "NewCheckpoint/NewLimiter", siro.ErrInvalidOption, "db is nil")
-	}
 	c := &config{table: table, clock: realClock{}, burst: 1}
-	for i, o := range opts {
-		if o == nil {
-			return nil, opterr.New("sirosql", "NewCheckpoint/NewLimiter", siro.ErrInvalidOption, "option %d is nil", i)
-		}
-		if err := o(c); err != nil {
-			return nil, err
-		}
+	if err := sqldb.Setup("sirosql", "NewCheckpoint/NewLimiter", siro.ErrInvalidOption, db, c, opts, &c.dialect); err != nil {
+		return nil, err
 	}
-	d, err := sqldb.Resolve(db, sqldb.Dialect(c.dialect), "sirosql")
-	if err != nil {
-		return nil, opterr.New("sirosql", "NewCheckpoint/NewLimiter", siro.ErrInvalidOption, "%v", err)
-	}
-	c.dialect = Dialect(d)
 	return c, nil
 }
 
@@ -177,15 +135,6 @@ type realClock struct{}
 
 func (realClock) Now() time.Time                         { return time.Now() }
 func (realClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
-
-func createTable(ctx context.Context, db *sql.DB, stmts []string, table string) error {
-	for _, q := range stmts {
-		if _, err := db.ExecContext(ctx, q); err != nil {
-			return fmt.Errorf("sirosql: creating %s: %w", table, err)
-		}
-	}
-	return nil
-}
 
 // --- Checkpoint --------------------------------------------------------------
 
@@ -237,7 +186,7 @@ func (c *Checkpoint) CreateTable(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	return createTable(ctx, c.db, stmts, c.table)
+	return sqldb.CreateTables(ctx, c.db, "sirosql", c.table, stmts)
 }
 
 // Load implements siro.Checkpoint: 0 for a job never saved.
@@ -335,7 +284,7 @@ func (l *Limiter) CreateTable(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	return createTable(ctx, l.db, stmts, l.table)
+	return sqldb.CreateTables(ctx, l.db, "sirosql", l.table, stmts)
 }
 
 // Reserve books the bucket's next slot and returns when it is.

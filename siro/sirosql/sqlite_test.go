@@ -4,20 +4,16 @@ import (
 	"bufio"
 	"context"
 	"database/sql"
-	"database/sql/driver"
-	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/callcrm/callcrm-go/internal/sqldb"
 	"github.com/callcrm/callcrm-go/internal/sqldb/sqldbtest"
 
 	"github.com/callcrm/callcrm-go/siro"
@@ -25,22 +21,12 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// unknownDriver is a database/sql driver the constructors cannot
-// recognise; it never connects.
-type unknownDriver struct{}
-
-func (unknownDriver) Open(string) (driver.Conn, error) {
-	return nil, errors.New("unknownDriver never connects")
-}
-
-func init() { sql.Register("sirosql-test-unknown", unknownDriver{}) }
-
 // TestDialectAndSQLiteSettings: the dialect comes from the driver (or
 // WithDialect when it cannot); on SQLite the constructors refuse a
 // database without a busy timeout, saying how to open it, switch a file
 // to WAL themselves, and refuse an in-memory database.
 func TestDialectAndSQLiteSettings(t *testing.T) {
-	unknown, _ := sql.Open("sirosql-test-unknown", "")
+	unknown := sqldbtest.UnknownDB(t)
 	_, err := NewCheckpoint(unknown, "job")
 	require.ErrorIs(t, err, siro.ErrInvalidOption)
 	assert.ErrorContains(t, err, "WithDialect")
@@ -49,27 +35,14 @@ func TestDialectAndSQLiteSettings(t *testing.T) {
 	_, err = NewLimiter(unknown, "b", 100, WithDialect(0))
 	assert.ErrorIs(t, err, siro.ErrInvalidOption)
 
-	dir := t.TempDir()
-	open := func(dsn string) *sql.DB {
-		db, err := sql.Open("sqlite", dsn)
-		require.NoError(t, err)
-		t.Cleanup(func() { db.Close() })
-		return db
-	}
-	_, err = NewLimiter(open("file:"+filepath.Join(dir, "nobusy.db")), "b", 100)
-	require.ErrorIs(t, err, siro.ErrInvalidOption)
-	assert.ErrorContains(t, err, "busy_timeout is 0 ms")
-	assert.ErrorContains(t, err, "_pragma=busy_timeout(10000)")
-
-	rollback := open("file:" + filepath.Join(dir, "rollback.db") + "?_pragma=busy_timeout(5000)&_pragma=journal_mode(DELETE)")
-	_, err = NewCheckpoint(rollback, "job")
-	require.NoError(t, err)
-	var mode string
-	require.NoError(t, rollback.QueryRow("PRAGMA journal_mode").Scan(&mode))
-	assert.Equal(t, "wal", mode, "switched to WAL")
-
-	_, err = NewCheckpoint(open("file::memory:?_pragma=busy_timeout(5000)"), "job")
-	assert.ErrorIs(t, err, siro.ErrInvalidOption)
+	sqldbtest.CheckSQLiteSettings(t, siro.ErrInvalidOption, func(db *sql.DB) error {
+		_, err := NewLimiter(db, "b", 100)
+		return err
+	})
+	sqldbtest.CheckSQLiteSettings(t, siro.ErrInvalidOption, func(db *sql.DB) error {
+		_, err := NewCheckpoint(db, "job")
+		return err
+	})
 }
 
 const (
@@ -90,10 +63,7 @@ func TestSQLiteLimiterTwoProcesses(t *testing.T) {
 		limiterChild(t, spec)
 		return
 	}
-	path := filepath.Join(t.TempDir(), "limiter.db")
-	db, err := sql.Open("sqlite", sqldbtest.SQLiteDSN(path))
-	require.NoError(t, err)
-	defer db.Close()
+	path, db := sqldbtest.OpenSQLiteFile(t, "limiter.db")
 	table := sqldbtest.Table(t, db, "rl_two")
 	l, err := NewLimiter(db, "siro-org-test", limiterRate, WithTable(table))
 	require.NoError(t, err)
@@ -197,9 +167,5 @@ func limiterChild(t *testing.T, spec string) {
 	}
 }
 
-// New converts its Dialect to internal/sqldb's by number (sqldb.Resolve).
-func TestDialectNumberedLikeSQLDB(t *testing.T) {
-	if sqldb.Dialect(PostgreSQL) != sqldb.PostgreSQL || sqldb.Dialect(SQLite) != sqldb.SQLite || Dialect(sqldb.Unknown) != 0 {
-		t.Fatalf("Dialect values %d, %d differ from sqldb's %d, %d", PostgreSQL, SQLite, sqldb.PostgreSQL, sqldb.SQLite)
-	}
-}
+// The constructors convert Dialect to internal/sqldb's by number (sqldb.Setup).
+func TestDialectNumberedLikeSQLDB(t *testing.T) { sqldbtest.NumberedLikeSQLDB(t, PostgreSQL, SQLite) }

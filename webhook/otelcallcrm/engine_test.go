@@ -41,6 +41,29 @@ func deliver(t testing.TB, s *webhooktest.Sender, url string, body []byte) int {
 	return status
 }
 
+// serveSivo serves a SIVO handler whose CallEnded callback is onEnded,
+// observed by h (and given opts), over loopback, and returns it and its URL.
+func serveSivo(t *testing.T, h *harness, onEnded func(context.Context, *sivo.Event, *sivo.CallEnded) error, opts ...webhook.Option) (*sivo.Handler, string) {
+	t.Helper()
+	handler, err := sivo.NewHandler([]string{secret}, sivo.Callbacks{CallEnded: onEnded}, append([]webhook.Option{webhook.WithObserver(h.obs)}, opts...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(handler)
+	t.Cleanup(srv.Close)
+	return handler, srv.URL
+}
+
+// newSender is a SIVO test sender signing with key.
+func newSender(t *testing.T, key string) *webhooktest.Sender {
+	t.Helper()
+	s, err := sivotest.NewSender(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
 // One SIVO delivery through an inbox is one trace: the request span, the
 // enqueue span, the job span continuing it on the worker, and the
 // callback span under the job.
@@ -51,25 +74,15 @@ func TestEngineDeliveryThroughInboxIsOneTrace(t *testing.T) {
 		t.Fatal(err)
 	}
 	var called atomic.Int32
-	handler, err := sivo.NewHandler([]string{secret}, sivo.Callbacks{
-		CallEnded: func(ctx context.Context, ev *sivo.Event, call *sivo.CallEnded) error {
-			called.Add(1)
-			if !trace.SpanContextFromContext(ctx).IsValid() {
-				t.Error("the callback's context carries no span")
-			}
-			return nil
-		},
-	}, webhook.WithObserver(h.obs), webhook.WithInbox(inbox))
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(handler)
-	defer srv.Close()
-	sender, err := sivotest.NewSender(secret)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if status := deliver(t, sender, srv.URL, callEnded(t, deliveryID)); status/100 != 2 {
+	handler, url := serveSivo(t, h, func(ctx context.Context, ev *sivo.Event, call *sivo.CallEnded) error {
+		called.Add(1)
+		if !trace.SpanContextFromContext(ctx).IsValid() {
+			t.Error("the callback's context carries no span")
+		}
+		return nil
+	}, webhook.WithInbox(inbox))
+	sender := newSender(t, secret)
+	if status := deliver(t, sender, url, callEnded(t, deliveryID)); status/100 != 2 {
 		t.Fatalf("delivery answered %d", status)
 	}
 	// Shutdown waits for the worker: every span has ended after it.
@@ -114,21 +127,11 @@ func TestEngineDeliveryThroughInboxIsOneTrace(t *testing.T) {
 // redelivery is counted as a duplicate.
 func TestEngineInlineDeliveryAndDuplicate(t *testing.T) {
 	h := newHarness(t)
-	handler, err := sivo.NewHandler([]string{secret}, sivo.Callbacks{
-		CallEnded: func(context.Context, *sivo.Event, *sivo.CallEnded) error { return nil },
-	}, webhook.WithObserver(h.obs))
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(handler)
-	defer srv.Close()
-	sender, err := sivotest.NewSender(secret)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, url := serveSivo(t, h, func(context.Context, *sivo.Event, *sivo.CallEnded) error { return nil })
+	sender := newSender(t, secret)
 	body := callEnded(t, deliveryID)
 	for range 2 {
-		if status := deliver(t, sender, srv.URL, body); status != http.StatusOK {
+		if status := deliver(t, sender, url, body); status != http.StatusOK {
 			t.Fatalf("delivery answered %d", status)
 		}
 	}
@@ -163,19 +166,9 @@ func TestEngineInlineDeliveryAndDuplicate(t *testing.T) {
 func TestEngineForgeryCountsSignatureFailure(t *testing.T) {
 	h := newHarness(t)
 	var called atomic.Int32
-	handler, err := sivo.NewHandler([]string{secret}, sivo.Callbacks{
-		CallEnded: func(context.Context, *sivo.Event, *sivo.CallEnded) error { called.Add(1); return nil },
-	}, webhook.WithObserver(h.obs))
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(handler)
-	defer srv.Close()
-	forger, err := sivotest.NewSender("not-the-" + secret)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if status := deliver(t, forger, srv.URL, callEnded(t, deliveryID)); status != http.StatusUnauthorized {
+	_, url := serveSivo(t, h, func(context.Context, *sivo.Event, *sivo.CallEnded) error { called.Add(1); return nil })
+	forger := newSender(t, "not-the-"+secret)
+	if status := deliver(t, forger, url, callEnded(t, deliveryID)); status != http.StatusUnauthorized {
 		t.Fatalf("forgery answered %d, want 401", status)
 	}
 	if called.Load() != 0 {
@@ -197,19 +190,9 @@ func TestEngineForgeryCountsSignatureFailure(t *testing.T) {
 // error's message, and nothing secret is exported.
 func TestEngineCallbackError(t *testing.T) {
 	h := newHarness(t)
-	handler, err := sivo.NewHandler([]string{secret}, sivo.Callbacks{
-		CallEnded: func(context.Context, *sivo.Event, *sivo.CallEnded) error { return errors.New("crm down") },
-	}, webhook.WithObserver(h.obs))
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(handler)
-	defer srv.Close()
-	sender, err := sivotest.NewSender(secret)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if status := deliver(t, sender, srv.URL, callEnded(t, deliveryID)); status != http.StatusInternalServerError {
+	_, url := serveSivo(t, h, func(context.Context, *sivo.Event, *sivo.CallEnded) error { return errors.New("crm down") })
+	sender := newSender(t, secret)
+	if status := deliver(t, sender, url, callEnded(t, deliveryID)); status != http.StatusInternalServerError {
 		t.Fatalf("answered %d, want 500", status)
 	}
 	req := h.spanNamed(t, "webhook receive sivo")

@@ -1,7 +1,6 @@
 package riverinbox
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	"fmt"
@@ -99,24 +98,6 @@ func crashChild() int {
 	return 0
 }
 
-// lockedBuffer collects a child's stderr.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 func freeAddr(t testing.TB) string {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
@@ -208,7 +189,7 @@ func testCrash(t *testing.T, db *testDB) {
 	rng := rand.New(rand.NewPCG(seed, 18))
 	t.Logf("seed %d", seed)
 
-	var childLog lockedBuffer
+	var childLog webhooktest.LogBuffer
 	var child *exec.Cmd
 	start := func() {
 		cmd := exec.Command(os.Args[0], "-test.run=^$")

@@ -15,6 +15,7 @@ import (
 	"github.com/callcrm/callcrm-go/sivo"
 	"github.com/callcrm/callcrm-go/sivo/sivotest"
 	"github.com/callcrm/callcrm-go/webhook"
+	"github.com/callcrm/callcrm-go/webhook/webhooktest"
 	"github.com/riverqueue/river"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -134,7 +135,7 @@ func TestNULInIDIsStored(t *testing.T) {
 func TestPoisonIsDeadLetteredAtOnce(t *testing.T) {
 	eachDB(t, func(t *testing.T, db *testDB) {
 		ctx := context.Background()
-		var logBuf lockedBuffer
+		var logBuf webhooktest.LogBuffer
 		in := db.newInbox(t, WithLogger(slog.New(slog.NewTextHandler(&logBuf, nil))))
 		newSivoHandler(t, in, sivo.Callbacks{CallEnded: func(context.Context, *sivo.Event, *sivo.CallEnded) error {
 			t.Error("callback ran for a body that does not parse")

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/callcrm/callcrm-go/internal/sqldb/sqldbtest"
 	"github.com/callcrm/callcrm-go/sivo"
 	"github.com/callcrm/callcrm-go/sivo/sivotest"
 	"github.com/callcrm/callcrm-go/webhook"
@@ -27,20 +28,6 @@ import (
 )
 
 const testSecret = "sivo-test-secret"
-
-// postgresDSN returns the test server's address. Without one the tests
-// skip with instructions, except under CI (.ci/run starts a server and sets
-// CALLCRM_REQUIRE_POSTGRES), where they must run.
-func postgresDSN(t testing.TB) string {
-	dsn := os.Getenv("CALLCRM_TEST_POSTGRES")
-	if dsn == "" {
-		if os.Getenv("CALLCRM_REQUIRE_POSTGRES") != "" {
-			t.Fatal("CALLCRM_REQUIRE_POSTGRES is set but CALLCRM_TEST_POSTGRES is empty")
-		}
-		t.Skip("no PostgreSQL: run `bash -c 'source .ci/postgres && go test ./webhook/riverinbox/'` or set CALLCRM_TEST_POSTGRES=postgres://user@host:port/db")
-	}
-	return dsn
-}
 
 // The three databases every behaviour is tested on.
 type dbKind string
@@ -93,7 +80,7 @@ func newTestDBKind(t testing.TB, kind dbKind) *testDB {
 		d.sqldb = db
 		t.Cleanup(func() { _ = db.Close() })
 	} else {
-		d.dsn = postgresDSN(t)
+		d.dsn = sqldbtest.PostgresDSN(t)
 		cfg, err := pgxpool.ParseConfig(d.dsn)
 		require.NoError(t, err)
 		cfg.MaxConns = 40

@@ -42,6 +42,28 @@ type Option func(*config) error
 
 var identRe = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,62}$`)
 
+// positive is the option name setting v, which must be positive.
+func positive[T int | time.Duration](name string, v T, set func(*config)) Option {
+	return func(c *config) error {
+		if v <= 0 {
+			return fmt.Errorf("%w: riverinbox.%s: %v must be positive", webhook.ErrInvalidOption, name, v)
+		}
+		set(c)
+		return nil
+	}
+}
+
+// upTo10000 is the option name setting n, which must be 1 to 10000.
+func upTo10000(name string, n int, set func(*config)) Option {
+	return func(c *config) error {
+		if n <= 0 || n > 10000 {
+			return fmt.Errorf("%w: riverinbox.%s: %d must be between 1 and 10000", webhook.ErrInvalidOption, name, n)
+		}
+		set(c)
+		return nil
+	}
+}
+
 // WithSchema puts River's tables in this PostgreSQL schema instead of
 // DefaultSchema (River's Config.Schema); "" means the connection's
 // search_path. Give the inbox a schema no other River client uses: River's
@@ -77,13 +99,7 @@ func WithQueue(name string) Option {
 // it runs: size the pool above the number of callbacks that can be
 // writing at once.
 func WithWorkers(n int) Option {
-	return func(c *config) error {
-		if n <= 0 || n > 10000 {
-			return fmt.Errorf("%w: riverinbox.WithWorkers: %d must be between 1 and 10000", webhook.ErrInvalidOption, n)
-		}
-		c.workers = n
-		return nil
-	}
+	return upTo10000("WithWorkers", n, func(c *config) { c.workers = n })
 }
 
 // WithMaxAttempts sets how many times a delivery's callback is tried
@@ -91,25 +107,13 @@ func WithWorkers(n int) Option {
 // default: about three weeks of backoff). A delivery whose stored body no
 // longer parses is dead-lettered at its first attempt: that never heals.
 func WithMaxAttempts(n int) Option {
-	return func(c *config) error {
-		if n <= 0 {
-			return fmt.Errorf("%w: riverinbox.WithMaxAttempts: %d must be positive", webhook.ErrInvalidOption, n)
-		}
-		c.maxAttempts = n
-		return nil
-	}
+	return positive("WithMaxAttempts", n, func(c *config) { c.maxAttempts = n })
 }
 
 // WithJobTimeout bounds each callback (default 30 s); its context is
 // cancelled at the deadline and the attempt counts as failed.
 func WithJobTimeout(d time.Duration) Option {
-	return func(c *config) error {
-		if d <= 0 {
-			return fmt.Errorf("%w: riverinbox.WithJobTimeout: %v must be positive", webhook.ErrInvalidOption, d)
-		}
-		c.jobTimeout = d
-		return nil
-	}
+	return positive("WithJobTimeout", d, func(c *config) { c.jobTimeout = d })
 }
 
 // WithRescueAfter sets how long a job may stay running before River
@@ -120,13 +124,7 @@ func WithJobTimeout(d time.Duration) Option {
 // then (a paused process) can run twice, but its writes through Tx commit
 // at most once.
 func WithRescueAfter(d time.Duration) Option {
-	return func(c *config) error {
-		if d <= 0 {
-			return fmt.Errorf("%w: riverinbox.WithRescueAfter: %v must be positive", webhook.ErrInvalidOption, d)
-		}
-		c.rescueAfter = d
-		return nil
-	}
+	return positive("WithRescueAfter", d, func(c *config) { c.rescueAfter = d })
 }
 
 // WithRetention sets how long completed deliveries are kept (default 72
@@ -134,26 +132,14 @@ func WithRescueAfter(d time.Duration) Option {
 // enqueues nothing: keep it longer than the vendor's retry span (Siro's
 // Svix retries for about 28 hours).
 func WithRetention(d time.Duration) Option {
-	return func(c *config) error {
-		if d <= 0 {
-			return fmt.Errorf("%w: riverinbox.WithRetention: %v must be positive", webhook.ErrInvalidOption, d)
-		}
-		c.retention = d
-		return nil
-	}
+	return positive("WithRetention", d, func(c *config) { c.retention = d })
 }
 
 // WithDeadLetterRetention sets how long dead letters (discarded and
 // cancelled deliveries) are kept before River's cleaner deletes them
 // (default 30 days).
 func WithDeadLetterRetention(d time.Duration) Option {
-	return func(c *config) error {
-		if d <= 0 {
-			return fmt.Errorf("%w: riverinbox.WithDeadLetterRetention: %v must be positive", webhook.ErrInvalidOption, d)
-		}
-		c.discarded = d
-		return nil
-	}
+	return positive("WithDeadLetterRetention", d, func(c *config) { c.discarded = d })
 }
 
 // WithLogger logs failed and dead-lettered deliveries (no bodies) and
@@ -181,13 +167,7 @@ func WithPollInterval(d time.Duration) Option {
 // under load one commit acknowledges many; each Enqueue still returns
 // only once its own row is committed. 1 inserts each delivery on its own.
 func WithMaxBatch(n int) Option {
-	return func(c *config) error {
-		if n <= 0 || n > 10000 {
-			return fmt.Errorf("%w: riverinbox.WithMaxBatch: %d must be between 1 and 10000", webhook.ErrInvalidOption, n)
-		}
-		c.maxBatch = n
-		return nil
-	}
+	return upTo10000("WithMaxBatch", n, func(c *config) { c.maxBatch = n })
 }
 
 // WithObserver reports every job (webhook.StageJob: attempt, outcome

@@ -126,24 +126,11 @@ func conformance(t *testing.T, pgStores func(testing.TB, webhook.Clock, time.Dur
 		})
 	})
 	t.Run("Middleware", func(t *testing.T) {
-		v, err := webhook.NewHMAC("X-Acme-Signature", "sha256=", acmeSecret)
+		s, err := webhooktest.MiddlewareSubject("X-Acme-Signature", "sha256=", acmeSecret)
 		if err != nil {
 			t.Fatal(err)
 		}
-		mw := func(opts ...webhook.Option) (func(http.Handler) http.Handler, error) {
-			return webhook.Middleware(v, append(opts, webhook.WithKey(webhook.JSONKey("id")))...)
-		}
-		webhooktest.Conformance(t, webhooktest.Subject{
-			New:        webhooktest.NewFromMiddleware(mw),
-			Middleware: mw,
-			Sign:       acmeSign,
-			Body: func(id string) []byte {
-				b, _ := json.Marshal(map[string]string{"id": id, "type": "thing.happened"})
-				return b
-			},
-			Untimed: true,
-			Secret:  acmeSecret,
-			Stores:  pgStores,
-		})
+		s.Stores = pgStores
+		webhooktest.Conformance(t, s)
 	})
 }

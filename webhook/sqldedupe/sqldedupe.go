@@ -59,7 +59,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"regexp"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -100,28 +99,14 @@ const (
 )
 
 // String names the dialect.
-func (d Dialect) String() string {
-	switch d {
-	case PostgreSQL:
-		return "PostgreSQL"
-	case SQLite:
-		return "SQLite"
-	}
-	return fmt.Sprintf("Dialect(%d)", int(d))
-}
+func (d Dialect) String() string { return sqldb.Dialect(d).String() }
 
 // WithDialect says which database db is, for a driver New cannot
 // recognise by its package (for instance one wrapped for tracing). By
 // default New detects it: pgx's stdlib and lib/pq are PostgreSQL;
 // modernc.org/sqlite, mattn/go-sqlite3 and ncruces/go-sqlite3 are SQLite.
 func WithDialect(d Dialect) Option {
-	return func(s *Store) error {
-		if d != PostgreSQL && d != SQLite {
-			return opterr.New("sqldedupe", "WithDialect", webhook.ErrInvalidOption, "dialect %v must be PostgreSQL or SQLite", d)
-		}
-		s.dialect = d
-		return nil
-	}
+	return sqldb.DialectOption("sqldedupe", webhook.ErrInvalidOption, d, func(s *Store) { s.dialect = d })
 }
 
 // Option configures a Store.
@@ -131,27 +116,13 @@ type Option func(*Store) error
 // identifier, optionally schema-qualified, and is validated against
 // injection.
 func WithTable(name string) Option {
-	return func(s *Store) error {
-		if !tableRE.MatchString(name) {
-			return opterr.New("sqldedupe", "WithTable", webhook.ErrInvalidOption, "table name %q must be [schema.]identifier of letters, digits and _", name)
-		}
-		s.table = name
-		return nil
-	}
+	return sqldb.TableOption("sqldedupe", webhook.ErrInvalidOption, name, func(s *Store) { s.table = name })
 }
-
-var tableRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,62}(\.[A-Za-z_][A-Za-z0-9_]{0,62})?$`)
 
 // WithTTL sets how long committed keys are remembered (default 72 h);
 // choose longer than the vendor's retry span.
 func WithTTL(d time.Duration) Option {
-	return func(s *Store) error {
-		if d <= 0 {
-			return opterr.New("sqldedupe", "WithTTL", webhook.ErrInvalidOption, "ttl %v must be positive", d)
-		}
-		s.ttl = d
-		return nil
-	}
+	return opterr.Positive("sqldedupe", "WithTTL", webhook.ErrInvalidOption, "ttl", d, func(s *Store) { s.ttl = d })
 }
 
 // WithLease sets how long a reservation blocks other deliveries of the same
@@ -163,13 +134,7 @@ func WithTTL(d time.Duration) Option {
 // process the event a second time. Choose a lease longer than the outages
 // you want to ride out.
 func WithLease(d time.Duration) Option {
-	return func(s *Store) error {
-		if d <= 0 {
-			return opterr.New("sqldedupe", "WithLease", webhook.ErrInvalidOption, "lease %v must be positive", d)
-		}
-		s.lease = d
-		return nil
-	}
+	return opterr.Positive("sqldedupe", "WithLease", webhook.ErrInvalidOption, "lease", d, func(s *Store) { s.lease = d })
 }
 
 // FailOpen makes Reserve succeed when the database is unreachable, so
@@ -182,13 +147,7 @@ func FailOpen() Option { return func(s *Store) error { s.failOpen = true; return
 // Reservation.Expires handed to the receiver; leases are judged by the
 // database's clock.
 func WithClock(c webhook.Clock) Option {
-	return func(s *Store) error {
-		if c == nil {
-			return opterr.New("sqldedupe", "WithClock", webhook.ErrInvalidOption, "clock is nil")
-		}
-		s.clock = c
-		return nil
-	}
+	return opterr.NotNil("sqldedupe", "WithClock", webhook.ErrInvalidOption, "clock", c == nil, func(s *Store) { s.clock = c })
 }
 
 // WithLogger logs database errors swallowed in fail-open mode. A panic in
@@ -198,35 +157,16 @@ func WithLogger(l *slog.Logger) Option { return func(s *Store) error { s.log = l
 // WithCleanupBatch sets how many rows one Cleanup statement deletes
 // (default 1000), bounding how long it holds locks.
 func WithCleanupBatch(n int) Option {
-	return func(s *Store) error {
-		if n <= 0 {
-			return opterr.New("sqldedupe", "WithCleanupBatch", webhook.ErrInvalidOption, "cleanup batch %d must be positive", n)
-		}
-		s.batch = n
-		return nil
-	}
+	return opterr.Positive("sqldedupe", "WithCleanupBatch", webhook.ErrInvalidOption, "cleanup batch", n, func(s *Store) { s.batch = n })
 }
 
 // New returns a Store on db. It does not create the table: call
 // CreateTable or run DDL(table) in your migrations.
 func New(db *sql.DB, opts ...Option) (*Store, error) {
-	if db == nil {
-		return nil, opterr.New("sqldedupe", "New", webhook.ErrInvalidOption, "db is nil")
-	}
 	s := &Store{db: db, table: "webhook_dedupe", ttl: 72 * time.Hour, lease: 2 * time.Minute, clock: clock.Real{}, batch: 1000}
-	for i, o := range opts {
-		if o == nil {
-			return nil, opterr.New("sqldedupe", "New", webhook.ErrInvalidOption, "option %d is nil", i)
-		}
-		if err := o(s); err != nil {
-			return nil, err
-		}
+	if err := sqldb.Setup("sqldedupe", "New", webhook.ErrInvalidOption, db, s, opts, &s.dialect); err != nil {
+		return nil, err
 	}
-	d, err := sqldb.Resolve(db, sqldb.Dialect(s.dialect), "sqldedupe")
-	if err != nil {
-		return nil, opterr.New("sqldedupe", "New", webhook.ErrInvalidOption, "%v", err)
-	}
-	s.dialect = Dialect(d)
 	s.prepare()
 	return s, nil
 }
@@ -269,7 +209,7 @@ func (s *Store) offset() int64 {
 
 // DDL returns the statements that create the table and its index.
 func DDL(table string) ([]string, error) {
-	if !tableRE.MatchString(table) {
+	if !sqldb.ValidTable(table) {
 		return nil, opterr.New("sqldedupe", "DDL", webhook.ErrInvalidOption, "table name %q", table)
 	}
 	idx := table
@@ -296,12 +236,7 @@ func (s *Store) CreateTable(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	for _, q := range stmts {
-		if _, err := s.db.ExecContext(ctx, q); err != nil {
-			return fmt.Errorf("sqldedupe: creating %s: %w", s.table, err)
-		}
-	}
-	return nil
+	return sqldb.CreateTables(ctx, s.db, "sqldedupe", s.table, stmts)
 }
 
 // Reserve implements webhook.Deduper: exactly one of concurrent

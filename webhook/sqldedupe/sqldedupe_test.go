@@ -3,8 +3,6 @@ package sqldedupe
 import (
 	"context"
 	"database/sql"
-	"database/sql/driver"
-	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
@@ -43,16 +41,6 @@ func followClock(fake webhook.Clock, stores ...*Store) {
 	}
 }
 
-// unknownDriver is a database/sql driver New cannot recognise; it never
-// connects.
-type unknownDriver struct{}
-
-func (unknownDriver) Open(string) (driver.Conn, error) {
-	return nil, errors.New("unknownDriver never connects")
-}
-
-func init() { sql.Register("sqldedupe-test-unknown", unknownDriver{}) }
-
 func TestOptionsValidate(t *testing.T) {
 	db, _ := sql.Open("pgx", "postgres://invalid")
 	for _, name := range []string{"", "x; DROP TABLE users", "a.b.c", "1abc", "t-1", `"quoted"`} {
@@ -75,7 +63,7 @@ func TestOptionsValidate(t *testing.T) {
 
 	_, err = New(db, WithDialect(0))
 	assert.ErrorIs(t, err, webhook.ErrInvalidOption)
-	unknown, _ := sql.Open("sqldedupe-test-unknown", "")
+	unknown := sqldbtest.UnknownDB(t)
 	_, err = New(unknown)
 	assert.ErrorIs(t, err, webhook.ErrInvalidOption)
 	assert.ErrorContains(t, err, "WithDialect", "the error names the option that fixes it")

@@ -10,13 +10,11 @@ import (
 	"math/rand/v2"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/callcrm/callcrm-go/internal/sqldb"
 	"github.com/callcrm/callcrm-go/internal/sqldb/sqldbtest"
 
 	"github.com/callcrm/callcrm-go/webhook"
@@ -30,33 +28,13 @@ import (
 // an error saying how to open it; it switches a file to WAL itself; an
 // in-memory database, which cannot be WAL nor shared, is refused.
 func TestSQLiteSettingsChecked(t *testing.T) {
-	dir := t.TempDir()
-	open := func(dsn string) *sql.DB {
-		db, err := sql.Open("sqlite", dsn)
-		require.NoError(t, err)
-		t.Cleanup(func() { db.Close() })
-		return db
-	}
-
-	_, err := New(open("file:" + filepath.Join(dir, "nobusy.db")))
-	require.ErrorIs(t, err, webhook.ErrInvalidOption)
-	assert.ErrorContains(t, err, "busy_timeout is 0 ms")
-	assert.ErrorContains(t, err, "_pragma=busy_timeout(10000)", "the error says how to open it")
-
-	rollback := open("file:" + filepath.Join(dir, "rollback.db") + "?_pragma=busy_timeout(5000)&_pragma=journal_mode(DELETE)")
-	s, err := New(rollback)
+	ok := sqldbtest.CheckSQLiteSettings(t, webhook.ErrInvalidOption, func(db *sql.DB) error {
+		_, err := New(db)
+		return err
+	})
+	s, err := New(ok)
 	require.NoError(t, err)
 	assert.Equal(t, SQLite, s.dialect)
-	var mode string
-	require.NoError(t, rollback.QueryRow("PRAGMA journal_mode").Scan(&mode))
-	assert.Equal(t, "wal", mode, "New switched the file to WAL")
-
-	_, err = New(open("file::memory:?_pragma=busy_timeout(5000)"))
-	require.ErrorIs(t, err, webhook.ErrInvalidOption)
-	assert.ErrorContains(t, err, "cannot be switched to WAL")
-
-	s, err = New(open(sqldbtest.SQLiteDSN(filepath.Join(dir, "ok.db"))))
-	require.NoError(t, err)
 	assert.Contains(t, s.qReserve, "julianday('now')", "leases by the database's clock")
 }
 
@@ -81,12 +59,9 @@ func TestSQLiteTwoProcesses(t *testing.T) {
 		runChild(t, spec)
 		return
 	}
-	path := filepath.Join(t.TempDir(), "shared.db")
-	db, err := sql.Open("sqlite", sqldbtest.SQLiteDSN(path))
-	require.NoError(t, err)
-	defer db.Close()
+	path, db := sqldbtest.OpenSQLiteFile(t, "shared.db")
 	s := newStore(t, db)
-	_, err = db.Exec(`CREATE TABLE processed (key TEXT NOT NULL, proc INTEGER NOT NULL)`)
+	_, err := db.Exec(`CREATE TABLE processed (key TEXT NOT NULL, proc INTEGER NOT NULL)`)
 	require.NoError(t, err)
 
 	exe, err := os.Executable()
@@ -208,9 +183,5 @@ func runChild(t *testing.T, spec string) {
 	t.Logf("child: processed %d, handler failures %d, in-progress answers %d, passes %d, in %v", processed, failed, busyAnswers, passes, time.Since(began).Round(time.Millisecond))
 }
 
-// New converts its Dialect to internal/sqldb's by number (sqldb.Resolve).
-func TestDialectNumberedLikeSQLDB(t *testing.T) {
-	if sqldb.Dialect(PostgreSQL) != sqldb.PostgreSQL || sqldb.Dialect(SQLite) != sqldb.SQLite || Dialect(sqldb.Unknown) != 0 {
-		t.Fatalf("Dialect values %d, %d differ from sqldb's %d, %d", PostgreSQL, SQLite, sqldb.PostgreSQL, sqldb.SQLite)
-	}
-}
+// The constructors convert Dialect to internal/sqldb's by number (sqldb.Setup).
+func TestDialectNumberedLikeSQLDB(t *testing.T) { sqldbtest.NumberedLikeSQLDB(t, PostgreSQL, SQLite) }

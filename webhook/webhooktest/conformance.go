@@ -267,25 +267,8 @@ func (p *probe) setAct(f func(ctx context.Context, id string, run int) error) {
 	p.mu.Unlock()
 }
 
-// logBuffer collects JSON log lines, safe for concurrent use.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *logBuffer) Write(b []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(b)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
-}
-
-func (l *logBuffer) lines(t *testing.T) []map[string]any {
+// logLines parses the JSON log lines collected in l.
+func logLines(t *testing.T, l *LogBuffer) []map[string]any {
 	var out []map[string]any
 	for _, line := range strings.Split(strings.TrimSpace(l.String()), "\n") {
 		if line == "" {
@@ -308,7 +291,7 @@ type env struct {
 	s      Subject
 	clk    *FakeClock
 	p      *probe
-	logs   *logBuffer
+	logs   *LogBuffer
 	logger *slog.Logger
 	stores [2]webhook.Deduper
 	h      [2]http.Handler
@@ -334,7 +317,7 @@ func (c *sawChunked) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 func newEnv(t *testing.T, s Subject, opts ...webhook.Option) *env {
 	t.Helper()
-	e := &env{t: t, s: s, clk: s.Clock, p: newProbe(), logs: &logBuffer{}}
+	e := &env{t: t, s: s, clk: s.Clock, p: newProbe(), logs: &LogBuffer{}}
 	e.logger = slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	if s.Stores != nil {
 		e.stores[0], e.stores[1] = s.Stores(t, e.clk, ConformanceLease)
@@ -701,33 +684,29 @@ func checkSlowBody(t *testing.T, s Subject) {
 }
 
 func checkErrorThenRetry(t *testing.T, s Subject) {
-	e := newEnv(t, s)
-	e.p.setAct(func(_ context.Context, _ string, run int) error {
-		if run == 1 {
-			return errors.New("crm down")
-		}
-		return nil
-	})
-	body := e.body("err-1")
-	e.expect("a failing callback", e.deliver(0, body), http.StatusInternalServerError)
-	e.expect("the retry on the other replica", e.deliver(1, body), http.StatusOK)
-	e.expect("a duplicate after success", e.deliver(0, body), http.StatusOK)
-	e.runs("err-1", 2)
+	checkFailThenRetry(t, s, "err-1", "a failing callback", func() error { return errors.New("crm down") })
 }
 
 func checkPanicThenRetry(t *testing.T, s Subject) {
+	checkFailThenRetry(t, s, "panic-1", "a panicking callback", func() error { panic("callback bug") })
+}
+
+// checkFailThenRetry: the first run of id's callback calls fail (returns
+// its error or panics); the delivery answers 500, its retry on the other
+// replica 200, a duplicate after that 200, and the callback ran twice.
+func checkFailThenRetry(t *testing.T, s Subject, id, what string, fail func() error) {
 	e := newEnv(t, s)
 	e.p.setAct(func(_ context.Context, _ string, run int) error {
 		if run == 1 {
-			panic("callback bug")
+			return fail()
 		}
 		return nil
 	})
-	body := e.body("panic-1")
-	e.expect("a panicking callback", e.deliver(0, body), http.StatusInternalServerError)
+	body := e.body(id)
+	e.expect(what, e.deliver(0, body), http.StatusInternalServerError)
 	e.expect("the retry on the other replica", e.deliver(1, body), http.StatusOK)
 	e.expect("a duplicate after success", e.deliver(0, body), http.StatusOK)
-	e.runs("panic-1", 2)
+	e.runs(id, 2)
 }
 
 func checkConcurrentDuplicates(t *testing.T, s Subject) {
@@ -938,7 +917,7 @@ func checkLogs(t *testing.T, s Subject) {
 	e.expect("callback error", want[1], http.StatusInternalServerError)
 	provider := ""
 	seen := map[int]bool{}
-	for _, l := range e.logs.lines(t) {
+	for _, l := range logLines(t, e.logs) {
 		st, ok := l["status"].(float64)
 		if !ok || l["level"] == "DEBUG" {
 			continue

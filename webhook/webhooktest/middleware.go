@@ -1,6 +1,7 @@
 package webhooktest
 
 import (
+	"encoding/json"
 	"net/http"
 
 	"github.com/callcrm/callcrm-go/webhook"
@@ -25,4 +26,39 @@ func NewFromMiddleware(mw func(opts ...webhook.Option) (func(http.Handler) http.
 			}
 		})), nil
 	}
+}
+
+// MiddlewareSubject is the conformance Subject of the generic
+// webhook.Middleware for a sender this module does not know: HMAC-SHA256
+// of the body in header (hex after prefix, as webhook.NewHMAC checks)
+// with secret, JSON bodies {"id": ..., "type": "thing.happened"} keyed by
+// their "id", no timestamp. Set Stores (or other fields) on the result to
+// run it on your own stores.
+func MiddlewareSubject(header, prefix, secret string) (Subject, error) {
+	v, err := webhook.NewHMAC(header, prefix, secret)
+	if err != nil {
+		return Subject{}, err
+	}
+	signer, err := webhook.NewHMACSigner(header, prefix, secret)
+	if err != nil {
+		return Subject{}, err
+	}
+	mw := func(opts ...webhook.Option) (func(http.Handler) http.Handler, error) {
+		return webhook.Middleware(v, append(opts, webhook.WithKey(webhook.JSONKey("id")))...)
+	}
+	return Subject{
+		New:        NewFromMiddleware(mw),
+		Middleware: mw,
+		Sign: func(body []byte) http.Header {
+			h := http.Header{"Content-Type": {"application/json"}}
+			_ = signer.SignHeader(h, body)
+			return h
+		},
+		Body: func(id string) []byte {
+			b, _ := json.Marshal(map[string]string{"id": id, "type": "thing.happened"})
+			return b
+		},
+		Untimed: true,
+		Secret:  secret,
+	}, nil
 }

@@ -14,22 +14,15 @@ import (
 
 // NewFromMiddleware's handler reports the verified event's ID to
 // Behaviour.Event and answers 500 when Event fails. (The whole suite runs
-// on it in webhook/sqldedupe's conformance test.)
+// on it, through MiddlewareSubject, in webhook's and webhook/sqldedupe's
+// conformance tests.)
 func TestNewFromMiddleware(t *testing.T) {
-	const secret = "middleware-subject-secret"
-	v, err := webhook.NewHMAC("X-Signature", "sha256=", secret)
+	subject, err := webhooktest.MiddlewareSubject("X-Signature", "sha256=", "middleware-subject-secret")
 	if err != nil {
 		t.Fatal(err)
-	}
-	signer, err := webhook.NewHMACSigner("X-Signature", "sha256=", secret)
-	if err != nil {
-		t.Fatal(err)
-	}
-	mw := func(opts ...webhook.Option) (func(http.Handler) http.Handler, error) {
-		return webhook.Middleware(v, append(opts, webhook.WithKey(webhook.JSONKey("id")))...)
 	}
 	var got []string
-	h, err := webhooktest.NewFromMiddleware(mw)(webhooktest.Behaviour{Event: func(_ context.Context, id string) error {
+	h, err := webhooktest.NewFromMiddleware(subject.Middleware)(webhooktest.Behaviour{Event: func(_ context.Context, id string) error {
 		got = append(got, id)
 		if id == "bad" {
 			return errors.New("refused")
@@ -44,10 +37,7 @@ func TestNewFromMiddleware(t *testing.T) {
 	for id, want := range map[string]int{"good": http.StatusOK, "bad": http.StatusInternalServerError} {
 		body := `{"id":"` + id + `"}`
 		req, _ := http.NewRequest(http.MethodPost, srv.URL, strings.NewReader(body))
-		req.Header.Set("Content-Type", "application/json")
-		if err := signer.SignHeader(req.Header, []byte(body)); err != nil {
-			t.Fatal(err)
-		}
+		req.Header = subject.Sign([]byte(body))
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)

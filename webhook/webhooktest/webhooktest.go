@@ -17,6 +17,8 @@
 package webhooktest
 
 import (
+	"bytes"
+	"sync"
 	"time"
 
 	"github.com/callcrm/callcrm-go/internal/clock"
@@ -59,4 +61,26 @@ func (c *FakeClock) NextWait() (d time.Duration, ok bool) { return c.f.NextWait(
 // Use it to know a goroutine is parked in a backoff before advancing.
 func (c *FakeClock) BlockUntilWaiters(n int, timeout time.Duration) bool {
 	return c.f.BlockUntilWaiters(n, timeout)
+}
+
+// LogBuffer collects what is written to it (a slog handler's or a child
+// process's output), safe for concurrent use: tests read it with String
+// while writers are still running.
+type LogBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+// Write appends b.
+func (l *LogBuffer) Write(b []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(b)
+}
+
+// String returns everything written so far.
+func (l *LogBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.String()
 }

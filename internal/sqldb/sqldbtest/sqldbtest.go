@@ -7,12 +7,18 @@ package sqldbtest
 
 import (
 	"database/sql"
+	"database/sql/driver"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/callcrm/callcrm-go/internal/sqldb"
 )
 
 // PostgresDSN returns the test server's address. Without one the test
@@ -89,4 +95,88 @@ func Table(t testing.TB, db *sql.DB, prefix string) string {
 	name := fmt.Sprintf("%s_%d_%d", prefix, time.Now().UnixNano()%1e9, tableSeq.Add(1))
 	t.Cleanup(func() { _, _ = db.Exec("DROP TABLE IF EXISTS " + name) })
 	return name
+}
+
+// unknownDriver is a database/sql driver no store recognises; it never
+// connects.
+type unknownDriver struct{}
+
+func (unknownDriver) Open(string) (driver.Conn, error) {
+	return nil, errors.New("unknownDriver never connects")
+}
+
+var registerUnknown sync.Once
+
+// UnknownDB returns a *sql.DB whose driver tells no dialect (as a tracing
+// wrapper's would): a store needs WithDialect for it. It never connects.
+func UnknownDB(t testing.TB) *sql.DB {
+	registerUnknown.Do(func() { sql.Register("sqldbtest-unknown", unknownDriver{}) })
+	db, err := sql.Open("sqldbtest-unknown", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return db
+}
+
+// OpenSQLiteFile opens a SQLite file named file in t.TempDir() as the
+// stores' docs say, closed when the test ends, and returns its path for
+// other processes to open.
+func OpenSQLiteFile(t testing.TB, file string) (path string, db *sql.DB) {
+	path = filepath.Join(t.TempDir(), file)
+	return path, openSQLite(t, SQLiteDSN(path))
+}
+
+// openSQLite opens dsn with the "sqlite" driver, closed when the test
+// ends; it does not connect.
+func openSQLite(t testing.TB, dsn string) *sql.DB {
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = db.Close() })
+	return db
+}
+
+// CheckSQLiteSettings checks what every store's constructor promises of a
+// SQLite database (newStore builds a store on db): it refuses a database
+// without a busy timeout with an error matching sentinel that says how to
+// open it; it switches a rollback-journal file to WAL itself; it refuses
+// an in-memory database, which cannot be WAL nor shared. It returns a
+// database opened as the docs say, for the store's own checks.
+func CheckSQLiteSettings(t *testing.T, sentinel error, newStore func(db *sql.DB) error) *sql.DB {
+	t.Helper()
+	dir := t.TempDir()
+	err := newStore(openSQLite(t, "file:"+filepath.Join(dir, "nobusy.db")))
+	if !errors.Is(err, sentinel) || !strings.Contains(err.Error(), "busy_timeout is 0 ms") ||
+		!strings.Contains(err.Error(), "_pragma=busy_timeout(10000)") {
+		t.Errorf("no busy timeout: err = %v, want %v saying busy_timeout is 0 ms and how to open it", err, sentinel)
+	}
+
+	rollback := openSQLite(t, "file:"+filepath.Join(dir, "rollback.db")+"?_pragma=busy_timeout(5000)&_pragma=journal_mode(DELETE)")
+	if err := newStore(rollback); err != nil {
+		t.Fatalf("rollback journal: %v", err)
+	}
+	var mode string
+	if err := rollback.QueryRow("PRAGMA journal_mode").Scan(&mode); err != nil {
+		t.Fatal(err)
+	}
+	if mode != "wal" {
+		t.Errorf("journal_mode = %q after the constructor, want wal", mode)
+	}
+
+	err = newStore(openSQLite(t, "file::memory:?_pragma=busy_timeout(5000)"))
+	if !errors.Is(err, sentinel) || !strings.Contains(err.Error(), "cannot be switched to WAL") {
+		t.Errorf("in-memory database: err = %v, want %v saying it cannot be switched to WAL", err, sentinel)
+	}
+	return openSQLite(t, SQLiteDSN(filepath.Join(dir, "ok.db")))
+}
+
+// NumberedLikeSQLDB fails unless a store's public dialects pg and lite
+// have sqldb's numbers (sqldb.Setup converts by number) and its zero is
+// sqldb.Unknown.
+func NumberedLikeSQLDB[D ~int](t testing.TB, pg, lite D) {
+	t.Helper()
+	if sqldb.Dialect(pg) != sqldb.PostgreSQL || sqldb.Dialect(lite) != sqldb.SQLite || D(sqldb.Unknown) != 0 {
+		t.Fatalf("Dialect values %d, %d differ from sqldb's %d, %d", pg, lite, sqldb.PostgreSQL, sqldb.SQLite)
+	}
 }
