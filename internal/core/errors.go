@@ -2,42 +2,30 @@ package core
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/callcrm/callcrm-go/apierr"
+	"github.com/callcrm/callcrm-go/webhook"
 )
 
-// Sentinel errors matched by errors.Is against an *APIError by status.
+// The sentinels are the public values siro and engrami export (package
+// apierr, and webhook.ErrInvalidOption), so an error made here matches
+// them with errors.Is without any mapping.
 var (
-	// ErrBadRequest matches 400 and 422 responses.
-	ErrBadRequest = errors.New("bad request")
-	// ErrUnauthorized matches 401 responses.
-	ErrUnauthorized = errors.New("unauthorized")
-	// ErrForbidden matches 403 responses.
-	ErrForbidden = errors.New("forbidden")
-	// ErrNotFound matches 404 responses.
-	ErrNotFound = errors.New("not found")
-	// ErrConflict matches 409 responses.
-	ErrConflict = errors.New("conflict")
-	// ErrRateLimited matches 429 responses.
-	ErrRateLimited = errors.New("rate limited")
-	// ErrServer matches every 5xx response.
-	ErrServer = errors.New("server error")
+	ErrBadRequest        = apierr.ErrBadRequest
+	ErrUnauthorized      = apierr.ErrUnauthorized
+	ErrForbidden         = apierr.ErrForbidden
+	ErrNotFound          = apierr.ErrNotFound
+	ErrConflict          = apierr.ErrConflict
+	ErrRateLimited       = apierr.ErrRateLimited
+	ErrServer            = apierr.ErrServer
+	ErrInvalidRequest    = apierr.ErrInvalidRequest
+	ErrMissingCredential = apierr.ErrMissingCredential
+	ErrInvalidOption     = webhook.ErrInvalidOption
 )
-
-// ErrInvalidOption is wrapped by every error returned for a bad option at
-// construction time.
-var ErrInvalidOption = errors.New("invalid option")
-
-// ErrInvalidRequest is wrapped by every error found before a request is sent
-// (a missing required field, an empty path parameter, ...).
-var ErrInvalidRequest = errors.New("invalid request")
-
-// ErrMissingCredential is returned, before any request is sent, when a call
-// needs a credential the client was not given.
-var ErrMissingCredential = errors.New("missing credential")
 
 // Issue is one field-level validation problem reported by an API (for
 // example an entry of a Zod "issues" list).
@@ -156,22 +144,28 @@ func oneLine(s string, max int) string {
 }
 
 // Is matches the status sentinels.
-func (e *APIError) Is(target error) bool {
+func (e *APIError) Is(target error) bool { return StatusIs(e.StatusCode, target) }
+
+// StatusIs reports whether an answer with HTTP status code matches the
+// status sentinel target: ErrBadRequest (400, 422), ErrUnauthorized (401),
+// ErrForbidden (403), ErrNotFound (404), ErrConflict (409), ErrRateLimited
+// (429) or ErrServer (5xx). Other targets never match.
+func StatusIs(code int, target error) bool {
 	switch target {
 	case ErrBadRequest:
-		return e.StatusCode == http.StatusBadRequest || e.StatusCode == http.StatusUnprocessableEntity
+		return code == http.StatusBadRequest || code == http.StatusUnprocessableEntity
 	case ErrUnauthorized:
-		return e.StatusCode == http.StatusUnauthorized
+		return code == http.StatusUnauthorized
 	case ErrForbidden:
-		return e.StatusCode == http.StatusForbidden
+		return code == http.StatusForbidden
 	case ErrNotFound:
-		return e.StatusCode == http.StatusNotFound
+		return code == http.StatusNotFound
 	case ErrConflict:
-		return e.StatusCode == http.StatusConflict
+		return code == http.StatusConflict
 	case ErrRateLimited:
-		return e.StatusCode == http.StatusTooManyRequests
+		return code == http.StatusTooManyRequests
 	case ErrServer:
-		return e.StatusCode >= 500 && e.StatusCode <= 599
+		return code >= 500 && code <= 599
 	}
 	return false
 }
