@@ -11,23 +11,29 @@ package apierr
 
 import "errors"
 
-// The status sentinels match a vendor package's *Error by its StatusCode.
-var (
-	// ErrBadRequest matches 400 and 422 answers.
-	ErrBadRequest = errors.New("bad request")
-	// ErrUnauthorized matches 401 answers.
-	ErrUnauthorized = errors.New("unauthorized")
-	// ErrForbidden matches 403 answers.
-	ErrForbidden = errors.New("forbidden")
-	// ErrNotFound matches 404 answers.
-	ErrNotFound = errors.New("not found")
-	// ErrConflict matches 409 answers.
-	ErrConflict = errors.New("conflict")
-	// ErrRateLimited matches 429 answers.
-	ErrRateLimited = errors.New("rate limited")
-	// ErrServer matches every 5xx answer.
-	ErrServer = errors.New("server error")
-)
+// ErrBadRequest matches a 400 or 422 answer (an *Error of siro or engrami
+// by its StatusCode).
+var ErrBadRequest = errors.New("bad request")
+
+// ErrUnauthorized matches a 401 answer: the credential is missing, wrong
+// or expired.
+var ErrUnauthorized = errors.New("unauthorized")
+
+// ErrForbidden matches a 403 answer: the credential may not do this.
+var ErrForbidden = errors.New("forbidden")
+
+// ErrNotFound matches a 404 answer of the vendor's API.
+var ErrNotFound = errors.New("not found")
+
+// ErrConflict matches a 409 answer.
+var ErrConflict = errors.New("conflict")
+
+// ErrRateLimited matches a 429 answer; the *Error's RetryAfter says how
+// long the vendor asked to wait.
+var ErrRateLimited = errors.New("rate limited")
+
+// ErrServer matches every 5xx answer.
+var ErrServer = errors.New("server error")
 
 // ErrInvalidRequest is wrapped by every error found before a request is
 // sent: a missing required field, an empty path parameter, a body that

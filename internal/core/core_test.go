@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/callcrm/callcrm-go/apierr"
 	"github.com/callcrm/callcrm-go/internal/clock"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -411,14 +412,14 @@ func TestErrorDecoding(t *testing.T) {
 		msg      string
 		issues   int
 	}{
-		{400, "application/json", `{"error":"bad cursor"}`, ErrBadRequest, "", "bad cursor", 0},
-		{401, "application/json", `{"success":false,"error":{"code":"UNAUTHORIZED","message":"Invalid token","details":{"hint":"x"}}}`, ErrUnauthorized, "UNAUTHORIZED", "Invalid token", 0},
-		{403, "text/plain", "Forbidden - User does not have access", ErrForbidden, "", "Forbidden - User does not have access", 0},
-		{404, "application/json", `{"message":"nope","code":404}`, ErrNotFound, "404", "nope", 0},
-		{409, "text/plain", "Duplicate connection", ErrConflict, "", "Duplicate connection", 0},
-		{422, "application/json", `{"issues":[{"code":"invalid_type","expected":"string","received":"undefined","path":["engagement",0,"externalId"],"message":"Required"}],"name":"ZodError"}`, ErrBadRequest, "", "", 1},
-		{429, "", "", ErrRateLimited, "", "", 0},
-		{500, "application/json", `not json`, ErrServer, "", "not json", 0},
+		{400, "application/json", `{"error":"bad cursor"}`, apierr.ErrBadRequest, "", "bad cursor", 0},
+		{401, "application/json", `{"success":false,"error":{"code":"UNAUTHORIZED","message":"Invalid token","details":{"hint":"x"}}}`, apierr.ErrUnauthorized, "UNAUTHORIZED", "Invalid token", 0},
+		{403, "text/plain", "Forbidden - User does not have access", apierr.ErrForbidden, "", "Forbidden - User does not have access", 0},
+		{404, "application/json", `{"message":"nope","code":404}`, apierr.ErrNotFound, "404", "nope", 0},
+		{409, "text/plain", "Duplicate connection", apierr.ErrConflict, "", "Duplicate connection", 0},
+		{422, "application/json", `{"issues":[{"code":"invalid_type","expected":"string","received":"undefined","path":["engagement",0,"externalId"],"message":"Required"}],"name":"ZodError"}`, apierr.ErrBadRequest, "", "", 1},
+		{429, "", "", apierr.ErrRateLimited, "", "", 0},
+		{500, "application/json", `not json`, apierr.ErrServer, "", "not json", 0},
 	}
 	for _, tc := range cases {
 		t.Run(fmt.Sprint(tc.status), func(t *testing.T) {
@@ -505,7 +506,7 @@ func TestRefreshOn401ReplaysOnce(t *testing.T) {
 	defer srv2.Close()
 	c2 := newTestClient(t, srv2.URL, func(cfg *Config) { cfg.Auth = auth })
 	_, err = c2.Do(context.Background(), &Request{Method: "GET", Route: "/x"}, nil)
-	assert.ErrorIs(t, err, ErrUnauthorized)
+	assert.ErrorIs(t, err, apierr.ErrUnauthorized)
 	assert.Equal(t, int32(2), hits.Load())
 }
 

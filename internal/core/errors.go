@@ -11,17 +11,10 @@ import (
 	"github.com/callcrm/callcrm-go/webhook"
 )
 
-// The sentinels are the public values siro and engrami export (package
-// apierr, and webhook.ErrInvalidOption), so an error made here matches
-// them with errors.Is without any mapping.
+// The sentinels this layer wraps are the public values siro and engrami
+// export (package apierr's, and webhook.ErrInvalidOption), so its errors
+// match them with errors.Is without any mapping.
 var (
-	ErrBadRequest        = apierr.ErrBadRequest
-	ErrUnauthorized      = apierr.ErrUnauthorized
-	ErrForbidden         = apierr.ErrForbidden
-	ErrNotFound          = apierr.ErrNotFound
-	ErrConflict          = apierr.ErrConflict
-	ErrRateLimited       = apierr.ErrRateLimited
-	ErrServer            = apierr.ErrServer
 	ErrInvalidRequest    = apierr.ErrInvalidRequest
 	ErrMissingCredential = apierr.ErrMissingCredential
 	ErrInvalidOption     = webhook.ErrInvalidOption
@@ -147,24 +140,24 @@ func oneLine(s string, max int) string {
 func (e *APIError) Is(target error) bool { return StatusIs(e.StatusCode, target) }
 
 // StatusIs reports whether an answer with HTTP status code matches the
-// status sentinel target: ErrBadRequest (400, 422), ErrUnauthorized (401),
+// status sentinel target (package apierr): ErrBadRequest (400, 422), ErrUnauthorized (401),
 // ErrForbidden (403), ErrNotFound (404), ErrConflict (409), ErrRateLimited
 // (429) or ErrServer (5xx). Other targets never match.
 func StatusIs(code int, target error) bool {
 	switch target {
-	case ErrBadRequest:
+	case apierr.ErrBadRequest:
 		return code == http.StatusBadRequest || code == http.StatusUnprocessableEntity
-	case ErrUnauthorized:
+	case apierr.ErrUnauthorized:
 		return code == http.StatusUnauthorized
-	case ErrForbidden:
+	case apierr.ErrForbidden:
 		return code == http.StatusForbidden
-	case ErrNotFound:
+	case apierr.ErrNotFound:
 		return code == http.StatusNotFound
-	case ErrConflict:
+	case apierr.ErrConflict:
 		return code == http.StatusConflict
-	case ErrRateLimited:
+	case apierr.ErrRateLimited:
 		return code == http.StatusTooManyRequests
-	case ErrServer:
+	case apierr.ErrServer:
 		return code >= 500 && code <= 599
 	}
 	return false

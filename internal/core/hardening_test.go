@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/callcrm/callcrm-go/apierr"
 	"github.com/callcrm/callcrm-go/internal/clock"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -326,7 +327,7 @@ func TestRepeated401sBackOffMinting(t *testing.T) {
 	c := newTestClient(t, srv.URL, func(cfg *Config) { cfg.Auth = auth; cfg.Clock = fake })
 	for i := 0; i < 20; i++ {
 		_, err := c.Do(context.Background(), &Request{Method: "GET", Route: "/x"}, nil)
-		require.ErrorIs(t, err, ErrUnauthorized)
+		require.ErrorIs(t, err, apierr.ErrUnauthorized)
 	}
 	assert.LessOrEqual(t, mints.Load(), int32(3), "mints")
 	assert.LessOrEqual(t, hits.Load(), int32(23), "no replay while backing off")
