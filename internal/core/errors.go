@@ -21,17 +21,12 @@ var (
 )
 
 // Issue is one field-level validation problem reported by an API (for
-// example an entry of a Zod "issues" list).
+// example an entry of a Zod "issues" list). The vendor packages' Issue
+// (internal/gen/resterrors) has the same fields and documents them; JSON
+// keys match the field names case-insensitively.
 type Issue struct {
-	// Path locates the field: strings for object keys, numbers for indexes.
-	Path []any `json:"path,omitempty"`
-	// Code is the validator's machine-readable code.
-	Code string `json:"code,omitempty"`
-	// Message is the human-readable description.
-	Message string `json:"message,omitempty"`
-	// Expected and Received describe a type mismatch when the API reports one.
-	Expected string `json:"expected,omitempty"`
-	Received string `json:"received,omitempty"`
+	Path                              []any
+	Code, Message, Expected, Received string
 }
 
 // PathString renders Path as "a.b[0].c".
@@ -54,35 +49,19 @@ func (i Issue) PathString() string {
 }
 
 // APIError is returned for every non-2xx response, and for 2xx responses a
-// vendor uses to report an error inside the body.
+// vendor uses to report an error inside the body. The vendor packages turn
+// it into their own Error, which documents each field: first the call and
+// what the transport saw (Header credentials redacted, Body capped at
+// MaxErrorBody), then what the vendor's body said.
 type APIError struct {
-	// Provider is the vendor ("siro", "engrami", ...).
-	Provider string
-	// Operation is the SDK operation name, e.g. "Engagements.Get".
-	Operation string
-	// Method and Route are the HTTP method and the path template
-	// ("/v1/integrations/engagements/{id}"); the template never contains ids.
-	Method string
-	Route  string
-	// StatusCode is the HTTP status.
-	StatusCode int
-	// Code is the vendor's machine-readable error code, when it sends one.
-	Code string
-	// Message is the vendor's error message, when it sends one.
-	Message string
-	// Details holds structured details the vendor attached, as raw JSON.
-	Details json.RawMessage
-	// Issues lists field-level validation problems (422 responses).
-	Issues []Issue
-	// RequestID is the vendor's request identifier from the response headers.
-	RequestID string
-	// RetryAfter is the delay the server asked for (Retry-After or a vendor
-	// rate-limit header), zero when it gave none.
-	RetryAfter time.Duration
-	// Header is the response header.
-	Header http.Header
-	// Body is the response body, capped at MaxErrorBody bytes.
-	Body []byte
+	Provider, Operation, Method, Route string
+	StatusCode                         int
+	Header                             http.Header
+	Body                               []byte
+	RetryAfter                         time.Duration
+	Code, Message, RequestID           string
+	Details                            json.RawMessage
+	Issues                             []Issue
 }
 
 // MaxErrorBody caps how much of an error response body is kept.
@@ -166,17 +145,13 @@ func StatusIs(code int, target error) bool {
 // Temporary reports whether retrying the same request later may succeed.
 func (e *APIError) Temporary() bool { return retryableStatus(e.StatusCode) }
 
-// DecodeError reports a response body that could not be decoded into the
-// operation's result type.
+// DecodeError reports a response body (Body, its start) that could not be
+// decoded into the operation's result type (Err).
 type DecodeError struct {
-	Provider   string
-	Operation  string
-	Method     string
-	Route      string
-	StatusCode int
-	// Body is the start of the body that failed to decode.
-	Body []byte
-	Err  error
+	Provider, Operation, Method, Route string
+	StatusCode                         int
+	Body                               []byte
+	Err                                error
 }
 
 // Error names the provider and operation.
@@ -192,15 +167,11 @@ func (e *DecodeError) Error() string {
 func (e *DecodeError) Unwrap() error { return e.Err }
 
 // RequestError wraps a transport failure (DNS, connection refused, timeout,
-// TLS) with the call it belongs to.
+// TLS), Err, after Attempts attempts, with the call it belongs to.
 type RequestError struct {
-	Provider  string
-	Operation string
-	Method    string
-	Route     string
-	// Attempts is how many attempts were made.
-	Attempts int
-	Err      error
+	Provider, Operation, Method, Route string
+	Attempts                           int
+	Err                                error
 }
 
 // Error names the call and the underlying error.
