@@ -63,7 +63,7 @@ type config struct {
 	clock      webhook.Clock
 	timeout    time.Duration
 
-	observer ClientObserver // observer.go
+	observer ClientObserver // zz_errors.go
 }
 
 // WithToken sets the API key or JWT sent as "Authorization: Bearer

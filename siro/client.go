@@ -44,7 +44,7 @@ type config struct {
 	timeout           time.Duration
 	limiter           Limiter // limit.go
 	userLimiter       Limiter
-	observer          ClientObserver // observer.go
+	observer          ClientObserver // zz_errors.go
 }
 
 // WithOrgToken sets the organization API token for the org API.
