@@ -76,16 +76,7 @@ func (o *recordingObserver) TokenMint(_ context.Context, _ time.Duration, err er
 }
 
 func TestObserverSeesRetriedCall(t *testing.T) {
-	var hits atomic.Int32
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if hits.Add(1) == 1 {
-			w.Header().Set("Retry-After", "1")
-			w.WriteHeader(http.StatusServiceUnavailable)
-			return
-		}
-		_, _ = w.Write([]byte(`{"ok":true}`))
-	}))
-	defer srv.Close()
+	srv, _ := retryAfterOnce(t, http.StatusServiceUnavailable, "1", `{"ok":true}`)
 	a := newAutoAdvance(t)
 	obs := &recordingObserver{}
 	c := newTestClient(t, srv.URL, func(cfg *Config) {
@@ -216,16 +207,7 @@ func TestServerDelayNeverExceedsMaxDelay(t *testing.T) {
 }
 
 func TestRetryAfterWaitCappedByMaxDelay(t *testing.T) {
-	var hits atomic.Int32
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if hits.Add(1) == 1 {
-			w.Header().Set("Retry-After", "29")
-			w.WriteHeader(http.StatusTooManyRequests)
-			return
-		}
-		_, _ = w.Write([]byte(`{}`))
-	}))
-	defer srv.Close()
+	srv, hits := retryAfterOnce(t, http.StatusTooManyRequests, "29", `{}`)
 	a := newAutoAdvance(t)
 	var planned []time.Duration
 	c := newTestClient(t, srv.URL, func(cfg *Config) {
@@ -247,4 +229,21 @@ func TestRetryAfterWaitCappedByMaxDelay(t *testing.T) {
 	for _, d := range a.Delays() {
 		assert.LessOrEqual(t, d, 30*time.Second)
 	}
+}
+
+// retryAfterOnce serves status with a Retry-After of retryAfter to the
+// first request (counting again from hits.Store(0)), then 200 with body.
+func retryAfterOnce(t *testing.T, status int, retryAfter, body string) (*httptest.Server, *atomic.Int32) {
+	t.Helper()
+	hits := new(atomic.Int32)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if hits.Add(1) == 1 {
+			w.Header().Set("Retry-After", retryAfter)
+			w.WriteHeader(status)
+			return
+		}
+		_, _ = w.Write([]byte(body))
+	}))
+	t.Cleanup(srv.Close)
+	return srv, hits
 }
