@@ -81,13 +81,7 @@ func WithToken(token string) Option {
 // WithBaseURL overrides the API root (e.g. "https://api.engrami.com/v1"):
 // an absolute http or https URL without query or fragment.
 func WithBaseURL(u string) Option {
-	return func(c *config) error {
-		if _, err := core.NormalizeBaseURL(u); err != nil {
-			return rePrefix("WithBaseURL", err)
-		}
-		c.base = u
-		return nil
-	}
+	return baseURLOption("WithBaseURL", u, func(c *config) { c.base = u })
 }
 
 // WithTenantID sends tenant_id on every call.

@@ -216,6 +216,18 @@ func rePrefix(where string, err error) error {
 	return opterr.Rewrap("engrami", where, err, 0)
 }
 
+// baseURLOption is the option named where that checks the base URL u (an
+// absolute http or https URL without query or fragment) and then sets it.
+func baseURLOption(where, u string, set func(*config)) Option {
+	return func(c *config) error {
+		if _, err := core.NormalizeBaseURL(u); err != nil {
+			return rePrefix(where, err)
+		}
+		set(c)
+		return nil
+	}
+}
+
 // RetryPolicy says how often and how long the client retries a failed
 // call. GET, PUT and DELETE are retried after a transport error, a 408,
 // 425, 429, 500, 502, 503 or 504; POST and PATCH only with an

@@ -129,24 +129,12 @@ func WithOAuthApp(clientID, clientSecret, userID string, scope Scope) Option {
 // WithOrgBaseURL overrides the org API base URL (tests, proxies): an
 // absolute http or https URL without query or fragment.
 func WithOrgBaseURL(u string) Option {
-	return func(c *config) error {
-		if _, err := core.NormalizeBaseURL(u); err != nil {
-			return rePrefix("WithOrgBaseURL", err)
-		}
-		c.orgBase = u
-		return nil
-	}
+	return baseURLOption("WithOrgBaseURL", u, func(c *config) { c.orgBase = u })
 }
 
 // WithUserBaseURL overrides the user API base URL (tests, proxies).
 func WithUserBaseURL(u string) Option {
-	return func(c *config) error {
-		if _, err := core.NormalizeBaseURL(u); err != nil {
-			return rePrefix("WithUserBaseURL", err)
-		}
-		c.userBase = u
-		return nil
-	}
+	return baseURLOption("WithUserBaseURL", u, func(c *config) { c.userBase = u })
 }
 
 // NewClient returns a client. Calls to a host whose credential was not

@@ -521,20 +521,15 @@ func TestRefreshingAuthExpiryAndSingleFlight(t *testing.T) {
 		return Token{Value: fmt.Sprintf("t%d", n), Expiry: fake.Now().Add(16 * time.Hour)}, nil
 	}, time.Minute, fake)
 	require.NoError(t, err)
-	var wg sync.WaitGroup
 	vals := make([]string, 50)
-	for i := range vals {
-		wg.Add(1)
-		go func(i int) {
-			defer wg.Done()
-			_, v, err := auth.Credential(context.Background())
-			assert.NoError(t, err)
-			vals[i] = v
-		}(i)
-	}
+	wait := concurrently(len(vals), func(i int) {
+		_, v, err := auth.Credential(context.Background())
+		assert.NoError(t, err)
+		vals[i] = v
+	})
 	time.Sleep(20 * time.Millisecond) // let the callers pile up on the one fetch
 	close(release)
-	wg.Wait()
+	wait()
 	assert.Equal(t, int32(1), mints.Load(), "one fetch for all concurrent callers")
 	for _, v := range vals {
 		assert.Equal(t, "Bearer t1", v)
@@ -895,16 +890,12 @@ func TestRetryAfterJitterSpreadsCallers(t *testing.T) {
 	}))
 	defer srv.Close()
 	a := newAutoAdvance(t)
-	var delays []time.Duration
-	c := newTestClient(t, srv.URL, func(cfg *Config) {
-		cfg.Clock = a.fake
-		cfg.Retry = &RetryPolicy{MaxRetries: 2, BaseDelay: 100 * time.Millisecond, MaxDelay: 30 * time.Second,
-			OnRetry: func(ri RetryInfo) { delays = append(delays, ri.Delay) }}
-	})
+	c, delaysp := delayRecordingClient(t, srv.URL, a, RetryPolicy{MaxRetries: 2, BaseDelay: 100 * time.Millisecond, MaxDelay: 30 * time.Second})
 	for i := 0; i < 50; i++ {
 		_, err := c.Do(context.Background(), &Request{Method: "GET", Route: "/x", Query: url.Values{"id": {fmt.Sprint(i)}}}, nil)
 		require.NoError(t, err)
 	}
+	delays := *delaysp
 	require.Len(t, delays, 50)
 	lo, hi := delays[0], delays[0]
 	within := 0
@@ -1021,18 +1012,11 @@ func TestTokenSourcePanicRecoveredForEveryWaiter(t *testing.T) {
 		panic("boom")
 	}, 0, nil)
 	require.NoError(t, err)
-	var wg sync.WaitGroup
 	errs := make([]error, 10)
-	for i := range errs {
-		wg.Add(1)
-		go func(i int) {
-			defer wg.Done()
-			_, _, errs[i] = auth.Credential(context.Background())
-		}(i)
-	}
+	wait := concurrently(len(errs), func(i int) { _, _, errs[i] = auth.Credential(context.Background()) })
 	time.Sleep(20 * time.Millisecond)
 	close(release)
-	wg.Wait()
+	wait()
 	for _, err := range errs {
 		assert.ErrorContains(t, err, "token source panicked: boom")
 	}
@@ -1060,4 +1044,18 @@ func quietTLS(h http.Handler) *httptest.Server {
 	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
 	srv.StartTLS()
 	return srv
+}
+
+// concurrently runs f(0) ... f(n-1) each in its own goroutine and returns
+// a function that waits for all of them.
+func concurrently(n int, f func(i int)) (wait func()) {
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			f(i)
+		}()
+	}
+	return wg.Wait
 }

@@ -209,18 +209,14 @@ func TestServerDelayNeverExceedsMaxDelay(t *testing.T) {
 func TestRetryAfterWaitCappedByMaxDelay(t *testing.T) {
 	srv, hits := retryAfterOnce(t, http.StatusTooManyRequests, "29", `{}`)
 	a := newAutoAdvance(t)
-	var planned []time.Duration
-	c := newTestClient(t, srv.URL, func(cfg *Config) {
-		cfg.Clock = a.fake
-		// The default jitter: up to max(d/2, BaseDelay) on top of 29 s.
-		cfg.Retry = &RetryPolicy{MaxRetries: 1, BaseDelay: 500 * time.Millisecond, MaxDelay: 30 * time.Second,
-			OnRetry: func(i RetryInfo) { planned = append(planned, i.Delay) }}
-	})
+	// The default jitter: up to max(d/2, BaseDelay) on top of 29 s.
+	c, plannedp := delayRecordingClient(t, srv.URL, a, RetryPolicy{MaxRetries: 1, BaseDelay: 500 * time.Millisecond, MaxDelay: 30 * time.Second})
 	for range 20 {
 		hits.Store(0)
 		_, err := c.Do(context.Background(), &Request{Operation: "Things.Get", Method: http.MethodGet, Route: "/v1/things"}, nil)
 		require.NoError(t, err)
 	}
+	planned := *plannedp
 	require.Len(t, planned, 20)
 	for _, d := range planned {
 		assert.LessOrEqual(t, d, 30*time.Second)
@@ -246,4 +242,13 @@ func retryAfterOnce(t *testing.T, status int, retryAfter, body string) (*httptes
 	}))
 	t.Cleanup(srv.Close)
 	return srv, hits
+}
+
+// delayRecordingClient returns a client of url on a's fake clock retrying
+// by p, and the delays its OnRetry planned.
+func delayRecordingClient(t *testing.T, url string, a *autoAdvance, p RetryPolicy) (*Client, *[]time.Duration) {
+	t.Helper()
+	var planned []time.Duration
+	p.OnRetry = func(i RetryInfo) { planned = append(planned, i.Delay) }
+	return newTestClient(t, url, func(cfg *Config) { cfg.Clock = a.fake; cfg.Retry = &p }), &planned
 }
