@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
@@ -12,7 +11,6 @@ import (
 	"time"
 
 	"github.com/callcrm/callcrm-go/internal/core"
-	"github.com/callcrm/callcrm-go/webhook"
 )
 
 // DefaultBaseURL is Engrami's API root as its endpoint pages show it.
@@ -54,16 +52,10 @@ type Client struct {
 type Option func(*config) error
 
 type config struct {
-	token      string
-	base       string
-	tenant     string
-	httpClient *http.Client
-	logger     *slog.Logger
-	retry      *core.RetryPolicy
-	clock      webhook.Clock
-	timeout    time.Duration
-
-	observer ClientObserver // zz_errors.go
+	token     string
+	base      string
+	tenant    string
+	transport // zz_errors.go: WithHTTPClient, WithRetry, ...
 }
 
 // WithToken sets the API key or JWT sent as "Authorization: Bearer
@@ -112,18 +104,16 @@ func NewClient(opts ...Option) (*Client, error) {
 	}
 	token := c.token
 	cl := &Client{tenant: c.tenant}
-	cc, err := core.New(core.Config{
-		Provider: "engrami", BaseURL: c.base, Auth: core.Bearer(token), HTTPClient: c.httpClient, Logger: c.logger,
-		Retry: c.retry, Clock: c.clock, Timeout: c.timeout, DecodeError: core.DecodeGenericError,
-		Service: "engrami", Observer: c.observer,
-		RetryDelay: func(resp *http.Response, now time.Time) (time.Duration, bool) {
-			rl, ok := ParseRateLimit(resp.Header)
-			if !ok || resp.StatusCode != http.StatusTooManyRequests || rl.Reset.IsZero() {
-				return 0, false
-			}
-			return max(rl.Reset.Sub(now), 0), true
-		},
-	})
+	cfg := c.coreConfig()
+	cfg.BaseURL, cfg.Auth, cfg.DecodeError, cfg.Service = c.base, core.Bearer(token), core.DecodeGenericError, "engrami"
+	cfg.RetryDelay = func(resp *http.Response, now time.Time) (time.Duration, bool) {
+		rl, ok := ParseRateLimit(resp.Header)
+		if !ok || resp.StatusCode != http.StatusTooManyRequests || rl.Reset.IsZero() {
+			return 0, false
+		}
+		return max(rl.Reset.Sub(now), 0), true
+	}
+	cc, err := core.New(cfg)
 	if err != nil {
 		return nil, rePrefix("NewClient", err)
 	}

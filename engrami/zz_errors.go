@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/callcrm/callcrm-go/apierr"
+	"github.com/callcrm/callcrm-go/internal/clock"
 	"github.com/callcrm/callcrm-go/internal/core"
 	"github.com/callcrm/callcrm-go/internal/opterr"
 	"github.com/callcrm/callcrm-go/webhook"
@@ -214,6 +215,22 @@ func optErr(where, format string, args ...any) error {
 // into "engrami: <where>: <problem>", keeping its errors.Is matches.
 func rePrefix(where string, err error) error {
 	return opterr.Rewrap("engrami", where, err, 0)
+}
+
+// transport is what the generated options set; config embeds it.
+type transport struct {
+	httpClient *http.Client
+	logger     *slog.Logger
+	retry      *core.RetryPolicy
+	clock      clock.Clock
+	timeout    time.Duration
+	observer   ClientObserver
+}
+
+// coreConfig returns the internal HTTP layer's configuration of t.
+func (t *transport) coreConfig() core.Config {
+	return core.Config{Provider: "engrami", HTTPClient: t.httpClient, Logger: t.logger, Retry: t.retry, Clock: t.clock,
+		Timeout: t.timeout, Observer: t.observer}
 }
 
 // baseURLOption is the option named where that checks the base URL u (an

@@ -3,8 +3,6 @@ package siro
 import (
 	"context"
 	"errors"
-	"log/slog"
-	"net/http"
 	"strings"
 	"time"
 
@@ -37,14 +35,9 @@ type config struct {
 	orgToken          string
 	userAuth          core.Auth
 	oauth             *oauthApp
-	httpClient        *http.Client
-	logger            *slog.Logger
-	retry             *core.RetryPolicy
-	clock             clock.Clock
-	timeout           time.Duration
 	limiter           Limiter // limit.go
 	userLimiter       Limiter
-	observer          ClientObserver // zz_errors.go
+	transport         // zz_errors.go: WithHTTPClient, WithRetry, ...
 }
 
 // WithOrgToken sets the organization API token for the org API.
@@ -149,13 +142,10 @@ func NewClient(opts ...Option) (*Client, error) {
 			return nil, err
 		}
 	}
-	base := core.Config{Provider: "siro", HTTPClient: c.httpClient, Logger: c.logger, Retry: c.retry, Clock: c.clock, Timeout: c.timeout}
+	base := c.coreConfig()
 	orgCfg := base
 	orgCfg.Limiter, base.Limiter = c.limiters()
-	if c.observer != nil {
-		base.Observer = c.observer
-	}
-	orgCfg.Observer, orgCfg.Service = base.Observer, "siro-org"
+	orgCfg.Service = "siro-org"
 	orgCfg.BaseURL = c.orgBase
 	orgCfg.CredentialName = "org token (siro.WithOrgToken)"
 	if c.orgToken != "" {
