@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -61,13 +60,7 @@ type config struct {
 // WithToken sets the API key or JWT sent as "Authorization: Bearer
 // <token>". NewClient requires it.
 func WithToken(token string) Option {
-	return func(c *config) error {
-		if strings.TrimSpace(token) == "" {
-			return optErr("WithToken", "token is empty")
-		}
-		c.token = token
-		return nil
-	}
+	return textOption("WithToken", "token", token, func(c *config) { c.token = token })
 }
 
 // WithBaseURL overrides the API root (e.g. "https://api.engrami.com/v1"):
@@ -78,13 +71,7 @@ func WithBaseURL(u string) Option {
 
 // WithTenantID sends tenant_id on every call.
 func WithTenantID(id string) Option {
-	return func(c *config) error {
-		if strings.TrimSpace(id) == "" {
-			return optErr("WithTenantID", "tenant id is empty")
-		}
-		c.tenant = id
-		return nil
-	}
+	return textOption("WithTenantID", "tenant id", id, func(c *config) { c.tenant = id })
 }
 
 // NewClient returns a client. WithToken (an API key or JWT) is required,

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/callcrm/callcrm-go/apierr"
@@ -231,6 +232,18 @@ type transport struct {
 func (t *transport) coreConfig() core.Config {
 	return core.Config{Provider: "engrami", HTTPClient: t.httpClient, Logger: t.logger, Retry: t.retry, Clock: t.clock,
 		Timeout: t.timeout, Observer: t.observer}
+}
+
+// textOption is the option named where that refuses a blank v ("<what>
+// is empty") and then sets it.
+func textOption(where, what, v string, set func(*config)) Option {
+	return func(c *config) error {
+		if strings.TrimSpace(v) == "" {
+			return optErr(where, "%s is empty", what)
+		}
+		set(c)
+		return nil
+	}
 }
 
 // baseURLOption is the option named where that checks the base URL u (an

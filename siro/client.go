@@ -3,7 +3,6 @@ package siro
 import (
 	"context"
 	"errors"
-	"strings"
 	"time"
 
 	"github.com/callcrm/callcrm-go/internal/clock"
@@ -42,24 +41,12 @@ type config struct {
 
 // WithOrgToken sets the organization API token for the org API.
 func WithOrgToken(token string) Option {
-	return func(c *config) error {
-		if strings.TrimSpace(token) == "" {
-			return optErr("WithOrgToken", "token is empty")
-		}
-		c.orgToken = token
-		return nil
-	}
+	return textOption("WithOrgToken", "token", token, func(c *config) { c.orgToken = token })
 }
 
 // WithUserToken sets a fixed OAuth access token for the user API.
 func WithUserToken(token string) Option {
-	return func(c *config) error {
-		if strings.TrimSpace(token) == "" {
-			return optErr("WithUserToken", "token is empty")
-		}
-		c.userAuth = core.Header(UserTokenHeader, token)
-		return nil
-	}
+	return textOption("WithUserToken", "token", token, func(c *config) { c.userAuth = core.Header(UserTokenHeader, token) })
 }
 
 // TokenFunc supplies user API tokens; the client caches them until Expiry
