@@ -4,15 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/callcrm/callcrm-go/internal/core"
-	"github.com/callcrm/callcrm-go/webhook"
 )
 
 // DefaultBaseURL is Engrami's API root as its endpoint pages show it.
@@ -54,51 +51,27 @@ type Client struct {
 type Option func(*config) error
 
 type config struct {
-	token      string
-	base       string
-	tenant     string
-	httpClient *http.Client
-	logger     *slog.Logger
-	retry      *core.RetryPolicy
-	clock      webhook.Clock
-	timeout    time.Duration
-
-	observer ClientObserver // observer.go
+	token     string
+	base      string
+	tenant    string
+	transport // zz_errors.go: WithHTTPClient, WithRetry, ...
 }
 
 // WithToken sets the API key or JWT sent as "Authorization: Bearer
 // <token>". NewClient requires it.
 func WithToken(token string) Option {
-	return func(c *config) error {
-		if strings.TrimSpace(token) == "" {
-			return optErr("WithToken", "token is empty")
-		}
-		c.token = token
-		return nil
-	}
+	return textOption("WithToken", "token", token, func(c *config) { c.token = token })
 }
 
 // WithBaseURL overrides the API root (e.g. "https://api.engrami.com/v1"):
 // an absolute http or https URL without query or fragment.
 func WithBaseURL(u string) Option {
-	return func(c *config) error {
-		if _, err := core.NormalizeBaseURL(u); err != nil {
-			return rePrefix("WithBaseURL", err)
-		}
-		c.base = u
-		return nil
-	}
+	return baseURLOption("WithBaseURL", u, func(c *config) { c.base = u })
 }
 
 // WithTenantID sends tenant_id on every call.
 func WithTenantID(id string) Option {
-	return func(c *config) error {
-		if strings.TrimSpace(id) == "" {
-			return optErr("WithTenantID", "tenant id is empty")
-		}
-		c.tenant = id
-		return nil
-	}
+	return textOption("WithTenantID", "tenant id", id, func(c *config) { c.tenant = id })
 }
 
 // NewClient returns a client. WithToken (an API key or JWT) is required,
@@ -118,18 +91,16 @@ func NewClient(opts ...Option) (*Client, error) {
 	}
 	token := c.token
 	cl := &Client{tenant: c.tenant}
-	cc, err := core.New(core.Config{
-		Provider: "engrami", BaseURL: c.base, Auth: core.Bearer(token), HTTPClient: c.httpClient, Logger: c.logger,
-		Retry: c.retry, Clock: c.clock, Timeout: c.timeout, DecodeError: core.DecodeGenericError,
-		Service: "engrami", Observer: c.observer,
-		RetryDelay: func(resp *http.Response, now time.Time) (time.Duration, bool) {
-			rl, ok := ParseRateLimit(resp.Header)
-			if !ok || resp.StatusCode != http.StatusTooManyRequests || rl.Reset.IsZero() {
-				return 0, false
-			}
-			return max(rl.Reset.Sub(now), 0), true
-		},
-	})
+	cfg := c.coreConfig()
+	cfg.BaseURL, cfg.Auth, cfg.DecodeError, cfg.Service = c.base, core.Bearer(token), core.DecodeGenericError, "engrami"
+	cfg.RetryDelay = func(resp *http.Response, now time.Time) (time.Duration, bool) {
+		rl, ok := ParseRateLimit(resp.Header)
+		if !ok || resp.StatusCode != http.StatusTooManyRequests || rl.Reset.IsZero() {
+			return 0, false
+		}
+		return max(rl.Reset.Sub(now), 0), true
+	}
+	cc, err := core.New(cfg)
 	if err != nil {
 		return nil, rePrefix("NewClient", err)
 	}

@@ -3,34 +3,40 @@
 package engrami
 
 import (
+	"context"
 	"encoding/json"
-	"errors"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
+	"github.com/callcrm/callcrm-go/apierr"
+	"github.com/callcrm/callcrm-go/internal/clock"
 	"github.com/callcrm/callcrm-go/internal/core"
 	"github.com/callcrm/callcrm-go/internal/opterr"
 	"github.com/callcrm/callcrm-go/webhook"
 )
 
-// Sentinels matched with errors.Is. The status sentinels (ErrBadRequest to
-// ErrServer) match an *Error by its StatusCode.
+// Sentinels matched with errors.Is. Each is one value shared by siro and
+// engrami (declared in package apierr; ErrInvalidOption in webhook), so
+// errors.Is(err, siro.ErrNotFound) and errors.Is(err, engrami.ErrNotFound)
+// are the same test. The status sentinels
+// (ErrBadRequest to ErrServer) match an *Error by its StatusCode.
 var (
 	// ErrBadRequest matches 400 and 422 answers.
-	ErrBadRequest = errors.New("bad request")
+	ErrBadRequest = apierr.ErrBadRequest
 	// ErrUnauthorized matches 401 answers.
-	ErrUnauthorized = errors.New("unauthorized")
+	ErrUnauthorized = apierr.ErrUnauthorized
 	// ErrForbidden matches 403 answers.
-	ErrForbidden = errors.New("forbidden")
+	ErrForbidden = apierr.ErrForbidden
 	// ErrNotFound matches 404 answers.
-	ErrNotFound = errors.New("not found")
+	ErrNotFound = apierr.ErrNotFound
 	// ErrConflict matches 409 answers.
-	ErrConflict = errors.New("conflict")
+	ErrConflict = apierr.ErrConflict
 	// ErrRateLimited matches 429 answers.
-	ErrRateLimited = errors.New("rate limited")
+	ErrRateLimited = apierr.ErrRateLimited
 	// ErrServer matches every 5xx answer.
-	ErrServer = errors.New("server error")
+	ErrServer = apierr.ErrServer
 	// ErrInvalidOption is wrapped by every error NewClient, NewSender and
 	// the handlers' constructors return for a bad option.
 	//
@@ -39,30 +45,14 @@ var (
 	ErrInvalidOption = webhook.ErrInvalidOption
 	// ErrInvalidRequest is wrapped by every error found before a request is
 	// sent (a missing required field, an empty path parameter, ...).
-	ErrInvalidRequest = errors.New("invalid request")
+	ErrInvalidRequest = apierr.ErrInvalidRequest
 	// ErrMissingCredential is returned, before any request is sent, when a
 	// call needs a credential the client was not given.
-	ErrMissingCredential = errors.New("missing credential")
+	ErrMissingCredential = apierr.ErrMissingCredential
 	// ErrRedirectRefused is wrapped by the RequestError of a call that
 	// Engrami (or a proxy) redirected to another scheme, host or port; the
 	// redirect is never followed.
-	ErrRedirectRefused = errors.New("redirect to another origin refused")
-)
-
-// vocab lets errors made by the internal HTTP layer match this package's
-// sentinels with errors.Is (an immutable table, not state).
-var vocab = core.NewVocabulary(
-	core.ErrBadRequest, ErrBadRequest,
-	core.ErrUnauthorized, ErrUnauthorized,
-	core.ErrForbidden, ErrForbidden,
-	core.ErrNotFound, ErrNotFound,
-	core.ErrConflict, ErrConflict,
-	core.ErrRateLimited, ErrRateLimited,
-	core.ErrServer, ErrServer,
-	core.ErrInvalidOption, ErrInvalidOption,
-	core.ErrInvalidRequest, ErrInvalidRequest,
-	core.ErrMissingCredential, ErrMissingCredential,
-	core.ErrRedirectRefused, ErrRedirectRefused,
+	ErrRedirectRefused = apierr.ErrRedirectRefused
 )
 
 // Error is returned for every non-2xx answer and for {"success": false}
@@ -107,7 +97,7 @@ func (e *Error) Error() string { return e.core().Error() }
 // Is matches the status sentinels: ErrBadRequest (400, 422),
 // ErrUnauthorized, ErrForbidden, ErrNotFound, ErrConflict, ErrRateLimited
 // and ErrServer (5xx).
-func (e *Error) Is(target error) bool { return vocab.Is(e.core(), target) }
+func (e *Error) Is(target error) bool { return core.StatusIs(e.StatusCode, target) }
 
 // Temporary reports whether retrying the same request later may succeed
 // (408, 425, 429, 500, 502, 503, 504).
@@ -165,9 +155,6 @@ func (e *DecodeError) Error() string {
 		StatusCode: e.StatusCode, Err: e.Err}).Error()
 }
 
-// Is matches this package's sentinels carried by Err.
-func (e *DecodeError) Is(target error) bool { return vocab.Is(e.Err, target) }
-
 // Unwrap returns Err.
 func (e *DecodeError) Unwrap() error { return e.Err }
 
@@ -195,16 +182,11 @@ func (e *RequestError) Error() string {
 		Attempts: e.Attempts, Err: e.Err}).Error()
 }
 
-// Is matches this package's sentinels carried by Err (ErrRedirectRefused,
-// ...).
-func (e *RequestError) Is(target error) bool { return vocab.Is(e.Err, target) }
-
 // Unwrap returns Err.
 func (e *RequestError) Unwrap() error { return e.Err }
 
 // publicError turns the internal HTTP layer's error types into this
-// package's, and makes every other error match this package's sentinels
-// where it carries the internal ones.
+// package's; every other error already carries this package's sentinels.
 func publicError(err error) error {
 	switch e := err.(type) {
 	case *core.APIError:
@@ -222,7 +204,7 @@ func publicError(err error) error {
 		return &RequestError{Provider: e.Provider, Operation: e.Operation, Method: e.Method, Route: e.Route,
 			Attempts: e.Attempts, Err: e.Err}
 	}
-	return vocab.Wrap(err)
+	return err
 }
 
 // optErr returns "engrami: <where>: <problem>" wrapping ErrInvalidOption.
@@ -233,7 +215,47 @@ func optErr(where, format string, args ...any) error {
 // rePrefix turns an error of the internal HTTP layer or of package webhook
 // into "engrami: <where>: <problem>", keeping its errors.Is matches.
 func rePrefix(where string, err error) error {
-	return vocab.Wrap(opterr.Rewrap("engrami", where, err, 0))
+	return opterr.Rewrap("engrami", where, err, 0)
+}
+
+// transport is what the generated options set; config embeds it.
+type transport struct {
+	httpClient *http.Client
+	logger     *slog.Logger
+	retry      *core.RetryPolicy
+	clock      clock.Clock
+	timeout    time.Duration
+	observer   ClientObserver
+}
+
+// coreConfig returns the internal HTTP layer's configuration of t.
+func (t *transport) coreConfig() core.Config {
+	return core.Config{Provider: "engrami", HTTPClient: t.httpClient, Logger: t.logger, Retry: t.retry, Clock: t.clock,
+		Timeout: t.timeout, Observer: t.observer}
+}
+
+// textOption is the option named where that refuses a blank v ("<what>
+// is empty") and then sets it.
+func textOption(where, what, v string, set func(*config)) Option {
+	return func(c *config) error {
+		if strings.TrimSpace(v) == "" {
+			return optErr(where, "%s is empty", what)
+		}
+		set(c)
+		return nil
+	}
+}
+
+// baseURLOption is the option named where that checks the base URL u (an
+// absolute http or https URL without query or fragment) and then sets it.
+func baseURLOption(where, u string, set func(*config)) Option {
+	return func(c *config) error {
+		if _, err := core.NormalizeBaseURL(u); err != nil {
+			return rePrefix(where, err)
+		}
+		set(c)
+		return nil
+	}
 }
 
 // RetryPolicy says how often and how long the client retries a failed
@@ -371,4 +393,43 @@ func (p RetryPolicy) internal(where string) (*core.RetryPolicy, error) {
 		}
 	}
 	return cp, nil
+}
+
+// ClientObserver sees the client's calls, for telemetry (an OpenTelemetry
+// adapter, metrics, logs). It uses standard library types only. Set it with
+// WithObserver; without one the client pays a nil check per call.
+//
+// StartCall is called once per SDK method call with the service ("engrami")
+// and the method's fixed operation name (such as "Calls.Get"), never a URL
+// with ids; the returned function is called when the call ends, with the
+// final HTTP status (0 when no answer arrived) and error.
+// StartAttempt is called for every HTTP attempt (retries and the replay
+// after a 401 included, attempt counting from 1); its function gets the
+// attempt's status, error and the wait planned before the next attempt (0
+// when none follows). LimiterWait reports time spent waiting for the
+// client's rate limiter before an attempt, TokenMint every fetch of a
+// refreshing credential with its duration and error. The contexts returned
+// are used for what follows (so spans nest). A panic in any method is
+// recovered and ignored: telemetry never breaks a call.
+type ClientObserver interface {
+	// StartCall begins one logical call.
+	StartCall(ctx context.Context, service, operation string) (context.Context, func(status int, err error))
+	// StartAttempt begins one HTTP attempt of the call in ctx.
+	StartAttempt(ctx context.Context, method string, attempt int) (context.Context, func(status int, err error, retryWait time.Duration))
+	// LimiterWait reports the time an attempt waited for the rate limiter.
+	LimiterWait(ctx context.Context, d time.Duration)
+	// TokenMint reports one token fetch of a refreshing credential.
+	TokenMint(ctx context.Context, d time.Duration, err error)
+}
+
+// WithObserver sets the observer told about every call, attempt, rate-limit
+// wait and token mint (see ClientObserver). A nil observer is refused.
+func WithObserver(o ClientObserver) Option {
+	return func(c *config) error {
+		if o == nil {
+			return optErr("WithObserver", "observer is nil")
+		}
+		c.observer = o
+		return nil
+	}
 }

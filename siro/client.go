@@ -3,9 +3,6 @@ package siro
 import (
 	"context"
 	"errors"
-	"log/slog"
-	"net/http"
-	"strings"
 	"time"
 
 	"github.com/callcrm/callcrm-go/internal/clock"
@@ -37,36 +34,19 @@ type config struct {
 	orgToken          string
 	userAuth          core.Auth
 	oauth             *oauthApp
-	httpClient        *http.Client
-	logger            *slog.Logger
-	retry             *core.RetryPolicy
-	clock             clock.Clock
-	timeout           time.Duration
 	limiter           Limiter // limit.go
 	userLimiter       Limiter
-	observer          ClientObserver // observer.go
+	transport         // zz_errors.go: WithHTTPClient, WithRetry, ...
 }
 
 // WithOrgToken sets the organization API token for the org API.
 func WithOrgToken(token string) Option {
-	return func(c *config) error {
-		if strings.TrimSpace(token) == "" {
-			return optErr("WithOrgToken", "token is empty")
-		}
-		c.orgToken = token
-		return nil
-	}
+	return textOption("WithOrgToken", "token", token, func(c *config) { c.orgToken = token })
 }
 
 // WithUserToken sets a fixed OAuth access token for the user API.
 func WithUserToken(token string) Option {
-	return func(c *config) error {
-		if strings.TrimSpace(token) == "" {
-			return optErr("WithUserToken", "token is empty")
-		}
-		c.userAuth = core.Header(UserTokenHeader, token)
-		return nil
-	}
+	return textOption("WithUserToken", "token", token, func(c *config) { c.userAuth = core.Header(UserTokenHeader, token) })
 }
 
 // TokenFunc supplies user API tokens; the client caches them until Expiry
@@ -129,24 +109,12 @@ func WithOAuthApp(clientID, clientSecret, userID string, scope Scope) Option {
 // WithOrgBaseURL overrides the org API base URL (tests, proxies): an
 // absolute http or https URL without query or fragment.
 func WithOrgBaseURL(u string) Option {
-	return func(c *config) error {
-		if _, err := core.NormalizeBaseURL(u); err != nil {
-			return rePrefix("WithOrgBaseURL", err)
-		}
-		c.orgBase = u
-		return nil
-	}
+	return baseURLOption("WithOrgBaseURL", u, func(c *config) { c.orgBase = u })
 }
 
 // WithUserBaseURL overrides the user API base URL (tests, proxies).
 func WithUserBaseURL(u string) Option {
-	return func(c *config) error {
-		if _, err := core.NormalizeBaseURL(u); err != nil {
-			return rePrefix("WithUserBaseURL", err)
-		}
-		c.userBase = u
-		return nil
-	}
+	return baseURLOption("WithUserBaseURL", u, func(c *config) { c.userBase = u })
 }
 
 // NewClient returns a client. Calls to a host whose credential was not
@@ -161,13 +129,10 @@ func NewClient(opts ...Option) (*Client, error) {
 			return nil, err
 		}
 	}
-	base := core.Config{Provider: "siro", HTTPClient: c.httpClient, Logger: c.logger, Retry: c.retry, Clock: c.clock, Timeout: c.timeout}
+	base := c.coreConfig()
 	orgCfg := base
 	orgCfg.Limiter, base.Limiter = c.limiters()
-	if c.observer != nil {
-		base.Observer = c.observer
-	}
-	orgCfg.Observer, orgCfg.Service = base.Observer, "siro-org"
+	orgCfg.Service = "siro-org"
 	orgCfg.BaseURL = c.orgBase
 	orgCfg.CredentialName = "org token (siro.WithOrgToken)"
 	if c.orgToken != "" {

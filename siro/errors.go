@@ -3,8 +3,9 @@ package siro
 import (
 	"errors"
 	"fmt"
-	"io"
 	"time"
+
+	"github.com/callcrm/callcrm-go/internal/core"
 )
 
 // The REST error and retry types (Error, Issue, DecodeError, RequestError,
@@ -28,10 +29,10 @@ type Token struct {
 }
 
 // String never prints the token value.
-func (t Token) String() string { return "Token{[redacted], expiry " + t.Expiry.String() + "}" }
+func (t Token) String() string { return core.Token(t).String() }
 
 // GoString is String, so %#v redacts too.
 func (t Token) GoString() string { return t.String() }
 
 // Format prints String for every verb.
-func (t Token) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, t.String()) }
+func (t Token) Format(f fmt.State, verb rune) { core.Token(t).Format(f, verb) }

@@ -1,12 +1,10 @@
 package main
 
 import (
-	"net/http"
 	"time"
 
 	"github.com/callcrm/callcrm-go/callsync"
 	"github.com/callcrm/callcrm-go/callsync/callsynctest"
-	"github.com/callcrm/callcrm-go/webhook"
 )
 
 // callsyncVendor: hex HMAC-SHA256 of the raw body in X-CallSync-Signature;
@@ -34,15 +32,7 @@ var callsyncVendor = &vendor{
 	sequence: func(ev string) []string {
 		return prefixSequence([]string{string(callsync.EventCallLogged), string(callsync.EventRecordingUpdated), string(callsync.EventAIAnalysis)}, ev)
 	},
-	sign: func(secret, _ string, body []byte, _ time.Time) (http.Header, error) {
-		s, err := callsynctest.NewSender(secret)
-		if err != nil {
-			return nil, err
-		}
-		return s.Sign(body), nil
-	},
-	verifier: func(secret string, _ time.Duration, _ bool) (webhook.Verifier, error) {
-		return webhook.NewHMAC(callsync.HeaderSignature, "", secret)
-	},
+	sign:           bodySigner(callsynctest.NewSender),
+	verifier:       hmacVerifier(callsync.HeaderSignature, ""),
 	secretVariants: hmacSecretVariants,
 }

@@ -1,12 +1,10 @@
 package main
 
 import (
-	"net/http"
 	"time"
 
 	"github.com/callcrm/callcrm-go/sivo"
 	"github.com/callcrm/callcrm-go/sivo/sivotest"
-	"github.com/callcrm/callcrm-go/webhook"
 )
 
 // sivoVendor: "sha256=" + hex HMAC-SHA256 of the raw body in
@@ -43,15 +41,7 @@ var sivoVendor = &vendor{
 	sequence: func(ev string) []string {
 		return prefixSequence([]string{string(sivo.EventCallCreated), string(sivo.EventCallAnswered), string(sivo.EventCallEnded), string(sivo.EventCallRecorded)}, ev)
 	},
-	sign: func(secret, _ string, body []byte, _ time.Time) (http.Header, error) {
-		s, err := sivotest.NewSender(secret)
-		if err != nil {
-			return nil, err
-		}
-		return s.Sign(body), nil
-	},
-	verifier: func(secret string, _ time.Duration, _ bool) (webhook.Verifier, error) {
-		return webhook.NewHMAC(sivo.HeaderSignature, sivo.SignaturePrefix, secret)
-	},
+	sign:           bodySigner(sivotest.NewSender),
+	verifier:       hmacVerifier(sivo.HeaderSignature, sivo.SignaturePrefix),
 	secretVariants: hmacSecretVariants,
 }

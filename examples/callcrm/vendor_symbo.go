@@ -51,16 +51,8 @@ var symboVendor = &vendor{
 	sequence: func(ev string) []string {
 		return prefixSequence([]string{string(symbo.EventCallCreated), string(symbo.EventCallCompleted), string(symbo.EventCallUpdated), string(symbo.EventCallRecordingCompleted)}, ev)
 	},
-	sign: func(secret, _ string, body []byte, _ time.Time) (http.Header, error) {
-		s, err := symbotest.NewSender(secret)
-		if err != nil {
-			return nil, err
-		}
-		return s.Sign(body), nil
-	},
-	verifier: func(secret string, _ time.Duration, _ bool) (webhook.Verifier, error) {
-		return webhook.NewHMAC(symbo.HeaderSignature, "", secret)
-	},
+	sign:           bodySigner(symbotest.NewSender),
+	verifier:       hmacVerifier(symbo.HeaderSignature, ""),
 	secretVariants: hmacSecretVariants,
 }
 

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/callcrm/callcrm-go/webhook"
+	"github.com/callcrm/callcrm-go/webhook/webhooktest"
 )
 
 //go:embed samples/*.json
@@ -142,6 +143,26 @@ func prefixSequence(order []string, ev string) []string {
 		}
 	}
 	return nil
+}
+
+// bodySigner signs a body alone with a vendor test package's sender (the
+// HMAC vendors: no id or timestamp is signed).
+func bodySigner(newSender func(secret string) (*webhooktest.Sender, error)) func(secret, id string, body []byte, now time.Time) (http.Header, error) {
+	return func(secret, _ string, body []byte, _ time.Time) (http.Header, error) {
+		s, err := newSender(secret)
+		if err != nil {
+			return nil, err
+		}
+		return s.Sign(body), nil
+	}
+}
+
+// hmacVerifier verifies an HMAC vendor's header (no timestamp, so the
+// tolerance and the skip flag do not apply).
+func hmacVerifier(header, prefix string) func(secret string, tolerance time.Duration, skipTime bool) (webhook.Verifier, error) {
+	return func(secret string, _ time.Duration, _ bool) (webhook.Verifier, error) {
+		return webhook.NewHMAC(header, prefix, secret)
+	}
 }
 
 // hmacSecretVariants are the readings of an HMAC vendor's secret users

@@ -81,18 +81,7 @@ func TestNoExportedAliasOfInternalType(t *testing.T) {
 	for _, dir := range publicPackages(t) {
 		fset, files := parseDir(t, dir)
 		for _, f := range files {
-			internal := map[string]bool{}
-			for _, imp := range f.Imports {
-				path, _ := strconv.Unquote(imp.Path.Value)
-				if !strings.Contains(path, "/internal/") && !strings.HasSuffix(path, "/internal") {
-					continue
-				}
-				name := path[strings.LastIndex(path, "/")+1:]
-				if imp.Name != nil {
-					name = imp.Name.Name
-				}
-				internal[name] = true
-			}
+			internal := internalImports(f)
 			for _, decl := range f.Decls {
 				gd, ok := decl.(*ast.GenDecl)
 				if ok && (gd.Tok == token.VAR || gd.Tok == token.CONST) {
@@ -158,18 +147,7 @@ func TestExportedIdentifiersHaveDocComments(t *testing.T) {
 	count := 0
 	for _, dir := range publicPackages(t) {
 		fset, files := parseDir(t, dir)
-		exportedTypes := map[string]bool{}
-		for _, f := range files {
-			for _, decl := range f.Decls {
-				if gd, ok := decl.(*ast.GenDecl); ok && gd.Tok == token.TYPE {
-					for _, s := range gd.Specs {
-						if ts := s.(*ast.TypeSpec); ts.Name.IsExported() {
-							exportedTypes[ts.Name.Name] = true
-						}
-					}
-				}
-			}
-		}
+		exportedTypes := exportedTypeNames(files)
 		for _, f := range files {
 			for _, decl := range f.Decls {
 				switch d := decl.(type) {
@@ -224,25 +202,28 @@ func TestExportedIdentifiersHaveDocComments(t *testing.T) {
 	t.Logf("%d exported identifiers documented", count)
 }
 
+// exportedTypeNames returns the exported type names files declare.
+func exportedTypeNames(files []*ast.File) map[string]bool {
+	names := map[string]bool{}
+	for _, f := range files {
+		for _, decl := range f.Decls {
+			if gd, ok := decl.(*ast.GenDecl); ok && gd.Tok == token.TYPE {
+				for _, s := range gd.Specs {
+					if ts := s.(*ast.TypeSpec); ts.Name.IsExported() {
+						names[ts.Name.Name] = true
+					}
+				}
+			}
+		}
+	}
+	return names
+}
+
 func recvName(fl *ast.FieldList) string {
 	if fl == nil || len(fl.List) == 0 {
 		return ""
 	}
-	e := fl.List[0].Type
-	for {
-		switch x := e.(type) {
-		case *ast.StarExpr:
-			e = x.X
-		case *ast.IndexExpr:
-			e = x.X
-		case *ast.IndexListExpr:
-			e = x.X
-		case *ast.Ident:
-			return x.Name
-		default:
-			return ""
-		}
-	}
+	return embeddedName(fl.List[0].Type) // T, *T or T[P]: never pkg.T
 }
 
 // TestNoExportedSignatureMentionsInternalType fails when the exported API
@@ -256,18 +237,7 @@ func TestNoExportedSignatureMentionsInternalType(t *testing.T) {
 	checked := 0
 	for _, dir := range publicPackages(t) {
 		fset, files := parseDir(t, dir)
-		exportedTypes := map[string]bool{}
-		for _, f := range files {
-			for _, decl := range f.Decls {
-				if gd, ok := decl.(*ast.GenDecl); ok && gd.Tok == token.TYPE {
-					for _, s := range gd.Specs {
-						if ts := s.(*ast.TypeSpec); ts.Name.IsExported() {
-							exportedTypes[ts.Name.Name] = true
-						}
-					}
-				}
-			}
-		}
+		exportedTypes := exportedTypeNames(files)
 		for _, f := range files {
 			internal := internalImports(f)
 			if len(internal) == 0 {
@@ -369,8 +339,8 @@ func internalImports(f *ast.File) map[string]bool {
 	return internal
 }
 
-// embeddedName is the type name of an embedded field (T, *T, pkg.T,
-// T[P]).
+// embeddedName is the type name of an embedded field or a receiver (T,
+// *T, pkg.T, T[P]).
 func embeddedName(e ast.Expr) string {
 	for {
 		switch x := e.(type) {

@@ -53,11 +53,10 @@ func Bearer(token string) Auth { return headerAuth{"Authorization", "Bearer " + 
 // Siro's user API that read a custom header (x-siro-auth-token).
 func Header(name, value string) Auth { return headerAuth{name, value} }
 
-// Token is a credential with an expiry.
+// Token is a credential (Value, the secret) with an Expiry; a zero Expiry
+// means it does not expire. siro.Token mirrors it.
 type Token struct {
-	// Value is the secret.
-	Value string
-	// Expiry is when the token stops working; zero means it does not expire.
+	Value  string
 	Expiry time.Time
 }
 

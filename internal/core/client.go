@@ -15,6 +15,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/callcrm/callcrm-go/apierr"
 	"github.com/callcrm/callcrm-go/internal/clock"
 )
 
@@ -346,7 +347,7 @@ func (c *Client) Do(ctx context.Context, req *Request, out any) (*Response, erro
 
 // ErrEmptyBody is wrapped by the DecodeError returned when a call that must
 // return a result got an empty body, a 204, JSON null or a null result.
-var ErrEmptyBody = errors.New("response has no result (empty body or null)")
+var ErrEmptyBody = apierr.ErrEmptyBody
 
 // EmptyResult returns the DecodeError for a call whose answer carried no
 // result (see ErrEmptyBody).
@@ -591,7 +592,7 @@ func (c *Client) confirm(req *Request, resp *attemptResult) {
 // ErrRedirectRefused is wrapped by the RequestError returned when a server
 // redirects to another scheme, host or port: following it would send the
 // credential (and a POST body's secrets) elsewhere, or in clear text.
-var ErrRedirectRefused = errors.New("redirect to another origin refused")
+var ErrRedirectRefused = apierr.ErrRedirectRefused
 
 // redirectError names both URLs (without their query strings).
 type redirectError struct{ from, to string }

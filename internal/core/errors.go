@@ -2,55 +2,31 @@ package core
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/callcrm/callcrm-go/apierr"
+	"github.com/callcrm/callcrm-go/webhook"
 )
 
-// Sentinel errors matched by errors.Is against an *APIError by status.
+// The sentinels this layer wraps are the public values siro and engrami
+// export (package apierr's, and webhook.ErrInvalidOption), so its errors
+// match them with errors.Is without any mapping.
 var (
-	// ErrBadRequest matches 400 and 422 responses.
-	ErrBadRequest = errors.New("bad request")
-	// ErrUnauthorized matches 401 responses.
-	ErrUnauthorized = errors.New("unauthorized")
-	// ErrForbidden matches 403 responses.
-	ErrForbidden = errors.New("forbidden")
-	// ErrNotFound matches 404 responses.
-	ErrNotFound = errors.New("not found")
-	// ErrConflict matches 409 responses.
-	ErrConflict = errors.New("conflict")
-	// ErrRateLimited matches 429 responses.
-	ErrRateLimited = errors.New("rate limited")
-	// ErrServer matches every 5xx response.
-	ErrServer = errors.New("server error")
+	ErrInvalidRequest    = apierr.ErrInvalidRequest
+	ErrMissingCredential = apierr.ErrMissingCredential
+	ErrInvalidOption     = webhook.ErrInvalidOption
 )
-
-// ErrInvalidOption is wrapped by every error returned for a bad option at
-// construction time.
-var ErrInvalidOption = errors.New("invalid option")
-
-// ErrInvalidRequest is wrapped by every error found before a request is sent
-// (a missing required field, an empty path parameter, ...).
-var ErrInvalidRequest = errors.New("invalid request")
-
-// ErrMissingCredential is returned, before any request is sent, when a call
-// needs a credential the client was not given.
-var ErrMissingCredential = errors.New("missing credential")
 
 // Issue is one field-level validation problem reported by an API (for
-// example an entry of a Zod "issues" list).
+// example an entry of a Zod "issues" list). The vendor packages' Issue
+// (internal/gen/resterrors) has the same fields and documents them; JSON
+// keys match the field names case-insensitively.
 type Issue struct {
-	// Path locates the field: strings for object keys, numbers for indexes.
-	Path []any `json:"path,omitempty"`
-	// Code is the validator's machine-readable code.
-	Code string `json:"code,omitempty"`
-	// Message is the human-readable description.
-	Message string `json:"message,omitempty"`
-	// Expected and Received describe a type mismatch when the API reports one.
-	Expected string `json:"expected,omitempty"`
-	Received string `json:"received,omitempty"`
+	Path                              []any
+	Code, Message, Expected, Received string
 }
 
 // PathString renders Path as "a.b[0].c".
@@ -73,35 +49,19 @@ func (i Issue) PathString() string {
 }
 
 // APIError is returned for every non-2xx response, and for 2xx responses a
-// vendor uses to report an error inside the body.
+// vendor uses to report an error inside the body. The vendor packages turn
+// it into their own Error, which documents each field: first the call and
+// what the transport saw (Header credentials redacted, Body capped at
+// MaxErrorBody), then what the vendor's body said.
 type APIError struct {
-	// Provider is the vendor ("siro", "engrami", ...).
-	Provider string
-	// Operation is the SDK operation name, e.g. "Engagements.Get".
-	Operation string
-	// Method and Route are the HTTP method and the path template
-	// ("/v1/integrations/engagements/{id}"); the template never contains ids.
-	Method string
-	Route  string
-	// StatusCode is the HTTP status.
-	StatusCode int
-	// Code is the vendor's machine-readable error code, when it sends one.
-	Code string
-	// Message is the vendor's error message, when it sends one.
-	Message string
-	// Details holds structured details the vendor attached, as raw JSON.
-	Details json.RawMessage
-	// Issues lists field-level validation problems (422 responses).
-	Issues []Issue
-	// RequestID is the vendor's request identifier from the response headers.
-	RequestID string
-	// RetryAfter is the delay the server asked for (Retry-After or a vendor
-	// rate-limit header), zero when it gave none.
-	RetryAfter time.Duration
-	// Header is the response header.
-	Header http.Header
-	// Body is the response body, capped at MaxErrorBody bytes.
-	Body []byte
+	Provider, Operation, Method, Route string
+	StatusCode                         int
+	Header                             http.Header
+	Body                               []byte
+	RetryAfter                         time.Duration
+	Code, Message, RequestID           string
+	Details                            json.RawMessage
+	Issues                             []Issue
 }
 
 // MaxErrorBody caps how much of an error response body is kept.
@@ -156,22 +116,28 @@ func oneLine(s string, max int) string {
 }
 
 // Is matches the status sentinels.
-func (e *APIError) Is(target error) bool {
+func (e *APIError) Is(target error) bool { return StatusIs(e.StatusCode, target) }
+
+// StatusIs reports whether an answer with HTTP status code matches the
+// status sentinel target (package apierr): ErrBadRequest (400, 422), ErrUnauthorized (401),
+// ErrForbidden (403), ErrNotFound (404), ErrConflict (409), ErrRateLimited
+// (429) or ErrServer (5xx). Other targets never match.
+func StatusIs(code int, target error) bool {
 	switch target {
-	case ErrBadRequest:
-		return e.StatusCode == http.StatusBadRequest || e.StatusCode == http.StatusUnprocessableEntity
-	case ErrUnauthorized:
-		return e.StatusCode == http.StatusUnauthorized
-	case ErrForbidden:
-		return e.StatusCode == http.StatusForbidden
-	case ErrNotFound:
-		return e.StatusCode == http.StatusNotFound
-	case ErrConflict:
-		return e.StatusCode == http.StatusConflict
-	case ErrRateLimited:
-		return e.StatusCode == http.StatusTooManyRequests
-	case ErrServer:
-		return e.StatusCode >= 500 && e.StatusCode <= 599
+	case apierr.ErrBadRequest:
+		return code == http.StatusBadRequest || code == http.StatusUnprocessableEntity
+	case apierr.ErrUnauthorized:
+		return code == http.StatusUnauthorized
+	case apierr.ErrForbidden:
+		return code == http.StatusForbidden
+	case apierr.ErrNotFound:
+		return code == http.StatusNotFound
+	case apierr.ErrConflict:
+		return code == http.StatusConflict
+	case apierr.ErrRateLimited:
+		return code == http.StatusTooManyRequests
+	case apierr.ErrServer:
+		return code >= 500 && code <= 599
 	}
 	return false
 }
@@ -179,17 +145,13 @@ func (e *APIError) Is(target error) bool {
 // Temporary reports whether retrying the same request later may succeed.
 func (e *APIError) Temporary() bool { return retryableStatus(e.StatusCode) }
 
-// DecodeError reports a response body that could not be decoded into the
-// operation's result type.
+// DecodeError reports a response body (Body, its start) that could not be
+// decoded into the operation's result type (Err).
 type DecodeError struct {
-	Provider   string
-	Operation  string
-	Method     string
-	Route      string
-	StatusCode int
-	// Body is the start of the body that failed to decode.
-	Body []byte
-	Err  error
+	Provider, Operation, Method, Route string
+	StatusCode                         int
+	Body                               []byte
+	Err                                error
 }
 
 // Error names the provider and operation.
@@ -205,15 +167,11 @@ func (e *DecodeError) Error() string {
 func (e *DecodeError) Unwrap() error { return e.Err }
 
 // RequestError wraps a transport failure (DNS, connection refused, timeout,
-// TLS) with the call it belongs to.
+// TLS), Err, after Attempts attempts, with the call it belongs to.
 type RequestError struct {
-	Provider  string
-	Operation string
-	Method    string
-	Route     string
-	// Attempts is how many attempts were made.
-	Attempts int
-	Err      error
+	Provider, Operation, Method, Route string
+	Attempts                           int
+	Err                                error
 }
 
 // Error names the call and the underlying error.

@@ -76,16 +76,7 @@ func (o *recordingObserver) TokenMint(_ context.Context, _ time.Duration, err er
 }
 
 func TestObserverSeesRetriedCall(t *testing.T) {
-	var hits atomic.Int32
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if hits.Add(1) == 1 {
-			w.Header().Set("Retry-After", "1")
-			w.WriteHeader(http.StatusServiceUnavailable)
-			return
-		}
-		_, _ = w.Write([]byte(`{"ok":true}`))
-	}))
-	defer srv.Close()
+	srv, _ := retryAfterOnce(t, http.StatusServiceUnavailable, "1", `{"ok":true}`)
 	a := newAutoAdvance(t)
 	obs := &recordingObserver{}
 	c := newTestClient(t, srv.URL, func(cfg *Config) {
@@ -216,29 +207,16 @@ func TestServerDelayNeverExceedsMaxDelay(t *testing.T) {
 }
 
 func TestRetryAfterWaitCappedByMaxDelay(t *testing.T) {
-	var hits atomic.Int32
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if hits.Add(1) == 1 {
-			w.Header().Set("Retry-After", "29")
-			w.WriteHeader(http.StatusTooManyRequests)
-			return
-		}
-		_, _ = w.Write([]byte(`{}`))
-	}))
-	defer srv.Close()
+	srv, hits := retryAfterOnce(t, http.StatusTooManyRequests, "29", `{}`)
 	a := newAutoAdvance(t)
-	var planned []time.Duration
-	c := newTestClient(t, srv.URL, func(cfg *Config) {
-		cfg.Clock = a.fake
-		// The default jitter: up to max(d/2, BaseDelay) on top of 29 s.
-		cfg.Retry = &RetryPolicy{MaxRetries: 1, BaseDelay: 500 * time.Millisecond, MaxDelay: 30 * time.Second,
-			OnRetry: func(i RetryInfo) { planned = append(planned, i.Delay) }}
-	})
+	// The default jitter: up to max(d/2, BaseDelay) on top of 29 s.
+	c, plannedp := delayRecordingClient(t, srv.URL, a, RetryPolicy{MaxRetries: 1, BaseDelay: 500 * time.Millisecond, MaxDelay: 30 * time.Second})
 	for range 20 {
 		hits.Store(0)
 		_, err := c.Do(context.Background(), &Request{Operation: "Things.Get", Method: http.MethodGet, Route: "/v1/things"}, nil)
 		require.NoError(t, err)
 	}
+	planned := *plannedp
 	require.Len(t, planned, 20)
 	for _, d := range planned {
 		assert.LessOrEqual(t, d, 30*time.Second)
@@ -247,4 +225,30 @@ func TestRetryAfterWaitCappedByMaxDelay(t *testing.T) {
 	for _, d := range a.Delays() {
 		assert.LessOrEqual(t, d, 30*time.Second)
 	}
+}
+
+// retryAfterOnce serves status with a Retry-After of retryAfter to the
+// first request (counting again from hits.Store(0)), then 200 with body.
+func retryAfterOnce(t *testing.T, status int, retryAfter, body string) (*httptest.Server, *atomic.Int32) {
+	t.Helper()
+	hits := new(atomic.Int32)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if hits.Add(1) == 1 {
+			w.Header().Set("Retry-After", retryAfter)
+			w.WriteHeader(status)
+			return
+		}
+		_, _ = w.Write([]byte(body))
+	}))
+	t.Cleanup(srv.Close)
+	return srv, hits
+}
+
+// delayRecordingClient returns a client of url on a's fake clock retrying
+// by p, and the delays its OnRetry planned.
+func delayRecordingClient(t *testing.T, url string, a *autoAdvance, p RetryPolicy) (*Client, *[]time.Duration) {
+	t.Helper()
+	var planned []time.Duration
+	p.OnRetry = func(i RetryInfo) { planned = append(planned, i.Delay) }
+	return newTestClient(t, url, func(cfg *Config) { cfg.Clock = a.fake; cfg.Retry = &p }), &planned
 }

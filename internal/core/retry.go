@@ -14,35 +14,28 @@ import (
 	"time"
 )
 
-// RetryPolicy says how often and how long to retry.
+// RetryPolicy says how often and how long to retry: MaxRetries after the
+// first attempt (0 disables retries), from BaseDelay doubling, every wait
+// (a server's Retry-After with its jitter too) capped at MaxDelay. Jitter
+// maps a computed delay to the one used (nil: [d/2, d] for backoff,
+// [d, d + max(d/2, BaseDelay)] for a server's delay, never shorter than
+// the server asked); OnRetry, if set, is called before each wait. The
+// vendor packages' RetryPolicy documents the same fields.
 type RetryPolicy struct {
-	// MaxRetries is the number of retries after the first attempt; 0
-	// disables retries.
-	MaxRetries int
-	// BaseDelay is the first backoff; each retry doubles it.
-	BaseDelay time.Duration
-	// MaxDelay caps every wait: each backoff, and a server's Retry-After
-	// with its jitter.
-	MaxDelay time.Duration
-	// Jitter, if set, maps the computed delay d to the delay actually used;
-	// nil means a uniformly random delay in [d/2, d] for backoff, and for a
-	// server's delay d a random delay in [d, d + max(d/2, BaseDelay)] so
-	// that callers told to wait the same time do not retry together. A
-	// custom Jitter is never allowed to shorten a server's delay.
-	Jitter func(d time.Duration) time.Duration
-	// OnRetry, if set, is called before each wait.
-	OnRetry func(RetryInfo)
+	MaxRetries          int
+	BaseDelay, MaxDelay time.Duration
+	Jitter              func(d time.Duration) time.Duration
+	OnRetry             func(RetryInfo)
 }
 
-// RetryInfo describes one upcoming retry.
+// RetryInfo describes one upcoming retry: the Attempt that failed (from
+// 1), its StatusCode (0 for a transport error) and Err, and the Delay
+// before the next attempt.
 type RetryInfo struct {
-	Operation  string
-	Method     string
-	Route      string
-	Attempt    int           // the attempt that failed, from 1
-	Delay      time.Duration // the wait before the next attempt
-	StatusCode int           // 0 for a transport error
-	Err        error
+	Operation, Method, Route string
+	Attempt, StatusCode      int
+	Delay                    time.Duration
+	Err                      error
 }
 
 // DefaultRetry is 2 retries, 500ms doubling, capped at 30s.

@@ -167,9 +167,9 @@ func (s *Server) mountMore(mux *http.ServeMux, p string) {
 	// Integration connections: text/plain errors, as Siro documents them.
 	mux.HandleFunc("GET "+p+"/v1/core/integrations/connections", s.listConnections)
 	mux.HandleFunc("POST "+p+"/v1/core/integrations/connections", s.createConnection)
-	mux.HandleFunc("GET "+p+"/v1/core/integrations/connections/{id}", s.getConnection)
-	mux.HandleFunc("PATCH "+p+"/v1/core/integrations/connections/{id}", s.updateConnection)
-	mux.HandleFunc("DELETE "+p+"/v1/core/integrations/connections/{id}", s.deleteConnection)
+	mux.HandleFunc("GET "+p+"/v1/core/integrations/connections/{id}", s.onConnection(s.getConnection))
+	mux.HandleFunc("PATCH "+p+"/v1/core/integrations/connections/{id}", s.onConnection(s.updateConnection))
+	mux.HandleFunc("DELETE "+p+"/v1/core/integrations/connections/{id}", s.onConnection(s.deleteConnection))
 	mux.HandleFunc("PUT "+p+"/v1/core/integrations/salesforce", s.putSalesforce)
 
 	// OAuth apps and token listings (std envelope).
@@ -327,28 +327,29 @@ func (s *Server) createConnection(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, 201, it)
 }
 
-func (s *Server) getConnection(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	c, ok := s.connections.items[r.PathValue("id")]
-	s.mu.Unlock()
-	if !ok {
-		writePlain(w, 404, connNotFound)
-		return
+// onConnection answers with answer, under the lock, for the connection
+// the path's id names, and Siro's text/plain 404 when there is none.
+func (s *Server) onConnection(answer func(w http.ResponseWriter, r *http.Request, c map[string]any)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		c, ok := s.connections.items[r.PathValue("id")]
+		if !ok {
+			writePlain(w, 404, connNotFound)
+			return
+		}
+		answer(w, r, c)
 	}
+}
+
+func (s *Server) getConnection(w http.ResponseWriter, _ *http.Request, c map[string]any) {
 	writeJSON(w, 200, c)
 }
 
 // updateConnection changes only name, isActive and syncTranscript.
-func (s *Server) updateConnection(w http.ResponseWriter, r *http.Request) {
+func (s *Server) updateConnection(w http.ResponseWriter, r *http.Request, c map[string]any) {
 	var in map[string]any
 	_ = decodeBody(r, &in)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	c, ok := s.connections.items[r.PathValue("id")]
-	if !ok {
-		writePlain(w, 404, connNotFound)
-		return
-	}
 	for _, k := range []string{"name", "isActive", "syncTranscript"} {
 		if v, ok := in[k]; ok && v != nil {
 			c[k] = v
@@ -358,14 +359,7 @@ func (s *Server) updateConnection(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, 200, c)
 }
 
-func (s *Server) deleteConnection(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	c, ok := s.connections.items[r.PathValue("id")]
-	if !ok {
-		writePlain(w, 404, connNotFound)
-		return
-	}
+func (s *Server) deleteConnection(w http.ResponseWriter, r *http.Request, c map[string]any) {
 	delete(s.connections.items, r.PathValue("id"))
 	writeJSON(w, 200, c)
 }

@@ -62,36 +62,26 @@ func WithStatelessSync(fn func(kind, externalID string)) Option {
 
 // MaxInWindow returns the most requests one token made in any 60-second
 // window of the fake's clock (with WithWindowRateLimit).
-func (s *Server) MaxInWindow() int {
-	if s.scale == nil {
-		return 0
-	}
-	s.scale.mu.Lock()
-	defer s.scale.mu.Unlock()
-	return s.scale.maxSeen
-}
+func (s *Server) MaxInWindow() int { return scaleCount(s, func(sc *scale) int { return sc.maxSeen }) }
 
 // Arrivals returns how many org API requests reached the window
 // accounting (every one that passed auth and injected faults, once a
 // scale option is set). A simulation driver compares it with the requests
 // its limiters granted, to move the fake clock only when none is in flight.
-func (s *Server) Arrivals() int64 {
-	if s.scale == nil {
-		return 0
-	}
-	s.scale.mu.Lock()
-	defer s.scale.mu.Unlock()
-	return s.scale.total
-}
+func (s *Server) Arrivals() int64 { return scaleCount(s, func(sc *scale) int64 { return sc.total }) }
 
 // RateLimited returns how many requests WithWindowRateLimit refused.
-func (s *Server) RateLimited() int {
+func (s *Server) RateLimited() int { return scaleCount(s, func(sc *scale) int { return sc.limited }) }
+
+// scaleCount reads one counter of the scale state under its lock; 0 when
+// no scale option is set.
+func scaleCount[T int | int64](s *Server, read func(*scale) T) T {
 	if s.scale == nil {
 		return 0
 	}
 	s.scale.mu.Lock()
 	defer s.scale.mu.Unlock()
-	return s.scale.limited
+	return read(s.scale)
 }
 
 // scaleMiddleware wraps the org routes when a scale option is set.

@@ -42,10 +42,7 @@ func (s *Server) engagementAnswer(e *siro.Engagement) engagementAnswer {
 		Subject: e.Subject, Content: e.Content, StartTime: raw(e.StartTime), StartTimeLocalized: e.StartTimeLocalized, EndTime: raw(e.EndTime),
 		CreatedAt: raw(e.CreatedAt), UpdatedAt: raw(e.UpdatedAt), RecordingID: e.RecordingID, OpportunityID: e.OpportunityID,
 		AccountID: e.AccountID, OrganizationID: e.OrganizationID, EngagementUsers: []map[string]any{}}
-	if a := s.accountByID(e.AccountID); a != nil {
-		acc := accountOf(a)
-		out.Account = &acc
-	}
+	out.Account = s.accountAnswerByID(e.AccountID)
 	out.EngagementUsers = append(out.EngagementUsers, s.engagementUsers.list(map[string]string{"engagementId": e.ID})...)
 	return out
 }
@@ -72,12 +69,19 @@ func (s *Server) opportunityAnswer(o *siro.Opportunity) opportunityAnswer {
 	out := opportunityAnswer{ID: o.ID, ExternalID: o.ExternalID, Name: o.Name, Amount: o.Amount, ClosedAt: raw(o.ClosedAt),
 		Disposition: o.Disposition, CreatedAt: raw(o.CreatedAt), UpdatedAt: raw(o.UpdatedAt), RecordingID: o.RecordingID,
 		AccountID: o.AccountID, OrganizationID: o.OrganizationID, OpportunityUsers: []map[string]any{}}
-	if a := s.accountByID(o.AccountID); a != nil {
-		acc := accountOf(a)
-		out.Account = &acc
-	}
+	out.Account = s.accountAnswerByID(o.AccountID)
 	out.OpportunityUsers = append(out.OpportunityUsers, s.opportunityUsers.list(map[string]string{"opportunityId": o.ID})...)
 	return out
+}
+
+// accountAnswerByID renders the stored account with Siro id id, nil when
+// there is none. Call with s.mu held.
+func (s *Server) accountAnswerByID(id string) *accountAnswer {
+	if a := s.accountByID(id); a != nil {
+		acc := accountOf(a)
+		return &acc
+	}
+	return nil
 }
 
 // accountAnswer is the document's account object.

@@ -304,6 +304,18 @@ func lookup[V any](w http.ResponseWriter, m map[string]V, key string) (V, bool) 
 	return v, ok
 }
 
+// onRecording answers with answer, under the lock, for the recording the
+// path value key names, and 404 when there is none.
+func (s *Server) onRecording(key string, answer func(http.ResponseWriter, *http.Request, *recording)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if rec, ok := lookup(w, s.recordings, r.PathValue(key)); ok {
+			answer(w, r, rec)
+		}
+	}
+}
+
 func writeErr(w http.ResponseWriter, status int, msg string) {
 	writeJSON(w, status, map[string]string{"error": msg})
 }
@@ -444,8 +456,8 @@ func (s *Server) orgMux() http.Handler {
 	mux.HandleFunc("PUT "+p+"/v1/integrations/accounts/{id}", s.updateAccount)
 	mux.HandleFunc("DELETE "+p+"/v1/integrations/accounts/{id}", s.deleteAccount)
 	mux.HandleFunc("GET "+p+"/v1/core/recordings", s.listRecordings)
-	mux.HandleFunc("GET "+p+"/v1/core/recordings/{id}", s.getRecording)
-	mux.HandleFunc("GET "+p+"/v1/core/recordings/{id}/summaries", s.getSummaries)
+	mux.HandleFunc("GET "+p+"/v1/core/recordings/{id}", s.onRecording("id", s.getRecording))
+	mux.HandleFunc("GET "+p+"/v1/core/recordings/{id}/summaries", s.onRecording("id", s.getSummaries))
 	mux.HandleFunc("POST "+p+"/v1/core/oauth/apps", s.createApp)
 	mux.HandleFunc("POST "+p+"/v1/core/oauth/apps/{clientId}/access-token", s.mintToken)
 	mux.HandleFunc("GET "+p+"/v1/core/oauth/apps/{clientId}/access-token/{tokenId}", s.getToken)
@@ -795,23 +807,11 @@ func (s *Server) listRecordings(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, 200, map[string]any{"data": nonNil(data), "cursor": next})
 }
 
-func (s *Server) getRecording(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	rec, ok := lookup(w, s.recordings, r.PathValue("id"))
-	if !ok {
-		return
-	}
+func (s *Server) getRecording(w http.ResponseWriter, r *http.Request, rec *recording) {
 	writeJSON(w, 200, s.recordingView(rec, r.URL.Query()))
 }
 
-func (s *Server) getSummaries(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	rec, ok := lookup(w, s.recordings, r.PathValue("id"))
-	if !ok {
-		return
-	}
+func (s *Server) getSummaries(w http.ResponseWriter, r *http.Request, rec *recording) {
 	writeJSON(w, 200, nonNil(rec.summary))
 }
 
@@ -883,9 +883,9 @@ func (s *Server) tokenAnswer(info userToken) map[string]any {
 
 func (s *Server) userMux() http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /v1/core/recordings/{id}", s.recordingDetails)
-	mux.HandleFunc("GET /v1/core/recordings/{id}/utterances", s.utterances)
-	mux.HandleFunc("GET /v1/core/entities/extractions/{recordingId}", s.extractions)
+	mux.HandleFunc("GET /v1/core/recordings/{id}", s.onRecording("id", s.recordingDetails))
+	mux.HandleFunc("GET /v1/core/recordings/{id}/utterances", s.onRecording("id", s.utterances))
+	mux.HandleFunc("GET /v1/core/entities/extractions/{recordingId}", s.onRecording("recordingId", s.extractions))
 	mux.HandleFunc("PUT /v1/core/recordings/{id}/link", s.link)
 	mux.HandleFunc("DELETE /v1/core/recordings/{id}/link", s.link)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
@@ -898,14 +898,8 @@ func (s *Server) userMux() http.Handler {
 	return mux
 }
 
-func (s *Server) recordingDetails(w http.ResponseWriter, r *http.Request) {
+func (s *Server) recordingDetails(w http.ResponseWriter, r *http.Request, rec *recording) {
 	q := r.URL.Query()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	rec, ok := lookup(w, s.recordings, r.PathValue("id"))
-	if !ok {
-		return
-	}
 	d := detailsAnswer{ID: rec.rec.ID, DateCreated: raw(rec.rec.CreatedAt), TranscriptionStatus: siro.TranscriptionComplete,
 		ProcessingStatus: siro.ProcessingComplete, ProcessingStage: siro.StageDone, OrganizationID: s.OrganizationID,
 		UserID: rec.rec.UserID, Title: rec.rec.Title, DurationInMilliseconds: rec.rec.DurationInMilliseconds,
@@ -969,13 +963,7 @@ func (s *Server) crmOpportunities(rec *recording) []siro.CRMOpportunity {
 	return append(out, c)
 }
 
-func (s *Server) utterances(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	rec, ok := lookup(w, s.recordings, r.PathValue("id"))
-	if !ok {
-		return
-	}
+func (s *Server) utterances(w http.ResponseWriter, r *http.Request, rec *recording) {
 	speakers := rec.speakers
 	if speakers == nil {
 		speakers = map[string]string{}
@@ -984,13 +972,7 @@ func (s *Server) utterances(w http.ResponseWriter, r *http.Request) {
 		"pageSize": 100000, "cursor": nil})
 }
 
-func (s *Server) extractions(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	rec, ok := lookup(w, s.recordings, r.PathValue("recordingId"))
-	if !ok {
-		return
-	}
+func (s *Server) extractions(w http.ResponseWriter, r *http.Request, rec *recording) {
 	writeJSON(w, 200, map[string]any{"data": []extractionAnswer{s.extractionRecord(rec)}, "cursor": nil})
 }
 

@@ -1,6 +1,7 @@
-// Command resterrors writes the REST error and retry types and the
-// transport options (WithHTTPClient, WithLogger, WithTimeout, WithClock,
-// WithRetry, WithMaxRetries) of one vendor package (siro, engrami) from
+// Command resterrors writes the REST error and retry types, the
+// ClientObserver interface and the transport options (WithHTTPClient,
+// WithLogger, WithTimeout, WithClock, WithRetry, WithMaxRetries,
+// WithObserver) of one vendor package (siro, engrami) from
 // one template, so the packages share one source and `go doc` still shows
 // each type whole in its own package.
 //
@@ -44,33 +45,40 @@ type vendor struct {
 	RetryUsers string
 	// ClockUses says what WithClock's clock times; ClockNote follows.
 	ClockUses, ClockNote string
+	// ObserverServices lists the services ClientObserver.StartCall gets;
+	// ObserverOperation is an example operation name.
+	ObserverServices, ObserverOperation string
 }
 
 // vendors is every package generated from the template.
 var vendors = map[string]vendor{
 	"siro": {
-		Package:          "siro",
-		Name:             "Siro",
-		Constructors:     "NewClient, NewHandler and Middleware",
-		ErrorDoc:         `Error is returned for every non-2xx answer, and for the 2xx answers of the CRM-link calls that carry {"error": ...}.`,
-		OperationExample: "Engagements.Get",
-		RouteExample:     "/v1/integrations/engagements/{id}",
-		EmptyBody:        true,
-		RetryWrites:      "POST and PATCH only when nothing reached Siro.",
-		RetryUsers:       "a client uses",
-		ClockUses:        "token expiry and retry backoff",
-		ClockNote:        " Give it before WithUserTokenSource.",
+		Package:           "siro",
+		Name:              "Siro",
+		Constructors:      "NewClient, NewHandler and Middleware",
+		ErrorDoc:          `Error is returned for every non-2xx answer, and for the 2xx answers of the CRM-link calls that carry {"error": ...}.`,
+		OperationExample:  "Engagements.Get",
+		RouteExample:      "/v1/integrations/engagements/{id}",
+		EmptyBody:         true,
+		RetryWrites:       "POST and PATCH only when nothing reached Siro.",
+		RetryUsers:        "a client uses",
+		ClockUses:         "token expiry and retry backoff",
+		ClockNote:         " Give it before WithUserTokenSource.",
+		ObserverServices:  `"siro-org" for the organization API and "siro-user" for the user API`,
+		ObserverOperation: "Recordings.Details",
 	},
 	"engrami": {
-		Package:          "engrami",
-		Name:             "Engrami",
-		Constructors:     "NewClient, NewSender and the handlers' constructors",
-		ErrorDoc:         `Error is returned for every non-2xx answer and for {"success": false} bodies; Code, Message and Details come from Engrami's error envelope.`,
-		OperationExample: "Actions.Create",
-		RouteExample:     "/integrations/actions/{id}",
-		RetryWrites:      "POST and PATCH only with an Idempotency-Key (WithIdempotencyKey). MaxDelay also caps a 429's wait until X-RateLimit-Reset.",
-		RetryUsers:       "a client and a Sender use",
-		ClockUses:        "retry backoff",
+		Package:           "engrami",
+		Name:              "Engrami",
+		Constructors:      "NewClient, NewSender and the handlers' constructors",
+		ErrorDoc:          `Error is returned for every non-2xx answer and for {"success": false} bodies; Code, Message and Details come from Engrami's error envelope.`,
+		OperationExample:  "Actions.Create",
+		RouteExample:      "/integrations/actions/{id}",
+		RetryWrites:       "POST and PATCH only with an Idempotency-Key (WithIdempotencyKey). MaxDelay also caps a 429's wait until X-RateLimit-Reset.",
+		RetryUsers:        "a client and a Sender use",
+		ClockUses:         "retry backoff",
+		ObserverServices:  `"engrami"`,
+		ObserverOperation: "Calls.Get",
 	},
 }
 
