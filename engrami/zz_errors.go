@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/callcrm/callcrm-go/apierr"
+	"github.com/callcrm/callcrm-go/internal/apierr"
 	"github.com/callcrm/callcrm-go/internal/clock"
 	"github.com/callcrm/callcrm-go/internal/core"
 	"github.com/callcrm/callcrm-go/internal/opterr"
@@ -18,7 +18,7 @@ import (
 )
 
 // Sentinels matched with errors.Is. Each is one value shared by siro and
-// engrami (declared in package apierr; ErrInvalidOption in webhook), so
+// engrami (declared once in this module; ErrInvalidOption is webhook's), so
 // errors.Is(err, siro.ErrNotFound) and errors.Is(err, engrami.ErrNotFound)
 // are the same test. The status sentinels
 // (ErrBadRequest to ErrServer) match an *Error by its StatusCode.

@@ -4,8 +4,8 @@ import (
 	"errors"
 	"testing"
 
-	"github.com/callcrm/callcrm-go/apierr"
 	"github.com/callcrm/callcrm-go/engrami"
+	"github.com/callcrm/callcrm-go/internal/apierr"
 	"github.com/callcrm/callcrm-go/siro"
 	"github.com/callcrm/callcrm-go/webhook"
 )

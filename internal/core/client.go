@@ -15,7 +15,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/callcrm/callcrm-go/apierr"
+	"github.com/callcrm/callcrm-go/internal/apierr"
 	"github.com/callcrm/callcrm-go/internal/clock"
 )
 

@@ -20,7 +20,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/callcrm/callcrm-go/apierr"
+	"github.com/callcrm/callcrm-go/internal/apierr"
 	"github.com/callcrm/callcrm-go/internal/clock"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/callcrm/callcrm-go/apierr"
+	"github.com/callcrm/callcrm-go/internal/apierr"
 	"github.com/callcrm/callcrm-go/webhook"
 )
 

@@ -5,8 +5,8 @@
 //
 //	if errors.Is(err, siro.ErrNotFound) { ... } // also matches engrami's 404s
 //
-// You rarely import this package: use the names of the vendor package you
-// call. A bad option wraps webhook.ErrInvalidOption in every package.
+// It is internal: users match the names the vendor packages export. A bad
+// option wraps webhook.ErrInvalidOption in every package.
 package apierr
 
 import "errors"
