@@ -15,6 +15,7 @@ type handoff struct {
 	state atomic.Int32
 	done  chan result // buffered: the callback's goroutine never blocks
 	lease lazyLease
+	end   func(Result) // the callback stage's, begun by the request
 }
 
 // handoff states.
@@ -36,5 +37,5 @@ func (h *handoff) run(ctx context.Context, d *delivery) {
 		}
 		r.finish(d.ctx, d.ev, h.lease.stop(), out.err)
 	}()
-	out = r.callback(ctx, d.ev, d.parsed)
+	out = r.callback(ctx, h.end, d.ev, d.parsed)
 }

@@ -385,7 +385,9 @@ func (d *delivery) inline(res Reservation) result {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(d.ctx), r.s.timeout)
 	defer cancel() // after the deadline this changes nothing for the callback
 	r.inflight.Add(1)
-	go h.run(ctx, d)
+	ctx2, end := r.begin(ctx, StageCallback, ev, "")
+	h.end = end
+	go h.run(ctx2, d)
 	var out result
 	select {
 	case out = <-h.done:
@@ -397,6 +399,7 @@ func (d *delivery) inline(res Reservation) result {
 		out = <-h.done // it returned just now: the result is ours
 	}
 	r.finish(d.ctx, ev, h.lease.stop(), out.err)
+	h.end = nil
 	r.handoffs.Put(h)
 	if out.err != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) {
 		return d.timedOut()
@@ -411,10 +414,12 @@ func (d *delivery) timedOut() result {
 }
 
 // callback runs the vendor's Handle as the callback stage, turning a
-// panic into an error (logged with its stack).
-func (r *Receiver) callback(ctx context.Context, ev *Event, parsed any) (out result) {
+// panic into an error (logged with its stack). The caller began the stage
+// (ctx and end are r.begin's) on its own goroutine before starting the
+// callback's: an Observer's span start would otherwise grow the new
+// goroutine's small stack on every delivery.
+func (r *Receiver) callback(ctx context.Context, end func(Result), ev *Event, parsed any) (out result) {
 	out = result{err: errGoexit} // what the deferred end sees if Handle calls runtime.Goexit
-	ctx, end := r.begin(ctx, StageCallback, ev, "")
 	var t0 time.Time
 	if end != nil {
 		t0 = time.Now()
@@ -466,10 +471,11 @@ func (r *Receiver) Process(ctx context.Context, ev *Event) error {
 	// runtime.Goexit ends only that goroutine, not the inbox's worker.
 	// The delivery was counted (Processed) when the inbox took it.
 	done := make(chan result, 1)
+	ctx, end := r.begin(ctx, StageCallback, ev, "")
 	go func() {
 		out := result{err: errGoexit}
 		defer func() { done <- out }()
-		out = r.callback(ctx, ev, parsed)
+		out = r.callback(ctx, end, ev, parsed)
 	}()
 	return (<-done).err
 }
