@@ -76,105 +76,131 @@ func NewToolHandler[P, R any](secret string, fn func(ctx context.Context, params
 			return nil, opterr.New("engrami", "NewToolHandler", webhook.ErrInvalidSecret, "secret is invalid")
 		}
 	}
-	maxBody, timeout := ts.maxBody, ts.timeout
 	required, err := requiredFields(reflect.TypeFor[P]())
 	if err != nil {
 		return nil, err
 	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		fail := func(status int, code, msg string) {
-			cfg.Report(r, "engrami", "", "tool", status, errors.New(code+": "+msg))
-			writeJSONError(w, status, code, msg)
-		}
-		v, _, err := cfg.Verifier(r.Context(), r, fixed, newBearer)
-		if err != nil {
-			// unknown tenant 404, failing source 503 (never 401)
-			status := webhook.StatusCode(err)
-			cfg.Report(r, "engrami", "", "tool", status, err)
-			if status == http.StatusServiceUnavailable {
-				w.Header().Set("Retry-After", "5")
-				writeJSONError(w, status, "unavailable", "secrets unavailable, retry later")
-				return
-			}
-			writeJSONError(w, status, "not_found", "unknown tenant")
+	return &toolHandler[P, R]{fn: fn, cfg: cfg, fixed: fixed, maxBody: ts.maxBody, timeout: ts.timeout, required: required}, nil
+}
+
+// toolHandler is NewToolHandler's http.Handler for one tool.
+type toolHandler[P, R any] struct {
+	fn       func(ctx context.Context, params P) (R, error)
+	cfg      *webhook.Config
+	fixed    webhook.Verifier // nil with a secret source
+	maxBody  int64
+	timeout  time.Duration
+	required []string
+}
+
+func (h *toolHandler[P, R]) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	fail := func(status int, code, msg string) {
+		h.cfg.Report(r, "engrami", "", "tool", status, errors.New(code+": "+msg))
+		writeJSONError(w, status, code, msg)
+	}
+	v, _, err := h.cfg.Verifier(r.Context(), r, h.fixed, newBearer)
+	if err != nil {
+		// unknown tenant 404, failing source 503 (never 401)
+		status := webhook.StatusCode(err)
+		h.cfg.Report(r, "engrami", "", "tool", status, err)
+		if status == http.StatusServiceUnavailable {
+			w.Header().Set("Retry-After", "5")
+			writeJSONError(w, status, "unavailable", "secrets unavailable, retry later")
 			return
 		}
-		if _, err := v.Verify(r.Header, nil); err != nil {
-			fail(http.StatusUnauthorized, "unauthorized", "missing or wrong bearer token")
-			return
+		writeJSONError(w, status, "not_found", "unknown tenant")
+		return
+	}
+	if _, err := v.Verify(r.Header, nil); err != nil {
+		fail(http.StatusUnauthorized, "unauthorized", "missing or wrong bearer token")
+		return
+	}
+	if !endpointMethod(r.Method) {
+		w.Header().Set("Allow", strings.Join(endpointMethods, ", "))
+		fail(http.StatusMethodNotAllowed, "method_not_allowed", r.Method+" is not allowed")
+		return
+	}
+	p, status, code, msg := h.params(w, r)
+	if status != 0 {
+		fail(status, code, msg)
+		return
+	}
+	res, late, err := callTool(r.Context(), h.timeout, h.fn, p)
+	if late {
+		fail(http.StatusGatewayTimeout, "timeout", fmt.Sprintf("the tool did not answer within %v", h.timeout))
+		return
+	}
+	if err != nil {
+		h.toolFailed(w, r, err)
+		return
+	}
+	out, err := json.Marshal(res)
+	if err != nil {
+		fail(http.StatusInternalServerError, "encoding_error", err.Error())
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = w.Write(out)
+}
+
+// params reads and decodes the call's parameters: the JSON body (or, for
+// a GET or DELETE without one, the query parameters as strings), with
+// every required field present. A non-zero status is the 4xx to answer,
+// with its code and message.
+func (h *toolHandler[P, R]) params(w http.ResponseWriter, r *http.Request) (p P, status int, code, msg string) {
+	body, err := webhook.ReadBody(w, r, h.maxBody, webhook.DefaultReadTimeout)
+	if err != nil {
+		return p, webhook.StatusCode(err), "invalid_request", err.Error()
+	}
+	if (r.Method == http.MethodGet || r.Method == http.MethodDelete) && len(bytes.TrimSpace(body)) == 0 {
+		body = queryObject(r.URL.Query())
+	}
+	var present map[string]json.RawMessage
+	if err := json.Unmarshal(body, &present); err != nil {
+		return p, http.StatusBadRequest, "invalid_json", "body is not a JSON object"
+	}
+	for _, f := range h.required {
+		if v, ok := present[f]; !ok || string(v) == "null" {
+			return p, http.StatusBadRequest, "missing_required_field", "field " + f + " is required"
 		}
-		if !endpointMethod(r.Method) {
-			w.Header().Set("Allow", strings.Join(endpointMethods, ", "))
-			fail(http.StatusMethodNotAllowed, "method_not_allowed", r.Method+" is not allowed")
-			return
+	}
+	if err := json.Unmarshal(body, &p); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) && te != nil {
+			return p, http.StatusBadRequest, "invalid_field", fmt.Sprintf("field %s must be %s, got %s", te.Field, te.Type, te.Value)
 		}
-		body, err := webhook.ReadBody(w, r, maxBody, webhook.DefaultReadTimeout)
-		if err != nil {
-			fail(webhook.StatusCode(err), "invalid_request", err.Error())
-			return
-		}
-		if (r.Method == http.MethodGet || r.Method == http.MethodDelete) && len(bytes.TrimSpace(body)) == 0 {
-			body = queryObject(r.URL.Query())
-		}
-		var present map[string]json.RawMessage
-		if err := json.Unmarshal(body, &present); err != nil {
-			fail(http.StatusBadRequest, "invalid_json", "body is not a JSON object")
-			return
-		}
-		for _, f := range required {
-			if v, ok := present[f]; !ok || string(v) == "null" {
-				fail(http.StatusBadRequest, "missing_required_field", "field "+f+" is required")
-				return
-			}
-		}
-		var p P
-		if err := json.Unmarshal(body, &p); err != nil {
-			var te *json.UnmarshalTypeError
-			if errors.As(err, &te) && te != nil {
-				fail(http.StatusBadRequest, "invalid_field", fmt.Sprintf("field %s must be %s, got %s", te.Field, te.Type, te.Value))
-				return
-			}
-			fail(http.StatusBadRequest, "invalid_json", err.Error())
-			return
-		}
-		res, late, err := callTool(r.Context(), timeout, fn, p)
-		if late {
-			fail(http.StatusGatewayTimeout, "timeout", fmt.Sprintf("the tool did not answer within %v", timeout))
-			return
-		}
-		if err != nil {
-			var te *ToolError
-			if errors.As(err, &te) && te != nil {
-				status, code := te.Status, te.Code
-				if code == "" {
-					code = "tool_error"
-				}
-				switch {
-				case status == 0:
-					status = http.StatusInternalServerError
-				case status < 400 || status > 599:
-					// A 1xx would be sent before a 200, a 2xx or 3xx read as
-					// success, and net/http panics on a status over 999.
-					cfg.Report(r, "engrami", "", "tool", http.StatusInternalServerError,
-						fmt.Errorf("engrami: ToolError.Status %d is not a 4xx or 5xx status; answered 500 (%s: %s)", te.Status, code, te.Message))
-					writeJSONError(w, http.StatusInternalServerError, code, te.Message)
-					return
-				}
-				fail(status, code, te.Message)
-				return
-			}
-			cfg.Report(r, "engrami", "", "tool", http.StatusInternalServerError, err) // details stay in your logs
-			writeJSONError(w, http.StatusInternalServerError, "tool_error", "the tool failed")
-			return
-		}
-		out, err := json.Marshal(res)
-		if err != nil {
-			fail(http.StatusInternalServerError, "encoding_error", err.Error())
-			return
-		}
-		w.Header().Set("Content-Type", "application/json")
-		_, _ = w.Write(out)
-	}), nil
+		return p, http.StatusBadRequest, "invalid_json", err.Error()
+	}
+	return p, 0, "", ""
+}
+
+// toolFailed answers the tool's error: a ToolError with its 4xx or 5xx
+// status, code and message; any other error a generic 500 (its details
+// go to your logs only).
+func (h *toolHandler[P, R]) toolFailed(w http.ResponseWriter, r *http.Request, err error) {
+	var te *ToolError
+	if !errors.As(err, &te) || te == nil {
+		h.cfg.Report(r, "engrami", "", "tool", http.StatusInternalServerError, err)
+		writeJSONError(w, http.StatusInternalServerError, "tool_error", "the tool failed")
+		return
+	}
+	status, code := te.Status, te.Code
+	if code == "" {
+		code = "tool_error"
+	}
+	switch {
+	case status == 0:
+		status = http.StatusInternalServerError
+	case status < 400 || status > 599:
+		// A 1xx would be sent before a 200, a 2xx or 3xx read as
+		// success, and net/http panics on a status over 999.
+		h.cfg.Report(r, "engrami", "", "tool", http.StatusInternalServerError,
+			fmt.Errorf("engrami: ToolError.Status %d is not a 4xx or 5xx status; answered 500 (%s: %s)", te.Status, code, te.Message))
+		writeJSONError(w, http.StatusInternalServerError, code, te.Message)
+		return
+	}
+	h.cfg.Report(r, "engrami", "", "tool", status, errors.New(code+": "+te.Message))
+	writeJSONError(w, status, code, te.Message)
 }
 
 type toolResult[R any] struct {
