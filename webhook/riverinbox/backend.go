@@ -31,7 +31,7 @@ type backend[TTx any] struct {
 	execTx func(ctx context.Context, tx TTx, q string, args ...any) (int64, error)
 	// exec runs q on the pool.
 	exec func(ctx context.Context, q string, args ...any) (int64, error)
-	// queryInts runs q on the pool and returns the rows of (text, int).
+	// queryPairs runs q on the pool and returns the rows of (text, int).
 	queryPairs func(ctx context.Context, q string, args ...any) ([]pair, error)
 	// lock takes the migration lock (PostgreSQL advisory lock), nil on SQLite.
 	lock func(ctx context.Context, key int64) (func(), error)
@@ -40,6 +40,26 @@ type backend[TTx any] struct {
 type pair struct {
 	s string
 	n int64
+}
+
+// pairRows is what scanPairs reads: pgx.Rows and *sql.Rows.
+type pairRows interface {
+	Next() bool
+	Scan(dest ...any) error
+	Err() error
+}
+
+// scanPairs reads every (text, int) row of rows; the caller closes rows.
+func scanPairs(rows pairRows) ([]pair, error) {
+	var out []pair
+	for rows.Next() {
+		var p pair
+		if err := rows.Scan(&p.s, &p.n); err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	return out, rows.Err()
 }
 
 var dollarRe = regexp.MustCompile(`\$[0-9]+`)
@@ -74,15 +94,7 @@ func pgxBackend(pool *pgxpool.Pool) *backend[pgx.Tx] {
 				return nil, err
 			}
 			defer rows.Close()
-			var out []pair
-			for rows.Next() {
-				var p pair
-				if err := rows.Scan(&p.s, &p.n); err != nil {
-					return nil, err
-				}
-				out = append(out, p)
-			}
-			return out, rows.Err()
+			return scanPairs(rows)
 		},
 		lock: func(ctx context.Context, key int64) (func(), error) {
 			conn, err := pool.Acquire(ctx)
@@ -128,15 +140,7 @@ func sqlBackend(db *sql.DB, sqlite bool) *backend[*sql.Tx] {
 				return nil, err
 			}
 			defer rows.Close()
-			var out []pair
-			for rows.Next() {
-				var p pair
-				if err := rows.Scan(&p.s, &p.n); err != nil {
-					return nil, err
-				}
-				out = append(out, p)
-			}
-			return out, rows.Err()
+			return scanPairs(rows)
 		},
 	}
 	if sqlite {
