@@ -80,7 +80,7 @@ func NewToolHandler[P, R any](secret string, fn func(ctx context.Context, params
 	if err != nil {
 		return nil, err
 	}
-	return &toolHandler[P, R]{fn: fn, cfg: cfg, fixed: fixed, maxBody: ts.maxBody, timeout: ts.timeout, required: required}, nil
+	return &toolHandler[P, R]{fn: fn, cfg: cfg, fixed: fixed, maxBody: ts.maxBody, timeout: ts.Timeout, required: required}, nil
 }
 
 // toolHandler is NewToolHandler's http.Handler for one tool.

@@ -8,7 +8,7 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/callcrm/callcrm-go/internal/opterr"
+	"github.com/callcrm/callcrm-go/internal/endpointopt"
 	"github.com/callcrm/callcrm-go/webhook"
 )
 
@@ -22,12 +22,8 @@ type ToolOption func(*toolSettings) error
 
 // toolSettings is what ToolOptions fill.
 type toolSettings struct {
-	timeout time.Duration
-	maxBody int64
-	logger  *slog.Logger
-	onError func(r *http.Request, err error)
-	source  webhook.SecretSource
-	tenant  webhook.TenantFunc
+	endpointopt.Settings // timeout, logger, error hook, secret source
+	maxBody              int64
 }
 
 // WithToolSecretSource makes the tool handler resolve its accepted
@@ -44,25 +40,13 @@ type toolSettings struct {
 // NewToolHandler's fixed secret may then be empty; if both are given, the
 // source wins.
 func WithToolSecretSource(src webhook.SecretSource, tenant webhook.TenantFunc) ToolOption {
-	return func(s *toolSettings) error {
-		if src == nil || tenant == nil {
-			return optErr("WithToolSecretSource", "source and tenant func must not be nil")
-		}
-		s.source, s.tenant = src, tenant
-		return nil
-	}
+	return endpointopt.SecretSource[*toolSettings]("engrami", "WithToolSecretSource", src, tenant)
 }
 
 // WithToolTimeout bounds the tool function (default DefaultToolTimeout);
 // at the deadline Engrami gets 504. It must be positive.
 func WithToolTimeout(d time.Duration) ToolOption {
-	return func(s *toolSettings) error {
-		if d <= 0 {
-			return optErr("WithToolTimeout", "%v must be positive", d)
-		}
-		s.timeout = d
-		return nil
-	}
+	return endpointopt.Timeout[*toolSettings]("engrami", "WithToolTimeout", d)
 }
 
 // WithToolMaxBodyBytes limits the request body (default
@@ -82,32 +66,20 @@ func WithToolMaxBodyBytes(n int64) ToolOption {
 // every receiver uses (provider, delivery_id, event, status, error; see
 // webhook.WithLogger); never the secret. nil discards.
 func WithToolLogger(l *slog.Logger) ToolOption {
-	return func(s *toolSettings) error { s.logger = l; return nil }
+	return endpointopt.Logger[*toolSettings](l)
 }
 
 // WithToolErrorHook receives every refused or failed call with its error
 // (as webhook.WithErrorHook does for receivers). A panic in fn is
 // recovered and logged.
 func WithToolErrorHook(fn func(r *http.Request, err error)) ToolOption {
-	return func(s *toolSettings) error { s.onError = fn; return nil }
+	return endpointopt.ErrorHook[*toolSettings](fn)
 }
 
 // toolConfig applies opts.
 func toolConfig(opts []ToolOption) (toolSettings, *webhook.Config, error) {
-	s := toolSettings{timeout: DefaultToolTimeout, maxBody: webhook.DefaultMaxBodyBytes}
-	for i, o := range opts {
-		if o == nil {
-			return s, nil, opterr.New("engrami", "NewToolHandler", webhook.ErrInvalidOption, "option %d is nil", i)
-		}
-		if err := o(&s); err != nil {
-			return s, nil, err
-		}
-	}
-	copts := []webhook.Option{webhook.WithLogger(s.logger), webhook.WithErrorHook(s.onError)}
-	if s.source != nil {
-		copts = append(copts, webhook.WithSecretSource(s.source, s.tenant))
-	}
-	cfg, err := webhook.NewConfig(copts...)
+	s := toolSettings{Settings: endpointopt.Settings{Timeout: DefaultToolTimeout}, maxBody: webhook.DefaultMaxBodyBytes}
+	cfg, err := endpointopt.Apply("engrami", "NewToolHandler", &s, opts)
 	return s, cfg, err
 }
 

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/callcrm/callcrm-go/internal/endpointopt"
 	"github.com/callcrm/callcrm-go/internal/opterr"
 	"github.com/callcrm/callcrm-go/webhook"
 )
@@ -94,14 +95,10 @@ type LookupOption func(*lookupSettings) error
 
 // lookupSettings is what LookupOptions fill.
 type lookupSettings struct {
-	token     string
-	open      bool
-	emptyBody bool
-	timeout   time.Duration
-	logger    *slog.Logger
-	onError   func(r *http.Request, err error)
-	source    webhook.SecretSource
-	tenant    webhook.TenantFunc
+	endpointopt.Settings // timeout, logger, error hook, secret source
+	token                string
+	open                 bool
+	emptyBody            bool
 }
 
 // WithLookupSecretSource makes the lookup resolve its webhook secrets per
@@ -118,13 +115,7 @@ type lookupSettings struct {
 // InsecureAcceptEmptyBodySignature. NewLookupHandler's fixed secrets may
 // then be nil; if both are given, the source wins.
 func WithLookupSecretSource(src webhook.SecretSource, tenant webhook.TenantFunc) LookupOption {
-	return func(s *lookupSettings) error {
-		if src == nil || tenant == nil {
-			return opterr.New("symbo", "WithLookupSecretSource", webhook.ErrInvalidOption, "source and tenant func must not be nil")
-		}
-		s.source, s.tenant = src, tenant
-		return nil
-	}
+	return endpointopt.SecretSource[*lookupSettings]("symbo", "WithLookupSecretSource", src, tenant)
 }
 
 // WithLookupToken authenticates the lookup with a shared token the user
@@ -150,13 +141,7 @@ func InsecureNoAuth() LookupOption {
 // WithLookupTimeout bounds fn (default DefaultLookupTimeout): at the
 // deadline Symbo gets 504. It must be positive.
 func WithLookupTimeout(d time.Duration) LookupOption {
-	return func(s *lookupSettings) error {
-		if d <= 0 {
-			return opterr.New("symbo", "WithLookupTimeout", webhook.ErrInvalidOption, "%v must be positive", d)
-		}
-		s.timeout = d
-		return nil
-	}
+	return endpointopt.Timeout[*lookupSettings]("symbo", "WithLookupTimeout", d)
 }
 
 // WithLookupLogger logs one line per refused or failed lookup, with the
@@ -164,13 +149,13 @@ func WithLookupTimeout(d time.Duration) LookupOption {
 // credential matched; never the number's contact or a secret. nil
 // discards.
 func WithLookupLogger(l *slog.Logger) LookupOption {
-	return func(s *lookupSettings) error { s.logger = l; return nil }
+	return endpointopt.Logger[*lookupSettings](l)
 }
 
 // WithLookupErrorHook receives every refused or failed lookup with its
 // error (webhook.WithErrorHook). A panic in fn is recovered and logged.
 func WithLookupErrorHook(fn func(r *http.Request, err error)) LookupOption {
-	return func(s *lookupSettings) error { s.onError = fn; return nil }
+	return endpointopt.ErrorHook[*lookupSettings](fn)
 }
 
 // InsecureAcceptEmptyBodySignature makes the lookup also accept an
@@ -236,24 +221,12 @@ func NewLookupHandler(secrets []string, fn LookupFunc, opts ...LookupOption) (*L
 	if fn == nil {
 		return nil, opterr.New("symbo", "NewLookupHandler", webhook.ErrInvalidOption, "fn is nil")
 	}
-	ls := lookupSettings{timeout: DefaultLookupTimeout}
-	for i, o := range opts {
-		if o == nil {
-			return nil, opterr.New("symbo", "NewLookupHandler", webhook.ErrInvalidOption, "option %d is nil", i)
-		}
-		if err := o(&ls); err != nil {
-			return nil, err
-		}
-	}
-	copts := []webhook.Option{webhook.WithLogger(ls.logger), webhook.WithErrorHook(ls.onError)}
-	if ls.source != nil {
-		copts = append(copts, webhook.WithSecretSource(ls.source, ls.tenant))
-	}
-	cfg, err := webhook.NewConfig(copts...)
+	ls := lookupSettings{Settings: endpointopt.Settings{Timeout: DefaultLookupTimeout}}
+	cfg, err := endpointopt.Apply("symbo", "NewLookupHandler", &ls, opts)
 	if err != nil {
 		return nil, opterr.Rewrap("symbo", "NewLookupHandler", err, len(secrets))
 	}
-	h := &LookupHandler{fn: fn, cfg: cfg, timeout: ls.timeout, token: ls.token, open: ls.open, emptyBody: ls.emptyBody, source: ls.source != nil}
+	h := &LookupHandler{fn: fn, cfg: cfg, timeout: ls.Timeout, token: ls.token, open: ls.open, emptyBody: ls.emptyBody, source: ls.Source != nil}
 	if len(secrets) > 0 && !h.source {
 		if h.hmac, err = webhook.NewHMAC(HeaderSignature, "", secrets...); err != nil {
 			return nil, opterr.Rewrap("symbo", "NewLookupHandler", err, len(secrets))
