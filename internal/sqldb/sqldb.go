@@ -189,9 +189,14 @@ func Setup[C any, O ~func(*C) error, D ~int](pkg, where string, sentinel error, 
 	return nil
 }
 
-// CreateTables runs a store's DDL statements, stmts, on db; an error names
-// pkg and the table.
-func CreateTables(ctx context.Context, db *sql.DB, pkg, table string, stmts []string) error {
+// CreateTable is a store's CreateTable: it runs the statements ddl (the
+// store's exported DDL function) returns for table on db; an error of ddl
+// is returned as it is, one of the database names pkg and the table.
+func CreateTable(ctx context.Context, db *sql.DB, pkg, table string, ddl func(table string) ([]string, error)) error {
+	stmts, err := ddl(table)
+	if err != nil {
+		return err
+	}
 	for _, q := range stmts {
 		if _, err := db.ExecContext(ctx, q); err != nil {
 			return fmt.Errorf("%s: creating %s: %w", pkg, table, err)

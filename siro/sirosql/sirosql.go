@@ -182,11 +182,7 @@ ON CONFLICT (job) DO UPDATE SET next_index = excluded.next_index, updated_at = e
 
 // CreateTable creates the table if it does not exist.
 func (c *Checkpoint) CreateTable(ctx context.Context) error {
-	stmts, err := CheckpointDDL(c.table)
-	if err != nil {
-		return err
-	}
-	return sqldb.CreateTables(ctx, c.db, "sirosql", c.table, stmts)
+	return sqldb.CreateTable(ctx, c.db, "sirosql", c.table, CheckpointDDL)
 }
 
 // Load implements siro.Checkpoint: 0 for a job never saved.
@@ -280,11 +276,7 @@ RETURNING tat`,
 
 // CreateTable creates the table if it does not exist.
 func (l *Limiter) CreateTable(ctx context.Context) error {
-	stmts, err := LimiterDDL(l.table)
-	if err != nil {
-		return err
-	}
-	return sqldb.CreateTables(ctx, l.db, "sirosql", l.table, stmts)
+	return sqldb.CreateTable(ctx, l.db, "sirosql", l.table, LimiterDDL)
 }
 
 // Reserve books the bucket's next slot and returns when it is.

@@ -232,11 +232,7 @@ func DDL(table string) ([]string, error) {
 
 // CreateTable creates the table and index if they do not exist.
 func (s *Store) CreateTable(ctx context.Context) error {
-	stmts, err := DDL(s.table)
-	if err != nil {
-		return err
-	}
-	return sqldb.CreateTables(ctx, s.db, "sqldedupe", s.table, stmts)
+	return sqldb.CreateTable(ctx, s.db, "sqldedupe", s.table, DDL)
 }
 
 // Reserve implements webhook.Deduper: exactly one of concurrent
@@ -283,16 +279,8 @@ func (s *Store) Reserve(ctx context.Context, key string) (webhook.Reservation, e
 // ours, and the receiver keeps trying.
 func (s *Store) Extend(ctx context.Context, r webhook.Reservation) (webhook.Reservation, error) {
 	exp := s.clock.Now().Add(s.lease)
-	res, err := s.db.ExecContext(ctx, s.qExtend, dbKey(r.Key), r.Token, s.lease.Milliseconds(), s.offset())
-	if err != nil {
-		return r, fmt.Errorf("sqldedupe: extend: %w", err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return r, fmt.Errorf("sqldedupe: extend: %w", err)
-	}
-	if n != 1 {
-		return r, fmt.Errorf("%w: %.80s", webhook.ErrNotOwner, r.Key)
+	if err := s.execOwned(ctx, "extend", r, s.qExtend, s.lease.Milliseconds(), s.offset()); err != nil {
+		return r, err
 	}
 	r.Expires = exp
 	return r, nil
@@ -304,30 +292,26 @@ func (s *Store) Extend(ctx context.Context, r webhook.Reservation) (webhook.Rese
 // retrying the same Commit after an outage is safe (a commit that landed
 // before the connection broke is found again).
 func (s *Store) Commit(ctx context.Context, r webhook.Reservation) error {
-	res, err := s.db.ExecContext(ctx, s.qCommit, dbKey(r.Key), r.Token, s.ttl.Milliseconds(), s.offset())
-	if err != nil {
-		return fmt.Errorf("sqldedupe: commit: %w", err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return fmt.Errorf("sqldedupe: commit: %w", err)
-	}
-	if n != 1 {
-		return fmt.Errorf("%w: %.80s", webhook.ErrNotOwner, r.Key)
-	}
-	return nil
+	return s.execOwned(ctx, "commit", r, s.qCommit, s.ttl.Milliseconds(), s.offset())
 }
 
 // Release implements webhook.Deduper; it only drops the live reservation
 // held by r.Token, never another replica's or a commit.
 func (s *Store) Release(ctx context.Context, r webhook.Reservation) error {
-	res, err := s.db.ExecContext(ctx, s.qRelease, dbKey(r.Key), r.Token)
+	return s.execOwned(ctx, "release", r, s.qRelease)
+}
+
+// execOwned runs q, a statement that changes r's row only while r.Token
+// holds it, with the key and token, then args. A database error is
+// returned as it is, labelled op; no row changed is webhook.ErrNotOwner.
+func (s *Store) execOwned(ctx context.Context, op string, r webhook.Reservation, q string, args ...any) error {
+	res, err := s.db.ExecContext(ctx, q, append([]any{dbKey(r.Key), r.Token}, args...)...)
 	if err != nil {
-		return fmt.Errorf("sqldedupe: release: %w", err)
+		return fmt.Errorf("sqldedupe: %s: %w", op, err)
 	}
 	n, err := res.RowsAffected()
 	if err != nil {
-		return fmt.Errorf("sqldedupe: release: %w", err)
+		return fmt.Errorf("sqldedupe: %s: %w", op, err)
 	}
 	if n != 1 {
 		return fmt.Errorf("%w: %.80s", webhook.ErrNotOwner, r.Key)
