@@ -283,26 +283,25 @@ type RenderedRequest struct {
 // and inside a longer string it is empty. An undeclared placeholder is an
 // error.
 func (t *Tool) Preview(params map[string]any, secrets map[string]string) (*RenderedRequest, error) {
-	if t.Parameters != nil {
-		for _, r := range t.Parameters.Required {
-			if _, ok := params[r]; !ok {
-				return nil, fmt.Errorf("engrami: tool %s: required parameter %q is missing", t.Name, r)
-			}
-		}
-	}
-	return previewEndpoint(t.Name, t.Endpoint, renderer{params: params, secrets: secrets, optional: optionalParams(t.Parameters)})
+	return preview("tool", "parameter", t.Name, t.Parameters, t.Endpoint, params, secrets)
 }
 
 // Preview renders the request an action would make with input.
 func (a *Action) Preview(input map[string]any, secrets map[string]string) (*RenderedRequest, error) {
-	if a.InputSchema != nil {
-		for _, r := range a.InputSchema.Required {
+	return preview("action", "input", a.Name, a.InputSchema, a.Endpoint, input, secrets)
+}
+
+// preview renders e for the kind ("tool", "action") named name: every key
+// schema requires must be in input (what names such a key in the error).
+func preview(kind, what, name string, schema *JSONSchema, e Endpoint, input map[string]any, secrets map[string]string) (*RenderedRequest, error) {
+	if schema != nil {
+		for _, r := range schema.Required {
 			if _, ok := input[r]; !ok {
-				return nil, fmt.Errorf("engrami: action %s: required input %q is missing", a.Name, r)
+				return nil, fmt.Errorf("engrami: %s %s: required %s %q is missing", kind, name, what, r)
 			}
 		}
 	}
-	return previewEndpoint(a.Name, a.Endpoint, renderer{params: input, secrets: secrets, optional: optionalParams(a.InputSchema)})
+	return previewEndpoint(name, e, renderer{params: input, secrets: secrets, optional: optionalParams(schema)})
 }
 
 func previewEndpoint(name string, e Endpoint, r renderer) (*RenderedRequest, error) {

@@ -139,11 +139,17 @@ func (t *Tool) Validate() error {
 // CreateTool defines a custom tool. Engrami returns the tool (or an id);
 // the answer is kept raw.
 func (c *Client) CreateTool(ctx context.Context, t *Tool, opts ...CallOption) (json.RawMessage, error) {
-	if err := t.Validate(); err != nil {
-		return nil, invalid("Tools.Create", err.Error())
+	return c.create(ctx, "Tools.Create", "/tools", t, opts)
+}
+
+// create validates v (a *Tool or *Action; nil is an invalid request) and
+// POSTs it to route, returning Engrami's answer raw.
+func (c *Client) create(ctx context.Context, op, route string, v interface{ Validate() error }, opts []CallOption) (json.RawMessage, error) {
+	if err := v.Validate(); err != nil {
+		return nil, invalid(op, err.Error())
 	}
 	var out json.RawMessage
-	err := c.call(ctx, "Tools.Create", http.MethodPost, "/tools", nil, t, &out, opts)
+	err := c.call(ctx, op, http.MethodPost, route, nil, v, &out, opts)
 	return out, err
 }
 
@@ -249,12 +255,7 @@ func (a *Action) Validate() error {
 
 // CreateAction defines an outgoing action.
 func (c *Client) CreateAction(ctx context.Context, a *Action, opts ...CallOption) (json.RawMessage, error) {
-	if err := a.Validate(); err != nil {
-		return nil, invalid("Actions.Create", err.Error())
-	}
-	var out json.RawMessage
-	err := c.call(ctx, "Actions.Create", http.MethodPost, "/integrations/actions", nil, a, &out, opts)
-	return out, err
+	return c.create(ctx, "Actions.Create", "/integrations/actions", a, opts)
 }
 
 var secretNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,127}$`)
