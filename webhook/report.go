@@ -45,37 +45,47 @@ func classify(out result) (Outcome, int, string) {
 	return OutcomeRefused, status, refusalReason(out.err)
 }
 
-func unavailableReason(err error) string {
-	switch {
-	case errors.Is(err, ErrSecretSource):
-		return "secret_source"
-	case errors.Is(err, ErrInboxFull):
-		return "inbox"
-	case errors.Is(err, ErrShuttingDown):
-		return "shutting_down"
-	}
-	return "store"
+// reasons maps errors to a Result.Reason: the first entry whose errors
+// one matches (errors.Is) names it.
+type reasons []struct {
+	name string
+	errs []error
 }
 
-func refusalReason(err error) string {
-	switch {
-	case errors.Is(err, ErrTimestampTooOld), errors.Is(err, ErrTimestampTooNew):
-		return "timestamp"
-	case errors.Is(err, ErrMissingHeader), errors.Is(err, ErrNoMatchingSignature):
-		return "signature"
-	case errors.Is(err, ErrPayloadTooLarge):
-		return "too_large"
-	case errors.Is(err, ErrMethodNotAllowed):
-		return "method"
-	case errors.Is(err, ErrUnsupportedEncoding):
-		return "encoding"
-	case errors.Is(err, ErrReadTimeout):
-		return "read_timeout"
-	case errors.Is(err, ErrUnknownTenant):
-		return "unknown_tenant"
+// of returns the reason err matches, else fallback.
+func (rs reasons) of(err error, fallback string) string {
+	for _, r := range rs {
+		for _, e := range r.errs {
+			if errors.Is(err, e) {
+				return r.name
+			}
+		}
 	}
-	return "malformed"
+	return fallback
 }
+
+// unavailableReasons name a 503; "store" (the deduper or inbox store)
+// when none matches.
+var unavailableReasons = reasons{
+	{"secret_source", []error{ErrSecretSource}},
+	{"inbox", []error{ErrInboxFull}},
+	{"shutting_down", []error{ErrShuttingDown}},
+}
+
+func unavailableReason(err error) string { return unavailableReasons.of(err, "store") }
+
+// refusalReasons name a refused delivery; "malformed" when none matches.
+var refusalReasons = reasons{
+	{"timestamp", []error{ErrTimestampTooOld, ErrTimestampTooNew}},
+	{"signature", []error{ErrMissingHeader, ErrNoMatchingSignature}},
+	{"too_large", []error{ErrPayloadTooLarge}},
+	{"method", []error{ErrMethodNotAllowed}},
+	{"encoding", []error{ErrUnsupportedEncoding}},
+	{"read_timeout", []error{ErrReadTimeout}},
+	{"unknown_tenant", []error{ErrUnknownTenant}},
+}
+
+func refusalReason(err error) string { return refusalReasons.of(err, "malformed") }
 
 // settle is the one place a delivery is reported: its outcome counted,
 // a refusal or failure logged and handed to the error hook, the Observer's
