@@ -188,7 +188,7 @@ type bulkSpec[T, R any] struct {
 	validate func(*T) error
 	extID    func(*T) string
 	outID    func(*R) string
-	send     func(ctx context.Context, c *Client, batch []T) ([]R, error)
+	route    string // the batch route, PUT with the records
 }
 
 var engagementSpec = bulkSpec[SyncEngagement, Engagement]{
@@ -196,9 +196,7 @@ var engagementSpec = bulkSpec[SyncEngagement, Engagement]{
 	validate: (*SyncEngagement).Validate,
 	extID:    func(e *SyncEngagement) string { return e.ExternalID },
 	outID:    func(e *Engagement) string { return e.ExternalID },
-	send: func(ctx context.Context, c *Client, b []SyncEngagement) ([]Engagement, error) {
-		return getData[[]Engagement](ctx, c.org, "Sync.Engagements", http.MethodPut, "/v1/integrations/sync/batch/engagements", nil, nil, b)
-	},
+	route:    "/v1/integrations/sync/batch/engagements",
 }
 
 var opportunitySpec = bulkSpec[SyncOpportunity, Opportunity]{
@@ -206,9 +204,7 @@ var opportunitySpec = bulkSpec[SyncOpportunity, Opportunity]{
 	validate: (*SyncOpportunity).Validate,
 	extID:    func(o *SyncOpportunity) string { return o.ExternalID },
 	outID:    func(o *Opportunity) string { return o.ExternalID },
-	send: func(ctx context.Context, c *Client, b []SyncOpportunity) ([]Opportunity, error) {
-		return getData[[]Opportunity](ctx, c.org, "Sync.Opportunities", http.MethodPut, "/v1/integrations/sync/batch/opportunities", nil, nil, b)
-	},
+	route:    "/v1/integrations/sync/batch/opportunities",
 }
 
 // chunk is a contiguous input range [start, end): the valid records to
@@ -406,7 +402,7 @@ func (r *bulkRun[T, R]) send(ctx context.Context, recs []T, out []BulkItem[R]) b
 		}
 	}
 	r.requests.Add(1)
-	got, err := r.spec.send(ctx, r.c, recs)
+	got, err := getData[[]R](ctx, r.c.org, r.spec.op, http.MethodPut, r.spec.route, nil, nil, recs)
 	if err != nil {
 		if ctx.Err() != nil {
 			return false

@@ -135,23 +135,22 @@ func (Unlimited) Wait(ctx context.Context) error { return ctx.Err() }
 // DefaultLimiterBurst, on the client's clock). Pass the same limiter to
 // every client, in every replica, that uses the same org token.
 func WithLimiter(l Limiter) Option {
-	return func(c *config) error {
-		if l == nil {
-			return fmt.Errorf("%w: limiter is nil (use siro.Unlimited{} to disable limiting)", ErrInvalidOption)
-		}
-		c.limiter = l
-		return nil
-	}
+	return limiterOption("limiter", l, func(c *config) { c.limiter = l })
 }
 
 // WithUserLimiter sets the limiter every user API request waits on (the
 // user access token has its own budget; default as for WithLimiter).
 func WithUserLimiter(l Limiter) Option {
+	return limiterOption("user limiter", l, func(c *config) { c.userLimiter = l })
+}
+
+// limiterOption sets l, a what ("limiter"), with set; l must not be nil.
+func limiterOption(what string, l Limiter, set func(*config)) Option {
 	return func(c *config) error {
 		if l == nil {
-			return fmt.Errorf("%w: user limiter is nil (use siro.Unlimited{} to disable limiting)", ErrInvalidOption)
+			return fmt.Errorf("%w: %s is nil (use siro.Unlimited{} to disable limiting)", ErrInvalidOption, what)
 		}
-		c.userLimiter = l
+		set(c)
 		return nil
 	}
 }
