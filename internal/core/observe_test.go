@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/callcrm/callcrm-go/internal/testkit"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -76,7 +77,7 @@ func (o *recordingObserver) TokenMint(_ context.Context, _ time.Duration, err er
 }
 
 func TestObserverSeesRetriedCall(t *testing.T) {
-	srv, _ := retryAfterOnce(t, http.StatusServiceUnavailable, "1", `{"ok":true}`)
+	srv, _ := testkit.FailOnce(t, http.StatusServiceUnavailable, "1", `{"ok":true}`)
 	a := newAutoAdvance(t)
 	obs := &recordingObserver{}
 	c := newTestClient(t, srv.URL, func(cfg *Config) {
@@ -207,7 +208,7 @@ func TestServerDelayNeverExceedsMaxDelay(t *testing.T) {
 }
 
 func TestRetryAfterWaitCappedByMaxDelay(t *testing.T) {
-	srv, hits := retryAfterOnce(t, http.StatusTooManyRequests, "29", `{}`)
+	srv, hits := testkit.FailOnce(t, http.StatusTooManyRequests, "29", `{}`)
 	a := newAutoAdvance(t)
 	// The default jitter: up to max(d/2, BaseDelay) on top of 29 s.
 	c, plannedp := delayRecordingClient(t, srv.URL, a, RetryPolicy{MaxRetries: 1, BaseDelay: 500 * time.Millisecond, MaxDelay: 30 * time.Second})
@@ -225,23 +226,6 @@ func TestRetryAfterWaitCappedByMaxDelay(t *testing.T) {
 	for _, d := range a.Delays() {
 		assert.LessOrEqual(t, d, 30*time.Second)
 	}
-}
-
-// retryAfterOnce serves status with a Retry-After of retryAfter to the
-// first request (counting again from hits.Store(0)), then 200 with body.
-func retryAfterOnce(t *testing.T, status int, retryAfter, body string) (*httptest.Server, *atomic.Int32) {
-	t.Helper()
-	hits := new(atomic.Int32)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if hits.Add(1) == 1 {
-			w.Header().Set("Retry-After", retryAfter)
-			w.WriteHeader(status)
-			return
-		}
-		_, _ = w.Write([]byte(body))
-	}))
-	t.Cleanup(srv.Close)
-	return srv, hits
 }
 
 // delayRecordingClient returns a client of url on a's fake clock retrying

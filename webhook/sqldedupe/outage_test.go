@@ -16,6 +16,7 @@ import (
 
 	"github.com/callcrm/callcrm-go/internal/clock"
 	"github.com/callcrm/callcrm-go/internal/sqldb/sqldbtest"
+	"github.com/callcrm/callcrm-go/internal/testkit/syncbuf"
 	"github.com/callcrm/callcrm-go/webhook"
 )
 
@@ -125,9 +126,8 @@ func TestCommitSurvivesPostgresOutage(t *testing.T) {
 		}
 		return nil
 	}
-	var logs bytes.Buffer
-	var logMu sync.Mutex
-	logger := slog.New(slog.NewTextHandler(lockedWriter{&logMu, &logs}, nil))
+	var logs syncbuf.Buffer
+	logger := slog.New(slog.NewTextHandler(&logs, nil))
 	opts := []webhook.Option{webhook.WithLogger(logger), webhook.WithStoreTimeout(time.Second)}
 	ra, err := webhook.NewReceiver(acmeSpec(t, event, nil), append(opts, webhook.WithDedupe(a))...)
 	if err != nil {
@@ -185,26 +185,13 @@ func TestCommitSurvivesPostgresOutage(t *testing.T) {
 	if ra.Stats().CommitFailures == 0 {
 		t.Errorf("no commit failure counted")
 	}
-	logMu.Lock()
 	if !strings.Contains(logs.String(), "commit failed after the callback succeeded") {
 		t.Errorf("no commit failure logged")
 	}
-	logMu.Unlock()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := ra.Shutdown(ctx); err != nil {
 		t.Errorf("Shutdown: %v (the commit never landed)", err)
 	}
 	_ = rb.Shutdown(ctx)
-}
-
-type lockedWriter struct {
-	mu *sync.Mutex
-	w  *bytes.Buffer
-}
-
-func (l lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
 }
