@@ -2,14 +2,13 @@ package callsync_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/callcrm/callcrm-go/callsync"
 	"github.com/callcrm/callcrm-go/callsync/callsynctest"
+	"github.com/callcrm/callcrm-go/internal/testkit"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -20,15 +19,11 @@ import (
 // once. Two calls sharing a payload_id, and two updates of one call, are
 // two events.
 func TestRetryWithNewTimestampIsDuplicate(t *testing.T) {
-	var mu sync.Mutex
-	var calls []string
+	var calls testkit.Lines
 	h, err := callsync.NewHandler([]string{"k"}, callsync.Callbacks{
-		CallLogged: func(_ context.Context, ev *callsync.Event) error {
-			mu.Lock()
-			defer mu.Unlock()
-			calls = append(calls, string(ev.Data.CallDetails.CallID)+" "+ev.Data.CallDetails.FileStatus)
-			return nil
-		},
+		CallLogged: testkit.Record(&calls, func(ev *callsync.Event) string {
+			return string(ev.Data.CallDetails.CallID) + " " + ev.Data.CallDetails.FileStatus
+		}),
 	})
 	require.NoError(t, err)
 	s, err := callsynctest.NewSender("k")
@@ -50,7 +45,7 @@ func TestRetryWithNewTimestampIsDuplicate(t *testing.T) {
 	require.NotEqual(t, first, update)
 	assert.Equal(t, 200, s.Serve(h, []byte(update)), "another state of the call, same payload_id")
 
-	assert.Equal(t, []string{"88231 completed", "88232 completed", "88231 archived"}, calls)
+	assert.Equal(t, []string{"88231 completed", "88232 completed", "88231 archived"}, calls.Get())
 	assert.Equal(t, int64(2), h.Stats().Duplicates)
 
 	k1, err := callsync.DeliveryKey([]byte(first))

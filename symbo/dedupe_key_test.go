@@ -1,12 +1,11 @@
 package symbo_test
 
 import (
-	"context"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/callcrm/callcrm-go/internal/testkit"
 	"github.com/callcrm/callcrm-go/symbo"
 	"github.com/callcrm/callcrm-go/symbo/symbotest"
 	"github.com/callcrm/callcrm-go/webhook"
@@ -21,15 +20,11 @@ import (
 // of the same event, even with another envelope created_at, is a
 // duplicate.
 func TestSameIDOtherEventIsProcessed(t *testing.T) {
-	var mu sync.Mutex
-	var seen []string
+	var seen testkit.Lines
 	h, err := symbo.NewHandler([]string{"k"}, symbo.Callbacks{
-		Call: func(_ context.Context, ev *symbo.CallEvent) error {
-			mu.Lock()
-			defer mu.Unlock()
-			seen = append(seen, string(ev.Type)+" "+ev.Data.ID+" "+ev.Data.Note)
-			return nil
-		},
+		Call: testkit.Record(&seen, func(ev *symbo.CallEvent) string {
+			return string(ev.Type) + " " + ev.Data.ID + " " + ev.Data.Note
+		}),
 	})
 	require.NoError(t, err)
 	s, err := symbotest.NewSender("k")
@@ -58,7 +53,7 @@ func TestSameIDOtherEventIsProcessed(t *testing.T) {
 		"call:updated call-1 called back, wants a quote",
 		"call:completed call-1 ",
 		"call:updated call-2 ",
-	}, seen)
+	}, seen.Get())
 	assert.Equal(t, int64(3), h.Stats().Duplicates)
 }
 

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/callcrm/callcrm-go/internal/sqldb/sqldbtest"
 	"github.com/callcrm/callcrm-go/sivo"
 	"github.com/callcrm/callcrm-go/sivo/sivotest"
 	"github.com/callcrm/callcrm-go/symbo/symbotest"
@@ -129,13 +130,7 @@ func TestBackendSQLiteSurvivesRestart(t *testing.T) {
 // search_path in DATABASE_URL): a delivery is stored as a River job before
 // the 200, processed by the worker, and a redelivery stores nothing.
 func TestBackendDurable(t *testing.T) {
-	dsn := os.Getenv("CALLCRM_TEST_POSTGRES")
-	if dsn == "" {
-		if os.Getenv("CALLCRM_REQUIRE_POSTGRES") != "" {
-			t.Fatal("CALLCRM_REQUIRE_POSTGRES is set but CALLCRM_TEST_POSTGRES is empty")
-		}
-		t.Skip("no PostgreSQL: set CALLCRM_TEST_POSTGRES=postgres://user@host:port/db, or from the repository root run `bash -c 'source .ci/postgres && ./.ci/test'`")
-	}
+	dsn := sqldbtest.PostgresDSN(t)
 	ctx := context.Background()
 	pool, err := pgxpool.New(ctx, dsn)
 	require.NoError(t, err)

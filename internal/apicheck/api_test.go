@@ -169,11 +169,7 @@ func TestExportedIdentifiersHaveDocComments(t *testing.T) {
 					}
 					count++
 					if d.Doc == nil {
-						name := d.Name.Name
-						if d.Recv != nil {
-							name = recvName(d.Recv) + "." + name
-						}
-						missing = append(missing, fset.Position(d.Pos()).String()+": "+name)
+						missing = append(missing, fset.Position(d.Pos()).String()+": "+funcName(d))
 					}
 				case *ast.GenDecl:
 					for _, s := range d.Specs {
@@ -228,6 +224,14 @@ func exportedTypeNames(files []*ast.File) map[string]bool {
 	return names
 }
 
+// funcName is "F" for a function, "T.M" for a method.
+func funcName(d *ast.FuncDecl) string {
+	if d.Recv != nil {
+		return recvName(d.Recv) + "." + d.Name.Name
+	}
+	return d.Name.Name
+}
+
 func recvName(fl *ast.FieldList) string {
 	if fl == nil || len(fl.List) == 0 {
 		return ""
@@ -273,10 +277,7 @@ func TestNoExportedSignatureMentionsInternalType(t *testing.T) {
 					if !d.Name.IsExported() || (d.Recv != nil && !exportedTypes[recvName(d.Recv)]) {
 						continue
 					}
-					name := d.Name.Name
-					if d.Recv != nil {
-						name = recvName(d.Recv) + "." + name
-					}
+					name := funcName(d)
 					fields("func "+name, d.Type.TypeParams)
 					fields("func "+name, d.Type.Params)
 					fields("func "+name, d.Type.Results)

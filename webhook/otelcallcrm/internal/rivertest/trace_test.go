@@ -20,6 +20,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 	_ "modernc.org/sqlite"
 
+	"github.com/callcrm/callcrm-go/internal/sqldb/sqldbtest"
 	"github.com/callcrm/callcrm-go/sivo"
 	"github.com/callcrm/callcrm-go/sivo/sivotest"
 	"github.com/callcrm/callcrm-go/webhook"
@@ -55,13 +56,7 @@ var schemaSeq atomic.Int64
 
 // postgresInbox uses CALLCRM_TEST_POSTGRES, in a schema of its own.
 func postgresInbox(t *testing.T, opts ...riverinbox.Option) inbox {
-	dsn := os.Getenv("CALLCRM_TEST_POSTGRES")
-	if dsn == "" {
-		if os.Getenv("CALLCRM_REQUIRE_POSTGRES") != "" {
-			t.Fatal("CALLCRM_REQUIRE_POSTGRES is set but CALLCRM_TEST_POSTGRES is empty")
-		}
-		t.Skip("no PostgreSQL: set CALLCRM_TEST_POSTGRES=postgres://user@host:port/db")
-	}
+	dsn := sqldbtest.PostgresDSN(t)
 	ctx := context.Background()
 	pool, err := pgxpool.New(ctx, dsn)
 	if err != nil {
