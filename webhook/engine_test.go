@@ -16,7 +16,6 @@ import (
 	"testing/synctest"
 	"time"
 
-	"github.com/callcrm/callcrm-go/internal/testkit/syncbuf"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -156,19 +155,34 @@ func TestOnceKeysAreApartFromDeliveryKeys(t *testing.T) {
 // repeats with other content is acknowledged as a duplicate and logged at
 // warn level; an identical redelivery is not.
 func TestRepeatedKeyWithDifferentBodyWarns(t *testing.T) {
-	var logs syncbuf.Buffer
-	logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	var logs bytes.Buffer
+	var mu sync.Mutex
+	logger := slog.New(slog.NewTextHandler(lockedWriter{&mu, &logs}, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	var calls atomic.Int32
 	r, err := NewReceiver(engineSpec(t, func(context.Context, *Event, Once) error { calls.Add(1); return nil }), WithLogger(logger))
 	require.NoError(t, err)
 	assert.Equal(t, 200, serve(r, signed(t, "/", "", "evt_1", []byte(`{"v":"first"}`))))
 	assert.Equal(t, 200, serve(r, signed(t, "/", "", "evt_1", []byte(`{"v":"first"}`))))
+	mu.Lock()
 	assert.NotContains(t, logs.String(), "different body")
+	mu.Unlock()
 	assert.Equal(t, 200, serve(r, signed(t, "/", "", "evt_1", []byte(`{"v":"second"}`))))
-	got := logs.String()
-	assert.Contains(t, got, "level=WARN msg=\"webhook: delivery key repeated with a different body")
-	assert.NotContains(t, got, "second", "no body in the log")
+	mu.Lock()
+	assert.Contains(t, logs.String(), "level=WARN msg=\"webhook: delivery key repeated with a different body")
+	assert.NotContains(t, logs.String(), "second", "no body in the log")
+	mu.Unlock()
 	assert.EqualValues(t, 1, calls.Load())
+}
+
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  *bytes.Buffer
+}
+
+func (l lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
 
 // recorder is a recording Observer: it keeps "stage>" at Start and

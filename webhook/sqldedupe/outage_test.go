@@ -16,8 +16,8 @@ import (
 
 	"github.com/callcrm/callcrm-go/internal/clock"
 	"github.com/callcrm/callcrm-go/internal/sqldb/sqldbtest"
-	"github.com/callcrm/callcrm-go/internal/testkit/syncbuf"
 	"github.com/callcrm/callcrm-go/webhook"
+	"github.com/callcrm/callcrm-go/webhook/webhooktest"
 )
 
 // pgControl stops and starts the test server. .ci/postgres exports
@@ -126,7 +126,7 @@ func TestCommitSurvivesPostgresOutage(t *testing.T) {
 		}
 		return nil
 	}
-	var logs syncbuf.Buffer
+	var logs webhooktest.LogBuffer
 	logger := slog.New(slog.NewTextHandler(&logs, nil))
 	opts := []webhook.Option{webhook.WithLogger(logger), webhook.WithStoreTimeout(time.Second)}
 	ra, err := webhook.NewReceiver(acmeSpec(t, event, nil), append(opts, webhook.WithDedupe(a))...)
