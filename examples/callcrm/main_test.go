@@ -113,6 +113,16 @@ func (c *counter) add(keys ...string) {
 	}
 }
 
+// callback returns a vendor callback counting "<vendor>:<event type>" and
+// "id:<delivery id>", both read from the event by key.
+func callback[E any](c *counter, vendor string, key func(ev E) (typ, id string)) func(context.Context, E) error {
+	return func(_ context.Context, ev E) error {
+		typ, id := key(ev)
+		c.add(vendor+":"+typ, "id:"+id)
+		return nil
+	}
+}
+
 func (c *counter) get(k string) int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -133,6 +143,7 @@ func newReceiver(t *testing.T) *receiver {
 	t.Helper()
 	r := &receiver{calls: &counter{n: map[string]int{}}}
 	c := r.calls
+	sr := callback(c, "siro", func(e *siro.RecordingEvent) (string, string) { return string(e.Type), e.Delivery.ID })
 	siroH, err := siro.NewHandler([]string{secrets["siro"]}, siro.Callbacks{
 		Ready: func(_ context.Context, rr *siro.ReadyRecording) error {
 			r.mu.Lock()
@@ -141,27 +152,15 @@ func newReceiver(t *testing.T) *receiver {
 			c.add("siro:ready")
 			return nil
 		},
-		RecordingProcessed: func(_ context.Context, e *siro.RecordingEvent) error {
-			c.add("siro:"+string(e.Type), "id:"+e.Delivery.ID)
-			return nil
-		},
-		RecordingLinked: func(_ context.Context, e *siro.RecordingEvent) error {
-			c.add("siro:"+string(e.Type), "id:"+e.Delivery.ID)
-			return nil
-		},
+		RecordingProcessed: sr,
+		RecordingLinked:    sr,
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	symboH, err := symbo.NewHandler([]string{secrets["symbo"]}, symbo.Callbacks{
-		Call: func(_ context.Context, ev *symbo.CallEvent) error {
-			c.add("symbo:"+ev.Description, "id:"+ev.ID)
-			return nil
-		},
-		ProspectCreated: func(_ context.Context, ev *webhook.Event) error {
-			c.add("symbo:"+ev.Type, "id:"+ev.ID)
-			return nil
-		},
+		Call:            callback(c, "symbo", func(ev *symbo.CallEvent) (string, string) { return ev.Description, ev.ID }),
+		ProspectCreated: callback(c, "symbo", func(ev *webhook.Event) (string, string) { return ev.Type, ev.ID }),
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -176,20 +175,14 @@ func newReceiver(t *testing.T) *receiver {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cs := func(_ context.Context, ev *callsync.Event) error {
-		c.add("callsync:"+string(ev.Type), "id:"+ev.PayloadID)
-		return nil
-	}
+	cs := callback(c, "callsync", func(ev *callsync.Event) (string, string) { return string(ev.Type), ev.PayloadID })
 	callsyncH, err := callsync.NewHandler([]string{secrets["callsync"]}, callsync.Callbacks{
 		CallLogged: cs, RecordingUpdated: cs, AIAnalysis: cs, CallerUpdated: cs,
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	sv := func(_ context.Context, ev *sivo.Event) error {
-		c.add("sivo:"+string(ev.Type), "id:"+ev.ID)
-		return nil
-	}
+	sv := callback(c, "sivo", func(ev *sivo.Event) (string, string) { return string(ev.Type), ev.ID })
 	sivoH, err := sivo.NewHandler([]string{secrets["sivo"]}, sivo.Callbacks{
 		CallCreated: sv, CallAnswered: sv, CallTransferred: sv, CallRecorded: sv, TranscriptSegment: sv,
 		TranscriptComplete: sv, QueueEntered: sv, QueueAbandoned: sv, AgentStatusChanged: sv, AgentPaused: sv,
