@@ -158,44 +158,26 @@ func TestExportedIdentifiersHaveDocComments(t *testing.T) {
 		fset, files := parseDir(t, dir)
 		exportedTypes := exportedTypeNames(files)
 		for _, f := range files {
-			for _, decl := range f.Decls {
-				switch d := decl.(type) {
-				case *ast.FuncDecl:
-					if !d.Name.IsExported() {
-						continue
-					}
-					if d.Recv != nil && !exportedTypes[recvName(d.Recv)] {
-						continue
-					}
+			walkExported(f, exportedTypes, exported{
+				fn: func(d *ast.FuncDecl) {
 					count++
 					if d.Doc == nil {
 						missing = append(missing, fset.Position(d.Pos()).String()+": "+funcName(d))
 					}
-				case *ast.GenDecl:
-					for _, s := range d.Specs {
-						switch sp := s.(type) {
-						case *ast.TypeSpec:
-							if !sp.Name.IsExported() {
-								continue
-							}
-							count++
-							if sp.Doc == nil && d.Doc == nil {
-								missing = append(missing, fset.Position(sp.Pos()).String()+": type "+sp.Name.Name)
-							}
-						case *ast.ValueSpec:
-							for _, n := range sp.Names {
-								if !n.IsExported() {
-									continue
-								}
-								count++
-								if sp.Doc == nil && d.Doc == nil && sp.Comment == nil {
-									missing = append(missing, fset.Position(n.Pos()).String()+": "+n.Name)
-								}
-							}
-						}
+				},
+				typ: func(d *ast.GenDecl, sp *ast.TypeSpec) {
+					count++
+					if sp.Doc == nil && d.Doc == nil {
+						missing = append(missing, fset.Position(sp.Pos()).String()+": type "+sp.Name.Name)
 					}
-				}
-			}
+				},
+				value: func(d *ast.GenDecl, sp *ast.ValueSpec, n *ast.Ident) {
+					count++
+					if sp.Doc == nil && d.Doc == nil && sp.Comment == nil {
+						missing = append(missing, fset.Position(n.Pos()).String()+": "+n.Name)
+					}
+				},
+			})
 		}
 	}
 	for _, m := range missing {
@@ -222,6 +204,41 @@ func exportedTypeNames(files []*ast.File) map[string]bool {
 		}
 	}
 	return names
+}
+
+// exported visits a file's exported declarations (walkExported).
+type exported struct {
+	fn    func(d *ast.FuncDecl)                                 // a function, or a method of an exported type
+	typ   func(d *ast.GenDecl, sp *ast.TypeSpec)                // a type
+	value func(d *ast.GenDecl, sp *ast.ValueSpec, n *ast.Ident) // a constant or variable
+}
+
+// walkExported calls v for each exported declaration of f, in order; a
+// method only when its receiver is among exportedTypes.
+func walkExported(f *ast.File, exportedTypes map[string]bool, v exported) {
+	for _, decl := range f.Decls {
+		switch d := decl.(type) {
+		case *ast.FuncDecl:
+			if d.Name.IsExported() && (d.Recv == nil || exportedTypes[recvName(d.Recv)]) {
+				v.fn(d)
+			}
+		case *ast.GenDecl:
+			for _, s := range d.Specs {
+				switch sp := s.(type) {
+				case *ast.TypeSpec:
+					if sp.Name.IsExported() {
+						v.typ(d, sp)
+					}
+				case *ast.ValueSpec:
+					for _, n := range sp.Names {
+						if n.IsExported() {
+							v.value(d, sp, n)
+						}
+					}
+				}
+			}
+		}
+	}
 }
 
 // funcName is "F" for a function, "T.M" for a method.
@@ -271,59 +288,47 @@ func TestNoExportedSignatureMentionsInternalType(t *testing.T) {
 					report(fd.Pos(), owner, fd.Type)
 				}
 			}
-			for _, decl := range f.Decls {
-				switch d := decl.(type) {
-				case *ast.FuncDecl:
-					if !d.Name.IsExported() || (d.Recv != nil && !exportedTypes[recvName(d.Recv)]) {
-						continue
-					}
+			walkExported(f, exportedTypes, exported{
+				fn: func(d *ast.FuncDecl) {
 					name := funcName(d)
 					fields("func "+name, d.Type.TypeParams)
 					fields("func "+name, d.Type.Params)
 					fields("func "+name, d.Type.Results)
-				case *ast.GenDecl:
-					for _, s := range d.Specs {
-						switch sp := s.(type) {
-						case *ast.TypeSpec:
-							if !sp.Name.IsExported() {
+				},
+				typ: func(_ *ast.GenDecl, sp *ast.TypeSpec) {
+					fields("type "+sp.Name.Name, sp.TypeParams)
+					switch ty := sp.Type.(type) {
+					case *ast.StructType:
+						for _, fd := range ty.Fields.List {
+							if len(fd.Names) == 0 {
+								// An embedded field is exported when its type name is.
+								if name := embeddedName(fd.Type); ast.IsExported(name) {
+									report(fd.Pos(), "embedded "+sp.Name.Name+"."+name, fd.Type)
+								}
 								continue
 							}
-							fields("type "+sp.Name.Name, sp.TypeParams)
-							switch ty := sp.Type.(type) {
-							case *ast.StructType:
-								for _, fd := range ty.Fields.List {
-									if len(fd.Names) == 0 {
-										// An embedded field is exported when its type name is.
-										if name := embeddedName(fd.Type); ast.IsExported(name) {
-											report(fd.Pos(), "embedded "+sp.Name.Name+"."+name, fd.Type)
-										}
-										continue
-									}
-									for _, n := range fd.Names {
-										if n.IsExported() {
-											report(n.Pos(), "field "+sp.Name.Name+"."+n.Name, fd.Type)
-										}
-									}
-								}
-							case *ast.InterfaceType:
-								for _, m := range ty.Methods.List {
-									if len(m.Names) == 0 || m.Names[0].IsExported() {
-										report(m.Pos(), "interface "+sp.Name.Name, m.Type)
-									}
-								}
-							default:
-								report(sp.Pos(), "type "+sp.Name.Name, sp.Type)
-							}
-						case *ast.ValueSpec:
-							for _, n := range sp.Names {
-								if n.IsExported() && sp.Type != nil {
-									report(n.Pos(), n.Name, sp.Type)
+							for _, n := range fd.Names {
+								if n.IsExported() {
+									report(n.Pos(), "field "+sp.Name.Name+"."+n.Name, fd.Type)
 								}
 							}
 						}
+					case *ast.InterfaceType:
+						for _, m := range ty.Methods.List {
+							if len(m.Names) == 0 || m.Names[0].IsExported() {
+								report(m.Pos(), "interface "+sp.Name.Name, m.Type)
+							}
+						}
+					default:
+						report(sp.Pos(), "type "+sp.Name.Name, sp.Type)
 					}
-				}
-			}
+				},
+				value: func(_ *ast.GenDecl, sp *ast.ValueSpec, n *ast.Ident) {
+					if sp.Type != nil {
+						report(n.Pos(), n.Name, sp.Type)
+					}
+				},
+			})
 		}
 	}
 	if checked < 100 {
