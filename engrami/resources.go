@@ -122,18 +122,26 @@ var nameRE = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_\-]{0,127}$`)
 
 // Validate checks what Engrami requires before any request.
 func (t *Tool) Validate() error {
-	switch {
-	case t == nil:
+	if t == nil {
 		return fmt.Errorf("tool is nil")
-	case !nameRE.MatchString(t.Name):
-		return fmt.Errorf("name %q must be letters, digits, _ or -", t.Name)
-	case t.Description == "":
-		return fmt.Errorf("description is required")
 	}
-	if err := t.Parameters.validate("parameters"); err != nil {
+	if err := validateDefinition(t.Name, t.Description, "parameters", t.Parameters); err != nil {
 		return err
 	}
 	return t.Endpoint.validate()
+}
+
+// validateDefinition checks what a tool and an action both declare: a
+// name of letters, digits, _ or -, a description, and the schema of
+// their input (field names it in an error).
+func validateDefinition(name, description, field string, schema *JSONSchema) error {
+	switch {
+	case !nameRE.MatchString(name):
+		return fmt.Errorf("name %q must be letters, digits, _ or -", name)
+	case description == "":
+		return fmt.Errorf("description is required")
+	}
+	return schema.validate(field)
 }
 
 // CreateTool defines a custom tool. Engrami returns the tool (or an id);
@@ -234,15 +242,10 @@ type Action struct {
 
 // Validate checks the action before any request.
 func (a *Action) Validate() error {
-	switch {
-	case a == nil:
+	if a == nil {
 		return fmt.Errorf("action is nil")
-	case !nameRE.MatchString(a.Name):
-		return fmt.Errorf("name %q must be letters, digits, _ or -", a.Name)
-	case a.Description == "":
-		return fmt.Errorf("description is required")
 	}
-	if err := a.InputSchema.validate("input_schema"); err != nil {
+	if err := validateDefinition(a.Name, a.Description, "input_schema", a.InputSchema); err != nil {
 		return err
 	}
 	for k, p := range a.OutputMapping {
