@@ -33,7 +33,7 @@ type Observer struct {
 	kinds  [trace.SpanKindConsumer + 1][]trace.SpanStartOption // {WithSpanKind(k)}, built once
 	inst   instruments
 	sets   setCache
-	starts cowMap[spanStartKey, spanStart]
+	routes cowMap[routeKey, *route]
 
 	mu     sync.Mutex
 	closed bool
