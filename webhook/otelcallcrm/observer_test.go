@@ -489,3 +489,26 @@ func TestUnsampled(t *testing.T) {
 		t.Errorf("inbox jobs = %v, want 1", got)
 	}
 }
+
+// A stage or delivery ended without a Duration is measured by the
+// adapter: from the span's own start time when it records, from the clock
+// when it does not.
+func TestDurationWithoutResultDuration(t *testing.T) {
+	for name, sampler := range map[string]sdktrace.Sampler{"sampled": sdktrace.AlwaysSample(), "unsampled": sdktrace.NeverSample()} {
+		t.Run(name, func(t *testing.T) {
+			h := newHarness(t, otelcallcrm.WithTracerProvider(sdktrace.NewTracerProvider(sdktrace.WithSampler(sampler))))
+			ob := webhook.Observation{Provider: "sivo", Receiver: "default"}
+			ctx, endDelivery := h.obs.Start(context.Background(), webhook.StageDelivery, ob)
+			_, endCallback := h.obs.Start(ctx, webhook.StageCallback, ob)
+			time.Sleep(5 * time.Millisecond)
+			endCallback(webhook.Result{Outcome: webhook.OutcomeProcessed})
+			endDelivery(webhook.Result{Outcome: webhook.OutcomeProcessed, Status: http.StatusOK})
+			rm := h.collect(t)
+			for _, m := range []string{otelcallcrm.MetricCallbackDuration, otelcallcrm.MetricDeliveryDuration} {
+				if got := sum(rm, m, nil); got < 0.005 || got > 10 {
+					t.Errorf("%s = %vs, want the 5ms slept or a little more", m, got)
+				}
+			}
+		})
+	}
+}

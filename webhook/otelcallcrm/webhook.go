@@ -112,19 +112,16 @@ func (o *Observer) Start(ctx context.Context, stage webhook.Stage, ob webhook.Ob
 // startStage starts a stage inside a delivery (or, for an inbox calling
 // the engine without one, on its own).
 func (o *Observer) startStage(ctx context.Context, stage webhook.Stage, ob webhook.Observation) (context.Context, func(webhook.Result)) {
-	start := time.Now()
 	d := deliveryFrom(ctx)
 	if d == nil { // no delivery span: the stage's metrics use ob alone
 		d = &delivery{Context: ctx, o: o, ob: ob, route: o.route(ob.Provider, ob.Receiver, o.label(ob.Tenant))}
 	}
 	op, evType := ob.Op, ob.EventType
 	sctx, span := o.tracer.Start(ctx, stageName(stage, op), o.kinds[stageKind(stage)]...)
+	start := clockStart(span)
 	// The closure is the stage's one allocation (besides the SDK's span).
 	return sctx, func(r webhook.Result) {
-		dur := r.Duration
-		if dur <= 0 {
-			dur = time.Since(start)
-		}
+		dur := elapsed(r, span, start)
 		var reason string
 		if stage == webhook.StageVerify && r.Outcome == webhook.OutcomeRefused {
 			reason = r.Reason
@@ -195,6 +192,32 @@ func (d *delivery) stageEnded(stage webhook.Stage, op string, r webhook.Result, 
 	}
 }
 
+// startTimer is a span that knows when it started (the SDK's recording
+// spans do).
+type startTimer interface{ StartTime() time.Time }
+
+// clockStart is the time a stage whose span just started is measured
+// from when its Result has no Duration (the engine always sets one):
+// zero for a span that knows its own start time, read only if needed,
+// else the clock's now.
+func clockStart(span trace.Span) time.Time {
+	if _, ok := span.(startTimer); ok {
+		return time.Time{}
+	}
+	return time.Now()
+}
+
+// elapsed is r.Duration, or else the time since start (clockStart's).
+func elapsed(r webhook.Result, span trace.Span, start time.Time) time.Duration {
+	if r.Duration > 0 {
+		return r.Duration
+	}
+	if st, ok := span.(startTimer); ok && start.IsZero() {
+		start = st.StartTime()
+	}
+	return time.Since(start)
+}
+
 func firstOf(a, b string) string {
 	if a != "" {
 		return a
@@ -262,7 +285,7 @@ func (rt *route) set(kind setKind, c, d string, status int) setOpts {
 }
 
 func (o *Observer) startDelivery(ctx context.Context, stage webhook.Stage, ob webhook.Observation) (context.Context, func(webhook.Result)) {
-	d := &delivery{o: o, start: time.Now(), stage: stage, ob: ob, id: ob.DeliveryID, typ: ob.EventType,
+	d := &delivery{o: o, stage: stage, ob: ob, id: ob.DeliveryID, typ: ob.EventType,
 		route: o.route(ob.Provider, ob.Receiver, o.label(ob.Tenant))}
 	ss := d.route.receive
 	if stage == webhook.StageJob {
@@ -277,15 +300,13 @@ func (o *Observer) startDelivery(ctx context.Context, stage webhook.Stage, ob we
 		opts = append(opts[:len(opts):len(opts)], trace.WithAttributes(a...))
 	}
 	d.Context, d.span = o.tracer.Start(ctx, ss.name, opts...)
+	d.start = clockStart(d.span)
 	return d, d.end
 }
 
 // end ends the delivery's or job's span and records its metrics.
 func (d *delivery) end(r webhook.Result) {
-	dur := r.Duration
-	if dur <= 0 {
-		dur = time.Since(d.start)
-	}
+	dur := elapsed(r, d.span, d.start)
 	d.mu.Lock()
 	id, typ, reason := d.id, d.typ, r.Reason
 	if r.DeliveryID != "" {
