@@ -3,13 +3,13 @@ package otelcallcrm_test
 import (
 	"context"
 	"net/http"
-	"syscall"
 	"testing"
 	"time"
 
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
+	"github.com/callcrm/callcrm-go/internal/benchkit"
 	"github.com/callcrm/callcrm-go/webhook"
 	"github.com/callcrm/callcrm-go/webhook/otelcallcrm"
 )
@@ -69,38 +69,29 @@ func BenchmarkObserver(b *testing.B) {
 	}{{"sampled", sdktrace.AlwaysSample()}, {"unsampled", sdktrace.NeverSample()}} {
 		b.Run("delivery/"+c.name, func(b *testing.B) {
 			o := benchObserver(b, c.sampler)
-			b.ReportAllocs()
-			cpu0 := cpuTime()
-			b.RunParallel(func(pb *testing.PB) {
-				for pb.Next() {
-					inlineDelivery(o)
-				}
-			})
-			b.ReportMetric(float64((cpuTime()-cpu0).Nanoseconds())/float64(b.N), "cpu-ns/op")
+			parallel(b, func() { inlineDelivery(o) })
 		})
 		b.Run("client/"+c.name, func(b *testing.B) {
 			o := benchObserver(b, c.sampler)
-			b.ReportAllocs()
-			cpu0 := cpuTime()
-			b.RunParallel(func(pb *testing.PB) {
-				for pb.Next() {
-					ctx, end := o.StartCall(context.Background(), "siro", "ListCalls")
-					o.LimiterWait(ctx, time.Millisecond)
-					_, endAttempt := o.StartAttempt(ctx, http.MethodGet, 1)
-					endAttempt(200, nil, 0)
-					end(200, nil)
-				}
+			parallel(b, func() {
+				ctx, end := o.StartCall(context.Background(), "siro", "ListCalls")
+				o.LimiterWait(ctx, time.Millisecond)
+				_, endAttempt := o.StartAttempt(ctx, http.MethodGet, 1)
+				endAttempt(200, nil, 0)
+				end(200, nil)
 			})
-			b.ReportMetric(float64((cpuTime()-cpu0).Nanoseconds())/float64(b.N), "cpu-ns/op")
 		})
 	}
 }
 
-// cpuTime is this process's user plus system CPU time.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+// parallel runs op b.N times from parallel goroutines, reporting
+// allocations and cpu-ns/op.
+func parallel(b *testing.B, op func()) {
+	b.ReportAllocs()
+	defer benchkit.CPUPerOp(b)()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			op()
+		}
+	})
 }
