@@ -171,12 +171,8 @@ func TestDeadLetteredJob(t *testing.T) {
 		t.Errorf("callback exception event attributes %v, want the message only", msgs)
 	}
 	rm := h.Collect(t)
-	if got := oteltest.Sum(rm, otelcallcrm.MetricInboxDeadLetters, map[string]any{"callcrm.provider": "sivo"}); got != 1 {
-		t.Errorf("dead letters = %v, want 1", got)
-	}
-	if got := oteltest.Sum(rm, otelcallcrm.MetricInboxJobs, map[string]any{"callcrm.outcome": "dead_lettered"}); got != 1 {
-		t.Errorf("inbox jobs{dead_lettered} = %v, want 1", got)
-	}
+	oteltest.WantSum(t, rm, otelcallcrm.MetricInboxDeadLetters, map[string]any{"callcrm.provider": "sivo"}, 1)
+	oteltest.WantSum(t, rm, otelcallcrm.MetricInboxJobs, map[string]any{"callcrm.outcome": "dead_lettered"}, 1)
 }
 
 // refuse is a forged delivery as the engine reports it: the verify stage

@@ -136,6 +136,15 @@ func Sum(rm metricdata.ResourceMetrics, name string, want map[string]any) float6
 	return s
 }
 
+// WantSum fails t unless the counters of name's points matching attrs
+// add up to want.
+func WantSum(t testing.TB, rm metricdata.ResourceMetrics, name string, attrs map[string]any, want float64) {
+	t.Helper()
+	if got := Sum(rm, name, attrs); got != want {
+		t.Errorf("%s%v = %v, want %v", name, attrs, got, want)
+	}
+}
+
 // Count adds up the counts (histograms) of name's points matching want.
 func Count(rm metricdata.ResourceMetrics, name string, want map[string]any) uint64 {
 	var s uint64

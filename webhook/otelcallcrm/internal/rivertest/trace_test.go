@@ -170,12 +170,8 @@ func TestRiverInboxDeliveryIsOneTrace(t *testing.T) {
 				t.Errorf("inbox depth after the job = %v, want 0", got)
 			}
 			rm := sdk.Collect(t)
-			if got := oteltest.Sum(rm, otelcallcrm.MetricInboxJobs, map[string]any{"callcrm.outcome": "processed"}); got != 1 {
-				t.Errorf("inbox jobs{processed} = %v, want 1", got)
-			}
-			if got := oteltest.Sum(rm, otelcallcrm.MetricDeliveries, map[string]any{"callcrm.outcome": "enqueued"}); got != 1 {
-				t.Errorf("deliveries{enqueued} = %v, want 1", got)
-			}
+			oteltest.WantSum(t, rm, otelcallcrm.MetricInboxJobs, map[string]any{"callcrm.outcome": "processed"}, 1)
+			oteltest.WantSum(t, rm, otelcallcrm.MetricDeliveries, map[string]any{"callcrm.outcome": "enqueued"}, 1)
 		})
 	}
 }
