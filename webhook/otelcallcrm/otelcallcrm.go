@@ -35,6 +35,8 @@ type Observer struct {
 	sets   setCache
 	routes cowMap[routeKey, *route]
 
+	clientStarts cowMap[startKey, spanStart] // calls' and attempts' span starts
+
 	mu     sync.Mutex
 	closed bool
 	reg    metric.Registration
