@@ -19,8 +19,9 @@ import (
 // BenchmarkReceive is sivo's BenchmarkReceive (the full SIVO receiver
 // over loopback HTTP, parallel clients, one 1 KiB call.ended per
 // iteration with its own id, run by benchkit.Receive) with no observer
-// ("off") and with the adapter on the real SDK, every trace sampled and
-// batched to a discarding exporter ("on"), or none sampled
+// ("off"), with an Observer that does nothing ("noop": the engine's own
+// cost of calling one) and with the adapter on the real SDK, every trace
+// sampled and batched to a discarding exporter ("on"), or none sampled
 // ("on-unsampled").
 func BenchmarkReceive(b *testing.B) {
 	ev, err := sivotest.NewEvent("evt_bench", sivo.EventCallEnded, time.Date(2026, 5, 20, 10, 23, 45, 0, time.UTC), map[string]any{
@@ -51,6 +52,16 @@ func BenchmarkReceive(b *testing.B) {
 		benchkit.Receive(b, h, len(ev.Raw), next)
 	}
 	b.Run("off", func(b *testing.B) { run(b) })
+	b.Run("noop", func(b *testing.B) { run(b, webhook.WithObserver(noopObserver{})) })
 	b.Run("on", func(b *testing.B) { run(b, webhook.WithObserver(benchObserver(b, sdktrace.AlwaysSample()))) })
 	b.Run("on-unsampled", func(b *testing.B) { run(b, webhook.WithObserver(benchObserver(b, sdktrace.NeverSample()))) })
 }
+
+// noopObserver is a webhook.Observer that does nothing.
+type noopObserver struct{}
+
+func (noopObserver) Start(ctx context.Context, _ webhook.Stage, _ webhook.Observation) (context.Context, func(webhook.Result)) {
+	return ctx, func(webhook.Result) {}
+}
+func (noopObserver) Inject(context.Context) map[string]string                         { return nil }
+func (noopObserver) Extract(ctx context.Context, _ map[string]string) context.Context { return ctx }
