@@ -8,47 +8,95 @@ import (
 	"go.opentelemetry.io/otel/trace"
 )
 
-// callKey carries the *call of a StartCall span to its attempts, limiter
-// waits and token mints.
+// callKey is the context key under which a *call answers with itself.
 type callKey struct{}
 
-type call struct{ service, operation string }
+// call is one StartCall's context (the span's, answering callKey with
+// itself, so its attempts, limiter waits and token mints know the
+// service and operation) and what its end needs.
+type call struct {
+	context.Context // carrying span
 
-// callFrom returns the call in ctx, or an empty one outside a call.
-func callFrom(ctx context.Context) call {
-	if c, ok := ctx.Value(callKey{}).(*call); ok {
-		return *c
-	}
-	return call{}
+	o                  *Observer
+	span               trace.Span
+	start              time.Time
+	service, operation string
 }
+
+// Value answers callKey with c and any other key from the span's
+// context.
+func (c *call) Value(key any) any {
+	if _, ok := key.(callKey); ok {
+		return c
+	}
+	return c.Context.Value(key)
+}
+
+// noCall is what callFrom finds outside a call (never modified).
+var noCall = &call{}
+
+// callFrom returns the call in ctx, or noCall outside a call.
+func callFrom(ctx context.Context) *call {
+	if c, ok := ctx.Value(callKey{}).(*call); ok {
+		return c
+	}
+	return noCall
+}
+
+// startKey names the cached start of a call's span (service, operation)
+// or an attempt's (method, attempt number).
+type startKey struct {
+	a, b string
+	n    int
+}
+
+// maxCachedAttempt bounds the attempt numbers whose span start options
+// are cached.
+const maxCachedAttempt = 8
 
 // StartCall implements the clients' ClientObserver: a client span named
 // "service operation" ("siro ListCalls") for one SDK method call, the
 // parent of its attempts. end records the final status (0 if none) and
 // error, and counts callcrm.client.requests.
 func (o *Observer) StartCall(ctx context.Context, service, operation string) (context.Context, func(status int, err error)) {
-	start := time.Now()
-	c := &call{service: service, operation: operation}
-	sctx, span := o.tracer.Start(ctx, service+" "+operation, o.kinds[trace.SpanKindClient][0],
-		trace.WithAttributes(AttrService.String(service), AttrOperation.String(operation)))
-	cctx := context.WithValue(sctx, callKey{}, c)
-	return cctx, func(status int, err error) {
-		dur := time.Since(start)
-		et := errorType(status, err)
-		if span.IsRecording() {
-			if status != 0 {
-				span.SetAttributes(keyStatus.Int(status))
-			}
-			if et != "" {
-				span.SetAttributes(keyErrorType.String(et))
-				recordError(span, err, et)
-			}
-		}
-		span.End()
-		set := o.sets.get(setKey{kind: kindCall, a: service, b: operation, c: et, status: status})
-		o.inst.clientRequests.Add(cctx, 1, set.add...)
-		o.inst.clientDuration.Record(cctx, dur.Seconds(), set.rec...)
+	k := startKey{a: service, b: operation}
+	ss, ok := o.clientStarts.load(k)
+	if !ok {
+		ss = o.clientStarts.store(k, spanStart{name: service + " " + operation, opts: []trace.SpanStartOption{
+			o.kinds[trace.SpanKindClient][0], trace.WithAttributes(AttrService.String(service), AttrOperation.String(operation)),
+		}})
 	}
+	c := &call{o: o, service: service, operation: operation, start: time.Now()}
+	c.Context, c.span = o.tracer.Start(ctx, ss.name, ss.opts...)
+	return c, c.end
+}
+
+// end ends the call's span and records its metrics.
+func (c *call) end(status int, err error) {
+	dur := time.Since(c.start)
+	et := errorType(status, err)
+	endClientSpan(c.span, status, err, et, 0)
+	set := c.o.sets.get(setKey{kind: kindCall, a: c.service, b: c.operation, c: et, status: status})
+	c.o.inst.clientRequests.Add(c, 1, set.add...)
+	c.o.inst.clientDuration.Record(c, dur.Seconds(), set.rec...)
+}
+
+// endClientSpan sets a call's or attempt's final attributes and ends its
+// span.
+func endClientSpan(span trace.Span, status int, err error, et string, retryWait time.Duration) {
+	if span.IsRecording() {
+		if status != 0 {
+			span.SetAttributes(keyStatus.Int(status))
+		}
+		if retryWait > 0 {
+			span.SetAttributes(AttrRetryWait.Float64(retryWait.Seconds()))
+		}
+		if et != "" {
+			span.SetAttributes(keyErrorType.String(et))
+			recordError(span, err, et)
+		}
+	}
+	span.End()
 }
 
 // StartAttempt implements the clients' ClientObserver: a client span
@@ -58,36 +106,36 @@ func (o *Observer) StartCall(ctx context.Context, service, operation string) (co
 func (o *Observer) StartAttempt(ctx context.Context, method string, attempt int) (context.Context, func(status int, err error, retryWait time.Duration)) {
 	start := time.Now()
 	c := callFrom(ctx)
-	a := make(attrs, 0, 3)
-	a = a.str(keyMethod, method)
-	a = append(a, AttrAttempt.Int(attempt))
 	if attempt > 1 {
-		a = append(a, keyResendCount.Int(attempt-1))
 		o.inst.clientRetries.Add(ctx, 1, o.sets.get(setKey{kind: kindRetry, a: c.service, b: c.operation}).add...)
 	}
-	name := method
-	if name == "" {
-		name = "HTTP"
-	}
-	actx, span := o.tracer.Start(ctx, name, o.kinds[trace.SpanKindClient][0], trace.WithAttributes(a...))
+	ss := o.attemptStart(method, attempt)
+	actx, span := o.tracer.Start(ctx, ss.name, ss.opts...)
 	return actx, func(status int, err error, retryWait time.Duration) {
 		dur := time.Since(start)
 		et := errorType(status, err)
-		if span.IsRecording() {
-			if status != 0 {
-				span.SetAttributes(keyStatus.Int(status))
-			}
-			if retryWait > 0 {
-				span.SetAttributes(AttrRetryWait.Float64(retryWait.Seconds()))
-			}
-			if et != "" {
-				span.SetAttributes(keyErrorType.String(et))
-				recordError(span, err, et)
-			}
-		}
-		span.End()
+		endClientSpan(span, status, err, et, retryWait)
 		o.inst.attemptDuration.Record(actx, dur.Seconds(), o.sets.get(setKey{kind: kindAttempt, a: c.service, b: method, c: et, status: status}).rec...)
 	}
+}
+
+// attemptStart is the name and start options of an attempt's span,
+// cached for the first attempts of each method.
+func (o *Observer) attemptStart(method string, attempt int) spanStart {
+	k := startKey{a: method, n: attempt}
+	if ss, ok := o.clientStarts.load(k); ok {
+		return ss
+	}
+	a := make(attrs, 0, 3).str(keyMethod, method)
+	a = append(a, AttrAttempt.Int(attempt))
+	if attempt > 1 {
+		a = append(a, keyResendCount.Int(attempt-1))
+	}
+	ss := spanStart{name: firstOf(method, "HTTP"), opts: []trace.SpanStartOption{o.kinds[trace.SpanKindClient][0], trace.WithAttributes(a...)}}
+	if attempt < 1 || attempt > maxCachedAttempt {
+		return ss
+	}
+	return o.clientStarts.store(k, ss)
 }
 
 // LimiterWait implements the clients' ClientObserver: the wait goes to

@@ -19,6 +19,7 @@ import (
 	"github.com/callcrm/callcrm-go/engrami"
 	"github.com/callcrm/callcrm-go/siro"
 	"github.com/callcrm/callcrm-go/webhook/otelcallcrm"
+	"github.com/callcrm/callcrm-go/webhook/otelcallcrm/internal/oteltest"
 	"github.com/callcrm/callcrm-go/webhook/webhooktest"
 )
 
@@ -63,7 +64,7 @@ func TestSiroClientRetryAfter503(t *testing.T) {
 	}
 
 	var calls, attempts []sdktrace.ReadOnlySpan
-	for _, s := range h.ended() {
+	for _, s := range h.Ended() {
 		switch s.SpanKind() {
 		case trace.SpanKindClient:
 			if _, ok := attr(s, otelcallcrm.AttrOperation); ok {
@@ -74,7 +75,7 @@ func TestSiroClientRetryAfter503(t *testing.T) {
 		}
 	}
 	if len(calls) != 1 || len(attempts) != 2 {
-		t.Fatalf("%d call spans and %d attempt spans, want 1 and 2: %s", len(calls), len(attempts), spanNames(h.ended()))
+		t.Fatalf("%d call spans and %d attempt spans, want 1 and 2: %s", len(calls), len(attempts), oteltest.SpanNames(h.Ended()))
 	}
 	call := calls[0]
 	wantAttr(t, call, otelcallcrm.AttrService, "siro-org")
@@ -94,16 +95,16 @@ func TestSiroClientRetryAfter503(t *testing.T) {
 	wantAttr(t, second, otelcallcrm.AttrAttempt, 2)
 	wantAttr(t, second, "http.response.status_code", 200)
 
-	rm := h.collect(t)
+	rm := h.Collect(t)
 	op, _ := attr(call, otelcallcrm.AttrOperation)
-	if got := sum(rm, otelcallcrm.MetricClientRequests, map[string]any{"callcrm.service": "siro-org", "callcrm.operation": op.AsString(), "http.response.status_code": 200}); got != 1 {
+	if got := oteltest.Sum(rm, otelcallcrm.MetricClientRequests, map[string]any{"callcrm.service": "siro-org", "callcrm.operation": op.AsString(), "http.response.status_code": 200}); got != 1 {
 		t.Errorf("client requests = %v, want 1", got)
 	}
-	if got := sum(rm, otelcallcrm.MetricClientRetries, map[string]any{"callcrm.service": "siro-org"}); got != 1 {
+	if got := oteltest.Sum(rm, otelcallcrm.MetricClientRetries, map[string]any{"callcrm.service": "siro-org"}); got != 1 {
 		t.Errorf("client retries = %v, want 1", got)
 	}
-	if got := count(rm, otelcallcrm.MetricRateLimitWait, map[string]any{"callcrm.service": "siro-org"}); got != 2 {
+	if got := oteltest.Count(rm, otelcallcrm.MetricRateLimitWait, map[string]any{"callcrm.service": "siro-org"}); got != 2 {
 		t.Errorf("rate limit waits = %v, want 2 (one per attempt)", got)
 	}
-	assertNoSecret(t, h, apiKey, srv.URL)
+	h.AssertNoSecret(t, apiKey, srv.URL)
 }

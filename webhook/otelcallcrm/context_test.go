@@ -9,6 +9,7 @@ import (
 
 	"github.com/callcrm/callcrm-go/webhook"
 	"github.com/callcrm/callcrm-go/webhook/otelcallcrm"
+	"github.com/callcrm/callcrm-go/webhook/otelcallcrm/internal/oteltest"
 )
 
 type ctxKey struct{}
@@ -59,7 +60,7 @@ func TestStageWithoutDelivery(t *testing.T) {
 	if s.Parent().IsValid() {
 		t.Fatal("a stage outside a delivery has a parent")
 	}
-	if got := count(h.collect(t), otelcallcrm.MetricCallbackDuration, map[string]any{"callcrm.provider": "siro", "callcrm.receiver": "r1", "callcrm.outcome": "failed"}); got != 1 {
+	if got := oteltest.Count(h.Collect(t), otelcallcrm.MetricCallbackDuration, map[string]any{"callcrm.provider": "siro", "callcrm.receiver": "r1", "callcrm.outcome": "failed"}); got != 1 {
 		t.Fatalf("callback duration count %d, want 1", got)
 	}
 }

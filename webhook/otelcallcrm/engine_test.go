@@ -20,6 +20,7 @@ import (
 	"github.com/callcrm/callcrm-go/sivo/sivotest"
 	"github.com/callcrm/callcrm-go/webhook"
 	"github.com/callcrm/callcrm-go/webhook/otelcallcrm"
+	"github.com/callcrm/callcrm-go/webhook/otelcallcrm/internal/oteltest"
 	"github.com/callcrm/callcrm-go/webhook/webhooktest"
 )
 
@@ -106,9 +107,9 @@ func TestEngineDeliveryThroughInboxIsOneTrace(t *testing.T) {
 	wantParent(t, enqueue, req)
 	wantParent(t, job, enqueue)
 	wantParent(t, callback, job)
-	for _, s := range h.ended() {
+	for _, s := range h.Ended() {
 		if s.SpanContext().TraceID() != req.SpanContext().TraceID() {
-			t.Errorf("span %q is in another trace: %s", s.Name(), spanNames(h.ended()))
+			t.Errorf("span %q is in another trace: %s", s.Name(), oteltest.SpanNames(h.Ended()))
 		}
 	}
 	wantAttr(t, req, otelcallcrm.AttrDeliveryID, deliveryID)
@@ -116,11 +117,11 @@ func TestEngineDeliveryThroughInboxIsOneTrace(t *testing.T) {
 	wantAttr(t, req, otelcallcrm.AttrOutcome, "enqueued")
 	wantAttr(t, callback, otelcallcrm.AttrOutcome, "processed")
 
-	rm := h.collect(t)
-	if got := sum(rm, otelcallcrm.MetricInboxJobs, map[string]any{"callcrm.provider": "sivo", "callcrm.outcome": "processed"}); got != 1 {
+	rm := h.Collect(t)
+	if got := oteltest.Sum(rm, otelcallcrm.MetricInboxJobs, map[string]any{"callcrm.provider": "sivo", "callcrm.outcome": "processed"}); got != 1 {
 		t.Errorf("inbox jobs{processed} = %v, want 1", got)
 	}
-	assertNoSecret(t, h, secret)
+	h.AssertNoSecret(t, secret)
 }
 
 // Inline: verify, reserve, callback and commit under the request span; a
@@ -137,7 +138,7 @@ func TestEngineInlineDeliveryAndDuplicate(t *testing.T) {
 	}
 	callback := h.spanNamed(t, "webhook callback")
 	var reqs int
-	for _, s := range h.ended() {
+	for _, s := range h.Ended() {
 		if s.Name() == "webhook receive sivo" {
 			reqs++
 			if s.SpanContext().TraceID() == callback.SpanContext().TraceID() {
@@ -148,17 +149,17 @@ func TestEngineInlineDeliveryAndDuplicate(t *testing.T) {
 	if reqs != 2 {
 		t.Errorf("%d request spans, want 2", reqs)
 	}
-	rm := h.collect(t)
-	if got := sum(rm, otelcallcrm.MetricDeliveries, map[string]any{"callcrm.outcome": "processed", "http.response.status_code": 200}); got != 1 {
+	rm := h.Collect(t)
+	if got := oteltest.Sum(rm, otelcallcrm.MetricDeliveries, map[string]any{"callcrm.outcome": "processed", "http.response.status_code": 200}); got != 1 {
 		t.Errorf("deliveries{processed} = %v, want 1", got)
 	}
-	if got := sum(rm, otelcallcrm.MetricDuplicates, map[string]any{"callcrm.provider": "sivo"}); got != 1 {
+	if got := oteltest.Sum(rm, otelcallcrm.MetricDuplicates, map[string]any{"callcrm.provider": "sivo"}); got != 1 {
 		t.Errorf("duplicates = %v, want 1", got)
 	}
-	if got := count(rm, otelcallcrm.MetricCallbackDuration, map[string]any{"callcrm.provider": "sivo"}); got != 1 {
+	if got := oteltest.Count(rm, otelcallcrm.MetricCallbackDuration, map[string]any{"callcrm.provider": "sivo"}); got != 1 {
 		t.Errorf("callback durations = %v, want 1", got)
 	}
-	assertNoSecret(t, h, secret)
+	h.AssertNoSecret(t, secret)
 }
 
 // A forgery is refused with 401, never reaches the callback, and counts
@@ -174,16 +175,16 @@ func TestEngineForgeryCountsSignatureFailure(t *testing.T) {
 	if called.Load() != 0 {
 		t.Fatal("a forgery reached the callback")
 	}
-	rm := h.collect(t)
-	if got := sum(rm, otelcallcrm.MetricVerificationFailures, map[string]any{"callcrm.provider": "sivo", "callcrm.reason": "signature"}); got != 1 {
+	rm := h.Collect(t)
+	if got := oteltest.Sum(rm, otelcallcrm.MetricVerificationFailures, map[string]any{"callcrm.provider": "sivo", "callcrm.reason": "signature"}); got != 1 {
 		t.Errorf("verification failures{signature} = %v, want 1", got)
 	}
-	if got := sum(rm, otelcallcrm.MetricDeliveries, map[string]any{"callcrm.outcome": "refused", "http.response.status_code": 401}); got != 1 {
+	if got := oteltest.Sum(rm, otelcallcrm.MetricDeliveries, map[string]any{"callcrm.outcome": "refused", "http.response.status_code": 401}); got != 1 {
 		t.Errorf("deliveries{refused,401} = %v, want 1", got)
 	}
 	verify := h.spanNamed(t, "webhook verify")
 	wantAttr(t, verify, otelcallcrm.AttrReason, "signature")
-	assertNoSecret(t, h, secret, "not-the-"+secret)
+	h.AssertNoSecret(t, secret, "not-the-"+secret)
 }
 
 // A failing callback answers 500, marks the request span failed with the
@@ -198,9 +199,9 @@ func TestEngineCallbackError(t *testing.T) {
 	req := h.spanNamed(t, "webhook receive sivo")
 	wantAttr(t, req, otelcallcrm.AttrOutcome, "failed")
 	wantAttr(t, req, "http.response.status_code", 500)
-	rm := h.collect(t)
-	if got := count(rm, otelcallcrm.MetricCallbackDuration, map[string]any{"callcrm.outcome": "failed"}); got != 1 {
+	rm := h.Collect(t)
+	if got := oteltest.Count(rm, otelcallcrm.MetricCallbackDuration, map[string]any{"callcrm.outcome": "failed"}); got != 1 {
 		t.Errorf("callback durations{failed} = %v, want 1", got)
 	}
-	assertNoSecret(t, h, secret)
+	h.AssertNoSecret(t, secret)
 }

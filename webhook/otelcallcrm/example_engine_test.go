@@ -1,7 +1,6 @@
 package otelcallcrm_test
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -91,17 +90,7 @@ func Example_sivoDelivery() {
 		fmt.Println(strings.TrimSpace(fmt.Sprintf("span %q %s", span.Name, strings.Join(kv, " "))))
 	}
 
-	resp, err := http.Get(srv.URL + "/metrics")
-	if err != nil {
-		log.Fatal(err)
-	}
-	defer resp.Body.Close()
-	sc := bufio.NewScanner(resp.Body)
-	for sc.Scan() {
-		if line := sc.Text(); strings.HasPrefix(line, "callcrm_webhook_deliveries_total") || strings.HasPrefix(line, "callcrm_webhook_callback_duration_seconds_count") {
-			fmt.Println(line)
-		}
-	}
+	printScrape(srv.URL+"/metrics", "callcrm_webhook_deliveries_total", "callcrm_webhook_callback_duration_seconds_count")
 	// Output:
 	// span "webhook verify"
 	// span "webhook store reserve"

@@ -54,18 +54,27 @@ func Example() {
 	endAttempt(http.StatusOK, nil, 0)
 	end(http.StatusOK, nil)
 
-	resp, err := http.Get(srv.URL + "/metrics")
+	printScrape(srv.URL+"/metrics", "callcrm_inbox_depth", "callcrm_client_requests_total{")
+	// Output:
+	// callcrm_client_requests_total{callcrm_operation="ListCalls",callcrm_service="siro",http_response_status_code="200"} 1
+	// callcrm_inbox_depth 3
+}
+
+// printScrape prints the lines of a Prometheus scrape of url that start
+// with one of prefixes.
+func printScrape(url string, prefixes ...string) {
+	resp, err := http.Get(url)
 	if err != nil {
 		log.Fatal(err)
 	}
 	defer resp.Body.Close()
 	sc := bufio.NewScanner(resp.Body)
 	for sc.Scan() {
-		if line := sc.Text(); strings.HasPrefix(line, "callcrm_inbox_depth") || strings.HasPrefix(line, "callcrm_client_requests_total{") {
-			fmt.Println(line)
+		for _, p := range prefixes {
+			if line := sc.Text(); strings.HasPrefix(line, p) {
+				fmt.Println(line)
+				break
+			}
 		}
 	}
-	// Output:
-	// callcrm_client_requests_total{callcrm_operation="ListCalls",callcrm_service="siro",http_response_status_code="200"} 1
-	// callcrm_inbox_depth 3
 }

@@ -122,53 +122,44 @@ type instruments struct {
 
 func (in *instruments) init(m metric.Meter) error {
 	var errs []error
-	counter := func(name, unit, desc string) metric.Int64Counter {
-		c, err := m.Int64Counter(name, metric.WithUnit(unit), metric.WithDescription(desc))
+	for _, c := range []struct {
+		dst              *metric.Int64Counter
+		name, unit, desc string
+	}{
+		{&in.deliveries, MetricDeliveries, "{delivery}", "Webhook deliveries answered, by provider, receiver, outcome and HTTP status."},
+		{&in.verifyFailures, MetricVerificationFailures, "{delivery}", "Deliveries refused before any callback (4xx), by reason: signature, timestamp, malformed, too_large, method, ..."},
+		{&in.duplicates, MetricDuplicates, "{delivery}", "Deliveries already processed, acknowledged without running the callback again."},
+		{&in.inboxJobs, MetricInboxJobs, "{job}", "Inbox jobs run, by outcome: processed, duplicate, retried, dead_lettered, ..."},
+		{&in.deadLetters, MetricInboxDeadLetters, "{job}", "Inbox jobs that will not run again."},
+		{&in.clientRequests, MetricClientRequests, "{request}", "Client calls (one SDK method call, all its attempts), by service, operation and final HTTP status."},
+		{&in.clientRetries, MetricClientRetries, "{retry}", "HTTP attempts after the first, by service and operation."},
+		{&in.tokenMints, MetricTokenMints, "{token}", "OAuth token mints, by service and outcome (ok, error)."},
+	} {
+		var err error
+		*c.dst, err = m.Int64Counter(c.name, metric.WithUnit(c.unit), metric.WithDescription(c.desc))
 		errs = append(errs, err)
-		return c
 	}
-	seconds := func(name, desc string) metric.Float64Histogram {
-		h, err := m.Float64Histogram(name, metric.WithUnit("s"), metric.WithDescription(desc),
+	for _, h := range []struct {
+		dst        *metric.Float64Histogram
+		name, desc string
+	}{
+		{&in.deliveryDuration, MetricDeliveryDuration, "Time from a delivery's arrival to its answer."},
+		{&in.callbackDuration, MetricCallbackDuration, "Duration of the user's callback for one event, by outcome."},
+		{&in.storeDuration, MetricStoreDuration, "Duration of one dedupe store call, by operation and outcome."},
+		{&in.clientDuration, MetricClientDuration, "Duration of one client call, all attempts and waits included."},
+		{&in.attemptDuration, MetricHTTPClientDuration, "Duration of one HTTP attempt of a client."},
+		{&in.rateLimitWait, MetricRateLimitWait, "Time spent waiting for a client's rate limiter before an attempt."},
+		{&in.tokenMintDuration, MetricTokenMintDuration, "Duration of one OAuth token mint."},
+	} {
+		var err error
+		*h.dst, err = m.Float64Histogram(h.name, metric.WithUnit("s"), metric.WithDescription(h.desc),
 			metric.WithExplicitBucketBoundaries(secondsBuckets...))
 		errs = append(errs, err)
-		return h
 	}
-	in.deliveries = counter(MetricDeliveries, "{delivery}",
-		"Webhook deliveries answered, by provider, receiver, outcome and HTTP status.")
-	in.deliveryDuration = seconds(MetricDeliveryDuration,
-		"Time from a delivery's arrival to its answer.")
-	in.verifyFailures = counter(MetricVerificationFailures, "{delivery}",
-		"Deliveries refused before any callback (4xx), by reason: signature, timestamp, malformed, too_large, method, ...")
-	in.duplicates = counter(MetricDuplicates, "{delivery}",
-		"Deliveries already processed, acknowledged without running the callback again.")
-	in.callbackDuration = seconds(MetricCallbackDuration,
-		"Duration of the user's callback for one event, by outcome.")
-	in.storeDuration = seconds(MetricStoreDuration,
-		"Duration of one dedupe store call, by operation and outcome.")
-	in.inboxJobs = counter(MetricInboxJobs, "{job}",
-		"Inbox jobs run, by outcome: processed, duplicate, retried, dead_lettered, ...")
-	in.deadLetters = counter(MetricInboxDeadLetters, "{job}",
-		"Inbox jobs that will not run again.")
 	var err error
 	in.inboxDepth, err = m.Int64ObservableGauge(MetricInboxDepth, metric.WithUnit("{delivery}"),
 		metric.WithDescription("Deliveries waiting in the inbox."))
-	errs = append(errs, err)
-
-	in.clientRequests = counter(MetricClientRequests, "{request}",
-		"Client calls (one SDK method call, all its attempts), by service, operation and final HTTP status.")
-	in.clientDuration = seconds(MetricClientDuration,
-		"Duration of one client call, all attempts and waits included.")
-	in.attemptDuration = seconds(MetricHTTPClientDuration,
-		"Duration of one HTTP attempt of a client.")
-	in.clientRetries = counter(MetricClientRetries, "{retry}",
-		"HTTP attempts after the first, by service and operation.")
-	in.rateLimitWait = seconds(MetricRateLimitWait,
-		"Time spent waiting for a client's rate limiter before an attempt.")
-	in.tokenMints = counter(MetricTokenMints, "{token}",
-		"OAuth token mints, by service and outcome (ok, error).")
-	in.tokenMintDuration = seconds(MetricTokenMintDuration,
-		"Duration of one OAuth token mint.")
-	return errors.Join(errs...)
+	return errors.Join(append(errs, err)...)
 }
 
 // semconv keys used here.

@@ -15,6 +15,7 @@ import (
 
 	"github.com/callcrm/callcrm-go/webhook"
 	"github.com/callcrm/callcrm-go/webhook/otelcallcrm"
+	"github.com/callcrm/callcrm-go/webhook/otelcallcrm/internal/oteltest"
 )
 
 // The tests in this file call the Observer exactly the way the receive
@@ -102,7 +103,7 @@ func TestDeliveryThroughInboxIsOneTrace(t *testing.T) {
 	wantParent(t, enqueue, req)
 	wantParent(t, job, enqueue)
 	wantParent(t, callback, job)
-	for _, s := range h.ended() {
+	for _, s := range h.Ended() {
 		if s.SpanContext().TraceID() != req.SpanContext().TraceID() {
 			t.Errorf("span %q is in trace %s, not the request's %s", s.Name(), s.SpanContext().TraceID(), req.SpanContext().TraceID())
 		}
@@ -122,30 +123,30 @@ func TestDeliveryThroughInboxIsOneTrace(t *testing.T) {
 	wantAttr(t, job, otelcallcrm.AttrJobAttempt, 1)
 	wantAttr(t, callback, otelcallcrm.AttrOutcome, "processed")
 
-	rm := h.collect(t)
-	if got := sum(rm, otelcallcrm.MetricDeliveries, map[string]any{"callcrm.provider": "sivo", "callcrm.outcome": "enqueued", "http.response.status_code": 200}); got != 1 {
+	rm := h.Collect(t)
+	if got := oteltest.Sum(rm, otelcallcrm.MetricDeliveries, map[string]any{"callcrm.provider": "sivo", "callcrm.outcome": "enqueued", "http.response.status_code": 200}); got != 1 {
 		t.Errorf("deliveries{enqueued,200} = %v, want 1", got)
 	}
-	if got := sum(rm, otelcallcrm.MetricInboxJobs, map[string]any{"callcrm.provider": "sivo", "callcrm.outcome": "processed"}); got != 1 {
+	if got := oteltest.Sum(rm, otelcallcrm.MetricInboxJobs, map[string]any{"callcrm.provider": "sivo", "callcrm.outcome": "processed"}); got != 1 {
 		t.Errorf("inbox jobs{processed} = %v, want 1", got)
 	}
-	if got := count(rm, otelcallcrm.MetricCallbackDuration, map[string]any{"callcrm.outcome": "processed"}); got != 1 {
+	if got := oteltest.Count(rm, otelcallcrm.MetricCallbackDuration, map[string]any{"callcrm.outcome": "processed"}); got != 1 {
 		t.Errorf("callback duration count = %v, want 1", got)
 	}
-	if got := sum(rm, otelcallcrm.MetricCallbackDuration, nil); got != 0.02 {
+	if got := oteltest.Sum(rm, otelcallcrm.MetricCallbackDuration, nil); got != 0.02 {
 		t.Errorf("callback duration sum = %v s, want the reported 0.02", got)
 	}
 	// Tenant is not a metric attribute by default; delivery ids never are.
 	for _, name := range []string{otelcallcrm.MetricDeliveries, otelcallcrm.MetricInboxJobs, otelcallcrm.MetricCallbackDuration, otelcallcrm.MetricStoreDuration} {
-		for _, p := range points(rm, name) {
+		for _, p := range oteltest.Points(rm, name) {
 			for _, k := range []string{"callcrm.tenant", "callcrm.delivery.id", "callcrm.event.type"} {
-				if _, ok := p.attrs.Value(attributeKey(k)); ok {
-					t.Errorf("%s has the attribute %s: %v", name, k, p.attrs.ToSlice())
+				if _, ok := p.Attrs.Value(attributeKey(k)); ok {
+					t.Errorf("%s has the attribute %s: %v", name, k, p.Attrs.ToSlice())
 				}
 			}
 		}
 	}
-	assertNoSecret(t, h, secret, apiKey)
+	h.AssertNoSecret(t, secret, apiKey)
 }
 
 func TestDeadLetteredJob(t *testing.T) {
@@ -169,13 +170,9 @@ func TestDeadLetteredJob(t *testing.T) {
 	if fmt.Sprint(msgs) != "[exception.message=crm: contact not found]" {
 		t.Errorf("callback exception event attributes %v, want the message only", msgs)
 	}
-	rm := h.collect(t)
-	if got := sum(rm, otelcallcrm.MetricInboxDeadLetters, map[string]any{"callcrm.provider": "sivo"}); got != 1 {
-		t.Errorf("dead letters = %v, want 1", got)
-	}
-	if got := sum(rm, otelcallcrm.MetricInboxJobs, map[string]any{"callcrm.outcome": "dead_lettered"}); got != 1 {
-		t.Errorf("inbox jobs{dead_lettered} = %v, want 1", got)
-	}
+	rm := h.Collect(t)
+	oteltest.WantSum(t, rm, otelcallcrm.MetricInboxDeadLetters, map[string]any{"callcrm.provider": "sivo"}, 1)
+	oteltest.WantSum(t, rm, otelcallcrm.MetricInboxJobs, map[string]any{"callcrm.outcome": "dead_lettered"}, 1)
 }
 
 // refuse is a forged delivery as the engine reports it: the verify stage
@@ -198,17 +195,17 @@ func TestForgeryCountsVerificationFailure(t *testing.T) {
 	refuse(h.obs, "signature", false) // the reason known from the verify stage only
 	refuse(h.obs, "timestamp", true)
 
-	rm := h.collect(t)
-	if got := sum(rm, otelcallcrm.MetricVerificationFailures, map[string]any{"callcrm.provider": "sivo", "callcrm.reason": "signature"}); got != 2 {
+	rm := h.Collect(t)
+	if got := oteltest.Sum(rm, otelcallcrm.MetricVerificationFailures, map[string]any{"callcrm.provider": "sivo", "callcrm.reason": "signature"}); got != 2 {
 		t.Errorf("verification failures{signature} = %v, want 2", got)
 	}
-	if got := sum(rm, otelcallcrm.MetricVerificationFailures, map[string]any{"callcrm.reason": "timestamp"}); got != 1 {
+	if got := oteltest.Sum(rm, otelcallcrm.MetricVerificationFailures, map[string]any{"callcrm.reason": "timestamp"}); got != 1 {
 		t.Errorf("verification failures{timestamp} = %v, want 1", got)
 	}
-	if got := sum(rm, otelcallcrm.MetricDeliveries, map[string]any{"callcrm.outcome": "refused", "http.response.status_code": 401}); got != 3 {
+	if got := oteltest.Sum(rm, otelcallcrm.MetricDeliveries, map[string]any{"callcrm.outcome": "refused", "http.response.status_code": 401}); got != 3 {
 		t.Errorf("deliveries{refused,401} = %v, want 3", got)
 	}
-	for _, s := range h.ended() {
+	for _, s := range h.Ended() {
 		switch s.Name() {
 		case "webhook receive sivo":
 			// A 4xx is the sender's fault: the server span is not an error.
@@ -244,23 +241,23 @@ func TestInlineDeliveryOutcomes(t *testing.T) {
 	deliver(webhook.Result{}, 200, webhook.OutcomeDuplicate)
 	deliver(webhook.Result{Outcome: webhook.OutcomePanicked, Reason: "panic", Err: errors.New("webhook: callback failed: panic: boom")}, 500, webhook.OutcomePanicked)
 
-	rm := h.collect(t)
+	rm := h.Collect(t)
 	for _, c := range []struct {
 		outcome string
 		status  int
 	}{{"processed", 200}, {"duplicate", 200}, {"panicked", 500}} {
-		if got := sum(rm, otelcallcrm.MetricDeliveries, map[string]any{"callcrm.outcome": c.outcome, "http.response.status_code": c.status}); got != 1 {
+		if got := oteltest.Sum(rm, otelcallcrm.MetricDeliveries, map[string]any{"callcrm.outcome": c.outcome, "http.response.status_code": c.status}); got != 1 {
 			t.Errorf("deliveries{%s,%d} = %v, want 1", c.outcome, c.status, got)
 		}
 	}
-	if got := sum(rm, otelcallcrm.MetricDuplicates, map[string]any{"callcrm.provider": "sivo", "callcrm.stage": "delivery"}); got != 1 {
+	if got := oteltest.Sum(rm, otelcallcrm.MetricDuplicates, map[string]any{"callcrm.provider": "sivo", "callcrm.stage": "delivery"}); got != 1 {
 		t.Errorf("duplicates = %v, want 1", got)
 	}
-	if got := count(rm, otelcallcrm.MetricDeliveryDuration, map[string]any{"callcrm.provider": "sivo"}); got != 3 {
+	if got := oteltest.Count(rm, otelcallcrm.MetricDeliveryDuration, map[string]any{"callcrm.provider": "sivo"}); got != 3 {
 		t.Errorf("delivery duration count = %v, want 3", got)
 	}
 	var errored int
-	for _, s := range h.ended() {
+	for _, s := range h.Ended() {
 		if s.Name() == "webhook receive sivo" && s.Status().Code == codes.Error {
 			errored++
 		}
@@ -279,14 +276,14 @@ func TestTenantAttributeIsOptIn(t *testing.T) {
 	}))
 	carrier := enqueueDelivery(context.Background(), h.obs, "acme")
 	runJob(h.obs, carrier, "acme", nil)
-	rm := h.collect(t)
-	if got := sum(rm, otelcallcrm.MetricDeliveries, map[string]any{"callcrm.tenant": "large"}); got != 1 {
+	rm := h.Collect(t)
+	if got := oteltest.Sum(rm, otelcallcrm.MetricDeliveries, map[string]any{"callcrm.tenant": "large"}); got != 1 {
 		t.Errorf("deliveries{tenant=large} = %v, want 1", got)
 	}
-	if got := sum(rm, otelcallcrm.MetricInboxJobs, map[string]any{"callcrm.tenant": "large"}); got != 1 {
+	if got := oteltest.Sum(rm, otelcallcrm.MetricInboxJobs, map[string]any{"callcrm.tenant": "large"}); got != 1 {
 		t.Errorf("inbox jobs{tenant=large} = %v, want 1", got)
 	}
-	if got := matching(rm, otelcallcrm.MetricDeliveries, map[string]any{"callcrm.tenant": "acme"}); len(got) != 0 {
+	if got := oteltest.Matching(rm, otelcallcrm.MetricDeliveries, map[string]any{"callcrm.tenant": "acme"}); len(got) != 0 {
 		t.Errorf("the raw tenant is a metric attribute: %v", got)
 	}
 }
@@ -314,7 +311,7 @@ func TestClientRetryAfter503(t *testing.T) {
 		t.Errorf("the call succeeded but its span is an error: %v", callSpan.Status())
 	}
 	var attempts []sdktrace.ReadOnlySpan
-	for _, s := range h.ended() {
+	for _, s := range h.Ended() {
 		if s.Name() == "GET" {
 			attempts = append(attempts, s)
 			wantParent(t, s, callSpan)
@@ -322,7 +319,7 @@ func TestClientRetryAfter503(t *testing.T) {
 		}
 	}
 	if len(attempts) != 2 {
-		t.Fatalf("%d attempt spans, want 2: %s", len(attempts), spanNames(h.ended()))
+		t.Fatalf("%d attempt spans, want 2: %s", len(attempts), oteltest.SpanNames(h.Ended()))
 	}
 	first, second := attempts[0], attempts[1]
 	wantAttr(t, first, otelcallcrm.AttrAttempt, 1)
@@ -339,26 +336,26 @@ func TestClientRetryAfter503(t *testing.T) {
 		t.Errorf("the last attempt has a retry wait")
 	}
 
-	rm := h.collect(t)
-	if got := sum(rm, otelcallcrm.MetricClientRequests, map[string]any{"callcrm.service": "siro", "callcrm.operation": "ListCalls", "http.response.status_code": 200}); got != 1 {
+	rm := h.Collect(t)
+	if got := oteltest.Sum(rm, otelcallcrm.MetricClientRequests, map[string]any{"callcrm.service": "siro", "callcrm.operation": "ListCalls", "http.response.status_code": 200}); got != 1 {
 		t.Errorf("client requests{siro,ListCalls,200} = %v, want 1", got)
 	}
-	if got := sum(rm, otelcallcrm.MetricClientRetries, map[string]any{"callcrm.service": "siro", "callcrm.operation": "ListCalls"}); got != 1 {
+	if got := oteltest.Sum(rm, otelcallcrm.MetricClientRetries, map[string]any{"callcrm.service": "siro", "callcrm.operation": "ListCalls"}); got != 1 {
 		t.Errorf("client retries = %v, want 1", got)
 	}
-	if got := count(rm, otelcallcrm.MetricHTTPClientDuration, map[string]any{"http.request.method": "GET", "http.response.status_code": 503, "callcrm.service": "siro"}); got != 1 {
+	if got := oteltest.Count(rm, otelcallcrm.MetricHTTPClientDuration, map[string]any{"http.request.method": "GET", "http.response.status_code": 503, "callcrm.service": "siro"}); got != 1 {
 		t.Errorf("http.client.request.duration{503} count = %v, want 1", got)
 	}
-	if got := count(rm, otelcallcrm.MetricRateLimitWait, map[string]any{"callcrm.service": "siro"}); got != 2 {
+	if got := oteltest.Count(rm, otelcallcrm.MetricRateLimitWait, map[string]any{"callcrm.service": "siro"}); got != 2 {
 		t.Errorf("rate limit wait count = %v, want 2", got)
 	}
-	if got := sum(rm, otelcallcrm.MetricRateLimitWait, nil); got != 0.25 {
+	if got := oteltest.Sum(rm, otelcallcrm.MetricRateLimitWait, nil); got != 0.25 {
 		t.Errorf("rate limit wait sum = %v s, want 0.25", got)
 	}
-	if got := sum(rm, otelcallcrm.MetricTokenMints, map[string]any{"callcrm.service": "siro", "callcrm.outcome": "ok"}); got != 1 {
+	if got := oteltest.Sum(rm, otelcallcrm.MetricTokenMints, map[string]any{"callcrm.service": "siro", "callcrm.outcome": "ok"}); got != 1 {
 		t.Errorf("token mints = %v, want 1", got)
 	}
-	assertNoSecret(t, h, secret, apiKey)
+	h.AssertNoSecret(t, secret, apiKey)
 }
 
 func TestClientCallFailure(t *testing.T) {
@@ -376,11 +373,11 @@ func TestClientCallFailure(t *testing.T) {
 	if _, ok := attr(s, "http.response.status_code"); ok {
 		t.Errorf("a call with no response has a status code attribute")
 	}
-	rm := h.collect(t)
-	if got := sum(rm, otelcallcrm.MetricClientRequests, map[string]any{"callcrm.service": "engrami", "error.type": "canceled"}); got != 1 {
+	rm := h.Collect(t)
+	if got := oteltest.Sum(rm, otelcallcrm.MetricClientRequests, map[string]any{"callcrm.service": "engrami", "error.type": "canceled"}); got != 1 {
 		t.Errorf("client requests{canceled} = %v, want 1", got)
 	}
-	if got := sum(rm, otelcallcrm.MetricTokenMints, map[string]any{"callcrm.outcome": "error"}); got != 1 {
+	if got := oteltest.Sum(rm, otelcallcrm.MetricTokenMints, map[string]any{"callcrm.outcome": "error"}); got != 1 {
 		t.Errorf("token mints{error} = %v, want 1", got)
 	}
 }
@@ -389,17 +386,17 @@ func TestInboxDepthGauge(t *testing.T) {
 	depth := int64(7)
 	var fail error
 	h := newHarness(t, otelcallcrm.WithInboxDepth(func(context.Context) (int64, error) { return depth, fail }))
-	if got := sum(h.collect(t), otelcallcrm.MetricInboxDepth, nil); got != 7 {
+	if got := oteltest.Sum(h.Collect(t), otelcallcrm.MetricInboxDepth, nil); got != 7 {
 		t.Errorf("inbox depth = %v, want 7", got)
 	}
 	depth = 3
-	if got := sum(h.collect(t), otelcallcrm.MetricInboxDepth, nil); got != 3 {
+	if got := oteltest.Sum(h.Collect(t), otelcallcrm.MetricInboxDepth, nil); got != 3 {
 		t.Errorf("inbox depth = %v, want 3", got)
 	}
 	if err := h.obs.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if got := points(h.collect(t), otelcallcrm.MetricInboxDepth); len(got) != 0 {
+	if got := oteltest.Points(h.Collect(t), otelcallcrm.MetricInboxDepth); len(got) != 0 {
 		t.Errorf("inbox depth still reported after Close: %v", got)
 	}
 	if err := h.obs.Close(); err != nil {
@@ -471,9 +468,9 @@ func TestOptionsValidated(t *testing.T) {
 // unsampled trace) and still counts metrics.
 func TestUnsampled(t *testing.T) {
 	h := newHarness(t)
-	tp := sdktrace.NewTracerProvider(sdktrace.WithSampler(sdktrace.NeverSample()), sdktrace.WithSpanProcessor(h.spans))
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSampler(sdktrace.NeverSample()), sdktrace.WithSpanProcessor(h.Spans))
 	defer func() { _ = tp.Shutdown(context.Background()) }()
-	obs, err := otelcallcrm.New(otelcallcrm.WithTracerProvider(tp), otelcallcrm.WithMeterProvider(h.mp))
+	obs, err := otelcallcrm.New(otelcallcrm.WithTracerProvider(tp), otelcallcrm.WithMeterProvider(h.MP))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -482,10 +479,33 @@ func TestUnsampled(t *testing.T) {
 		t.Fatalf("no traceparent for an unsampled trace")
 	}
 	runJob(obs, carrier, "", nil)
-	if n := len(h.ended()); n != 0 {
+	if n := len(h.Ended()); n != 0 {
 		t.Errorf("%d spans recorded with NeverSample", n)
 	}
-	if got := sum(h.collect(t), otelcallcrm.MetricInboxJobs, nil); got != 1 {
+	if got := oteltest.Sum(h.Collect(t), otelcallcrm.MetricInboxJobs, nil); got != 1 {
 		t.Errorf("inbox jobs = %v, want 1", got)
+	}
+}
+
+// A stage or delivery ended without a Duration is measured by the
+// adapter: from the span's own start time when it records, from the clock
+// when it does not.
+func TestDurationWithoutResultDuration(t *testing.T) {
+	for name, sampler := range map[string]sdktrace.Sampler{"sampled": sdktrace.AlwaysSample(), "unsampled": sdktrace.NeverSample()} {
+		t.Run(name, func(t *testing.T) {
+			h := newHarness(t, otelcallcrm.WithTracerProvider(sdktrace.NewTracerProvider(sdktrace.WithSampler(sampler))))
+			ob := webhook.Observation{Provider: "sivo", Receiver: "default"}
+			ctx, endDelivery := h.obs.Start(context.Background(), webhook.StageDelivery, ob)
+			_, endCallback := h.obs.Start(ctx, webhook.StageCallback, ob)
+			time.Sleep(5 * time.Millisecond)
+			endCallback(webhook.Result{Outcome: webhook.OutcomeProcessed})
+			endDelivery(webhook.Result{Outcome: webhook.OutcomeProcessed, Status: http.StatusOK})
+			rm := h.Collect(t)
+			for _, m := range []string{otelcallcrm.MetricCallbackDuration, otelcallcrm.MetricDeliveryDuration} {
+				if got := oteltest.Sum(rm, m, nil); got < 0.005 || got > 10 {
+					t.Errorf("%s = %vs, want the 5ms slept or a little more", m, got)
+				}
+			}
+		})
 	}
 }

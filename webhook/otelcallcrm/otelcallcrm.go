@@ -33,7 +33,9 @@ type Observer struct {
 	kinds  [trace.SpanKindConsumer + 1][]trace.SpanStartOption // {WithSpanKind(k)}, built once
 	inst   instruments
 	sets   setCache
-	starts cowMap[spanStartKey, spanStart]
+	routes cowMap[routeKey, *route]
+
+	clientStarts cowMap[startKey, spanStart] // calls' and attempts' span starts
 
 	mu     sync.Mutex
 	closed bool
@@ -57,28 +59,28 @@ func optErr(option, format string, args ...any) error {
 	return fmt.Errorf("%w: otelcallcrm.%s: "+format, append([]any{webhook.ErrInvalidOption, option}, args...)...)
 }
 
+// option is an Option setting what set sets, unless what the caller
+// passed is nil: then it is an error naming the option.
+func option(name string, isNil bool, what string, set func(*config)) Option {
+	return func(c *config) error {
+		if isNil {
+			return optErr(name, "%s is nil", what)
+		}
+		set(c)
+		return nil
+	}
+}
+
 // WithTracerProvider sets where spans go (default: otel.GetTracerProvider()
 // when New is called).
 func WithTracerProvider(tp trace.TracerProvider) Option {
-	return func(c *config) error {
-		if tp == nil {
-			return optErr("WithTracerProvider", "provider is nil")
-		}
-		c.tp = tp
-		return nil
-	}
+	return option("WithTracerProvider", tp == nil, "provider", func(c *config) { c.tp = tp })
 }
 
 // WithMeterProvider sets where metrics go (default: otel.GetMeterProvider()
 // when New is called).
 func WithMeterProvider(mp metric.MeterProvider) Option {
-	return func(c *config) error {
-		if mp == nil {
-			return optErr("WithMeterProvider", "provider is nil")
-		}
-		c.mp = mp
-		return nil
-	}
+	return option("WithMeterProvider", mp == nil, "provider", func(c *config) { c.mp = mp })
 }
 
 // WithPropagator sets how Inject and Extract carry a delivery's trace
@@ -86,13 +88,7 @@ func WithMeterProvider(mp metric.MeterProvider) Option {
 // "traceparent", "tracestate" and "baggage" keys). It does not change the
 // global propagator.
 func WithPropagator(p propagation.TextMapPropagator) Option {
-	return func(c *config) error {
-		if p == nil {
-			return optErr("WithPropagator", "propagator is nil")
-		}
-		c.prop = p
-		return nil
-	}
+	return option("WithPropagator", p == nil, "propagator", func(c *config) { c.prop = p })
 }
 
 // WithTenantAttribute adds the attribute callcrm.tenant to the webhook
@@ -102,13 +98,7 @@ func WithPropagator(p propagation.TextMapPropagator) Option {
 // bounded set (your plans, regions or your ten largest accounts, "other"
 // for the rest). Spans always carry the tenant; it is not a secret.
 func WithTenantAttribute(label func(tenant string) string) Option {
-	return func(c *config) error {
-		if label == nil {
-			return optErr("WithTenantAttribute", "label function is nil")
-		}
-		c.tenant = label
-		return nil
-	}
+	return option("WithTenantAttribute", label == nil, "label function", func(c *config) { c.tenant = label })
 }
 
 // WithInboxDepth reports the number of deliveries waiting in the inbox as
@@ -118,13 +108,7 @@ func WithTenantAttribute(label func(tenant string) string) Option {
 // from depth skips that collection's value and is handed to the OTel
 // error handler.
 func WithInboxDepth(depth func(ctx context.Context) (int64, error)) Option {
-	return func(c *config) error {
-		if depth == nil {
-			return optErr("WithInboxDepth", "depth function is nil")
-		}
-		c.depth = depth
-		return nil
-	}
+	return option("WithInboxDepth", depth == nil, "depth function", func(c *config) { c.depth = depth })
 }
 
 // New returns an Observer that records spans and metrics through the

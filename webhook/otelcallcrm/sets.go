@@ -55,8 +55,12 @@ func (c *setCache) get(k setKey) setOpts {
 	if opts, ok := c.m.load(k); ok {
 		return opts
 	}
+	return c.m.store(k, newSetOpts(k))
+}
+
+func newSetOpts(k setKey) setOpts {
 	opt := metric.WithAttributeSet(attribute.NewSet(k.attributes()...))
-	return c.m.store(k, setOpts{add: []metric.AddOption{opt}, rec: []metric.RecordOption{opt}})
+	return setOpts{add: []metric.AddOption{opt}, rec: []metric.RecordOption{opt}}
 }
 
 // cowMap is a copy-on-write map for caches read on every delivery and

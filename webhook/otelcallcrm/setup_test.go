@@ -16,6 +16,7 @@ import (
 
 	"github.com/callcrm/callcrm-go/webhook"
 	"github.com/callcrm/callcrm-go/webhook/otelcallcrm"
+	"github.com/callcrm/callcrm-go/webhook/otelcallcrm/internal/oteltest"
 )
 
 func TestSetupValidates(t *testing.T) {
@@ -74,8 +75,8 @@ func TestSetup(t *testing.T) {
 	if service != "crm-backend" {
 		t.Errorf("service.name = %v", service)
 	}
-	var rm = collectFrom(t, reader)
-	if got := sum(rm, otelcallcrm.MetricDeliveries, map[string]any{"callcrm.outcome": "processed"}); got != 1 {
+	var rm = oteltest.Collect(t, reader)
+	if got := oteltest.Sum(rm, otelcallcrm.MetricDeliveries, map[string]any{"callcrm.outcome": "processed"}); got != 1 {
 		t.Errorf("deliveries = %v, want 1", got)
 	}
 	if err := tel.TracerProvider.ForceFlush(ctx); err != nil {
@@ -108,14 +109,14 @@ func TestConcurrentUse(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	rm := h.collect(t)
-	if got := sum(rm, otelcallcrm.MetricInboxJobs, map[string]any{"callcrm.tenant": "all"}); got != 160 {
+	rm := h.Collect(t)
+	if got := oteltest.Sum(rm, otelcallcrm.MetricInboxJobs, map[string]any{"callcrm.tenant": "all"}); got != 160 {
 		t.Errorf("inbox jobs = %v, want 160", got)
 	}
-	if got := sum(rm, otelcallcrm.MetricVerificationFailures, map[string]any{"callcrm.reason": "signature"}); got != 160 {
+	if got := oteltest.Sum(rm, otelcallcrm.MetricVerificationFailures, map[string]any{"callcrm.reason": "signature"}); got != 160 {
 		t.Errorf("verification failures = %v, want 160", got)
 	}
-	if got := sum(rm, otelcallcrm.MetricClientRequests, nil); got != 160 {
+	if got := oteltest.Sum(rm, otelcallcrm.MetricClientRequests, nil); got != 160 {
 		t.Errorf("client requests = %v, want 160", got)
 	}
 }

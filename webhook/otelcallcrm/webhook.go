@@ -23,16 +23,20 @@ type deliveryKey struct{}
 type delivery struct {
 	context.Context // carrying span
 
-	o      *Observer
-	span   trace.Span
-	start  time.Time
-	stage  webhook.Stage
-	ob     webhook.Observation // as the delivery started
-	tenant string              // the tenant's metric label, "" without WithTenantAttribute
+	o     *Observer
+	span  trace.Span
+	start time.Time
+	stage webhook.Stage
+	ob    webhook.Observation // as the delivery started
+	route *route              // ob's provider and receiver and the tenant's metric label
 
 	mu           sync.Mutex
 	id, typ      string
 	verifyReason string
+	// buf holds the attributes a span ending under mu is given: the
+	// variadic slice handed to SetAttributes escapes, and d is on the
+	// heap already.
+	buf [5]attribute.KeyValue
 }
 
 // Value answers deliveryKey with d and any other key from the span's
@@ -44,11 +48,8 @@ func (d *delivery) Value(key any) any {
 	return d.Context.Value(key)
 }
 
+// learn keeps what a stage found out; d.mu is held.
 func (d *delivery) learn(id, typ, verifyReason string) {
-	if id == "" && typ == "" && verifyReason == "" {
-		return
-	}
-	d.mu.Lock()
 	if id != "" {
 		d.id = id
 	}
@@ -58,7 +59,6 @@ func (d *delivery) learn(id, typ, verifyReason string) {
 	if verifyReason != "" {
 		d.verifyReason = verifyReason
 	}
-	d.mu.Unlock()
 }
 
 func deliveryFrom(ctx context.Context) *delivery {
@@ -112,35 +112,38 @@ func (o *Observer) Start(ctx context.Context, stage webhook.Stage, ob webhook.Ob
 // startStage starts a stage inside a delivery (or, for an inbox calling
 // the engine without one, on its own).
 func (o *Observer) startStage(ctx context.Context, stage webhook.Stage, ob webhook.Observation) (context.Context, func(webhook.Result)) {
-	start := time.Now()
 	d := deliveryFrom(ctx)
 	if d == nil { // no delivery span: the stage's metrics use ob alone
-		d = &delivery{Context: ctx, o: o, ob: ob, tenant: o.label(ob.Tenant)}
+		d = &delivery{Context: ctx, o: o, ob: ob, route: o.route(ob.Provider, ob.Receiver, o.label(ob.Tenant))}
 	}
 	op, evType := ob.Op, ob.EventType
 	sctx, span := o.tracer.Start(ctx, stageName(stage, op), o.kinds[stageKind(stage)]...)
+	start := clockStart(span)
 	// The closure is the stage's one allocation (besides the SDK's span).
 	return sctx, func(r webhook.Result) {
-		dur := r.Duration
-		if dur <= 0 {
-			dur = time.Since(start)
+		dur := elapsed(r, span, start)
+		var reason string
+		if stage == webhook.StageVerify && r.Outcome == webhook.OutcomeRefused {
+			reason = r.Reason
 		}
+		d.mu.Lock()
 		// A stage that did its work ("ok") needs no attribute: its name
 		// says what it was (the store op included) and its status is
 		// unset. The callback's span always says its outcome and type.
 		if span.IsRecording() && (r.Outcome != webhook.OutcomeOK || r.Reason != "" || stage == webhook.StageCallback) {
-			endStageSpan(span, stage, r, op, firstOf(evType, r.EventType))
+			endStageSpan(span, d.buf[:0], stage, r, op, firstOf(evType, r.EventType))
 		}
+		d.learn(r.DeliveryID, r.EventType, reason)
+		d.mu.Unlock()
 		span.End()
 		d.stageEnded(stage, op, r, dur)
 	}
 }
 
 // endStageSpan sets the attributes of a stage's span that did not simply
-// succeed.
-func endStageSpan(span trace.Span, stage webhook.Stage, r webhook.Result, op, evType string) {
-	var buf [3]attribute.KeyValue // outcome, reason, and op or type
-	a := attrs(buf[:0]).str(AttrOutcome, string(r.Outcome)).str(AttrReason, r.Reason)
+// succeed, built in buf.
+func endStageSpan(span trace.Span, buf attrs, stage webhook.Stage, r webhook.Result, op, evType string) {
+	a := buf.str(AttrOutcome, string(r.Outcome)).str(AttrReason, r.Reason)
 	switch stage {
 	case webhook.StageStore:
 		a = a.str(AttrStoreOp, op)
@@ -179,23 +182,40 @@ func stageKind(stage webhook.Stage) trace.SpanKind {
 	return trace.SpanKindInternal
 }
 
-// stageEnded records what a stage inside d teaches: the delivery's id,
-// type and refusal reason, and the stage's metrics.
+// stageEnded records a stage's metrics.
 func (d *delivery) stageEnded(stage webhook.Stage, op string, r webhook.Result, dur time.Duration) {
-	o, ob := d.o, &d.ob
 	switch stage {
 	case webhook.StageCallback:
-		o.inst.callbackDuration.Record(d, dur.Seconds(), o.sets.get(setKey{kind: kindCallback,
-			a: ob.Provider, b: ob.Receiver, tenant: d.tenant, c: string(r.Outcome)}).rec...)
+		d.o.inst.callbackDuration.Record(d, dur.Seconds(), d.route.set(kindCallback, string(r.Outcome), "", 0).rec...)
 	case webhook.StageStore:
-		o.inst.storeDuration.Record(d, dur.Seconds(), o.sets.get(setKey{kind: kindStore,
-			a: ob.Provider, b: ob.Receiver, tenant: d.tenant, c: string(r.Outcome), d: op}).rec...)
+		d.o.inst.storeDuration.Record(d, dur.Seconds(), d.route.set(kindStore, string(r.Outcome), op, 0).rec...)
 	}
-	var reason string
-	if stage == webhook.StageVerify && r.Outcome == webhook.OutcomeRefused {
-		reason = r.Reason
+}
+
+// startTimer is a span that knows when it started (the SDK's recording
+// spans do).
+type startTimer interface{ StartTime() time.Time }
+
+// clockStart is the time a stage whose span just started is measured
+// from when its Result has no Duration (the engine always sets one):
+// zero for a span that knows its own start time, read only if needed,
+// else the clock's now.
+func clockStart(span trace.Span) time.Time {
+	if _, ok := span.(startTimer); ok {
+		return time.Time{}
 	}
-	d.learn(r.DeliveryID, r.EventType, reason)
+	return time.Now()
+}
+
+// elapsed is r.Duration, or else the time since start (clockStart's).
+func elapsed(r webhook.Result, span trace.Span, start time.Time) time.Duration {
+	if r.Duration > 0 {
+		return r.Duration
+	}
+	if st, ok := span.(startTimer); ok && start.IsZero() {
+		start = st.StartTime()
+	}
+	return time.Since(start)
 }
 
 func firstOf(a, b string) string {
@@ -216,35 +236,61 @@ func failed(out webhook.Outcome) bool {
 	return false
 }
 
-// spanStart is the name and start options of a delivery's or job's span
-// for one provider and receiver.
+// spanStart is the name and start options of a delivery's or job's span.
 type spanStart struct {
 	name string
 	opts []trace.SpanStartOption // kind and the provider and receiver attributes
 }
 
-type spanStartKey struct {
-	job                bool
-	provider, receiver string
+// route is what every delivery of one provider and receiver (and tenant
+// metric label) shares: its spans' names and start options and its
+// metric attribute sets, found with one lookup per delivery.
+type route struct {
+	key          routeKey
+	receive, job spanStart
+	sets         cowMap[routeSetKey, setOpts]
 }
 
-func (o *Observer) spanStart(job bool, provider, receiver string) spanStart {
-	k := spanStartKey{job, provider, receiver}
-	if ss, ok := o.starts.load(k); ok {
-		return ss
+type routeKey struct{ provider, receiver, tenant string }
+
+// routeSetKey is a setKey without the route's fields.
+type routeSetKey struct {
+	kind   setKind
+	c, d   string
+	status int
+}
+
+func (o *Observer) route(provider, receiver, tenant string) *route {
+	k := routeKey{provider, receiver, tenant}
+	if rt, ok := o.routes.load(k); ok {
+		return rt
 	}
-	ss := spanStart{name: spanName(receiveNames, "webhook receive", provider), opts: []trace.SpanStartOption{
-		trace.WithSpanKind(trace.SpanKindServer), trace.WithAttributes(AttrProvider.String(provider), AttrReceiver.String(receiver)),
-	}}
-	if job {
-		ss.name, ss.opts[0] = spanName(jobNames, "webhook job", provider), trace.WithSpanKind(trace.SpanKindConsumer)
+	attrs := trace.WithAttributes(AttrProvider.String(provider), AttrReceiver.String(receiver))
+	return o.routes.store(k, &route{key: k,
+		receive: spanStart{name: spanName(receiveNames, "webhook receive", provider),
+			opts: []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindServer), attrs}},
+		job: spanStart{name: spanName(jobNames, "webhook job", provider),
+			opts: []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindConsumer), attrs}},
+	})
+}
+
+// set returns the route's metric attribute set of kind with c, d and
+// status (see setKey).
+func (rt *route) set(kind setKind, c, d string, status int) setOpts {
+	k := routeSetKey{kind, c, d, status}
+	if opts, ok := rt.sets.load(k); ok {
+		return opts
 	}
-	return o.starts.store(k, ss)
+	return rt.sets.store(k, newSetOpts(setKey{kind: kind, a: rt.key.provider, b: rt.key.receiver, tenant: rt.key.tenant, c: c, d: d, status: status}))
 }
 
 func (o *Observer) startDelivery(ctx context.Context, stage webhook.Stage, ob webhook.Observation) (context.Context, func(webhook.Result)) {
-	d := &delivery{o: o, start: time.Now(), stage: stage, ob: ob, tenant: o.label(ob.Tenant), id: ob.DeliveryID, typ: ob.EventType}
-	ss := o.spanStart(stage == webhook.StageJob, ob.Provider, ob.Receiver)
+	d := &delivery{o: o, stage: stage, ob: ob, id: ob.DeliveryID, typ: ob.EventType,
+		route: o.route(ob.Provider, ob.Receiver, o.label(ob.Tenant))}
+	ss := d.route.receive
+	if stage == webhook.StageJob {
+		ss = d.route.job
+	}
 	opts := ss.opts
 	if ob.Tenant != "" || ob.DeliveryID != "" || ob.EventType != "" || (stage == webhook.StageJob && ob.Attempt > 0) {
 		a := make(attrs, 0, 4).str(AttrTenant, ob.Tenant).str(AttrDeliveryID, ob.DeliveryID).str(AttrEventType, ob.EventType)
@@ -254,15 +300,13 @@ func (o *Observer) startDelivery(ctx context.Context, stage webhook.Stage, ob we
 		opts = append(opts[:len(opts):len(opts)], trace.WithAttributes(a...))
 	}
 	d.Context, d.span = o.tracer.Start(ctx, ss.name, opts...)
+	d.start = clockStart(d.span)
 	return d, d.end
 }
 
 // end ends the delivery's or job's span and records its metrics.
 func (d *delivery) end(r webhook.Result) {
-	dur := r.Duration
-	if dur <= 0 {
-		dur = time.Since(d.start)
-	}
+	dur := elapsed(r, d.span, d.start)
 	d.mu.Lock()
 	id, typ, reason := d.id, d.typ, r.Reason
 	if r.DeliveryID != "" {
@@ -274,20 +318,18 @@ func (d *delivery) end(r webhook.Result) {
 	if reason == "" && r.Outcome == webhook.OutcomeRefused {
 		reason = d.verifyReason
 	}
+	if d.span.IsRecording() {
+		endDeliverySpan(d.span, d.buf[:0], d.stage, &d.ob, r, id, typ, reason)
+	}
 	d.mu.Unlock()
-	endDeliverySpan(d.span, d.stage, &d.ob, r, id, typ, reason)
-	d.o.countDelivery(d, r, reason, dur)
+	d.span.End()
+	d.count(r, reason, dur)
 }
 
-// endDeliverySpan sets what the delivery's or job's span learnt and ends
-// it.
-func endDeliverySpan(span trace.Span, stage webhook.Stage, ob *webhook.Observation, r webhook.Result, id, typ, reason string) {
-	defer span.End()
-	if !span.IsRecording() {
-		return
-	}
-	var buf [5]attribute.KeyValue
-	a := attrs(buf[:0]).str(AttrOutcome, string(r.Outcome)).str(AttrReason, reason)
+// endDeliverySpan sets what the delivery's or job's span learnt, built
+// in buf.
+func endDeliverySpan(span trace.Span, buf attrs, stage webhook.Stage, ob *webhook.Observation, r webhook.Result, id, typ, reason string) {
+	a := buf.str(AttrOutcome, string(r.Outcome)).str(AttrReason, reason)
 	if id != ob.DeliveryID {
 		a = a.str(AttrDeliveryID, id)
 	}
@@ -307,29 +349,29 @@ func endDeliverySpan(span trace.Span, stage webhook.Stage, ob *webhook.Observati
 	}
 }
 
-// countDelivery records the metrics of a delivery or an inbox job.
-func (o *Observer) countDelivery(d *delivery, r webhook.Result, reason string, dur time.Duration) {
-	p, rc, tenant := d.ob.Provider, d.ob.Receiver, d.tenant
+// count records the metrics of a delivery or an inbox job.
+func (d *delivery) count(r webhook.Result, reason string, dur time.Duration) {
+	in, rt := &d.o.inst, d.route
 	if d.stage == webhook.StageJob {
-		o.inst.inboxJobs.Add(d, 1, o.sets.get(setKey{kind: kindJob, a: p, b: rc, tenant: tenant, c: string(r.Outcome)}).add...)
+		in.inboxJobs.Add(d, 1, rt.set(kindJob, string(r.Outcome), "", 0).add...)
 		switch r.Outcome {
 		case webhook.OutcomeDeadLettered:
-			o.inst.deadLetters.Add(d, 1, o.sets.get(setKey{kind: kindDead, a: p, b: rc, tenant: tenant}).add...)
+			in.deadLetters.Add(d, 1, rt.set(kindDead, "", "", 0).add...)
 		case webhook.OutcomeDuplicate:
-			o.inst.duplicates.Add(d, 1, o.sets.get(setKey{kind: kindDuplicate, a: p, b: rc, tenant: tenant, c: string(d.stage)}).add...)
+			in.duplicates.Add(d, 1, rt.set(kindDuplicate, string(d.stage), "", 0).add...)
 		}
 		return
 	}
-	set := o.sets.get(setKey{kind: kindDelivery, a: p, b: rc, tenant: tenant, c: string(r.Outcome), status: r.Status})
-	o.inst.deliveries.Add(d, 1, set.add...)
-	o.inst.deliveryDuration.Record(d, dur.Seconds(), set.rec...)
+	set := rt.set(kindDelivery, string(r.Outcome), "", r.Status)
+	in.deliveries.Add(d, 1, set.add...)
+	in.deliveryDuration.Record(d, dur.Seconds(), set.rec...)
 	switch r.Outcome {
 	case webhook.OutcomeRefused:
 		if reason == "" {
 			reason = "other"
 		}
-		o.inst.verifyFailures.Add(d, 1, o.sets.get(setKey{kind: kindRefusal, a: p, b: rc, tenant: tenant, c: reason}).add...)
+		in.verifyFailures.Add(d, 1, rt.set(kindRefusal, reason, "", 0).add...)
 	case webhook.OutcomeDuplicate:
-		o.inst.duplicates.Add(d, 1, o.sets.get(setKey{kind: kindDuplicate, a: p, b: rc, tenant: tenant, c: string(d.stage)}).add...)
+		in.duplicates.Add(d, 1, rt.set(kindDuplicate, string(d.stage), "", 0).add...)
 	}
 }

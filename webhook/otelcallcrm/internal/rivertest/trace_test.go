@@ -6,17 +6,12 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
-	"go.opentelemetry.io/otel/attribute"
-	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
-	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
-	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
 	_ "modernc.org/sqlite"
 
@@ -25,6 +20,7 @@ import (
 	"github.com/callcrm/callcrm-go/sivo/sivotest"
 	"github.com/callcrm/callcrm-go/webhook"
 	"github.com/callcrm/callcrm-go/webhook/otelcallcrm"
+	"github.com/callcrm/callcrm-go/webhook/otelcallcrm/internal/oteltest"
 	"github.com/callcrm/callcrm-go/webhook/riverinbox"
 )
 
@@ -85,12 +81,9 @@ func TestRiverInboxDeliveryIsOneTrace(t *testing.T) {
 		"sqlite": sqliteInbox, "postgres": postgresInbox,
 	} {
 		t.Run(name, func(t *testing.T) {
-			spans := tracetest.NewSpanRecorder()
-			reader := sdkmetric.NewManualReader()
-			tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(spans))
-			mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
+			sdk := oteltest.New(t)
 			var in inbox
-			obs, err := otelcallcrm.New(otelcallcrm.WithTracerProvider(tp), otelcallcrm.WithMeterProvider(mp),
+			obs, err := otelcallcrm.New(otelcallcrm.WithTracerProvider(sdk.TP), otelcallcrm.WithMeterProvider(sdk.MP),
 				otelcallcrm.WithInboxDepth(func(ctx context.Context) (int64, error) {
 					c, err := in.Counts(ctx)
 					return c.Pending + c.Retrying, err
@@ -126,8 +119,8 @@ func TestRiverInboxDeliveryIsOneTrace(t *testing.T) {
 				t.Fatalf("delivery answered %d", status)
 			}
 			// Stored, not yet worked: the depth gauge reads the inbox.
-			if got := gauge(t, reader, otelcallcrm.MetricInboxDepth); got != 1 {
-				t.Errorf("inbox depth before the workers start = %d, want 1", got)
+			if got := oteltest.Gauge(t, sdk.Reader, otelcallcrm.MetricInboxDepth); got != 1 {
+				t.Errorf("inbox depth before the workers start = %v, want 1", got)
 			}
 			if err := in.Start(ctx); err != nil {
 				t.Fatal(err)
@@ -143,12 +136,12 @@ func TestRiverInboxDeliveryIsOneTrace(t *testing.T) {
 			}
 
 			byName := map[string][]sdktrace.ReadOnlySpan{}
-			for _, s := range spans.Ended() {
+			for _, s := range sdk.Ended() {
 				byName[s.Name()] = append(byName[s.Name()], s)
 			}
 			one := func(name string) sdktrace.ReadOnlySpan {
 				if len(byName[name]) != 1 {
-					t.Fatalf("%d spans named %q, want 1 (spans: %v)", len(byName[name]), name, names(spans.Ended()))
+					t.Fatalf("%d spans named %q, want 1 (spans: %s)", len(byName[name]), name, oteltest.SpanNames(sdk.Ended()))
 				}
 				return byName[name][0]
 			}
@@ -161,75 +154,19 @@ func TestRiverInboxDeliveryIsOneTrace(t *testing.T) {
 					t.Errorf("%q's parent is %s, want %q (%s)", pc[0].Name(), pc[0].Parent().SpanID(), pc[1].Name(), pc[1].SpanContext().SpanID())
 				}
 			}
-			for _, s := range spans.Ended() {
+			for _, s := range sdk.Ended() {
 				if s.SpanContext().TraceID() != req.SpanContext().TraceID() {
 					t.Errorf("span %q is in trace %s, not the request's %s", s.Name(), s.SpanContext().TraceID(), req.SpanContext().TraceID())
 				}
-				for _, kv := range s.Attributes() {
-					if strings.Contains(kv.Value.String(), secret) {
-						t.Errorf("span %q attribute %s holds the secret", s.Name(), kv.Key)
-					}
-				}
 			}
+			sdk.AssertNoSecret(t, secret)
 
-			if got := gauge(t, reader, otelcallcrm.MetricInboxDepth); got != 0 {
-				t.Errorf("inbox depth after the job = %d, want 0", got)
+			if got := oteltest.Gauge(t, sdk.Reader, otelcallcrm.MetricInboxDepth); got != 0 {
+				t.Errorf("inbox depth after the job = %v, want 0", got)
 			}
-			var rm metricdata.ResourceMetrics
-			if err := reader.Collect(ctx, &rm); err != nil {
-				t.Fatal(err)
-			}
-			if got := counter(rm, otelcallcrm.MetricInboxJobs, otelcallcrm.AttrOutcome, "processed"); got != 1 {
-				t.Errorf("inbox jobs{processed} = %d, want 1", got)
-			}
-			if got := counter(rm, otelcallcrm.MetricDeliveries, otelcallcrm.AttrOutcome, "enqueued"); got != 1 {
-				t.Errorf("deliveries{enqueued} = %d, want 1", got)
-			}
-			_ = tp.Shutdown(context.Background())
-			_ = mp.Shutdown(context.Background())
+			rm := sdk.Collect(t)
+			oteltest.WantSum(t, rm, otelcallcrm.MetricInboxJobs, map[string]any{"callcrm.outcome": "processed"}, 1)
+			oteltest.WantSum(t, rm, otelcallcrm.MetricDeliveries, map[string]any{"callcrm.outcome": "enqueued"}, 1)
 		})
 	}
-}
-
-func names(spans []sdktrace.ReadOnlySpan) []string {
-	var out []string
-	for _, s := range spans {
-		out = append(out, s.Name())
-	}
-	return out
-}
-
-// counter is the value of the int64 sum name at the point with k=v.
-func counter(rm metricdata.ResourceMetrics, name string, k attribute.Key, v string) int64 {
-	var n int64
-	for _, sm := range rm.ScopeMetrics {
-		for _, m := range sm.Metrics {
-			if s, ok := m.Data.(metricdata.Sum[int64]); ok && m.Name == name {
-				for _, p := range s.DataPoints {
-					if got, ok := p.Attributes.Value(k); ok && got.AsString() == v {
-						n += p.Value
-					}
-				}
-			}
-		}
-	}
-	return n
-}
-
-// gauge is the int64 gauge name's value at a fresh collection.
-func gauge(t *testing.T, r *sdkmetric.ManualReader, name string) int64 {
-	t.Helper()
-	var rm metricdata.ResourceMetrics
-	if err := r.Collect(context.Background(), &rm); err != nil {
-		t.Fatal(err)
-	}
-	for _, sm := range rm.ScopeMetrics {
-		for _, m := range sm.Metrics {
-			if g, ok := m.Data.(metricdata.Gauge[int64]); ok && m.Name == name && len(g.DataPoints) == 1 {
-				return g.DataPoints[0].Value
-			}
-		}
-	}
-	t.Fatalf("no gauge %s", name)
-	return 0
 }
