@@ -129,6 +129,19 @@ func (t *macText) equal(s string) bool {
 	return diff == 0
 }
 
+// equalAny reports whether some space-separated entry of signatures is
+// "v1," followed by exactly t.
+func (t *macText) equalAny(signatures string) bool {
+	for rest := signatures; rest != ""; {
+		var entry string
+		entry, rest = nextEntry(rest)
+		if len(entry) == 47 && entry[:3] == "v1," && t.equal(entry[3:]) {
+			return true
+		}
+	}
+	return false
+}
+
 // equalBase64 reports whether text is the canonical standard base64
 // spelling of the 32-byte mac.
 func equalBase64(mac []byte, text string) bool {

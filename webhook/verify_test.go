@@ -564,3 +564,47 @@ func TestVerifyAllocatesNothing(t *testing.T) {
 	})
 	require.Zero(t, allocs)
 }
+
+// TestWriteSignedMatchesHMAC: the signed content written as one block of
+// "id.timestamp." and body and then the rest of the body hashes like
+// crypto/hmac over the concatenation, for prefixes below, at and above one
+// and two blocks and bodies shorter than the fill.
+func TestWriteSignedMatchesHMAC(t *testing.T) {
+	key := []byte("0123456789abcdef0123456789abcdef")
+	k, err := newMACKey(key)
+	require.NoError(t, err)
+	body := []byte(strings.Repeat("body-bytes/", 40))
+	st := getMAC()
+	defer putMAC(st)
+	for _, idLen := range []int{1, 20, 52, 53, 54, 60, 100, 115, 116, 117, 126, 200} {
+		id := strings.Repeat("i", idLen)
+		for _, n := range []int{0, 1, 5, 10, 11, 12, 63, 64, 65, 128, 200, len(body)} {
+			k.begin(st)
+			writeSigned(st, id, "1700000000", body[:n])
+			got := k.finish(st)
+			m := hmac.New(sha256.New, key)
+			m.Write([]byte(id + ".1700000000." + string(body[:n])))
+			require.Equal(t, m.Sum(nil), got, "id %d bytes, body %d bytes", idLen, n)
+		}
+	}
+}
+
+// TestWallClockTicksAndStops: the real-clock reading is fresh, is
+// refreshed while it is read, and is dropped after a tick without a
+// reader (no timer left behind), after which a read starts it again.
+func TestWallClockTicksAndStops(t *testing.T) {
+	var w wallClock
+	near := func() {
+		t.Helper()
+		d := time.Duration(time.Now().UnixNano() - w.unixNano())
+		require.True(t, d > -time.Second && d < time.Second, "reading off by %v", d)
+	}
+	near()
+	for i := 0; i < 5; i++ { // read across several ticks: still fresh
+		time.Sleep(wallTick / 2)
+		near()
+	}
+	require.Eventually(t, func() bool { return w.now.Load() == 0 }, 5*time.Second, wallTick/4, "stops when unread")
+	near()
+	require.NotZero(t, w.now.Load(), "a read starts it again")
+}
