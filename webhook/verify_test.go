@@ -608,3 +608,24 @@ func TestWallClockTicksAndStops(t *testing.T) {
 	near()
 	require.NotZero(t, w.now.Load(), "a read starts it again")
 }
+
+// TestTokenWithoutDot: a dot, space or tab at any position of ids of every
+// length up to 40 is found, and bytes next to them in value are not.
+func TestTokenWithoutDot(t *testing.T) {
+	for n := 1; n <= 40; n++ {
+		base := []byte(strings.Repeat("a", n))
+		require.True(t, tokenWithoutDot(string(base)))
+		for i := 0; i < n; i++ {
+			for _, c := range []byte{'.', ' ', '\t'} {
+				id := append([]byte(nil), base...)
+				id[i] = c
+				require.False(t, tokenWithoutDot(string(id)), "%q", id)
+			}
+			for _, c := range []byte{'-', '/', '!', '\n', 0, 0x80, 0xae, 0xff, '\x08', '\x0a'} {
+				id := append([]byte(nil), base...)
+				id[i] = c
+				require.True(t, tokenWithoutDot(string(id)), "%q", id)
+			}
+		}
+	}
+}
