@@ -401,11 +401,12 @@ func (v *Standard) VerifyParts(id, timestamp, signatures string, body []byte) (D
 	// base64 of each MAC is compared in constant time with every v1 entry.
 	// A match is strictly valid base64 by construction; only when nothing
 	// matched are the entries decoded, to tell malformed from wrong. The
-	// usual header, one v1 entry ("v1," and 44 characters), is compared
-	// whole without the syntactic pass: one of that length that holds a
-	// space holds no v1 candidate, so it matches nothing and is classified
-	// below, with the same error the pass would have given.
-	one := len(signatures) == 47 && signatures[:3] == "v1,"
+	// usual header, one v1 entry ("v1," and the canonical base64 of 32
+	// bytes), is decoded before the body is hashed and compared as bytes
+	// after, without the syntactic pass; one that does not decode matches
+	// nothing and goes through the pass like any other header.
+	var want [32]byte
+	one := len(signatures) == 47 && signatures[:3] == "v1," && decodeMAC(&want, signatures[3:])
 	if !one && !anyCandidate(signatures) {
 		return Delivery{}, wrap(ErrMalformed, "no well-formed signature in signature header")
 	}
@@ -414,9 +415,8 @@ func (v *Standard) VerifyParts(id, timestamp, signatures string, body []byte) (D
 		k := &v.keys[ki]
 		k.begin(st)
 		writeSigned(st, id, timestamp, body)
-		var text macText
-		text.encode(k.finish(st))
-		if one && text.equal(signatures[3:]) || !one && text.equalAny(signatures) {
+		mac := k.finish(st)
+		if one && equal32(&want, mac) || !one && equalAnyBase64(mac, signatures) {
 			putMAC(st)
 			return Delivery{ID: id, Timestamp: sent, SecretIndex: ki}, nil
 		}
