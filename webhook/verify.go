@@ -421,6 +421,14 @@ func (v *Standard) VerifyParts(id, timestamp, signatures string, body []byte) (D
 			return Delivery{ID: id, Timestamp: sent, SecretIndex: ki}, nil
 		}
 	}
+	err := noMatch(st, id, signatures)
+	putMAC(st)
+	return Delivery{}, err
+}
+
+// noMatch says why no signature matched: none is well-formed (malformed),
+// or the well-formed ones are wrong or of other versions.
+func noMatch(st *macState, id, signatures string) error {
 	wellFormed, anyV1 := false, false
 	for rest := signatures; rest != ""; {
 		var entry string
@@ -432,16 +440,15 @@ func (v *Standard) VerifyParts(id, timestamp, signatures string, body []byte) (D
 			wellFormed = true
 		}
 	}
-	putMAC(st)
 	if !wellFormed {
-		return Delivery{}, wrap(ErrMalformed, "no well-formed signature in signature header")
+		return wrap(ErrMalformed, "no well-formed signature in signature header")
 	}
 	if !anyV1 {
 		// Only other versions (v1a, v2, ...): well-formed under Standard
 		// Webhooks, and none of them can match a v1 secret.
-		return Delivery{}, wrap(ErrNoMatchingSignature, "message %.64s: no v1 signature", id)
+		return wrap(ErrNoMatchingSignature, "message %.64s: no v1 signature", id)
 	}
-	return Delivery{}, wrap(ErrNoMatchingSignature, "message %.64s", id)
+	return wrap(ErrNoMatchingSignature, "message %.64s", id)
 }
 
 // anyCandidate reports whether some entry has the shape of a v1 signature
