@@ -681,3 +681,44 @@ func TestEqual32(t *testing.T) {
 	b[8] ^= 1
 	require.False(t, equal32(&a, b[:]))
 }
+
+// TestParseTimestamp: the parser agrees with a reference built on strconv
+// for every byte at every position of timestamps of every length, and
+// for boundary values.
+func TestParseTimestamp(t *testing.T) {
+	ref := func(ts string) (int64, bool) {
+		if len(ts) == 0 || len(ts) > 18 || ts[0] == '0' && len(ts) > 1 {
+			return 0, false
+		}
+		for i := 0; i < len(ts); i++ {
+			if ts[i] < '0' || ts[i] > '9' {
+				return 0, false
+			}
+		}
+		n, err := strconv.ParseInt(ts, 10, 64)
+		return n, err == nil
+	}
+	check := func(ts string) {
+		t.Helper()
+		wn, wok := ref(ts)
+		n, ok := parseTimestamp(ts)
+		require.Equal(t, wok, ok, "%q", ts)
+		if ok {
+			require.Equal(t, wn, n, "%q", ts)
+		}
+	}
+	for _, ts := range []string{"", "0", "00", "7", "1700000000", "999999999999999999", "9999999999999999999", "12345678", "99999999", "10000000", "1234567", "0123456789"} {
+		check(ts)
+	}
+	base := "123456789012345678"
+	for n := 1; n <= 19; n++ {
+		s := (base + "9")[:n]
+		for i := 0; i < n; i++ {
+			for c := 0; c < 256; c++ {
+				b := []byte(s)
+				b[i] = byte(c)
+				check(string(b))
+			}
+		}
+	}
+}
