@@ -87,11 +87,11 @@ func floorFunc(key, prefix, body []byte) func() error {
 
 // benchPair runs floor and ours alternately, about 256 KiB of body (at
 // least one call, at most 256) of each in turn on one locked thread, b.N
-// calls of each in all, and reports the
-// thread CPU time per call of each and their ratio (ours/floor): load
-// from other processes on a shared machine falls on both alike, so the
-// ratio is steadier than one taken from two separate sub-benchmarks. Its
-// ns/op is for one floor call and one ours call together.
+// calls of each in all, and reports the thread CPU time per call of each
+// and their ratio (ours/floor): load from other processes on a shared
+// machine falls on both alike, so the ratio is steadier than one taken
+// from two separate sub-benchmarks. Its ns/op is for one floor call and
+// one ours call together.
 func benchPair(b *testing.B, n int, floor, ours func() error) {
 	pairChunk := max(1, min(256, (256<<10)/max(n, 1)))
 	runtime.LockOSThread()
