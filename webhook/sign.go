@@ -97,8 +97,7 @@ func (s *StandardSigner) Sign(id string, ts time.Time, body []byte) (string, err
 	st := getMAC()
 	defer putMAC(st)
 	s.key.begin(st)
-	writeParts(st, id, strconv.FormatInt(ts.Unix(), 10))
-	st.h.Write(body)
+	writeSigned(st, id, strconv.FormatInt(ts.Unix(), 10), body)
 	mac := s.key.finish(st)
 	var out [3 + 44]byte
 	copy(out[:], "v1,")

@@ -564,3 +564,161 @@ func TestVerifyAllocatesNothing(t *testing.T) {
 	})
 	require.Zero(t, allocs)
 }
+
+// TestWriteSignedMatchesHMAC: the signed content written as one block of
+// "id.timestamp." and body and then the rest of the body hashes like
+// crypto/hmac over the concatenation, for prefixes below, at and above one
+// and two blocks and bodies shorter than the fill.
+func TestWriteSignedMatchesHMAC(t *testing.T) {
+	key := []byte("0123456789abcdef0123456789abcdef")
+	k, err := newMACKey(key)
+	require.NoError(t, err)
+	body := []byte(strings.Repeat("body-bytes/", 40))
+	st := getMAC()
+	defer putMAC(st)
+	for _, idLen := range []int{1, 20, 52, 53, 54, 60, 100, 115, 116, 117, 126, 200} {
+		id := strings.Repeat("i", idLen)
+		for _, n := range []int{0, 1, 5, 10, 11, 12, 63, 64, 65, 128, 200, len(body)} {
+			k.begin(st)
+			writeSigned(st, id, "1700000000", body[:n])
+			got := k.finish(st)
+			m := hmac.New(sha256.New, key)
+			m.Write([]byte(id + ".1700000000." + string(body[:n])))
+			require.Equal(t, m.Sum(nil), got, "id %d bytes, body %d bytes", idLen, n)
+		}
+	}
+}
+
+// TestWallClockTicksAndStops: the real-clock reading is fresh, is
+// refreshed while it is read, and is dropped after a tick without a
+// reader (no timer left behind), after which a read starts it again.
+func TestWallClockTicksAndStops(t *testing.T) {
+	var w wallClock
+	near := func() {
+		t.Helper()
+		d := time.Duration(time.Now().UnixNano() - w.unixNano())
+		require.True(t, d > -time.Second && d < time.Second, "reading off by %v", d)
+	}
+	near()
+	for i := 0; i < 5; i++ { // read across several ticks: still fresh
+		time.Sleep(wallTick / 2)
+		near()
+	}
+	require.Eventually(t, func() bool { return w.now.Load() == 0 }, 5*time.Second, wallTick/4, "stops when unread")
+	near()
+	require.NotZero(t, w.now.Load(), "a read starts it again")
+}
+
+// TestTokenWithoutDot: a dot, space or tab at any position of ids of every
+// length up to 40 is found, and bytes next to them in value are not.
+func TestTokenWithoutDot(t *testing.T) {
+	for n := 1; n <= 40; n++ {
+		base := []byte(strings.Repeat("a", n))
+		require.True(t, tokenWithoutDot(string(base)))
+		for i := 0; i < n; i++ {
+			for _, c := range []byte{'.', ' ', '\t'} {
+				id := append([]byte(nil), base...)
+				id[i] = c
+				require.False(t, tokenWithoutDot(string(id)), "%q", id)
+			}
+			for _, c := range []byte{'-', '/', '!', '\n', 0, 0x80, 0xae, 0xff, '\x08', '\x0a'} {
+				id := append([]byte(nil), base...)
+				id[i] = c
+				require.True(t, tokenWithoutDot(string(id)), "%q", id)
+			}
+		}
+	}
+}
+
+// TestDecodeMACIsStrict: decodeMAC accepts exactly the canonical spelling
+// of a 32-byte MAC (the strings equalBase64 accepts) and decodes it; any
+// other character at any position, padding bits set or a missing '=' is
+// refused.
+func TestDecodeMACIsStrict(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for n := range 200 {
+		mac := make([]byte, 32)
+		for i := range mac {
+			mac[i] = byte(rng.IntN(256))
+		}
+		enc := base64.StdEncoding.EncodeToString(mac)
+		var got [32]byte
+		require.True(t, decodeMAC(&got, enc))
+		require.Equal(t, mac, got[:])
+		require.True(t, equal32(&got, mac))
+		pos := n % 44
+		for c := 0; c < 256; c++ {
+			alt := []byte(enc)
+			alt[pos] = byte(c)
+			var d [32]byte
+			// Decoding then comparing agrees with comparing the spelling.
+			require.Equal(t, equalBase64(mac, string(alt)), decodeMAC(&d, string(alt)) && equal32(&d, mac), "%q", alt)
+			strict, err := strictBase64.DecodeString(string(alt))
+			canonical := err == nil && base64.StdEncoding.EncodeToString(strict) == string(alt)
+			require.Equal(t, canonical && len(strict) == 32, decodeMAC(&d, string(alt)), "%q", alt)
+		}
+	}
+	var d [32]byte
+	require.False(t, decodeMAC(&d, "short"))
+	require.False(t, decodeMAC(&d, strings.Repeat("A", 44)), "no '='")
+}
+
+// TestEqual32: every single-bit difference, and differences in two words
+// that cancel under a wrong grouping of ^ and |, are found.
+func TestEqual32(t *testing.T) {
+	var a [32]byte
+	for i := range a {
+		a[i] = byte(i * 37)
+	}
+	require.True(t, equal32(&a, a[:]))
+	for bit := 0; bit < 256; bit++ {
+		b := a
+		b[bit/8] ^= 1 << (bit % 8)
+		require.False(t, equal32(&a, b[:]), "bit %d", bit)
+	}
+	b := a
+	b[0] ^= 1
+	b[8] ^= 1
+	require.False(t, equal32(&a, b[:]))
+}
+
+// TestParseTimestamp: the parser agrees with a reference built on strconv
+// for every byte at every position of timestamps of every length, and
+// for boundary values.
+func TestParseTimestamp(t *testing.T) {
+	ref := func(ts string) (int64, bool) {
+		if len(ts) == 0 || len(ts) > 18 || ts[0] == '0' && len(ts) > 1 {
+			return 0, false
+		}
+		for i := 0; i < len(ts); i++ {
+			if ts[i] < '0' || ts[i] > '9' {
+				return 0, false
+			}
+		}
+		n, err := strconv.ParseInt(ts, 10, 64)
+		return n, err == nil
+	}
+	check := func(ts string) {
+		t.Helper()
+		wn, wok := ref(ts)
+		n, ok := parseTimestamp(ts)
+		require.Equal(t, wok, ok, "%q", ts)
+		if ok {
+			require.Equal(t, wn, n, "%q", ts)
+		}
+	}
+	for _, ts := range []string{"", "0", "00", "7", "1700000000", "999999999999999999", "9999999999999999999", "12345678", "99999999", "10000000", "1234567", "0123456789"} {
+		check(ts)
+	}
+	base := "123456789012345678"
+	for n := 1; n <= 19; n++ {
+		s := (base + "9")[:n]
+		for i := 0; i < n; i++ {
+			for c := 0; c < 256; c++ {
+				b := []byte(s)
+				b[i] = byte(c)
+				check(string(b))
+			}
+		}
+	}
+}

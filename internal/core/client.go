@@ -180,6 +180,14 @@ func New(cfg Config) (*Client, error) {
 	}
 	if len(c.reqIDs) == 0 {
 		c.reqIDs = []string{"X-Request-Id"}
+	} else {
+		// Canonical once (what Header.Get does on every call), in a copy:
+		// the caller's slice is not ours to change.
+		ids := make([]string, len(c.reqIDs))
+		for i, k := range c.reqIDs {
+			ids[i] = http.CanonicalHeaderKey(k)
+		}
+		c.reqIDs = ids
 	}
 	if c.decodeErr == nil {
 		c.decodeErr = DecodeGenericError
@@ -725,7 +733,10 @@ func (c *Client) attempt(ctx context.Context, req *Request, u string, payload []
 		credValue = value
 	}
 	debug := c.log.Enabled(ctx, slog.LevelDebug)
-	start := time.Now()
+	var start time.Time // read only for the debug log's duration
+	if debug {
+		start = time.Now()
+	}
 	hresp, err := c.http.Do(hreq)
 	if err != nil {
 		if debug {
@@ -789,10 +800,12 @@ func deadlineWithin(ctx context.Context, d time.Duration) bool {
 	return ok && time.Until(dl) <= d
 }
 
+// requestID returns the first non-empty request id header's first value
+// (h.Get of each, with the keys canonicalised in New).
 func (c *Client) requestID(h http.Header) string {
 	for _, k := range c.reqIDs {
-		if v := h.Get(k); v != "" {
-			return v
+		if v := h[k]; len(v) > 0 && v[0] != "" {
+			return v[0]
 		}
 	}
 	return ""

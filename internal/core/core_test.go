@@ -1059,3 +1059,33 @@ func concurrently(n int, f func(i int)) (wait func()) {
 	}
 	return wg.Wait
 }
+
+// TestRequestIDHeaders: configured request id headers are matched in any
+// spelling, in order, skipping empty values, and the caller's slice is
+// left as given.
+func TestRequestIDHeaders(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header()["X-Empty-Id"] = []string{""}
+		w.Header().Set("X-Trace-Id", "trace_1")
+		w.Header().Set("X-Request-Id", "req_1")
+		_, _ = w.Write([]byte(`{}`))
+	}))
+	defer srv.Close()
+	for _, tc := range []struct {
+		ids  []string
+		want string
+	}{
+		{nil, "req_1"},
+		{[]string{"x-trace-id", "X-Request-Id"}, "trace_1"},
+		{[]string{"x-empty-id", "X-REQUEST-ID"}, "req_1"},
+		{[]string{"x-missing"}, ""},
+	} {
+		given := append([]string(nil), tc.ids...)
+		c, err := New(Config{Provider: "p", BaseURL: srv.URL, RequestIDHeaders: given})
+		require.NoError(t, err)
+		resp, err := c.Do(context.Background(), &Request{Method: http.MethodGet, Route: "/x", NoAuth: true}, nil)
+		require.NoError(t, err)
+		assert.Equal(t, tc.want, resp.RequestID, "%q", tc.ids)
+		assert.Equal(t, tc.ids, given, "caller's slice unchanged")
+	}
+}
