@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -154,65 +153,29 @@ type Standard struct {
 	wall      *wallClock
 }
 
-// wallTick is how often a Standard verifier re-reads the system clock
-// while it is verifying (see wallClock).
-const wallTick = 100 * time.Millisecond
-
-// wallClock is the real wall time for the timestamp window, read from the
-// system clock at most every wallTick while deliveries are verified (a
-// clock read costs 40-80 ns on a virtual machine, a tenth of a 1 KiB
-// verification; the window is minutes wide and the signed timestamp is in
-// whole seconds, so a reading up to wallTick old, plus the scheduler's
-// latency, changes nothing that matters). A timer, not a goroutine,
-// refreshes it: after a tick without a verification the timer stops and
-// the reading is dropped, and the next verification reads the clock itself
-// and starts the timer again, so an idle verifier holds no timer and never
-// uses an old reading. A step of the system clock is followed within a
-// tick.
+// wallClock reads the real wall time with one monotonic clock read per
+// call (time.Since on a base with a monotonic reading), about half the
+// cost of time.Now, which reads the wall and the monotonic clock. The base
+// is re-read at least every second, so a step of the system clock is
+// followed within a second; the timestamp window is minutes wide.
 type wallClock struct {
-	now   atomic.Int64 // Unix ns at the last reading; 0 while stopped
-	used  atomic.Bool  // read since the last tick
-	mu    sync.Mutex   // serialises start and tick
-	timer *time.Timer  // under mu
+	base atomic.Pointer[wallBase]
 }
 
 func (w *wallClock) unixNano() int64 {
-	if n := w.now.Load(); n != 0 {
-		if !w.used.Load() {
-			w.used.Store(true)
+	if b := w.base.Load(); b != nil {
+		if el := time.Since(b.mono); el >= 0 && el < time.Second {
+			return b.wall + int64(el)
 		}
-		return n
 	}
-	return w.start()
+	n := time.Now()
+	w.base.Store(&wallBase{mono: n, wall: n.UnixNano()})
+	return n.UnixNano()
 }
 
-// start reads the clock and arms the timer that keeps the reading fresh.
-// A new timer each time (the stopped one is never reused), so a timer is
-// only ever reset by its own callback.
-func (w *wallClock) start() int64 {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.used.Store(true)
-	if n := w.now.Load(); n != 0 {
-		return n
-	}
-	n := time.Now().UnixNano()
-	w.now.Store(n)
-	w.timer = time.AfterFunc(wallTick, w.tick)
-	return n
-}
-
-// tick refreshes the reading, or stops when nothing read it since the last
-// tick.
-func (w *wallClock) tick() {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if !w.used.Swap(false) {
-		w.now.Store(0)
-		return
-	}
-	w.now.Store(time.Now().UnixNano())
-	w.timer.Reset(wallTick)
+type wallBase struct {
+	mono time.Time // with its monotonic reading
+	wall int64     // mono's wall time in Unix nanoseconds
 }
 
 // Clock is the time source verifiers, receivers, stores and inboxes read.
