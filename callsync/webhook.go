@@ -11,7 +11,7 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/callcrm/callcrm-go/internal/opterr"
+	"github.com/callcrm/callcrm-go/internal/receiverkit"
 	"github.com/callcrm/callcrm-go/webhook"
 )
 
@@ -59,18 +59,10 @@ type Handler = webhook.Receiver
 // receiver configures the webhook engine with CallSync's facts, for NewHandler
 // (cb set) and Middleware (cb nil).
 func receiver(where string, secrets []string, cb *Callbacks, opts []webhook.Option) (*webhook.Receiver, error) {
-	newVerifier := func(s []string) (webhook.Verifier, error) { return webhook.NewHMAC(HeaderSignature, "", s...) }
-	var v webhook.Verifier // none: the secrets come from webhook.WithSecretSource
-	if len(secrets) > 0 {
-		var err error
-		if v, err = newVerifier(secrets); err != nil {
-			return nil, opterr.Rewrap("callsync", where, err, len(secrets))
-		}
-	}
-	r, err := webhook.NewReceiver(webhook.Spec[*Event]{
+	rt := receiverkit.NewRouter(routes, cb, func(c *Callbacks) webhook.HandlerFunc { return c.Unknown })
+	return receiverkit.Build(where, secrets, webhook.Spec[*Event]{
 		Provider:    "callsync",
-		Verifier:    v,
-		NewVerifier: newVerifier,
+		NewVerifier: func(s []string) (webhook.Verifier, error) { return webhook.NewHMAC(HeaderSignature, "", s...) },
 		Timeout:     DefaultTimeout,
 		DedupeTTL:   DefaultDedupeTTL,
 		Headers:     []string{HeaderSignature, "Content-Type"},
@@ -79,24 +71,10 @@ func receiver(where string, secrets []string, cb *Callbacks, opts []webhook.Opti
 			return ev.Timestamp.Time, ev.Timestamp.Valid
 		},
 		Handle: func(ctx context.Context, wev *webhook.Event, ev *Event, _ webhook.Once) error {
-			if cb == nil {
-				return nil
-			}
-			pick, known := routes[ev.Type]
-			if !known {
-				if cb.Unknown != nil {
-					return cb.Unknown(ctx, wev)
-				}
-				return nil
-			}
-			f := pick(cb)
-			if f == nil {
-				return nil
-			}
-			return f(ctx, ev)
+			_, err := rt.Route(ctx, wev, ev.Type, ev)
+			return err
 		},
-	}, opts...)
-	return r, opterr.Rewrap("callsync", where, err, len(secrets))
+	}, opts)
 }
 
 // parse decodes the event and names the delivery by DeliveryKey.
@@ -273,11 +251,7 @@ func NewHandler(secrets []string, cb Callbacks, opts ...webhook.Option) (*Handle
 // your own handler, which gets the verified body on r.Body and the event
 // from EventFrom(r.Context()); a 2xx from it marks the delivery done.
 func Middleware(secrets []string, opts ...webhook.Option) (func(http.Handler) http.Handler, error) {
-	r, err := receiver("Middleware", secrets, nil, opts)
-	if err != nil {
-		return nil, err
-	}
-	return r.Wrap, nil
+	return receiverkit.Middleware(receiver("Middleware", secrets, nil, opts))
 }
 
 // EventFrom returns the verified event Middleware put in the request
