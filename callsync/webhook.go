@@ -166,69 +166,117 @@ func topLevel(body []byte) (ts, id [2]int, err error) {
 }
 
 func skipSpace(b []byte, i int) int {
-	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+	for i < len(b) && space[b[i]] {
 		i++
 	}
 	return i
 }
 
+// space and plain classify bytes outside JSON strings: whitespace, and
+// what is neither whitespace nor the start of a string.
+var space, plain = func() (s, p [256]bool) {
+	for c := range 256 {
+		s[c] = c == ' ' || c == '\t' || c == '\n' || c == '\r'
+		p[c] = !s[c] && c != '"'
+	}
+	return s, p
+}()
+
+// skipString returns the end of the JSON string starting at b[i] ('"'),
+// past its closing quote, or len(b) if it is not closed. It jumps from
+// quote to quote.
+func skipString(b []byte, i int) int {
+	for j := i + 1; j < len(b); j++ {
+		k := bytes.IndexByte(b[j:], '"')
+		if k < 0 {
+			break
+		}
+		j += k
+		escaped := false
+		for m := j - 1; m > i && b[m] == '\\'; m-- {
+			escaped = !escaped
+		}
+		if !escaped {
+			return j + 1
+		}
+	}
+	return len(b)
+}
+
 // skipValue returns the end of the JSON value starting at i (valid JSON).
 func skipValue(b []byte, i int) int {
-	depth, inStr := 0, false
-	for ; i < len(b); i++ {
-		c := b[i]
-		switch {
-		case inStr && c == '\\':
-			i++
-		case inStr:
-			inStr = c != '"'
-			if !inStr && depth == 0 {
-				return i + 1
+	if i >= len(b) {
+		return i
+	}
+	switch b[i] {
+	case '"':
+		return skipString(b, i)
+	case '{', '[':
+		depth := 0
+		for ; i < len(b); i++ {
+			switch b[i] {
+			case '"':
+				i = skipString(b, i) - 1
+			case '{', '[':
+				depth++
+			case '}', ']':
+				if depth--; depth == 0 {
+					return i + 1
+				}
 			}
-		case c == '"':
-			inStr = true
-		case c == '{' || c == '[':
-			depth++
-		case c == '}' || c == ']':
-			if depth == 0 {
-				return i
-			}
-			depth--
-			if depth == 0 {
-				return i + 1
-			}
-		case depth == 0 && (c == ',' || c == ' ' || c == '\t' || c == '\n' || c == '\r'):
-			return i
 		}
+		return i
+	}
+	for i < len(b) && plain[b[i]] && b[i] != ',' && b[i] != '}' && b[i] != ']' {
+		i++
 	}
 	return i
 }
 
 // hashCompact writes b to h without the whitespace outside strings,
-// through a buffer so h sees few large writes.
+// copying runs through a buffer so h sees few large writes.
 func hashCompact(h hash.Hash, b []byte) {
-	var buf [512]byte
-	n, inStr, esc := 0, false, false
-	for _, c := range b {
-		switch {
-		case esc:
-			esc = false
-		case inStr && c == '\\':
-			esc = true
-		case inStr:
-			inStr = c != '"'
+	w := compactWriter{h: h}
+	for i := 0; i < len(b); {
+		j := i + 1
+		switch c := b[i]; {
 		case c == '"':
-			inStr = true
-		case c == ' ' || c == '\t' || c == '\n' || c == '\r':
+			j = skipString(b, i)
+		case space[c]:
+			i++
 			continue
+		default:
+			for j < len(b) && plain[b[j]] {
+				j++
+			}
 		}
-		buf[n] = c
-		if n++; n == len(buf) {
-			h.Write(buf[:])
-			n = 0
+		w.write(b[i:j])
+		i = j
+	}
+	w.flush()
+}
+
+// compactWriter buffers hashCompact's runs.
+type compactWriter struct {
+	h   hash.Hash
+	n   int
+	buf [512]byte
+}
+
+func (w *compactWriter) write(run []byte) {
+	if w.n+len(run) > len(w.buf) {
+		w.flush()
+		if len(run) >= len(w.buf) {
+			w.h.Write(run)
+			return
 		}
 	}
-	h.Write(buf[:n])
+	w.n += copy(w.buf[w.n:], run)
+}
+
+func (w *compactWriter) flush() {
+	w.h.Write(w.buf[:w.n])
+	w.n = 0
 }
 
 // NewHandler returns a Handler verifying X-CallSync-Signature with secrets
