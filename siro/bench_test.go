@@ -9,7 +9,6 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
-	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -69,20 +68,12 @@ func BenchmarkReceive(b *testing.B) {
 			if json.Unmarshal(body, &ev) != nil || ev.RecordingID == "" {
 				return "", nil, 400
 			}
-			return id, func(context.Context) error { return processed(&ev) }, 0
+			return id, func(context.Context) error { return benchkit.Callback(ev.RecordingID) }, 0
 		},
 		Handler: func() (benchkit.Receiver, error) {
 			return siro.NewHandler([]string{secret}, siro.Callbacks{
-				RecordingProcessed: func(_ context.Context, e *siro.RecordingEvent) error { return processed(e) },
+				RecordingProcessed: func(_ context.Context, e *siro.RecordingEvent) error { return benchkit.Callback(e.RecordingID) },
 			})
 		},
 	}.Run(b)
-}
-
-// processed is the benchmark's callback: it checks the event was decoded.
-func processed(e *siro.RecordingEvent) error {
-	if e.RecordingID == "" {
-		return io.ErrUnexpectedEOF
-	}
-	return nil
 }

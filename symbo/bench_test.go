@@ -7,7 +7,6 @@ package symbo_test
 import (
 	"context"
 	"encoding/json"
-	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -44,20 +43,12 @@ func BenchmarkReceive(b *testing.B) {
 			if json.Unmarshal(body, &ev) != nil || ev.ID == "" {
 				return "", nil, 400
 			}
-			return ev.ID, func(context.Context) error { return completed(&ev) }, 0
+			return ev.ID, func(context.Context) error { return benchkit.Callback(ev.Data.ID) }, 0
 		},
 		Handler: func() (benchkit.Receiver, error) {
 			return symbo.NewHandler([]string{secret}, symbo.Callbacks{
-				Call: func(_ context.Context, ev *symbo.CallEvent) error { return completed(ev) },
+				Call: func(_ context.Context, ev *symbo.CallEvent) error { return benchkit.Callback(ev.Data.ID) },
 			})
 		},
 	}.Run(b)
-}
-
-// completed is the benchmark's callback: it checks the call was decoded.
-func completed(ev *symbo.CallEvent) error {
-	if ev.Data.ID == "" {
-		return io.ErrUnexpectedEOF
-	}
-	return nil
 }
