@@ -1,8 +1,10 @@
 package callsync
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/json"
+	"errors"
 	"hash"
 	"testing"
 
@@ -64,37 +66,34 @@ func FuzzScannerMatchesReference(f *testing.F) {
 	})
 }
 
-// refTopLevel is topLevel on the reference scanner.
+// refTopLevel finds the value ranges of the last top-level timestamp and
+// payload_id with encoding/json's tokenizer: a reference independent of
+// the package's scanner.
 func refTopLevel(body []byte) (ts, id [2]int, err error) {
-	i := refSkipSpace(body, 0)
-	if i >= len(body) || body[i] != '{' {
-		return ts, id, nil
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return ts, id, errors.New("not an object")
 	}
-	for i = refSkipSpace(body, i+1); i < len(body) && body[i] != '}'; {
-		kEnd := refSkipValue(body, i)
-		key := body[i+1 : kEnd-1]
-		i = refSkipSpace(body, kEnd)
-		i = refSkipSpace(body, i+1)
-		vEnd := refSkipValue(body, i)
-		switch string(key) {
-		case "timestamp":
-			ts = [2]int{i, vEnd}
-		case "payload_id":
-			id = [2]int{i, vEnd}
+	for dec.More() {
+		key, err := dec.Token()
+		if err != nil {
+			return ts, id, err
 		}
-		i = refSkipSpace(body, vEnd)
-		if i < len(body) && body[i] == ',' {
-			i = refSkipSpace(body, i+1)
+		start := int(dec.InputOffset())
+		var v json.RawMessage
+		if err := dec.Decode(&v); err != nil {
+			return ts, id, err
+		}
+		end := int(dec.InputOffset())
+		start += bytes.Index(body[start:end], v) // past the colon and the whitespace
+		switch key {
+		case "timestamp":
+			ts = [2]int{start, start + len(v)}
+		case "payload_id":
+			id = [2]int{start, start + len(v)}
 		}
 	}
 	return ts, id, nil
-}
-
-func refSkipSpace(b []byte, i int) int {
-	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
-		i++
-	}
-	return i
 }
 
 // refSkipValue is the byte-at-a-time skipValue this package had before: it returns the end of the JSON value starting at i (valid JSON).
