@@ -3,6 +3,7 @@ package callsync
 import (
 	"bytes"
 	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"hash"
@@ -29,41 +30,51 @@ func TestDeliveryKeyUnchanged(t *testing.T) {
 	}
 }
 
-// FuzzScannerMatchesReference: on any valid JSON, skipValue ends every
-// value where the byte-at-a-time scanner did, and hashCompact hashes the
-// same bytes.
-func FuzzScannerMatchesReference(f *testing.F) {
+// FuzzDeliveryKeyMatchesReference: on any valid JSON, the one-pass key
+// is the key of before: the byte-at-a-time compaction of the body around
+// the last top-level timestamp value (found by encoding/json's
+// tokenizer), hashed, after the top-level payload_id.
+func FuzzDeliveryKeyMatchesReference(f *testing.F) {
 	f.Add([]byte(`{"timestamp":1,"payload_id":"p","x":"a \"b\" {c}"}`))
-	f.Add([]byte(` [ "a\\", {"b" : [ 1 , 2.5e3, true, null ] } ] `))
-	f.Add([]byte(`{"k":"\\\"","t":"\u0022"}`))
+	f.Add([]byte(` { "payload_id" : "q" , "a" : [ "a\\", {"b" : [ 1 , 2.5e3, true, null ] } ], "timestamp" : { "t" : 1 } } `))
+	f.Add([]byte(`{"k":"\\\"","timestamp":"1","t":"\u0022","timestamp":"2","payload_id":null}`))
+	f.Add([]byte(`{"payload_id":"a\u0062","timestamp":"x"}`))
+	f.Add([]byte(`[1]`))
+	f.Add([]byte("{\"payload_id\":\"\xff\"}"))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		if !json.Valid(body) {
 			return
 		}
-		for i := range body {
-			if got, want := skipValue(body, i), refSkipValue(body, i); i == skipSpace(body, 0) && got != want {
-				t.Fatalf("skipValue(%q, %d) = %d, want %d", body, i, got, want)
-			}
-		}
-		sum := func(f func(hash.Hash, []byte), b []byte) string {
-			h := sha256.New()
-			f(h, b)
-			return string(h.Sum(nil))
-		}
-		for k := range min(len(body), 64) + 1 { // the key hashes the body around a value
-			for _, b := range [][]byte{body[:k], body[k:]} {
-				if sum(hashCompact, b) != sum(refHashCompact, b) {
-					t.Fatalf("hashCompact(%q) differs", b)
-				}
-			}
-		}
-		if ts, id, err := topLevel(body); err == nil {
-			rts, rid, _ := refTopLevel(body)
-			if ts != rts || id != rid {
-				t.Fatalf("topLevel(%q) = %v %v, want %v %v", body, ts, id, rts, rid)
-			}
+		got, err := deliveryKey(body)
+		want, werr := refDeliveryKey(body)
+		if (err == nil) != (werr == nil) || got != want {
+			t.Fatalf("deliveryKey(%q) = %q, %v; want %q, %v", body, got, err, want, werr)
 		}
 	})
+}
+
+// refDeliveryKey is deliveryKey as it was, on the reference scanners.
+func refDeliveryKey(body []byte) (string, error) {
+	ts, id, err := refTopLevel(body)
+	if err != nil {
+		return "", errors.New("not an object")
+	}
+	h := sha256.New()
+	if ts[1] > 0 {
+		refHashCompact(h, body[:ts[0]])
+		refHashCompact(h, body[ts[1]:])
+	} else {
+		refHashCompact(h, body)
+	}
+	sum := hex.EncodeToString(h.Sum(nil))
+	if v := body[id[0]:id[1]]; len(v) > 2 && v[0] == '"' && !bytes.Contains(v, []byte{'\\'}) {
+		return string(v[1:len(v)-1]) + ":sha256:" + sum, nil // as sent, even if not UTF-8
+	}
+	var pid string
+	if id[1] > 0 && json.Unmarshal(body[id[0]:id[1]], &pid) == nil && pid != "" {
+		return pid + ":sha256:" + sum, nil
+	}
+	return "sha256:" + sum, nil
 }
 
 // refTopLevel finds the value ranges of the last top-level timestamp and
@@ -94,38 +105,6 @@ func refTopLevel(body []byte) (ts, id [2]int, err error) {
 		}
 	}
 	return ts, id, nil
-}
-
-// refSkipValue is the byte-at-a-time skipValue this package had before: it returns the end of the JSON value starting at i (valid JSON).
-func refSkipValue(b []byte, i int) int {
-	depth, inStr := 0, false
-	for ; i < len(b); i++ {
-		c := b[i]
-		switch {
-		case inStr && c == '\\':
-			i++
-		case inStr:
-			inStr = c != '"'
-			if !inStr && depth == 0 {
-				return i + 1
-			}
-		case c == '"':
-			inStr = true
-		case c == '{' || c == '[':
-			depth++
-		case c == '}' || c == ']':
-			if depth == 0 {
-				return i
-			}
-			depth--
-			if depth == 0 {
-				return i + 1
-			}
-		case depth == 0 && (c == ',' || c == ' ' || c == '\t' || c == '\n' || c == '\r'):
-			return i
-		}
-	}
-	return i
 }
 
 // refHashCompact is the byte-at-a-time hashCompact: it writes b to h without the whitespace outside strings,

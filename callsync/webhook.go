@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"hash"
 	"net/http"
 	"time"
 
@@ -110,61 +109,90 @@ func DeliveryKey(body []byte) (string, error) {
 }
 
 // deliveryKey is DeliveryKey for a body already known to be valid JSON.
+// The body is compacted once, on the stack, with the top-level values
+// found on the way; the hash is of that compact form without the
+// timestamp's value.
 func deliveryKey(body []byte) (string, error) {
-	ts, id, err := topLevel(body)
+	var stack [2 << 10]byte
+	c, ts, id, err := compactTop(stack[:0], body)
 	if err != nil {
 		return "", err
 	}
-	h := sha256.New()
-	if ts[1] > 0 {
-		hashCompact(h, body[:ts[0]])
-		hashCompact(h, body[ts[1]:])
-	} else {
-		hashCompact(h, body)
+	if n := ts[1] - ts[0]; n > 0 {
+		c = append(c[:ts[0]], c[ts[1]:]...)
+		if id[0] >= ts[1] {
+			id[0], id[1] = id[0]-n, id[1]-n
+		}
 	}
-	var sum [sha256.Size]byte
+	sum := sha256.Sum256(c)
 	var hexSum [2 * sha256.Size]byte
-	hex.Encode(hexSum[:], h.Sum(sum[:0]))
+	hex.Encode(hexSum[:], sum[:])
 	if id[1] > 0 {
-		if v := body[id[0]:id[1]]; len(v) > 2 && v[0] == '"' && bytes.IndexByte(v, '\\') < 0 {
+		if v := c[id[0]:id[1]]; len(v) > 2 && v[0] == '"' && bytes.IndexByte(v, '\\') < 0 {
 			return string(v[1:len(v)-1]) + ":sha256:" + string(hexSum[:]), nil // one allocation
 		}
 		var pid string
-		if json.Unmarshal(body[id[0]:id[1]], &pid) == nil && pid != "" {
+		if json.Unmarshal(c[id[0]:id[1]], &pid) == nil && pid != "" {
 			return pid + ":sha256:" + string(hexSum[:]), nil
 		}
 	}
 	return "sha256:" + string(hexSum[:]), nil
 }
 
-// topLevel returns the byte ranges of the values of the top-level
-// timestamp and payload_id of the JSON object body (valid JSON); a zero
-// range when absent.
-func topLevel(body []byte) (ts, id [2]int, err error) {
-	i := skipSpace(body, 0)
-	if i >= len(body) || body[i] != '{' {
-		return ts, id, errors.New("callsync: decoding event: not a JSON object")
+// compactTop appends body (a JSON value, valid JSON) to dst without the
+// whitespace outside strings, and returns where in what it appended the
+// values of the top-level timestamp and payload_id stand (the last of
+// each; a zero range when absent). Strings are copied whole.
+func compactTop(dst, b []byte) (out []byte, ts, id [2]int, err error) {
+	i := skipSpace(b, 0)
+	if i >= len(b) || b[i] != '{' {
+		return nil, ts, id, errors.New("callsync: decoding event: not a JSON object")
 	}
-	for i = skipSpace(body, i+1); i < len(body) && body[i] != '}'; {
-		kEnd := skipValue(body, i) // a key is a string
-		key := body[i+1 : kEnd-1]
-		i = skipSpace(body, kEnd)
-		i = skipSpace(body, i+1) // ':'
-		vEnd := skipValue(body, i)
-		switch string(key) {
-		case "timestamp":
-			ts = [2]int{i, vEnd}
-		case "payload_id":
-			id = [2]int{i, vEnd}
+	depth, start := 0, 0
+	var which *[2]int // the top-level value being copied, if one of the two
+	key := false      // the next string is a top-level key
+	for ; i < len(b); i++ {
+		c := b[i]
+		switch {
+		case space[c]:
+			continue
+		case c == '"':
+			j := skipString(b, i)
+			if key {
+				switch string(b[i+1 : max(j-1, i+1)]) {
+				case "timestamp":
+					which = &ts
+				case "payload_id":
+					which = &id
+				}
+				key = false
+			}
+			dst = append(dst, b[i:j]...)
+			i = j - 1
+			continue
+		case c == ':' && depth == 1:
+			start = len(dst) + 1
+		case (c == ',' || c == '}') && depth == 1:
+			if which != nil {
+				*which = [2]int{start, len(dst)}
+			}
+			which, key = nil, c == ','
+			if c == '}' {
+				depth--
+			}
+		case c == '{' || c == '[':
+			depth++
+			key = depth == 1
+		case c == '}' || c == ']':
+			depth--
 		}
-		i = skipSpace(body, vEnd)
-		if i < len(body) && body[i] == ',' {
-			i = skipSpace(body, i+1)
-		}
+		dst = append(dst, c)
 	}
-	return ts, id, nil
+	return dst, ts, id, nil
 }
 
+// skipSpace returns the index of the first byte at or after i that is not
+// JSON whitespace.
 func skipSpace(b []byte, i int) int {
 	for i < len(b) && space[b[i]] {
 		i++
@@ -172,15 +200,8 @@ func skipSpace(b []byte, i int) int {
 	return i
 }
 
-// space and plain classify bytes outside JSON strings: whitespace, and
-// what is neither whitespace nor the start of a string.
-var space, plain = func() (s, p [256]bool) {
-	for c := range 256 {
-		s[c] = c == ' ' || c == '\t' || c == '\n' || c == '\r'
-		p[c] = !s[c] && c != '"'
-	}
-	return s, p
-}()
+// space classifies JSON whitespace.
+var space = [256]bool{' ': true, '\t': true, '\n': true, '\r': true}
 
 // skipString returns the end of the JSON string starting at b[i] ('"'),
 // past its closing quote, or len(b) if it is not closed. It jumps from
@@ -201,82 +222,6 @@ func skipString(b []byte, i int) int {
 		}
 	}
 	return len(b)
-}
-
-// skipValue returns the end of the JSON value starting at i (valid JSON).
-func skipValue(b []byte, i int) int {
-	if i >= len(b) {
-		return i
-	}
-	switch b[i] {
-	case '"':
-		return skipString(b, i)
-	case '{', '[':
-		depth := 0
-		for ; i < len(b); i++ {
-			switch b[i] {
-			case '"':
-				i = skipString(b, i) - 1
-			case '{', '[':
-				depth++
-			case '}', ']':
-				if depth--; depth == 0 {
-					return i + 1
-				}
-			}
-		}
-		return i
-	}
-	for i < len(b) && plain[b[i]] && b[i] != ',' && b[i] != '}' && b[i] != ']' {
-		i++
-	}
-	return i
-}
-
-// hashCompact writes b to h without the whitespace outside strings,
-// copying runs through a buffer so h sees few large writes.
-func hashCompact(h hash.Hash, b []byte) {
-	w := compactWriter{h: h}
-	for i := 0; i < len(b); {
-		j := i + 1
-		switch c := b[i]; {
-		case c == '"':
-			j = skipString(b, i)
-		case space[c]:
-			i++
-			continue
-		default:
-			for j < len(b) && plain[b[j]] {
-				j++
-			}
-		}
-		w.write(b[i:j])
-		i = j
-	}
-	w.flush()
-}
-
-// compactWriter buffers hashCompact's runs.
-type compactWriter struct {
-	h   hash.Hash
-	n   int
-	buf [512]byte
-}
-
-func (w *compactWriter) write(run []byte) {
-	if w.n+len(run) > len(w.buf) {
-		w.flush()
-		if len(run) >= len(w.buf) {
-			w.h.Write(run)
-			return
-		}
-	}
-	w.n += copy(w.buf[w.n:], run)
-}
-
-func (w *compactWriter) flush() {
-	w.h.Write(w.buf[:w.n])
-	w.n = 0
 }
 
 // NewHandler returns a Handler verifying X-CallSync-Signature with secrets
