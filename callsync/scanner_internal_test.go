@@ -107,7 +107,8 @@ func refTopLevel(body []byte) (ts, id [2]int, err error) {
 	return ts, id, nil
 }
 
-// refHashCompact is the byte-at-a-time hashCompact: it writes b to h without the whitespace outside strings,
+// refHashCompact is the byte-at-a-time compaction DeliveryKey hashed
+// before: it writes b to h without the whitespace outside strings,
 // through a buffer so h sees few large writes.
 func refHashCompact(h hash.Hash, b []byte) {
 	var buf [512]byte
