@@ -151,12 +151,21 @@ func compactTop(dst, b []byte) (out []byte, ts, id [2]int, err error) {
 	depth, start := 0, 0
 	var which *[2]int // the top-level value being copied, if one of the two
 	key := false      // the next string is a top-level key
-	for ; i < len(b); i++ {
-		c := b[i]
-		switch {
-		case space[c]:
+	for i < len(b) {
+		switch c := b[i]; class[c] {
+		case classSpace:
+			for i++; i < len(b) && class[b[i]] == classSpace; i++ {
+			}
 			continue
-		case c == '"':
+		case classLiteral: // a number, true, false or null: copied whole
+			j := i + 1
+			for j < len(b) && class[b[j]] == classLiteral {
+				j++
+			}
+			dst = append(dst, b[i:j]...)
+			i = j
+			continue
+		case classQuote:
 			j := skipString(b, i)
 			if key {
 				switch string(b[i+1 : max(j-1, i+1)]) {
@@ -168,25 +177,28 @@ func compactTop(dst, b []byte) (out []byte, ts, id [2]int, err error) {
 				key = false
 			}
 			dst = append(dst, b[i:j]...)
-			i = j - 1
+			i = j
 			continue
-		case c == ':' && depth == 1:
-			start = len(dst) + 1
-		case (c == ',' || c == '}') && depth == 1:
-			if which != nil {
-				*which = [2]int{start, len(dst)}
+		case classColon:
+			if depth == 1 {
+				start = len(dst) + 1
 			}
-			which, key = nil, c == ','
-			if c == '}' {
+		case classComma, classClose:
+			if depth == 1 {
+				if which != nil {
+					*which = [2]int{start, len(dst)}
+				}
+				which, key = nil, c == ','
+			}
+			if c != ',' {
 				depth--
 			}
-		case c == '{' || c == '[':
+		case classOpen:
 			depth++
 			key = depth == 1
-		case c == '}' || c == ']':
-			depth--
 		}
-		dst = append(dst, c)
+		dst = append(dst, b[i])
+		i++
 	}
 	return dst, ts, id, nil
 }
@@ -202,6 +214,21 @@ func skipSpace(b []byte, i int) int {
 
 // space classifies JSON whitespace.
 var space = [256]bool{' ': true, '\t': true, '\n': true, '\r': true}
+
+// class classifies bytes outside JSON strings for compactTop.
+var class = [256]uint8{' ': classSpace, '\t': classSpace, '\n': classSpace, '\r': classSpace, '"': classQuote,
+	'{': classOpen, '[': classOpen, '}': classClose, ']': classClose, ',': classComma, ':': classColon}
+
+// Byte classes outside JSON strings.
+const (
+	classLiteral uint8 = iota // part of a number, true, false or null
+	classSpace
+	classQuote
+	classOpen
+	classClose
+	classComma
+	classColon
+)
 
 // skipString returns the end of the JSON string starting at b[i] ('"'),
 // past its closing quote, or len(b) if it is not closed. It jumps from
