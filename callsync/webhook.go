@@ -131,8 +131,8 @@ func deliveryKey(body []byte) (string, error) {
 		if v := c[id[0]:id[1]]; len(v) > 2 && v[0] == '"' && bytes.IndexByte(v, '\\') < 0 {
 			return string(v[1:len(v)-1]) + ":sha256:" + string(hexSum[:]), nil // one allocation
 		}
-		var pid string
-		if json.Unmarshal(c[id[0]:id[1]], &pid) == nil && pid != "" {
+		var pid string // a copy to decode, so c can stay on the stack
+		if json.Unmarshal(bytes.Clone(c[id[0]:id[1]]), &pid) == nil && pid != "" {
 			return pid + ":sha256:" + string(hexSum[:]), nil
 		}
 	}
