@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"math/bits"
 	"net/http"
 	"time"
 
@@ -142,7 +144,8 @@ func deliveryKey(body []byte) (string, error) {
 // compactTop appends body (a JSON value, valid JSON) to dst without the
 // whitespace outside strings, and returns where in what it appended the
 // values of the top-level timestamp and payload_id stand (the last of
-// each; a zero range when absent). Strings are copied whole.
+// each; a zero range when absent). What stands between two runs of
+// whitespace is copied in one piece.
 func compactTop(dst, b []byte) (out []byte, ts, id [2]int, err error) {
 	i := skipSpace(b, 0)
 	if i >= len(b) || b[i] != '{' {
@@ -151,19 +154,13 @@ func compactTop(dst, b []byte) (out []byte, ts, id [2]int, err error) {
 	depth, start := 0, 0
 	var which *[2]int // the top-level value being copied, if one of the two
 	key := false      // the next string is a top-level key
+	run := i          // b[run:i] is appended to dst at the next whitespace
 	for i < len(b) {
 		switch c := b[i]; class[c] {
 		case classSpace:
-			for i++; i < len(b) && class[b[i]] == classSpace; i++ {
-			}
-			continue
-		case classLiteral: // a number, true, false or null: copied whole
-			j := i + 1
-			for j < len(b) && class[b[j]] == classLiteral {
-				j++
-			}
-			dst = append(dst, b[i:j]...)
-			i = j
+			dst = append(dst, b[run:i]...)
+			i = skipBlanks(b, i+1)
+			run = i
 			continue
 		case classQuote:
 			j := skipString(b, i)
@@ -176,17 +173,16 @@ func compactTop(dst, b []byte) (out []byte, ts, id [2]int, err error) {
 				}
 				key = false
 			}
-			dst = append(dst, b[i:j]...)
 			i = j
 			continue
 		case classColon:
 			if depth == 1 {
-				start = len(dst) + 1
+				start = len(dst) + i - run + 1
 			}
 		case classComma, classClose:
 			if depth == 1 {
 				if which != nil {
-					*which = [2]int{start, len(dst)}
+					*which = [2]int{start, len(dst) + i - run}
 				}
 				which, key = nil, c == ','
 			}
@@ -197,9 +193,9 @@ func compactTop(dst, b []byte) (out []byte, ts, id [2]int, err error) {
 			depth++
 			key = depth == 1
 		}
-		dst = append(dst, b[i])
-		i++
+		i++ // a literal's byte or punctuation
 	}
+	dst = append(dst, b[run:]...)
 	return dst, ts, id, nil
 }
 
@@ -210,6 +206,20 @@ func skipSpace(b []byte, i int) int {
 		i++
 	}
 	return i
+}
+
+// skipBlanks returns the index of the first byte at or after i that is
+// not JSON whitespace, stepping over spaces eight at a time (a
+// pretty-printed body's indentation).
+func skipBlanks(b []byte, i int) int {
+	for i+8 <= len(b) {
+		if x := binary.LittleEndian.Uint64(b[i:]) ^ 0x2020202020202020; x != 0 {
+			i += bits.TrailingZeros64(x) / 8
+			break
+		}
+		i += 8
+	}
+	return skipSpace(b, i)
 }
 
 // space classifies JSON whitespace.
