@@ -4,14 +4,15 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"hash"
+	"math/bits"
 	"net/http"
 	"time"
 
-	"github.com/callcrm/callcrm-go/internal/opterr"
+	"github.com/callcrm/callcrm-go/internal/receiverkit"
 	"github.com/callcrm/callcrm-go/webhook"
 )
 
@@ -59,18 +60,10 @@ type Handler = webhook.Receiver
 // receiver configures the webhook engine with CallSync's facts, for NewHandler
 // (cb set) and Middleware (cb nil).
 func receiver(where string, secrets []string, cb *Callbacks, opts []webhook.Option) (*webhook.Receiver, error) {
-	newVerifier := func(s []string) (webhook.Verifier, error) { return webhook.NewHMAC(HeaderSignature, "", s...) }
-	var v webhook.Verifier // none: the secrets come from webhook.WithSecretSource
-	if len(secrets) > 0 {
-		var err error
-		if v, err = newVerifier(secrets); err != nil {
-			return nil, opterr.Rewrap("callsync", where, err, len(secrets))
-		}
-	}
-	r, err := webhook.NewReceiver(webhook.Spec[*Event]{
+	rt := receiverkit.NewRouter(routes, cb, func(c *Callbacks) webhook.HandlerFunc { return c.Unknown })
+	return receiverkit.Build(where, secrets, webhook.Spec[*Event]{
 		Provider:    "callsync",
-		Verifier:    v,
-		NewVerifier: newVerifier,
+		NewVerifier: func(s []string) (webhook.Verifier, error) { return webhook.NewHMAC(HeaderSignature, "", s...) },
 		Timeout:     DefaultTimeout,
 		DedupeTTL:   DefaultDedupeTTL,
 		Headers:     []string{HeaderSignature, "Content-Type"},
@@ -79,24 +72,10 @@ func receiver(where string, secrets []string, cb *Callbacks, opts []webhook.Opti
 			return ev.Timestamp.Time, ev.Timestamp.Valid
 		},
 		Handle: func(ctx context.Context, wev *webhook.Event, ev *Event, _ webhook.Once) error {
-			if cb == nil {
-				return nil
-			}
-			pick, known := routes[ev.Type]
-			if !known {
-				if cb.Unknown != nil {
-					return cb.Unknown(ctx, wev)
-				}
-				return nil
-			}
-			f := pick(cb)
-			if f == nil {
-				return nil
-			}
-			return f(ctx, ev)
+			_, err := rt.Route(ctx, wev, ev.Type, ev)
+			return err
 		},
-	}, opts...)
-	return r, opterr.Rewrap("callsync", where, err, len(secrets))
+	}, opts)
 }
 
 // parse decodes the event and names the delivery by DeliveryKey.
@@ -132,125 +111,154 @@ func DeliveryKey(body []byte) (string, error) {
 }
 
 // deliveryKey is DeliveryKey for a body already known to be valid JSON.
+// The body is compacted once, on the stack, with the top-level values
+// found on the way; the hash is of that compact form without the
+// timestamp's value.
 func deliveryKey(body []byte) (string, error) {
-	ts, id, err := topLevel(body)
+	var stack [2 << 10]byte
+	c, ts, id, err := compactTop(stack[:0], body)
 	if err != nil {
 		return "", err
 	}
-	h := sha256.New()
-	if ts[1] > 0 {
-		hashCompact(h, body[:ts[0]])
-		hashCompact(h, body[ts[1]:])
-	} else {
-		hashCompact(h, body)
+	if n := ts[1] - ts[0]; n > 0 {
+		c = append(c[:ts[0]], c[ts[1]:]...)
+		if id[0] >= ts[1] {
+			id[0], id[1] = id[0]-n, id[1]-n
+		}
 	}
-	var sum [sha256.Size]byte
+	sum := sha256.Sum256(c)
 	var hexSum [2 * sha256.Size]byte
-	hex.Encode(hexSum[:], h.Sum(sum[:0]))
+	hex.Encode(hexSum[:], sum[:])
 	if id[1] > 0 {
-		if v := body[id[0]:id[1]]; len(v) > 2 && v[0] == '"' && bytes.IndexByte(v, '\\') < 0 {
+		if v := c[id[0]:id[1]]; len(v) > 2 && v[0] == '"' && bytes.IndexByte(v, '\\') < 0 {
 			return string(v[1:len(v)-1]) + ":sha256:" + string(hexSum[:]), nil // one allocation
 		}
-		var pid string
-		if json.Unmarshal(body[id[0]:id[1]], &pid) == nil && pid != "" {
+		var pid string // a copy to decode, so c can stay on the stack
+		if json.Unmarshal(bytes.Clone(c[id[0]:id[1]]), &pid) == nil && pid != "" {
 			return pid + ":sha256:" + string(hexSum[:]), nil
 		}
 	}
 	return "sha256:" + string(hexSum[:]), nil
 }
 
-// topLevel returns the byte ranges of the values of the top-level
-// timestamp and payload_id of the JSON object body (valid JSON); a zero
-// range when absent.
-func topLevel(body []byte) (ts, id [2]int, err error) {
-	i := skipSpace(body, 0)
-	if i >= len(body) || body[i] != '{' {
-		return ts, id, errors.New("callsync: decoding event: not a JSON object")
+// compactTop appends body (a JSON value, valid JSON) to dst without the
+// whitespace outside strings, and returns where in what it appended the
+// values of the top-level timestamp and payload_id stand (the last of
+// each; a zero range when absent). What stands between two runs of
+// whitespace is copied in one piece.
+func compactTop(dst, b []byte) (out []byte, ts, id [2]int, err error) {
+	i := skipSpace(b, 0)
+	if i >= len(b) || b[i] != '{' {
+		return nil, ts, id, errors.New("callsync: decoding event: not a JSON object")
 	}
-	for i = skipSpace(body, i+1); i < len(body) && body[i] != '}'; {
-		kEnd := skipValue(body, i) // a key is a string
-		key := body[i+1 : kEnd-1]
-		i = skipSpace(body, kEnd)
-		i = skipSpace(body, i+1) // ':'
-		vEnd := skipValue(body, i)
-		switch string(key) {
-		case "timestamp":
-			ts = [2]int{i, vEnd}
-		case "payload_id":
-			id = [2]int{i, vEnd}
+	depth, start := 0, 0
+	var which *[2]int // the top-level value being copied, if one of the two
+	key := false      // the next string is a top-level key
+	run := i          // b[run:i] is appended to dst at the next whitespace
+	for i < len(b) {
+		switch c := b[i]; class[c] {
+		case classSpace:
+			dst = append(dst, b[run:i]...)
+			i = skipBlanks(b, i+1)
+			run = i
+			continue
+		case classQuote:
+			j := skipString(b, i)
+			if key {
+				switch string(b[i+1 : max(j-1, i+1)]) {
+				case "timestamp":
+					which = &ts
+				case "payload_id":
+					which = &id
+				}
+				key = false
+			}
+			i = j
+			continue
+		case classColon:
+			if depth == 1 {
+				start = len(dst) + i - run + 1
+			}
+		case classComma, classClose:
+			if depth == 1 {
+				if which != nil {
+					*which = [2]int{start, len(dst) + i - run}
+				}
+				which, key = nil, c == ','
+			}
+			if c != ',' {
+				depth--
+			}
+		case classOpen:
+			depth++
+			key = depth == 1
 		}
-		i = skipSpace(body, vEnd)
-		if i < len(body) && body[i] == ',' {
-			i = skipSpace(body, i+1)
-		}
+		i++ // a literal's byte or punctuation
 	}
-	return ts, id, nil
+	dst = append(dst, b[run:]...)
+	return dst, ts, id, nil
 }
 
+// skipSpace returns the index of the first byte at or after i that is not
+// JSON whitespace.
 func skipSpace(b []byte, i int) int {
-	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+	for i < len(b) && space[b[i]] {
 		i++
 	}
 	return i
 }
 
-// skipValue returns the end of the JSON value starting at i (valid JSON).
-func skipValue(b []byte, i int) int {
-	depth, inStr := 0, false
-	for ; i < len(b); i++ {
-		c := b[i]
-		switch {
-		case inStr && c == '\\':
-			i++
-		case inStr:
-			inStr = c != '"'
-			if !inStr && depth == 0 {
-				return i + 1
-			}
-		case c == '"':
-			inStr = true
-		case c == '{' || c == '[':
-			depth++
-		case c == '}' || c == ']':
-			if depth == 0 {
-				return i
-			}
-			depth--
-			if depth == 0 {
-				return i + 1
-			}
-		case depth == 0 && (c == ',' || c == ' ' || c == '\t' || c == '\n' || c == '\r'):
-			return i
+// skipBlanks returns the index of the first byte at or after i that is
+// not JSON whitespace, stepping over spaces eight at a time (a
+// pretty-printed body's indentation).
+func skipBlanks(b []byte, i int) int {
+	for i+8 <= len(b) {
+		if x := binary.LittleEndian.Uint64(b[i:]) ^ 0x2020202020202020; x != 0 {
+			i += bits.TrailingZeros64(x) / 8
+			break
 		}
+		i += 8
 	}
-	return i
+	return skipSpace(b, i)
 }
 
-// hashCompact writes b to h without the whitespace outside strings,
-// through a buffer so h sees few large writes.
-func hashCompact(h hash.Hash, b []byte) {
-	var buf [512]byte
-	n, inStr, esc := 0, false, false
-	for _, c := range b {
-		switch {
-		case esc:
-			esc = false
-		case inStr && c == '\\':
-			esc = true
-		case inStr:
-			inStr = c != '"'
-		case c == '"':
-			inStr = true
-		case c == ' ' || c == '\t' || c == '\n' || c == '\r':
-			continue
+// space classifies JSON whitespace.
+var space = [256]bool{' ': true, '\t': true, '\n': true, '\r': true}
+
+// class classifies bytes outside JSON strings for compactTop.
+var class = [256]uint8{' ': classSpace, '\t': classSpace, '\n': classSpace, '\r': classSpace, '"': classQuote,
+	'{': classOpen, '[': classOpen, '}': classClose, ']': classClose, ',': classComma, ':': classColon}
+
+// Byte classes outside JSON strings.
+const (
+	classLiteral uint8 = iota // part of a number, true, false or null
+	classSpace
+	classQuote
+	classOpen
+	classClose
+	classComma
+	classColon
+)
+
+// skipString returns the end of the JSON string starting at b[i] ('"'),
+// past its closing quote, or len(b) if it is not closed. It jumps from
+// quote to quote.
+func skipString(b []byte, i int) int {
+	for j := i + 1; j < len(b); j++ {
+		k := bytes.IndexByte(b[j:], '"')
+		if k < 0 {
+			break
 		}
-		buf[n] = c
-		if n++; n == len(buf) {
-			h.Write(buf[:])
-			n = 0
+		j += k
+		escaped := false
+		for m := j - 1; m > i && b[m] == '\\'; m-- {
+			escaped = !escaped
+		}
+		if !escaped {
+			return j + 1
 		}
 	}
-	h.Write(buf[:n])
+	return len(b)
 }
 
 // NewHandler returns a Handler verifying X-CallSync-Signature with secrets
@@ -273,11 +281,7 @@ func NewHandler(secrets []string, cb Callbacks, opts ...webhook.Option) (*Handle
 // your own handler, which gets the verified body on r.Body and the event
 // from EventFrom(r.Context()); a 2xx from it marks the delivery done.
 func Middleware(secrets []string, opts ...webhook.Option) (func(http.Handler) http.Handler, error) {
-	r, err := receiver("Middleware", secrets, nil, opts)
-	if err != nil {
-		return nil, err
-	}
-	return r.Wrap, nil
+	return receiverkit.Middleware(receiver("Middleware", secrets, nil, opts))
 }
 
 // EventFrom returns the verified event Middleware put in the request

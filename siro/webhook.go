@@ -7,7 +7,7 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/callcrm/callcrm-go/internal/opterr"
+	"github.com/callcrm/callcrm-go/internal/receiverkit"
 	"github.com/callcrm/callcrm-go/webhook"
 )
 
@@ -137,14 +137,6 @@ type Handler = webhook.Receiver
 // (cb set) and Middleware (cb nil).
 func receiver(where string, secrets []string, cb *Callbacks, opts []webhook.Option) (*webhook.Receiver, error) {
 	vopts := webhook.VerifierOptions(opts...)
-	newVerifier := func(s []string) (webhook.Verifier, error) { return webhook.NewStandard(s, vopts...) }
-	var v webhook.Verifier // none: the secrets come from webhook.WithSecretSource
-	if len(secrets) > 0 {
-		var err error
-		if v, err = newVerifier(secrets); err != nil {
-			return nil, opterr.Rewrap("siro", where, err, len(secrets))
-		}
-	}
 	var details *Client
 	if cb != nil && cb.FetchDetails != nil {
 		if !cb.FetchDetails.userCred {
@@ -152,10 +144,10 @@ func receiver(where string, secrets []string, cb *Callbacks, opts []webhook.Opti
 		}
 		details = cb.FetchDetails
 	}
-	r, err := webhook.NewReceiver(webhook.Spec[*RecordingEvent]{
+	rt := receiverkit.NewRouter(routes, cb, func(c *Callbacks) webhook.HandlerFunc { return c.Unknown })
+	return receiverkit.Build(where, secrets, webhook.Spec[*RecordingEvent]{
 		Provider:    "siro",
-		Verifier:    v,
-		NewVerifier: newVerifier,
+		NewVerifier: func(s []string) (webhook.Verifier, error) { return webhook.NewStandard(s, vopts...) },
 		Timeout:     DefaultWebhookTimeout,
 		DedupeTTL:   DefaultWebhookDedupeTTL,
 		Headers:     []string{"Svix-Id", "Svix-Timestamp", "Svix-Signature", "Content-Type"},
@@ -176,20 +168,8 @@ func receiver(where string, secrets []string, cb *Callbacks, opts []webhook.Opti
 			return &ev, nil
 		},
 		Handle: func(ctx context.Context, wev *webhook.Event, ev *RecordingEvent, once webhook.Once) error {
-			if cb == nil {
-				return nil
-			}
-			pick, known := routes[ev.Type]
-			if !known {
-				if cb.Unknown != nil {
-					return cb.Unknown(ctx, wev)
-				}
-				return nil
-			}
-			if each := pick(cb); each != nil {
-				if err := each(ctx, ev); err != nil {
-					return err
-				}
+			if known, err := rt.Route(ctx, wev, ev.Type, ev); !known || err != nil {
+				return err
 			}
 			if !ev.Ready() || cb.Ready == nil {
 				return nil
@@ -206,8 +186,7 @@ func receiver(where string, secrets []string, cb *Callbacks, opts []webhook.Opti
 				return cb.Ready(ctx, rr)
 			})
 		},
-	}, opts...)
-	return r, opterr.Rewrap("siro", where, err, len(secrets))
+	}, opts)
 }
 
 // NewHandler verifies Siro's Svix-signed webhooks with the endpoint's
@@ -231,11 +210,7 @@ func NewHandler(secrets []string, cb Callbacks, opts ...webhook.Option) (*Handle
 // "ready once per recording" rule is NewHandler's; with Middleware it is
 // yours.
 func Middleware(secrets []string, opts ...webhook.Option) (func(http.Handler) http.Handler, error) {
-	r, err := receiver("Middleware", secrets, nil, opts)
-	if err != nil {
-		return nil, err
-	}
-	return r.Wrap, nil
+	return receiverkit.Middleware(receiver("Middleware", secrets, nil, opts))
 }
 
 // EventFrom returns the verified event Middleware put in the request

@@ -6,7 +6,7 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/callcrm/callcrm-go/internal/opterr"
+	"github.com/callcrm/callcrm-go/internal/receiverkit"
 	"github.com/callcrm/callcrm-go/webhook"
 )
 
@@ -111,27 +111,12 @@ type Handler = webhook.Receiver
 // receiver configures the webhook engine with SIVO's facts, for NewHandler
 // (cb set) and Middleware (cb nil).
 func receiver(where string, secrets []string, cb *Callbacks, opts []webhook.Option) (*webhook.Receiver, error) {
-	newVerifier := func(s []string) (webhook.Verifier, error) {
-		return webhook.NewHMAC(HeaderSignature, SignaturePrefix, s...)
-	}
-	var v webhook.Verifier // none: the secrets come from webhook.WithSecretSource
-	if len(secrets) > 0 {
-		var err error
-		if v, err = newVerifier(secrets); err != nil {
-			return nil, opterr.Rewrap("sivo", where, err, len(secrets))
-		}
-	}
-	var table map[EventType]Func // routes resolved for cb, once
-	if cb != nil {
-		table = make(map[EventType]Func, len(routes))
-		for t, pick := range routes {
-			table[t] = pick(cb)
-		}
-	}
-	s := webhook.Spec[*Event]{
-		Provider:     "sivo",
-		Verifier:     v,
-		NewVerifier:  newVerifier,
+	rt := receiverkit.NewRouter(routes, cb, func(c *Callbacks) webhook.HandlerFunc { return c.Unknown })
+	return receiverkit.Build(where, secrets, webhook.Spec[*Event]{
+		Provider: "sivo",
+		NewVerifier: func(s []string) (webhook.Verifier, error) {
+			return webhook.NewHMAC(HeaderSignature, SignaturePrefix, s...)
+		},
 		MaxBodyBytes: MaxBodyBytes,
 		MaxBodyLimit: MaxBodyBytes,
 		Timeout:      DefaultTimeout,
@@ -145,24 +130,10 @@ func receiver(where string, secrets []string, cb *Callbacks, opts []webhook.Opti
 			return ev.CreatedAt.Time, ev.CreatedAt.Valid
 		},
 		Handle: func(ctx context.Context, wev *webhook.Event, ev *Event, _ webhook.Once) error {
-			if cb == nil {
-				return nil
-			}
-			f, known := table[ev.Type]
-			if !known {
-				if cb.Unknown != nil {
-					return cb.Unknown(ctx, wev)
-				}
-				return nil
-			}
-			if f != nil {
-				return f(ctx, ev)
-			}
-			return nil
+			_, err := rt.Route(ctx, wev, ev.Type, ev)
+			return err
 		},
-	}
-	r, err := webhook.NewReceiver(s, opts...)
-	return r, opterr.Rewrap("sivo", where, err, len(secrets))
+	}, opts)
 }
 
 // parse decodes the envelope, checks the headers against it and names the
@@ -221,11 +192,7 @@ func NewHandler(secrets []string, cb Callbacks, opts ...webhook.Option) (*Handle
 // EventFrom(r.Context()); a 2xx from it marks the event done, anything
 // else lets SIVO's retry through.
 func Middleware(secrets []string, opts ...webhook.Option) (func(http.Handler) http.Handler, error) {
-	r, err := receiver("Middleware", secrets, nil, opts)
-	if err != nil {
-		return nil, err
-	}
-	return r.Wrap, nil
+	return receiverkit.Middleware(receiver("Middleware", secrets, nil, opts))
 }
 
 // EventFrom returns the verified event Middleware put in the request

@@ -7,22 +7,23 @@ package symbo_test
 import (
 	"context"
 	"encoding/json"
-	"io"
 	"net/http"
 	"strings"
 	"testing"
 
 	"github.com/callcrm/callcrm-go/internal/benchkit"
+	"github.com/callcrm/callcrm-go/internal/testkit"
 	"github.com/callcrm/callcrm-go/symbo"
 	"github.com/callcrm/callcrm-go/symbo/symbotest"
 )
 
 // BenchmarkReceive compares the full Symbo receiver (read, verify, parse,
 // dedupe reserve and commit, callback under its deadline, answer) with a
-// careful hand-written net/http handler that reads the body (bounded),
-// verifies the HMAC in constant time and json.Unmarshals the event, both
-// over loopback HTTP with parallel clients. Each iteration is one delivery
-// of a ~1 KiB call:completed with its own event id. cpu-ns/op is this
+// careful hand-written net/http handler (benchkit.Handwritten) that
+// verifies the HMAC in constant time, json.Unmarshals the event,
+// processes each event id once and calls its callback, both over
+// loopback HTTP with parallel clients. Each iteration is one delivery of
+// a ~1 KiB call:completed with its own event id. cpu-ns/op is this
 // process's CPU time (clients and server) per delivery.
 func BenchmarkReceive(b *testing.B) {
 	const secret = "bench-secret"
@@ -30,42 +31,24 @@ func BenchmarkReceive(b *testing.B) {
 		State: "completed", CallDisposition: "connected", Note: strings.Repeat("n", 400),
 		TotalTalkTimeMillis: 184000, RepTalkTimeMillis: 90000, ProspectTalkTimeMillis: 80000,
 		Prospect: symbo.Prospect{ID: "pros-1", ExternalID: "crm-1", FullName: "Ada Lovelace"}}
-	tmpl := symbotest.Event("evt_bench", "call:completed", call)
-	s, err := symbotest.NewSender(secret)
-	if err != nil {
-		b.Fatal(err)
-	}
-	next := func(n int64) ([]byte, http.Header) {
-		body := benchkit.Renumber(tmpl, "evt_bench", "evt_", n)
-		return body, s.Sign(body)
-	}
-	run := func(b *testing.B, h http.Handler) { benchkit.Receive(b, h, len(tmpl), next) }
-	b.Run("handwritten", func(b *testing.B) {
-		key := []byte(secret)
-		run(b, benchkit.Handwritten(func(r *http.Request, body []byte) int {
+	s := testkit.Must(symbotest.NewSender(secret))
+	key := []byte(secret)
+	benchkit.Vendor{Body: symbotest.Event("evt_bench", "call:completed", call), ID: "evt_bench", Prefix: "evt_",
+		Sign: func(_ int64, body []byte) http.Header { return s.Sign(body) },
+		Check: func(r *http.Request, body []byte) (string, func(context.Context) error, int) {
 			if !benchkit.ValidHexHMAC(r, symbo.HeaderSignature, "", key, body) {
-				return 401
+				return "", nil, 401
 			}
 			var ev symbo.CallEvent
-			if json.Unmarshal(body, &ev) != nil || ev.ID == "" || ev.Data.ID == "" {
-				return 400
+			if json.Unmarshal(body, &ev) != nil || ev.ID == "" {
+				return "", nil, 400
 			}
-			return 200
-		}))
-	})
-	b.Run("handler", func(b *testing.B) {
-		h, err := symbo.NewHandler([]string{secret}, symbo.Callbacks{
-			Call: func(_ context.Context, ev *symbo.CallEvent) error {
-				if ev.Data.ID == "" {
-					return io.ErrUnexpectedEOF
-				}
-				return nil
-			},
-		})
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer h.Shutdown(context.Background())
-		run(b, h)
-	})
+			return ev.ID, func(context.Context) error { return benchkit.Callback(ev.Data.ID) }, 0
+		},
+		Handler: func() (benchkit.Receiver, error) {
+			return symbo.NewHandler([]string{secret}, symbo.Callbacks{
+				Call: func(_ context.Context, ev *symbo.CallEvent) error { return benchkit.Callback(ev.Data.ID) },
+			})
+		},
+	}.Run(b)
 }

@@ -9,7 +9,7 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/callcrm/callcrm-go/internal/opterr"
+	"github.com/callcrm/callcrm-go/internal/receiverkit"
 	"github.com/callcrm/callcrm-go/webhook"
 )
 
@@ -182,18 +182,10 @@ func keyOf(id string, typ EventType, rev revision) string {
 // receiver configures the webhook engine with Symbo's facts, for NewHandler
 // (cb set) and Middleware (cb nil).
 func receiver(where string, secrets []string, cb *Callbacks, opts []webhook.Option) (*webhook.Receiver, error) {
-	newVerifier := func(s []string) (webhook.Verifier, error) { return webhook.NewHMAC(HeaderSignature, "", s...) }
-	var v webhook.Verifier // none: the secrets come from webhook.WithSecretSource
-	if len(secrets) > 0 {
-		var err error
-		if v, err = newVerifier(secrets); err != nil {
-			return nil, opterr.Rewrap("symbo", where, err, len(secrets))
-		}
-	}
-	r, err := webhook.NewReceiver(webhook.Spec[*CallEvent]{
+	rt := receiverkit.NewRouter(routes, cb, func(c *Callbacks) webhook.HandlerFunc { return c.Unknown })
+	return receiverkit.Build(where, secrets, webhook.Spec[*CallEvent]{
 		Provider:    "symbo",
-		Verifier:    v,
-		NewVerifier: newVerifier,
+		NewVerifier: func(s []string) (webhook.Verifier, error) { return webhook.NewHMAC(HeaderSignature, "", s...) },
 		Timeout:     DefaultTimeout,
 		DedupeTTL:   DefaultDedupeTTL,
 		Headers:     []string{HeaderSignature, "Content-Type"},
@@ -205,32 +197,20 @@ func receiver(where string, secrets []string, cb *Callbacks, opts []webhook.Opti
 			return ev.CreatedAt.Time, ev.CreatedAt.Valid
 		},
 		Handle: func(ctx context.Context, wev *webhook.Event, ev *CallEvent, _ webhook.Once) error {
-			if cb == nil {
-				return nil
-			}
-			if ev == nil { // not a call event
-				if EventType(wev.Type) == EventProspectCreated && cb.ProspectCreated != nil {
-					return cb.ProspectCreated(ctx, wev)
+			if ev == nil && EventType(wev.Type) == EventProspectCreated { // not a call event
+				if cb == nil || cb.ProspectCreated == nil {
+					return nil
 				}
-				if EventType(wev.Type) != EventProspectCreated && cb.Unknown != nil {
-					return cb.Unknown(ctx, wev)
-				}
-				return nil
+				return cb.ProspectCreated(ctx, wev)
 			}
-			var f Func
-			if pick, ok := routes[ev.Type]; ok {
-				f = pick(cb)
+			var typ EventType
+			if ev != nil {
+				typ = ev.Type
 			}
-			if f == nil {
-				f = cb.Call
-			}
-			if f == nil {
-				return nil
-			}
-			return f(ctx, ev)
+			_, err := rt.Route(ctx, wev, typ, ev)
+			return err
 		},
-	}, opts...)
-	return r, opterr.Rewrap("symbo", where, err, len(secrets))
+	}, opts)
 }
 
 // parse names the delivery by DeliveryKey and decodes call events; other
@@ -259,11 +239,20 @@ func parse(wev *webhook.Event) (*CallEvent, error) {
 
 // routes is the one table from call event type to callback: the event
 // types decoded as a CallEvent are the ones here.
+// A call event whose own callback is nil goes to Callbacks.Call.
 var routes = map[EventType]func(*Callbacks) Func{
-	EventCallCreated:            func(c *Callbacks) Func { return c.CallCreated },
-	EventCallCompleted:          func(c *Callbacks) Func { return c.CallCompleted },
-	EventCallUpdated:            func(c *Callbacks) Func { return c.CallUpdated },
-	EventCallRecordingCompleted: func(c *Callbacks) Func { return c.CallRecordingCompleted },
+	EventCallCreated:            func(c *Callbacks) Func { return or(c.CallCreated, c.Call) },
+	EventCallCompleted:          func(c *Callbacks) Func { return or(c.CallCompleted, c.Call) },
+	EventCallUpdated:            func(c *Callbacks) Func { return or(c.CallUpdated, c.Call) },
+	EventCallRecordingCompleted: func(c *Callbacks) Func { return or(c.CallRecordingCompleted, c.Call) },
+}
+
+// or returns f, or else when f is nil.
+func or(f, orElse Func) Func {
+	if f == nil {
+		return orElse
+	}
+	return f
 }
 
 // NewHandler returns a Handler verifying X-Hmac-Signature over the raw body
@@ -292,11 +281,7 @@ func NewHandler(secrets []string, cb Callbacks, opts ...webhook.Option) (*Handle
 // events, the event from EventFrom(r.Context()); a 2xx from it marks the
 // delivery done.
 func Middleware(secrets []string, opts ...webhook.Option) (func(http.Handler) http.Handler, error) {
-	r, err := receiver("Middleware", secrets, nil, opts)
-	if err != nil {
-		return nil, err
-	}
-	return r.Wrap, nil
+	return receiverkit.Middleware(receiver("Middleware", secrets, nil, opts))
 }
 
 // EventFrom returns the verified call event Middleware put in the request

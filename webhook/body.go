@@ -50,13 +50,17 @@ func ReadBody(w http.ResponseWriter, r *http.Request, limit int64, readTimeout t
 			defer func() { _ = rc.SetReadDeadline(time.Time{}) }()
 		}
 	}
-	var src io.Reader = r.Body
+	// readCapped reads at most limit+1 bytes. A body of unknown length
+	// also goes through http.MaxBytesReader, so that the server closes
+	// the connection rather than drain a body too large; one whose
+	// announced length is within limit cannot be (the server ends it
+	// there), so it needs no wrapper.
+	src := r.Body
 	if w != nil {
-		rd := http.MaxBytesReader(w, r.Body, limit)
-		defer rd.Close()
-		src = rd
-	} else {
-		src = io.LimitReader(r.Body, limit+1)
+		if r.ContentLength < 0 {
+			src = http.MaxBytesReader(w, r.Body, limit)
+		}
+		defer src.Close()
 	}
 	raw, err := readCapped(src, r.ContentLength, limit)
 	if err != nil {
@@ -80,21 +84,21 @@ func ReadBody(w http.ResponseWriter, r *http.Request, limit int64, readTimeout t
 	return raw, nil
 }
 
-// readCapped reads src into a buffer that starts at most
-// initialBodyBuffer bytes large and grows as data arrives. A body of its
-// announced length fills the first buffer exactly (one byte is left to see
-// the end), so it is read without growing.
+// readCapped reads src, up to limit+1 bytes, into a buffer that starts at
+// most initialBodyBuffer bytes large and grows as data arrives. A body of
+// its announced length fills the first buffer exactly (one byte is left to
+// see the end), so it is read without growing.
 func readCapped(src io.Reader, announced, limit int64) ([]byte, error) {
 	n := int64(512)
 	if announced > 0 {
 		n = min(announced+1, limit+1, initialBodyBuffer)
 	}
 	buf := make([]byte, 0, n)
-	for {
+	for int64(len(buf)) <= limit {
 		if len(buf) == cap(buf) {
 			buf = append(buf, 0)[:len(buf)]
 		}
-		m, err := src.Read(buf[len(buf):cap(buf)])
+		m, err := src.Read(buf[len(buf):min(int64(cap(buf)), limit+1)])
 		buf = buf[:len(buf)+m]
 		if err == io.EOF {
 			break

@@ -16,6 +16,8 @@ type handoff struct {
 	done  chan result // buffered: the callback's goroutine never blocks
 	lease lazyLease
 	end   func(Result) // the callback stage's, begun by the request
+	ctx   context.Context
+	d     *delivery
 }
 
 // handoff states.
@@ -25,8 +27,11 @@ const (
 	abandoned
 )
 
-// run is the callback's goroutine.
-func (h *handoff) run(ctx context.Context, d *delivery) {
+// run is the callback's goroutine: it runs d's callback under ctx (set
+// by the request, with d, before the goroutine starts, so that starting
+// it allocates no closure for arguments).
+func (h *handoff) run() {
+	ctx, d := h.ctx, h.d
 	r := d.r
 	defer r.inflight.Done()
 	out := result{err: errGoexit}

@@ -205,6 +205,11 @@ type delivery struct {
 	tenantErr error
 	t0        time.Time    // with an Observer
 	end       func(Result) // the delivery stage's end, with an Observer
+
+	// The event and its kept header values live here, in the delivery's
+	// one allocation, unless an inbox may keep the event past the request.
+	evMem  Event
+	hdrMem [6]string
 }
 
 // result is how the pipeline ended a delivery; settle turns it into the
@@ -284,7 +289,11 @@ func (d *delivery) receive() error {
 	if len(body) == 0 {
 		return ErrEmptyBody
 	}
-	ev := &Event{Provider: r.spec.Provider, Receiver: r.name, Tenant: d.tenant, Raw: body, ReceivedAt: r.clock.Now(), Header: r.keepHeaders(req.Header)}
+	ev, vals := &d.evMem, d.hdrMem[:0]
+	if r.s.inbox != nil {
+		ev, vals = new(Event), nil
+	}
+	*ev = Event{Provider: r.spec.Provider, Receiver: r.name, Tenant: d.tenant, Raw: body, ReceivedAt: r.clock.Now(), Header: r.keepHeaders(req.Header, vals)}
 	d.ev = ev
 	if ev.Delivery, err = r.verify(d.ctx, req, ev, d.tenantErr); err != nil {
 		return err
@@ -327,8 +336,9 @@ func (r *Receiver) verify(ctx context.Context, req *http.Request, ev *Event, ten
 	return dl, err
 }
 
-// keepHeaders copies the request headers the vendor reads (Spec.Headers).
-func (r *Receiver) keepHeaders(h http.Header) http.Header {
+// keepHeaders copies the request headers the vendor reads (Spec.Headers),
+// their values into vals when they fit.
+func (r *Receiver) keepHeaders(h http.Header, vals []string) http.Header {
 	if r.spec.Headers == nil {
 		return h.Clone()
 	}
@@ -337,7 +347,9 @@ func (r *Receiver) keepHeaders(h http.Header) http.Header {
 		n += len(h[k])
 	}
 	out := make(http.Header, len(r.keep))
-	vals := make([]string, 0, n) // one backing array for every kept value
+	if n > cap(vals) {
+		vals = make([]string, 0, n) // one backing array for every kept value
+	}
 	for _, k := range r.keep {
 		if v := h[k]; len(v) > 0 {
 			vals = append(vals, v...)
@@ -386,8 +398,8 @@ func (d *delivery) inline(res Reservation) result {
 	defer cancel() // after the deadline this changes nothing for the callback
 	r.inflight.Add(1)
 	ctx2, end := r.begin(ctx, StageCallback, ev, "")
-	h.end = end
-	go h.run(ctx2, d)
+	h.end, h.ctx, h.d = end, ctx2, d
+	go h.run()
 	var out result
 	select {
 	case out = <-h.done:
@@ -399,7 +411,7 @@ func (d *delivery) inline(res Reservation) result {
 		out = <-h.done // it returned just now: the result is ours
 	}
 	r.finish(d.ctx, ev, h.lease.stop(), out.err)
-	h.end = nil
+	h.end, h.ctx, h.d = nil, nil, nil
 	r.handoffs.Put(h)
 	if out.err != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) {
 		return d.timedOut()

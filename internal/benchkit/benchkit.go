@@ -85,23 +85,6 @@ func CPUPerOp(b *testing.B) func() {
 	}
 }
 
-// MaxBody bounds what a hand-written baseline handler reads.
-const MaxBody = 1 << 20
-
-// Handwritten returns a hand-written baseline handler: it reads the body
-// bounded by MaxBody (400 past it or on a read error), then answers the
-// status check returns for the request and the body.
-func Handwritten(check func(r *http.Request, body []byte) int) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, err := io.ReadAll(io.LimitReader(r.Body, MaxBody+1))
-		if err != nil || len(body) > MaxBody {
-			w.WriteHeader(http.StatusBadRequest)
-			return
-		}
-		w.WriteHeader(check(r, body))
-	})
-}
-
 // Renumber returns tmpl with its first JSON string "placeholder" replaced
 // by "prefix" followed by n, so each delivery carries its own id.
 func Renumber(tmpl []byte, placeholder, prefix string, n int64) []byte {

@@ -21,6 +21,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/callcrm/callcrm-go/sivo"
@@ -65,4 +66,16 @@ func NewEvent(id string, typ sivo.EventType, createdAt time.Time, data any) (*si
 // CallEnded builds a call.ended event with the documented fields.
 func CallEnded(id string, createdAt time.Time, call sivo.CallEnded) (*sivo.Event, error) {
 	return NewEvent(id, sivo.EventCallEnded, createdAt, call)
+}
+
+// SizedCallEnded builds a call.ended event with id and createdAt whose
+// data is a whole call detail record (every field of sivo.CallEnded set),
+// padded with a "notes" field so the body is about size bytes: a delivery
+// of a real CDR's size (about 1 KiB) for benchmarks and load tests.
+func SizedCallEnded(id string, createdAt time.Time, size int) (*sivo.Event, error) {
+	return NewEvent(id, sivo.EventCallEnded, createdAt, map[string]any{
+		"callId": "uuid-call", "direction": sivo.DirectionInbound, "from": "+34611222333", "to": "+34911234567",
+		"duration_sec": 184, "agentId": "uuid-agent", "queueId": "uuid-queue", "mosScore": 4.3,
+		"hangupCause": "NORMAL_CLEARING", "notes": strings.Repeat("x", max(size-330, 0)),
+	})
 }

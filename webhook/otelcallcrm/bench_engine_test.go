@@ -4,7 +4,6 @@ import (
 	"context"
 	"io"
 	"net/http"
-	"strings"
 	"testing"
 	"time"
 
@@ -18,38 +17,30 @@ import (
 
 // BenchmarkReceive is sivo's BenchmarkReceive (the full SIVO receiver
 // over loopback HTTP, parallel clients, one 1 KiB call.ended per
-// iteration with its own id, run by benchkit.Receive) with no observer
+// iteration with its own id, through the same benchkit runner) with no observer
 // ("off"), with an Observer that does nothing ("noop": the engine's own
 // cost of calling one) and with the adapter on the real SDK, every trace
 // sampled and batched to a discarding exporter ("on"), or none sampled
 // ("on-unsampled").
 func BenchmarkReceive(b *testing.B) {
-	ev, err := sivotest.NewEvent("evt_bench", sivo.EventCallEnded, time.Date(2026, 5, 20, 10, 23, 45, 0, time.UTC), map[string]any{
-		"callId": "uuid-call", "direction": "inbound", "from": "+34611222333", "to": "+34911234567",
-		"duration_sec": 184, "agentId": "uuid-agent", "queueId": "uuid-queue", "mosScore": 4.3,
-		"hangupCause": "NORMAL_CLEARING", "notes": strings.Repeat("x", 1024-330),
-	})
+	ev, err := sivotest.SizedCallEnded("evt_bench", time.Date(2026, 5, 20, 10, 23, 45, 0, time.UTC), 1<<10)
 	if err != nil {
 		b.Fatal(err)
 	}
 	s, _ := sivotest.NewSender("bench-secret")
-	next := func(n int64) ([]byte, http.Header) {
-		body := benchkit.Renumber(ev.Raw, "evt_bench", "evt_", n)
-		return body, s.Sign(body)
-	}
 	run := func(b *testing.B, opts ...webhook.Option) {
-		h, err := sivo.NewHandler([]string{"bench-secret"}, sivo.Callbacks{
-			CallEnded: func(_ context.Context, _ *sivo.Event, c *sivo.CallEnded) error {
-				if c.CallID == "" {
-					return io.ErrUnexpectedEOF
-				}
-				return nil
-			},
-		}, opts...)
-		if err != nil {
-			b.Fatal(err)
-		}
-		benchkit.Receive(b, h, len(ev.Raw), next)
+		benchkit.Vendor{Body: ev.Raw, ID: "evt_bench", Prefix: "evt_",
+			Sign: func(_ int64, body []byte) http.Header { return s.Sign(body) },
+		}.ServeNew(b, func() (benchkit.Receiver, error) {
+			return sivo.NewHandler([]string{"bench-secret"}, sivo.Callbacks{
+				CallEnded: func(_ context.Context, _ *sivo.Event, c *sivo.CallEnded) error {
+					if c.CallID == "" {
+						return io.ErrUnexpectedEOF
+					}
+					return nil
+				},
+			}, opts...)
+		})
 	}
 	b.Run("off", func(b *testing.B) { run(b) })
 	b.Run("noop", func(b *testing.B) { run(b, webhook.WithObserver(noopObserver{})) })
