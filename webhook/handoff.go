@@ -15,7 +15,7 @@ type handoff struct {
 	state atomic.Int32
 	done  chan result // buffered: the callback's goroutine never blocks
 	lease lazyLease
-	end   func(Result) // the callback stage's, begun by the request
+	obs   stage // the callback stage, begun by the request
 	ctx   context.Context
 	d     *delivery
 }
@@ -42,5 +42,5 @@ func (h *handoff) run() {
 		}
 		r.finish(d.ctx, d.ev, h.lease.stop(), out.err)
 	}()
-	out = r.callback(ctx, h.end, d.ev, d.parsed)
+	out = r.callback(ctx, &h.obs, d.ev, d.parsed)
 }

@@ -164,12 +164,10 @@ func (m *MemoryInbox) run(ev *Event) {
 	process := m.receivers[ev.Provider+"/"+ev.Receiver]
 	m.mu.RUnlock()
 	ctx, cancel := context.WithTimeout(m.ctx, m.timeout)
-	var end func(Result)
-	var t0 time.Time
+	var st stage
 	if m.obs != nil {
-		t0 = time.Now()
 		ctx = extractTrace(ctx, m.obs, m.logger, ev.Trace)
-		ctx, end = startStage(ctx, m.obs, m.logger, StageJob, Observation{Provider: ev.Provider, Receiver: ev.Receiver,
+		ctx, st = startStage(ctx, m.obs, m.logger, StageJob, Observation{Provider: ev.Provider, Receiver: ev.Receiver,
 			Tenant: ev.Tenant, DeliveryID: ev.ID, EventType: ev.Type, Attempt: 1})
 	}
 	err := func() (err error) {
@@ -181,14 +179,14 @@ func (m *MemoryInbox) run(ev *Event) {
 		return process(ctx, ev)
 	}()
 	cancel()
-	if end != nil {
+	if st.on() {
 		// MemoryInbox does not retry: a failed job is handed to the error
 		// hook, which is its dead letter.
-		res := Result{Outcome: OutcomeProcessed, DeliveryID: ev.ID, EventType: ev.Type, Duration: time.Since(t0)}
+		res := Result{Outcome: OutcomeProcessed, DeliveryID: ev.ID, EventType: ev.Type}
 		if err != nil {
 			res.Outcome, res.Reason, res.Err = OutcomeDeadLettered, "error", err
 		}
-		end(res)
+		st.finish(res)
 	}
 	m.doneMu.Lock()
 	_, reported := m.running[ev]

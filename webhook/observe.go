@@ -4,14 +4,15 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"time"
 )
 
 // begin starts stage st of ev (nil before verification) for the
-// receiver's Observer; without one it returns ctx and a nil end, so the
-// engine does no observing work.
-func (r *Receiver) begin(ctx context.Context, st Stage, ev *Event, op string) (context.Context, func(Result)) {
+// receiver's Observer; without one it returns ctx and the zero stage, so
+// the engine does no observing work.
+func (r *Receiver) begin(ctx context.Context, st Stage, ev *Event, op string) (context.Context, stage) {
 	if r.obs == nil {
-		return ctx, nil
+		return ctx, stage{}
 	}
 	o := Observation{Provider: r.spec.Provider, Receiver: r.name, Op: op}
 	if ev != nil {
@@ -20,42 +21,63 @@ func (r *Receiver) begin(ctx context.Context, st Stage, ev *Event, op string) (c
 	return startStage(ctx, r.obs, r.s.logger, st, o)
 }
 
-// startStage calls o.Start and returns the stage's context and an end
-// function that is safe to call once (never nil); a panic in the Observer
-// is recovered and logged, never changing the delivery's answer. It runs
-// on the delivery's goroutine (and the callback's, which starts with a
-// small stack), so it keeps its frame small: no closure of its own.
-func startStage(ctx context.Context, o Observer, log *slog.Logger, st Stage, ob Observation) (sctx context.Context, end func(Result)) {
+// stage is one observed stage: the Observer's end function and what
+// finish needs to call it safely. It is a value (no closure per stage);
+// the zero stage, without an Observer, does nothing.
+type stage struct {
+	end func(Result)
+	ctx context.Context // the stage's parent context, for the panic log
+	log *slog.Logger
+	st  Stage
+	t0  time.Time
+}
+
+// on reports whether the stage is observed.
+func (s *stage) on() bool { return s.end != nil }
+
+// finish ends the stage with res (Duration measured from the stage's
+// start when res has none); a panic in the Observer is recovered and
+// logged, never changing the delivery's answer. Call it once.
+func (s *stage) finish(res Result) {
+	if s.end == nil {
+		return
+	}
+	if res.Duration == 0 {
+		res.Duration = time.Since(s.t0)
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			observerPanicked(s.ctx, s.log, "end of "+string(s.st), p)
+		}
+	}()
+	s.end(res)
+}
+
+// startStage calls o.Start and returns the stage's context and the stage
+// (its end is never nil); a panic in the Observer is recovered and
+// logged. It runs on the delivery's goroutine, so it keeps its frame
+// small: no closure of its own.
+func startStage(ctx context.Context, o Observer, log *slog.Logger, st Stage, ob Observation) (sctx context.Context, s stage) {
+	s = stage{end: noEnd, ctx: ctx, log: log, st: st}
 	defer func() {
 		if p := recover(); p != nil {
 			observerPanicked(ctx, log, "Start", p)
-			sctx, end = ctx, noEnd
+			sctx, s.end, s.t0 = ctx, noEnd, time.Now()
 		}
 	}()
-	sctx, end = o.Start(ctx, st, ob)
+	sctx, s.end = o.Start(ctx, st, ob)
 	if sctx == nil {
 		sctx = ctx
 	}
-	if end == nil {
-		return sctx, noEnd
+	if s.end == nil {
+		s.end = noEnd
 	}
-	return sctx, guardEnd(ctx, log, st, end)
+	s.t0 = time.Now()
+	return sctx, s
 }
 
 // noEnd is the end of a stage the Observer returned no end function for.
 func noEnd(Result) {}
-
-// guardEnd returns end recovering (and logging) a panic in it.
-func guardEnd(ctx context.Context, log *slog.Logger, st Stage, end func(Result)) func(Result) {
-	return func(res Result) {
-		defer func() {
-			if p := recover(); p != nil {
-				observerPanicked(ctx, log, "end of "+string(st), p)
-			}
-		}()
-		end(res)
-	}
-}
 
 func observerPanicked(ctx context.Context, log *slog.Logger, where string, p any) {
 	if log != nil {

@@ -203,8 +203,8 @@ type delivery struct {
 	parsed    any
 	tenant    string // from the TenantFunc, with a SecretSource
 	tenantErr error
-	t0        time.Time    // with an Observer
-	end       func(Result) // the delivery stage's end, with an Observer
+	t0        time.Time // with an Observer
+	obs       stage     // the delivery stage, with an Observer
 
 	// The event and its kept header values live here, in the delivery's
 	// one allocation, unless an inbox may keep the event past the request.
@@ -233,7 +233,7 @@ func (r *Receiver) serve(w http.ResponseWriter, req *http.Request, next http.Han
 	}
 	if r.obs != nil {
 		d.t0 = time.Now()
-		d.ctx, d.end = r.begin(d.ctx, StageDelivery, &Event{Tenant: d.tenant}, "")
+		d.ctx, d.obs = r.begin(d.ctx, StageDelivery, &Event{Tenant: d.tenant}, "")
 	}
 	if !r.enter() {
 		d.settle(result{err: wrap(ErrShuttingDown, "receiver is shutting down")})
@@ -316,22 +316,18 @@ func (d *delivery) receive() error {
 // verify resolves the tenant's verifier and checks the signature, as the
 // verify stage.
 func (r *Receiver) verify(ctx context.Context, req *http.Request, ev *Event, tenantErr error) (Delivery, error) {
-	ctx, end := r.begin(ctx, StageVerify, ev, "")
-	var t0 time.Time
-	if end != nil {
-		t0 = time.Now()
-	}
+	ctx, st := r.begin(ctx, StageVerify, ev, "")
 	v, err := r.verifierFor(ctx, ev, tenantErr)
 	var dl Delivery
 	if err == nil {
 		dl, err = v.Verify(req.Header, ev.Raw)
 	}
-	if end != nil {
+	if st.on() {
 		oc, _, reason := classify(result{err: err})
 		if err == nil {
 			oc = OutcomeOK
 		}
-		end(Result{Outcome: oc, Reason: reason, Err: err, DeliveryID: dl.ID, Duration: time.Since(t0)})
+		st.finish(Result{Outcome: oc, Reason: reason, Err: err, DeliveryID: dl.ID})
 	}
 	return dl, err
 }
@@ -397,8 +393,8 @@ func (d *delivery) inline(res Reservation) result {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(d.ctx), r.s.timeout)
 	defer cancel() // after the deadline this changes nothing for the callback
 	r.inflight.Add(1)
-	ctx2, end := r.begin(ctx, StageCallback, ev, "")
-	h.end, h.ctx, h.d = end, ctx2, d
+	ctx2, st := r.begin(ctx, StageCallback, ev, "")
+	h.obs, h.ctx, h.d = st, ctx2, d
 	go h.run()
 	var out result
 	select {
@@ -411,7 +407,7 @@ func (d *delivery) inline(res Reservation) result {
 		out = <-h.done // it returned just now: the result is ours
 	}
 	r.finish(d.ctx, ev, h.lease.stop(), out.err)
-	h.end, h.ctx, h.d = nil, nil, nil
+	h.obs, h.ctx, h.d = stage{}, nil, nil
 	r.handoffs.Put(h)
 	if out.err != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) {
 		return d.timedOut()
@@ -430,17 +426,15 @@ func (d *delivery) timedOut() result {
 // (ctx and end are r.begin's) on its own goroutine before starting the
 // callback's: an Observer's span start would otherwise grow the new
 // goroutine's small stack on every delivery.
-func (r *Receiver) callback(ctx context.Context, end func(Result), ev *Event, parsed any) (out result) {
+func (r *Receiver) callback(ctx context.Context, st *stage, ev *Event, parsed any) (out result) {
 	out = result{err: errGoexit} // what the deferred end sees if Handle calls runtime.Goexit
-	var t0 time.Time
-	if end != nil {
-		t0 = time.Now()
+	if st.on() {
 		defer func() {
 			oc, _, reason := classify(out)
 			if out.err == nil {
 				oc = OutcomeProcessed
 			}
-			end(Result{Outcome: oc, Reason: reason, Err: out.err, DeliveryID: ev.ID, EventType: ev.Type, Duration: time.Since(t0)})
+			st.finish(Result{Outcome: oc, Reason: reason, Err: out.err, DeliveryID: ev.ID, EventType: ev.Type})
 		}()
 	}
 	defer func() {
@@ -483,11 +477,11 @@ func (r *Receiver) Process(ctx context.Context, ev *Event) error {
 	// runtime.Goexit ends only that goroutine, not the inbox's worker.
 	// The delivery was counted (Processed) when the inbox took it.
 	done := make(chan result, 1)
-	ctx, end := r.begin(ctx, StageCallback, ev, "")
+	ctx, st := r.begin(ctx, StageCallback, ev, "")
 	go func() {
 		out := result{err: errGoexit}
 		defer func() { done <- out }()
-		out = r.callback(ctx, end, ev, parsed)
+		out = r.callback(ctx, &st, ev, parsed)
 	}()
 	return (<-done).err
 }

@@ -98,12 +98,12 @@ func (d *delivery) settle(out result) {
 	if out.err != nil && !out.aborted {
 		r.report(d.ctx, d.req, d.ev, status, out.err)
 	}
-	if d.end != nil {
+	if d.obs.on() {
 		res := Result{Outcome: oc, Status: status, Reason: reason, Err: out.err, Duration: time.Since(d.t0)}
 		if d.ev != nil {
 			res.DeliveryID, res.EventType = d.ev.ID, d.ev.Type
 		}
-		d.end(res)
+		d.obs.finish(res)
 	}
 	switch {
 	case out.status != 0 || out.aborted || out.exited:

@@ -20,26 +20,29 @@ func (r *Receiver) storeCtx(ctx context.Context) (context.Context, context.Cance
 
 func nop() {}
 
-// storeStage starts the store stage for op; nil without an Observer.
-func (r *Receiver) storeStage(ctx context.Context, ev *Event, op string) func(error) {
-	if r.obs == nil {
-		return nil
+// storeStage starts the store stage for op; the zero stage without an
+// Observer.
+func (r *Receiver) storeStage(ctx context.Context, ev *Event, op string) stage {
+	_, st := r.begin(ctx, StageStore, ev, op)
+	return st
+}
+
+// storeDone ends a store stage with err's outcome.
+func (s *stage) storeDone(err error) {
+	if !s.on() {
+		return
 	}
-	_, end := r.begin(ctx, StageStore, ev, op)
-	t0 := time.Now()
-	return func(err error) {
-		res := Result{Outcome: OutcomeOK, Err: err, Duration: time.Since(t0)}
-		switch {
-		case err == nil:
-		case errors.Is(err, ErrDuplicate):
-			res.Outcome = OutcomeDuplicate
-		case errors.Is(err, ErrInProgress):
-			res.Outcome = OutcomeInProgress
-		default:
-			res.Outcome, res.Reason = OutcomeUnavailable, "store"
-		}
-		end(res)
+	res := Result{Outcome: OutcomeOK, Err: err}
+	switch {
+	case err == nil:
+	case errors.Is(err, ErrDuplicate):
+		res.Outcome = OutcomeDuplicate
+	case errors.Is(err, ErrInProgress):
+		res.Outcome = OutcomeInProgress
+	default:
+		res.Outcome, res.Reason = OutcomeUnavailable, "store"
 	}
+	s.finish(res)
 }
 
 // reserve claims the delivery's key. A duplicate whose body differs from
@@ -63,16 +66,14 @@ func (r *Receiver) reserve(ctx context.Context, ev *Event) (Reservation, error) 
 
 // reserveKey claims key, mapping store failures to ErrStoreUnavailable.
 func (r *Receiver) reserveKey(ctx context.Context, ev *Event, key string) (Reservation, error) {
-	end := r.storeStage(ctx, ev, "reserve")
+	st := r.storeStage(ctx, ev, "reserve")
 	sctx, cancel := r.storeCtx(ctx)
 	res, err := r.s.dedupe.Reserve(sctx, key)
 	cancel()
 	if err != nil && !errors.Is(err, ErrDuplicate) && !errors.Is(err, ErrInProgress) && !errors.Is(err, ErrMalformed) {
 		err = fmt.Errorf("%w: reserve: %w", ErrStoreUnavailable, err)
 	}
-	if end != nil {
-		end(err)
-	}
+	st.storeDone(err)
 	res.Key = key
 	return res, err
 }
@@ -84,11 +85,10 @@ func (r *Receiver) enqueue(ctx context.Context, ev *Event) error {
 	if err != nil {
 		return err
 	}
-	ectx, end := r.begin(ctx, StageEnqueue, ev, "")
-	if end != nil {
+	ectx, st := r.begin(ctx, StageEnqueue, ev, "")
+	if st.on() {
 		ev.Trace = r.inject(ectx)
 	}
-	t0 := time.Now()
 	sctx, cancel := r.storeCtx(context.WithoutCancel(ectx)) // a client hanging up does not cancel the enqueue
 	err = r.s.inbox.Enqueue(sctx, ev)
 	cancel()
@@ -99,9 +99,9 @@ func (r *Receiver) enqueue(ctx context.Context, ev *Event) error {
 	default:
 		err = fmt.Errorf("%w: enqueue: %w", ErrStoreUnavailable, err)
 	}
-	if end != nil {
+	if st.on() {
 		oc, _, reason := classify(result{err: err, enqueued: true})
-		end(Result{Outcome: oc, Reason: reason, Err: err, DeliveryID: ev.ID, EventType: ev.Type, Duration: time.Since(t0)})
+		st.finish(Result{Outcome: oc, Reason: reason, Err: err, DeliveryID: ev.ID, EventType: ev.Type})
 	}
 	r.finish(ctx, ev, res, err)
 	return err
@@ -158,7 +158,7 @@ func (r *Receiver) retryCommit(ctx context.Context, ev *Event, res Reservation, 
 }
 
 func (r *Receiver) tryCommit(ctx context.Context, ev *Event, res Reservation, fingerprint string, attempt int) bool {
-	end := r.storeStage(ctx, ev, "commit")
+	st := r.storeStage(ctx, ev, "commit")
 	sctx, cancel := r.storeCtx(ctx)
 	var err error
 	if fp, ok := r.s.dedupe.(Fingerprinter); ok && fingerprint != "" {
@@ -167,9 +167,7 @@ func (r *Receiver) tryCommit(ctx context.Context, ev *Event, res Reservation, fi
 		err = r.s.dedupe.Commit(sctx, res)
 	}
 	cancel()
-	if end != nil {
-		end(err)
-	}
+	st.storeDone(err)
 	if err == nil {
 		return true
 	}
@@ -185,13 +183,11 @@ func (r *Receiver) tryCommit(ctx context.Context, ev *Event, res Reservation, fi
 }
 
 func (r *Receiver) release(ctx context.Context, ev *Event, res Reservation) {
-	end := r.storeStage(ctx, ev, "release")
+	st := r.storeStage(ctx, ev, "release")
 	sctx, cancel := r.storeCtx(ctx)
 	err := r.s.dedupe.Release(sctx, res)
 	cancel()
-	if end != nil {
-		end(err)
-	}
+	st.storeDone(err)
 	if err != nil && r.s.logger != nil {
 		r.s.logger.LogAttrs(ctx, slog.LevelWarn, "webhook: release failed; the reservation lapses after its lease",
 			slog.String("provider", r.spec.Provider), slog.String("delivery_id", ev.ID), slog.String("error", err.Error()))
@@ -301,13 +297,11 @@ func (k *leaseKeeper) stop() Reservation {
 }
 
 func (r *Receiver) extend(res *Reservation) error {
-	end := r.storeStage(context.Background(), nil, "extend")
+	st := r.storeStage(context.Background(), nil, "extend")
 	sctx, c := context.WithTimeout(context.Background(), r.s.storeTimeout)
 	next, err := r.s.dedupe.Extend(sctx, *res)
 	c()
-	if end != nil {
-		end(err)
-	}
+	st.storeDone(err)
 	if err == nil {
 		*res = next
 		return nil
