@@ -53,6 +53,19 @@ func (s *stage) finish(res Result) {
 	s.end(res)
 }
 
+// finishAs ends the stage with out's outcome and reason (ok when out has
+// no error).
+func (s *stage) finishAs(out result, ok Outcome, id, eventType string) {
+	if !s.on() {
+		return
+	}
+	oc, _, reason := classify(out)
+	if out.err == nil {
+		oc = ok
+	}
+	s.finish(Result{Outcome: oc, Reason: reason, Err: out.err, DeliveryID: id, EventType: eventType})
+}
+
 // startStage calls o.Start and returns the stage's context and the stage
 // (its end is never nil); a panic in the Observer is recovered and
 // logged. It runs on the delivery's goroutine, so it keeps its frame

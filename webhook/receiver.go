@@ -322,13 +322,7 @@ func (r *Receiver) verify(ctx context.Context, req *http.Request, ev *Event, ten
 	if err == nil {
 		dl, err = v.Verify(req.Header, ev.Raw)
 	}
-	if st.on() {
-		oc, _, reason := classify(result{err: err})
-		if err == nil {
-			oc = OutcomeOK
-		}
-		st.finish(Result{Outcome: oc, Reason: reason, Err: err, DeliveryID: dl.ID})
-	}
+	st.finishAs(result{err: err}, OutcomeOK, dl.ID, "")
 	return dl, err
 }
 
@@ -423,19 +417,13 @@ func (d *delivery) timedOut() result {
 
 // callback runs the vendor's Handle as the callback stage, turning a
 // panic into an error (logged with its stack). The caller began the stage
-// (ctx and end are r.begin's) on its own goroutine before starting the
+// (ctx and st are r.begin's) on its own goroutine before starting the
 // callback's: an Observer's span start would otherwise grow the new
 // goroutine's small stack on every delivery.
 func (r *Receiver) callback(ctx context.Context, st *stage, ev *Event, parsed any) (out result) {
 	out = result{err: errGoexit} // what the deferred end sees if Handle calls runtime.Goexit
 	if st.on() {
-		defer func() {
-			oc, _, reason := classify(out)
-			if out.err == nil {
-				oc = OutcomeProcessed
-			}
-			st.finish(Result{Outcome: oc, Reason: reason, Err: out.err, DeliveryID: ev.ID, EventType: ev.Type})
-		}()
+		defer func() { st.finishAs(out, OutcomeProcessed, ev.ID, ev.Type) }()
 	}
 	defer func() {
 		if p := recover(); p != nil {

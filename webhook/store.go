@@ -99,10 +99,7 @@ func (r *Receiver) enqueue(ctx context.Context, ev *Event) error {
 	default:
 		err = fmt.Errorf("%w: enqueue: %w", ErrStoreUnavailable, err)
 	}
-	if st.on() {
-		oc, _, reason := classify(result{err: err, enqueued: true})
-		st.finish(Result{Outcome: oc, Reason: reason, Err: err, DeliveryID: ev.ID, EventType: ev.Type})
-	}
+	st.finishAs(result{err: err}, OutcomeEnqueued, ev.ID, ev.Type)
 	r.finish(ctx, ev, res, err)
 	return err
 }
