@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"errors"
 	"io"
+	"math"
 	"net/http"
 	"os"
 	"strings"
@@ -34,6 +35,7 @@ func ReadBody(w http.ResponseWriter, r *http.Request, limit int64, readTimeout t
 	if limit <= 0 {
 		limit = DefaultMaxBodyBytes
 	}
+	limit = min(limit, math.MaxInt64-1) // limit+1 is read to see the end
 	if r.ContentLength > limit {
 		return nil, wrap(ErrPayloadTooLarge, "content length %d exceeds %d bytes", r.ContentLength, limit)
 	}

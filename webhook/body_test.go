@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -57,5 +58,21 @@ func TestReadBodyBounded(t *testing.T) {
 				t.Fatalf("got %d bytes, %v; want %d", len(got), err, tc.size)
 			}
 		})
+	}
+}
+
+// TestReadBodyLargestLimit: the largest limit (WithMaxBodyBytes accepts any
+// positive size) reads a body of known or unknown length, with or without
+// a ResponseWriter, instead of overflowing limit+1.
+func TestReadBodyLargestLimit(t *testing.T) {
+	for _, announce := range []int64{-1, 7} {
+		for _, w := range []http.ResponseWriter{nil, httptest.NewRecorder()} {
+			req := httptest.NewRequest(http.MethodPost, "/", io.NopCloser(bytes.NewReader([]byte(`{"a":1}`))))
+			req.ContentLength = announce
+			got, err := ReadBody(w, req, math.MaxInt64, 0)
+			if err != nil || string(got) != `{"a":1}` {
+				t.Fatalf("announced %d, writer %T: got %q, %v", announce, w, got, err)
+			}
+		}
 	}
 }
