@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net/http"
 	"net/url"
 	"strings"
@@ -178,6 +179,7 @@ func New(cfg Config) (*Client, error) {
 	if c.maxBody < 0 {
 		return nil, fmt.Errorf("%w: max response bytes %d is negative", ErrInvalidOption, c.maxBody)
 	}
+	c.maxBody = min(c.maxBody, math.MaxInt64-1) // maxBody+1 is read to see the end
 	if len(c.reqIDs) == 0 {
 		c.reqIDs = []string{"X-Request-Id"}
 	} else {

@@ -9,6 +9,7 @@ import (
 	"io"
 	"log"
 	"log/slog"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -474,6 +475,25 @@ func TestResponseBodyCap(t *testing.T) {
 	var de *DecodeError
 	require.ErrorAs(t, err, &de)
 	assert.Contains(t, err.Error(), "exceeds 1000 bytes")
+}
+
+// TestResponseBodyLargestCap: the largest MaxResponseBytes reads the body
+// (the cap plus the one byte that sees the end does not overflow).
+func TestResponseBodyLargestCap(t *testing.T) {
+	for _, chunked := range []bool{false, true} {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if chunked {
+				w.(http.Flusher).Flush()
+			}
+			_, _ = w.Write([]byte(`"abc"`))
+		}))
+		c := newTestClient(t, srv.URL, func(cfg *Config) { cfg.MaxResponseBytes = math.MaxInt64 })
+		var s string
+		_, err := c.Do(context.Background(), &Request{Method: "GET", Route: "/x"}, &s)
+		srv.Close()
+		require.NoError(t, err, "chunked %v", chunked)
+		assert.Equal(t, "abc", s)
+	}
 }
 
 func TestRefreshOn401ReplaysOnce(t *testing.T) {
