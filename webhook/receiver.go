@@ -203,8 +203,7 @@ type delivery struct {
 	parsed    any
 	tenant    string // from the TenantFunc, with a SecretSource
 	tenantErr error
-	t0        time.Time // with an Observer
-	obs       stage     // the delivery stage, with an Observer
+	obs       stage // the delivery stage, with an Observer
 
 	// The event and its kept header values live here, in the delivery's
 	// one allocation, unless an inbox may keep the event past the request.
@@ -232,7 +231,6 @@ func (r *Receiver) serve(w http.ResponseWriter, req *http.Request, next http.Han
 		d.tenant, d.tenantErr = r.secrets.tenantOf(req)
 	}
 	if r.obs != nil {
-		d.t0 = time.Now()
 		d.ctx, d.obs = r.begin(d.ctx, StageDelivery, &Event{Tenant: d.tenant}, "")
 	}
 	if !r.enter() {

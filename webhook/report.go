@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"runtime/debug"
 	"slices"
-	"time"
 )
 
 // classify decides a delivery's outcome, HTTP status and reason from how
@@ -99,7 +98,7 @@ func (d *delivery) settle(out result) {
 		r.report(d.ctx, d.req, d.ev, status, out.err)
 	}
 	if d.obs.on() {
-		res := Result{Outcome: oc, Status: status, Reason: reason, Err: out.err, Duration: time.Since(d.t0)}
+		res := Result{Outcome: oc, Status: status, Reason: reason, Err: out.err}
 		if d.ev != nil {
 			res.DeliveryID, res.EventType = d.ev.ID, d.ev.Type
 		}
