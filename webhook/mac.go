@@ -144,52 +144,6 @@ func equalAnyBase64(mac []byte, signatures string) bool {
 	return false
 }
 
-// base64Values maps a standard base64 character to its value and
-// anything else to 0xff. Read-only.
-var base64Values = func() (t [256]byte) {
-	for i := range t {
-		t[i] = 0xff
-	}
-	for i := 0; i < len(base64Alphabet); i++ {
-		t[base64Alphabet[i]] = byte(i)
-	}
-	return t
-}()
-
-// decodeMAC decodes s into dst when s is the canonical standard base64 of
-// 32 bytes (43 characters, the last with its two padding bits zero, then
-// '='), and reports false for anything else: exactly the strings equal
-// accepts, so a MAC has one spelling (strict base64). It runs before the
-// body is hashed, leaving only a 32-byte comparison after. Its time
-// depends only on len(s).
-func decodeMAC(dst *[32]byte, s string) bool {
-	if len(s) != 44 {
-		return false
-	}
-	var bad byte
-	for i := 0; i < 10; i++ {
-		a, b, c, d := base64Values[s[4*i]], base64Values[s[4*i+1]], base64Values[s[4*i+2]], base64Values[s[4*i+3]]
-		bad |= a | b | c | d
-		v := uint32(a)<<18 | uint32(b)<<12 | uint32(c)<<6 | uint32(d)
-		dst[3*i], dst[3*i+1], dst[3*i+2] = byte(v>>16), byte(v>>8), byte(v)
-	}
-	a, b, c := base64Values[s[40]], base64Values[s[41]], base64Values[s[42]]
-	bad |= a | b | c | c<<6 // c<<6 has bit 6 or 7 set when a padding bit is
-	v := uint32(a)<<18 | uint32(b)<<12 | uint32(c)<<6
-	dst[30], dst[31] = byte(v>>16), byte(v>>8)
-	return bad&0xc0 == 0 && s[43] == '='
-}
-
-// equal32 reports, without an early exit, whether b (32 bytes) equals a.
-func equal32(a *[32]byte, b []byte) bool {
-	b = b[:32]
-	diff := le64b(a[:]) ^ le64b(b)
-	diff |= le64b(a[8:]) ^ le64b(b[8:])
-	diff |= le64b(a[16:]) ^ le64b(b[16:])
-	diff |= le64b(a[24:]) ^ le64b(b[24:])
-	return diff == 0
-}
-
 // equalBase64 reports whether text is the canonical standard base64
 // spelling of the 32-byte mac.
 func equalBase64(mac []byte, text string) bool {

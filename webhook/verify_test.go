@@ -628,58 +628,6 @@ func TestTokenWithoutDot(t *testing.T) {
 	}
 }
 
-// TestDecodeMACIsStrict: decodeMAC accepts exactly the canonical spelling
-// of a 32-byte MAC (the strings equalBase64 accepts) and decodes it; any
-// other character at any position, padding bits set or a missing '=' is
-// refused.
-func TestDecodeMACIsStrict(t *testing.T) {
-	rng := rand.New(rand.NewPCG(1, 2))
-	for n := range 200 {
-		mac := make([]byte, 32)
-		for i := range mac {
-			mac[i] = byte(rng.IntN(256))
-		}
-		enc := base64.StdEncoding.EncodeToString(mac)
-		var got [32]byte
-		require.True(t, decodeMAC(&got, enc))
-		require.Equal(t, mac, got[:])
-		require.True(t, equal32(&got, mac))
-		pos := n % 44
-		for c := 0; c < 256; c++ {
-			alt := []byte(enc)
-			alt[pos] = byte(c)
-			var d [32]byte
-			// Decoding then comparing agrees with comparing the spelling.
-			require.Equal(t, equalBase64(mac, string(alt)), decodeMAC(&d, string(alt)) && equal32(&d, mac), "%q", alt)
-			strict, err := strictBase64.DecodeString(string(alt))
-			canonical := err == nil && base64.StdEncoding.EncodeToString(strict) == string(alt)
-			require.Equal(t, canonical && len(strict) == 32, decodeMAC(&d, string(alt)), "%q", alt)
-		}
-	}
-	var d [32]byte
-	require.False(t, decodeMAC(&d, "short"))
-	require.False(t, decodeMAC(&d, strings.Repeat("A", 44)), "no '='")
-}
-
-// TestEqual32: every single-bit difference, and differences in two words
-// that cancel under a wrong grouping of ^ and |, are found.
-func TestEqual32(t *testing.T) {
-	var a [32]byte
-	for i := range a {
-		a[i] = byte(i * 37)
-	}
-	require.True(t, equal32(&a, a[:]))
-	for bit := 0; bit < 256; bit++ {
-		b := a
-		b[bit/8] ^= 1 << (bit % 8)
-		require.False(t, equal32(&a, b[:]), "bit %d", bit)
-	}
-	b := a
-	b[0] ^= 1
-	b[8] ^= 1
-	require.False(t, equal32(&a, b[:]))
-}
-
 // TestParseTimestamp: the parser agrees with a reference built on strconv
 // for every byte at every position of timestamps of every length, and
 // for boundary values.
