@@ -560,41 +560,46 @@ func TestRefreshOn401ReplaysOnce(t *testing.T) {
 	assert.Equal(t, int32(2), hits.Load())
 }
 
+// TestRefreshingAuthExpiryAndSingleFlight runs in a synctest bubble: the
+// token function is in memory, so synctest.Wait proves every caller is
+// parked (on the one fetch) before the fetch is let finish.
 func TestRefreshingAuthExpiryAndSingleFlight(t *testing.T) {
-	fake := clock.NewFake(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
-	var mints atomic.Int32
-	release := make(chan struct{})
-	auth, err := NewRefreshingAuth("X-Auth", "Bearer ", func(ctx context.Context) (Token, error) {
-		n := mints.Add(1)
-		<-release
-		return Token{Value: fmt.Sprintf("t%d", n), Expiry: fake.Now().Add(16 * time.Hour)}, nil
-	}, time.Minute, fake)
-	require.NoError(t, err)
-	vals := make([]string, 50)
-	wait := concurrently(len(vals), func(i int) {
-		_, v, err := auth.Credential(context.Background())
-		assert.NoError(t, err)
-		vals[i] = v
+	synctest.Test(t, func(t *testing.T) {
+		fake := clock.NewFake(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+		var mints atomic.Int32
+		release := make(chan struct{})
+		auth, err := NewRefreshingAuth("X-Auth", "Bearer ", func(ctx context.Context) (Token, error) {
+			n := mints.Add(1)
+			<-release
+			return Token{Value: fmt.Sprintf("t%d", n), Expiry: fake.Now().Add(16 * time.Hour)}, nil
+		}, time.Minute, fake)
+		require.NoError(t, err)
+		vals := make([]string, 50)
+		wait := concurrently(len(vals), func(i int) {
+			_, v, err := auth.Credential(context.Background())
+			assert.NoError(t, err)
+			vals[i] = v
+		})
+		synctest.Wait() // every caller is blocked: all 50 asked while the fetch was in flight
+		close(release)
+		wait()
+		assert.Equal(t, int32(1), mints.Load(), "one fetch for all concurrent callers")
+		for _, v := range vals {
+			assert.Equal(t, "Bearer t1", v)
+		}
+		fake.Advance(16*time.Hour - 2*time.Minute)
+		_, v, _ := auth.Credential(context.Background())
+		assert.Equal(t, "Bearer t1", v, "still valid outside the refresh margin")
+		fake.Advance(90 * time.Second)
+		_, v, _ = auth.Credential(context.Background())
+		assert.Equal(t, "Bearer t2", v, "refreshed inside the margin")
+		auth.Invalidate("Bearer stale")
+		_, v, _ = auth.Credential(context.Background())
+		assert.Equal(t, "Bearer t2", v, "invalidating another value keeps the token")
+		auth.Invalidate("Bearer t2")
+		_, v, _ = auth.Credential(context.Background())
+		assert.Equal(t, "Bearer t3", v)
 	})
-	time.Sleep(20 * time.Millisecond) // let the callers pile up on the one fetch
-	close(release)
-	wait()
-	assert.Equal(t, int32(1), mints.Load(), "one fetch for all concurrent callers")
-	for _, v := range vals {
-		assert.Equal(t, "Bearer t1", v)
-	}
-	fake.Advance(16*time.Hour - 2*time.Minute)
-	_, v, _ := auth.Credential(context.Background())
-	assert.Equal(t, "Bearer t1", v, "still valid outside the refresh margin")
-	fake.Advance(90 * time.Second)
-	_, v, _ = auth.Credential(context.Background())
-	assert.Equal(t, "Bearer t2", v, "refreshed inside the margin")
-	auth.Invalidate("Bearer stale")
-	_, v, _ = auth.Credential(context.Background())
-	assert.Equal(t, "Bearer t2", v, "invalidating another value keeps the token")
-	auth.Invalidate("Bearer t2")
-	_, v, _ = auth.Credential(context.Background())
-	assert.Equal(t, "Bearer t3", v)
 }
 
 // TestRefreshingAuthWaiterHonoursOwnContext runs on synctest's fake time:
@@ -1061,20 +1066,25 @@ func TestRepeated401sBackOffMinting(t *testing.T) {
 // source becomes an error for each concurrent caller instead of killing
 // the process.
 func TestTokenSourcePanicRecoveredForEveryWaiter(t *testing.T) {
-	release := make(chan struct{})
-	auth, err := NewRefreshingAuth("X", "", func(context.Context) (Token, error) {
-		<-release
-		panic("boom")
-	}, 0, nil)
-	require.NoError(t, err)
-	errs := make([]error, 10)
-	wait := concurrently(len(errs), func(i int) { _, _, errs[i] = auth.Credential(context.Background()) })
-	time.Sleep(20 * time.Millisecond)
-	close(release)
-	wait()
-	for _, err := range errs {
-		assert.ErrorContains(t, err, "token source panicked: boom")
-	}
+	synctest.Test(t, func(t *testing.T) {
+		release := make(chan struct{})
+		var fetches atomic.Int32
+		auth, err := NewRefreshingAuth("X", "", func(context.Context) (Token, error) {
+			fetches.Add(1)
+			<-release
+			panic("boom")
+		}, 0, nil)
+		require.NoError(t, err)
+		errs := make([]error, 10)
+		wait := concurrently(len(errs), func(i int) { _, _, errs[i] = auth.Credential(context.Background()) })
+		synctest.Wait() // every caller waits on the one fetch before it panics
+		close(release)
+		wait()
+		assert.Equal(t, int32(1), fetches.Load(), "one fetch for all concurrent callers")
+		for _, err := range errs {
+			assert.ErrorContains(t, err, "token source panicked: boom")
+		}
+	})
 }
 
 // TestSecretTypesFormatRedacted: %v, %+v, %#v and %s of credentials never
