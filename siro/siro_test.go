@@ -10,6 +10,8 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -194,12 +196,19 @@ func TestOAuthTokenSource(t *testing.T) {
 }
 
 // TestOAuthConcurrentCallersMintOnce: many concurrent calls share one mint.
+// The mint is held until every caller has decided, while it is in flight,
+// whether to wait for it or start its own: the token cache (internal/core's
+// RefreshingAuth.Token) reads the client's clock under its lock and decides
+// before unlocking, and the mint cannot finish before it gets that lock.
 func TestOAuthConcurrentCallersMintOnce(t *testing.T) {
+	const callers = 30
+	clk := &decisionClock{FakeClock: webhooktest.NewFakeClock(time.Date(2026, 1, 1, 8, 0, 0, 0, time.UTC)), want: callers, all: make(chan struct{})}
 	var mints atomic.Int32
+	release := make(chan struct{})
 	org := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == "POST" {
-			time.Sleep(20 * time.Millisecond) // callers pile up on the one mint
 			n := mints.Add(1)
+			<-release // callers pile up on the one mint
 			w.WriteHeader(201)
 			fmt.Fprintf(w, `{"accessTokenId":"t%d","accessToken":"tok-%d"}`, n, n)
 			return
@@ -207,22 +216,49 @@ func TestOAuthConcurrentCallersMintOnce(t *testing.T) {
 		w.WriteHeader(404)
 	}))
 	defer org.Close()
+	var freed sync.Once
+	free := func() { freed.Do(func() { close(release) }) }
+	var wg sync.WaitGroup
+	defer func() { free(); wg.Wait() }() // on failure too, before org.Close waits for the held handlers
 	user := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte(`{"data":[]}`)) }))
 	defer user.Close()
-	c, err := siro.NewClient(siro.WithOrgToken("o"), siro.WithOrgBaseURL(org.URL), siro.WithUserBaseURL(user.URL),
+	c, err := siro.NewClient(siro.WithClock(clk), siro.WithOrgToken("o"), siro.WithOrgBaseURL(org.URL), siro.WithUserBaseURL(user.URL),
 		siro.WithOAuthApp("cid", "sec", "u", siro.ScopeRead))
 	require.NoError(t, err)
-	var wg sync.WaitGroup
-	for i := 0; i < 30; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+	for range callers {
+		wg.Go(func() {
 			_, err := c.GetEntityExtractions(context.Background(), "r1")
 			assert.NoError(t, err)
-		}()
+		})
 	}
+	select {
+	case <-clk.all:
+	case <-time.After(10 * time.Second):
+		t.Fatalf("%d of %d callers reached the token cache (did RefreshingAuth.Token stop reading the clock?)", clk.n.Load(), callers)
+	}
+	free()
 	wg.Wait()
 	assert.Equal(t, int32(1), mints.Load())
+}
+
+// decisionClock is a fake clock that closes all once want reads came from
+// the token cache's decision: (*RefreshingAuth).Token in internal/core
+// reads the clock under its lock, then joins the fetch in flight or starts
+// one.
+type decisionClock struct {
+	*webhooktest.FakeClock
+	want int32
+	n    atomic.Int32
+	all  chan struct{}
+}
+
+func (c *decisionClock) Now() time.Time {
+	if pc, _, _, ok := runtime.Caller(1); ok && strings.HasSuffix(runtime.FuncForPC(pc).Name(), "/internal/core.(*RefreshingAuth).Token") {
+		if c.n.Add(1) == c.want {
+			close(c.all)
+		}
+	}
+	return c.FakeClock.Now()
 }
 
 // TestPublicErrorTypes: the errors of a call are this package's types,

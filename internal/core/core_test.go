@@ -19,6 +19,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/callcrm/callcrm-go/internal/apierr"
@@ -38,27 +39,55 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// leakedGoroutines reports goroutines still running this package's code.
+// leakedGoroutines reports the goroutines running this package's code
+// that are parked once none of them can still run. A goroutine that has
+// already told its test it is done (closed a channel, called wg.Done) and
+// is only returning is running or runnable: the check yields the
+// processor until it has exited, with no wait in real time. One parked on
+// a channel, a lock, I/O or a timer was left behind by a test and is
+// reported: no test may leave a goroutine waiting, so there is nothing
+// to wait for.
 func leakedGoroutines() string {
 	http.DefaultClient.CloseIdleConnections()
-	for i := 0; i < 50; i++ {
+	giveUp := time.Now().Add(10 * time.Second) // only a goroutine spinning forever lasts this long
+	for {
+		var parked, moving []string
 		buf := make([]byte, 1<<20)
-		s := string(buf[:runtime.Stack(buf, true)])
-		var bad []string
-		for _, g := range strings.Split(s, "\n\n") {
-			if strings.Contains(g, "callcrm-go/internal/core.") && !strings.Contains(g, "leakedGoroutines") && !strings.Contains(g, "TestMain") {
-				bad = append(bad, g)
+		for _, g := range strings.Split(string(buf[:runtime.Stack(buf, true)]), "\n\n") {
+			if !strings.Contains(g, "callcrm-go/internal/core.") || strings.Contains(g, "leakedGoroutines") || strings.Contains(g, "TestMain") {
+				continue
+			}
+			if parkedStates[goroutineState(g)] {
+				parked = append(parked, g)
+			} else {
+				moving = append(moving, g)
 			}
 		}
-		if len(bad) == 0 {
-			return ""
+		if len(moving) == 0 || time.Now().After(giveUp) {
+			return strings.Join(append(parked, moving...), "\n\n")
 		}
-		if i == 49 {
-			return strings.Join(bad, "\n\n")
-		}
-		time.Sleep(20 * time.Millisecond)
+		runtime.Gosched()
 	}
-	return ""
+}
+
+// parkedStates are the wait reasons of runtime.Stack that only another
+// goroutine, I/O or a timer ends. Anything else (running, runnable, in a
+// system call, preempted, assisting the GC) is still moving.
+var parkedStates = map[string]bool{
+	"chan receive": true, "chan send": true, "chan receive (nil chan)": true, "chan send (nil chan)": true,
+	"select": true, "select (no cases)": true, "sleep": true, "IO wait": true, "semacquire": true,
+	"sync.Cond.Wait": true, "sync.Mutex.Lock": true, "sync.RWMutex.RLock": true, "sync.RWMutex.Lock": true,
+	"sync.WaitGroup.Wait": true, "coroutine": true, "leaked": true,
+	"chan receive (durable)": true, "chan send (durable)": true, "select (durable)": true, "sync.WaitGroup.Wait (durable)": true,
+}
+
+// goroutineState is the state in a runtime.Stack header, "goroutine 7
+// [chan receive, 2 minutes]:" giving "chan receive".
+func goroutineState(g string) string {
+	_, rest, _ := strings.Cut(g, "[")
+	state, _, _ := strings.Cut(rest, "]")
+	state, _, _ = strings.Cut(state, ",")
+	return state
 }
 
 // autoAdvance fires every backoff wait on the fake clock at once and records
@@ -531,52 +560,63 @@ func TestRefreshOn401ReplaysOnce(t *testing.T) {
 	assert.Equal(t, int32(2), hits.Load())
 }
 
+// TestRefreshingAuthExpiryAndSingleFlight runs in a synctest bubble: the
+// token function is in memory, so synctest.Wait proves every caller is
+// parked (on the one fetch) before the fetch is let finish.
 func TestRefreshingAuthExpiryAndSingleFlight(t *testing.T) {
-	fake := clock.NewFake(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
-	var mints atomic.Int32
-	release := make(chan struct{})
-	auth, err := NewRefreshingAuth("X-Auth", "Bearer ", func(ctx context.Context) (Token, error) {
-		n := mints.Add(1)
-		<-release
-		return Token{Value: fmt.Sprintf("t%d", n), Expiry: fake.Now().Add(16 * time.Hour)}, nil
-	}, time.Minute, fake)
-	require.NoError(t, err)
-	vals := make([]string, 50)
-	wait := concurrently(len(vals), func(i int) {
-		_, v, err := auth.Credential(context.Background())
-		assert.NoError(t, err)
-		vals[i] = v
+	synctest.Test(t, func(t *testing.T) {
+		fake := clock.NewFake(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+		var mints atomic.Int32
+		release := make(chan struct{})
+		auth, err := NewRefreshingAuth("X-Auth", "Bearer ", func(ctx context.Context) (Token, error) {
+			n := mints.Add(1)
+			<-release
+			return Token{Value: fmt.Sprintf("t%d", n), Expiry: fake.Now().Add(16 * time.Hour)}, nil
+		}, time.Minute, fake)
+		require.NoError(t, err)
+		vals := make([]string, 50)
+		wait := concurrently(len(vals), func(i int) {
+			_, v, err := auth.Credential(context.Background())
+			assert.NoError(t, err)
+			vals[i] = v
+		})
+		synctest.Wait() // every caller is blocked: all 50 asked while the fetch was in flight
+		close(release)
+		wait()
+		assert.Equal(t, int32(1), mints.Load(), "one fetch for all concurrent callers")
+		for _, v := range vals {
+			assert.Equal(t, "Bearer t1", v)
+		}
+		fake.Advance(16*time.Hour - 2*time.Minute)
+		_, v, _ := auth.Credential(context.Background())
+		assert.Equal(t, "Bearer t1", v, "still valid outside the refresh margin")
+		fake.Advance(90 * time.Second)
+		_, v, _ = auth.Credential(context.Background())
+		assert.Equal(t, "Bearer t2", v, "refreshed inside the margin")
+		auth.Invalidate("Bearer stale")
+		_, v, _ = auth.Credential(context.Background())
+		assert.Equal(t, "Bearer t2", v, "invalidating another value keeps the token")
+		auth.Invalidate("Bearer t2")
+		_, v, _ = auth.Credential(context.Background())
+		assert.Equal(t, "Bearer t3", v)
 	})
-	time.Sleep(20 * time.Millisecond) // let the callers pile up on the one fetch
-	close(release)
-	wait()
-	assert.Equal(t, int32(1), mints.Load(), "one fetch for all concurrent callers")
-	for _, v := range vals {
-		assert.Equal(t, "Bearer t1", v)
-	}
-	fake.Advance(16*time.Hour - 2*time.Minute)
-	_, v, _ := auth.Credential(context.Background())
-	assert.Equal(t, "Bearer t1", v, "still valid outside the refresh margin")
-	fake.Advance(90 * time.Second)
-	_, v, _ = auth.Credential(context.Background())
-	assert.Equal(t, "Bearer t2", v, "refreshed inside the margin")
-	auth.Invalidate("Bearer stale")
-	_, v, _ = auth.Credential(context.Background())
-	assert.Equal(t, "Bearer t2", v, "invalidating another value keeps the token")
-	auth.Invalidate("Bearer t2")
-	_, v, _ = auth.Credential(context.Background())
-	assert.Equal(t, "Bearer t3", v)
 }
 
+// TestRefreshingAuthWaiterHonoursOwnContext runs on synctest's fake time:
+// the waiter's 20 ms deadline passes at once, and the bubble ends only
+// when the abandoned fetch's goroutine has exited (no goroutine outlives
+// the test for TestMain's leak check).
 func TestRefreshingAuthWaiterHonoursOwnContext(t *testing.T) {
-	block := make(chan struct{})
-	defer close(block)
-	auth, err := NewRefreshingAuth("X", "", func(ctx context.Context) (Token, error) { <-block; return Token{Value: "v"}, nil }, 0, nil)
-	require.NoError(t, err)
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
-	defer cancel()
-	_, _, err = auth.Credential(ctx)
-	assert.ErrorIs(t, err, context.DeadlineExceeded)
+	synctest.Test(t, func(t *testing.T) {
+		block := make(chan struct{})
+		defer close(block)
+		auth, err := NewRefreshingAuth("X", "", func(ctx context.Context) (Token, error) { <-block; return Token{Value: "v"}, nil }, 0, nil)
+		require.NoError(t, err)
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+		defer cancel()
+		_, _, err = auth.Credential(ctx)
+		assert.ErrorIs(t, err, context.DeadlineExceeded)
+	})
 }
 
 func TestPaginate(t *testing.T) {
@@ -1026,20 +1066,25 @@ func TestRepeated401sBackOffMinting(t *testing.T) {
 // source becomes an error for each concurrent caller instead of killing
 // the process.
 func TestTokenSourcePanicRecoveredForEveryWaiter(t *testing.T) {
-	release := make(chan struct{})
-	auth, err := NewRefreshingAuth("X", "", func(context.Context) (Token, error) {
-		<-release
-		panic("boom")
-	}, 0, nil)
-	require.NoError(t, err)
-	errs := make([]error, 10)
-	wait := concurrently(len(errs), func(i int) { _, _, errs[i] = auth.Credential(context.Background()) })
-	time.Sleep(20 * time.Millisecond)
-	close(release)
-	wait()
-	for _, err := range errs {
-		assert.ErrorContains(t, err, "token source panicked: boom")
-	}
+	synctest.Test(t, func(t *testing.T) {
+		release := make(chan struct{})
+		var fetches atomic.Int32
+		auth, err := NewRefreshingAuth("X", "", func(context.Context) (Token, error) {
+			fetches.Add(1)
+			<-release
+			panic("boom")
+		}, 0, nil)
+		require.NoError(t, err)
+		errs := make([]error, 10)
+		wait := concurrently(len(errs), func(i int) { _, _, errs[i] = auth.Credential(context.Background()) })
+		synctest.Wait() // every caller waits on the one fetch before it panics
+		close(release)
+		wait()
+		assert.Equal(t, int32(1), fetches.Load(), "one fetch for all concurrent callers")
+		for _, err := range errs {
+			assert.ErrorContains(t, err, "token source panicked: boom")
+		}
+	})
 }
 
 // TestSecretTypesFormatRedacted: %v, %+v, %#v and %s of credentials never

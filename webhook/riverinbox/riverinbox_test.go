@@ -175,18 +175,28 @@ func testTxRollsBack(t *testing.T, db *testDB) {
 }
 
 // Two replicas on one database: deliveries to either are processed once,
-// by whichever replica's worker takes them.
+// by whichever replica's worker takes them. No callback returns before
+// both replicas have started one, so both take jobs, at the same time: a
+// replica's 50 workers cannot hold all 60 events.
 func TestTwoReplicas(t *testing.T) {
 	db := newTestDB(t)
 	var mu sync.Mutex
 	byReplica := map[string]map[string]int{"a": {}, "b": {}}
+	started := map[string]chan struct{}{"a": make(chan struct{}), "b": make(chan struct{})}
+	once := map[string]*sync.Once{"a": {}, "b": {}}
+	other := map[string]string{"a": "b", "b": "a"}
 	mk := func(name string) string {
-		in := db.newInbox(t)
+		in := db.newInbox(t, WithWorkers(50)) // fewer than the events
 		h := newSivoHandler(t, in, sivo.Callbacks{CallEnded: func(ctx context.Context, ev *sivo.Event, c *sivo.CallEnded) error {
+			once[name].Do(func() { close(started[name]) })
+			select {
+			case <-started[other[name]]:
+			case <-ctx.Done(): // the other replica never took a job (the wait below fails first)
+				return ctx.Err()
+			}
 			mu.Lock()
 			byReplica[name][ev.ID]++
 			mu.Unlock()
-			time.Sleep(5 * time.Millisecond)
 			return nil
 		}})
 		startInbox(t, in)
@@ -204,12 +214,11 @@ func TestTwoReplicas(t *testing.T) {
 			go func() {
 				defer wg.Done()
 				body := sivoEvent(t, fmt.Sprintf("evt_rep_%d", i))
-				for range 100 {
+				for range 100 { // the sender retries what was not acknowledged
 					code, err := s.Deliver(context.Background(), urls[(i+r)%2], body)
 					if err == nil && code == 200 {
 						return
 					}
-					time.Sleep(20 * time.Millisecond)
 				}
 				t.Errorf("evt_rep_%d never acknowledged", i)
 			}()
@@ -231,6 +240,8 @@ func TestTwoReplicas(t *testing.T) {
 	for id, c := range total {
 		assert.Equal(t, 1, c, id)
 	}
+	assert.NotEmpty(t, byReplica["a"], "replica a processed none")
+	assert.NotEmpty(t, byReplica["b"], "replica b processed none")
 	t.Logf("replica a processed %d, replica b %d", len(byReplica["a"]), len(byReplica["b"]))
 }
 

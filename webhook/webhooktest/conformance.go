@@ -91,7 +91,9 @@ type Subject struct {
 	// Stores returns the dedupe stores of two replicas of the receiver
 	// (the same store twice for an in-process store), using clk and
 	// lease. Nil: one webhook.MemoryDedupe for both. Called once per
-	// check.
+	// check. SlowCallback and Middleware pass them to the receiver
+	// wrapped, to see its commits land (the wrapper keeps
+	// webhook.Fingerprinter).
 	Stores func(t testing.TB, clk webhook.Clock, lease time.Duration) (a, b webhook.Deduper)
 }
 
@@ -134,7 +136,9 @@ const (
 //     the deadline (unless Untimed; a real 300 ms WithTimeout, since
 //     deadlines are real timers); while it keeps running, past three
 //     store leases, retries get 409 and never a second run; once it
-//     returns, retries are duplicates (200).
+//     returns nil its reservation is committed in the store (the check
+//     waits for that commit, not for an answer), and the next retry is a
+//     duplicate (200).
 //   - SharedStore: one store behind two receivers of the vendor
 //     (WithName) and behind another provider, with colliding ids: every
 //     one is processed, and each stays deduplicated.
@@ -145,7 +149,7 @@ const (
 //     holds the secret or a body.
 //   - Middleware (when set): 2xx from the wrapped handler commits; 1xx
 //     then 500 or a panic does not; a wrapped handler outliving the
-//     lease keeps its key.
+//     lease keeps its key, and its 2xx commits it.
 //
 // Every check also asserts that no two runs of one delivery ever
 // overlap. Checks run one after another on Subject.Clock.
@@ -294,6 +298,7 @@ type env struct {
 	logs   *LogBuffer
 	logger *slog.Logger
 	stores [2]webhook.Deduper
+	log    *storeLog // set by newWatchedEnv: what the receivers did with stores
 	h      [2]http.Handler
 	srv    [2]*httptest.Server
 	chunks [2]*sawChunked
@@ -317,7 +322,18 @@ func (c *sawChunked) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 func newEnv(t *testing.T, s Subject, opts ...webhook.Option) *env {
 	t.Helper()
-	e := &env{t: t, s: s, clk: s.Clock, p: newProbe(), logs: &LogBuffer{}}
+	return newEnvWith(t, s, nil, opts...)
+}
+
+// newWatchedEnv is newEnv with the stores logged (env.committed).
+func newWatchedEnv(t *testing.T, s Subject, opts ...webhook.Option) *env {
+	t.Helper()
+	return newEnvWith(t, s, newStoreLog(), opts...)
+}
+
+func newEnvWith(t *testing.T, s Subject, log *storeLog, opts ...webhook.Option) *env {
+	t.Helper()
+	e := &env{t: t, s: s, clk: s.Clock, p: newProbe(), logs: &LogBuffer{}, log: log}
 	e.logger = slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	if s.Stores != nil {
 		e.stores[0], e.stores[1] = s.Stores(t, e.clk, ConformanceLease)
@@ -327,6 +343,9 @@ func newEnv(t *testing.T, s Subject, opts ...webhook.Option) *env {
 			t.Fatal(err)
 		}
 		e.stores[0], e.stores[1] = m, m
+	}
+	if log != nil {
+		e.stores[0], e.stores[1] = log.wrap(e.stores[0]), log.wrap(e.stores[1])
 	}
 	for i := range 2 {
 		e.h[i] = e.build(t, e.stores[i], opts...)
@@ -742,7 +761,7 @@ func checkConcurrentDuplicates(t *testing.T, s Subject) {
 }
 
 func checkSlowCallback(t *testing.T, s Subject) {
-	e := newEnv(t, s, webhook.WithTimeout(slowDeadline))
+	e := newWatchedEnv(t, s, webhook.WithTimeout(slowDeadline))
 	release := make(chan struct{})
 	ctxDone := make(chan bool, 1)
 	e.p.setAct(func(ctx context.Context, _ string, run int) error {
@@ -757,6 +776,7 @@ func checkSlowCallback(t *testing.T, s Subject) {
 		return nil
 	})
 	body := e.body("slow-1")
+	mark := e.log.mark()
 	start := time.Now()
 	first := e.async(0, body)
 	e.waitEntered("slow-1")
@@ -792,22 +812,11 @@ func checkSlowCallback(t *testing.T, s Subject) {
 	} else {
 		e.expect("the wrapped handler's own answer", <-first, http.StatusOK)
 	}
-	code := e.retryWhileConflict(1, body)
-	e.expect("a retry once the callback returned", code, http.StatusOK)
+	// Past its deadline the callback's commit lands after the answer (the
+	// 504 went long ago), so no answer says it landed: the store does.
+	e.committed("the slow callback, once it returned nil", mark)
+	e.expect("a retry once the callback returned", e.deliver(1, body), http.StatusOK)
 	e.runs("slow-1", 1)
-}
-
-// retryWhileConflict redelivers while the answer is 409 (a commit
-// landing), for at most realWait.
-func (e *env) retryWhileConflict(i int, body []byte) int {
-	deadline := time.Now().Add(realWait)
-	for {
-		code := e.deliver(i, body)
-		if code != http.StatusConflict || time.Now().After(deadline) {
-			return code
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
 }
 
 func checkSharedStore(t *testing.T, s Subject) {
@@ -945,7 +954,7 @@ func checkLogs(t *testing.T, s Subject) {
 }
 
 func checkMiddleware(t *testing.T, s Subject) {
-	e := newEnv(t, s)
+	e := newWatchedEnv(t, s)
 	mw, err := s.Middleware(webhook.WithClock(e.clk), webhook.WithDedupe(e.stores[0]), webhook.WithLogger(e.logger))
 	if err != nil {
 		t.Fatalf("Subject.Middleware: %v", err)
@@ -1040,6 +1049,7 @@ func checkMiddleware(t *testing.T, s Subject) {
 		}
 	})
 	body = e.body("mw-3")
+	mark := e.log.mark()
 	first := make(chan int, 1)
 	go func() { first <- post(body) }()
 	select {
@@ -1053,12 +1063,134 @@ func checkMiddleware(t *testing.T, s Subject) {
 	e.expect("wrapped handler: a retry after three leases", post(body), http.StatusConflict)
 	close(release)
 	e.expect("wrapped handler: its own answer", <-first, http.StatusOK)
-	deadline := time.Now().Add(realWait)
-	code := post(body)
-	for code == http.StatusConflict && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
-		code = post(body)
-	}
-	e.expect("wrapped handler: a duplicate", code, http.StatusOK)
+	e.committed("the wrapped handler that outlived the lease", mark)
+	e.expect("wrapped handler: a duplicate", post(body), http.StatusOK)
 	ran(1)
+}
+
+// storeLog records, in order, what receivers did with a check's stores:
+// each reservation asked for and each one ended (committed or released).
+// A commit the receiver makes after it answered (a callback past its
+// deadline) cannot be seen over HTTP; the store sees it land.
+type storeLog struct {
+	mu     sync.Mutex
+	events []storeEvent
+	grew   chan struct{} // closed and replaced on every event
+}
+
+type storeEvent struct {
+	op  string // "reserve", "commit" or "release"
+	key string
+	err error
+}
+
+func newStoreLog() *storeLog { return &storeLog{grew: make(chan struct{})} }
+
+func (l *storeLog) add(op, key string, err error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.events = append(l.events, storeEvent{op, key, err})
+	close(l.grew)
+	l.grew = make(chan struct{})
+}
+
+// mark is where the log is now, for ended.
+func (l *storeLog) mark() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.events)
+}
+
+// ended waits at most realWait for the end of the first reservation taken
+// after mark: a commit that succeeded, or a release.
+func (l *storeLog) ended(mark int) (storeEvent, bool) {
+	deadline := time.After(realWait)
+	for {
+		l.mu.Lock()
+		ev, ok := l.find(mark)
+		grew := l.grew
+		l.mu.Unlock()
+		if ok {
+			return ev, true
+		}
+		select {
+		case <-grew:
+		case <-deadline:
+			return storeEvent{}, false
+		}
+	}
+}
+
+func (l *storeLog) find(mark int) (storeEvent, bool) {
+	key := ""
+	for _, ev := range l.events[mark:] {
+		switch {
+		case key == "" && ev.op == "reserve" && ev.err == nil:
+			key = ev.key
+		case key != "" && ev.key == key && (ev.op == "release" || ev.op == "commit" && ev.err == nil):
+			return ev, true
+		}
+	}
+	return storeEvent{}, false
+}
+
+// wrap logs d's reservations, commits and releases, keeping its
+// Fingerprinter extension if it has one.
+func (l *storeLog) wrap(d webhook.Deduper) webhook.Deduper {
+	s := loggedStore{Deduper: d, log: l}
+	if fp, ok := d.(webhook.Fingerprinter); ok {
+		return loggedFingerprinter{loggedStore: s, fp: fp}
+	}
+	return s
+}
+
+type loggedStore struct {
+	webhook.Deduper
+	log *storeLog
+}
+
+func (s loggedStore) Reserve(ctx context.Context, key string) (webhook.Reservation, error) {
+	r, err := s.Deduper.Reserve(ctx, key)
+	s.log.add("reserve", key, err)
+	return r, err
+}
+
+func (s loggedStore) Commit(ctx context.Context, r webhook.Reservation) error {
+	err := s.Deduper.Commit(ctx, r)
+	s.log.add("commit", r.Key, err)
+	return err
+}
+
+func (s loggedStore) Release(ctx context.Context, r webhook.Reservation) error {
+	err := s.Deduper.Release(ctx, r)
+	s.log.add("release", r.Key, err)
+	return err
+}
+
+type loggedFingerprinter struct {
+	loggedStore
+	fp webhook.Fingerprinter
+}
+
+func (s loggedFingerprinter) CommitFingerprint(ctx context.Context, r webhook.Reservation, fingerprint string) error {
+	err := s.fp.CommitFingerprint(ctx, r, fingerprint)
+	s.log.add("commit", r.Key, err)
+	return err
+}
+
+func (s loggedFingerprinter) SameFingerprint(ctx context.Context, key, fingerprint string) (bool, bool, error) {
+	return s.fp.SameFingerprint(ctx, key, fingerprint)
+}
+
+// committed waits until the first reservation taken after mark has ended
+// (see storeLog.ended) and fails the check unless it ended in a commit.
+func (e *env) committed(what string, mark int) {
+	e.t.Helper()
+	ev, ok := e.log.ended(mark)
+	switch {
+	case !ok:
+		e.t.Fatalf("%s: its delivery's reservation was neither committed nor released within %v", what, realWait)
+	case ev.op != "commit":
+		e.t.Errorf("%s: its delivery's reservation was released, not committed", what)
+	}
 }
