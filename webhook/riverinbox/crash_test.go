@@ -128,28 +128,84 @@ func sendPlan(rng *rand.Rand, events int) []int {
 	return out
 }
 
+// counter is a count a test can wait on: Reached(n) is closed once the
+// count is n or more, by the Add that gets it there.
+type counter struct {
+	atomic.Int64
+	mu      sync.Mutex
+	waiters []counterWaiter
+}
+
+type counterWaiter struct {
+	n  int64
+	ch chan struct{}
+}
+
+// Add adds d and closes the channels of the waiters it satisfies.
+func (c *counter) Add(d int64) int64 {
+	v := c.Int64.Add(d)
+	c.mu.Lock()
+	kept := c.waiters[:0]
+	for _, w := range c.waiters {
+		if v >= w.n {
+			close(w.ch)
+		} else {
+			kept = append(kept, w)
+		}
+	}
+	c.waiters = kept
+	c.mu.Unlock()
+	return v
+}
+
+// Reached returns a channel closed once the count is n or more.
+func (c *counter) Reached(n int64) <-chan struct{} {
+	ch := make(chan struct{})
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.Load() >= n { // an Add after this Load locks after us and finds the waiter
+		close(ch)
+		return ch
+	}
+	c.waiters = append(c.waiters, counterWaiter{n, ch})
+	return ch
+}
+
 type sendStats struct {
-	acked, ok2xx, conflict, unavailable, other, connErr atomic.Int64
+	acked, unavailable              counter
+	ok2xx, conflict, other, connErr atomic.Int64
+}
+
+// count counts one answer.
+func (st *sendStats) count(code int, err error) {
+	switch {
+	case err != nil:
+		st.connErr.Add(1)
+	case code >= 200 && code < 300:
+		st.ok2xx.Add(1)
+		st.acked.Add(1)
+	case code == 409:
+		st.conflict.Add(1)
+	case code >= 500:
+		st.unavailable.Add(1)
+	default:
+		st.other.Add(1)
+	}
 }
 
 // deliverUntilAcked sends body until it is answered 2xx, as SIVO does
-// (it retries every non-2xx).
-func deliverUntilAcked(ctx context.Context, s *webhooktest.Sender, url string, body []byte, st *sendStats) error {
+// (it retries every non-2xx), counting every answer in each of stats.
+func deliverUntilAcked(ctx context.Context, s *webhooktest.Sender, url string, body []byte, stats ...*sendStats) error {
 	for {
 		code, err := s.Deliver(ctx, url, body)
+		for _, st := range stats {
+			st.count(code, err)
+		}
 		switch {
-		case err != nil:
-			st.connErr.Add(1)
+		case err != nil, code == 409, code >= 500: // retried
 		case code >= 200 && code < 300:
-			st.ok2xx.Add(1)
-			st.acked.Add(1)
 			return nil
-		case code == 409:
-			st.conflict.Add(1)
-		case code >= 500:
-			st.unavailable.Add(1)
 		default:
-			st.other.Add(1)
 			return fmt.Errorf("answered %d", code)
 		}
 		select {
