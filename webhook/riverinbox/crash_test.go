@@ -1,6 +1,7 @@
 package riverinbox
 
 import (
+	"bufio"
 	"context"
 	"database/sql"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -76,8 +78,7 @@ func crashChild() int {
 		log.Error("child", "error", err)
 		return 2
 	}
-	pause := func() { time.Sleep(time.Duration(rand.IntN(3000)) * time.Microsecond) }
-	h, err := sivo.NewHandler([]string{testSecret}, recordingCallbacks(d, true, pause), webhook.WithInbox(in))
+	h, err := sivo.NewHandler([]string{testSecret}, recordingCallbacks(d, true, childHold()), webhook.WithInbox(in))
 	if err != nil {
 		log.Error("child", "error", err)
 		return 2
@@ -96,6 +97,32 @@ func crashChild() int {
 	signal.Notify(sig, syscall.SIGTERM)
 	<-sig // the test SIGKILLs; SIGTERM only if it ends early
 	return 0
+}
+
+// childHold is the child's pause hook (recordingCallbacks'): once the
+// test arms it (a byte on file descriptor 4), the next callback to reach
+// step RIVERINBOX_CHILD_HOLD_STEP (1 after its write outside the job's
+// transaction, 2 after its write through Tx) writes its event's id to
+// file descriptor 3 and never returns: the test SIGKILLs the process with
+// it stopped there. Without the variable, nil.
+func childHold() func(id string, step int) {
+	step, _ := strconv.Atoi(os.Getenv("RIVERINBOX_CHILD_HOLD_STEP"))
+	if step == 0 {
+		return nil
+	}
+	report, arm := os.NewFile(3, "held"), os.NewFile(4, "arm")
+	var armed, held atomic.Bool
+	go func() {
+		if _, err := arm.Read(make([]byte, 1)); err == nil {
+			armed.Store(true)
+		}
+	}()
+	return func(id string, s int) {
+		if s == step && armed.Load() && held.CompareAndSwap(false, true) {
+			_, _ = fmt.Fprintln(report, id)
+			select {} // until SIGKILL
+		}
+	}
 }
 
 func freeAddr(t testing.TB) string {
@@ -128,28 +155,84 @@ func sendPlan(rng *rand.Rand, events int) []int {
 	return out
 }
 
+// counter is a count a test can wait on: Reached(n) is closed once the
+// count is n or more, by the Add that gets it there.
+type counter struct {
+	atomic.Int64
+	mu      sync.Mutex
+	waiters []counterWaiter
+}
+
+type counterWaiter struct {
+	n  int64
+	ch chan struct{}
+}
+
+// Add adds d and closes the channels of the waiters it satisfies.
+func (c *counter) Add(d int64) int64 {
+	v := c.Int64.Add(d)
+	c.mu.Lock()
+	kept := c.waiters[:0]
+	for _, w := range c.waiters {
+		if v >= w.n {
+			close(w.ch)
+		} else {
+			kept = append(kept, w)
+		}
+	}
+	c.waiters = kept
+	c.mu.Unlock()
+	return v
+}
+
+// Reached returns a channel closed once the count is n or more.
+func (c *counter) Reached(n int64) <-chan struct{} {
+	ch := make(chan struct{})
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.Load() >= n { // an Add after this Load locks after us and finds the waiter
+		close(ch)
+		return ch
+	}
+	c.waiters = append(c.waiters, counterWaiter{n, ch})
+	return ch
+}
+
 type sendStats struct {
-	acked, ok2xx, conflict, unavailable, other, connErr atomic.Int64
+	acked, unavailable              counter
+	ok2xx, conflict, other, connErr atomic.Int64
+}
+
+// count counts one answer.
+func (st *sendStats) count(code int, err error) {
+	switch {
+	case err != nil:
+		st.connErr.Add(1)
+	case code >= 200 && code < 300:
+		st.ok2xx.Add(1)
+		st.acked.Add(1)
+	case code == 409:
+		st.conflict.Add(1)
+	case code >= 500:
+		st.unavailable.Add(1)
+	default:
+		st.other.Add(1)
+	}
 }
 
 // deliverUntilAcked sends body until it is answered 2xx, as SIVO does
-// (it retries every non-2xx).
-func deliverUntilAcked(ctx context.Context, s *webhooktest.Sender, url string, body []byte, st *sendStats) error {
+// (it retries every non-2xx), counting every answer in each of stats.
+func deliverUntilAcked(ctx context.Context, s *webhooktest.Sender, url string, body []byte, stats ...*sendStats) error {
 	for {
 		code, err := s.Deliver(ctx, url, body)
+		for _, st := range stats {
+			st.count(code, err)
+		}
 		switch {
-		case err != nil:
-			st.connErr.Add(1)
+		case err != nil, code == 409, code >= 500: // retried
 		case code >= 200 && code < 300:
-			st.ok2xx.Add(1)
-			st.acked.Add(1)
 			return nil
-		case code == 409:
-			st.conflict.Add(1)
-		case code >= 500:
-			st.unavailable.Add(1)
 		default:
-			st.other.Add(1)
 			return fmt.Errorf("answered %d", code)
 		}
 		select {
@@ -164,6 +247,14 @@ func deliverUntilAcked(ctx context.Context, s *webhooktest.Sender, url string, b
 // while 2,000 deliveries (20 % duplicates, some concurrent) arrive, and
 // restarts it each time. Every acknowledged event is processed; the write
 // made through Tx exactly once, the one made outside it at least once.
+//
+// Each kill lands once a number of deliveries drawn from the seed is
+// acknowledged, and with a callback stopped inside (the first to get there
+// once that number is reached): for the first kill after its write outside
+// the job's transaction, for the second after its write through Tx, before
+// the transaction commits. Both run again after the restart: their event
+// is written outside Tx twice and through Tx once. Every other callback,
+// request and River job in flight is killed wherever it happens to be.
 func TestCrashLosesNothingAcknowledged(t *testing.T) {
 	if testing.Short() {
 		t.Skip("crash test takes about a minute per database")
@@ -191,25 +282,47 @@ func testCrash(t *testing.T, db *testDB) {
 
 	var childLog webhooktest.LogBuffer
 	var child *exec.Cmd
-	start := func() {
+	// receiver is one run of the receiver process: arm makes the next
+	// callback to reach its hold step stop there, and held then receives
+	// that callback's event id.
+	type receiver struct {
+		arm  func()
+		held <-chan string
+	}
+	start := func(step int) receiver {
 		cmd := exec.Command(os.Args[0], "-test.run=^$")
 		cmd.Env = append(os.Environ(), crashChildEnv+"=1", "RIVERINBOX_CHILD_DSN="+db.dsn, "RIVERINBOX_CHILD_KIND="+string(db.kind),
-			"RIVERINBOX_CHILD_SCHEMA="+db.schema, "RIVERINBOX_CHILD_ADDR="+addr)
+			"RIVERINBOX_CHILD_SCHEMA="+db.schema, "RIVERINBOX_CHILD_ADDR="+addr, fmt.Sprintf("RIVERINBOX_CHILD_HOLD_STEP=%d", step))
 		cmd.Stdout, cmd.Stderr = &childLog, &childLog
+		heldR, heldW, err := os.Pipe()
+		require.NoError(t, err)
+		armR, armW, err := os.Pipe()
+		require.NoError(t, err)
+		cmd.ExtraFiles = []*os.File{heldW, armR} // the child's descriptors 3 and 4
 		require.NoError(t, cmd.Start())
+		_, _ = heldW.Close(), armR.Close()
 		child = cmd
+		held := make(chan string, 1)
+		go func() {
+			defer heldR.Close()
+			sc := bufio.NewScanner(heldR)
+			if sc.Scan() {
+				held <- sc.Text()
+			}
+		}()
+		armed := false
+		return receiver{arm: func() {
+			if !armed {
+				armed = true
+				_, _ = armW.Write([]byte{1})
+				_ = armW.Close()
+			}
+		}, held: held}
 	}
 	kill := func() {
 		_ = child.Process.Signal(syscall.SIGKILL)
 		_ = child.Wait()
 	}
-	start()
-	t.Cleanup(func() {
-		kill()
-		if t.Failed() {
-			t.Logf("child output:\n%s", childLog.String())
-		}
-	})
 
 	const events = 1600
 	bodies := make([][]byte, events)
@@ -219,6 +332,16 @@ func testCrash(t *testing.T, db *testDB) {
 	plan := sendPlan(rng, events)
 	require.Len(t, plan, 2000)
 	killAt := []int64{int64(300 + rng.IntN(500)), int64(1000 + rng.IntN(600))}
+	// Where the callback each kill finds stopped is: after its write
+	// outside the job's transaction, then after its write through Tx.
+	steps := []int{1, 2}
+	cur := start(steps[0])
+	t.Cleanup(func() {
+		kill()
+		if t.Failed() {
+			t.Logf("child output:\n%s", childLog.String())
+		}
+	})
 
 	ctx, cancel := context.WithTimeout(context.Background(), 150*time.Second)
 	defer cancel()
@@ -241,15 +364,31 @@ func testCrash(t *testing.T, db *testDB) {
 		}()
 	}
 	killed := make(chan struct{})
+	heldIDs := make([]string, len(killAt))
 	go func() {
 		defer close(killed)
-		for _, at := range killAt {
-			for st.acked.Load() < at && ctx.Err() == nil {
-				time.Sleep(time.Duration(rng.IntN(2000)) * time.Microsecond)
+		for i, at := range killAt {
+			select {
+			case <-st.acked.Reached(at):
+			case <-ctx.Done():
+			}
+			// A callback gets there soon: the process runs until the
+			// kill, and jobs keep coming (new events among the deliveries
+			// still to be made, the backlog of stored ones, at worst the
+			// jobs River rescues from the last kill).
+			cur.arm()
+			select {
+			case heldIDs[i] = <-cur.held:
+			case <-ctx.Done():
 			}
 			kill()
-			t.Logf("SIGKILLed the receiver after %d acknowledgements (%v); restarting", st.acked.Load(), time.Since(t0).Round(time.Millisecond))
-			start()
+			t.Logf("SIGKILLed the receiver after %d acknowledgements (armed at %d; %v), the callback of %s stopped at step %d; restarting",
+				st.acked.Load(), at, time.Since(t0).Round(time.Millisecond), heldIDs[i], steps[i])
+			next := 0 // the last run stops nothing
+			if i+1 < len(steps) {
+				next = steps[i+1]
+			}
+			cur = start(next)
 		}
 	}()
 	for _, e := range plan {
@@ -277,6 +416,15 @@ func testCrash(t *testing.T, db *testDB) {
 	assert.Equal(t, events, db.count(t, "SELECT count(*) FROM %sapplied"), "the write made through Tx applied exactly once per event")
 	assert.Equal(t, 0, db.count(t, "SELECT count(*) FROM (SELECT id FROM %sapplied GROUP BY id HAVING count(*) > 1) d"))
 	assert.Equal(t, events, db.count(t, "SELECT count(DISTINCT id) FROM %splain"))
+	for i, id := range heldIDs {
+		if id == "" {
+			t.Errorf("kill %d: no callback was stopped inside before it", i+1)
+			continue
+		}
+		assert.GreaterOrEqual(t, db.count(t, "SELECT count(*) FROM %splain WHERE id = $1", id), 2,
+			"kill %d: the callback of %s, killed after its write outside Tx, ran again after the restart", i+1, id)
+		assert.Equal(t, 1, db.count(t, "SELECT count(*) FROM %sapplied WHERE id = $1", id), "kill %d: %s applied through Tx once", i+1, id)
+	}
 	twice := db.count(t, "SELECT count(*) FROM (SELECT id FROM %splain GROUP BY id HAVING count(*) > 1) d")
 	extra := db.count(t, "SELECT count(*) FROM %splain") - events
 	t.Logf("2000 deliveries of %d events, 2 SIGKILLs: all acknowledged in %v, all processed after %v", events, sent.Round(time.Millisecond), done.Round(time.Millisecond))

@@ -219,21 +219,24 @@ func sivoEvent(t testing.TB, id string) []byte {
 }
 
 // recordingCallbacks writes each processed call.ended into plain (outside
-// the job's transaction) and applied (inside it, through Tx).
-func recordingCallbacks(d *testDB, useTx bool, pause func()) sivo.Callbacks {
+// the job's transaction) and applied (inside it, through Tx). pause, if
+// set, is called with the event's id after each write: step 1 after the
+// one outside the transaction, step 2 after the one through Tx (before the
+// job's transaction commits).
+func recordingCallbacks(d *testDB, useTx bool, pause func(id string, step int)) sivo.Callbacks {
 	return sivo.Callbacks{CallEnded: func(ctx context.Context, ev *sivo.Event, c *sivo.CallEnded) error {
 		if err := d.execErr(ctx, "INSERT INTO %splain (id) VALUES ($1)", ev.ID); err != nil {
 			return err
 		}
 		if pause != nil {
-			pause()
+			pause(ev.ID, 1)
 		}
 		if !useTx {
 			return nil
 		}
 		err := txExec(ctx, d, "INSERT INTO %sapplied (id) VALUES ($1)", ev.ID)
 		if pause != nil {
-			pause()
+			pause(ev.ID, 2)
 		}
 		return err
 	}}

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -94,10 +95,21 @@ func (c *pgControl) start() error {
 
 func (c *pgControl) running() bool { return c.run("status") == nil }
 
-// TestDatabaseRestartLosesNothingAcknowledged stops PostgreSQL for 3 s
-// while deliveries arrive: they are answered 5xx while it is down (the
-// sender retries), and every acknowledged one is processed, once, after it
-// is back.
+// TestDatabaseRestartLosesNothingAcknowledged stops PostgreSQL while
+// deliveries arrive and keeps it down until every sender has been refused
+// several times: deliveries are answered 5xx while it is down (the sender
+// retries), none made while it is down is acknowledged before it is back,
+// and every acknowledged one is processed, once, after it is back.
+//
+// Nothing waits a fixed time. The senders deliver the first half of the
+// events back to back, and PostgreSQL is stopped when a quarter is
+// acknowledged, so deliveries are normally in flight as it stops; the
+// second half is held back until it is down, so deliveries arrive
+// throughout the outage whatever the machine's speed. The outage lasts
+// until each sender has been answered 5xx refusalsWhileDown times after
+// the stop completed (a sender retries a refused delivery after
+// deliverUntilAcked's 25 ms pause, the vendor's retry pacing), plus
+// pg_ctl's start.
 func TestDatabaseRestartLosesNothingAcknowledged(t *testing.T) {
 	if testing.Short() {
 		t.Skip("restarts the database")
@@ -117,43 +129,79 @@ func TestDatabaseRestartLosesNothingAcknowledged(t *testing.T) {
 	srv := httptest.NewServer(h)
 	defer srv.Close()
 
-	const events = 300
+	const (
+		events            = 300
+		senders           = 6
+		refusalsWhileDown = 5 // per sender, after the stop completed
+	)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	var wg sync.WaitGroup
+	defer wg.Wait() // after cancel: a test that failed early ends its senders
 	defer cancel()
 	s, _ := sivotest.NewSender(testSecret)
 	s.Client = &http.Client{Timeout: 5 * time.Second}
-	var st sendStats
-	var wg sync.WaitGroup
-	const senders = 6
+	var (
+		st         sendStats          // every sender's answers
+		own        [senders]sendStats // each sender's
+		down       = make(chan struct{})
+		restarting atomic.Bool  // set before PostgreSQL is started again
+		ackedEarly atomic.Int64 // deliveries made while it was down, acknowledged before it was started again
+	)
 	for g := range senders {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			for i := g; i < events; i += senders {
-				if err := deliverUntilAcked(ctx, s, srv.URL, sivoEvent(t, fmt.Sprintf("evt_pg_%03d", i)), &st); err != nil {
+				late := i >= events/2
+				if late {
+					select {
+					case <-down:
+					case <-ctx.Done():
+						return
+					}
+				}
+				if err := deliverUntilAcked(ctx, s, srv.URL, sivoEvent(t, fmt.Sprintf("evt_pg_%03d", i)), &st, &own[g]); err != nil {
 					t.Errorf("event %d: %v", i, err)
 					return
 				}
-				time.Sleep(30 * time.Millisecond)
+				if late && !restarting.Load() {
+					ackedEarly.Add(1)
+				}
 			}
-		}()
+		})
 	}
-	for st.acked.Load() < events/4 && ctx.Err() == nil {
-		time.Sleep(5 * time.Millisecond)
+	select {
+	case <-st.acked.Reached(events / 4):
+	case <-ctx.Done():
+		t.Fatalf("%d of %d deliveries acknowledged before the deadline", st.acked.Load(), events/4)
 	}
 	ackedBefore := st.acked.Load()
 	t0 := time.Now()
 	require.NoError(t, pg.stop())
 	stopped := time.Since(t0)
-	time.Sleep(3 * time.Second)
+	var refusedAtStop [senders]int64
+	for g := range own {
+		refusedAtStop[g] = own[g].unavailable.Load()
+	}
+	close(down)
+	for g := range own {
+		select {
+		case <-own[g].unavailable.Reached(refusedAtStop[g] + refusalsWhileDown):
+		case <-ctx.Done():
+			t.Errorf("sender %d was answered 5xx %d times after PostgreSQL stopped, want %d", g, own[g].unavailable.Load()-refusedAtStop[g], refusalsWhileDown)
+		}
+	}
 	unavailableWhileDown := st.unavailable.Load()
 	ackedWhileDown := st.acked.Load() - ackedBefore
+	down0 := time.Since(t0)
+	restarting.Store(true)
 	require.NoError(t, pg.start())
-	t.Logf("PostgreSQL stopped after %d acknowledgements (stop took %v), down 3 s: %d answers 5xx and %d acknowledgements meanwhile; back after %v",
-		ackedBefore, stopped.Round(time.Millisecond), unavailableWhileDown, ackedWhileDown, time.Since(t0).Round(time.Millisecond))
+	t.Logf("PostgreSQL stopped after %d acknowledgements (stop took %v), down until every sender had %d more answers 5xx (%v after the stop began): "+
+		"%d answers 5xx and %d acknowledgements (committed as it stopped) since it began; back after %v",
+		ackedBefore, stopped.Round(time.Millisecond), refusalsWhileDown, down0.Round(time.Millisecond),
+		unavailableWhileDown, ackedWhileDown, time.Since(t0).Round(time.Millisecond))
 	wg.Wait()
 	require.Equal(t, int64(events), st.acked.Load(), "every delivery acknowledged once the database was back")
 	assert.Positive(t, unavailableWhileDown, "deliveries are refused with 5xx while the database is down")
+	assert.Zero(t, ackedEarly.Load(), "a delivery made while the database was down was acknowledged before it was back")
 
 	require.Eventually(t, func() bool {
 		var n, pending int
