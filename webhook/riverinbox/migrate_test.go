@@ -119,3 +119,12 @@ func schemaIndexes(t *testing.T, pool *pgxpool.Pool, schema string) []string {
 	require.NoError(t, rows.Err())
 	return out
 }
+
+// TestMigrationsMention: a migration other than 2 that mentions an index,
+// up or down, is found (Migrate then keeps the indexes).
+func TestMigrationsMention(t *testing.T) {
+	two := rivermigrate.Migration{Version: 2, SQLUp: "CREATE INDEX river_job_args_index ..."}
+	require.False(t, migrationsMention([]rivermigrate.Migration{two, {Version: 7, SQLUp: "ALTER TABLE river_job ..."}}, jsonIndexes))
+	require.True(t, migrationsMention([]rivermigrate.Migration{two, {Version: 8, SQLUp: "DROP INDEX river_job_args_index;"}}, jsonIndexes))
+	require.True(t, migrationsMention([]rivermigrate.Migration{two, {Version: 8, SQLDown: "CREATE INDEX river_job_metadata_index ..."}}, jsonIndexes))
+}

@@ -9,6 +9,8 @@ import (
 	"hash/fnv"
 	"log/slog"
 	"regexp"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -309,6 +311,11 @@ func newInbox[TTx any](b *backend[TTx], opts []Option) (*Inbox[TTx], error) {
 		Logger:        cfg.logger,
 		ErrorHandler:  &errorHandler{log: cfg.logger},
 	}
+	if in.dropsJSONIndexes() {
+		// Migrate dropped them: River's reindexer would warn daily that
+		// they do not exist.
+		rc.ReindexerIndexNames = slices.DeleteFunc(river.ReindexerIndexNamesDefault(), func(n string) bool { return slices.Contains(jsonIndexes, n) })
+	}
 	client, err := river.NewClient(b.driver, rc)
 	if err != nil {
 		return nil, fmt.Errorf("%w: riverinbox: %w", webhook.ErrInvalidOption, err)
@@ -529,8 +536,9 @@ func (in *Inbox[TTx]) cleanProcessed(ctx context.Context) {
 //
 // In a named PostgreSQL schema (DefaultSchema, or WithSchema with a name:
 // the inbox's own, see WithSchema) it also drops River's two GIN indexes
-// on river_job.args and river_job.metadata (see jsonIndexes). Nothing the
-// inbox or River's own queries run uses them, every stored delivery paid
+// on river_job.args and river_job.metadata (see jsonIndexes), without
+// blocking writers, and takes them off River's reindexer's list. No query
+// the inbox or River runs needs them, every stored delivery paid
 // for indexing its raw body, and their pending-list cleanup stalled an
 // insert every few thousand deliveries. With WithSchema(""), a schema
 // other River clients may share, they are left alone.
@@ -553,13 +561,37 @@ func (in *Inbox[TTx]) Migrate(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("riverinbox: migrate: %w", err)
 	}
+	drop := in.dropsJSONIndexes() && !migrationsMention(m.AllVersions(), jsonIndexes)
+	if in.dropsJSONIndexes() && !drop {
+		// A River version whose later migrations use the indexes: put
+		// them back before those migrations run (if River's tables are
+		// there yet), and keep them.
+		rows, err := in.b.queryPairs(ctx, in.b.q("SELECT tablename, 1 FROM pg_tables WHERE schemaname = $1 AND tablename = 'river_job'"), in.cfg.schema)
+		if err != nil {
+			return fmt.Errorf("riverinbox: migrate: %w", err)
+		}
+		for _, ix := range jsonIndexes {
+			col := strings.TrimSuffix(strings.TrimPrefix(ix, "river_job_"), "_index")
+			if len(rows) == 0 { // a fresh schema: River's migrations create them
+				continue
+			}
+			if _, err := in.b.exec(ctx, "CREATE INDEX IF NOT EXISTS "+ix+" ON "+in.cfg.schema+".river_job USING GIN("+col+")"); err != nil {
+				return fmt.Errorf("riverinbox: migrate: %w", err)
+			}
+		}
+	}
 	if _, err := m.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
 		return fmt.Errorf("riverinbox: migrate: %w", err)
 	}
-	if !in.b.sqlite && in.cfg.schema != "" {
+	if drop {
 		for _, ix := range jsonIndexes {
-			if _, err := in.b.exec(ctx, "DROP INDEX IF EXISTS "+in.cfg.schema+"."+ix); err != nil {
-				return fmt.Errorf("riverinbox: migrate: %w", err)
+			// CONCURRENTLY: the first drop on a live table does not queue
+			// deliveries behind an ACCESS EXCLUSIVE lock. It is only an
+			// optimisation, so a failure (an invalid index is left, which
+			// the next start drops) is logged, not returned.
+			if _, err := in.b.exec(ctx, "DROP INDEX CONCURRENTLY IF EXISTS "+in.cfg.schema+"."+ix); err != nil && in.cfg.logger != nil {
+				in.cfg.logger.LogAttrs(ctx, slog.LevelWarn, "riverinbox: migrate: dropping an unused River index failed; the next Migrate retries",
+					slog.String("index", ix), slog.String("error", err.Error()))
 			}
 		}
 	}
@@ -582,6 +614,27 @@ func (in *Inbox[TTx]) Migrate(ctx context.Context) error {
 // 5,900-6,100 with them, and at an offered 4,000/s its p99 time to 2xx is
 // 17-19 ms against 98 ms (the GIN pending-list cleanup).
 var jsonIndexes = []string{"river_job_args_index", "river_job_metadata_index"}
+
+// dropsJSONIndexes reports whether Migrate drops jsonIndexes: on
+// PostgreSQL, in a named schema (the inbox's own).
+func (in *Inbox[TTx]) dropsJSONIndexes() bool { return !in.b.sqlite && in.cfg.schema != "" }
+
+// migrationsMention reports whether a River migration other than version
+// 2 (which creates them) mentions any of names: the River in the
+// program's build may be newer than the one this package was tested with.
+func migrationsMention(all []rivermigrate.Migration, names []string) bool {
+	for _, m := range all {
+		if m.Version == 2 {
+			continue
+		}
+		for _, n := range names {
+			if strings.Contains(m.SQLUp, n) || strings.Contains(m.SQLDown, n) {
+				return true
+			}
+		}
+	}
+	return false
+}
 
 // markProcessed records in tx that the delivery was processed through Tx;
 // false when another attempt already did (its transaction committed).
