@@ -20,8 +20,11 @@ import (
 // iteration with its own id, through the same benchkit runner) with no observer
 // ("off"), with an Observer that does nothing ("noop": the engine's own
 // cost of calling one) and with the adapter on the real SDK, every trace
-// sampled and batched to a discarding exporter ("on"), or none sampled
-// ("on-unsampled").
+// sampled and batched to a discarding exporter ("on"), one trace in ten
+// sampled ("on-sampled-10pct", a common production setting:
+// ParentBased(TraceIDRatioBased(0.1)); a vendor sends no traceparent, so
+// the ratio decides) or none sampled ("on-unsampled"). Metrics are
+// recorded for every delivery in all three.
 func BenchmarkReceive(b *testing.B) {
 	ev, err := sivotest.SizedCallEnded("evt_bench", time.Date(2026, 5, 20, 10, 23, 45, 0, time.UTC), 1<<10)
 	if err != nil {
@@ -45,6 +48,9 @@ func BenchmarkReceive(b *testing.B) {
 	b.Run("off", func(b *testing.B) { run(b) })
 	b.Run("noop", func(b *testing.B) { run(b, webhook.WithObserver(noopObserver{})) })
 	b.Run("on", func(b *testing.B) { run(b, webhook.WithObserver(benchObserver(b, sdktrace.AlwaysSample()))) })
+	b.Run("on-sampled-10pct", func(b *testing.B) {
+		run(b, webhook.WithObserver(benchObserver(b, sdktrace.ParentBased(sdktrace.TraceIDRatioBased(0.1)))))
+	})
 	b.Run("on-unsampled", func(b *testing.B) { run(b, webhook.WithObserver(benchObserver(b, sdktrace.NeverSample()))) })
 }
 

@@ -109,14 +109,23 @@ func (o *Observer) StartAttempt(ctx context.Context, method string, attempt int)
 	if attempt > 1 {
 		o.inst.clientRetries.Add(ctx, 1, o.sets.get(setKey{kind: kindRetry, a: c.service, b: c.operation}).add...)
 	}
+	if c.span != nil && !c.span.IsRecording() {
+		// The call's trace is not sampled: as with a delivery's stages
+		// (see delivery.unrecordedStage), no span for the attempt.
+		return ctx, func(status int, err error, _ time.Duration) { o.attemptEnded(ctx, c, method, start, status, err) }
+	}
 	ss := o.attemptStart(method, attempt)
 	actx, span := o.tracer.Start(ctx, ss.name, ss.opts...)
 	return actx, func(status int, err error, retryWait time.Duration) {
-		dur := time.Since(start)
-		et := errorType(status, err)
-		endClientSpan(span, status, err, et, retryWait)
-		o.inst.attemptDuration.Record(actx, dur.Seconds(), o.sets.get(setKey{kind: kindAttempt, a: c.service, b: method, c: et, status: status}).rec...)
+		endClientSpan(span, status, err, o.attemptEnded(actx, c, method, start, status, err), retryWait)
 	}
+}
+
+// attemptEnded records an attempt's duration and returns its error.type.
+func (o *Observer) attemptEnded(ctx context.Context, c *call, method string, start time.Time, status int, err error) string {
+	et := errorType(status, err)
+	o.inst.attemptDuration.Record(ctx, time.Since(start).Seconds(), o.sets.get(setKey{kind: kindAttempt, a: c.service, b: method, c: et, status: status}).rec...)
+	return et
 }
 
 // attemptStart is the name and start options of an attempt's span,

@@ -37,6 +37,13 @@
 // callcrm.retry.wait (seconds, when another attempt follows). Rate
 // limiter waits and token mints are events on the span in their context.
 //
+// A delivery's stages and a call's attempts start spans only when the
+// delivery's or call's own span is recorded: in a trace that is not
+// sampled they cost no span and no allocation, even under a sampler that
+// would sample a child of an unsampled parent (the parent-based samplers
+// OpenTelemetry recommends never do). Their metrics are recorded either
+// way.
+//
 // Spans never carry a secret, a body, a header or a URL. An error is
 // recorded by its message only (an "exception" event with
 // exception.message, and the span status); the SDK's errors are

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -512,5 +513,108 @@ func TestDurationWithoutResultDuration(t *testing.T) {
 				}
 			})
 		})
+	}
+}
+
+// rootlessSampler samples every span but those whose name starts with
+// it (a delivery's, a client call's): the spans of their stages or
+// attempts would be sampled if they were started.
+type rootlessSampler string
+
+func (r rootlessSampler) ShouldSample(p sdktrace.SamplingParameters) sdktrace.SamplingResult {
+	if strings.HasPrefix(p.Name, string(r)) {
+		return sdktrace.SamplingResult{Decision: sdktrace.Drop}
+	}
+	return sdktrace.SamplingResult{Decision: sdktrace.RecordAndSample}
+}
+func (rootlessSampler) Description() string { return "rootless" }
+
+// Inside a delivery whose span is not recorded, the stages start no span
+// of their own (even where the sampler would sample one), and every stage
+// metric, and the verify stage's refusal reason, are recorded as with a
+// sampled trace.
+func TestUnrecordedDeliveryStages(t *testing.T) {
+	h := newHarness(t)
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSampler(rootlessSampler("webhook receive")), sdktrace.WithSpanProcessor(h.Spans))
+	defer func() { _ = tp.Shutdown(context.Background()) }()
+	obs, err := otelcallcrm.New(otelcallcrm.WithTracerProvider(tp), otelcallcrm.WithMeterProvider(h.MP))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ob := webhook.Observation{Provider: "sivo", Receiver: "default"}
+
+	// One processed delivery: store reserve, callback, store commit.
+	ctx, endDelivery := obs.Start(context.Background(), webhook.StageDelivery, ob)
+	for _, st := range []struct {
+		stage webhook.Stage
+		op    string
+		out   webhook.Outcome
+	}{{webhook.StageVerify, "", webhook.OutcomeOK}, {webhook.StageStore, "reserve", webhook.OutcomeOK},
+		{webhook.StageCallback, "", webhook.OutcomeProcessed}, {webhook.StageStore, "commit", webhook.OutcomeOK}} {
+		ob.Op = st.op
+		sctx, end := obs.Start(ctx, st.stage, ob)
+		if got := trace.SpanContextFromContext(sctx); !got.Equal(trace.SpanContextFromContext(ctx)) {
+			t.Errorf("%s: stage context carries span %v, want the delivery's %v", st.stage, got.SpanID(), trace.SpanContextFromContext(ctx).SpanID())
+		}
+		end(webhook.Result{Outcome: st.out, Duration: 3 * time.Millisecond, DeliveryID: "evt_1", EventType: "call.ended"})
+	}
+	endDelivery(webhook.Result{Outcome: webhook.OutcomeProcessed, Status: http.StatusOK, Duration: 20 * time.Millisecond})
+
+	// One forgery: the reason learnt by the unrecorded verify stage
+	// reaches the delivery's refusal count.
+	ob.Op = ""
+	ctx, endDelivery = obs.Start(context.Background(), webhook.StageDelivery, ob)
+	_, end := obs.Start(ctx, webhook.StageVerify, ob)
+	end(webhook.Result{Outcome: webhook.OutcomeRefused, Reason: "signature", Duration: time.Millisecond})
+	endDelivery(webhook.Result{Outcome: webhook.OutcomeRefused, Status: http.StatusUnauthorized, Duration: time.Millisecond})
+
+	if spans := h.Ended(); len(spans) != 0 {
+		t.Errorf("spans recorded under unrecorded deliveries: %s", oteltest.SpanNames(spans))
+	}
+	rm := h.Collect(t)
+	if got := oteltest.Sum(rm, otelcallcrm.MetricCallbackDuration, map[string]any{"callcrm.outcome": "processed"}); got != 0.003 {
+		t.Errorf("callback duration = %v, want 0.003", got)
+	}
+	for _, op := range []string{"reserve", "commit"} {
+		if got := oteltest.Count(rm, otelcallcrm.MetricStoreDuration, map[string]any{"callcrm.store.op": op}); got != 1 {
+			t.Errorf("store %s measured %d times, want 1", op, got)
+		}
+	}
+	if got := oteltest.Sum(rm, otelcallcrm.MetricVerificationFailures, map[string]any{"callcrm.reason": "signature"}); got != 1 {
+		t.Errorf("verification failures (signature) = %v, want 1", got)
+	}
+	if got := oteltest.Sum(rm, otelcallcrm.MetricDeliveries, nil); got != 2 {
+		t.Errorf("deliveries = %v, want 2", got)
+	}
+}
+
+// A client call whose span is not recorded gets no attempt spans (even
+// where the sampler would sample them); the attempts are measured as
+// always.
+func TestUnrecordedCallAttempts(t *testing.T) {
+	h := newHarness(t)
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSampler(rootlessSampler("siro ")), sdktrace.WithSpanProcessor(h.Spans))
+	defer func() { _ = tp.Shutdown(context.Background()) }()
+	obs, err := otelcallcrm.New(otelcallcrm.WithTracerProvider(tp), otelcallcrm.WithMeterProvider(h.MP))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, end := obs.StartCall(context.Background(), "siro", "ListCalls")
+	for attempt, status := range []int{http.StatusServiceUnavailable, http.StatusOK} {
+		_, endAttempt := obs.StartAttempt(ctx, http.MethodGet, attempt+1)
+		endAttempt(status, nil, 0)
+	}
+	end(http.StatusOK, nil)
+	if spans := h.Ended(); len(spans) != 0 {
+		t.Errorf("spans recorded under an unrecorded call: %s", oteltest.SpanNames(spans))
+	}
+	rm := h.Collect(t)
+	for _, status := range []int{http.StatusServiceUnavailable, http.StatusOK} {
+		if got := oteltest.Count(rm, otelcallcrm.MetricHTTPClientDuration, map[string]any{"http.response.status_code": status, "callcrm.service": "siro"}); got != 1 {
+			t.Errorf("attempts answered %d measured %d times, want 1", status, got)
+		}
+	}
+	if got := oteltest.Sum(rm, otelcallcrm.MetricClientRetries, map[string]any{"callcrm.operation": "ListCalls"}); got != 1 {
+		t.Errorf("retries = %v, want 1", got)
 	}
 }

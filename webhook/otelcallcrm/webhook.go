@@ -117,6 +117,9 @@ func (o *Observer) startStage(ctx context.Context, stage webhook.Stage, ob webho
 		d = &delivery{Context: ctx, o: o, ob: ob, route: o.route(ob.Provider, ob.Receiver, o.label(ob.Tenant))}
 	}
 	op, evType := ob.Op, ob.EventType
+	if d.span != nil && !d.span.IsRecording() {
+		return ctx, d.unrecordedStage(stage, op)
+	}
 	sctx, span := o.tracer.Start(ctx, stageName(stage, op), o.kinds[stageKind(stage)]...)
 	start := clockStart(span)
 	// The closure is the stage's one allocation (besides the SDK's span).
@@ -136,6 +139,30 @@ func (o *Observer) startStage(ctx context.Context, stage webhook.Stage, ob webho
 		d.learn(r.DeliveryID, r.EventType, reason)
 		d.mu.Unlock()
 		span.End()
+		d.stageEnded(stage, op, r, dur)
+	}
+}
+
+// unrecordedStage is the end of a stage inside a delivery whose span is
+// not recorded (its trace was not sampled): the stage gets no span of its
+// own, since a child of an unsampled delivery is not sampled either under
+// the parent-based samplers OpenTelemetry recommends, and starting one
+// would cost two allocations for nothing. Its metrics are recorded as
+// always.
+func (d *delivery) unrecordedStage(stage webhook.Stage, op string) func(webhook.Result) {
+	start := time.Now()
+	return func(r webhook.Result) {
+		dur := r.Duration
+		if dur <= 0 {
+			dur = time.Since(start)
+		}
+		var reason string
+		if stage == webhook.StageVerify && r.Outcome == webhook.OutcomeRefused {
+			reason = r.Reason
+		}
+		d.mu.Lock()
+		d.learn(r.DeliveryID, r.EventType, reason)
+		d.mu.Unlock()
 		d.stageEnded(stage, op, r, dur)
 	}
 }
