@@ -215,6 +215,11 @@ func TestEveryOperation(t *testing.T) {
 		{"GetRecordingSummaries", func(c *siro.Client) (any, error) { return c.GetRecordingSummaries(ctx, "r1") },
 			"org", "GET", "/api-externalApi/v1/core/recordings/r1/summaries", "", "", 200, `[{"id":"s1","name":"Next steps","content":"Send quote"}]`,
 			func(t *testing.T, got any) { assert.Equal(t, "Send quote", got.([]siro.SummarySection)[0].Content) }},
+		{"GetRecordingSummaries (quickstart envelope)", func(c *siro.Client) (any, error) { return c.GetRecordingSummaries(ctx, "r1") },
+			"org", "GET", "/api-externalApi/v1/core/recordings/r1/summaries", "", "", 200, ` {"data":[{"id":"summary-001","name":"AI Summary","content":"Summary text here..."}]}`,
+			func(t *testing.T, got any) {
+				assert.Equal(t, []siro.SummarySection{{ID: "summary-001", Name: "AI Summary", Content: "Summary text here..."}}, got)
+			}},
 		{"ListMobileEvents", func(c *siro.Client) (any, error) {
 			return c.ListMobileEvents(ctx, &siro.ListMobileEventsParams{PageSize: 100, EventCodeIn: []siro.MobileEventCode{siro.MobileDeeplinkReceived, siro.MobileAppStateChange}})
 		}, "org", "GET", "/api-externalApi/v1/core/mobile-events", "eventCodeIn=deeplinkReceived&eventCodeIn=appStateChange&pageSize=100", "",

@@ -138,10 +138,31 @@ func (c *Client) GetRecording(ctx context.Context, id string, show *RecordingSho
 	return getBare[*Recording](ctx, c.org, "Recordings.Get", http.MethodGet, "/v1/core/recordings/{id}", []string{id}, show, nil)
 }
 
-// GetRecordingSummaries returns a recording's summary sections (org API,
-// bare array).
+// GetRecordingSummaries returns a recording's summary sections (org API).
+// Siro's OpenAPI document answers a bare array and its quickstart guide a
+// {"data": [...]} envelope; both are accepted.
 func (c *Client) GetRecordingSummaries(ctx context.Context, id string) ([]SummarySection, error) {
-	return getBare[[]SummarySection](ctx, c.org, "Recordings.Summaries", http.MethodGet, "/v1/core/recordings/{id}/summaries", []string{id}, nil, nil)
+	s, err := getBare[summarySections](ctx, c.org, "Recordings.Summaries", http.MethodGet, "/v1/core/recordings/{id}/summaries", []string{id}, nil, nil)
+	return []SummarySection(s), err
+}
+
+// summarySections decodes a bare array of sections or one inside
+// {"data": [...]}.
+type summarySections []SummarySection
+
+func (s *summarySections) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimLeft(b, " \t\r\n")
+	if len(b) > 0 && b[0] == '{' {
+		var env struct {
+			Data []SummarySection `json:"data"`
+		}
+		if err := json.Unmarshal(b, &env); err != nil {
+			return err
+		}
+		*s = env.Data
+		return nil
+	}
+	return json.Unmarshal(b, (*[]SummarySection)(s))
 }
 
 // --- Mobile events -----------------------------------------------------------
