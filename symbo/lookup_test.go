@@ -267,6 +267,20 @@ func TestLookupStrictSignatureByDefault(t *testing.T) {
 	assert.Equal(t, 200, withFixed(t, lsrv.URL, "%2B18005551212"), "opted in")
 	assert.Contains(t, fmt.Sprint(lax), "empty-body hmac accepted")
 
+	// The Dialer signing as Symbo's documentation reads literally (the
+	// empty body of a GET): refused by the strict handler, accepted by
+	// the one that opted in.
+	literal := &symbotest.Dialer{}
+	*literal = *dialer
+	literal.EmptyBodySignature = true
+	code, _, err = literal.Lookup(context.Background(), srv.URL, "+18005551212")
+	require.NoError(t, err)
+	assert.Equal(t, 401, code, "strict: empty-body signature refused")
+	code, c, err = literal.Lookup(context.Background(), lsrv.URL, "+18005551212")
+	require.NoError(t, err)
+	assert.Equal(t, 200, code, "opted in: empty-body signature accepted")
+	assert.Equal(t, sally, c)
+
 	_, err = symbo.NewLookupHandler(nil, fn, symbo.InsecureAcceptEmptyBodySignature(), symbo.InsecureNoAuth())
 	assert.ErrorIs(t, err, webhook.ErrInvalidOption, "the opt-in needs the secrets it relaxes")
 }

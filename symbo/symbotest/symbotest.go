@@ -120,6 +120,13 @@ type Dialer struct {
 	signer *webhook.HMACSigner
 	// Client is used for lookups (nil: http.DefaultClient).
 	Client *http.Client
+	// EmptyBodySignature signs the empty body instead of the raw query:
+	// Symbo's documentation, read literally, signs "the request body
+	// string", and a GET has none. The lookup handler accepts such a
+	// signature only with symbo.InsecureAcceptEmptyBodySignature; set this
+	// to test that your handler is configured for an account that signs
+	// this way.
+	EmptyBodySignature bool
 }
 
 // NewDialer returns a Dialer signing with Symbo's webhook_secret.
@@ -134,20 +141,21 @@ func NewDialer(secret string) (*Dialer, error) {
 // Lookup calls a contact-lookup endpoint the way Symbo does, signed:
 // GET base?number=<E.164> with X-Hmac-Signature over the raw query string
 // (Symbo does not document what it signs on a GET; this is what the
-// lookup handler's strict default accepts). It returns the status and, on
+// lookup handler's strict default accepts), or over the empty body with
+// EmptyBodySignature. It returns the status and, on
 // 200, the contact.
 func (d *Dialer) Lookup(ctx context.Context, base, number string) (int, *symbo.Contact, error) {
-	return lookup(ctx, d.Client, base, number, d.signer)
+	return lookup(ctx, d.Client, base, number, d.signer, d.EmptyBodySignature)
 }
 
 // Lookup calls a contact-lookup endpoint unsigned (GET base?number=<E.164>,
 // with whatever token base carries) and returns the status and, on 200,
 // the contact.
 func Lookup(ctx context.Context, client *http.Client, base, number string) (int, *symbo.Contact, error) {
-	return lookup(ctx, client, base, number, nil)
+	return lookup(ctx, client, base, number, nil, false)
 }
 
-func lookup(ctx context.Context, client *http.Client, base, number string, signer *webhook.HMACSigner) (int, *symbo.Contact, error) {
+func lookup(ctx context.Context, client *http.Client, base, number string, signer *webhook.HMACSigner, emptyBody bool) (int, *symbo.Contact, error) {
 	u, err := url.Parse(base)
 	if err != nil {
 		return 0, nil, err
@@ -160,7 +168,11 @@ func lookup(ctx context.Context, client *http.Client, base, number string, signe
 		return 0, nil, err
 	}
 	if signer != nil {
-		_ = signer.SignHeader(req.Header, []byte(u.RawQuery))
+		signed := []byte(u.RawQuery)
+		if emptyBody {
+			signed = nil
+		}
+		_ = signer.SignHeader(req.Header, signed)
 	}
 	if client == nil {
 		client = http.DefaultClient
