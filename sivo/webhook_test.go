@@ -184,10 +184,11 @@ func TestHandlerErrorThenRetry(t *testing.T) {
 	assert.Equal(t, 200, s.Serve(h, ev.Raw), "a later duplicate is acknowledged")
 	assert.Equal(t, int32(2), calls.Load())
 
-	// A callback that always fails is dead-lettered after six attempts.
+	// A callback that always fails is dead-lettered after seven attempts
+	// (the first and SIVO's six retries).
 	h2, _ := sivo.NewHandler([]string{secret}, sivo.Callbacks{CallCreated: func(context.Context, *sivo.Event) error { return errors.New("no") }})
 	res = s.Replay(h2, webhooktest.NewFakeClock(time.Now()), ev.Raw)
-	assert.Equal(t, []int{500, 500, 500, 500, 500, 500}, res.Statuses)
+	assert.Equal(t, []int{500, 500, 500, 500, 500, 500, 500}, res.Statuses)
 	assert.True(t, res.DeadLettered)
 }
 
@@ -239,7 +240,7 @@ func TestThousandEventsExactlyOnce(t *testing.T) {
 	var mu sync.Mutex
 	processed := map[string]int{}
 	// Each event's callback fails a random 0 to 4 times before it succeeds
-	// (fewer than SIVO's six attempts, so none is dead-lettered).
+	// (fewer than SIVO's seven attempts, so none is dead-lettered).
 	r := rand.New(rand.NewPCG(3, 4))
 	failuresLeft := map[string]int{}
 	h, err := sivo.NewHandler([]string{secret}, sivo.Callbacks{
@@ -548,4 +549,15 @@ func TestRefusedDeliveryLogsEventID(t *testing.T) {
 	assert.Equal(t, 401, rec.Code)
 	assert.Contains(t, logs.String(), "delivery_id=evt_xxx")
 	assert.NotContains(t, logs.String(), long)
+}
+
+// The fake's retry schedule spans sivo.RetryHorizon: its waits plus one
+// delivery timeout per attempt reach it exactly, so a receiver tested
+// with Replay meets SIVO's last documented retry.
+func TestScheduleSpansRetryHorizon(t *testing.T) {
+	var span time.Duration
+	for _, wait := range sivotest.Schedule {
+		span += wait + sivo.DeliveryTimeout
+	}
+	assert.Equal(t, sivo.RetryHorizon, span-sivo.DeliveryTimeout)
 }

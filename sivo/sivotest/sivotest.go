@@ -29,10 +29,15 @@ import (
 	"github.com/callcrm/callcrm-go/webhook/webhooktest"
 )
 
-// Schedule is when SIVO attempts a delivery, counted from the first
-// attempt's failure chain: immediately, then after 5 s, 30 s, 2 min,
-// 10 min and 1 h; after the sixth failure the event is dead-lettered.
-var Schedule = []time.Duration{0, 5 * time.Second, 30 * time.Second, 2 * time.Minute, 10 * time.Minute, time.Hour}
+// Schedule is when SIVO attempts a delivery, each wait counted from the
+// attempt before: immediately, then retries after 5 s, 30 s, 2 min,
+// 10 min, 1 h and 6 h; after the last failure the event is
+// dead-lettered. SIVO documents two schedules: its product page lists
+// these six retries, its webhooks page stops at the 1 h wait (six
+// attempts in all). The fake replays the longer one, as sivo.RetryHorizon
+// assumes, so a receiver that forgets a delivery before SIVO's last
+// retry fails its tests.
+var Schedule = []time.Duration{0, 5 * time.Second, 30 * time.Second, 2 * time.Minute, 10 * time.Minute, time.Hour, 6 * time.Hour}
 
 // NewSender returns a Sender for SIVO's HMAC secret: it sets
 // X-Sivo-Signature, X-Sivo-Event-Id and X-Sivo-Event-Type (read from the
