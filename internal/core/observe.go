@@ -28,17 +28,25 @@ type ClientObserver interface {
 // The helpers below call an observer and swallow its panics: telemetry
 // never breaks a call. Each is reached only when an observer is set.
 
-func observeStartCall(ctx context.Context, o ClientObserver, service, op string) (octx context.Context, end func(int, error)) {
+// observeStart calls start (an observer's StartCall or StartAttempt) and
+// returns its context and end function: ctx when it returns a nil
+// context, and ctx with a nil end when it panics.
+func observeStart[E any](ctx context.Context, start func() (context.Context, E)) (octx context.Context, end E) {
 	defer func() {
 		if recover() != nil {
-			octx, end = ctx, nil
+			var none E
+			octx, end = ctx, none
 		}
 	}()
-	octx, end = o.StartCall(ctx, service, op)
+	octx, end = start()
 	if octx == nil {
 		octx = ctx
 	}
 	return octx, end
+}
+
+func observeStartCall(ctx context.Context, o ClientObserver, service, op string) (context.Context, func(int, error)) {
+	return observeStart(ctx, func() (context.Context, func(int, error)) { return o.StartCall(ctx, service, op) })
 }
 
 func observeEndCall(end func(int, error), status int, err error) {
@@ -49,17 +57,8 @@ func observeEndCall(end func(int, error), status int, err error) {
 	end(status, err)
 }
 
-func observeStartAttempt(ctx context.Context, o ClientObserver, method string, attempt int) (octx context.Context, end func(int, error, time.Duration)) {
-	defer func() {
-		if recover() != nil {
-			octx, end = ctx, nil
-		}
-	}()
-	octx, end = o.StartAttempt(ctx, method, attempt)
-	if octx == nil {
-		octx = ctx
-	}
-	return octx, end
+func observeStartAttempt(ctx context.Context, o ClientObserver, method string, attempt int) (context.Context, func(int, error, time.Duration)) {
+	return observeStart(ctx, func() (context.Context, func(int, error, time.Duration)) { return o.StartAttempt(ctx, method, attempt) })
 }
 
 func observeEndAttempt(end func(int, error, time.Duration), status int, err error, wait time.Duration) {

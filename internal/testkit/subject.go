@@ -7,14 +7,18 @@ import (
 	"github.com/callcrm/callcrm-go/webhook/webhooktest"
 )
 
-// Receiver returns s with New and Middleware built from a vendor's pair
-// of constructors: New is newHandler(secrets, callbacks(b), opts...), so
+// VendorSubject completes s, a vendor's deliveries (Sign, Body, Unknown
+// and its limits), into the conformance Subject of the vendor's receiver
+// with one signing secret: Clock is clk, Timestamped is true, Secret is
+// secret, New is newHandler([]string{secret}, callbacks(b), opts...), so
 // callbacks wires the Behaviour into the vendor's typed callbacks, and
-// Middleware is middleware(secrets, opts...).
-func Receiver[C any, H http.Handler](s webhooktest.Subject, secrets []string,
+// Middleware is middleware([]string{secret}, opts...).
+func VendorSubject[C any, H http.Handler](s webhooktest.Subject, secret string, clk *webhooktest.FakeClock,
 	newHandler func([]string, C, ...webhook.Option) (H, error),
 	middleware func([]string, ...webhook.Option) (func(http.Handler) http.Handler, error),
 	callbacks func(b webhooktest.Behaviour) C) webhooktest.Subject {
+	secrets := []string{secret}
+	s.Clock, s.Timestamped, s.Secret = clk, true, secret
 	s.New = func(b webhooktest.Behaviour, opts ...webhook.Option) (http.Handler, error) {
 		h, err := newHandler(secrets, callbacks(b), opts...)
 		if err != nil {

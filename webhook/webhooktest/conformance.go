@@ -41,7 +41,9 @@ type Behaviour struct {
 // Subject describes a receiver to Conformance: how to build it, how its
 // vendor signs, and how to build deliveries. A vendor package (or a user
 // with their own receiver) expresses it in about thirty lines; see the
-// package example.
+// package example. Every vendor's test package returns its own from its
+// Subject (siro/sirotest, symbo/symbotest, callsync/callsynctest,
+// sivo/sivotest), to check a receiver that wraps the vendor's.
 type Subject struct {
 	// New builds the receiver under test with opts appended to the
 	// user's own (the suite passes webhook.WithClock, WithDedupe,
