@@ -20,6 +20,9 @@ import (
 // check a receiver of your own that wraps CallSync's, or set Stores to
 // check it on your dedupe store.
 func Subject(secret string, clk *webhooktest.FakeClock) (webhooktest.Subject, error) {
+	if err := testkit.NilClock("callsynctest", clk); err != nil {
+		return webhooktest.Subject{}, err
+	}
 	snd, err := NewSender(secret)
 	if err != nil {
 		return webhooktest.Subject{}, err

@@ -1,6 +1,7 @@
 package testkit
 
 import (
+	"errors"
 	"net/http"
 
 	"github.com/callcrm/callcrm-go/webhook"
@@ -39,4 +40,13 @@ func Must[T any](v T, err error) T {
 		panic(err)
 	}
 	return v
+}
+
+// NilClock is the error of a vendor's Subject given no clock (pkg is the
+// vendor's test package, "sivotest"); nil when clk is set.
+func NilClock(pkg string, clk *webhooktest.FakeClock) error {
+	if clk == nil {
+		return errors.New(pkg + ".Subject: the clock is nil (pass webhooktest.NewFakeClock(...))")
+	}
+	return nil
 }

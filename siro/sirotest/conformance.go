@@ -22,6 +22,9 @@ import (
 // Middleware to check a receiver of your own that wraps Siro's, or set
 // Stores to check it on your dedupe store.
 func Subject(secret string, clk *webhooktest.FakeClock) (webhooktest.Subject, error) {
+	if err := testkit.NilClock("sirotest", clk); err != nil {
+		return webhooktest.Subject{}, err
+	}
 	signer, err := webhook.NewStandardSigner(secret, webhook.WithSignatureClock(clk))
 	if err != nil {
 		return webhooktest.Subject{}, err

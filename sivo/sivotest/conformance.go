@@ -18,6 +18,9 @@ import (
 // receiver of your own that wraps SIVO's, or set Stores to check it on
 // your dedupe store.
 func Subject(secret string, clk *webhooktest.FakeClock) (webhooktest.Subject, error) {
+	if err := testkit.NilClock("sivotest", clk); err != nil {
+		return webhooktest.Subject{}, err
+	}
 	snd, err := NewSender(secret)
 	if err != nil {
 		return webhooktest.Subject{}, err

@@ -19,6 +19,9 @@ import (
 // send. Replace New and Middleware to check a receiver of your own that
 // wraps Symbo's, or set Stores to check it on your dedupe store.
 func Subject(secret string, clk *webhooktest.FakeClock) (webhooktest.Subject, error) {
+	if err := testkit.NilClock("symbotest", clk); err != nil {
+		return webhooktest.Subject{}, err
+	}
 	snd, err := NewSender(secret)
 	if err != nil {
 		return webhooktest.Subject{}, err
