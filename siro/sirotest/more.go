@@ -223,20 +223,31 @@ func (s *Server) listCRMUserEngagements(w http.ResponseWriter, r *http.Request) 
 
 // --- mobile and multimedia events ----------------------------------------------
 
-// listMobileEvents filters by eventCodeIn (repeated or comma-separated)
-// and userId.
+// listMobileEvents filters by eventCodeIn (repeated or comma-separated),
+// the deprecated eventCode, userId, recordingId, and createdAtGt and
+// createdAtLt (exclusive); a malformed date is answered 400.
 func (s *Server) listMobileEvents(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
+	in := readQuery(r)
+	created := timeBounds{After: in.time("createdAtGt"), Before: in.time("createdAtLt")}
+	if in.reject(w) {
+		return
+	}
+	q := in.q
 	codes := map[string]bool{}
 	for _, v := range q["eventCodeIn"] {
 		for _, c := range strings.Split(v, ",") {
 			codes[c] = true
 		}
 	}
+	if c := q.Get("eventCode"); c != "" && len(codes) == 0 {
+		codes[c] = true
+	}
+	match := func(key, v string) bool { return q.Get(key) == "" || v == q.Get(key) }
 	s.mu.Lock()
 	var items []mobileEventAnswer
 	for _, e := range s.mobile {
-		if (len(codes) == 0 || codes[string(e.EventCode)]) && (q.Get("userId") == "" || e.UserID == q.Get("userId")) {
+		if (len(codes) == 0 || codes[string(e.EventCode)]) && match("userId", e.UserID) && match("recordingId", e.RecordingID) &&
+			created.admit(instant(e.CreatedAt)) {
 			items = append(items, mobileEventOf(e))
 		}
 	}

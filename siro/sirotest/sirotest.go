@@ -571,6 +571,9 @@ func (s *Server) softDelete(w http.ResponseWriter, r *http.Request) {
 // page cuts a sorted list by an integer cursor.
 func page[T any](items []T, cursor string, size int) ([]T, any) {
 	start, _ := strconv.Atoi(cursor)
+	if start < 0 {
+		start = 0
+	}
 	if start > len(items) {
 		start = len(items)
 	}
@@ -645,12 +648,15 @@ func (s *Server) deleteEngagement(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, 200, ok)
 }
 
+// listOpportunities filters by externalId and by recordingId (the
+// opportunities the recording is linked to: its crm.opportunity).
 func (s *Server) listOpportunities(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	s.mu.Lock()
 	var items []opportunityAnswer
 	for _, o := range s.opportunities {
-		if q.Get("externalId") == "" || o.ExternalID == q.Get("externalId") {
+		if (q.Get("externalId") == "" || o.ExternalID == q.Get("externalId")) &&
+			(q.Get("recordingId") == "" || s.recordingLinksOpportunity(q.Get("recordingId"), o)) {
 			items = append(items, s.opportunityAnswer(o))
 		}
 	}
@@ -658,6 +664,16 @@ func (s *Server) listOpportunities(w http.ResponseWriter, r *http.Request) {
 	sort.Slice(items, func(i, j int) bool { return items[i].ID < items[j].ID })
 	data, next := page(items, q.Get("cursor"), 100)
 	writeJSON(w, 200, map[string]any{"data": nonNil(data), "cursor": next})
+}
+
+// recordingLinksOpportunity reports whether the recording with id
+// recordingID is linked to o. Call with s.mu held.
+func (s *Server) recordingLinksOpportunity(recordingID string, o *siro.Opportunity) bool {
+	if o.RecordingID == recordingID {
+		return true
+	}
+	rec, ok := s.recordings[recordingID]
+	return ok && rec.rec.CRM != nil && rec.rec.CRM.Opportunity != nil && rec.rec.CRM.Opportunity.ID == o.ID
 }
 
 func (s *Server) getOpportunity(w http.ResponseWriter, r *http.Request) {
@@ -769,32 +785,32 @@ func (s *Server) deleteAccount(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, 200, false)
 }
 
+// listRecordings serves GET /v1/core/recordings with the documented
+// filters: createdAt:gt and createdAt:lt (exclusive), updatedAt:gt and
+// updatedAt:lt (exclusive), updatedAt:gte and updatedAt:lte (inclusive),
+// and isProcessingDone, isSummaryDone and isEntityExtractionDone; pages of
+// pageSize (default 25) by updatedAt. A malformed value is answered 400.
 func (s *Server) listRecordings(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	var gte time.Time
-	if v := q.Get("updatedAt:gte"); v != "" {
-		t, err := time.Parse(time.RFC3339, v)
-		if err != nil {
-			writeErr(w, 400, "Bad Request - Invalid parameters")
-			return
-		}
-		gte = t
+	in := readQuery(r)
+	created := timeBounds{After: in.time("createdAt:gt"), Before: in.time("createdAt:lt")}
+	updated := timeBounds{After: in.time("updatedAt:gt"), Before: in.time("updatedAt:lt"),
+		AtOrAfter: in.time("updatedAt:gte"), AtOrBefore: in.time("updatedAt:lte")}
+	processing, summary, extraction := in.boolean("isProcessingDone"), in.boolean("isSummaryDone"), in.boolean("isEntityExtractionDone")
+	size := in.size("pageSize", 25, 1, 0)
+	if in.reject(w) {
+		return
 	}
-	size := 25
-	if v := q.Get("pageSize"); v != "" {
-		size, _ = strconv.Atoi(v)
-		if size <= 0 {
-			size = 25
-		}
-	}
+	is := func(want *bool, got bool) bool { return want == nil || *want == got }
+	q := in.q
 	s.mu.Lock()
 	var items []recordingAnswer
 	for _, rec := range s.recordings {
-		up, _ := time.Parse(time.RFC3339, raw(rec.rec.UpdatedAt))
-		if !gte.IsZero() && up.Before(gte) {
+		v := s.recordingView(rec, q)
+		if !created.admit(instant(rec.rec.CreatedAt)) || !updated.admit(instant(rec.rec.UpdatedAt)) ||
+			!is(processing, v.IsProcessingDone) || !is(summary, v.IsSummaryDone) || !is(extraction, v.IsEntityExtractionDone) {
 			continue
 		}
-		items = append(items, s.recordingView(rec, q))
+		items = append(items, v)
 	}
 	s.mu.Unlock()
 	sort.Slice(items, func(i, j int) bool {
