@@ -181,11 +181,19 @@ func (s *Server) mountMore(mux *http.ServeMux, p string) {
 
 // --- CRM users -----------------------------------------------------------------
 
+// listCRMUsers pages the CRM users by pageSize. Siro documents neither a
+// default nor a maximum for it; the fake's default is 100, any positive
+// integer is honoured, and anything else is answered 400.
 func (s *Server) listCRMUsers(w http.ResponseWriter, r *http.Request) {
+	in := readQuery(r)
+	size := in.size("pageSize", 100, 1, 0)
+	if in.reject(w) {
+		return
+	}
 	s.mu.Lock()
 	items := s.crmUsers.list(nil)
 	s.mu.Unlock()
-	data, next := page(items, r.URL.Query().Get("cursor"), 100)
+	data, next := page(items, in.q.Get("cursor"), size)
 	writeJSON(w, 200, map[string]any{"data": data, "cursor": next})
 }
 
@@ -225,10 +233,12 @@ func (s *Server) listCRMUserEngagements(w http.ResponseWriter, r *http.Request) 
 
 // listMobileEvents filters by eventCodeIn (repeated or comma-separated),
 // the deprecated eventCode, userId, recordingId, and createdAtGt and
-// createdAtLt (exclusive); a malformed date is answered 400.
+// createdAtLt (exclusive), in pages of pageSize (1 to 1000, default 100);
+// a malformed date or page size is answered 400.
 func (s *Server) listMobileEvents(w http.ResponseWriter, r *http.Request) {
 	in := readQuery(r)
 	created := timeBounds{After: in.time("createdAtGt"), Before: in.time("createdAtLt")}
+	size := in.size("pageSize", 100, 1, 1000)
 	if in.reject(w) {
 		return
 	}
@@ -252,7 +262,7 @@ func (s *Server) listMobileEvents(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	s.mu.Unlock()
-	data, next := page(items, q.Get("cursor"), 100)
+	data, next := page(items, q.Get("cursor"), size)
 	// The spec declares data as an array of arrays: answer that shape.
 	writeJSON(w, 200, map[string]any{"data": [][]mobileEventAnswer{nonNil(data)}, "cursor": next})
 }

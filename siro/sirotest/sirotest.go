@@ -979,13 +979,34 @@ func (s *Server) crmOpportunities(rec *recording) []siro.CRMOpportunity {
 	return append(out, c)
 }
 
+// utterances serves a transcript in pages: cursor is the 1-based page
+// number (default 1) and pageSize the utterances per page (default
+// 100000), as Siro documents them; the answer's cursor is the next page's
+// number, null on the last page. A malformed cursor or page size is
+// answered 400.
 func (s *Server) utterances(w http.ResponseWriter, r *http.Request, rec *recording) {
+	in := readQuery(r)
+	pageNo := in.size("cursor", 1, 1, 0)
+	size := in.size("pageSize", 100000, 1, 0)
+	if in.reject(w) {
+		return
+	}
 	speakers := rec.speakers
 	if speakers == nil {
 		speakers = map[string]string{}
 	}
-	writeJSON(w, 200, map[string]any{"data": map[string]any{"utterances": utteranceAnswers(rec.utterances), "isLowDataMode": false, "speakerMap": speakers},
-		"pageSize": 100000, "cursor": nil})
+	all := utteranceAnswers(rec.utterances)
+	start := len(all) // past the end; also when (pageNo-1)*size would overflow
+	if pageNo-1 <= len(all)/size {
+		start = min(len(all), (pageNo-1)*size)
+	}
+	end := start + min(size, len(all)-start)
+	var next any
+	if end < len(all) {
+		next = pageNo + 1
+	}
+	writeJSON(w, 200, map[string]any{"data": map[string]any{"utterances": all[start:end], "isLowDataMode": false, "speakerMap": speakers},
+		"pageSize": size, "cursor": next})
 }
 
 func (s *Server) extractions(w http.ResponseWriter, r *http.Request, rec *recording) {
