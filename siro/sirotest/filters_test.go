@@ -38,7 +38,7 @@ func TestRecordingFiltersAsDocumented(t *testing.T) {
 		_, err := c.SyncEngagement(ctx, &siro.SyncEngagement{ExternalID: ext})
 		require.NoError(t, err)
 	}
-	first, err := fake.Record("appt-1", sirotest.Conversation{Title: "first"})
+	first, err := fake.Record("appt-1", sirotest.Conversation{Title: "first", Processed: true})
 	require.NoError(t, err)
 	clk.Advance(time.Hour)
 	t1 := clk.Now()
@@ -63,10 +63,11 @@ func TestRecordingFiltersAsDocumented(t *testing.T) {
 		{"updatedAt:lte includes the bound", siro.ListRecordingsParams{UpdatedAtLTE: siro.At(t0)}, []string{a}},
 		{"updatedAt:lt excludes the bound", siro.ListRecordingsParams{UpdatedAtLT: siro.At(t0)}, []string{}},
 		{"updatedAt window", siro.ListRecordingsParams{UpdatedAtGT: siro.At(t0.Add(-time.Minute)), UpdatedAtLT: siro.At(t1)}, []string{a}},
-		{"isProcessingDone=true", siro.ListRecordingsParams{IsProcessingDone: &yes}, both},
-		{"isProcessingDone=false", siro.ListRecordingsParams{IsProcessingDone: &no}, []string{}},
-		{"isSummaryDone=false", siro.ListRecordingsParams{IsSummaryDone: &no}, []string{}},
-		{"isEntityExtractionDone=false", siro.ListRecordingsParams{IsEntityExtractionDone: &no}, []string{}},
+		{"isProcessingDone=true", siro.ListRecordingsParams{IsProcessingDone: &yes}, []string{a}},
+		{"isProcessingDone=false", siro.ListRecordingsParams{IsProcessingDone: &no}, []string{b}},
+		{"isSummaryDone=false", siro.ListRecordingsParams{IsSummaryDone: &no}, []string{b}},
+		{"isEntityExtractionDone=true", siro.ListRecordingsParams{IsEntityExtractionDone: &yes}, []string{a}},
+		{"processed and created after t0", siro.ListRecordingsParams{IsProcessingDone: &yes, CreatedAtGT: siro.At(t0)}, []string{}},
 	}
 	for _, tc := range cases {
 		page, err := c.ListRecordings(ctx, &tc.p)
@@ -74,8 +75,16 @@ func TestRecordingFiltersAsDocumented(t *testing.T) {
 		assert.Equal(t, tc.want, recordingIDs(page.Data), tc.name)
 	}
 
+	// Processing a recording moves its updatedAt: updatedAt:gte polling
+	// picks it up again.
+	clk.Advance(time.Hour)
+	require.NoError(t, fake.MarkProcessed(b))
+	page, err := c.ListRecordings(ctx, &siro.ListRecordingsParams{UpdatedAtGTE: siro.At(clk.Now()), IsProcessingDone: &yes})
+	require.NoError(t, err)
+	assert.Equal(t, []string{b}, recordingIDs(page.Data))
+
 	// pageSize pages (default 25); the cursor continues.
-	page, err := c.ListRecordings(ctx, &siro.ListRecordingsParams{PageSize: 1})
+	page, err = c.ListRecordings(ctx, &siro.ListRecordingsParams{PageSize: 1})
 	require.NoError(t, err)
 	require.Len(t, page.Data, 1)
 	require.NotEmpty(t, page.Cursor)
@@ -101,7 +110,8 @@ func TestRecordingFiltersAsDocumented(t *testing.T) {
 }
 
 // TestOpportunitiesByRecording: recordingId lists the opportunity the
-// recording is linked to, and nothing for a recording that has none.
+// recording is linked to, and nothing for a recording that is not linked
+// or does not exist.
 func TestOpportunitiesByRecording(t *testing.T) {
 	ctx := context.Background()
 	fake, _ := newFake(t)
@@ -113,11 +123,15 @@ func TestOpportunitiesByRecording(t *testing.T) {
 	require.NoError(t, err)
 	rec, err := fake.Record("appt-1", sirotest.Conversation{})
 	require.NoError(t, err)
+	ops, err := c.ListOpportunities(ctx, &siro.ListOpportunitiesParams{RecordingID: rec.RecordingID})
+	require.NoError(t, err)
+	assert.Empty(t, ops.Data, "not linked yet")
+	require.NoError(t, fake.MarkLinked(rec.RecordingID))
 
 	all, err := c.ListOpportunities(ctx, nil)
 	require.NoError(t, err)
 	assert.Len(t, all.Data, 2)
-	ops, err := c.ListOpportunities(ctx, &siro.ListOpportunitiesParams{RecordingID: rec.RecordingID})
+	ops, err = c.ListOpportunities(ctx, &siro.ListOpportunitiesParams{RecordingID: rec.RecordingID})
 	require.NoError(t, err)
 	require.Len(t, ops.Data, 1)
 	assert.Equal(t, "opp-1", ops.Data[0].ExternalID)

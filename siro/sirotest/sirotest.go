@@ -3,9 +3,12 @@
 // shapes, per-host auth (the org token, and user tokens minted by the fake's
 // own OAuth endpoints, with expiry), upserts by externalId, 422 issues on
 // bad input, optional rate limiting and injected faults. A test can say "a
-// recording happened for engagement X": the fake links it, attaches a
-// summary and extractions, and delivers both Svix-signed webhooks to a URL
-// in the order the test picks, with duplicates on demand.
+// recording happened for engagement X": the fake records it with a
+// summary, extractions and a transcript, and delivers both Svix-signed
+// webhooks to a URL in the order the test picks, with duplicates on
+// demand; each delivery marks the recording processed or linked, as Siro
+// does when it sends that event, and reports both conditions as they are
+// then.
 //
 //	fake := sirotest.New()
 //	defer fake.Close()
@@ -23,7 +26,8 @@
 // (engagements, opportunities, multimedia events, soft-delete-removed),
 // engagements, engagement users, opportunities, opportunity users,
 // accounts, CRM users (seed with AddCRMUser), org recordings (list with
-// show* flags and updatedAt filters, get, summaries), mobile events (seed
+// show* flags and the createdAt, updatedAt and is*Done filters, get,
+// summaries), mobile events (seed
 // with AddMobileEvent), OAuth apps and access tokens, caller identity,
 // integration connections and the Salesforce upsert; on the user API
 // recording details, utterances, entity extractions and CRM link / unlink.
@@ -114,8 +118,15 @@ type recording struct {
 	extractions []siro.ExtractedField
 	utterances  []siro.Utterance
 	speakers    map[string]string
-	processed   bool
-	linked      bool
+	// processed: Siro finished its transcript, summary and extractions;
+	// linked: the recording is definitively linked to CRM records (rec.CRM
+	// is set). Each is what the webhooks report as recordingProcessed and
+	// recordingLinked.
+	processed bool
+	linked    bool
+	// match is what the recording is linked to once linked: the CRM
+	// records of the engagement it was recorded for.
+	match siro.CRMLinks
 	// latitude and longitude are where it was recorded; evaluationScore
 	// is its score, shown with showEvaluationScore.
 	latitude, longitude, evaluationScore float64
@@ -1032,7 +1043,7 @@ func (s *Server) link(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if r.Method == http.MethodDelete {
-		rec.rec.CRM = nil
+		s.setLinks(rec, nil)
 		writeJSON(w, 200, map[string]any{"data": true})
 		return
 	}
@@ -1055,19 +1066,32 @@ type Conversation struct {
 	Speakers    map[string]string
 	// Latitude and Longitude are where it was recorded (default: New York).
 	Latitude, Longitude float64
+	// Processed and Linked start the recording processed (transcript,
+	// summary and entity extraction done) and definitively linked to the
+	// engagement's CRM records. By default it is neither, as a recording
+	// Siro has just received; MarkProcessed, MarkLinked and
+	// DeliverWebhooks change that later.
+	Processed, Linked bool
 }
 
 // Recorded is the recording the fake created.
 type Recorded struct {
 	RecordingID string
-	Engagement  siro.Engagement
-	CRM         siro.CRMLinks
+	// Engagement is the engagement as Record left it (its RecordingID is
+	// set only when the recording started linked).
+	Engagement siro.Engagement
+	// CRM is what the recording is linked to once linked: the engagement
+	// and its opportunity and account.
+	CRM siro.CRMLinks
 }
 
-// Record makes a processed recording for the engagement with CRM
-// externalId engagementExternalID: it links the recording (the engagement's
-// recordingId is set), attaches the summary and extractions, and marks it
-// processed and linked. Deliver the webhooks with DeliverWebhooks.
+// Record makes a recording for the engagement with CRM externalId
+// engagementExternalID, with the conversation's summary, extractions and
+// transcript. It starts unprocessed and unlinked unless c says otherwise:
+// mark it processed or linked with MarkProcessed and MarkLinked, or let
+// DeliverWebhooks do it as it sends each event. Once linked, the
+// recording's crm block names the engagement, its opportunity and its
+// account, and the engagement's recordingId is set.
 func (s *Server) Record(engagementExternalID string, c Conversation) (*Recorded, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -1088,25 +1112,105 @@ func (s *Server) Record(engagementExternalID string, c Conversation) (*Recorded,
 			crm.Account = &siro.CRMRef{ID: a.ID, ExternalID: ext}
 		}
 	}
-	done := true
 	rec := &recording{
 		rec: siro.Recording{ID: id, OrganizationID: s.OrganizationID, UserID: c.UserID, Title: c.Title, DurationInMilliseconds: 1800000,
-			Result: siro.DispositionOpen, CreatedAt: s.nowTime(), UpdatedAt: s.nowTime(), CRM: &crm,
-			IsProcessingDone: &done, IsSummaryDone: &done, IsEntityExtractionDone: &done},
-		summary: c.Summary, extractions: c.Extractions, utterances: c.Utterances, speakers: c.Speakers, processed: true, linked: true,
-		latitude: c.Latitude, longitude: c.Longitude, evaluationScore: 87,
+			Result: siro.DispositionOpen, CreatedAt: s.nowTime(), UpdatedAt: s.nowTime()},
+		summary: c.Summary, extractions: c.Extractions, utterances: c.Utterances, speakers: c.Speakers, processed: c.Processed,
+		match: crm, latitude: c.Latitude, longitude: c.Longitude, evaluationScore: 87,
 	}
 	if c.Latitude == 0 && c.Longitude == 0 {
 		rec.latitude, rec.longitude = 40.7128, -74.006 // a rep in the field, New York
 	}
 	rec.rec.Links.Web.Self = "https://app.siro.ai/recordings/" + id
 	s.recordings[id] = rec
-	e.RecordingID = id
-	e.UpdatedAt = s.nowTime()
+	if c.Linked {
+		s.linkMatch(rec)
+	}
 	return &Recorded{RecordingID: id, Engagement: *e, CRM: crm}, nil
 }
 
-// Payload builds the webhook body Siro would send for a recording.
+// MarkProcessed marks the recording processed, as when Siro finishes its
+// transcript, summary and entity extraction: isProcessingDone,
+// isSummaryDone and isEntityExtractionDone become true, its updatedAt
+// moves to now, and later webhook payloads say recordingProcessed: true.
+// It sends no webhook (DeliverWebhooks does).
+func (s *Server) MarkProcessed(recordingID string) error {
+	return s.mark(recordingID, func(rec *recording) {
+		if !rec.processed {
+			rec.processed = true
+			rec.rec.UpdatedAt = s.nowTime()
+		}
+	})
+}
+
+// MarkLinked marks the recording definitively linked to the CRM records
+// of the engagement it was recorded for (Recorded.CRM): its crm block is
+// set, the engagement's recordingId names it, its updatedAt moves to now,
+// and later webhook payloads say recordingLinked: true and carry the crm
+// block. It sends no webhook (DeliverWebhooks does).
+func (s *Server) MarkLinked(recordingID string) error {
+	return s.mark(recordingID, func(rec *recording) {
+		if !rec.linked {
+			s.linkMatch(rec)
+		}
+	})
+}
+
+// mark changes a recording's state under the lock.
+func (s *Server) mark(recordingID string, change func(*recording)) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	rec, ok := s.recordings[recordingID]
+	if !ok {
+		return fmt.Errorf("sirotest: no recording %q", recordingID)
+	}
+	change(rec)
+	return nil
+}
+
+// linkMatch links rec to the records it matched (rec.match), keeping any
+// link already made through the link API. Call with s.mu held.
+func (s *Server) linkMatch(rec *recording) {
+	crm := rec.match
+	if cur := rec.rec.CRM; cur != nil {
+		crm = *cur
+		if crm.Engagement == nil {
+			crm.Engagement = rec.match.Engagement
+		}
+		if crm.Opportunity == nil {
+			crm.Opportunity = rec.match.Opportunity
+		}
+		if crm.Account == nil {
+			crm.Account = rec.match.Account
+		}
+	}
+	s.setLinks(rec, &crm)
+}
+
+// setLinks makes crm the recording's CRM links and marks it linked (nil:
+// unlinked); the engagement it names gets its recordingId, one it no
+// longer names loses it. Call with s.mu held.
+func (s *Server) setLinks(rec *recording, crm *siro.CRMLinks) {
+	if old := rec.rec.CRM; old != nil && old.Engagement != nil && (crm == nil || crm.Engagement == nil || crm.Engagement.ID != old.Engagement.ID) {
+		if e, ok := s.findEngagement(old.Engagement.ID); ok && e.RecordingID == rec.rec.ID {
+			e.RecordingID = ""
+			e.UpdatedAt = s.nowTime()
+		}
+	}
+	rec.rec.CRM, rec.linked = crm, crm != nil
+	rec.rec.UpdatedAt = s.nowTime()
+	if crm != nil && crm.Engagement != nil {
+		if e, ok := s.findEngagement(crm.Engagement.ID); ok && e.RecordingID != rec.rec.ID {
+			e.RecordingID = rec.rec.ID
+			e.UpdatedAt = s.nowTime()
+		}
+	}
+}
+
+// Payload builds the webhook body Siro would send for a recording now:
+// recordingProcessed and recordingLinked as they are at this moment
+// (whichever event it is), and the crm block when the recording is
+// linked.
 func (s *Server) Payload(recordingID string, eventType siro.EventType) ([]byte, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -1116,7 +1220,7 @@ func (s *Server) Payload(recordingID string, eventType siro.EventType) ([]byte, 
 	}
 	p := map[string]any{"recordingId": recordingID, "siroUserId": rec.rec.UserID, "recordingProcessed": rec.processed,
 		"recordingLinked": rec.linked, "eventType": eventType}
-	if rec.rec.CRM != nil {
+	if rec.linked && rec.rec.CRM != nil {
 		p["crm"] = rec.rec.CRM
 	}
 	return json.Marshal(p)
@@ -1132,15 +1236,31 @@ type Delivery struct {
 }
 
 // DeliverWebhooks sends the recording's webhooks to url in the given
-// order, Svix-signed with WebhookSecret, and returns the status codes. The
-// svix-id of a message is derived from its body (MessageID), so
-// delivering the same recording's event again, here or to another
-// replica, is the same Svix message redelivered.
+// order, Svix-signed with WebhookSecret, and returns the status codes.
+// Siro sends integrations.recordingProcessed when it finishes processing
+// a recording and integrations.recordingLinked when it links it, so each
+// delivery first marks the recording processed (MarkProcessed) or linked
+// (MarkLinked), then sends both flags as they are at that moment: the
+// first of the two events says false for the other condition unless it
+// already holds. Other event types change nothing. The svix-id of a
+// message is derived from its body (MessageID), so delivering the same
+// body again, here (Times) or to another replica, is the same Svix
+// message redelivered.
 func (s *Server) DeliverWebhooks(ctx context.Context, url, recordingID string, order ...Delivery) ([]int, error) {
 	var codes []int
 	snd := s.Sender()
 	snd.Client = s.httpClient
 	for _, d := range order {
+		var err error
+		switch d.Type {
+		case siro.EventRecordingProcessed:
+			err = s.MarkProcessed(recordingID)
+		case siro.EventRecordingLinked:
+			err = s.MarkLinked(recordingID)
+		}
+		if err != nil {
+			return codes, err
+		}
 		body, err := s.Payload(recordingID, d.Type)
 		if err != nil {
 			return codes, err
