@@ -1024,6 +1024,12 @@ func (s *Server) extractions(w http.ResponseWriter, r *http.Request, rec *record
 	writeJSON(w, 200, map[string]any{"data": []extractionAnswer{s.extractionRecord(rec)}, "cursor": nil})
 }
 
+// link serves PUT (link) and DELETE (unlink) /v1/core/recordings/{id}/link.
+// A PUT names the CRM object by Siro's id or by externalId with the
+// integration connection; the fake looks it up among what was synced,
+// answers its Siro id, externalId and name, and makes it the recording's
+// link of that type (the recording's crm block, and the engagement's
+// recordingId for an engagement), marking the recording linked.
 func (s *Server) link(w http.ResponseWriter, r *http.Request) {
 	var in siro.LinkTarget
 	if err := decodeBody(r, &in); err != nil {
@@ -1047,11 +1053,89 @@ func (s *Server) link(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, 200, map[string]any{"data": true})
 		return
 	}
-	ext := in.ExternalID
-	if ext == "" {
-		ext = in.ID
+	obj, ok := s.crmObject(&in)
+	if !ok {
+		// Siro documents no answer for a CRM object it does not hold; the
+		// only failure this route documents is an error inside a 200, so
+		// the fake answers as it does for an unknown recording.
+		details := map[string]string{"dataType": string(in.DataType)}
+		if in.ID != "" {
+			details["id"] = in.ID
+		} else {
+			details["externalId"], details["integrationConnectionId"] = in.ExternalID, in.IntegrationConnectionID
+		}
+		writeJSON(w, 200, map[string]any{"error": "CRM object not found", "details": details})
+		return
 	}
-	writeJSON(w, 200, map[string]any{"data": siro.LinkedObject{ID: in.ID, ExternalID: ext, DataType: in.DataType, Name: ext, LastActivityAt: s.nowTime()}})
+	crm := siro.CRMLinks{IntegrationConnectionID: s.IntegrationConnectionID}
+	if rec.rec.CRM != nil {
+		crm = *rec.rec.CRM
+	}
+	ref := &siro.CRMRef{ID: obj.ID, ExternalID: obj.ExternalID}
+	switch in.DataType {
+	case siro.DataEngagement:
+		crm.Engagement = ref
+	case siro.DataOpportunity:
+		crm.Opportunity = ref
+	case siro.DataAccount:
+		crm.Account = ref
+	}
+	s.setLinks(rec, &crm)
+	writeJSON(w, 200, map[string]any{"data": obj})
+}
+
+// crmObject finds the synced CRM object a link target names: by Siro's
+// id, or by externalId under the fake's integration connection. The fake
+// holds engagements, opportunities and accounts (no leads or contacts).
+// Call with s.mu held.
+func (s *Server) crmObject(in *siro.LinkTarget) (linkedAnswer, bool) {
+	if in.ExternalID != "" && in.IntegrationConnectionID != s.IntegrationConnectionID {
+		return linkedAnswer{}, false
+	}
+	found := func(id, ext, name string, updated webhook.Time) (linkedAnswer, bool) {
+		last := raw(updated)
+		if last == "" {
+			last = s.now()
+		}
+		return linkedAnswer{ID: id, ExternalID: ext, DataType: in.DataType, Name: name, LastActivityAt: last}, true
+	}
+	switch in.DataType {
+	case siro.DataEngagement:
+		e, ok := s.engagements[in.ExternalID]
+		if in.ID != "" {
+			e, ok = s.findEngagement(in.ID)
+		}
+		if ok {
+			return found(e.ID, e.ExternalID, e.Subject, e.UpdatedAt)
+		}
+	case siro.DataOpportunity:
+		o, ok := s.opportunities[in.ExternalID]
+		if in.ID != "" {
+			o, ok = nil, false
+			for _, c := range s.opportunities {
+				if c.ID == in.ID {
+					o, ok = c, true
+				}
+			}
+		}
+		if ok {
+			var name string
+			if o.Name != nil {
+				name = *o.Name
+			}
+			return found(o.ID, o.ExternalID, name, o.UpdatedAt)
+		}
+	case siro.DataAccount:
+		a, ok := s.accounts[in.ExternalID]
+		if in.ID != "" {
+			a = s.accountByID(in.ID)
+			ok = a != nil
+		}
+		if ok {
+			return found(a.ID, a.ExternalID, a.Name, a.UpdatedAt)
+		}
+	}
+	return linkedAnswer{}, false
 }
 
 // --- recordings and webhooks ---------------------------------------------------
