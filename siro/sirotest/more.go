@@ -412,6 +412,8 @@ func (s *Server) listApps(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, 200, map[string]any{"data": nonNil(apps), "cursor": nil, "limit": 100, "hasNextPage": false})
 }
 
+// getApp answers an app, deleted or not: a deleted app has deleted true
+// and deletedAt set.
 func (s *Server) getApp(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -422,20 +424,27 @@ func (s *Server) getApp(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, 200, map[string]any{"data": s.appView(r.PathValue("clientId"))})
 }
 
-// deleteApp deletes the app and revokes its tokens.
+// deleteApp soft-deletes the app and revokes its tokens, as Siro
+// documents: the app stays readable (deleted, deletedAt), its tokens stay
+// readable with revokedAt set, and neither mints nor authenticates again.
 func (s *Server) deleteApp(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	id := r.PathValue("clientId")
-	delete(s.apps, id)
+	now := s.clock.Now()
+	if app, ok := s.apps[id]; ok && app.deleted.IsZero() {
+		app.deleted = now
+	}
 	for tok, info := range s.tokens {
-		if info.clientID == id {
-			delete(s.tokens, tok) // deleting an app revokes its tokens
+		if info.clientID == id && info.revoked.IsZero() {
+			info.revoked = now // deleting an app revokes its tokens
+			s.tokens[tok] = info
 		}
 	}
 	writeJSON(w, 200, map[string]string{"clientId": id})
 }
 
+// listTokens lists the app's tokens, revoked ones included (revokedAt set).
 func (s *Server) listTokens(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Query().Get("owner") == "" {
 		writeErr(w, 400, "Bad Request - Invalid parameters")
@@ -449,12 +458,22 @@ func (s *Server) listTokens(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	s.mu.Unlock()
+	sort.Slice(out, func(i, j int) bool { return out[i]["accessTokenId"].(string) < out[j]["accessTokenId"].(string) })
 	writeJSON(w, 200, map[string]any{"data": nonNil(out), "cursor": nil})
 }
 
+// appView is the document's OAuthApp. Call with s.mu held.
 func (s *Server) appView(id string) map[string]any {
-	return map[string]any{"appName": "sirotest", "clientId": id, "organizationId": s.OrganizationID, "owner": "siro-user-1",
-		"deleted": false, "createdAt": s.clock.Now().UTC().Format("2006-01-02T15:04:05Z"), "updatedAt": s.clock.Now().UTC().Format("2006-01-02T15:04:05Z"), "deletedAt": nil}
+	const layout = "2006-01-02T15:04:05Z"
+	app := s.apps[id]
+	var deletedAt any
+	updated := app.created
+	if !app.deleted.IsZero() {
+		updated = app.deleted
+		deletedAt = app.deleted.UTC().Format(layout)
+	}
+	return map[string]any{"appName": app.name, "clientId": id, "organizationId": s.OrganizationID, "owner": app.owner,
+		"deleted": !app.deleted.IsZero(), "createdAt": app.created.UTC().Format(layout), "updatedAt": updated.UTC().Format(layout), "deletedAt": deletedAt}
 }
 
 func toString(v any) string {

@@ -90,7 +90,7 @@ type Server struct {
 	opportunities map[string]*siro.Opportunity
 	accounts      map[string]*siro.Account
 	recordings    map[string]*recording // by id
-	apps          map[string]string     // clientId -> secret
+	apps          map[string]*oauthApp  // by clientId
 	tokens        map[string]userToken  // access token -> info
 	tokenInfo     map[string]string     // tokenId -> access token
 	windowStart   time.Time
@@ -110,6 +110,16 @@ type userToken struct {
 	id, userID, clientID string
 	scope                siro.Scope
 	created, expires     time.Time
+	// revoked is when the token was revoked (zero: it was not); a revoked
+	// token stays readable, as Siro's revoke is a soft delete.
+	revoked time.Time
+}
+
+// oauthApp is a registered OAuth app; deleted is when it was
+// soft-deleted (zero: it was not).
+type oauthApp struct {
+	secret, name, owner string
+	created, deleted    time.Time
 }
 
 type recording struct {
@@ -176,7 +186,7 @@ func New(opts ...Option) *Server {
 		opportunities:           map[string]*siro.Opportunity{},
 		accounts:                map[string]*siro.Account{},
 		recordings:              map[string]*recording{},
-		apps:                    map[string]string{},
+		apps:                    map[string]*oauthApp{},
 		tokens:                  map[string]userToken{},
 		tokenInfo:               map[string]string{},
 		windowCount:             map[string]int{},
@@ -232,7 +242,7 @@ func (s *Server) CreateOAuthApp() (clientID, clientSecret string) {
 	s.seq++
 	clientID = fmt.Sprintf("client_%d", s.seq)
 	clientSecret = fmt.Sprintf("secret_%d_%d", s.seq, time.Now().UnixNano())
-	s.apps[clientID] = clientSecret
+	s.apps[clientID] = &oauthApp{secret: clientSecret, name: "sirotest", owner: "siro-user-1", created: s.clock.Now()}
 	return clientID, clientSecret
 }
 
@@ -397,7 +407,7 @@ func (s *Server) wrap(org bool, next http.Handler) http.Handler {
 			s.mu.Lock()
 			info, ok := s.tokens[tok]
 			s.mu.Unlock()
-			if !ok || !s.clock.Now().Before(info.expires) {
+			if !ok || !info.revoked.IsZero() || !s.clock.Now().Before(info.expires) {
 				writeErr(w, http.StatusUnauthorized, "Unauthorized - User not authenticated")
 				return
 			}
@@ -849,6 +859,13 @@ func (s *Server) createApp(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id, secret := s.CreateOAuthApp()
+	s.mu.Lock()
+	app := s.apps[id]
+	app.name = in.AppName
+	if in.Owner != "" {
+		app.owner = in.Owner
+	}
+	s.mu.Unlock()
 	writeJSON(w, 201, map[string]string{"appName": in.AppName, "clientID": id, "clientSecret": secret})
 }
 
@@ -864,8 +881,7 @@ func (s *Server) mintToken(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	secret, ok := s.apps[r.PathValue("clientId")]
-	if !ok || secret != in.ClientSecret {
+	if _, ok := s.appSecret(r.PathValue("clientId"), in.ClientSecret); !ok {
 		writeErr(w, 401, "Unauthorized - User not authenticated")
 		return
 	}
@@ -877,33 +893,92 @@ func (s *Server) mintToken(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, 201, map[string]string{"accessTokenId": id, "accessToken": tok})
 }
 
+// appSecret reports whether clientID names an app that is not deleted
+// and secret is its client secret. Call with s.mu held.
+func (s *Server) appSecret(clientID, secret string) (*oauthApp, bool) {
+	app, ok := s.apps[clientID]
+	return app, ok && app.deleted.IsZero() && app.secret == secret
+}
+
+// appToken returns the token tokenID of app clientID, revoked or not, and
+// answers 404 when there is none. Call with s.mu held.
+func (s *Server) appToken(w http.ResponseWriter, clientID, tokenID string) (string, userToken, bool) {
+	tok, ok := s.tokenInfo[tokenID]
+	info := s.tokens[tok]
+	if !ok || info.clientID != clientID {
+		notFound(w)
+		return "", userToken{}, false
+	}
+	return tok, info, true
+}
+
+// getToken answers a token's metadata, revokedAt set once it is revoked.
 func (s *Server) getToken(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	tok, ok := lookup(w, s.tokenInfo, r.PathValue("tokenId"))
-	if !ok {
-		return
+	if _, info, ok := s.appToken(w, r.PathValue("clientId"), r.PathValue("tokenId")); ok {
+		writeJSON(w, 200, map[string]any{"data": s.tokenAnswer(info)})
 	}
-	info := s.tokens[tok]
-	writeJSON(w, 200, map[string]any{"data": s.tokenAnswer(info)})
 }
 
+// revokeToken soft-deletes (revokes) a token, as Siro documents: the body
+// must carry the app's clientSecret and the userId the token was minted
+// for. Afterwards the token no longer authenticates, and GET and the
+// token list still answer it, with revokedAt set. Siro declares no error
+// answer for this operation; the fake answers as for its siblings: 422
+// for a body without clientSecret or userId, 401 for an unknown or
+// deleted app or a wrong secret (as minting does), 404 for a token the
+// app does not hold, and 403 when the token belongs to another user.
+// Revoking again keeps the first revokedAt.
 func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		ClientSecret string `json:"clientSecret"`
+		UserID       string `json:"userId"`
+	}
+	if err := decodeBody(r, &in); err != nil {
+		writeErr(w, 400, badParams)
+		return
+	}
+	switch {
+	case in.ClientSecret == "":
+		writeIssues(w, []any{"clientSecret"}, "Required")
+		return
+	case in.UserID == "":
+		writeIssues(w, []any{"userId"}, "Required")
+		return
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	id := r.PathValue("tokenId")
-	if tok, ok := s.tokenInfo[id]; ok {
-		delete(s.tokens, tok)
+	if _, ok := s.appSecret(r.PathValue("clientId"), in.ClientSecret); !ok {
+		writeErr(w, 401, errorMessages[401])
+		return
+	}
+	tok, info, ok := s.appToken(w, r.PathValue("clientId"), id)
+	if !ok {
+		return
+	}
+	if info.userID != in.UserID {
+		writeErr(w, 403, errorMessages[403])
+		return
+	}
+	if info.revoked.IsZero() {
+		info.revoked = s.clock.Now()
+		s.tokens[tok] = info
 	}
 	writeJSON(w, 200, map[string]string{"tokenId": id})
 }
 
 // tokenAnswer is the document's OAuthAccessToken. Call with s.mu held.
 func (s *Server) tokenAnswer(info userToken) map[string]any {
+	updated, revoked := info.created, any(nil)
+	if !info.revoked.IsZero() {
+		updated, revoked = info.revoked, info.revoked.UTC().Format(time.RFC3339)
+	}
 	return map[string]any{"accessTokenId": info.id, "oAuthAppId": info.clientID, "userId": info.userID,
 		"audience": siro.DefaultUserBaseURL, "subject": info.userID, "scope": info.scope,
 		"expiresAt": info.expires.UTC().Format(time.RFC3339), "createdAt": info.created.UTC().Format(time.RFC3339),
-		"updatedAt": info.created.UTC().Format(time.RFC3339), "revokedAt": nil}
+		"updatedAt": updated.UTC().Format(time.RFC3339), "revokedAt": revoked}
 }
 
 // --- user API ----------------------------------------------------------------
