@@ -183,7 +183,7 @@ func TestEndToEnd(t *testing.T) {
 	require.NoError(t, err)
 	got, err := c.GetEngagement(ctx, e.ID)
 	require.NoError(t, err)
-	assert.Equal(t, rec.RecordingID, got.RecordingID)
+	assert.Empty(t, got.RecordingID, "not linked before Siro links it")
 
 	var log readyLog
 	h, err := siro.NewHandler([]string{fake.WebhookSecret}, siro.Callbacks{
@@ -196,6 +196,9 @@ func TestEndToEnd(t *testing.T) {
 	_, err = fake.DeliverWebhooks(ctx, srv.URL, rec.RecordingID,
 		sirotest.Delivery{Type: siro.EventRecordingLinked}, sirotest.Delivery{Type: siro.EventRecordingProcessed, Times: 2})
 	require.NoError(t, err)
+	got, err = c.GetEngagement(ctx, e.ID)
+	require.NoError(t, err)
+	assert.Equal(t, rec.RecordingID, got.RecordingID, "recordingLinked linked the engagement")
 	require.Equal(t, 1, log.count())
 	r := log.ready[0]
 	assert.Equal(t, "appt-1001", r.Event.CRM.Engagement.ExternalID)
@@ -247,7 +250,7 @@ func TestPollRecordings(t *testing.T) {
 		_, err := c.SyncEngagement(ctx, e)
 		require.NoError(t, err)
 	}
-	_, err = fake.Record("appt-0", sirotest.Conversation{})
+	_, err = fake.Record("appt-0", sirotest.Conversation{Linked: true})
 	require.NoError(t, err)
 	got := make(chan siro.Recording, 10)
 	go func() {
@@ -264,9 +267,9 @@ func TestPollRecordings(t *testing.T) {
 	// The poller waits on the clock; two more recordings appear later.
 	require.True(t, clk.BlockUntilWaiters(1, 5*time.Second))
 	clk.Advance(10 * time.Second)
-	_, err = fake.Record("appt-1", sirotest.Conversation{})
+	_, err = fake.Record("appt-1", sirotest.Conversation{Linked: true})
 	require.NoError(t, err)
-	_, err = fake.Record("appt-2", sirotest.Conversation{})
+	_, err = fake.Record("appt-2", sirotest.Conversation{Linked: true})
 	require.NoError(t, err)
 	clk.Advance(time.Minute)
 	seen := map[string]bool{}
@@ -298,7 +301,7 @@ func TestWaitForRecording(t *testing.T) {
 		done <- got
 	}()
 	require.True(t, clk.BlockUntilWaiters(1, 5*time.Second))
-	rec, _ := fake.Record("appt-1001", sirotest.Conversation{})
+	rec, _ := fake.Record("appt-1001", sirotest.Conversation{Linked: true})
 	clk.Advance(time.Second)
 	got := <-done
 	assert.Equal(t, rec.RecordingID, got.RecordingID)

@@ -181,11 +181,19 @@ func (s *Server) mountMore(mux *http.ServeMux, p string) {
 
 // --- CRM users -----------------------------------------------------------------
 
+// listCRMUsers pages the CRM users by pageSize. Siro documents neither a
+// default nor a maximum for it; the fake's default is 100, any positive
+// integer is honoured, and anything else is answered 400.
 func (s *Server) listCRMUsers(w http.ResponseWriter, r *http.Request) {
+	in := readQuery(r)
+	size := in.size("pageSize", 100, 1, 0)
+	if in.reject(w) {
+		return
+	}
 	s.mu.Lock()
 	items := s.crmUsers.list(nil)
 	s.mu.Unlock()
-	data, next := page(items, r.URL.Query().Get("cursor"), 100)
+	data, next := page(items, in.q.Get("cursor"), size)
 	writeJSON(w, 200, map[string]any{"data": data, "cursor": next})
 }
 
@@ -223,25 +231,38 @@ func (s *Server) listCRMUserEngagements(w http.ResponseWriter, r *http.Request) 
 
 // --- mobile and multimedia events ----------------------------------------------
 
-// listMobileEvents filters by eventCodeIn (repeated or comma-separated)
-// and userId.
+// listMobileEvents filters by eventCodeIn (repeated or comma-separated),
+// the deprecated eventCode, userId, recordingId, and createdAtGt and
+// createdAtLt (exclusive), in pages of pageSize (1 to 1000, default 100);
+// a malformed date or page size is answered 400.
 func (s *Server) listMobileEvents(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
+	in := readQuery(r)
+	created := timeBounds{After: in.time("createdAtGt"), Before: in.time("createdAtLt")}
+	size := in.size("pageSize", 100, 1, 1000)
+	if in.reject(w) {
+		return
+	}
+	q := in.q
 	codes := map[string]bool{}
 	for _, v := range q["eventCodeIn"] {
 		for _, c := range strings.Split(v, ",") {
 			codes[c] = true
 		}
 	}
+	if c := q.Get("eventCode"); c != "" && len(codes) == 0 {
+		codes[c] = true
+	}
+	match := func(key, v string) bool { return q.Get(key) == "" || v == q.Get(key) }
 	s.mu.Lock()
 	var items []mobileEventAnswer
 	for _, e := range s.mobile {
-		if (len(codes) == 0 || codes[string(e.EventCode)]) && (q.Get("userId") == "" || e.UserID == q.Get("userId")) {
+		if (len(codes) == 0 || codes[string(e.EventCode)]) && match("userId", e.UserID) && match("recordingId", e.RecordingID) &&
+			created.admit(instant(e.CreatedAt)) {
 			items = append(items, mobileEventOf(e))
 		}
 	}
 	s.mu.Unlock()
-	data, next := page(items, q.Get("cursor"), 100)
+	data, next := page(items, q.Get("cursor"), size)
 	// The spec declares data as an array of arrays: answer that shape.
 	writeJSON(w, 200, map[string]any{"data": [][]mobileEventAnswer{nonNil(data)}, "cursor": next})
 }
@@ -391,6 +412,8 @@ func (s *Server) listApps(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, 200, map[string]any{"data": nonNil(apps), "cursor": nil, "limit": 100, "hasNextPage": false})
 }
 
+// getApp answers an app, deleted or not: a deleted app has deleted true
+// and deletedAt set.
 func (s *Server) getApp(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -401,20 +424,27 @@ func (s *Server) getApp(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, 200, map[string]any{"data": s.appView(r.PathValue("clientId"))})
 }
 
-// deleteApp deletes the app and revokes its tokens.
+// deleteApp soft-deletes the app and revokes its tokens, as Siro
+// documents: the app stays readable (deleted, deletedAt), its tokens stay
+// readable with revokedAt set, and neither mints nor authenticates again.
 func (s *Server) deleteApp(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	id := r.PathValue("clientId")
-	delete(s.apps, id)
+	now := s.clock.Now()
+	if app, ok := s.apps[id]; ok && app.deleted.IsZero() {
+		app.deleted = now
+	}
 	for tok, info := range s.tokens {
-		if info.clientID == id {
-			delete(s.tokens, tok) // deleting an app revokes its tokens
+		if info.clientID == id && info.revoked.IsZero() {
+			info.revoked = now // deleting an app revokes its tokens
+			s.tokens[tok] = info
 		}
 	}
 	writeJSON(w, 200, map[string]string{"clientId": id})
 }
 
+// listTokens lists the app's tokens, revoked ones included (revokedAt set).
 func (s *Server) listTokens(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Query().Get("owner") == "" {
 		writeErr(w, 400, "Bad Request - Invalid parameters")
@@ -428,12 +458,22 @@ func (s *Server) listTokens(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	s.mu.Unlock()
+	sort.Slice(out, func(i, j int) bool { return out[i]["accessTokenId"].(string) < out[j]["accessTokenId"].(string) })
 	writeJSON(w, 200, map[string]any{"data": nonNil(out), "cursor": nil})
 }
 
+// appView is the document's OAuthApp. Call with s.mu held.
 func (s *Server) appView(id string) map[string]any {
-	return map[string]any{"appName": "sirotest", "clientId": id, "organizationId": s.OrganizationID, "owner": "siro-user-1",
-		"deleted": false, "createdAt": s.clock.Now().UTC().Format("2006-01-02T15:04:05Z"), "updatedAt": s.clock.Now().UTC().Format("2006-01-02T15:04:05Z"), "deletedAt": nil}
+	const layout = "2006-01-02T15:04:05Z"
+	app := s.apps[id]
+	var deletedAt any
+	updated := app.created
+	if !app.deleted.IsZero() {
+		updated = app.deleted
+		deletedAt = app.deleted.UTC().Format(layout)
+	}
+	return map[string]any{"appName": app.name, "clientId": id, "organizationId": s.OrganizationID, "owner": app.owner,
+		"deleted": !app.deleted.IsZero(), "createdAt": app.created.UTC().Format(layout), "updatedAt": updated.UTC().Format(layout), "deletedAt": deletedAt}
 }
 
 func toString(v any) string {

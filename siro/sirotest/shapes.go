@@ -218,6 +218,16 @@ type extractionAnswer struct {
 	Mappings                    []siro.CRMMapping     `json:"mappings"`
 }
 
+// linkedAnswer is the object a recording was linked to: Siro's id, the
+// CRM's externalId, the type, its name and its last activity.
+type linkedAnswer struct {
+	ID             string        `json:"id"`
+	ExternalID     string        `json:"externalId"`
+	DataType       siro.DataType `json:"dataType"`
+	Name           string        `json:"name"`
+	LastActivityAt string        `json:"lastActivityAt"`
+}
+
 // utteranceAnswer is one piece of a transcript; confidence is omitted
 // when unknown (the document does not allow null).
 type utteranceAnswer struct {

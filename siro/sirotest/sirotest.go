@@ -3,9 +3,12 @@
 // shapes, per-host auth (the org token, and user tokens minted by the fake's
 // own OAuth endpoints, with expiry), upserts by externalId, 422 issues on
 // bad input, optional rate limiting and injected faults. A test can say "a
-// recording happened for engagement X": the fake links it, attaches a
-// summary and extractions, and delivers both Svix-signed webhooks to a URL
-// in the order the test picks, with duplicates on demand.
+// recording happened for engagement X": the fake records it with a
+// summary, extractions and a transcript, and delivers both Svix-signed
+// webhooks to a URL in the order the test picks, with duplicates on
+// demand; each delivery marks the recording processed or linked, as Siro
+// does when it sends that event, and reports both conditions as they are
+// then.
 //
 //	fake := sirotest.New()
 //	defer fake.Close()
@@ -23,7 +26,8 @@
 // (engagements, opportunities, multimedia events, soft-delete-removed),
 // engagements, engagement users, opportunities, opportunity users,
 // accounts, CRM users (seed with AddCRMUser), org recordings (list with
-// show* flags and updatedAt filters, get, summaries), mobile events (seed
+// show* flags and the createdAt, updatedAt and is*Done filters, get,
+// summaries), mobile events (seed
 // with AddMobileEvent), OAuth apps and access tokens, caller identity,
 // integration connections and the Salesforce upsert; on the user API
 // recording details, utterances, entity extractions and CRM link / unlink.
@@ -86,7 +90,7 @@ type Server struct {
 	opportunities map[string]*siro.Opportunity
 	accounts      map[string]*siro.Account
 	recordings    map[string]*recording // by id
-	apps          map[string]string     // clientId -> secret
+	apps          map[string]*oauthApp  // by clientId
 	tokens        map[string]userToken  // access token -> info
 	tokenInfo     map[string]string     // tokenId -> access token
 	windowStart   time.Time
@@ -106,6 +110,16 @@ type userToken struct {
 	id, userID, clientID string
 	scope                siro.Scope
 	created, expires     time.Time
+	// revoked is when the token was revoked (zero: it was not); a revoked
+	// token stays readable, as Siro's revoke is a soft delete.
+	revoked time.Time
+}
+
+// oauthApp is a registered OAuth app; deleted is when it was
+// soft-deleted (zero: it was not).
+type oauthApp struct {
+	secret, name, owner string
+	created, deleted    time.Time
 }
 
 type recording struct {
@@ -114,8 +128,15 @@ type recording struct {
 	extractions []siro.ExtractedField
 	utterances  []siro.Utterance
 	speakers    map[string]string
-	processed   bool
-	linked      bool
+	// processed: Siro finished its transcript, summary and extractions;
+	// linked: the recording is definitively linked to CRM records (rec.CRM
+	// is set). Each is what the webhooks report as recordingProcessed and
+	// recordingLinked.
+	processed bool
+	linked    bool
+	// match is what the recording is linked to once linked: the CRM
+	// records of the engagement it was recorded for.
+	match siro.CRMLinks
 	// latitude and longitude are where it was recorded; evaluationScore
 	// is its score, shown with showEvaluationScore.
 	latitude, longitude, evaluationScore float64
@@ -165,7 +186,7 @@ func New(opts ...Option) *Server {
 		opportunities:           map[string]*siro.Opportunity{},
 		accounts:                map[string]*siro.Account{},
 		recordings:              map[string]*recording{},
-		apps:                    map[string]string{},
+		apps:                    map[string]*oauthApp{},
 		tokens:                  map[string]userToken{},
 		tokenInfo:               map[string]string{},
 		windowCount:             map[string]int{},
@@ -221,7 +242,7 @@ func (s *Server) CreateOAuthApp() (clientID, clientSecret string) {
 	s.seq++
 	clientID = fmt.Sprintf("client_%d", s.seq)
 	clientSecret = fmt.Sprintf("secret_%d_%d", s.seq, time.Now().UnixNano())
-	s.apps[clientID] = clientSecret
+	s.apps[clientID] = &oauthApp{secret: clientSecret, name: "sirotest", owner: "siro-user-1", created: s.clock.Now()}
 	return clientID, clientSecret
 }
 
@@ -386,7 +407,7 @@ func (s *Server) wrap(org bool, next http.Handler) http.Handler {
 			s.mu.Lock()
 			info, ok := s.tokens[tok]
 			s.mu.Unlock()
-			if !ok || !s.clock.Now().Before(info.expires) {
+			if !ok || !info.revoked.IsZero() || !s.clock.Now().Before(info.expires) {
 				writeErr(w, http.StatusUnauthorized, "Unauthorized - User not authenticated")
 				return
 			}
@@ -571,6 +592,9 @@ func (s *Server) softDelete(w http.ResponseWriter, r *http.Request) {
 // page cuts a sorted list by an integer cursor.
 func page[T any](items []T, cursor string, size int) ([]T, any) {
 	start, _ := strconv.Atoi(cursor)
+	if start < 0 {
+		start = 0
+	}
 	if start > len(items) {
 		start = len(items)
 	}
@@ -645,12 +669,15 @@ func (s *Server) deleteEngagement(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, 200, ok)
 }
 
+// listOpportunities filters by externalId and by recordingId (the
+// opportunities the recording is linked to: its crm.opportunity).
 func (s *Server) listOpportunities(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	s.mu.Lock()
 	var items []opportunityAnswer
 	for _, o := range s.opportunities {
-		if q.Get("externalId") == "" || o.ExternalID == q.Get("externalId") {
+		if (q.Get("externalId") == "" || o.ExternalID == q.Get("externalId")) &&
+			(q.Get("recordingId") == "" || s.recordingLinksOpportunity(q.Get("recordingId"), o)) {
 			items = append(items, s.opportunityAnswer(o))
 		}
 	}
@@ -658,6 +685,16 @@ func (s *Server) listOpportunities(w http.ResponseWriter, r *http.Request) {
 	sort.Slice(items, func(i, j int) bool { return items[i].ID < items[j].ID })
 	data, next := page(items, q.Get("cursor"), 100)
 	writeJSON(w, 200, map[string]any{"data": nonNil(data), "cursor": next})
+}
+
+// recordingLinksOpportunity reports whether the recording with id
+// recordingID is linked to o. Call with s.mu held.
+func (s *Server) recordingLinksOpportunity(recordingID string, o *siro.Opportunity) bool {
+	if o.RecordingID == recordingID {
+		return true
+	}
+	rec, ok := s.recordings[recordingID]
+	return ok && rec.rec.CRM != nil && rec.rec.CRM.Opportunity != nil && rec.rec.CRM.Opportunity.ID == o.ID
 }
 
 func (s *Server) getOpportunity(w http.ResponseWriter, r *http.Request) {
@@ -769,32 +806,32 @@ func (s *Server) deleteAccount(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, 200, false)
 }
 
+// listRecordings serves GET /v1/core/recordings with the documented
+// filters: createdAt:gt and createdAt:lt (exclusive), updatedAt:gt and
+// updatedAt:lt (exclusive), updatedAt:gte and updatedAt:lte (inclusive),
+// and isProcessingDone, isSummaryDone and isEntityExtractionDone; pages of
+// pageSize (default 25) by updatedAt. A malformed value is answered 400.
 func (s *Server) listRecordings(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	var gte time.Time
-	if v := q.Get("updatedAt:gte"); v != "" {
-		t, err := time.Parse(time.RFC3339, v)
-		if err != nil {
-			writeErr(w, 400, "Bad Request - Invalid parameters")
-			return
-		}
-		gte = t
+	in := readQuery(r)
+	created := timeBounds{After: in.time("createdAt:gt"), Before: in.time("createdAt:lt")}
+	updated := timeBounds{After: in.time("updatedAt:gt"), Before: in.time("updatedAt:lt"),
+		AtOrAfter: in.time("updatedAt:gte"), AtOrBefore: in.time("updatedAt:lte")}
+	processing, summary, extraction := in.boolean("isProcessingDone"), in.boolean("isSummaryDone"), in.boolean("isEntityExtractionDone")
+	size := in.size("pageSize", 25, 1, 0)
+	if in.reject(w) {
+		return
 	}
-	size := 25
-	if v := q.Get("pageSize"); v != "" {
-		size, _ = strconv.Atoi(v)
-		if size <= 0 {
-			size = 25
-		}
-	}
+	is := func(want *bool, got bool) bool { return want == nil || *want == got }
+	q := in.q
 	s.mu.Lock()
 	var items []recordingAnswer
 	for _, rec := range s.recordings {
-		up, _ := time.Parse(time.RFC3339, raw(rec.rec.UpdatedAt))
-		if !gte.IsZero() && up.Before(gte) {
+		v := s.recordingView(rec, q)
+		if !created.admit(instant(rec.rec.CreatedAt)) || !updated.admit(instant(rec.rec.UpdatedAt)) ||
+			!is(processing, v.IsProcessingDone) || !is(summary, v.IsSummaryDone) || !is(extraction, v.IsEntityExtractionDone) {
 			continue
 		}
-		items = append(items, s.recordingView(rec, q))
+		items = append(items, v)
 	}
 	s.mu.Unlock()
 	sort.Slice(items, func(i, j int) bool {
@@ -822,6 +859,13 @@ func (s *Server) createApp(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id, secret := s.CreateOAuthApp()
+	s.mu.Lock()
+	app := s.apps[id]
+	app.name = in.AppName
+	if in.Owner != "" {
+		app.owner = in.Owner
+	}
+	s.mu.Unlock()
 	writeJSON(w, 201, map[string]string{"appName": in.AppName, "clientID": id, "clientSecret": secret})
 }
 
@@ -837,8 +881,7 @@ func (s *Server) mintToken(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	secret, ok := s.apps[r.PathValue("clientId")]
-	if !ok || secret != in.ClientSecret {
+	if _, ok := s.appSecret(r.PathValue("clientId"), in.ClientSecret); !ok {
 		writeErr(w, 401, "Unauthorized - User not authenticated")
 		return
 	}
@@ -850,33 +893,92 @@ func (s *Server) mintToken(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, 201, map[string]string{"accessTokenId": id, "accessToken": tok})
 }
 
+// appSecret reports whether clientID names an app that is not deleted
+// and secret is its client secret. Call with s.mu held.
+func (s *Server) appSecret(clientID, secret string) (*oauthApp, bool) {
+	app, ok := s.apps[clientID]
+	return app, ok && app.deleted.IsZero() && app.secret == secret
+}
+
+// appToken returns the token tokenID of app clientID, revoked or not, and
+// answers 404 when there is none. Call with s.mu held.
+func (s *Server) appToken(w http.ResponseWriter, clientID, tokenID string) (string, userToken, bool) {
+	tok, ok := s.tokenInfo[tokenID]
+	info := s.tokens[tok]
+	if !ok || info.clientID != clientID {
+		notFound(w)
+		return "", userToken{}, false
+	}
+	return tok, info, true
+}
+
+// getToken answers a token's metadata, revokedAt set once it is revoked.
 func (s *Server) getToken(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	tok, ok := lookup(w, s.tokenInfo, r.PathValue("tokenId"))
-	if !ok {
-		return
+	if _, info, ok := s.appToken(w, r.PathValue("clientId"), r.PathValue("tokenId")); ok {
+		writeJSON(w, 200, map[string]any{"data": s.tokenAnswer(info)})
 	}
-	info := s.tokens[tok]
-	writeJSON(w, 200, map[string]any{"data": s.tokenAnswer(info)})
 }
 
+// revokeToken soft-deletes (revokes) a token, as Siro documents: the body
+// must carry the app's clientSecret and the userId the token was minted
+// for. Afterwards the token no longer authenticates, and GET and the
+// token list still answer it, with revokedAt set. Siro declares no error
+// answer for this operation; the fake answers as for its siblings: 422
+// for a body without clientSecret or userId, 401 for an unknown or
+// deleted app or a wrong secret (as minting does), 404 for a token the
+// app does not hold, and 403 when the token belongs to another user.
+// Revoking again keeps the first revokedAt.
 func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		ClientSecret string `json:"clientSecret"`
+		UserID       string `json:"userId"`
+	}
+	if err := decodeBody(r, &in); err != nil {
+		writeErr(w, 400, badParams)
+		return
+	}
+	switch {
+	case in.ClientSecret == "":
+		writeIssues(w, []any{"clientSecret"}, "Required")
+		return
+	case in.UserID == "":
+		writeIssues(w, []any{"userId"}, "Required")
+		return
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	id := r.PathValue("tokenId")
-	if tok, ok := s.tokenInfo[id]; ok {
-		delete(s.tokens, tok)
+	if _, ok := s.appSecret(r.PathValue("clientId"), in.ClientSecret); !ok {
+		writeErr(w, 401, errorMessages[401])
+		return
+	}
+	tok, info, ok := s.appToken(w, r.PathValue("clientId"), id)
+	if !ok {
+		return
+	}
+	if info.userID != in.UserID {
+		writeErr(w, 403, errorMessages[403])
+		return
+	}
+	if info.revoked.IsZero() {
+		info.revoked = s.clock.Now()
+		s.tokens[tok] = info
 	}
 	writeJSON(w, 200, map[string]string{"tokenId": id})
 }
 
 // tokenAnswer is the document's OAuthAccessToken. Call with s.mu held.
 func (s *Server) tokenAnswer(info userToken) map[string]any {
+	updated, revoked := info.created, any(nil)
+	if !info.revoked.IsZero() {
+		updated, revoked = info.revoked, info.revoked.UTC().Format(time.RFC3339)
+	}
 	return map[string]any{"accessTokenId": info.id, "oAuthAppId": info.clientID, "userId": info.userID,
 		"audience": siro.DefaultUserBaseURL, "subject": info.userID, "scope": info.scope,
 		"expiresAt": info.expires.UTC().Format(time.RFC3339), "createdAt": info.created.UTC().Format(time.RFC3339),
-		"updatedAt": info.created.UTC().Format(time.RFC3339), "revokedAt": nil}
+		"updatedAt": updated.UTC().Format(time.RFC3339), "revokedAt": revoked}
 }
 
 // --- user API ----------------------------------------------------------------
@@ -963,19 +1065,46 @@ func (s *Server) crmOpportunities(rec *recording) []siro.CRMOpportunity {
 	return append(out, c)
 }
 
+// utterances serves a transcript in pages: cursor is the 1-based page
+// number (default 1) and pageSize the utterances per page (default
+// 100000), as Siro documents them; the answer's cursor is the next page's
+// number, null on the last page. A malformed cursor or page size is
+// answered 400.
 func (s *Server) utterances(w http.ResponseWriter, r *http.Request, rec *recording) {
+	in := readQuery(r)
+	pageNo := in.size("cursor", 1, 1, 0)
+	size := in.size("pageSize", 100000, 1, 0)
+	if in.reject(w) {
+		return
+	}
 	speakers := rec.speakers
 	if speakers == nil {
 		speakers = map[string]string{}
 	}
-	writeJSON(w, 200, map[string]any{"data": map[string]any{"utterances": utteranceAnswers(rec.utterances), "isLowDataMode": false, "speakerMap": speakers},
-		"pageSize": 100000, "cursor": nil})
+	all := utteranceAnswers(rec.utterances)
+	start := len(all) // past the end; also when (pageNo-1)*size would overflow
+	if pageNo-1 <= len(all)/size {
+		start = min(len(all), (pageNo-1)*size)
+	}
+	end := start + min(size, len(all)-start)
+	var next any
+	if end < len(all) {
+		next = pageNo + 1
+	}
+	writeJSON(w, 200, map[string]any{"data": map[string]any{"utterances": all[start:end], "isLowDataMode": false, "speakerMap": speakers},
+		"pageSize": size, "cursor": next})
 }
 
 func (s *Server) extractions(w http.ResponseWriter, r *http.Request, rec *recording) {
 	writeJSON(w, 200, map[string]any{"data": []extractionAnswer{s.extractionRecord(rec)}, "cursor": nil})
 }
 
+// link serves PUT (link) and DELETE (unlink) /v1/core/recordings/{id}/link.
+// A PUT names the CRM object by Siro's id or by externalId with the
+// integration connection; the fake looks it up among what was synced,
+// answers its Siro id, externalId and name, and makes it the recording's
+// link of that type (the recording's crm block, and the engagement's
+// recordingId for an engagement), marking the recording linked.
 func (s *Server) link(w http.ResponseWriter, r *http.Request) {
 	var in siro.LinkTarget
 	if err := decodeBody(r, &in); err != nil {
@@ -995,15 +1124,93 @@ func (s *Server) link(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if r.Method == http.MethodDelete {
-		rec.rec.CRM = nil
+		s.setLinks(rec, nil)
 		writeJSON(w, 200, map[string]any{"data": true})
 		return
 	}
-	ext := in.ExternalID
-	if ext == "" {
-		ext = in.ID
+	obj, ok := s.crmObject(&in)
+	if !ok {
+		// Siro documents no answer for a CRM object it does not hold; the
+		// only failure this route documents is an error inside a 200, so
+		// the fake answers as it does for an unknown recording.
+		details := map[string]string{"dataType": string(in.DataType)}
+		if in.ID != "" {
+			details["id"] = in.ID
+		} else {
+			details["externalId"], details["integrationConnectionId"] = in.ExternalID, in.IntegrationConnectionID
+		}
+		writeJSON(w, 200, map[string]any{"error": "CRM object not found", "details": details})
+		return
 	}
-	writeJSON(w, 200, map[string]any{"data": siro.LinkedObject{ID: in.ID, ExternalID: ext, DataType: in.DataType, Name: ext, LastActivityAt: s.nowTime()}})
+	crm := siro.CRMLinks{IntegrationConnectionID: s.IntegrationConnectionID}
+	if rec.rec.CRM != nil {
+		crm = *rec.rec.CRM
+	}
+	ref := &siro.CRMRef{ID: obj.ID, ExternalID: obj.ExternalID}
+	switch in.DataType {
+	case siro.DataEngagement:
+		crm.Engagement = ref
+	case siro.DataOpportunity:
+		crm.Opportunity = ref
+	case siro.DataAccount:
+		crm.Account = ref
+	}
+	s.setLinks(rec, &crm)
+	writeJSON(w, 200, map[string]any{"data": obj})
+}
+
+// crmObject finds the synced CRM object a link target names: by Siro's
+// id, or by externalId under the fake's integration connection. The fake
+// holds engagements, opportunities and accounts (no leads or contacts).
+// Call with s.mu held.
+func (s *Server) crmObject(in *siro.LinkTarget) (linkedAnswer, bool) {
+	if in.ExternalID != "" && in.IntegrationConnectionID != s.IntegrationConnectionID {
+		return linkedAnswer{}, false
+	}
+	found := func(id, ext, name string, updated webhook.Time) (linkedAnswer, bool) {
+		last := raw(updated)
+		if last == "" {
+			last = s.now()
+		}
+		return linkedAnswer{ID: id, ExternalID: ext, DataType: in.DataType, Name: name, LastActivityAt: last}, true
+	}
+	switch in.DataType {
+	case siro.DataEngagement:
+		e, ok := s.engagements[in.ExternalID]
+		if in.ID != "" {
+			e, ok = s.findEngagement(in.ID)
+		}
+		if ok {
+			return found(e.ID, e.ExternalID, e.Subject, e.UpdatedAt)
+		}
+	case siro.DataOpportunity:
+		o, ok := s.opportunities[in.ExternalID]
+		if in.ID != "" {
+			o, ok = nil, false
+			for _, c := range s.opportunities {
+				if c.ID == in.ID {
+					o, ok = c, true
+				}
+			}
+		}
+		if ok {
+			var name string
+			if o.Name != nil {
+				name = *o.Name
+			}
+			return found(o.ID, o.ExternalID, name, o.UpdatedAt)
+		}
+	case siro.DataAccount:
+		a, ok := s.accounts[in.ExternalID]
+		if in.ID != "" {
+			a = s.accountByID(in.ID)
+			ok = a != nil
+		}
+		if ok {
+			return found(a.ID, a.ExternalID, a.Name, a.UpdatedAt)
+		}
+	}
+	return linkedAnswer{}, false
 }
 
 // --- recordings and webhooks ---------------------------------------------------
@@ -1018,19 +1225,32 @@ type Conversation struct {
 	Speakers    map[string]string
 	// Latitude and Longitude are where it was recorded (default: New York).
 	Latitude, Longitude float64
+	// Processed and Linked start the recording processed (transcript,
+	// summary and entity extraction done) and definitively linked to the
+	// engagement's CRM records. By default it is neither, as a recording
+	// Siro has just received; MarkProcessed, MarkLinked and
+	// DeliverWebhooks change that later.
+	Processed, Linked bool
 }
 
 // Recorded is the recording the fake created.
 type Recorded struct {
 	RecordingID string
-	Engagement  siro.Engagement
-	CRM         siro.CRMLinks
+	// Engagement is the engagement as Record left it (its RecordingID is
+	// set only when the recording started linked).
+	Engagement siro.Engagement
+	// CRM is what the recording is linked to once linked: the engagement
+	// and its opportunity and account.
+	CRM siro.CRMLinks
 }
 
-// Record makes a processed recording for the engagement with CRM
-// externalId engagementExternalID: it links the recording (the engagement's
-// recordingId is set), attaches the summary and extractions, and marks it
-// processed and linked. Deliver the webhooks with DeliverWebhooks.
+// Record makes a recording for the engagement with CRM externalId
+// engagementExternalID, with the conversation's summary, extractions and
+// transcript. It starts unprocessed and unlinked unless c says otherwise:
+// mark it processed or linked with MarkProcessed and MarkLinked, or let
+// DeliverWebhooks do it as it sends each event. Once linked, the
+// recording's crm block names the engagement, its opportunity and its
+// account, and the engagement's recordingId is set.
 func (s *Server) Record(engagementExternalID string, c Conversation) (*Recorded, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -1051,25 +1271,105 @@ func (s *Server) Record(engagementExternalID string, c Conversation) (*Recorded,
 			crm.Account = &siro.CRMRef{ID: a.ID, ExternalID: ext}
 		}
 	}
-	done := true
 	rec := &recording{
 		rec: siro.Recording{ID: id, OrganizationID: s.OrganizationID, UserID: c.UserID, Title: c.Title, DurationInMilliseconds: 1800000,
-			Result: siro.DispositionOpen, CreatedAt: s.nowTime(), UpdatedAt: s.nowTime(), CRM: &crm,
-			IsProcessingDone: &done, IsSummaryDone: &done, IsEntityExtractionDone: &done},
-		summary: c.Summary, extractions: c.Extractions, utterances: c.Utterances, speakers: c.Speakers, processed: true, linked: true,
-		latitude: c.Latitude, longitude: c.Longitude, evaluationScore: 87,
+			Result: siro.DispositionOpen, CreatedAt: s.nowTime(), UpdatedAt: s.nowTime()},
+		summary: c.Summary, extractions: c.Extractions, utterances: c.Utterances, speakers: c.Speakers, processed: c.Processed,
+		match: crm, latitude: c.Latitude, longitude: c.Longitude, evaluationScore: 87,
 	}
 	if c.Latitude == 0 && c.Longitude == 0 {
 		rec.latitude, rec.longitude = 40.7128, -74.006 // a rep in the field, New York
 	}
 	rec.rec.Links.Web.Self = "https://app.siro.ai/recordings/" + id
 	s.recordings[id] = rec
-	e.RecordingID = id
-	e.UpdatedAt = s.nowTime()
+	if c.Linked {
+		s.linkMatch(rec)
+	}
 	return &Recorded{RecordingID: id, Engagement: *e, CRM: crm}, nil
 }
 
-// Payload builds the webhook body Siro would send for a recording.
+// MarkProcessed marks the recording processed, as when Siro finishes its
+// transcript, summary and entity extraction: isProcessingDone,
+// isSummaryDone and isEntityExtractionDone become true, its updatedAt
+// moves to now, and later webhook payloads say recordingProcessed: true.
+// It sends no webhook (DeliverWebhooks does).
+func (s *Server) MarkProcessed(recordingID string) error {
+	return s.mark(recordingID, func(rec *recording) {
+		if !rec.processed {
+			rec.processed = true
+			rec.rec.UpdatedAt = s.nowTime()
+		}
+	})
+}
+
+// MarkLinked marks the recording definitively linked to the CRM records
+// of the engagement it was recorded for (Recorded.CRM): its crm block is
+// set, the engagement's recordingId names it, its updatedAt moves to now,
+// and later webhook payloads say recordingLinked: true and carry the crm
+// block. It sends no webhook (DeliverWebhooks does).
+func (s *Server) MarkLinked(recordingID string) error {
+	return s.mark(recordingID, func(rec *recording) {
+		if !rec.linked {
+			s.linkMatch(rec)
+		}
+	})
+}
+
+// mark changes a recording's state under the lock.
+func (s *Server) mark(recordingID string, change func(*recording)) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	rec, ok := s.recordings[recordingID]
+	if !ok {
+		return fmt.Errorf("sirotest: no recording %q", recordingID)
+	}
+	change(rec)
+	return nil
+}
+
+// linkMatch links rec to the records it matched (rec.match), keeping any
+// link already made through the link API. Call with s.mu held.
+func (s *Server) linkMatch(rec *recording) {
+	crm := rec.match
+	if cur := rec.rec.CRM; cur != nil {
+		crm = *cur
+		if crm.Engagement == nil {
+			crm.Engagement = rec.match.Engagement
+		}
+		if crm.Opportunity == nil {
+			crm.Opportunity = rec.match.Opportunity
+		}
+		if crm.Account == nil {
+			crm.Account = rec.match.Account
+		}
+	}
+	s.setLinks(rec, &crm)
+}
+
+// setLinks makes crm the recording's CRM links and marks it linked (nil:
+// unlinked); the engagement it names gets its recordingId, one it no
+// longer names loses it. Call with s.mu held.
+func (s *Server) setLinks(rec *recording, crm *siro.CRMLinks) {
+	if old := rec.rec.CRM; old != nil && old.Engagement != nil && (crm == nil || crm.Engagement == nil || crm.Engagement.ID != old.Engagement.ID) {
+		if e, ok := s.findEngagement(old.Engagement.ID); ok && e.RecordingID == rec.rec.ID {
+			e.RecordingID = ""
+			e.UpdatedAt = s.nowTime()
+		}
+	}
+	rec.rec.CRM, rec.linked = crm, crm != nil
+	rec.rec.UpdatedAt = s.nowTime()
+	if crm != nil && crm.Engagement != nil {
+		if e, ok := s.findEngagement(crm.Engagement.ID); ok && e.RecordingID != rec.rec.ID {
+			e.RecordingID = rec.rec.ID
+			e.UpdatedAt = s.nowTime()
+		}
+	}
+}
+
+// Payload builds the webhook body Siro would send for a recording now:
+// recordingProcessed and recordingLinked as they are at this moment
+// (whichever event it is), and the crm block when the recording is
+// linked.
 func (s *Server) Payload(recordingID string, eventType siro.EventType) ([]byte, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -1079,7 +1379,7 @@ func (s *Server) Payload(recordingID string, eventType siro.EventType) ([]byte, 
 	}
 	p := map[string]any{"recordingId": recordingID, "siroUserId": rec.rec.UserID, "recordingProcessed": rec.processed,
 		"recordingLinked": rec.linked, "eventType": eventType}
-	if rec.rec.CRM != nil {
+	if rec.linked && rec.rec.CRM != nil {
 		p["crm"] = rec.rec.CRM
 	}
 	return json.Marshal(p)
@@ -1095,15 +1395,31 @@ type Delivery struct {
 }
 
 // DeliverWebhooks sends the recording's webhooks to url in the given
-// order, Svix-signed with WebhookSecret, and returns the status codes. The
-// svix-id of a message is derived from its body (MessageID), so
-// delivering the same recording's event again, here or to another
-// replica, is the same Svix message redelivered.
+// order, Svix-signed with WebhookSecret, and returns the status codes.
+// Siro sends integrations.recordingProcessed when it finishes processing
+// a recording and integrations.recordingLinked when it links it, so each
+// delivery first marks the recording processed (MarkProcessed) or linked
+// (MarkLinked), then sends both flags as they are at that moment: the
+// first of the two events says false for the other condition unless it
+// already holds. Other event types change nothing. The svix-id of a
+// message is derived from its body (MessageID), so delivering the same
+// body again, here (Times) or to another replica, is the same Svix
+// message redelivered.
 func (s *Server) DeliverWebhooks(ctx context.Context, url, recordingID string, order ...Delivery) ([]int, error) {
 	var codes []int
 	snd := s.Sender()
 	snd.Client = s.httpClient
 	for _, d := range order {
+		var err error
+		switch d.Type {
+		case siro.EventRecordingProcessed:
+			err = s.MarkProcessed(recordingID)
+		case siro.EventRecordingLinked:
+			err = s.MarkLinked(recordingID)
+		}
+		if err != nil {
+			return codes, err
+		}
 		body, err := s.Payload(recordingID, d.Type)
 		if err != nil {
 			return codes, err

@@ -135,7 +135,7 @@ func walkEveryOperation(t *testing.T, fake *sirotest.Server, clk *webhooktest.Fa
 
 	// Recordings, both hosts.
 	rec, err := fake.Record("appt-1", sirotest.Conversation{Summary: []siro.SummarySection{{ID: "s", Name: "Overview", Content: "ok"}},
-		Utterances: []siro.Utterance{{Utterance: "Hello", SpeakerTag: "A"}}, Speakers: map[string]string{"A": "Rep"}})
+		Utterances: []siro.Utterance{{Utterance: "Hello", SpeakerTag: "A"}}, Speakers: map[string]string{"A": "Rep"}, Processed: true, Linked: true})
 	must(err)
 	page, err := c.ListRecordings(ctx, &siro.ListRecordingsParams{RecordingShow: siro.RecordingShow{ShowCRMLinks: true}, UpdatedAtGTE: &ts})
 	must(err)

@@ -52,7 +52,7 @@ func TestWebhookPayloadsConform(t *testing.T) {
 		Opportunity: &siro.SyncEngagementOpportunity{ExternalID: "opp-1"}, Account: &siro.SyncAccount{ExternalID: "acct-1"}}); err != nil {
 		t.Fatal(err)
 	}
-	rec, err := fake.Record("appt-1", sirotest.Conversation{UserID: "siro-user-1"})
+	rec, err := fake.Record("appt-1", sirotest.Conversation{UserID: "siro-user-1", Processed: true, Linked: true})
 	if err != nil {
 		t.Fatal(err)
 	}
