@@ -9,7 +9,6 @@ import (
 
 	"github.com/callcrm/callcrm-go/siro"
 	"github.com/callcrm/callcrm-go/siro/sirotest"
-	"github.com/callcrm/callcrm-go/webhook/webhooktest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -29,11 +28,8 @@ func recordingIDs(rs []siro.Recording) []string {
 // lte) bounds, and answers 400 to a value it cannot read.
 func TestRecordingFiltersAsDocumented(t *testing.T) {
 	ctx := context.Background()
-	t0 := time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)
-	clk := webhooktest.NewFakeClock(t0)
-	fake, v := newFake(t, sirotest.WithClock(clk))
-	c, err := fake.Client(siro.WithClock(clk), siro.WithRetry(siro.RetryPolicy{}))
-	require.NoError(t, err)
+	fake, v, clk, c := clockedFake(t)
+	t0 := clk.Now()
 	for _, ext := range []string{"appt-1", "appt-2"} {
 		_, err := c.SyncEngagement(ctx, &siro.SyncEngagement{ExternalID: ext})
 		require.NoError(t, err)
@@ -144,11 +140,8 @@ func TestOpportunitiesByRecording(t *testing.T) {
 // recordingId, userId and the event codes filter; a malformed date is 400.
 func TestMobileEventFilters(t *testing.T) {
 	ctx := context.Background()
-	t0 := time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)
-	clk := webhooktest.NewFakeClock(t0)
-	fake, _ := newFake(t, sirotest.WithClock(clk))
-	c, err := fake.Client(siro.WithClock(clk), siro.WithRetry(siro.RetryPolicy{}))
-	require.NoError(t, err)
+	fake, _, clk, c := clockedFake(t)
+	t0 := clk.Now()
 	fake.AddMobileEvent(siro.MobileEvent{ID: "m1", EventCode: siro.MobileAppStateChange, UserID: "u1", RecordingID: "r1"})
 	clk.Advance(time.Minute)
 	t1 := clk.Now()
@@ -174,6 +167,6 @@ func TestMobileEventFilters(t *testing.T) {
 	assert.Equal(t, []string{"m1"}, ids(&siro.ListMobileEventsParams{UserID: "u1"}))
 	assert.Equal(t, []string{"m2"}, ids(&siro.ListMobileEventsParams{EventCodeIn: []siro.MobileEventCode{siro.MobileDeeplinkReceived}}))
 
-	err = c.Do(ctx, siro.OrgAPI, "GET", "/v1/core/mobile-events", nil, url.Values{"createdAtGt": {"last week"}}, nil, nil)
+	err := c.Do(ctx, siro.OrgAPI, "GET", "/v1/core/mobile-events", nil, url.Values{"createdAtGt": {"last week"}}, nil, nil)
 	assert.ErrorIs(t, err, siro.ErrBadRequest)
 }

@@ -17,10 +17,8 @@ import (
 func TestLinkRecordingAsDocumented(t *testing.T) {
 	ctx := context.Background()
 	fake, _ := newFake(t)
-	appID, secret := fake.CreateOAuthApp()
-	c, err := fake.Client(siro.WithOAuthApp(appID, secret, "siro-user-1", siro.ScopeWrite))
-	require.NoError(t, err)
-	_, err = c.SyncEngagement(ctx, &siro.SyncEngagement{ExternalID: "appt-1", Subject: "Visit"})
+	c := userClient(t, fake, siro.ScopeWrite)
+	_, err := c.SyncEngagement(ctx, &siro.SyncEngagement{ExternalID: "appt-1", Subject: "Visit"})
 	require.NoError(t, err)
 	e2, err := c.SyncEngagement(ctx, &siro.SyncEngagement{ExternalID: "appt-2", Subject: "Second visit"})
 	require.NoError(t, err)

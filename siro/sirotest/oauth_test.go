@@ -6,8 +6,6 @@ import (
 	"time"
 
 	"github.com/callcrm/callcrm-go/siro"
-	"github.com/callcrm/callcrm-go/siro/sirotest"
-	"github.com/callcrm/callcrm-go/webhook/webhooktest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -17,10 +15,7 @@ import (
 // still answers it with its id, scope and expiresAt, and revokedAt set.
 func TestRevokeIsASoftDelete(t *testing.T) {
 	ctx := context.Background()
-	clk := webhooktest.NewFakeClock(time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC))
-	fake, v := newFake(t, sirotest.WithClock(clk))
-	c, err := fake.Client(siro.WithClock(clk), siro.WithRetry(siro.RetryPolicy{}))
-	require.NoError(t, err)
+	fake, v, clk, c := clockedFake(t)
 	appID, secret := fake.CreateOAuthApp()
 	tok, err := c.CreateAccessToken(ctx, appID, &siro.CreateAccessTokenParams{ClientSecret: secret, UserID: "siro-user-1", Scope: siro.ScopeRead})
 	require.NoError(t, err)
@@ -80,10 +75,7 @@ func TestRevokeIsASoftDelete(t *testing.T) {
 // more tokens.
 func TestDeleteAppIsASoftDelete(t *testing.T) {
 	ctx := context.Background()
-	clk := webhooktest.NewFakeClock(time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC))
-	fake, _ := newFake(t, sirotest.WithClock(clk))
-	c, err := fake.Client(siro.WithClock(clk), siro.WithRetry(siro.RetryPolicy{}))
-	require.NoError(t, err)
+	fake, _, clk, c := clockedFake(t)
 	app, err := c.CreateOAuthApp(ctx, &siro.CreateOAuthAppParams{AppName: "crm", Owner: "siro-user-7", OrganizationID: fake.OrganizationID})
 	require.NoError(t, err)
 	tok, err := c.CreateAccessToken(ctx, app.ClientID, &siro.CreateAccessTokenParams{ClientSecret: app.ClientSecret, UserID: "u", Scope: siro.ScopeWrite})

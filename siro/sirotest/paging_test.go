@@ -19,10 +19,8 @@ import (
 func TestTranscriptPages(t *testing.T) {
 	ctx := context.Background()
 	fake, _ := newFake(t)
-	appID, secret := fake.CreateOAuthApp()
-	c, err := fake.Client(siro.WithOAuthApp(appID, secret, "siro-user-1", siro.ScopeRead), siro.WithRetry(siro.RetryPolicy{}))
-	require.NoError(t, err)
-	_, err = c.SyncEngagement(ctx, &siro.SyncEngagement{ExternalID: "appt-1"})
+	c := userClient(t, fake, siro.ScopeRead)
+	_, err := c.SyncEngagement(ctx, &siro.SyncEngagement{ExternalID: "appt-1"})
 	require.NoError(t, err)
 	var us []siro.Utterance
 	for i := range 5 {

@@ -4,11 +4,13 @@ import (
 	"context"
 	"net/http"
 	"testing"
+	"time"
 
 	"github.com/callcrm/callcrm-go/internal/testkit"
 	"github.com/callcrm/callcrm-go/siro"
 	"github.com/callcrm/callcrm-go/siro/internal/spectest"
 	"github.com/callcrm/callcrm-go/siro/sirotest"
+	"github.com/callcrm/callcrm-go/webhook/webhooktest"
 )
 
 // newFake starts a fake whose every request and answer is validated
@@ -68,4 +70,29 @@ func TestWebhookPayloadsConform(t *testing.T) {
 	if err := spec.ValidateWebhook([]byte(`{"recordingId":7}`)); err == nil {
 		t.Error("the webhook schema accepts a numeric recordingId")
 	}
+}
+
+// clockedFake is newFake on a fake clock at 2026-11-24 09:00 UTC, with an
+// org client on the same clock that does not retry.
+func clockedFake(t testing.TB) (*sirotest.Server, *spectest.Validator, *webhooktest.FakeClock, *siro.Client) {
+	t.Helper()
+	clk := webhooktest.NewFakeClock(time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC))
+	fake, v := newFake(t, sirotest.WithClock(clk))
+	c, err := fake.Client(siro.WithClock(clk), siro.WithRetry(siro.RetryPolicy{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fake, v, clk, c
+}
+
+// userClient is a client of fake acting for siro-user-1 through a new
+// OAuth app with scope, without retries.
+func userClient(t testing.TB, fake *sirotest.Server, scope siro.Scope) *siro.Client {
+	t.Helper()
+	appID, secret := fake.CreateOAuthApp()
+	c, err := fake.Client(siro.WithOAuthApp(appID, secret, "siro-user-1", scope), siro.WithRetry(siro.RetryPolicy{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }

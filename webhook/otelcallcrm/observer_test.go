@@ -529,18 +529,25 @@ func (r rootlessSampler) ShouldSample(p sdktrace.SamplingParameters) sdktrace.Sa
 }
 func (rootlessSampler) Description() string { return "rootless" }
 
+// rootless is a harness and an Observer whose spans are recorded in it
+// and sampled by rootlessSampler(prefix).
+func rootless(t *testing.T, prefix string) (*harness, *otelcallcrm.Observer) {
+	h := newHarness(t)
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSampler(rootlessSampler(prefix)), sdktrace.WithSpanProcessor(h.Spans))
+	t.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
+	obs, err := otelcallcrm.New(otelcallcrm.WithTracerProvider(tp), otelcallcrm.WithMeterProvider(h.MP))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h, obs
+}
+
 // Inside a delivery whose span is not recorded, the stages start no span
 // of their own (even where the sampler would sample one), and every stage
 // metric, and the verify stage's refusal reason, are recorded as with a
 // sampled trace.
 func TestUnrecordedDeliveryStages(t *testing.T) {
-	h := newHarness(t)
-	tp := sdktrace.NewTracerProvider(sdktrace.WithSampler(rootlessSampler("webhook receive")), sdktrace.WithSpanProcessor(h.Spans))
-	defer func() { _ = tp.Shutdown(context.Background()) }()
-	obs, err := otelcallcrm.New(otelcallcrm.WithTracerProvider(tp), otelcallcrm.WithMeterProvider(h.MP))
-	if err != nil {
-		t.Fatal(err)
-	}
+	h, obs := rootless(t, "webhook receive")
 	ob := webhook.Observation{Provider: "sivo", Receiver: "default"}
 
 	// One processed delivery: store reserve, callback, store commit.
@@ -592,13 +599,7 @@ func TestUnrecordedDeliveryStages(t *testing.T) {
 // where the sampler would sample them); the attempts are measured as
 // always.
 func TestUnrecordedCallAttempts(t *testing.T) {
-	h := newHarness(t)
-	tp := sdktrace.NewTracerProvider(sdktrace.WithSampler(rootlessSampler("siro ")), sdktrace.WithSpanProcessor(h.Spans))
-	defer func() { _ = tp.Shutdown(context.Background()) }()
-	obs, err := otelcallcrm.New(otelcallcrm.WithTracerProvider(tp), otelcallcrm.WithMeterProvider(h.MP))
-	if err != nil {
-		t.Fatal(err)
-	}
+	h, obs := rootless(t, "siro ")
 	ctx, end := obs.StartCall(context.Background(), "siro", "ListCalls")
 	for attempt, status := range []int{http.StatusServiceUnavailable, http.StatusOK} {
 		_, endAttempt := obs.StartAttempt(ctx, http.MethodGet, attempt+1)
