@@ -2,6 +2,7 @@ package sirotest
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"sort"
 	"strings"
@@ -23,13 +24,34 @@ func newCRUD(prefix string, fields ...string) *crud {
 	return &crud{prefix: prefix, fields: fields, items: map[string]map[string]any{}}
 }
 
-// take copies the writable fields of in into it.
-func (c *crud) take(it, in map[string]any) {
+// take copies the writable fields of in into it, after checking that
+// each has the type Siro documents (amountPercentage a number, isActive a
+// boolean, the others strings); false leaves it unchanged.
+func (c *crud) take(it, in map[string]any) bool {
+	for _, k := range c.fields {
+		if v, ok := in[k]; ok && v != nil && !fieldTypeOK(k, v) {
+			return false
+		}
+	}
 	for _, k := range c.fields {
 		if v, ok := in[k]; ok && v != nil {
 			it[k] = v
 		}
 	}
+	return true
+}
+
+func fieldTypeOK(k string, v any) bool {
+	switch k {
+	case "amountPercentage":
+		_, ok := v.(float64)
+		return ok
+	case "isActive":
+		_, ok := v.(bool)
+		return ok
+	}
+	_, ok := v.(string)
+	return ok
 }
 
 func (c *crud) list(filter map[string]string) []map[string]any {
@@ -45,7 +67,7 @@ func (c *crud) list(filter map[string]string) []map[string]any {
 			out = append(out, it)
 		}
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i]["id"].(string) < out[j]["id"].(string) })
+	sort.Slice(out, func(i, j int) bool { return fmt.Sprint(out[i]["id"]) < fmt.Sprint(out[j]["id"]) })
 	return out
 }
 
@@ -71,9 +93,15 @@ func (s *Server) mountCRUD(mux *http.ServeMux, base string, c *crud, filters ...
 		s.mu.Lock()
 		it := map[string]any{"id": s.nextID(c.prefix), "organizationId": s.OrganizationID,
 			"integrationConnectionId": s.IntegrationConnectionID, "createdAt": s.now(), "updatedAt": s.now()}
-		c.take(it, in)
-		c.items[it["id"].(string)] = it
+		ok := c.take(it, in)
+		if ok {
+			c.items[it["id"].(string)] = it
+		}
 		s.mu.Unlock()
+		if !ok {
+			writeErr(w, 400, "Bad Request - Invalid parameters")
+			return
+		}
 		writeJSON(w, 200, it)
 	})
 	mux.HandleFunc("GET "+base+"/{id}", func(w http.ResponseWriter, r *http.Request) {
@@ -98,7 +126,10 @@ func (s *Server) mountCRUD(mux *http.ServeMux, base string, c *crud, filters ...
 		if !ok {
 			return
 		}
-		c.take(it, in)
+		if !c.take(it, in) {
+			writeErr(w, 400, "Bad Request - Invalid parameters")
+			return
+		}
 		it["updatedAt"] = s.now()
 		writeJSON(w, 200, it)
 	})
@@ -118,7 +149,7 @@ func (s *Server) AddCRMUser(user map[string]any) {
 	if _, ok := user["id"]; !ok {
 		user["id"] = s.nextID("crmuser")
 	}
-	s.crmUsers.items[user["id"].(string)] = user
+	s.crmUsers.items[fmt.Sprint(user["id"])] = user
 }
 
 // AddMobileEvent adds a mobile event returned by the mobile events list.
@@ -215,7 +246,9 @@ func (s *Server) listCRMUserEngagements(w http.ResponseWriter, r *http.Request) 
 	linked := map[string]bool{}
 	for _, eu := range s.engagementUsers.items {
 		if eu["userId"] == r.PathValue("id") {
-			linked[eu["engagementId"].(string)] = true
+			if id, ok := eu["engagementId"].(string); ok {
+				linked[id] = true
+			}
 		}
 	}
 	out := []engagementAnswer{}
@@ -343,7 +376,10 @@ func (s *Server) createConnection(w http.ResponseWriter, r *http.Request) {
 	}
 	it := map[string]any{"id": s.nextID("ic"), "organizationId": s.OrganizationID, "createdAt": s.now(), "updatedAt": s.now(),
 		"syncStatus": []any{}}
-	s.connections.take(it, in)
+	if !s.connections.take(it, in) {
+		writeIssues(w, []any{"name"}, "Expected string")
+		return
+	}
 	s.connections.items[it["id"].(string)] = it
 	writeJSON(w, 201, it)
 }

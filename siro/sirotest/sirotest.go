@@ -598,7 +598,10 @@ func page[T any](items []T, cursor string, size int) ([]T, any) {
 	if start > len(items) {
 		start = len(items)
 	}
-	end := min(start+size, len(items))
+	end := len(items)
+	if size >= 0 && size < end-start { // no start+size: it can overflow
+		end = start + size
+	}
 	var next any
 	if end < len(items) {
 		next = strconv.Itoa(end)
