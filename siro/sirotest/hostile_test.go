@@ -156,3 +156,52 @@ func TestCRUDBodies(t *testing.T) {
 		t.Errorf("CRM users with a numeric id: %d %v %s", code, err, body)
 	}
 }
+
+// TestLinkDataTypeOutsideEnum: a dataType outside RecordingLinkBody's
+// documented members is a 422 validation error, not a lookup.
+func TestLinkDataTypeOutsideEnum(t *testing.T) {
+	fake, _, tok := hostileFake(t)
+	_, b, _ := rawCall("GET", fake.OrgURL()+"/v1/core/recordings", http.Header{"Authorization": {"Bearer " + fake.OrgToken}}, "")
+	var l struct{ Data []struct{ ID string } }
+	if err := json.Unmarshal([]byte(b), &l); err != nil || len(l.Data) == 0 {
+		t.Fatalf("listing recordings: %v %s", err, b)
+	}
+	code, body, err := rawCall("PUT", fake.UserURL()+"/v1/core/recordings/"+l.Data[0].ID+"/link",
+		http.Header{"X-Siro-Auth-Token": {tok}}, `{"dataType":"BANANA","id":"x"}`)
+	if err != nil || code != 422 || !strings.Contains(body, "dataType") {
+		t.Errorf("dataType BANANA: %d %v %s, want 422 naming dataType", code, err, body)
+	}
+}
+
+// TestListsFilterByOwner: the OAuth app list and an app's token list
+// answer only the owner's (the user who created the app, or whom the
+// token was minted for).
+func TestListsFilterByOwner(t *testing.T) {
+	ctx := context.Background()
+	fake, _, _, c := clockedFake(t)
+	appID, secret := fake.CreateOAuthApp() // owner siro-user-1
+	other, err := c.CreateOAuthApp(ctx, &siro.CreateOAuthAppParams{AppName: "crm", Owner: "siro-user-7", OrganizationID: fake.OrganizationID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for owner, want := range map[string]string{"siro-user-1": appID, "siro-user-7": other.ClientID} {
+		apps, err := c.ListOAuthApps(ctx, &siro.ListOAuthAppsParams{OrganizationID: fake.OrganizationID, Owner: owner})
+		if err != nil || len(apps.Data) != 1 || apps.Data[0].ClientID != want {
+			t.Errorf("apps of %s: %+v %v, want only %s", owner, apps, err, want)
+		}
+	}
+	if apps, err := c.ListOAuthApps(ctx, &siro.ListOAuthAppsParams{OrganizationID: "another-org", Owner: "siro-user-1"}); err != nil || len(apps.Data) != 0 {
+		t.Errorf("another organization's apps: %+v %v, want none", apps, err)
+	}
+	for _, user := range []string{"siro-user-1", "siro-user-2", "siro-user-2"} {
+		if _, err := c.CreateAccessToken(ctx, appID, &siro.CreateAccessTokenParams{ClientSecret: secret, UserID: user, Scope: siro.ScopeRead}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for owner, want := range map[string]int{"siro-user-1": 1, "siro-user-2": 2, "nobody": 0} {
+		toks, err := c.ListAccessTokens(ctx, appID, &siro.ListAccessTokensParams{Owner: owner})
+		if err != nil || len(toks.Data) != want {
+			t.Errorf("tokens of %s: %d %v, want %d", owner, len(toks.Data), err, want)
+		}
+	}
+}

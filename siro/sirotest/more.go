@@ -440,8 +440,10 @@ func (s *Server) listApps(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	var apps []map[string]any
-	for id := range s.apps {
-		apps = append(apps, s.appView(id))
+	for id, app := range s.apps {
+		if app.owner == q.Get("owner") && q.Get("organizationId") == s.OrganizationID {
+			apps = append(apps, s.appView(id))
+		}
 	}
 	s.mu.Unlock()
 	sort.Slice(apps, func(i, j int) bool { return apps[i]["clientId"].(string) < apps[j]["clientId"].(string) })
@@ -480,7 +482,8 @@ func (s *Server) deleteApp(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, 200, map[string]string{"clientId": id})
 }
 
-// listTokens lists the app's tokens, revoked ones included (revokedAt set).
+// listTokens lists the app's tokens of the user owner (whom each was
+// minted for), revoked ones included (revokedAt set).
 func (s *Server) listTokens(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Query().Get("owner") == "" {
 		writeErr(w, 400, "Bad Request - Invalid parameters")
@@ -489,7 +492,7 @@ func (s *Server) listTokens(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	var out []map[string]any
 	for _, info := range s.tokens {
-		if info.clientID == r.PathValue("clientId") {
+		if info.clientID == r.PathValue("clientId") && info.userID == r.URL.Query().Get("owner") {
 			out = append(out, s.tokenAnswer(info))
 		}
 	}

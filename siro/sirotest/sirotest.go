@@ -1118,6 +1118,12 @@ func (s *Server) link(w http.ResponseWriter, r *http.Request) {
 		writeIssues(w, []any{"id"}, "Send exactly one of id or externalId (with integrationConnectionId)")
 		return
 	}
+	switch in.DataType { // RecordingLinkBody.dataType's documented members
+	case siro.DataAccount, siro.DataLead, siro.DataOpportunity, siro.DataEngagement, siro.DataContact:
+	default:
+		writeIssues(w, []any{"dataType"}, "Invalid enum value. Expected 'ACCOUNT' | 'LEAD' | 'OPPORTUNITY' | 'ENGAGEMENT' | 'CONTACT'")
+		return
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	rec, ok := s.recordings[r.PathValue("id")]
