@@ -87,7 +87,7 @@ func (s *Server) mountCRUD(mux *http.ServeMux, base string, c *crud, filters ...
 	mux.HandleFunc("POST "+base, func(w http.ResponseWriter, r *http.Request) {
 		var in map[string]any
 		if err := decodeBody(r, &in); err != nil {
-			writeErr(w, 400, "Bad Request - Invalid parameters")
+			writeErr(w, 400, badParams)
 			return
 		}
 		s.mu.Lock()
@@ -99,7 +99,7 @@ func (s *Server) mountCRUD(mux *http.ServeMux, base string, c *crud, filters ...
 		}
 		s.mu.Unlock()
 		if !ok {
-			writeErr(w, 400, "Bad Request - Invalid parameters")
+			writeErr(w, 400, badParams)
 			return
 		}
 		writeJSON(w, 200, it)
@@ -117,7 +117,7 @@ func (s *Server) mountCRUD(mux *http.ServeMux, base string, c *crud, filters ...
 	mux.HandleFunc("PUT "+base+"/{id}", func(w http.ResponseWriter, r *http.Request) {
 		var in map[string]any
 		if err := decodeBody(r, &in); err != nil {
-			writeErr(w, 400, "Bad Request - Invalid parameters")
+			writeErr(w, 400, badParams)
 			return
 		}
 		s.mu.Lock()
@@ -127,7 +127,7 @@ func (s *Server) mountCRUD(mux *http.ServeMux, base string, c *crud, filters ...
 			return
 		}
 		if !c.take(it, in) {
-			writeErr(w, 400, "Bad Request - Invalid parameters")
+			writeErr(w, 400, badParams)
 			return
 		}
 		it["updatedAt"] = s.now()
@@ -324,7 +324,7 @@ func (s *Server) syncMultimediaEvent(w http.ResponseWriter, r *http.Request) {
 func (s *Server) syncMultimediaBatch(w http.ResponseWriter, r *http.Request) {
 	var in []siro.MultimediaEvent
 	if err := decodeBody(r, &in); err != nil {
-		writeErr(w, 400, "Bad Request - Invalid parameters")
+		writeErr(w, 400, badParams)
 		return
 	}
 	s.addMultimedia(w, len(in))
@@ -435,7 +435,7 @@ func (s *Server) putSalesforce(w http.ResponseWriter, r *http.Request) {
 func (s *Server) listApps(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	if q.Get("organizationId") == "" || q.Get("owner") == "" {
-		writeErr(w, 400, "Bad Request - Invalid parameters")
+		writeErr(w, 400, badParams)
 		return
 	}
 	s.mu.Lock()
@@ -486,7 +486,7 @@ func (s *Server) deleteApp(w http.ResponseWriter, r *http.Request) {
 // minted for), revoked ones included (revokedAt set).
 func (s *Server) listTokens(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Query().Get("owner") == "" {
-		writeErr(w, 400, "Bad Request - Invalid parameters")
+		writeErr(w, 400, badParams)
 		return
 	}
 	s.mu.Lock()

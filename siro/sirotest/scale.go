@@ -104,7 +104,7 @@ func (s *Server) scaleMiddleware(next http.Handler) http.Handler {
 		}
 		body, err := io.ReadAll(io.LimitReader(r.Body, 32<<20))
 		if err != nil {
-			writeErr(w, 400, "Bad Request - Invalid parameters")
+			writeErr(w, 400, badParams)
 			return
 		}
 		type idOnly struct {
@@ -117,7 +117,7 @@ func (s *Server) scaleMiddleware(next http.Handler) http.Handler {
 			err = json.Unmarshal(body, &recs[0])
 		}
 		if err != nil {
-			writeErr(w, 400, "Bad Request - Invalid parameters")
+			writeErr(w, 400, badParams)
 			return
 		}
 		if sc.reject != nil {

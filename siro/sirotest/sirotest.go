@@ -351,7 +351,7 @@ func writeIssues(w http.ResponseWriter, path []any, msg string) {
 
 // errorMessages are the messages Siro's documents give its error answers.
 var errorMessages = map[int]string{
-	http.StatusBadRequest:          "Bad Request - Invalid parameters",
+	http.StatusBadRequest:          badParams,
 	http.StatusUnauthorized:        "Unauthorized - User not authenticated",
 	http.StatusForbidden:           "Forbidden - User does not have access",
 	http.StatusNotFound:            "Not Found - Resource not found",
@@ -772,7 +772,7 @@ func (s *Server) getAccount(w http.ResponseWriter, r *http.Request) {
 func (s *Server) updateAccount(w http.ResponseWriter, r *http.Request) {
 	var in siro.AccountParams
 	if err := decodeBody(r, &in); err != nil {
-		writeErr(w, 400, "Bad Request - Invalid parameters")
+		writeErr(w, 400, badParams)
 		return
 	}
 	s.mu.Lock()
@@ -875,7 +875,7 @@ func (s *Server) createApp(w http.ResponseWriter, r *http.Request) {
 func (s *Server) mintToken(w http.ResponseWriter, r *http.Request) {
 	var in siro.CreateAccessTokenParams
 	if err := decodeBody(r, &in); err != nil {
-		writeErr(w, 400, "Bad Request - Invalid parameters")
+		writeErr(w, 400, badParams)
 		return
 	}
 	if in.UserID == "" || (in.Scope != siro.ScopeRead && in.Scope != siro.ScopeWrite) {
@@ -1111,7 +1111,7 @@ func (s *Server) extractions(w http.ResponseWriter, r *http.Request, rec *record
 func (s *Server) link(w http.ResponseWriter, r *http.Request) {
 	var in siro.LinkTarget
 	if err := decodeBody(r, &in); err != nil {
-		writeErr(w, 400, "Bad Request - Invalid parameters")
+		writeErr(w, 400, badParams)
 		return
 	}
 	if (in.ID == "") == (in.ExternalID == "") || (in.ExternalID != "" && in.IntegrationConnectionID == "") || in.DataType == "" {
@@ -1449,7 +1449,7 @@ func syncOne[T any](s *Server, id func(*T) string, upsert func(*T) any) http.Han
 	return func(w http.ResponseWriter, r *http.Request) {
 		var in T
 		if err := decodeBody(r, &in); err != nil {
-			writeErr(w, 400, "Bad Request - Invalid parameters")
+			writeErr(w, 400, badParams)
 			return
 		}
 		if id(&in) == "" {
@@ -1469,7 +1469,7 @@ func syncBatch[T any](s *Server, id func(*T) string, upsert func(*T) any) http.H
 	return func(w http.ResponseWriter, r *http.Request) {
 		var in []T
 		if err := decodeBody(r, &in); err != nil {
-			writeErr(w, 400, "Bad Request - Invalid parameters")
+			writeErr(w, 400, badParams)
 			return
 		}
 		for i := range in {
