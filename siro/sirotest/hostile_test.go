@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/callcrm/callcrm-go/siro"
@@ -204,4 +205,39 @@ func TestListsFilterByOwner(t *testing.T) {
 			t.Errorf("tokens of %s: %d %v, want %d", owner, len(toks.Data), err, want)
 		}
 	}
+}
+
+// TestReadsDuringWrites: a record read or listed while another request
+// updates it is encoded under the fake's lock, so `go test -race` finds
+// no race between the answer's JSON and the update (each answer used to
+// be encoded after the lock was released, from the same maps).
+func TestReadsDuringWrites(t *testing.T) {
+	ctx := context.Background()
+	fake, _ := newFake(t)
+	c := userClient(t, fake, siro.ScopeWrite)
+	u, err := c.CreateEngagementUser(ctx, &siro.EngagementUserParams{EngagementID: "e1", UserID: "u1", Name: "A"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for i := range 4 {
+		wg.Go(func() {
+			for j := range 20 {
+				var err error
+				switch i {
+				case 0:
+					_, err = c.UpdateEngagementUser(ctx, u.ID, &siro.EngagementUserParams{Name: fmt.Sprint("name-", j)})
+				case 1:
+					_, err = c.GetEngagementUser(ctx, u.ID)
+				default:
+					_, err = c.ListEngagementUsers(ctx, nil)
+				}
+				if err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
 }

@@ -80,8 +80,8 @@ func (s *Server) mountCRUD(mux *http.ServeMux, base string, c *crud, filters ...
 			f[k] = r.URL.Query().Get(k)
 		}
 		s.mu.Lock()
+		defer s.mu.Unlock()
 		out := c.list(f)
-		s.mu.Unlock()
 		writeJSON(w, 200, out)
 	})
 	mux.HandleFunc("POST "+base, func(w http.ResponseWriter, r *http.Request) {
@@ -91,13 +91,13 @@ func (s *Server) mountCRUD(mux *http.ServeMux, base string, c *crud, filters ...
 			return
 		}
 		s.mu.Lock()
+		defer s.mu.Unlock()
 		it := map[string]any{"id": s.nextID(c.prefix), "organizationId": s.OrganizationID,
 			"integrationConnectionId": s.IntegrationConnectionID, "createdAt": s.now(), "updatedAt": s.now()}
 		ok := c.take(it, in)
 		if ok {
 			c.items[it["id"].(string)] = it
 		}
-		s.mu.Unlock()
 		if !ok {
 			writeErr(w, 400, badParams)
 			return
@@ -106,8 +106,8 @@ func (s *Server) mountCRUD(mux *http.ServeMux, base string, c *crud, filters ...
 	})
 	mux.HandleFunc("GET "+base+"/{id}", func(w http.ResponseWriter, r *http.Request) {
 		s.mu.Lock()
+		defer s.mu.Unlock()
 		it, ok := c.items[r.PathValue("id")]
-		s.mu.Unlock()
 		if !ok {
 			notFound(w)
 			return
@@ -135,9 +135,9 @@ func (s *Server) mountCRUD(mux *http.ServeMux, base string, c *crud, filters ...
 	})
 	mux.HandleFunc("DELETE "+base+"/{id}", func(w http.ResponseWriter, r *http.Request) {
 		s.mu.Lock()
+		defer s.mu.Unlock()
 		_, ok := c.items[r.PathValue("id")]
 		delete(c.items, r.PathValue("id"))
-		s.mu.Unlock()
 		writeJSON(w, 200, ok)
 	})
 }
@@ -222,16 +222,16 @@ func (s *Server) listCRMUsers(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	items := s.crmUsers.list(nil)
-	s.mu.Unlock()
 	data, next := page(items, in.q.Get("cursor"), size)
 	writeJSON(w, 200, map[string]any{"data": data, "cursor": next})
 }
 
 func (s *Server) getCRMUser(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	u, ok := s.crmUsers.items[r.PathValue("id")]
-	s.mu.Unlock()
 	if !ok {
 		notFound(w)
 		return
@@ -243,6 +243,7 @@ func (s *Server) getCRMUser(w http.ResponseWriter, r *http.Request) {
 // to the user, by start time (a bare array).
 func (s *Server) listCRMUserEngagements(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	linked := map[string]bool{}
 	for _, eu := range s.engagementUsers.items {
 		if eu["userId"] == r.PathValue("id") {
@@ -257,7 +258,6 @@ func (s *Server) listCRMUserEngagements(w http.ResponseWriter, r *http.Request) 
 			out = append(out, s.engagementAnswer(e))
 		}
 	}
-	s.mu.Unlock()
 	sort.Slice(out, func(i, j int) bool { return out[i].StartTime < out[j].StartTime })
 	writeJSON(w, 200, out)
 }
@@ -287,6 +287,7 @@ func (s *Server) listMobileEvents(w http.ResponseWriter, r *http.Request) {
 	}
 	match := func(key, v string) bool { return q.Get(key) == "" || v == q.Get(key) }
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	var items []mobileEventAnswer
 	for _, e := range s.mobile {
 		if (len(codes) == 0 || codes[string(e.EventCode)]) && match("userId", e.UserID) && match("recordingId", e.RecordingID) &&
@@ -294,7 +295,6 @@ func (s *Server) listMobileEvents(w http.ResponseWriter, r *http.Request) {
 			items = append(items, mobileEventOf(e))
 		}
 	}
-	s.mu.Unlock()
 	data, next := page(items, q.Get("cursor"), size)
 	// The spec declares data as an array of arrays: answer that shape.
 	writeJSON(w, 200, map[string]any{"data": [][]mobileEventAnswer{nonNil(data)}, "cursor": next})
@@ -333,8 +333,8 @@ func (s *Server) syncMultimediaBatch(w http.ResponseWriter, r *http.Request) {
 // addMultimedia counts n synced multimedia events and answers 201.
 func (s *Server) addMultimedia(w http.ResponseWriter, n int) {
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	s.multimedia += n
-	s.mu.Unlock()
 	writeJSON(w, 201, map[string]any{"data": nil})
 }
 
@@ -352,8 +352,8 @@ func writePlain(w http.ResponseWriter, status int, msg string) {
 
 func (s *Server) listConnections(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	items := s.connections.list(map[string]string{"integrationPlatform": r.URL.Query().Get("integrationPlatform")})
-	s.mu.Unlock()
 	data, next := page(items, r.URL.Query().Get("cursor"), 100)
 	writeJSON(w, 200, map[string]any{"data": data, "cursor": next})
 }
@@ -439,13 +439,13 @@ func (s *Server) listApps(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	var apps []map[string]any
 	for id, app := range s.apps {
 		if app.owner == q.Get("owner") && q.Get("organizationId") == s.OrganizationID {
 			apps = append(apps, s.appView(id))
 		}
 	}
-	s.mu.Unlock()
 	sort.Slice(apps, func(i, j int) bool { return apps[i]["clientId"].(string) < apps[j]["clientId"].(string) })
 	writeJSON(w, 200, map[string]any{"data": nonNil(apps), "cursor": nil, "limit": 100, "hasNextPage": false})
 }
@@ -479,6 +479,9 @@ func (s *Server) deleteApp(w http.ResponseWriter, r *http.Request) {
 			s.tokens[tok] = info
 		}
 	}
+	// Siro declares no error for this route, only the 200 echoing the
+	// clientId; the fake answers so for an unknown or already deleted id
+	// too (an idempotent delete) rather than invent a 404.
 	writeJSON(w, 200, map[string]string{"clientId": id})
 }
 
@@ -490,13 +493,13 @@ func (s *Server) listTokens(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	var out []map[string]any
 	for _, info := range s.tokens {
 		if info.clientID == r.PathValue("clientId") && info.userID == r.URL.Query().Get("owner") {
 			out = append(out, s.tokenAnswer(info))
 		}
 	}
-	s.mu.Unlock()
 	sort.Slice(out, func(i, j int) bool { return out[i]["accessTokenId"].(string) < out[j]["accessTokenId"].(string) })
 	writeJSON(w, 200, map[string]any{"data": nonNil(out), "cursor": nil})
 }

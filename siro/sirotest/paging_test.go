@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/url"
 	"testing"
+	"time"
 
 	"github.com/callcrm/callcrm-go/siro"
 	"github.com/callcrm/callcrm-go/siro/sirotest"
@@ -26,7 +27,7 @@ func TestTranscriptPages(t *testing.T) {
 	for i := range 5 {
 		us = append(us, siro.Utterance{Utterance: fmt.Sprintf("u%d", i), StartTimeInMillis: float64(i), EndTimeInMillis: float64(i + 1), SpeakerTag: "A"})
 	}
-	rec, err := fake.Record("appt-1", sirotest.Conversation{Utterances: us, Speakers: map[string]string{"A": "Rep"}})
+	rec, err := fake.Record("appt-1", sirotest.Conversation{Utterances: us, Speakers: map[string]string{"A": "Rep"}, Processed: true})
 	require.NoError(t, err)
 
 	whole, err := c.GetUtterances(ctx, rec.RecordingID, nil)
@@ -120,4 +121,47 @@ func TestListPageSizes(t *testing.T) {
 	}
 	err = c.Do(ctx, siro.OrgAPI, "GET", "/v1/integrations/users", nil, url.Values{"pageSize": {"none"}}, nil, nil)
 	assert.ErrorIs(t, err, siro.ErrBadRequest)
+}
+
+// TestRecordingsCursorSurvivesUpdates: the recordings cursor names the
+// last recording of the page, so a recording updated between two pages
+// (as a poller sees when Siro links one) is listed again at the end and
+// no other recording is skipped; an offset would skip one. A cursor the
+// fake did not make is answered 400.
+func TestRecordingsCursorSurvivesUpdates(t *testing.T) {
+	ctx := context.Background()
+	fake, _, clk, c := clockedFake(t)
+	_, err := c.SyncEngagement(ctx, &siro.SyncEngagement{ExternalID: "appt-1", Subject: "Visit"})
+	require.NoError(t, err)
+	var ids []string
+	for range 5 {
+		clk.Advance(time.Second)
+		rec, err := fake.Record("appt-1", sirotest.Conversation{})
+		require.NoError(t, err)
+		ids = append(ids, rec.RecordingID)
+	}
+
+	first, err := c.ListRecordings(ctx, &siro.ListRecordingsParams{PageSize: 2})
+	require.NoError(t, err)
+	var seen []string
+	for _, r := range first.Data {
+		seen = append(seen, r.ID)
+	}
+	require.Equal(t, ids[:2], seen)
+	require.NotEmpty(t, first.Cursor)
+
+	clk.Advance(time.Second)
+	require.NoError(t, fake.MarkLinked(ids[0])) // updatedAt moves: now the newest
+
+	for r, err := range c.AllRecordings(ctx, &siro.ListRecordingsParams{PageSize: 2, Cursor: first.Cursor}) {
+		require.NoError(t, err)
+		seen = append(seen, r.ID)
+	}
+	assert.Equal(t, []string{ids[0], ids[1], ids[2], ids[3], ids[4], ids[0]}, seen,
+		"every recording once in order, and the updated one again at the end")
+
+	_, err = c.ListRecordings(ctx, &siro.ListRecordingsParams{Cursor: "2"})
+	var se *siro.Error
+	require.ErrorAs(t, err, &se)
+	assert.Equal(t, 400, se.StatusCode)
 }

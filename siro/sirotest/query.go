@@ -1,9 +1,11 @@
 package sirotest
 
 import (
+	"encoding/base64"
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/callcrm/callcrm-go/webhook"
@@ -99,4 +101,36 @@ func instant(t webhook.Time) time.Time {
 	}
 	p, _ := time.Parse(time.RFC3339Nano, t.Raw)
 	return p
+}
+
+// pageKey is a position in a list sorted by updatedAt, then id.
+type pageKey struct{ updatedAt, id string }
+
+// cmp orders keys: updatedAt (Siro's fixed-width UTC text sorts as time
+// does), then id.
+func (k pageKey) cmp(o pageKey) int {
+	if c := strings.Compare(k.updatedAt, o.updatedAt); c != 0 {
+		return c
+	}
+	return strings.Compare(k.id, o.id)
+}
+
+// cursor is the opaque text a page's answer carries to continue after k.
+func (k pageKey) cursor() string {
+	return base64.RawURLEncoding.EncodeToString([]byte(k.updatedAt + "|" + k.id))
+}
+
+// keyCursor reads a cursor made by pageKey.cursor; absent is ok false.
+func (r *queryReader) keyCursor(key string) (k pageKey, ok bool) {
+	v := r.q.Get(key)
+	if v == "" {
+		return pageKey{}, false
+	}
+	b, err := base64.RawURLEncoding.DecodeString(v)
+	at, id, found := strings.Cut(string(b), "|")
+	if err != nil || !found {
+		r.bad = true
+		return pageKey{}, false
+	}
+	return pageKey{at, id}, true
 }

@@ -166,11 +166,13 @@ func (s *Server) recordingView(rec *recording, q map[string][]string) recordingA
 		crm := *r.CRM
 		out.CRM = &crm
 	}
+	// Until the recording is processed its summary and extractions are
+	// empty (in-progress extractions are omitted, as Siro documents).
 	if flag("showSummary") {
-		out.Summary = nonNil(rec.summary)
+		out.Summary = nonNil(rec.doneSummary())
 	}
 	if flag("showEntityExtractions") {
-		out.EntityExtractions = extractedFields(rec.extractions)
+		out.EntityExtractions = extractedFields(rec.doneExtractions())
 	}
 	if flag("showEvaluationScore") {
 		score := rec.evaluationScore

@@ -122,6 +122,18 @@ type oauthApp struct {
 	created, deleted    time.Time
 }
 
+// doneSummary, doneExtractions and doneUtterances are what Siro serves
+// of the recording: nothing until it is processed.
+func (r *recording) doneSummary() []siro.SummarySection     { return ifProcessed(r, r.summary) }
+func (r *recording) doneExtractions() []siro.ExtractedField { return ifProcessed(r, r.extractions) }
+func (r *recording) doneUtterances() []siro.Utterance       { return ifProcessed(r, r.utterances) }
+func ifProcessed[T any](r *recording, v []T) []T {
+	if !r.processed {
+		return nil
+	}
+	return v
+}
+
 type recording struct {
 	rec         siro.Recording
 	summary     []siro.SummarySection
@@ -404,9 +416,7 @@ func (s *Server) wrap(org bool, next http.Handler) http.Handler {
 			cred = "org"
 		} else {
 			tok := r.Header.Get("x-siro-auth-token")
-			s.mu.Lock()
-			info, ok := s.tokens[tok]
-			s.mu.Unlock()
+			info, ok := s.userToken(tok)
 			if !ok || !info.revoked.IsZero() || !s.clock.Now().Before(info.expires) {
 				writeErr(w, http.StatusUnauthorized, "Unauthorized - User not authenticated")
 				return
@@ -422,25 +432,38 @@ func (s *Server) wrap(org bool, next http.Handler) http.Handler {
 			writeFault(w, r, org, f.Status)
 			return
 		}
-		s.mu.Lock()
-		now := s.clock.Now()
-		if now.Sub(s.windowStart) >= time.Minute {
-			s.windowStart = now.Truncate(time.Minute)
-			s.windowCount = map[string]int{}
-		}
-		s.windowCount[cred]++
-		n := s.windowCount[cred]
-		if n > s.maxPerMinute {
-			s.maxPerMinute = n
-		}
-		limited := s.rateLimit > 0 && n > s.rateLimit
-		s.mu.Unlock()
-		if limited {
+		if s.overLimit(cred) {
 			writeRateLimited(w)
 			return
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// userToken looks up a user API access token.
+func (s *Server) userToken(tok string) (userToken, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	info, ok := s.tokens[tok]
+	return info, ok
+}
+
+// overLimit counts a request of credential cred in the current minute and
+// reports whether it is over WithRateLimit's limit.
+func (s *Server) overLimit(cred string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.clock.Now()
+	if now.Sub(s.windowStart) >= time.Minute {
+		s.windowStart = now.Truncate(time.Minute)
+		s.windowCount = map[string]int{}
+	}
+	s.windowCount[cred]++
+	n := s.windowCount[cred]
+	if n > s.maxPerMinute {
+		s.maxPerMinute = n
+	}
+	return s.rateLimit > 0 && n > s.rateLimit
 }
 
 func decodeBody(r *http.Request, v any) error {
@@ -578,6 +601,7 @@ func (s *Server) softDelete(w http.ResponseWriter, r *http.Request) {
 		keep[id] = true
 	}
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	for ext, e := range s.engagements {
 		st, err := time.Parse(time.RFC3339, raw(e.StartTime))
 		if err == nil && !keep[ext] && !st.Before(in.FromTime) && !st.After(in.ToTime) {
@@ -585,7 +609,6 @@ func (s *Server) softDelete(w http.ResponseWriter, r *http.Request) {
 			s.deleted[ext] = true
 		}
 	}
-	s.mu.Unlock()
 	writeJSON(w, 200, map[string]any{"data": map[string]bool{"success": true}})
 }
 
@@ -612,13 +635,13 @@ func page[T any](items []T, cursor string, size int) ([]T, any) {
 func (s *Server) listEngagements(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	var items []engagementAnswer
 	for _, e := range s.engagements {
 		if (q.Get("externalId") == "" || e.ExternalID == q.Get("externalId")) && (q.Get("recordingId") == "" || e.RecordingID == q.Get("recordingId")) {
 			items = append(items, s.engagementAnswer(e))
 		}
 	}
-	s.mu.Unlock()
 	sort.Slice(items, func(i, j int) bool { return items[i].ID < items[j].ID })
 	data, next := page(items, q.Get("cursor"), 100)
 	writeJSON(w, 200, map[string]any{"data": nonNil(data), "cursor": next, "pageSize": 100, "hasNextPage": next != nil})
@@ -642,12 +665,12 @@ func (s *Server) findEngagement(id string) (*siro.Engagement, bool) {
 
 func (s *Server) getEngagement(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	e, ok := s.findEngagement(r.PathValue("id"))
 	var out engagementAnswer
 	if ok {
 		out = s.engagementAnswer(e)
 	}
-	s.mu.Unlock()
 	if !ok {
 		notFound(w)
 		return
@@ -677,6 +700,7 @@ func (s *Server) deleteEngagement(w http.ResponseWriter, r *http.Request) {
 func (s *Server) listOpportunities(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	var items []opportunityAnswer
 	for _, o := range s.opportunities {
 		if (q.Get("externalId") == "" || o.ExternalID == q.Get("externalId")) &&
@@ -684,7 +708,6 @@ func (s *Server) listOpportunities(w http.ResponseWriter, r *http.Request) {
 			items = append(items, s.opportunityAnswer(o))
 		}
 	}
-	s.mu.Unlock()
 	sort.Slice(items, func(i, j int) bool { return items[i].ID < items[j].ID })
 	data, next := page(items, q.Get("cursor"), 100)
 	writeJSON(w, 200, map[string]any{"data": nonNil(data), "cursor": next})
@@ -727,11 +750,11 @@ func (s *Server) deleteOpportunity(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) listAccounts(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	items := []accountAnswer{}
 	for _, a := range s.accounts {
 		items = append(items, accountOf(a))
 	}
-	s.mu.Unlock()
 	sort.Slice(items, func(i, j int) bool { return items[i].ID < items[j].ID })
 	writeJSON(w, 200, items)
 }
@@ -743,10 +766,10 @@ func (s *Server) createAccount(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	a := s.upsertAccount(in.ExternalID, in.Name)
 	a.Latitude, a.Longitude, a.PhoneNumbers, a.EmailAddresses = in.Latitude, in.Longitude, in.PhoneNumbers, in.EmailAddresses
 	out := accountOf(a)
-	s.mu.Unlock()
 	writeJSON(w, 200, out)
 }
 
@@ -813,7 +836,11 @@ func (s *Server) deleteAccount(w http.ResponseWriter, r *http.Request) {
 // filters: createdAt:gt and createdAt:lt (exclusive), updatedAt:gt and
 // updatedAt:lt (exclusive), updatedAt:gte and updatedAt:lte (inclusive),
 // and isProcessingDone, isSummaryDone and isEntityExtractionDone; pages of
-// pageSize (default 25) by updatedAt. A malformed value is answered 400.
+// pageSize (default 25) by updatedAt. The cursor names the last recording
+// of the page (its updatedAt and id), not an offset, so a recording
+// updated while a client pages moves behind the cursor and is listed
+// again rather than shifting another one out of sight. A malformed value
+// is answered 400.
 func (s *Server) listRecordings(w http.ResponseWriter, r *http.Request) {
 	in := readQuery(r)
 	created := timeBounds{After: in.time("createdAt:gt"), Before: in.time("createdAt:lt")}
@@ -821,12 +848,14 @@ func (s *Server) listRecordings(w http.ResponseWriter, r *http.Request) {
 		AtOrAfter: in.time("updatedAt:gte"), AtOrBefore: in.time("updatedAt:lte")}
 	processing, summary, extraction := in.boolean("isProcessingDone"), in.boolean("isSummaryDone"), in.boolean("isEntityExtractionDone")
 	size := in.size("pageSize", 25, 1, 0)
+	after, afterOK := in.keyCursor("cursor")
 	if in.reject(w) {
 		return
 	}
 	is := func(want *bool, got bool) bool { return want == nil || *want == got }
 	q := in.q
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	var items []recordingAnswer
 	for _, rec := range s.recordings {
 		v := s.recordingView(rec, q)
@@ -834,17 +863,21 @@ func (s *Server) listRecordings(w http.ResponseWriter, r *http.Request) {
 			!is(processing, v.IsProcessingDone) || !is(summary, v.IsSummaryDone) || !is(extraction, v.IsEntityExtractionDone) {
 			continue
 		}
+		if afterOK && (pageKey{v.UpdatedAt, v.ID}).cmp(after) <= 0 {
+			continue
+		}
 		items = append(items, v)
 	}
-	s.mu.Unlock()
 	sort.Slice(items, func(i, j int) bool {
-		if items[i].UpdatedAt != items[j].UpdatedAt {
-			return items[i].UpdatedAt < items[j].UpdatedAt
-		}
-		return items[i].ID < items[j].ID
+		return (pageKey{items[i].UpdatedAt, items[i].ID}).cmp(pageKey{items[j].UpdatedAt, items[j].ID}) < 0
 	})
-	data, next := page(items, q.Get("cursor"), size)
-	writeJSON(w, 200, map[string]any{"data": nonNil(data), "cursor": next})
+	var next any
+	if len(items) > size {
+		items = items[:size]
+		last := items[size-1]
+		next = pageKey{last.UpdatedAt, last.ID}.cursor()
+	}
+	writeJSON(w, 200, map[string]any{"data": nonNil(items), "cursor": next})
 }
 
 func (s *Server) getRecording(w http.ResponseWriter, r *http.Request, rec *recording) {
@@ -852,7 +885,7 @@ func (s *Server) getRecording(w http.ResponseWriter, r *http.Request, rec *recor
 }
 
 func (s *Server) getSummaries(w http.ResponseWriter, r *http.Request, rec *recording) {
-	writeJSON(w, 200, nonNil(rec.summary))
+	writeJSON(w, 200, nonNil(rec.doneSummary()))
 }
 
 func (s *Server) createApp(w http.ResponseWriter, r *http.Request) {
@@ -863,12 +896,12 @@ func (s *Server) createApp(w http.ResponseWriter, r *http.Request) {
 	}
 	id, secret := s.CreateOAuthApp()
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	app := s.apps[id]
 	app.name = in.AppName
 	if in.Owner != "" {
 		app.owner = in.Owner
 	}
-	s.mu.Unlock()
 	writeJSON(w, 201, map[string]string{"appName": in.AppName, "clientID": id, "clientSecret": secret})
 }
 
@@ -1024,12 +1057,12 @@ func (s *Server) recordingDetails(w http.ResponseWriter, r *http.Request, rec *r
 	}
 	if q.Get("showSummary") == "true" {
 		var parts []string
-		for _, sec := range rec.summary {
+		for _, sec := range rec.doneSummary() {
 			parts = append(parts, sec.Name+": "+sec.Content)
 		}
 		d.Summary = strings.Join(parts, "\n")
 	}
-	if q.Get("showEntityExtractions") == "true" {
+	if q.Get("showEntityExtractions") == "true" && rec.processed { // in-progress extractions are omitted
 		d.EntityExtractions = []extractionAnswer{s.extractionRecord(rec)}
 	}
 	writeJSON(w, 200, map[string]any{"data": d})
@@ -1042,7 +1075,7 @@ func (s *Server) extractionRecord(rec *recording) extractionAnswer {
 	}
 	return extractionAnswer{ID: uuidFor("extraction:" + rec.rec.ID), RecordingID: rec.rec.ID,
 		SiroEntityDefinitionID: uuidFor("definition:crm-fields"), SiroEntityDefinitionName: "CRM fields", Status: status,
-		Extraction: extractedFields(rec.extractions), CreatedAt: raw(rec.rec.CreatedAt), UpdatedAt: raw(rec.rec.UpdatedAt), Mappings: []siro.CRMMapping{}}
+		Extraction: extractedFields(rec.doneExtractions()), CreatedAt: raw(rec.rec.CreatedAt), UpdatedAt: raw(rec.rec.UpdatedAt), Mappings: []siro.CRMMapping{}}
 }
 
 // crmOpportunities lists the opportunity a recording is linked to, as
@@ -1072,7 +1105,8 @@ func (s *Server) crmOpportunities(rec *recording) []siro.CRMOpportunity {
 // number (default 1) and pageSize the utterances per page (default
 // 100000), as Siro documents them; the answer's cursor is the next page's
 // number, null on the last page. A malformed cursor or page size is
-// answered 400.
+// answered 400. An unprocessed recording has no utterances yet (Siro's
+// "not processed yet").
 func (s *Server) utterances(w http.ResponseWriter, r *http.Request, rec *recording) {
 	in := readQuery(r)
 	pageNo := in.size("cursor", 1, 1, 0)
@@ -1081,10 +1115,10 @@ func (s *Server) utterances(w http.ResponseWriter, r *http.Request, rec *recordi
 		return
 	}
 	speakers := rec.speakers
-	if speakers == nil {
+	if speakers == nil || !rec.processed {
 		speakers = map[string]string{}
 	}
-	all := utteranceAnswers(rec.utterances)
+	all := utteranceAnswers(rec.doneUtterances())
 	start := len(all) // past the end; also when (pageNo-1)*size would overflow
 	if pageNo-1 <= len(all)/size {
 		start = min(len(all), (pageNo-1)*size)
@@ -1103,11 +1137,15 @@ func (s *Server) extractions(w http.ResponseWriter, r *http.Request, rec *record
 }
 
 // link serves PUT (link) and DELETE (unlink) /v1/core/recordings/{id}/link.
-// A PUT names the CRM object by Siro's id or by externalId with the
-// integration connection; the fake looks it up among what was synced,
-// answers its Siro id, externalId and name, and makes it the recording's
-// link of that type (the recording's crm block, and the engagement's
-// recordingId for an engagement), marking the recording linked.
+// Both name the CRM object by Siro's id or by externalId with the
+// integration connection; the fake looks it up among what was synced. A
+// PUT answers its Siro id, externalId and name, and makes it the
+// recording's link of that type (the recording's crm block, and the
+// engagement's recordingId for an engagement), marking the recording
+// linked. A DELETE removes only that object's link and answers data true,
+// or false when the recording was not linked to it; the recording is
+// unlinked once it names no CRM object. An object the fake does not hold
+// is an error inside a 200 for both.
 func (s *Server) link(w http.ResponseWriter, r *http.Request) {
 	var in siro.LinkTarget
 	if err := decodeBody(r, &in); err != nil {
@@ -1132,12 +1170,13 @@ func (s *Server) link(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, 200, map[string]any{"error": "Recording not found", "details": map[string]string{"recordingId": r.PathValue("id")}})
 		return
 	}
-	if r.Method == http.MethodDelete {
-		s.setLinks(rec, nil)
-		writeJSON(w, 200, map[string]any{"data": true})
+	obj, ok := s.crmObject(&in)
+	if ok && r.Method == http.MethodDelete {
+		// Only the named object's link goes; data is false when the
+		// recording was not linked to it (nothing removed).
+		writeJSON(w, 200, map[string]any{"data": s.unlink(rec, in.DataType, obj.ID)})
 		return
 	}
-	obj, ok := s.crmObject(&in)
 	if !ok {
 		// Siro documents no answer for a CRM object it does not hold; the
 		// only failure this route documents is an error inside a 200, so
@@ -1151,6 +1190,9 @@ func (s *Server) link(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, 200, map[string]any{"error": "CRM object not found", "details": details})
 		return
 	}
+	// Siro "clears prior links as needed" without saying which: the fake
+	// replaces the link of the same type and keeps the others (linking an
+	// engagement keeps the opportunity and account links).
 	crm := siro.CRMLinks{IntegrationConnectionID: s.IntegrationConnectionID}
 	if rec.rec.CRM != nil {
 		crm = *rec.rec.CRM
@@ -1166,6 +1208,28 @@ func (s *Server) link(w http.ResponseWriter, r *http.Request) {
 	}
 	s.setLinks(rec, &crm)
 	writeJSON(w, 200, map[string]any{"data": obj})
+}
+
+// unlink removes the recording's link of type dt to the object with Siro
+// id id and reports whether there was one. The recording stays linked
+// while it names any CRM object. Call with s.mu held.
+func (s *Server) unlink(rec *recording, dt siro.DataType, id string) bool {
+	if rec.rec.CRM == nil {
+		return false
+	}
+	crm := *rec.rec.CRM
+	slot := map[siro.DataType]**siro.CRMRef{siro.DataEngagement: &crm.Engagement, siro.DataOpportunity: &crm.Opportunity,
+		siro.DataAccount: &crm.Account}[dt]
+	if slot == nil || *slot == nil || (*slot).ID != id {
+		return false
+	}
+	*slot = nil
+	if crm.Engagement == nil && crm.Opportunity == nil && crm.Account == nil {
+		s.setLinks(rec, nil)
+	} else {
+		s.setLinks(rec, &crm)
+	}
+	return true
 }
 
 // crmObject finds the synced CRM object a link target names: by Siro's
@@ -1378,7 +1442,10 @@ func (s *Server) setLinks(rec *recording, crm *siro.CRMLinks) {
 // Payload builds the webhook body Siro would send for a recording now:
 // recordingProcessed and recordingLinked as they are at this moment
 // (whichever event it is), and the crm block when the recording is
-// linked.
+// linked. For an unlinked recording the body has no crm key at all: the
+// webhook schema makes crm optional, and Siro populates it on
+// recordingProcessed only "if the recording is also definitively linked";
+// the fake omits it rather than send null.
 func (s *Server) Payload(recordingID string, eventType siro.EventType) ([]byte, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -1457,8 +1524,8 @@ func syncOne[T any](s *Server, id func(*T) string, upsert func(*T) any) http.Han
 			return
 		}
 		s.mu.Lock()
+		defer s.mu.Unlock()
 		out := upsert(&in)
-		s.mu.Unlock()
 		writeJSON(w, 200, map[string]any{"data": out})
 	}
 }
@@ -1479,11 +1546,11 @@ func syncBatch[T any](s *Server, id func(*T) string, upsert func(*T) any) http.H
 			}
 		}
 		s.mu.Lock()
+		defer s.mu.Unlock()
 		out := make([]any, len(in))
 		for i := range in {
 			out[i] = upsert(&in[i])
 		}
-		s.mu.Unlock()
 		writeJSON(w, 200, map[string]any{"data": out})
 	}
 }

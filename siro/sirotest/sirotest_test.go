@@ -155,7 +155,7 @@ func walkEveryOperation(t *testing.T, fake *sirotest.Server, clk *webhooktest.Fa
 	must(err)
 	_, err = c.LinkRecording(ctx, rec.RecordingID, &siro.LinkTarget{DataType: siro.DataOpportunity, ExternalID: "opp-1", IntegrationConnectionID: fake.IntegrationConnectionID})
 	must(err)
-	err = c.UnlinkRecording(ctx, rec.RecordingID, &siro.LinkTarget{DataType: siro.DataOpportunity, ID: "x"})
+	err = c.UnlinkRecording(ctx, rec.RecordingID, &siro.LinkTarget{DataType: siro.DataOpportunity, ExternalID: "opp-1", IntegrationConnectionID: fake.IntegrationConnectionID})
 	must(err)
 	_, err = c.LinkRecording(ctx, "rec_missing", &siro.LinkTarget{DataType: siro.DataLead, ID: "l"})
 	var se *siro.Error
