@@ -17,10 +17,7 @@ import (
 // object Siro does not hold is an error inside a 200.
 func TestLinkRecordingAsDocumented(t *testing.T) {
 	ctx := context.Background()
-	fake, _ := newFake(t)
-	c := userClient(t, fake, siro.ScopeWrite)
-	_, err := c.SyncEngagement(ctx, &siro.SyncEngagement{ExternalID: "appt-1", Subject: "Visit"})
-	require.NoError(t, err)
+	fake, c := withEngagement(t, siro.ScopeWrite)
 	e2, err := c.SyncEngagement(ctx, &siro.SyncEngagement{ExternalID: "appt-2", Subject: "Second visit"})
 	require.NoError(t, err)
 	opp, err := c.SyncOpportunity(ctx, &siro.SyncOpportunity{ExternalID: "opp-9", Name: "Deal"})
@@ -121,10 +118,7 @@ func TestLinkRecordingAsDocumented(t *testing.T) {
 // MarkProcessed makes all of it appear.
 func TestUnprocessedServesNoResults(t *testing.T) {
 	ctx := context.Background()
-	fake, _ := newFake(t)
-	c := userClient(t, fake, siro.ScopeRead)
-	_, err := c.SyncEngagement(ctx, &siro.SyncEngagement{ExternalID: "appt-1", Subject: "Visit"})
-	require.NoError(t, err)
+	fake, c := withEngagement(t, siro.ScopeRead)
 	rec, err := fake.Record("appt-1", sirotest.Conversation{
 		Summary:     []siro.SummarySection{{ID: "s1", Name: "Overview", Content: "Roof quote"}},
 		Extractions: []siro.ExtractedField{{Name: "budget", Value: json.RawMessage(`12000`)}},

@@ -85,23 +85,19 @@ func (s *Server) mountCRUD(mux *http.ServeMux, base string, c *crud, filters ...
 		writeJSON(w, 200, out)
 	})
 	mux.HandleFunc("POST "+base, func(w http.ResponseWriter, r *http.Request) {
-		var in map[string]any
-		if err := decodeBody(r, &in); err != nil {
-			writeErr(w, 400, badParams)
+		in, ok := readObject(w, r)
+		if !ok {
 			return
 		}
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		it := map[string]any{"id": s.nextID(c.prefix), "organizationId": s.OrganizationID,
 			"integrationConnectionId": s.IntegrationConnectionID, "createdAt": s.now(), "updatedAt": s.now()}
-		ok := c.take(it, in)
-		if ok {
-			c.items[it["id"].(string)] = it
-		}
-		if !ok {
+		if !c.take(it, in) {
 			writeErr(w, 400, badParams)
 			return
 		}
+		c.items[it["id"].(string)] = it
 		writeJSON(w, 200, it)
 	})
 	mux.HandleFunc("GET "+base+"/{id}", func(w http.ResponseWriter, r *http.Request) {
@@ -115,9 +111,8 @@ func (s *Server) mountCRUD(mux *http.ServeMux, base string, c *crud, filters ...
 		writeJSON(w, 200, it)
 	})
 	mux.HandleFunc("PUT "+base+"/{id}", func(w http.ResponseWriter, r *http.Request) {
-		var in map[string]any
-		if err := decodeBody(r, &in); err != nil {
-			writeErr(w, 400, badParams)
+		in, ok := readObject(w, r)
+		if !ok {
 			return
 		}
 		s.mu.Lock()
@@ -140,6 +135,16 @@ func (s *Server) mountCRUD(mux *http.ServeMux, base string, c *crud, filters ...
 		delete(c.items, r.PathValue("id"))
 		writeJSON(w, 200, ok)
 	})
+}
+
+// readObject decodes a JSON object body, answering 400 when it cannot.
+func readObject(w http.ResponseWriter, r *http.Request) (map[string]any, bool) {
+	var in map[string]any
+	if err := decodeBody(r, &in); err != nil {
+		writeErr(w, 400, badParams)
+		return nil, false
+	}
+	return in, true
 }
 
 // AddCRMUser adds an external (CRM) user returned by the CRM users list.
@@ -433,9 +438,8 @@ func (s *Server) putSalesforce(w http.ResponseWriter, r *http.Request) {
 // --- OAuth apps and token listings ---------------------------------------------
 
 func (s *Server) listApps(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	if q.Get("organizationId") == "" || q.Get("owner") == "" {
-		writeErr(w, 400, badParams)
+	q, ok := required(w, r, "organizationId", "owner")
+	if !ok {
 		return
 	}
 	s.mu.Lock()
@@ -488,15 +492,15 @@ func (s *Server) deleteApp(w http.ResponseWriter, r *http.Request) {
 // listTokens lists the app's tokens of the user owner (whom each was
 // minted for), revoked ones included (revokedAt set).
 func (s *Server) listTokens(w http.ResponseWriter, r *http.Request) {
-	if r.URL.Query().Get("owner") == "" {
-		writeErr(w, 400, badParams)
+	q, ok := required(w, r, "owner")
+	if !ok {
 		return
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var out []map[string]any
 	for _, info := range s.tokens {
-		if info.clientID == r.PathValue("clientId") && info.userID == r.URL.Query().Get("owner") {
+		if info.clientID == r.PathValue("clientId") && info.userID == q.Get("owner") {
 			out = append(out, s.tokenAnswer(info))
 		}
 	}

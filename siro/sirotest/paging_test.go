@@ -19,10 +19,7 @@ import (
 // one page (pageSize 100000).
 func TestTranscriptPages(t *testing.T) {
 	ctx := context.Background()
-	fake, _ := newFake(t)
-	c := userClient(t, fake, siro.ScopeRead)
-	_, err := c.SyncEngagement(ctx, &siro.SyncEngagement{ExternalID: "appt-1"})
-	require.NoError(t, err)
+	fake, c := withEngagement(t, siro.ScopeRead)
 	var us []siro.Utterance
 	for i := range 5 {
 		us = append(us, siro.Utterance{Utterance: fmt.Sprintf("u%d", i), StartTimeInMillis: float64(i), EndTimeInMillis: float64(i + 1), SpeakerTag: "A"})

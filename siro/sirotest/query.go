@@ -79,6 +79,19 @@ func (r *queryReader) reject(w http.ResponseWriter) bool {
 	return r.bad
 }
 
+// required reads the query of a route with required parameters: it
+// answers 400 when one of keys is absent or empty.
+func required(w http.ResponseWriter, r *http.Request, keys ...string) (url.Values, bool) {
+	q := r.URL.Query()
+	for _, k := range keys {
+		if q.Get(k) == "" {
+			writeErr(w, http.StatusBadRequest, badParams)
+			return nil, false
+		}
+	}
+	return q, true
+}
+
 // timeBounds are a list's date filters: After and Before exclusive,
 // AtOrAfter and AtOrBefore inclusive; a zero bound does not filter.
 type timeBounds struct {

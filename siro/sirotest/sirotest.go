@@ -634,11 +634,12 @@ func page[T any](items []T, cursor string, size int) ([]T, any) {
 
 func (s *Server) listEngagements(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
+	match := func(key, v string) bool { return q.Get(key) == "" || v == q.Get(key) }
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var items []engagementAnswer
 	for _, e := range s.engagements {
-		if (q.Get("externalId") == "" || e.ExternalID == q.Get("externalId")) && (q.Get("recordingId") == "" || e.RecordingID == q.Get("recordingId")) {
+		if match("externalId", e.ExternalID) && match("recordingId", e.RecordingID) {
 			items = append(items, s.engagementAnswer(e))
 		}
 	}

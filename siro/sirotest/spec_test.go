@@ -96,3 +96,15 @@ func userClient(t testing.TB, fake *sirotest.Server, scope siro.Scope) *siro.Cli
 	}
 	return c
 }
+
+// withEngagement is a fake, a client of it acting for siro-user-1 with
+// scope (no retries), and the engagement appt-1 ("Visit") synced.
+func withEngagement(t testing.TB, scope siro.Scope) (*sirotest.Server, *siro.Client) {
+	t.Helper()
+	fake, _ := newFake(t)
+	c := userClient(t, fake, scope)
+	if _, err := c.SyncEngagement(context.Background(), &siro.SyncEngagement{ExternalID: "appt-1", Subject: "Visit"}); err != nil {
+		t.Fatal(err)
+	}
+	return fake, c
+}
