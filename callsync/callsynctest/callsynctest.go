@@ -76,9 +76,20 @@ const CallLoggedSample = `{
 // payload_id (CallSync documents only call_logged; the others are assumed
 // to share its envelope).
 func Sample(event callsync.EventType, payloadID string) []byte {
-	s := strings.Replace(CallLoggedSample, `"event": "call_logged"`, `"event": "`+string(event)+`"`, 1)
-	return []byte(strings.Replace(s, `"payload_id": "wh_live_call_logged"`, `"payload_id": "`+payloadID+`"`, 1))
+	s := strings.Replace(CallLoggedSample, `"event": "call_logged"`, `"event": `+jsonString(string(event)), 1)
+	return []byte(strings.Replace(s, `"payload_id": "wh_live_call_logged"`, `"payload_id": `+jsonString(payloadID), 1))
 }
+
+// jsonString is s as a JSON string literal, so any value can be spliced
+// into the sample's text.
+func jsonString(s string) string {
+	b, _ := json.Marshal(s) // a string always marshals
+	return string(b)
+}
+
+// timestampLayout is how CallSync writes the envelope's timestamp: UTC
+// with milliseconds ("2026-04-28T11:58:13.000Z" in the guide's sample).
+const timestampLayout = "2006-01-02T15:04:05.000Z"
 
 // NewSender returns a Sender for the endpoint's webhook secret: it sets
 // X-CallSync-Signature and Content-Type. CallSync documents no retry
@@ -102,8 +113,8 @@ type Fields struct {
 	Timestamp time.Time
 	// CallID is data.call_details.call_id.
 	CallID int64
-	// Direction is the envelope's type and data.call_details.direction
-	// ("incoming", "outgoing", "missed", ...).
+	// Direction is the envelope's type and data.call_details' direction,
+	// type and status ("incoming", "outgoing", "missed", ...).
 	Direction string
 	// StartedAt is data.call_details.started_at.
 	StartedAt time.Time
@@ -138,13 +149,16 @@ func Build(event string, f Fields) []byte {
 	set(m, "payload_id", f.PayloadID)
 	set(m, "org_id", f.OrgID)
 	if !f.Timestamp.IsZero() {
-		m["timestamp"] = f.Timestamp.UTC().Format("2006-01-02T15:04:05.000Z")
+		m["timestamp"] = f.Timestamp.UTC().Format(timestampLayout)
 	}
 	if f.CallID != 0 {
 		call["call_id"] = f.CallID
 	}
 	if f.Direction != "" {
-		m["type"], call["direction"], call["type"] = f.Direction, f.Direction, f.Direction
+		// The guide shows only "incoming", where the envelope's type and
+		// call_details' direction, type and status all equal the "Global
+		// Call Type"; the fake keeps the four equal for any other.
+		m["type"], call["direction"], call["type"], call["status"] = f.Direction, f.Direction, f.Direction, f.Direction
 	}
 	if !f.StartedAt.IsZero() {
 		call["started_at"] = f.StartedAt.UTC().Format(time.RFC3339)
