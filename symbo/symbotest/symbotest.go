@@ -24,6 +24,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/callcrm/callcrm-go/symbo"
@@ -139,7 +140,8 @@ func NewDialer(secret string) (*Dialer, error) {
 }
 
 // Lookup calls a contact-lookup endpoint the way Symbo does, signed:
-// GET base?number=<E.164> with X-Hmac-Signature over the raw query string
+// GET base?number=<E.164>, the "+" unescaped as in Symbo's example
+// ("number=+18005551212"), with X-Hmac-Signature over the raw query string
 // (Symbo does not document what it signs on a GET; this is what the
 // lookup handler's strict default accepts), or over the empty body with
 // EmptyBodySignature. It returns the status and, on
@@ -149,8 +151,8 @@ func (d *Dialer) Lookup(ctx context.Context, base, number string) (int, *symbo.C
 }
 
 // Lookup calls a contact-lookup endpoint unsigned (GET base?number=<E.164>,
-// with whatever token base carries) and returns the status and, on 200,
-// the contact.
+// the "+" unescaped as Symbo sends it, with whatever token base carries)
+// and returns the status and, on 200, the contact.
 func Lookup(ctx context.Context, client *http.Client, base, number string) (int, *symbo.Contact, error) {
 	return lookup(ctx, client, base, number, nil, false)
 }
@@ -160,9 +162,17 @@ func lookup(ctx context.Context, client *http.Client, base, number string, signe
 	if err != nil {
 		return 0, nil, err
 	}
-	q := u.Query()
-	q.Set("number", number)
-	u.RawQuery = q.Encode()
+	if q := u.Query(); q.Has("number") { // the dialled number replaces one in base
+		q.Del("number")
+		u.RawQuery = q.Encode()
+	}
+	if u.RawQuery != "" {
+		u.RawQuery += "&"
+	}
+	// Symbo's example request is "?number=+18005551212": the "+" is sent
+	// as is (a form decoder reads a space), not as %2B. Base's own query
+	// is kept as written; where the number goes in it is not documented.
+	u.RawQuery += "number=" + strings.ReplaceAll(url.QueryEscape(number), "%2B", "+")
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
 		return 0, nil, err
