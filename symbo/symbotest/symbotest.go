@@ -96,10 +96,19 @@ func NewSender(secret string) (*webhooktest.Sender, error) {
 // sampleCreatedAt is the event time Event uses when the call has none.
 var sampleCreatedAt = webhook.NewTime(time.Date(2023, 1, 11, 20, 19, 40, 0, time.UTC))
 
+// DefaultUserID is the user_id of the events Event builds.
+const DefaultUserID = "user-1"
+
 // Event marshals a call event with the given name ("call:created",
-// "call.created", ...) and call; created_at is the call's created_at, or
-// a fixed time, never null.
+// "call.created", ...) and call, triggered by DefaultUserID; created_at
+// is the call's created_at, or a fixed time, never null.
 func Event(id string, name symbo.EventType, call symbo.Call) []byte {
+	return EventBy(DefaultUserID, id, name, call)
+}
+
+// EventBy is Event triggered by the Symbo user userID (the envelope's
+// user_id: Symbo sends the user whose action triggered the webhook).
+func EventBy(userID, id string, name symbo.EventType, call symbo.Call) []byte {
 	createdAt := call.CreatedAt
 	if !createdAt.Valid && createdAt.Raw == "" {
 		createdAt = sampleCreatedAt
@@ -111,7 +120,7 @@ func Event(id string, name symbo.EventType, call symbo.Call) []byte {
 		UserID      string       `json:"user_id"`
 		CreatedAt   webhook.Time `json:"created_at"`
 		Data        symbo.Call   `json:"data"`
-	}{id, "Call", string(name), "user-1", createdAt, call})
+	}{id, "Call", string(name), userID, createdAt, call})
 	return b
 }
 

@@ -82,3 +82,19 @@ func TestDialerReachesTheStrictLookup(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// TestEventByUserID: every Symbo webhook carries the user_id of the user
+// whose action triggered it (vendor/001, "Accounts & Users"); Event
+// always wrote "user-1", so a receiver that attributes calls to reps
+// could not be tested with two reps.
+func TestEventByUserID(t *testing.T) {
+	for _, user := range []string{"35904adb-e732-4ee7-a450-a87dfbe8a7f5", "rep-2"} {
+		ev, err := symbo.ParseCallEvent(symbotest.EventBy(user, "evt_1", symbo.EventCallCompleted, symbo.Call{ID: "c"}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ev.UserID != user || ev.ID != "evt_1" || ev.Type != symbo.EventCallCompleted || ev.Data.ID != "c" {
+			t.Errorf("EventBy(%q): user %q, id %q, type %q, call %q", user, ev.UserID, ev.ID, ev.Type, ev.Data.ID)
+		}
+	}
+}
