@@ -107,7 +107,9 @@ func NewTenantEvent(tenantID, id string, typ sivo.EventType, createdAt time.Time
 	default:
 		return nil, fmt.Errorf("sivotest: event %s: data is %.20s, not a JSON object", id, raw)
 	}
-	ev := &sivo.Event{ID: id, Type: typ, CreatedAt: webhook.NewTime(createdAt.UTC()), TenantID: tenantID, Data: raw}
+	// SIVO writes createdAt with milliseconds: the event holds what its body says.
+	at := createdAt.UTC().Truncate(time.Millisecond)
+	ev := &sivo.Event{ID: id, Type: typ, CreatedAt: webhook.NewTime(at), TenantID: tenantID, Data: raw}
 	var err error
 	ev.Raw, err = json.Marshal(ev)
 	return ev, err

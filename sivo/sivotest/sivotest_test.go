@@ -131,3 +131,24 @@ func TestNewTenantEventSetsTenantID(t *testing.T) {
 		t.Error("an empty tenant id was accepted")
 	}
 }
+
+// TestNewEventIsWhatTheReceiverDecodes: SIVO writes createdAt with
+// milliseconds (vendor/004), so the body carries no finer time; the
+// returned event must hold what its own body says, or a test comparing
+// the built event with the received one fails for a nanosecond.
+func TestNewEventIsWhatTheReceiverDecodes(t *testing.T) {
+	ev, err := sivotest.NewEvent("evt_1", sivo.EventCallEnded, at.Add(456789*time.Nanosecond), sivo.CallEnded{CallID: "c"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := sivo.ParseEvent(ev.Raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !got.CreatedAt.Time.Equal(ev.CreatedAt.Time) || got.CreatedAt.Raw != ev.CreatedAt.Raw {
+		t.Errorf("built createdAt %v (%q), the body says %v (%q)", ev.CreatedAt.Time, ev.CreatedAt.Raw, got.CreatedAt.Time, got.CreatedAt.Raw)
+	}
+	if got.CreatedAt.Raw != "2026-05-20T10:23:45.123Z" {
+		t.Errorf("createdAt %q, want SIVO's form 2026-05-20T10:23:45.123Z", got.CreatedAt.Raw)
+	}
+}
