@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -77,7 +78,7 @@ func TestBuiltEventsReachTheHandler(t *testing.T) {
 // made a body CallSync never sends and callsync cannot decode (400).
 func TestSampleEscapesItsArguments(t *testing.T) {
 	for _, event := range []callsync.EventType{callsync.EventRecordingUpdated, `rec"ording\`} {
-		for _, id := range []string{"wh_1", `wh_"quoted"`, `wh_back\slash`, "wh_\n"} {
+		for _, id := range []string{"wh_1", `wh_"quoted"`, `wh_back\slash`, "wh_\n", "wh_<&>"} {
 			ev, err := callsync.ParseEvent(callsynctest.Sample(event, id))
 			if err != nil {
 				t.Errorf("Sample(%q, %q): %v", event, id, err)
@@ -122,5 +123,32 @@ func TestSubjectTimestampAsCallSyncWritesIt(t *testing.T) {
 	}
 	if m["timestamp"] != "2026-05-01T09:00:00.000Z" {
 		t.Errorf("timestamp = %v, want 2026-05-01T09:00:00.000Z", m["timestamp"])
+	}
+}
+
+// TestBuildWritesTheGuidesForm: the guide's payload (vendor/002) is the
+// only body CallSync shows: its keys in its order, indented, "&" and "<"
+// as is. Build wrote Go's re-encoding of a map (keys sorted, compact,
+// "&" as \u0026): exactly what a receiver that re-marshals the JSON before
+// checking the HMAC (the raw-body mistake the guide warns about)
+// reproduces, so that receiver passed against the fake.
+func TestBuildWritesTheGuidesForm(t *testing.T) {
+	if !strings.Contains(string(callsynctest.Sample("ai_analysis", "a&b")), `"payload_id": "a&b"`) {
+		t.Error("Sample escaped the payload id's &")
+	}
+	if got := callsynctest.Build("call_logged", callsynctest.Fields{}); string(got) != callsynctest.CallLoggedSample {
+		t.Errorf("Build with zero fields is not the guide's sample:\n%s", got)
+	}
+	body := callsynctest.Build("recording_updated", callsynctest.Fields{RecordingURL: "https://r.example/x.mp3?a=1&b=<2>"})
+	if !strings.Contains(string(body), `"recording_url": "https://r.example/x.mp3?a=1&b=<2>"`) {
+		t.Errorf("recording_url escaped:\n%s", body)
+	}
+	var m any
+	if err := json.Unmarshal(body, &m); err != nil {
+		t.Fatal(err)
+	}
+	reencoded, _ := json.Marshal(m)
+	if string(reencoded) == string(body) {
+		t.Error("Build's body is Go's re-encoding of itself: a re-marshalling receiver would verify it")
 	}
 }
