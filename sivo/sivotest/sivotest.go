@@ -18,6 +18,7 @@
 package sivotest
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -96,7 +97,7 @@ func NewTenantEvent(tenantID, id string, typ sivo.EventType, createdAt time.Time
 	raw := []byte("{}") // SIVO documents no event without data: nil is the empty object
 	if data != nil {
 		var err error
-		if raw, err = json.Marshal(data); err != nil {
+		if raw, err = marshal(data); err != nil {
 			return nil, fmt.Errorf("sivotest: marshalling data: %w", err)
 		}
 	}
@@ -111,8 +112,22 @@ func NewTenantEvent(tenantID, id string, typ sivo.EventType, createdAt time.Time
 	at := createdAt.UTC().Truncate(time.Millisecond)
 	ev := &sivo.Event{ID: id, Type: typ, CreatedAt: webhook.NewTime(at), TenantID: tenantID, Data: raw}
 	var err error
-	ev.Raw, err = json.Marshal(ev)
+	ev.Raw, err = marshal(ev)
 	return ev, err
+}
+
+// marshal is json.Marshal writing "&", "<" and ">" as is, as SIVO's
+// JSON.stringify does (Go escapes them), so a receiver that re-marshals
+// the body before checking its signature fails against the fake as it
+// would against SIVO.
+func marshal(v any) ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
 }
 
 // CallEnded builds a call.ended event with the documented fields.

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -150,5 +151,27 @@ func TestNewEventIsWhatTheReceiverDecodes(t *testing.T) {
 	}
 	if got.CreatedAt.Raw != "2026-05-20T10:23:45.123Z" {
 		t.Errorf("createdAt %q, want SIVO's form 2026-05-20T10:23:45.123Z", got.CreatedAt.Raw)
+	}
+}
+
+// TestNewEventWritesHTMLAsSIVO: SIVO's bodies are JSON.stringify's, which
+// keeps "&", "<" and ">" as is; NewEvent wrote Go's "\u0026", which a
+// receiver that re-marshals the body before the HMAC reproduces.
+func TestNewEventWritesHTMLAsSIVO(t *testing.T) {
+	ev, err := sivotest.NewTenantEvent("t<&>", "evt_<1>", sivo.EventCallEnded, at, sivo.CallEnded{HangupCause: "A&B <x>"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"hangupCause":"A&B <x>"`, `"id":"evt_<1>"`, `"tenantId":"t<&>"`} {
+		if !strings.Contains(string(ev.Raw), want) {
+			t.Errorf("%s not in %s", want, ev.Raw)
+		}
+	}
+	if string(ev.Data) != `{"callId":"","direction":"","from":"","to":"","duration_sec":null,"agentId":"","queueId":"","mosScore":null,"hangupCause":"A&B <x>"}` {
+		t.Errorf("data %s", ev.Data)
+	}
+	got, err := sivo.ParseEvent(ev.Raw)
+	if err != nil || got.ID != "evt_<1>" || got.TenantID != "t<&>" {
+		t.Fatalf("ParseEvent: %v %+v", err, got)
 	}
 }

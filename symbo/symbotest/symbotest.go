@@ -18,6 +18,7 @@
 package symbotest
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -113,15 +114,20 @@ func EventBy(userID, id string, name symbo.EventType, call symbo.Call) []byte {
 	if !createdAt.Valid && createdAt.Raw == "" {
 		createdAt = sampleCreatedAt
 	}
-	b, _ := json.Marshal(struct {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	// Symbo's JSON (Node) keeps "<", ">" and "&" as is, as in its
+	// transcription's "<br>"; Go's default escaping would not.
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(struct {
 		ID          string       `json:"id"`
 		Object      string       `json:"object"`
 		Description string       `json:"description"`
 		UserID      string       `json:"user_id"`
 		CreatedAt   webhook.Time `json:"created_at"`
 		Data        symbo.Call   `json:"data"`
-	}{id, "Call", string(name), userID, createdAt, call})
-	return b
+	}{id, "Call", string(name), userID, createdAt, call}) // strings, numbers and times always encode
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n"))
 }
 
 // Dialer calls a contact-lookup endpoint the way Symbo's dialer does when

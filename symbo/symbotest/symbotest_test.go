@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 
@@ -96,5 +97,25 @@ func TestEventByUserID(t *testing.T) {
 		if ev.UserID != user || ev.ID != "evt_1" || ev.Type != symbo.EventCallCompleted || ev.Data.ID != "c" {
 			t.Errorf("EventBy(%q): user %q, id %q, type %q, call %q", user, ev.UserID, ev.ID, ev.Type, ev.Data.ID)
 		}
+	}
+}
+
+// TestEventWritesHTMLAsSymbo: Symbo's call transcription is HTML
+// ("Rep Name:<br>This is a test.", vendor/001), and its JSON (Node's
+// JSON.stringify) keeps "<" and ">" as is. Event wrote "\u003cbr\u003e",
+// Go's escaping, which a receiver that re-marshals the body before the
+// HMAC (instead of taking it "exactly as received") reproduces.
+func TestEventWritesHTMLAsSymbo(t *testing.T) {
+	const tr = "Rep Name:<br>This is a test.<br><br>Prospect:<br>Hey & bye.<br><br>"
+	body := symbotest.Event("evt_1", symbo.EventCallUpdated, symbo.Call{ID: "c", Transcription: tr})
+	if !strings.Contains(string(body), `"transcription":"`+tr+`"`) {
+		t.Errorf("transcription escaped: %s", body)
+	}
+	ev, err := symbo.ParseCallEvent(body)
+	if err != nil || ev.Data.Transcription != tr {
+		t.Fatalf("ParseCallEvent: %v, transcription %q", err, ev.Data.Transcription)
+	}
+	if body[len(body)-1] != '}' {
+		t.Errorf("body ends with %q", body[len(body)-1])
 	}
 }
