@@ -103,6 +103,7 @@ func NewSender(secret string) (*webhooktest.Sender, error) {
 	if err != nil {
 		return nil, err
 	}
+	// CallSync documents a JSON POST, not its Content-Type: the fake sends application/json.
 	return webhooktest.NewSender(s.SignHeader, "/webhooks/callsync", []time.Duration{0}), nil
 }
 

@@ -91,6 +91,7 @@ func NewSender(secret string) (*webhooktest.Sender, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Symbo documents a JSON POST, not its Content-Type: the fake sends application/json.
 	return webhooktest.NewSender(s.SignHeader, "/webhooks/symbo", []time.Duration{0}), nil
 }
 
