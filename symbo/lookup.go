@@ -191,8 +191,8 @@ type LookupHandler struct {
 //
 //   - with secrets (the webhook_secret Symbo gave you; several during a
 //     rotation), it verifies X-Hmac-Signature as an HMAC over the raw
-//     query string as sent ("number=%2B18005551212"): strict lookup
-//     signatures, the default. Symbo says every request it sends carries
+//     query string as sent ("number=+18005551212" in Symbo's example):
+//     strict lookup signatures, the default. Symbo says every request it sends carries
 //     a signature but not what it signs on a GET. An HMAC over the empty
 //     body would be one fixed value for every request (a bearer token
 //     that unlocks every contact and can be replayed), so it is refused

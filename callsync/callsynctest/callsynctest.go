@@ -17,6 +17,7 @@
 package callsynctest
 
 import (
+	"bytes"
 	"encoding/json"
 	"strings"
 	"time"
@@ -76,9 +77,23 @@ const CallLoggedSample = `{
 // payload_id (CallSync documents only call_logged; the others are assumed
 // to share its envelope).
 func Sample(event callsync.EventType, payloadID string) []byte {
-	s := strings.Replace(CallLoggedSample, `"event": "call_logged"`, `"event": "`+string(event)+`"`, 1)
-	return []byte(strings.Replace(s, `"payload_id": "wh_live_call_logged"`, `"payload_id": "`+payloadID+`"`, 1))
+	s := strings.Replace(CallLoggedSample, `"event": "call_logged"`, `"event": `+jsonString(string(event)), 1)
+	return []byte(strings.Replace(s, `"payload_id": "wh_live_call_logged"`, `"payload_id": `+jsonString(payloadID), 1))
 }
+
+// jsonString is s as a JSON string literal, "&", "<" and ">" as is (as
+// Build writes them), so any value can be spliced into the sample's text.
+func jsonString(s string) string {
+	var b strings.Builder
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(s) // a string always encodes
+	return strings.TrimSuffix(b.String(), "\n")
+}
+
+// timestampLayout is how CallSync writes the envelope's timestamp: UTC
+// with milliseconds ("2026-04-28T11:58:13.000Z" in the guide's sample).
+const timestampLayout = "2006-01-02T15:04:05.000Z"
 
 // NewSender returns a Sender for the endpoint's webhook secret: it sets
 // X-CallSync-Signature and Content-Type. CallSync documents no retry
@@ -88,6 +103,7 @@ func NewSender(secret string) (*webhooktest.Sender, error) {
 	if err != nil {
 		return nil, err
 	}
+	// CallSync documents a JSON POST, not its Content-Type: the fake sends application/json.
 	return webhooktest.NewSender(s.SignHeader, "/webhooks/callsync", []time.Duration{0}), nil
 }
 
@@ -102,8 +118,8 @@ type Fields struct {
 	Timestamp time.Time
 	// CallID is data.call_details.call_id.
 	CallID int64
-	// Direction is the envelope's type and data.call_details.direction
-	// ("incoming", "outgoing", "missed", ...).
+	// Direction is the envelope's type and data.call_details' direction,
+	// type and status ("incoming", "outgoing", "missed", ...).
 	Direction string
 	// StartedAt is data.call_details.started_at.
 	StartedAt time.Time
@@ -120,41 +136,91 @@ type Fields struct {
 
 // Build returns the guide's sample as event with the given fields set,
 // so a test can send two different calls, the same call twice, or a retry
-// of one payload.
+// of one payload. It writes the body in the guide's form: its keys in its
+// order, indented with four spaces, "&", "<" and ">" as is, so Build with
+// zero fields is CallLoggedSample.
 func Build(event string, f Fields) []byte {
-	var m map[string]any
+	var m sample
 	_ = json.Unmarshal([]byte(CallLoggedSample), &m) // the constant is valid JSON
-	data := m["data"].(map[string]any)
-	call := data["call_details"].(map[string]any)
-	caller := data["caller"].(map[string]any)
-	identity := data["identity"].(map[string]any)
-	staff := data["staff"].(map[string]any)
-	m["event"] = event
-	set := func(dst map[string]any, key, v string) {
+	call := &m.Data.CallDetails
+	m.Event = event
+	set := func(dst *string, v string) {
 		if v != "" {
-			dst[key] = v
+			*dst = v
 		}
 	}
-	set(m, "payload_id", f.PayloadID)
-	set(m, "org_id", f.OrgID)
+	set(&m.PayloadID, f.PayloadID)
+	set(&m.OrgID, f.OrgID)
 	if !f.Timestamp.IsZero() {
-		m["timestamp"] = f.Timestamp.UTC().Format("2006-01-02T15:04:05.000Z")
+		m.Timestamp = f.Timestamp.UTC().Format(timestampLayout)
 	}
 	if f.CallID != 0 {
-		call["call_id"] = f.CallID
+		call.CallID = f.CallID
 	}
 	if f.Direction != "" {
-		m["type"], call["direction"], call["type"] = f.Direction, f.Direction, f.Direction
+		// The guide shows only "incoming", where the envelope's type and
+		// call_details' direction, type and status all equal the "Global
+		// Call Type"; the fake keeps the four equal for any other.
+		m.Type, call.Direction, call.Type, call.Status = f.Direction, f.Direction, f.Direction, f.Direction
 	}
 	if !f.StartedAt.IsZero() {
-		call["started_at"] = f.StartedAt.UTC().Format(time.RFC3339)
+		call.StartedAt = f.StartedAt.UTC().Format(time.RFC3339)
 	}
-	set(call, "recording_url", f.RecordingURL)
-	set(caller, "phone", f.Phone)
-	set(identity, "phone", f.Phone)
-	set(caller, "name", f.CallerName)
-	set(identity, "id", f.ContactID)
-	set(staff, "id", f.StaffID)
-	b, _ := json.Marshal(m)
-	return b
+	set(&call.RecordingURL, f.RecordingURL)
+	set(&m.Data.Caller.Phone, f.Phone)
+	set(&m.Data.Identity.Phone, f.Phone)
+	set(&m.Data.Caller.Name, f.CallerName)
+	set(&m.Data.Identity.ID, f.ContactID)
+	set(&m.Data.Staff.ID, f.StaffID)
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	// CallSync documents no wire form beyond its one sample: the fake
+	// writes that sample's (JSON.stringify's escaping, four-space indent).
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "    ")
+	_ = enc.Encode(m) // strings, numbers and a bool always encode
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n"))
+}
+
+// sample is CallLoggedSample's shape, its fields in the guide's order.
+type sample struct {
+	Event     string `json:"event"`
+	Type      string `json:"type"`
+	OrgID     string `json:"org_id"`
+	Timestamp string `json:"timestamp"`
+	PayloadID string `json:"payload_id"`
+	Data      struct {
+		CallDetails struct {
+			CallID        int64  `json:"call_id"`
+			Direction     string `json:"direction"`
+			Type          string `json:"type"`
+			Status        string `json:"status"`
+			DurationTotal string `json:"duration_total"`
+			RecordingURL  string `json:"recording_url"`
+			FileStatus    string `json:"file_status"`
+			Reviewed      bool   `json:"reviewed"`
+			StartedAt     string `json:"started_at"`
+		} `json:"call_details"`
+		Caller struct {
+			Phone string `json:"phone"`
+			Name  string `json:"name"`
+		} `json:"caller"`
+		Identity struct {
+			ID     string   `json:"id"`
+			Name   string   `json:"name"`
+			Phone  string   `json:"phone"`
+			Email  string   `json:"email"`
+			Note   string   `json:"note"`
+			Labels []string `json:"labels"`
+		} `json:"identity"`
+		AIAnalysis struct {
+			Status string `json:"status"`
+		} `json:"ai_analysis"`
+		Staff struct {
+			ID    string `json:"id"`
+			Name  string `json:"name"`
+			Phone string `json:"phone"`
+			Email string `json:"email"`
+		} `json:"staff"`
+	} `json:"data"`
 }

@@ -3,7 +3,6 @@ package callsynctest
 import (
 	"context"
 	"strings"
-	"time"
 
 	"github.com/callcrm/callcrm-go/callsync"
 	"github.com/callcrm/callcrm-go/internal/testkit"
@@ -29,7 +28,7 @@ func Subject(secret string, clk *webhooktest.FakeClock) (webhooktest.Subject, er
 	}
 	event := func(typ callsync.EventType, id string) []byte {
 		s := string(Sample(typ, id))
-		return []byte(strings.Replace(s, "2026-04-28T11:58:13.000Z", clk.Now().UTC().Format(time.RFC3339Nano), 1))
+		return []byte(strings.Replace(s, "2026-04-28T11:58:13.000Z", clk.Now().UTC().Format(timestampLayout), 1))
 	}
 	deliveries := webhooktest.Subject{
 		Sign:    snd.Sign,

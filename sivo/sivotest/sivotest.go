@@ -18,9 +18,12 @@
 package sivotest
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -37,7 +40,15 @@ import (
 // attempts in all). The fake replays the longer one, as sivo.RetryHorizon
 // assumes, so a receiver that forgets a delivery before SIVO's last
 // retry fails its tests.
-var Schedule = []time.Duration{0, 5 * time.Second, 30 * time.Second, 2 * time.Minute, 10 * time.Minute, time.Hour, 6 * time.Hour}
+//
+// Schedule is for reading: NewSender replays its own copy of SIVO's
+// schedule, so changing this slice changes no Sender (build one with
+// webhooktest.NewSender for another schedule).
+var Schedule = slices.Clone(schedule)
+
+// schedule is SIVO's schedule as NewSender replays it, out of reach of
+// the tests that share the exported Schedule.
+var schedule = []time.Duration{0, 5 * time.Second, 30 * time.Second, 2 * time.Minute, 10 * time.Minute, time.Hour, 6 * time.Hour}
 
 // NewSender returns a Sender for SIVO's HMAC secret: it sets
 // X-Sivo-Signature, X-Sivo-Event-Id and X-Sivo-Event-Type (read from the
@@ -54,18 +65,69 @@ func NewSender(secret string) (*webhooktest.Sender, error) {
 			h.Set(sivo.HeaderEventType, string(ev.Type))
 		}
 		return s.SignHeader(h, body)
-	}, "/webhooks/sivo", Schedule), nil
+	}, "/webhooks/sivo", schedule), nil
 }
 
-// NewEvent builds an event envelope with data marshalled to JSON.
+// DefaultTenantID is the tenantId of the events NewEvent builds.
+const DefaultTenantID = "tenant-test"
+
+// NewEvent builds an event envelope of tenant DefaultTenantID with data
+// marshalled to JSON (NewTenantEvent for another tenant).
+//
+// It refuses what SIVO never sends: an empty id or type, a zero
+// createdAt, or data that is not a JSON object; nil data is sent as {}.
 func NewEvent(id string, typ sivo.EventType, createdAt time.Time, data any) (*sivo.Event, error) {
-	raw, err := json.Marshal(data)
-	if err != nil {
-		return nil, fmt.Errorf("sivotest: marshalling data: %w", err)
+	return NewTenantEvent(DefaultTenantID, id, typ, createdAt, data)
+}
+
+// NewTenantEvent is NewEvent for the tenant tenantID (the envelope's
+// tenantId), to test a receiver serving several SIVO tenants. tenantID
+// must not be empty.
+func NewTenantEvent(tenantID, id string, typ sivo.EventType, createdAt time.Time, data any) (*sivo.Event, error) {
+	switch {
+	case tenantID == "":
+		return nil, errors.New("sivotest: tenant id is empty (SIVO's envelope always has tenantId)")
+	case id == "":
+		return nil, errors.New("sivotest: event id is empty (SIVO sends every event with an id, in X-Sivo-Event-Id too)")
+	case typ == "":
+		return nil, fmt.Errorf("sivotest: event %s has no type", id)
+	case createdAt.IsZero():
+		return nil, fmt.Errorf("sivotest: event %s has a zero createdAt", id)
 	}
-	ev := &sivo.Event{ID: id, Type: typ, CreatedAt: webhook.NewTime(createdAt.UTC()), TenantID: "tenant-test", Data: raw}
-	ev.Raw, err = json.Marshal(ev)
+	raw := []byte("{}") // SIVO documents no event without data: nil is the empty object
+	if data != nil {
+		var err error
+		if raw, err = marshal(data); err != nil {
+			return nil, fmt.Errorf("sivotest: marshalling data: %w", err)
+		}
+	}
+	switch raw[0] {
+	case '{':
+	case 'n': // a nil map, slice or pointer in an interface
+		raw = []byte("{}")
+	default:
+		return nil, fmt.Errorf("sivotest: event %s: data is %.20s, not a JSON object", id, raw)
+	}
+	// SIVO writes createdAt with milliseconds: the event holds what its body says.
+	at := createdAt.UTC().Truncate(time.Millisecond)
+	ev := &sivo.Event{ID: id, Type: typ, CreatedAt: webhook.NewTime(at), TenantID: tenantID, Data: raw}
+	var err error
+	ev.Raw, err = marshal(ev)
 	return ev, err
+}
+
+// marshal is json.Marshal writing "&", "<" and ">" as is, as SIVO's
+// JSON.stringify does (Go escapes them), so a receiver that re-marshals
+// the body before checking its signature fails against the fake as it
+// would against SIVO.
+func marshal(v any) ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
 }
 
 // CallEnded builds a call.ended event with the documented fields.

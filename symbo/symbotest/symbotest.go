@@ -18,12 +18,14 @@
 package symbotest
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/callcrm/callcrm-go/symbo"
@@ -89,29 +91,44 @@ func NewSender(secret string) (*webhooktest.Sender, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Symbo documents a JSON POST, not its Content-Type: the fake sends application/json.
 	return webhooktest.NewSender(s.SignHeader, "/webhooks/symbo", []time.Duration{0}), nil
 }
 
 // sampleCreatedAt is the event time Event uses when the call has none.
 var sampleCreatedAt = webhook.NewTime(time.Date(2023, 1, 11, 20, 19, 40, 0, time.UTC))
 
+// DefaultUserID is the user_id of the events Event builds.
+const DefaultUserID = "user-1"
+
 // Event marshals a call event with the given name ("call:created",
-// "call.created", ...) and call; created_at is the call's created_at, or
-// a fixed time, never null.
+// "call.created", ...) and call, triggered by DefaultUserID; created_at
+// is the call's created_at, or a fixed time, never null.
 func Event(id string, name symbo.EventType, call symbo.Call) []byte {
+	return EventBy(DefaultUserID, id, name, call)
+}
+
+// EventBy is Event triggered by the Symbo user userID (the envelope's
+// user_id: Symbo sends the user whose action triggered the webhook).
+func EventBy(userID, id string, name symbo.EventType, call symbo.Call) []byte {
 	createdAt := call.CreatedAt
 	if !createdAt.Valid && createdAt.Raw == "" {
 		createdAt = sampleCreatedAt
 	}
-	b, _ := json.Marshal(struct {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	// Symbo's JSON (Node) keeps "<", ">" and "&" as is, as in its
+	// transcription's "<br>"; Go's default escaping would not.
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(struct {
 		ID          string       `json:"id"`
 		Object      string       `json:"object"`
 		Description string       `json:"description"`
 		UserID      string       `json:"user_id"`
 		CreatedAt   webhook.Time `json:"created_at"`
 		Data        symbo.Call   `json:"data"`
-	}{id, "Call", string(name), "user-1", createdAt, call})
-	return b
+	}{id, "Call", string(name), userID, createdAt, call}) // strings, numbers and times always encode
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n"))
 }
 
 // Dialer calls a contact-lookup endpoint the way Symbo's dialer does when
@@ -139,7 +156,8 @@ func NewDialer(secret string) (*Dialer, error) {
 }
 
 // Lookup calls a contact-lookup endpoint the way Symbo does, signed:
-// GET base?number=<E.164> with X-Hmac-Signature over the raw query string
+// GET base?number=<E.164>, the "+" unescaped as in Symbo's example
+// ("number=+18005551212"), with X-Hmac-Signature over the raw query string
 // (Symbo does not document what it signs on a GET; this is what the
 // lookup handler's strict default accepts), or over the empty body with
 // EmptyBodySignature. It returns the status and, on
@@ -149,8 +167,8 @@ func (d *Dialer) Lookup(ctx context.Context, base, number string) (int, *symbo.C
 }
 
 // Lookup calls a contact-lookup endpoint unsigned (GET base?number=<E.164>,
-// with whatever token base carries) and returns the status and, on 200,
-// the contact.
+// the "+" unescaped as Symbo sends it, with whatever token base carries)
+// and returns the status and, on 200, the contact.
 func Lookup(ctx context.Context, client *http.Client, base, number string) (int, *symbo.Contact, error) {
 	return lookup(ctx, client, base, number, nil, false)
 }
@@ -160,9 +178,17 @@ func lookup(ctx context.Context, client *http.Client, base, number string, signe
 	if err != nil {
 		return 0, nil, err
 	}
-	q := u.Query()
-	q.Set("number", number)
-	u.RawQuery = q.Encode()
+	if q := u.Query(); q.Has("number") { // the dialled number replaces one in base
+		q.Del("number")
+		u.RawQuery = q.Encode()
+	}
+	if u.RawQuery != "" {
+		u.RawQuery += "&"
+	}
+	// Symbo's example request is "?number=+18005551212": the "+" is sent
+	// as is (a form decoder reads a space), not as %2B. Base's own query
+	// is kept as written; where the number goes in it is not documented.
+	u.RawQuery += "number=" + strings.ReplaceAll(url.QueryEscape(number), "%2B", "+")
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
 		return 0, nil, err
