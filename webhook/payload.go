@@ -99,7 +99,8 @@ type Time struct {
 	time.Time
 	// Raw is the string as received; empty for a Time you built.
 	Raw string
-	// Valid is true when Raw parsed, or for a Time built with NewTime.
+	// Valid is true when Raw parsed, or for a Time built with NewTime
+	// from a non-zero instant.
 	Valid bool
 }
 
@@ -176,8 +177,13 @@ func (t Time) EncodeValues(key string, v *url.Values) error {
 // Unparsed reports a non-empty value that is not a valid timestamp.
 func (t Time) Unparsed() bool { return t.Raw != "" && !t.Valid }
 
-// NewTime returns a valid Time for tm.
+// NewTime returns a valid Time for tm. The zero time.Time gives the zero
+// Time, written as null: year 1 is no vendor's timestamp, and its text
+// would not decode as one.
 func NewTime(tm time.Time) Time {
+	if tm.IsZero() {
+		return Time{}
+	}
 	return Time{Time: tm, Raw: tm.UTC().Format(wireLayout), Valid: true}
 }
 

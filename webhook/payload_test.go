@@ -96,3 +96,26 @@ func TestTimeOneShape(t *testing.T) {
 	assert.Equal(t, "from=2026-05-20T10%3A00%3A00.000Z", v.Encode())
 	assert.True(t, tm.Before(tm.Add(time.Second)), "time.Time's methods are promoted")
 }
+
+// TestNewTimeZeroIsNull: NewTime of the zero time.Time is the zero Time,
+// written as null, and reads back as the zero Time; it used to write
+// "0001-01-01T00:00:00.000Z", which decodes as an unparsed value.
+func TestNewTimeZeroIsNull(t *testing.T) {
+	z := NewTime(time.Time{})
+	assert.True(t, z.IsZero())
+	assert.False(t, z.Unparsed())
+	b, err := json.Marshal(z)
+	require.NoError(t, err)
+	assert.Equal(t, "null", string(b))
+	var back Time
+	require.NoError(t, json.Unmarshal(b, &back))
+	assert.Equal(t, Time{}, back)
+
+	// Any other instant round-trips.
+	when := time.Date(2026, 5, 20, 10, 23, 45, 120e6, time.UTC)
+	b, err = json.Marshal(NewTime(when))
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(b, &back))
+	assert.True(t, back.Valid)
+	assert.True(t, back.Equal(when))
+}
