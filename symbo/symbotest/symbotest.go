@@ -21,6 +21,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -162,7 +163,13 @@ func NewDialer(secret string) (*Dialer, error) {
 // lookup handler's strict default accepts), or over the empty body with
 // EmptyBodySignature. It returns the status and, on
 // 200, the contact.
+//
+// A Dialer not built by NewDialer has no secret: its Lookup returns an
+// error rather than call unsigned (use the package's Lookup for that).
 func (d *Dialer) Lookup(ctx context.Context, base, number string) (int, *symbo.Contact, error) {
+	if d == nil || d.signer == nil {
+		return 0, nil, errors.New("symbotest: Dialer has no secret: build it with NewDialer (symbotest.Lookup calls unsigned)")
+	}
 	return lookup(ctx, d.Client, base, number, d.signer, d.EmptyBodySignature)
 }
 

@@ -119,3 +119,21 @@ func TestEventWritesHTMLAsSymbo(t *testing.T) {
 		t.Errorf("body ends with %q", body[len(body)-1])
 	}
 }
+
+// TestZeroDialerRefusesToCallUnsigned: a Dialer not built by NewDialer has
+// no secret; its Lookup errs instead of sending an unsigned lookup that a
+// test would take for Symbo's signed one.
+func TestZeroDialerRefusesToCallUnsigned(t *testing.T) {
+	var calls int
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { calls++ }))
+	defer srv.Close()
+	for _, d := range []*symbotest.Dialer{{}, nil} {
+		_, _, err := d.Lookup(context.Background(), srv.URL, "+18005551212")
+		if err == nil || !strings.Contains(err.Error(), "NewDialer") {
+			t.Fatalf("Lookup on %#v: %v, want an error naming NewDialer", d, err)
+		}
+	}
+	if calls != 0 {
+		t.Fatalf("the endpoint was called %d times", calls)
+	}
+}
