@@ -40,6 +40,7 @@
 package sirotest
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -436,8 +437,38 @@ func (s *Server) wrap(org bool, next http.Handler) http.Handler {
 			writeRateLimited(w)
 			return
 		}
-		next.ServeHTTP(w, r)
+		// Handlers encode under the fake's lock: they write into memory,
+		// and the answer goes to the connection once the lock is released,
+		// so a client reading slowly stalls only its own request.
+		buf := &bufferedWriter{ResponseWriter: w}
+		next.ServeHTTP(buf, r)
+		buf.flush()
 	})
+}
+
+// bufferedWriter holds a handler's status and body until flush; headers
+// go straight to the real writer's map (sent at flush).
+type bufferedWriter struct {
+	http.ResponseWriter
+	status int
+	body   bytes.Buffer
+}
+
+func (b *bufferedWriter) WriteHeader(status int) {
+	if b.status == 0 {
+		b.status = status
+	}
+}
+
+func (b *bufferedWriter) Write(p []byte) (int, error) {
+	b.WriteHeader(http.StatusOK)
+	return b.body.Write(p)
+}
+
+func (b *bufferedWriter) flush() {
+	b.WriteHeader(http.StatusOK)
+	b.ResponseWriter.WriteHeader(b.status)
+	_, _ = b.ResponseWriter.Write(b.body.Bytes())
 }
 
 // userToken looks up a user API access token.
