@@ -137,3 +137,33 @@ func TestZeroDialerRefusesToCallUnsigned(t *testing.T) {
 		t.Fatalf("the endpoint was called %d times", calls)
 	}
 }
+
+// TestDialerKeepsTheLookupQueryAsWritten: the Dialer keeps the lookup
+// URL's own query as written and appends the number (CHANGELOG), also
+// when that URL already carries a number: it re-encoded the rest of the
+// query then (keys sorted, %20 as +), so the token a receiver reads from
+// the raw query was not the one it configured.
+func TestDialerKeepsTheLookupQueryAsWritten(t *testing.T) {
+	var mu sync.Mutex
+	var raw string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		raw = r.URL.RawQuery
+		http.NotFound(w, r)
+	}))
+	defer srv.Close()
+	d, err := symbotest.NewDialer("abcdefg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.Client = srv.Client()
+	if _, _, err := d.Lookup(context.Background(), srv.URL+"/lookup?z=1&token=a%20b&number=%2B1999&a=2", "+18005551212"); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if want := "z=1&token=a%20b&a=2&number=+18005551212"; raw != want {
+		t.Errorf("raw query %q, want %q", raw, want)
+	}
+}
