@@ -185,13 +185,17 @@ func lookup(ctx context.Context, client *http.Client, base, number string, signe
 	if err != nil {
 		return 0, nil, err
 	}
-	if q := u.Query(); q.Has("number") { // the dialled number replaces one in base
-		q.Del("number")
-		u.RawQuery = q.Encode()
+	// The dialled number replaces one in base; the rest of base's query
+	// is kept as written (not re-encoded).
+	var keep []string
+	for _, pair := range strings.Split(u.RawQuery, "&") {
+		key, _, _ := strings.Cut(pair, "=")
+		if k, err := url.QueryUnescape(key); pair == "" || (err == nil && k == "number") {
+			continue
+		}
+		keep = append(keep, pair)
 	}
-	if u.RawQuery != "" {
-		u.RawQuery += "&"
-	}
+	u.RawQuery = strings.Join(append(keep, ""), "&")
 	// Symbo's example request is "?number=+18005551212": the "+" is sent
 	// as is (a form decoder reads a space), not as %2B. Base's own query
 	// is kept as written; where the number goes in it is not documented.
