@@ -20,7 +20,8 @@
 //		t.Fatal(err)
 //	}
 //	rec, err := fake.Record("appt-1", sirotest.Conversation{Title: "Visit"})
-//	codes, err := fake.DeliverWebhooks(ctx, receiver.URL, rec.RecordingID) // Svix-signed
+//	codes, err := fake.DeliverWebhooks(ctx, receiver.URL, rec.RecordingID, // Svix-signed
+//		sirotest.Delivery{Type: siro.EventRecordingProcessed}, sirotest.Delivery{Type: siro.EventRecordingLinked})
 //
 // Every operation the siro package types is served: the sync endpoints
 // (engagements, opportunities, multimedia events, soft-delete-removed),
