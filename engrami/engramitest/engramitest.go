@@ -32,6 +32,7 @@ package engramitest
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -126,9 +127,8 @@ func New(opts ...Option) *Server {
 	mux.HandleFunc("POST /api/v1/webhooks/incoming", s.auth(s.createHook))
 	mux.HandleFunc("POST /api/v1/tools", s.auth(s.createTool))
 	mux.HandleFunc("POST /api/v1/tools/{name}/test", s.auth(s.testTool))
-	mux.HandleFunc("POST /api/v1/integrations/oauth/providers", s.auth(s.create("name", []string{"client_secret"},
-		"name", "display_name", "authorization_url", "token_url", "client_id", "client_secret", "redirect_uri")))
-	mux.HandleFunc("POST /api/v1/integrations/actions", s.auth(s.create("name", nil, "name", "description", "endpoint", "input_schema")))
+	mux.HandleFunc("POST /api/v1/integrations/oauth/providers", s.auth(s.create([]string{"client_secret"}, providerFields)))
+	mux.HandleFunc("POST /api/v1/integrations/actions", s.auth(s.create(nil, actionFields)))
 	mux.HandleFunc("POST /api/v1/secrets", s.auth(s.createSecret))
 	mux.HandleFunc("POST /in/{id}", s.receive)
 	mux.HandleFunc("/", s.auth(func(w http.ResponseWriter, r *http.Request, _ []byte) {
@@ -289,26 +289,112 @@ func (s *Server) auth(next func(http.ResponseWriter, *http.Request, []byte)) htt
 	}
 }
 
-func (s *Server) decode(w http.ResponseWriter, body []byte, fields ...string) (map[string]json.RawMessage, bool) {
+// kind is the JSON type a body field must have.
+type kind int
+
+const (
+	str     kind = iota // a string
+	obj                 // an object
+	strMap              // an object of strings
+	strList             // an array of strings
+)
+
+// field is one body field the fake checks: its name, type, whether it is
+// required, and the fields of an object inside it.
+type field struct {
+	name     string
+	kind     kind
+	required bool
+	sub      []field
+}
+
+// Bodies as Engrami's custom-integrations page shows them. The page marks
+// no field required or optional; the fake requires the fields it always
+// required (what the engrami client requires), and checks the type of
+// every field the page shows: a string, an object, an array of strings, or
+// an object of strings (JSONPaths, templates, headers).
+var (
+	endpointFields = []field{{name: "url", kind: str}, {name: "method", kind: str},
+		{name: "headers", kind: strMap}, {name: "body_template", kind: obj}}
+	hookFields = []field{{"name", str, true, nil}, {"agent_id", str, true, nil},
+		{"transform", obj, true, []field{{name: "message", kind: str}, {name: "metadata", kind: strMap}}}}
+	toolFields = []field{{"name", str, true, nil}, {"description", str, true, nil},
+		{"parameters", obj, true, nil}, {"endpoint", obj, true, endpointFields}}
+	toolTestFields = []field{{name: "parameters", kind: obj}}
+	providerFields = []field{{"name", str, true, nil}, {"display_name", str, true, nil},
+		{"authorization_url", str, true, nil}, {"token_url", str, true, nil}, {"client_id", str, true, nil},
+		{"client_secret", str, true, nil}, {"scopes", strList, false, nil}, {"redirect_uri", str, true, nil}}
+	actionFields = []field{{"name", str, true, nil}, {"description", str, true, nil},
+		{"endpoint", obj, true, endpointFields}, {"input_schema", obj, true, nil}, {"output_mapping", strMap, false, nil}}
+	secretFields = []field{{"name", str, true, nil}, {"value", str, true, nil}}
+)
+
+// decode reads a JSON object body and checks fields; on failure it
+// answers 400 with the overview's details naming the field.
+func (s *Server) decode(w http.ResponseWriter, body []byte, fields []field) (map[string]json.RawMessage, bool) {
 	var m map[string]json.RawMessage
 	if err := json.Unmarshal(body, &m); err != nil {
 		s.fail(w, 400, "invalid_request", "body is not a JSON object", nil)
 		return nil, false
 	}
-	for _, f := range fields {
-		if v, ok := m[f]; !ok || string(v) == `""` || string(v) == "null" {
-			s.fail(w, 400, "invalid_request", "missing required field", map[string]string{"field": f, "reason": "missing_required_field"})
-			return nil, false
+	if name, reason := check(m, fields, ""); name != "" {
+		msg := "missing required field"
+		if reason == "invalid_type" {
+			msg = "field has the wrong type"
 		}
+		s.fail(w, 400, "invalid_request", msg, map[string]string{"field": name, "reason": reason})
+		return nil, false
 	}
 	return m, true
 }
 
+// check returns the first field of m (prefix.name) that is missing or of
+// the wrong type, and the reason: the overview's
+// "missing_required_field", or "invalid_type" (the docs name no reason
+// for a wrong type; this one is the fake's).
+func check(m map[string]json.RawMessage, fields []field, prefix string) (name, reason string) {
+	for _, f := range fields {
+		v, ok := m[f.name]
+		if !ok || string(v) == "null" || string(v) == `""` {
+			if f.required {
+				return prefix + f.name, "missing_required_field"
+			}
+			if !ok || string(v) == "null" {
+				continue // an optional field may be absent or null
+			}
+		}
+		var err error
+		var sub map[string]json.RawMessage
+		switch f.kind {
+		case str:
+			err = json.Unmarshal(v, new(string))
+		case obj:
+			err = json.Unmarshal(v, &sub)
+			if err == nil && sub == nil {
+				err = errNotObject
+			}
+		case strMap:
+			err = json.Unmarshal(v, new(map[string]string))
+		case strList:
+			err = json.Unmarshal(v, new([]string))
+		}
+		if err != nil {
+			return prefix + f.name, "invalid_type"
+		}
+		if name, reason := check(sub, f.sub, prefix+f.name+"."); name != "" {
+			return name, reason
+		}
+	}
+	return "", ""
+}
+
+var errNotObject = errors.New("not an object")
+
 // create serves a definition whose answer the page does not show: 201
 // with the stored definition, without the fields in withheld.
-func (s *Server) create(key string, withheld []string, fields ...string) func(http.ResponseWriter, *http.Request, []byte) {
+func (s *Server) create(withheld []string, fields []field) func(http.ResponseWriter, *http.Request, []byte) {
 	return func(w http.ResponseWriter, r *http.Request, body []byte) {
-		m, ok := s.decode(w, body, fields...)
+		m, ok := s.decode(w, body, fields)
 		if !ok {
 			return
 		}
@@ -320,7 +406,7 @@ func (s *Server) create(key string, withheld []string, fields ...string) func(ht
 }
 
 func (s *Server) createHook(w http.ResponseWriter, r *http.Request, body []byte) {
-	if _, ok := s.decode(w, body, "name", "agent_id", "transform"); !ok {
+	if _, ok := s.decode(w, body, hookFields); !ok {
 		return
 	}
 	s.mu.Lock()
@@ -337,7 +423,7 @@ func (s *Server) createHook(w http.ResponseWriter, r *http.Request, body []byte)
 }
 
 func (s *Server) createTool(w http.ResponseWriter, r *http.Request, body []byte) {
-	m, ok := s.decode(w, body, "name", "description", "parameters", "endpoint")
+	m, ok := s.decode(w, body, toolFields)
 	if !ok {
 		return
 	}
@@ -361,15 +447,16 @@ func (s *Server) testTool(w http.ResponseWriter, r *http.Request, body []byte) {
 		s.fail(w, 404, "not_found", "tool not found", map[string]string{"name": name})
 		return
 	}
-	var in struct {
-		Parameters map[string]any `json:"parameters"`
-	}
-	if err := json.Unmarshal(body, &in); err != nil {
-		s.fail(w, 400, "invalid_request", "body is not a JSON object", nil)
+	m, ok := s.decode(w, body, toolTestFields)
+	if !ok {
 		return
 	}
 	if result == nil {
-		result, _ = json.Marshal(map[string]any{"echo": in.Parameters})
+		params := m["parameters"]
+		if params == nil {
+			params = json.RawMessage("null")
+		}
+		result, _ = json.Marshal(map[string]json.RawMessage{"echo": params})
 	}
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(struct {
@@ -380,7 +467,7 @@ func (s *Server) testTool(w http.ResponseWriter, r *http.Request, body []byte) {
 }
 
 func (s *Server) createSecret(w http.ResponseWriter, r *http.Request, body []byte) {
-	m, ok := s.decode(w, body, "name", "value")
+	m, ok := s.decode(w, body, secretFields)
 	if !ok {
 		return
 	}

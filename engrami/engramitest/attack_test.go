@@ -1,0 +1,111 @@
+package engramitest_test
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/callcrm/callcrm-go/engrami/engramitest"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// send sends one raw request to the fake's host (path includes /api/v1
+// or /in/) with token as the bearer ("" for none) and returns status,
+// headers and the body.
+func send(t *testing.T, fake *engramitest.Server, method, path, token, body string) (int, http.Header, []byte) {
+	t.Helper()
+	req, err := http.NewRequest(method, fake.URL+path, strings.NewReader(body))
+	require.NoError(t, err)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	return resp.StatusCode, resp.Header, b
+}
+
+// apiError decodes the overview's error envelope.
+func apiError(t *testing.T, b []byte) (code string, details map[string]string) {
+	t.Helper()
+	var env struct {
+		Success *bool `json:"success"`
+		Error   struct {
+			Code    string            `json:"code"`
+			Details map[string]string `json:"details"`
+		} `json:"error"`
+	}
+	require.NoError(t, json.Unmarshal(b, &env), string(b))
+	require.NotNil(t, env.Success, string(b))
+	require.False(t, *env.Success, string(b))
+	return env.Error.Code, env.Error.Details
+}
+
+const (
+	goodTool     = `"name":"lookup","description":"d","parameters":{"type":"object"},"endpoint":{"url":"https://x","method":"POST"}`
+	goodHook     = `"name":"n","agent_id":"a","transform":{"message":"$.x"}`
+	goodProvider = `"name":"crm","display_name":"CRM","authorization_url":"https://a","token_url":"https://t","client_id":"c","client_secret":"s","redirect_uri":"https://r"`
+	goodAction   = `"name":"ticket","description":"d","endpoint":{"url":"https://x","method":"POST"},"input_schema":{"type":"object"}`
+)
+
+// TestWrongJSONTypesAre400: a body field of a type other than the one
+// Engrami's custom-integrations page shows (a string, an object, an array
+// of strings) is an invalid request naming the field, not stored as "".
+func TestWrongJSONTypesAre400(t *testing.T) {
+	for _, c := range []struct {
+		path, body, field string
+	}{
+		{"/secrets", `{"name":"A","value":123}`, "value"},
+		{"/secrets", `{"name":5,"value":"x"}`, "name"},
+		{"/secrets", `{"name":["A"],"value":"x"}`, "name"},
+		{"/tools", `{"name":1,"description":"d","parameters":{},"endpoint":{"url":"u","method":"POST"}}`, "name"},
+		{"/tools", `{"name":"t","description":true,"parameters":{},"endpoint":{"url":"u","method":"POST"}}`, "description"},
+		{"/tools", `{"name":"t","description":"d","parameters":"x","endpoint":{"url":"u","method":"POST"}}`, "parameters"},
+		{"/tools", `{"name":"t","description":"d","parameters":{},"endpoint":7}`, "endpoint"},
+		{"/tools", `{"name":"t","description":"d","parameters":{},"endpoint":{"url":9,"method":"POST"}}`, "endpoint.url"},
+		{"/tools", `{"name":"t","description":"d","parameters":{},"endpoint":{"url":"u","method":"POST","headers":{"A":1}}}`, "endpoint.headers"},
+		{"/tools", `{"name":"t","description":"d","parameters":{},"endpoint":{"url":"u","method":"POST","body_template":"q"}}`, "endpoint.body_template"},
+		{"/webhooks/incoming", `{"name":"n","agent_id":"a","transform":"$.x"}`, "transform"},
+		{"/webhooks/incoming", `{"name":"n","agent_id":7,"transform":{"message":"$.x"}}`, "agent_id"},
+		{"/webhooks/incoming", `{"name":"n","agent_id":"a","transform":{"message":{}}}`, "transform.message"},
+		{"/webhooks/incoming", `{"name":"n","agent_id":"a","transform":{"message":"$.x","metadata":{"id":1}}}`, "transform.metadata"},
+		{"/integrations/oauth/providers", `{` + goodProvider + `,"scopes":"read"}`, "scopes"},
+		{"/integrations/oauth/providers", `{` + strings.Replace(goodProvider, `"client_secret":"s"`, `"client_secret":{"v":"s"}`, 1) + `}`, "client_secret"},
+		{"/integrations/actions", `{` + strings.Replace(goodAction, `"input_schema":{"type":"object"}`, `"input_schema":[]`, 1) + `}`, "input_schema"},
+		{"/integrations/actions", `{` + goodAction + `,"output_mapping":{"id":false}}`, "output_mapping"},
+		{"/tools/lookup/test", `{"parameters":"x"}`, "parameters"},
+	} {
+		t.Run(c.path+" "+c.field, func(t *testing.T) {
+			fake := engramitest.New()
+			defer fake.Close()
+			st, _, _ := send(t, fake, "POST", "/api/v1/tools", fake.Token, `{`+goodTool+`}`)
+			require.Equal(t, 201, st)
+			st, _, b := send(t, fake, "POST", "/api/v1"+c.path, fake.Token, c.body)
+			assert.Equal(t, 400, st, string(b))
+			code, details := apiError(t, b)
+			assert.Equal(t, "invalid_request", code)
+			assert.Equal(t, c.field, details["field"], string(b))
+			_, stored := fake.Secret("")
+			assert.False(t, stored, "a secret stored under an empty name")
+		})
+	}
+	// Optional fields may be null or absent, as before.
+	fake := engramitest.New()
+	defer fake.Close()
+	for path, body := range map[string]string{
+		"/tools":                        `{` + goodTool + `}`,
+		"/webhooks/incoming":            `{"name":"n","agent_id":"a","transform":{"message":"$.x","metadata":null}}`,
+		"/integrations/oauth/providers": `{` + goodProvider + `,"scopes":["read","write"]}`,
+		"/integrations/actions":         `{` + goodAction + `,"output_mapping":{"ticket_id":"$.id"}}`,
+		"/secrets":                      `{"name":"A","value":"v"}`,
+	} {
+		st, _, b := send(t, fake, "POST", "/api/v1"+path, fake.Token, body)
+		assert.Equal(t, 201, st, path+": "+string(b))
+	}
+}
