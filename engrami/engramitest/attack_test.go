@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/callcrm/callcrm-go/engrami/engramitest"
 	"github.com/stretchr/testify/assert"
@@ -108,4 +109,51 @@ func TestWrongJSONTypesAre400(t *testing.T) {
 		st, _, b := send(t, fake, "POST", "/api/v1"+path, fake.Token, body)
 		assert.Equal(t, 201, st, path+": "+string(b))
 	}
+}
+
+// TestRejectedRequestsConsumeNothing: a request answered 401 spends no
+// rate-limit budget, no RateLimitNext count and no injected fault, and a
+// request answered 429 takes no injected fault: each is left for the
+// request it was meant for.
+func TestRejectedRequestsConsumeNothing(t *testing.T) {
+	secret := `{"name":"A","value":"v"}`
+	t.Run("fault survives a 401", func(t *testing.T) {
+		fake := engramitest.New()
+		defer fake.Close()
+		fake.Fail("/api/v1/secrets", 500, 1)
+		st, _, _ := send(t, fake, "POST", "/api/v1/secrets", "wrong", secret)
+		require.Equal(t, 401, st)
+		st, _, _ = send(t, fake, "POST", "/api/v1/secrets", fake.Token, secret)
+		assert.Equal(t, 500, st, "the injected fault was spent on the 401")
+	})
+	t.Run("RateLimitNext survives a 401", func(t *testing.T) {
+		fake := engramitest.New()
+		defer fake.Close()
+		fake.RateLimitNext(1, time.Time{})
+		st, _, _ := send(t, fake, "POST", "/api/v1/secrets", "wrong", secret)
+		require.Equal(t, 401, st)
+		st, _, _ = send(t, fake, "POST", "/api/v1/secrets", fake.Token, secret)
+		assert.Equal(t, 429, st, "RateLimitNext was spent on the 401")
+	})
+	t.Run("budget survives 401s", func(t *testing.T) {
+		fake := engramitest.New(engramitest.WithRateLimit(1))
+		defer fake.Close()
+		for range 3 {
+			st, _, _ := send(t, fake, "POST", "/api/v1/secrets", "", secret)
+			require.Equal(t, 401, st)
+		}
+		st, h, _ := send(t, fake, "POST", "/api/v1/secrets", fake.Token, secret)
+		assert.Equal(t, 201, st, "unauthenticated requests spent the key's budget")
+		assert.Equal(t, "0", h.Get("X-RateLimit-Remaining"))
+	})
+	t.Run("fault survives a 429", func(t *testing.T) {
+		fake := engramitest.New()
+		defer fake.Close()
+		fake.Fail("/api/v1/secrets", 500, 1)
+		fake.RateLimitNext(1, time.Time{})
+		st, _, _ := send(t, fake, "POST", "/api/v1/secrets", fake.Token, secret)
+		require.Equal(t, 429, st)
+		st, _, _ = send(t, fake, "POST", "/api/v1/secrets", fake.Token, secret)
+		assert.Equal(t, 500, st, "the injected fault was spent on the 429")
+	})
 }

@@ -252,41 +252,60 @@ func (s *Server) auth(next func(http.ResponseWriter, *http.Request, []byte)) htt
 			time.Sleep(s.latency)
 		}
 		body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
-		now := s.clock.Now()
-		s.mu.Lock()
-		s.requests = append(s.requests, Request{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Header: r.Header.Clone(), Body: body})
-		if now.Sub(s.window) >= time.Minute {
-			s.window, s.remaining = now.Truncate(time.Minute), s.limit
-		}
-		limited := s.limited > 0
-		if limited {
-			s.limited--
-		} else if s.remaining > 0 {
-			s.remaining--
-		} else {
-			limited = true // the per-minute budget is spent
-		}
-		reset := s.reset
-		if reset.IsZero() || !limited {
-			reset = s.window.Add(time.Minute)
-		}
-		w.Header().Set("X-RateLimit-Limit", strconv.Itoa(s.limit))
-		w.Header().Set("X-RateLimit-Remaining", strconv.Itoa(s.remaining))
-		w.Header().Set("X-RateLimit-Reset", strconv.FormatInt(reset.Unix(), 10))
-		s.mu.Unlock()
-		f, failed := s.faults.Take(r.Method, r.URL.Path)
-		switch {
-		case r.Header.Get("Authorization") != "Bearer "+s.Token:
+		authed := r.Header.Get("Authorization") == "Bearer "+s.Token
+		limited := s.admit(w, r, body, authed)
+		// A rejected request consumes nothing meant for another: a 401 no
+		// budget, RateLimitNext count or fault, a 429 no fault.
+		if !authed {
 			s.fail(w, 401, "unauthorized", "invalid API key", nil)
-		case limited:
-			w.Header().Set("X-RateLimit-Remaining", "0")
+			return
+		}
+		if limited {
 			s.fail(w, 429, "rate_limited", "rate limit exceeded", nil)
-		case failed:
+			return
+		}
+		if f, failed := s.faults.Take(r.Method, r.URL.Path); failed {
 			s.injected(w, f)
-		default:
-			next(w, r, body)
+			return
+		}
+		next(w, r, body)
+	}
+}
+
+// admit records the request, charges an authenticated one to the
+// per-minute budget (or to RateLimitNext) and sets the X-RateLimit-*
+// headers the overview documents on every answer; it reports whether the
+// request is rate-limited. The docs do not say whether a request with a
+// wrong key counts against a key's budget; the fake does not charge it.
+func (s *Server) admit(w http.ResponseWriter, r *http.Request, body []byte, authed bool) (limited bool) {
+	now := s.clock.Now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.requests = append(s.requests, Request{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Header: r.Header.Clone(), Body: body})
+	if now.Sub(s.window) >= time.Minute {
+		s.window, s.remaining = now.Truncate(time.Minute), s.limit
+	}
+	switch {
+	case !authed:
+	case s.limited > 0:
+		s.limited--
+		limited = true
+	case s.remaining > 0:
+		s.remaining--
+	default:
+		limited = true // the per-minute budget is spent
+	}
+	reset, remaining := s.window.Add(time.Minute), s.remaining
+	if limited {
+		remaining = 0
+		if !s.reset.IsZero() {
+			reset = s.reset
 		}
 	}
+	w.Header().Set("X-RateLimit-Limit", strconv.Itoa(s.limit))
+	w.Header().Set("X-RateLimit-Remaining", strconv.Itoa(remaining))
+	w.Header().Set("X-RateLimit-Reset", strconv.FormatInt(reset.Unix(), 10))
+	return limited
 }
 
 // kind is the JSON type a body field must have.
