@@ -1,6 +1,7 @@
 package engramitest_test
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -8,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/callcrm/callcrm-go/engrami"
 	"github.com/callcrm/callcrm-go/engrami/engramitest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -156,4 +158,34 @@ func TestRejectedRequestsConsumeNothing(t *testing.T) {
 		st, _, _ = send(t, fake, "POST", "/api/v1/secrets", fake.Token, secret)
 		assert.Equal(t, 500, st, "the injected fault was spent on the 429")
 	})
+}
+
+// TestRecordsAreCopies: what Requests and Received return is the
+// caller's to change; the fake's record stays as received.
+func TestRecordsAreCopies(t *testing.T) {
+	ctx := context.Background()
+	fake := engramitest.New()
+	defer fake.Close()
+	c, err := fake.Client()
+	require.NoError(t, err)
+	hook, err := c.CreateIncomingWebhook(ctx, &engrami.IncomingWebhookParams{Name: "n", AgentID: "a", Transform: engrami.Transform{Message: "$.x"}})
+	require.NoError(t, err)
+	s, err := engrami.NewSender(hook.URL, hook.Secret)
+	require.NoError(t, err)
+	require.NoError(t, s.Send(ctx, map[string]string{"event": "lead.created"}))
+
+	reqs := fake.Requests()
+	require.Len(t, reqs, 1)
+	want := string(reqs[0].Body)
+	reqs[0].Body[0] = 'X'
+	reqs[0].Header.Set("Authorization", "Bearer changed")
+	again := fake.Requests()[0]
+	assert.Equal(t, want, string(again.Body), "the fake's recorded body changed")
+	assert.Equal(t, "Bearer "+fake.Token, again.Header.Get("Authorization"), "the fake's recorded header changed")
+
+	got := fake.Received(hook.ID)
+	require.Len(t, got, 1)
+	wantEvent := string(got[0])
+	got[0][0] = 'X'
+	assert.Equal(t, wantEvent, string(fake.Received(hook.ID)[0]), "the fake's received event changed")
 }

@@ -31,6 +31,7 @@
 package engramitest
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -190,11 +191,17 @@ func (s *Server) SetToolResult(name string, response any) error {
 	return nil
 }
 
-// Requests returns the API requests received so far.
+// Requests returns the API requests received so far: copies, the
+// caller's to change.
 func (s *Server) Requests() []Request {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return append([]Request(nil), s.requests...)
+	out := make([]Request, len(s.requests))
+	for i, r := range s.requests {
+		r.Header, r.Body = r.Header.Clone(), bytes.Clone(r.Body)
+		out[i] = r
+	}
+	return out
 }
 
 // Secret returns a stored secret's value.
@@ -205,11 +212,16 @@ func (s *Server) Secret(name string) (string, bool) {
 	return v, ok
 }
 
-// Received returns the verified events an incoming webhook got.
+// Received returns the verified events an incoming webhook got: copies,
+// the caller's to change.
 func (s *Server) Received(hookID string) [][]byte {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return append([][]byte(nil), s.received[hookID]...)
+	var out [][]byte
+	for _, b := range s.received[hookID] {
+		out = append(out, bytes.Clone(b))
+	}
+	return out
 }
 
 // ok answers a success: bare, or in the envelope when Wrap is set.
