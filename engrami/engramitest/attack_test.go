@@ -189,3 +189,31 @@ func TestRecordsAreCopies(t *testing.T) {
 	got[0][0] = 'X'
 	assert.Equal(t, wantEvent, string(fake.Received(hook.ID)[0]), "the fake's received event changed")
 }
+
+// TestOversizedBodyIsNamed: a body over the fake's 1 MiB limit is
+// answered 400 saying so, not read truncated ("body is not a JSON
+// object", or a truncated body accepted).
+func TestOversizedBodyIsNamed(t *testing.T) {
+	fake := engramitest.New()
+	defer fake.Close()
+	big := `{"name":"A","value":"` + strings.Repeat("x", 1<<20) + `"}`
+	st, _, b := send(t, fake, "POST", "/api/v1/secrets", fake.Token, big)
+	assert.Equal(t, 400, st)
+	code, details := apiError(t, b)
+	assert.Equal(t, "invalid_request", code)
+	assert.Equal(t, "body_too_large", details["reason"], string(b))
+	// A valid object followed by padding past the limit is refused too,
+	// not accepted from its first MiB.
+	st, _, _ = send(t, fake, "POST", "/api/v1/secrets", fake.Token, `{"name":"B","value":"v"}`+strings.Repeat(" ", 1<<20))
+	assert.Equal(t, 400, st)
+	_, ok := fake.Secret("B")
+	assert.False(t, ok)
+	// The hook URLs read no more either (a truncated body failed its
+	// signature: 401).
+	st, _, b = send(t, fake, "POST", "/api/v1/webhooks/incoming", fake.Token, `{`+goodHook+`}`)
+	require.Equal(t, 201, st, string(b))
+	var hook struct{ ID string }
+	require.NoError(t, json.Unmarshal(b, &hook))
+	st, _, _ = send(t, fake, "POST", "/in/"+hook.ID, "", `{"x":"`+strings.Repeat("x", 1<<20)+`"}`)
+	assert.Equal(t, 413, st)
+}

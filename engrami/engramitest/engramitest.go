@@ -263,7 +263,7 @@ func (s *Server) auth(next func(http.ResponseWriter, *http.Request, []byte)) htt
 		if s.latency > 0 {
 			time.Sleep(s.latency)
 		}
-		body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+		body, tooBig := readBody(r)
 		authed := r.Header.Get("Authorization") == "Bearer "+s.Token
 		limited := s.admit(w, r, body, authed)
 		// A rejected request consumes nothing meant for another: a 401 no
@@ -280,8 +280,27 @@ func (s *Server) auth(next func(http.ResponseWriter, *http.Request, []byte)) htt
 			s.injected(w, f)
 			return
 		}
+		if tooBig {
+			s.fail(w, 400, "invalid_request", "request body too large", map[string]string{"reason": "body_too_large"})
+			return
+		}
 		next(w, r, body)
 	}
+}
+
+// maxBody is the largest body the fake reads. Engrami documents no limit
+// (nor its answer to a larger body); the fake answers 400 invalid_request
+// with reason "body_too_large" on the API, 413 on the hook URLs.
+const maxBody = 1 << 20
+
+// readBody reads at most maxBody bytes of r's body and reports whether
+// there was more.
+func readBody(r *http.Request) (body []byte, tooBig bool) {
+	body, _ = io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+	if len(body) > maxBody {
+		return body[:maxBody], true
+	}
+	return body, false
 }
 
 // admit records the request, charges an authenticated one to the
@@ -531,9 +550,9 @@ func (s *Server) receive(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "bad secret", 500)
 		return
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
-	if err != nil {
-		http.Error(w, "read", 400)
+	body, tooBig := readBody(r)
+	if tooBig {
+		http.Error(w, "request body too large", http.StatusRequestEntityTooLarge)
 		return
 	}
 	if _, err := v.Verify(r.Header, body); err != nil {
