@@ -217,3 +217,18 @@ func TestOversizedBodyIsNamed(t *testing.T) {
 	st, _, _ = send(t, fake, "POST", "/in/"+hook.ID, "", `{"x":"`+strings.Repeat("x", 1<<20)+`"}`)
 	assert.Equal(t, 413, st)
 }
+
+// TestHookURLIsNotTheAPI: the incoming-webhook URLs are Engrami's
+// hooks.engrami.com, not its API: another method than POST is 405 there,
+// without the API's bearer token, and is not recorded as an API request.
+func TestHookURLIsNotTheAPI(t *testing.T) {
+	fake := engramitest.New()
+	defer fake.Close()
+	st, h, _ := send(t, fake, "GET", "/in/wh_in_000001", "", "")
+	assert.Equal(t, 405, st)
+	assert.Equal(t, "POST", h.Get("Allow"))
+	assert.Empty(t, h.Get("X-RateLimit-Limit"), "the hooks host is not the rate-limited API")
+	st, _, _ = send(t, fake, "POST", "/in/wh_in_000001/extra", "", "{}")
+	assert.Equal(t, 404, st)
+	assert.Empty(t, fake.Requests())
+}

@@ -132,6 +132,7 @@ func New(opts ...Option) *Server {
 	mux.HandleFunc("POST /api/v1/integrations/actions", s.auth(s.create(nil, actionFields)))
 	mux.HandleFunc("POST /api/v1/secrets", s.auth(s.createSecret))
 	mux.HandleFunc("POST /in/{id}", s.receive)
+	mux.HandleFunc("/in/", s.notHook)
 	mux.HandleFunc("/", s.auth(func(w http.ResponseWriter, r *http.Request, _ []byte) {
 		s.fail(w, 404, "not_found", "no such endpoint", nil)
 	}))
@@ -528,6 +529,24 @@ func (s *Server) createSecret(w http.ResponseWriter, r *http.Request, body []byt
 	s.secrets[name] = value
 	s.mu.Unlock()
 	s.ok(w, 201, map[string]string{"name": name})
+}
+
+// notHook answers what reaches the hook host but no hook: 405 for another
+// method than POST (the page shows only POST), 404 for a path that names
+// no hook. The hook host is not the API: no bearer token, no rate-limit
+// headers, no record in Requests. The docs show no answer for either; the
+// fake answers plain text, as net/http would.
+func (s *Server) notHook(w http.ResponseWriter, r *http.Request) {
+	if f, ok := s.faults.Take(r.Method, r.URL.Path); ok {
+		s.injected(w, f)
+		return
+	}
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		http.Error(w, http.StatusText(http.StatusMethodNotAllowed), http.StatusMethodNotAllowed)
+		return
+	}
+	http.Error(w, "not found", http.StatusNotFound)
 }
 
 // receive verifies X-Webhook-Signature with the hook's secret (used as
