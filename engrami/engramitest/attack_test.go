@@ -232,3 +232,16 @@ func TestHookURLIsNotTheAPI(t *testing.T) {
 	assert.Equal(t, 404, st)
 	assert.Empty(t, fake.Requests())
 }
+
+// TestFailRejectsAnInvalidStatus: Fail with a status net/http cannot
+// write panics in the caller, not in the fake's handler (which dropped
+// the connection).
+func TestFailRejectsAnInvalidStatus(t *testing.T) {
+	fake := engramitest.New()
+	defer fake.Close()
+	for _, st := range []int{0, 99, 100, 600, 1000, -1} {
+		assert.Panics(t, func() { fake.Fail("", st, 1) }, "status %d", st)
+	}
+	st, _, _ := send(t, fake, "POST", "/api/v1/secrets", fake.Token, `{"name":"A","value":"v"}`)
+	assert.Equal(t, 201, st, "a rejected Fail left a rule behind")
+}
