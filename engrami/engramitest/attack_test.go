@@ -3,9 +3,11 @@ package engramitest_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -244,4 +246,41 @@ func TestFailRejectsAnInvalidStatus(t *testing.T) {
 	}
 	st, _, _ := send(t, fake, "POST", "/api/v1/secrets", fake.Token, `{"name":"A","value":"v"}`)
 	assert.Equal(t, 201, st, "a rejected Fail left a rule behind")
+}
+
+// TestConcurrentUse hammers every route and accessor at once; run with
+// -race.
+func TestConcurrentUse(t *testing.T) {
+	ctx := context.Background()
+	fake := engramitest.New(engramitest.WithRateLimit(1 << 20))
+	defer fake.Close()
+	c, err := fake.Client(engrami.WithRetry(engrami.RetryPolicy{}))
+	require.NoError(t, err)
+	var wg sync.WaitGroup
+	for i := range 16 {
+		wg.Go(func() {
+			name := fmt.Sprintf("tool_%d", i)
+			assert.NoError(t, c.CreateSecret(ctx, &engrami.SecretParams{Name: fmt.Sprintf("S_%d", i), Value: "v"}))
+			_, err := c.CreateTool(ctx, &engrami.Tool{Name: name, Description: "d", Parameters: &engrami.JSONSchema{Type: "object"},
+				Endpoint: engrami.Endpoint{URL: "https://x", Method: "POST"}})
+			assert.NoError(t, err)
+			assert.NoError(t, fake.SetToolResult(name, map[string]int{"i": i}))
+			res, err := c.TestTool(ctx, name, map[string]any{"q": i})
+			if assert.NoError(t, err) {
+				assert.JSONEq(t, fmt.Sprintf(`{"i":%d}`, i), string(res.Response))
+			}
+			hook, err := c.CreateIncomingWebhook(ctx, &engrami.IncomingWebhookParams{Name: "n", AgentID: "a", Transform: engrami.Transform{Message: "$.x"}})
+			if assert.NoError(t, err) {
+				s, err := engrami.NewSender(hook.URL, hook.Secret)
+				require.NoError(t, err)
+				assert.NoError(t, s.Send(ctx, map[string]int{"i": i}))
+				assert.Len(t, fake.Received(hook.ID), 1)
+			}
+			fake.Fail("GET /never", 500, 1)
+			fake.RateLimitNext(0, time.Time{})
+			_ = fake.Requests()
+		})
+	}
+	wg.Wait()
+	assert.Len(t, fake.Requests(), 16*4)
 }

@@ -230,6 +230,13 @@ func (s *Server) Received(hookID string) [][]byte {
 	return out
 }
 
+// locked runs f under the fake's lock, released even if f panics.
+func (s *Server) locked(f func()) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	f()
+}
+
 // ok answers a success: bare, or in the envelope when Wrap is set.
 func (s *Server) ok(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
@@ -465,12 +472,13 @@ func (s *Server) createHook(w http.ResponseWriter, r *http.Request, body []byte)
 	if _, ok := s.decode(w, body, hookFields); !ok {
 		return
 	}
-	s.mu.Lock()
-	s.seq++
-	id := fmt.Sprintf("wh_in_%06d", s.seq)
-	secret := fmt.Sprintf("whsec_engramitest%06d", s.seq)
-	s.hooks[id] = secret
-	s.mu.Unlock()
+	var id, secret string
+	s.locked(func() {
+		s.seq++
+		id = fmt.Sprintf("wh_in_%06d", s.seq)
+		secret = fmt.Sprintf("whsec_engramitest%06d", s.seq)
+		s.hooks[id] = secret
+	})
 	s.ok(w, 201, struct {
 		ID     string `json:"id"`
 		URL    string `json:"url"`
@@ -485,9 +493,7 @@ func (s *Server) createTool(w http.ResponseWriter, r *http.Request, body []byte)
 	}
 	var name string
 	_ = json.Unmarshal(m["name"], &name)
-	s.mu.Lock()
-	s.tools[name] = body
-	s.mu.Unlock()
+	s.locked(func() { s.tools[name] = body })
 	s.ok(w, 201, m)
 }
 
@@ -495,11 +501,12 @@ func (s *Server) createTool(w http.ResponseWriter, r *http.Request, body []byte)
 // the page shows it (its own "success" is the tool call's outcome).
 func (s *Server) testTool(w http.ResponseWriter, r *http.Request, body []byte) {
 	name := r.PathValue("name")
-	s.mu.Lock()
-	_, ok := s.tools[name]
-	result := s.results[name]
-	s.mu.Unlock()
+	var ok bool
+	var result json.RawMessage
+	s.locked(func() { _, ok = s.tools[name]; result = s.results[name] })
 	if !ok {
+		// The docs show no answer for an unknown tool; the fake answers
+		// the overview's 404 not_found.
 		s.fail(w, 404, "not_found", "tool not found", map[string]string{"name": name})
 		return
 	}
@@ -514,6 +521,8 @@ func (s *Server) testTool(w http.ResponseWriter, r *http.Request, body []byte) {
 		}
 		result, _ = json.Marshal(map[string]json.RawMessage{"echo": params})
 	}
+	// response_time_ms is the page's example value; the fake calls no
+	// endpoint.
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(struct {
 		Success        bool            `json:"success"`
@@ -530,9 +539,8 @@ func (s *Server) createSecret(w http.ResponseWriter, r *http.Request, body []byt
 	var name, value string
 	_ = json.Unmarshal(m["name"], &name)
 	_ = json.Unmarshal(m["value"], &value)
-	s.mu.Lock()
-	s.secrets[name] = value
-	s.mu.Unlock()
+	s.locked(func() { s.secrets[name] = value })
+	// The page shows no answer; the fake answers the name, never the value.
 	s.ok(w, 201, map[string]string{"name": name})
 }
 
@@ -562,9 +570,9 @@ func (s *Server) receive(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id := r.PathValue("id")
-	s.mu.Lock()
-	secret, ok := s.hooks[id]
-	s.mu.Unlock()
+	var secret string
+	var ok bool
+	s.locked(func() { secret, ok = s.hooks[id] })
 	if !ok {
 		http.Error(w, "not found", 404)
 		return
@@ -583,8 +591,7 @@ func (s *Server) receive(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, http.StatusText(webhook.StatusCode(err)), webhook.StatusCode(err))
 		return
 	}
-	s.mu.Lock()
-	s.received[id] = append(s.received[id], body)
-	s.mu.Unlock()
+	s.locked(func() { s.received[id] = append(s.received[id], body) })
+	// The page shows no answer from the hook URL; the fake answers 202.
 	w.WriteHeader(202)
 }
