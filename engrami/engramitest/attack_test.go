@@ -284,3 +284,17 @@ func TestConcurrentUse(t *testing.T) {
 	wg.Wait()
 	assert.Len(t, fake.Requests(), 16*4)
 }
+
+// TestNegativeRateLimitIsZero: a negative WithRateLimit is a budget of 0
+// (every request 429), never a negative X-RateLimit-Limit or -Remaining.
+func TestNegativeRateLimitIsZero(t *testing.T) {
+	fake := engramitest.New(engramitest.WithRateLimit(-5))
+	defer fake.Close()
+	st, h, _ := send(t, fake, "POST", "/api/v1/secrets", fake.Token, `{"name":"A","value":"v"}`)
+	assert.Equal(t, 429, st)
+	assert.Equal(t, "0", h.Get("X-RateLimit-Limit"))
+	assert.Equal(t, "0", h.Get("X-RateLimit-Remaining"))
+	st, h, _ = send(t, fake, "POST", "/api/v1/secrets", "wrong", `{"name":"A","value":"v"}`)
+	assert.Equal(t, 401, st)
+	assert.Equal(t, "0", h.Get("X-RateLimit-Remaining"))
+}

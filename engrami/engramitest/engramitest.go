@@ -97,8 +97,9 @@ func WithToken(token string) Option { return func(s *Server) { s.Token = token }
 func WithEnvelope() Option { return func(s *Server) { s.Wrap = true } }
 
 // WithRateLimit sets the per-minute budget reported in X-RateLimit-Limit
-// and enforced with 429 (default 600, Engrami's Pro plan; Free is 60).
-func WithRateLimit(perMinute int) Option { return func(s *Server) { s.limit = perMinute } }
+// and enforced with 429 (default 600, Engrami's Pro plan; Free is 60). A
+// budget below 0 is 0: every request is answered 429.
+func WithRateLimit(perMinute int) Option { return func(s *Server) { s.limit = max(perMinute, 0) } }
 
 // WithClock sets the clock for rate-limit windows and timestamps.
 func WithClock(c webhook.Clock) Option {
