@@ -24,10 +24,12 @@
 // {"success": true, "data": ...} instead, as Engrami's overview page
 // says every answer is; clients must accept both.
 //
-// It checks the bearer token and required fields, sends X-RateLimit-*
-// headers, rate-limits (a per-minute budget or the next n requests),
-// injects faults and latency, records every request, and receives signed
-// events on the incoming-webhook URLs it hands out, verifying them.
+// It checks the bearer token, required fields and the JSON type of every
+// field the page shows, sends X-RateLimit-* headers, rate-limits (a
+// per-minute budget or the next n requests; a request with a wrong key is
+// not charged), injects faults and latency, records every API request,
+// and receives signed events on the incoming-webhook URLs it hands out,
+// verifying them.
 package engramitest
 
 import (
