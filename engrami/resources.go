@@ -9,6 +9,8 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+
+	"github.com/callcrm/callcrm-go/internal/core"
 )
 
 func invalid(op, msg string) error {
@@ -181,15 +183,29 @@ func (c *Client) TestTool(ctx context.Context, name string, params map[string]an
 	if err := c.callRaw(ctx, "Tools.Test", http.MethodPost, "/tools/{name}/test", []string{name}, req, &raw, opts); err != nil {
 		return nil, err
 	}
-	var out ToolTestResult
+	const op, route = "Tools.Test", "/tools/{name}/test"
 	var env struct {
-		Data *ToolTestResult `json:"data"`
+		Data  *ToolTestResult `json:"data"`
+		Error json.RawMessage `json:"error"`
 	}
-	if json.Unmarshal(raw, &env) == nil && env.Data != nil {
-		return env.Data, nil
+	if json.Unmarshal(raw, &env) == nil {
+		// The overview's error envelope names a code; an "error" without
+		// one may be the tool call's own failure, which is a result.
+		var apiErr struct {
+			Code string `json:"code"`
+		}
+		if json.Unmarshal(env.Error, &apiErr) == nil && apiErr.Code != "" {
+			e := &core.APIError{Provider: "engrami", Operation: op, Method: http.MethodPost, Route: route, StatusCode: http.StatusOK, Body: raw}
+			core.DecodeGenericError(e)
+			return nil, publicError(e)
+		}
+		if env.Data != nil {
+			return env.Data, nil
+		}
 	}
+	var out ToolTestResult
 	if err := json.Unmarshal(raw, &out); err != nil {
-		return nil, err
+		return nil, &DecodeError{Provider: "engrami", Operation: op, Method: http.MethodPost, Route: route, StatusCode: http.StatusOK, Err: err}
 	}
 	return &out, nil
 }

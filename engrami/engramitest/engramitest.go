@@ -24,14 +24,18 @@
 // {"success": true, "data": ...} instead, as Engrami's overview page
 // says every answer is; clients must accept both.
 //
-// It checks the bearer token and required fields, sends X-RateLimit-*
-// headers, rate-limits (a per-minute budget or the next n requests),
-// injects faults and latency, records every request, and receives signed
-// events on the incoming-webhook URLs it hands out, verifying them.
+// It checks the bearer token, required fields and the JSON type of every
+// field the page shows, sends X-RateLimit-* headers, rate-limits (a
+// per-minute budget or the next n requests; a request with a wrong key is
+// not charged), injects faults and latency, records every API request,
+// and receives signed events on the incoming-webhook URLs it hands out,
+// verifying them.
 package engramitest
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -95,8 +99,9 @@ func WithToken(token string) Option { return func(s *Server) { s.Token = token }
 func WithEnvelope() Option { return func(s *Server) { s.Wrap = true } }
 
 // WithRateLimit sets the per-minute budget reported in X-RateLimit-Limit
-// and enforced with 429 (default 600, Engrami's Pro plan; Free is 60).
-func WithRateLimit(perMinute int) Option { return func(s *Server) { s.limit = perMinute } }
+// and enforced with 429 (default 600, Engrami's Pro plan; Free is 60). A
+// budget below 0 is 0: every request is answered 429.
+func WithRateLimit(perMinute int) Option { return func(s *Server) { s.limit = max(perMinute, 0) } }
 
 // WithClock sets the clock for rate-limit windows and timestamps.
 func WithClock(c webhook.Clock) Option {
@@ -126,11 +131,11 @@ func New(opts ...Option) *Server {
 	mux.HandleFunc("POST /api/v1/webhooks/incoming", s.auth(s.createHook))
 	mux.HandleFunc("POST /api/v1/tools", s.auth(s.createTool))
 	mux.HandleFunc("POST /api/v1/tools/{name}/test", s.auth(s.testTool))
-	mux.HandleFunc("POST /api/v1/integrations/oauth/providers", s.auth(s.create("name", []string{"client_secret"},
-		"name", "display_name", "authorization_url", "token_url", "client_id", "client_secret", "redirect_uri")))
-	mux.HandleFunc("POST /api/v1/integrations/actions", s.auth(s.create("name", nil, "name", "description", "endpoint", "input_schema")))
+	mux.HandleFunc("POST /api/v1/integrations/oauth/providers", s.auth(s.create([]string{"client_secret"}, providerFields)))
+	mux.HandleFunc("POST /api/v1/integrations/actions", s.auth(s.create(nil, actionFields)))
 	mux.HandleFunc("POST /api/v1/secrets", s.auth(s.createSecret))
 	mux.HandleFunc("POST /in/{id}", s.receive)
+	mux.HandleFunc("/in/", s.notHook)
 	mux.HandleFunc("/", s.auth(func(w http.ResponseWriter, r *http.Request, _ []byte) {
 		s.fail(w, 404, "not_found", "no such endpoint", nil)
 	}))
@@ -161,8 +166,13 @@ func (s *Server) RateLimitNext(n int, reset time.Time) {
 // "METHOD PATH", PATH a prefix of the path as Engrami's documentation
 // writes it ("/api/v1/secrets", "/in/wh_in_abc123"), "" for every
 // request; sirotest.Server.Fail has the same semantics. No Retry-After is
-// sent unless RetryAfter is given.
+// sent unless RetryAfter is given. status must be 200 to 599 (a 2xx
+// answers the error envelope with a success status); Fail panics
+// otherwise, as the handler could not write it.
 func (s *Server) Fail(route string, status, n int, opts ...FaultOption) {
+	if status < 200 || status > 599 {
+		panic(fmt.Sprintf("engramitest: Fail: status %d is not 200 to 599", status))
+	}
 	r := fault.Parse(route, status, n)
 	for _, o := range opts {
 		r.RetryAfter = o.retryAfter
@@ -190,11 +200,17 @@ func (s *Server) SetToolResult(name string, response any) error {
 	return nil
 }
 
-// Requests returns the API requests received so far.
+// Requests returns the API requests received so far: copies, the
+// caller's to change.
 func (s *Server) Requests() []Request {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return append([]Request(nil), s.requests...)
+	out := make([]Request, len(s.requests))
+	for i, r := range s.requests {
+		r.Header, r.Body = r.Header.Clone(), bytes.Clone(r.Body)
+		out[i] = r
+	}
+	return out
 }
 
 // Secret returns a stored secret's value.
@@ -205,11 +221,23 @@ func (s *Server) Secret(name string) (string, bool) {
 	return v, ok
 }
 
-// Received returns the verified events an incoming webhook got.
+// Received returns the verified events an incoming webhook got: copies,
+// the caller's to change.
 func (s *Server) Received(hookID string) [][]byte {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return append([][]byte(nil), s.received[hookID]...)
+	var out [][]byte
+	for _, b := range s.received[hookID] {
+		out = append(out, bytes.Clone(b))
+	}
+	return out
+}
+
+// locked runs f under the fake's lock, released even if f panics.
+func (s *Server) locked(f func()) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	f()
 }
 
 // ok answers a success: bare, or in the envelope when Wrap is set.
@@ -251,64 +279,188 @@ func (s *Server) auth(next func(http.ResponseWriter, *http.Request, []byte)) htt
 		if s.latency > 0 {
 			time.Sleep(s.latency)
 		}
-		body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
-		now := s.clock.Now()
-		s.mu.Lock()
-		s.requests = append(s.requests, Request{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Header: r.Header.Clone(), Body: body})
-		if now.Sub(s.window) >= time.Minute {
-			s.window, s.remaining = now.Truncate(time.Minute), s.limit
-		}
-		limited := s.limited > 0
-		if limited {
-			s.limited--
-		} else if s.remaining > 0 {
-			s.remaining--
-		} else {
-			limited = true // the per-minute budget is spent
-		}
-		reset := s.reset
-		if reset.IsZero() || !limited {
-			reset = s.window.Add(time.Minute)
-		}
-		w.Header().Set("X-RateLimit-Limit", strconv.Itoa(s.limit))
-		w.Header().Set("X-RateLimit-Remaining", strconv.Itoa(s.remaining))
-		w.Header().Set("X-RateLimit-Reset", strconv.FormatInt(reset.Unix(), 10))
-		s.mu.Unlock()
-		f, failed := s.faults.Take(r.Method, r.URL.Path)
-		switch {
-		case r.Header.Get("Authorization") != "Bearer "+s.Token:
+		body, tooBig := readBody(r)
+		authed := r.Header.Get("Authorization") == "Bearer "+s.Token
+		limited := s.admit(w, r, body, authed)
+		// A rejected request consumes nothing meant for another: a 401 no
+		// budget, RateLimitNext count or fault, a 429 no fault.
+		if !authed {
 			s.fail(w, 401, "unauthorized", "invalid API key", nil)
-		case limited:
-			w.Header().Set("X-RateLimit-Remaining", "0")
-			s.fail(w, 429, "rate_limited", "rate limit exceeded", nil)
-		case failed:
-			s.injected(w, f)
-		default:
-			next(w, r, body)
+			return
 		}
+		if limited {
+			s.fail(w, 429, "rate_limited", "rate limit exceeded", nil)
+			return
+		}
+		if f, failed := s.faults.Take(r.Method, r.URL.Path); failed {
+			s.injected(w, f)
+			return
+		}
+		if tooBig {
+			s.fail(w, 400, "invalid_request", "request body too large", map[string]string{"reason": "body_too_large"})
+			return
+		}
+		next(w, r, body)
 	}
 }
 
-func (s *Server) decode(w http.ResponseWriter, body []byte, fields ...string) (map[string]json.RawMessage, bool) {
+// maxBody is the largest body the fake reads. Engrami documents no limit
+// (nor its answer to a larger body); the fake answers 400 invalid_request
+// with reason "body_too_large" on the API, 413 on the hook URLs.
+const maxBody = 1 << 20
+
+// readBody reads at most maxBody bytes of r's body and reports whether
+// there was more.
+func readBody(r *http.Request) (body []byte, tooBig bool) {
+	body, _ = io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+	if len(body) > maxBody {
+		return body[:maxBody], true
+	}
+	return body, false
+}
+
+// admit records the request, charges an authenticated one to the
+// per-minute budget (or to RateLimitNext) and sets the X-RateLimit-*
+// headers the overview documents on every answer; it reports whether the
+// request is rate-limited. The docs do not say whether a request with a
+// wrong key counts against a key's budget; the fake does not charge it.
+func (s *Server) admit(w http.ResponseWriter, r *http.Request, body []byte, authed bool) (limited bool) {
+	now := s.clock.Now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.requests = append(s.requests, Request{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Header: r.Header.Clone(), Body: body})
+	if now.Sub(s.window) >= time.Minute {
+		s.window, s.remaining = now.Truncate(time.Minute), s.limit
+	}
+	switch {
+	case !authed:
+	case s.limited > 0:
+		s.limited--
+		limited = true
+	case s.remaining > 0:
+		s.remaining--
+	default:
+		limited = true // the per-minute budget is spent
+	}
+	reset, remaining := s.window.Add(time.Minute), s.remaining
+	if limited {
+		remaining = 0
+		if !s.reset.IsZero() {
+			reset = s.reset
+		}
+	}
+	w.Header().Set("X-RateLimit-Limit", strconv.Itoa(s.limit))
+	w.Header().Set("X-RateLimit-Remaining", strconv.Itoa(remaining))
+	w.Header().Set("X-RateLimit-Reset", strconv.FormatInt(reset.Unix(), 10))
+	return limited
+}
+
+// kind is the JSON type a body field must have.
+type kind int
+
+const (
+	str     kind = iota // a string
+	obj                 // an object
+	strMap              // an object of strings
+	strList             // an array of strings
+)
+
+// field is one body field the fake checks: its name, type, whether it is
+// required, and the fields of an object inside it.
+type field struct {
+	name     string
+	kind     kind
+	required bool
+	sub      []field
+}
+
+// Bodies as Engrami's custom-integrations page shows them. The page marks
+// no field required or optional; the fake requires the fields it always
+// required (what the engrami client requires), and checks the type of
+// every field the page shows: a string, an object, an array of strings, or
+// an object of strings (JSONPaths, templates, headers).
+var (
+	endpointFields = []field{{name: "url", kind: str}, {name: "method", kind: str},
+		{name: "headers", kind: strMap}, {name: "body_template", kind: obj}}
+	hookFields = []field{{"name", str, true, nil}, {"agent_id", str, true, nil},
+		{"transform", obj, true, []field{{name: "message", kind: str}, {name: "metadata", kind: strMap}}}}
+	toolFields = []field{{"name", str, true, nil}, {"description", str, true, nil},
+		{"parameters", obj, true, nil}, {"endpoint", obj, true, endpointFields}}
+	toolTestFields = []field{{name: "parameters", kind: obj}}
+	providerFields = []field{{"name", str, true, nil}, {"display_name", str, true, nil},
+		{"authorization_url", str, true, nil}, {"token_url", str, true, nil}, {"client_id", str, true, nil},
+		{"client_secret", str, true, nil}, {"scopes", strList, false, nil}, {"redirect_uri", str, true, nil}}
+	actionFields = []field{{"name", str, true, nil}, {"description", str, true, nil},
+		{"endpoint", obj, true, endpointFields}, {"input_schema", obj, true, nil}, {"output_mapping", strMap, false, nil}}
+	secretFields = []field{{"name", str, true, nil}, {"value", str, true, nil}}
+)
+
+// decode reads a JSON object body and checks fields; on failure it
+// answers 400 with the overview's details naming the field.
+func (s *Server) decode(w http.ResponseWriter, body []byte, fields []field) (map[string]json.RawMessage, bool) {
 	var m map[string]json.RawMessage
 	if err := json.Unmarshal(body, &m); err != nil {
 		s.fail(w, 400, "invalid_request", "body is not a JSON object", nil)
 		return nil, false
 	}
-	for _, f := range fields {
-		if v, ok := m[f]; !ok || string(v) == `""` || string(v) == "null" {
-			s.fail(w, 400, "invalid_request", "missing required field", map[string]string{"field": f, "reason": "missing_required_field"})
-			return nil, false
+	if name, reason := check(m, fields, ""); name != "" {
+		msg := "missing required field"
+		if reason == "invalid_type" {
+			msg = "field has the wrong type"
 		}
+		s.fail(w, 400, "invalid_request", msg, map[string]string{"field": name, "reason": reason})
+		return nil, false
 	}
 	return m, true
 }
 
+// check returns the first field of m (prefix.name) that is missing or of
+// the wrong type, and the reason: the overview's
+// "missing_required_field", or "invalid_type" (the docs name no reason
+// for a wrong type; this one is the fake's).
+func check(m map[string]json.RawMessage, fields []field, prefix string) (name, reason string) {
+	for _, f := range fields {
+		v, ok := m[f.name]
+		if !ok || string(v) == "null" || string(v) == `""` {
+			if f.required {
+				return prefix + f.name, "missing_required_field"
+			}
+			if !ok || string(v) == "null" {
+				continue // an optional field may be absent or null
+			}
+		}
+		var err error
+		var sub map[string]json.RawMessage
+		switch f.kind {
+		case str:
+			err = json.Unmarshal(v, new(string))
+		case obj:
+			err = json.Unmarshal(v, &sub)
+			if err == nil && sub == nil {
+				err = errNotObject
+			}
+		case strMap:
+			err = json.Unmarshal(v, new(map[string]string))
+		case strList:
+			err = json.Unmarshal(v, new([]string))
+		}
+		if err != nil {
+			return prefix + f.name, "invalid_type"
+		}
+		if name, reason := check(sub, f.sub, prefix+f.name+"."); name != "" {
+			return name, reason
+		}
+	}
+	return "", ""
+}
+
+var errNotObject = errors.New("not an object")
+
 // create serves a definition whose answer the page does not show: 201
 // with the stored definition, without the fields in withheld.
-func (s *Server) create(key string, withheld []string, fields ...string) func(http.ResponseWriter, *http.Request, []byte) {
+func (s *Server) create(withheld []string, fields []field) func(http.ResponseWriter, *http.Request, []byte) {
 	return func(w http.ResponseWriter, r *http.Request, body []byte) {
-		m, ok := s.decode(w, body, fields...)
+		m, ok := s.decode(w, body, fields)
 		if !ok {
 			return
 		}
@@ -320,15 +472,16 @@ func (s *Server) create(key string, withheld []string, fields ...string) func(ht
 }
 
 func (s *Server) createHook(w http.ResponseWriter, r *http.Request, body []byte) {
-	if _, ok := s.decode(w, body, "name", "agent_id", "transform"); !ok {
+	if _, ok := s.decode(w, body, hookFields); !ok {
 		return
 	}
-	s.mu.Lock()
-	s.seq++
-	id := fmt.Sprintf("wh_in_%06d", s.seq)
-	secret := fmt.Sprintf("whsec_engramitest%06d", s.seq)
-	s.hooks[id] = secret
-	s.mu.Unlock()
+	var id, secret string
+	s.locked(func() {
+		s.seq++
+		id = fmt.Sprintf("wh_in_%06d", s.seq)
+		secret = fmt.Sprintf("whsec_engramitest%06d", s.seq)
+		s.hooks[id] = secret
+	})
 	s.ok(w, 201, struct {
 		ID     string `json:"id"`
 		URL    string `json:"url"`
@@ -337,15 +490,13 @@ func (s *Server) createHook(w http.ResponseWriter, r *http.Request, body []byte)
 }
 
 func (s *Server) createTool(w http.ResponseWriter, r *http.Request, body []byte) {
-	m, ok := s.decode(w, body, "name", "description", "parameters", "endpoint")
+	m, ok := s.decode(w, body, toolFields)
 	if !ok {
 		return
 	}
 	var name string
 	_ = json.Unmarshal(m["name"], &name)
-	s.mu.Lock()
-	s.tools[name] = body
-	s.mu.Unlock()
+	s.locked(func() { s.tools[name] = body })
 	s.ok(w, 201, m)
 }
 
@@ -353,24 +504,28 @@ func (s *Server) createTool(w http.ResponseWriter, r *http.Request, body []byte)
 // the page shows it (its own "success" is the tool call's outcome).
 func (s *Server) testTool(w http.ResponseWriter, r *http.Request, body []byte) {
 	name := r.PathValue("name")
-	s.mu.Lock()
-	_, ok := s.tools[name]
-	result := s.results[name]
-	s.mu.Unlock()
+	var ok bool
+	var result json.RawMessage
+	s.locked(func() { _, ok = s.tools[name]; result = s.results[name] })
 	if !ok {
+		// The docs show no answer for an unknown tool; the fake answers
+		// the overview's 404 not_found.
 		s.fail(w, 404, "not_found", "tool not found", map[string]string{"name": name})
 		return
 	}
-	var in struct {
-		Parameters map[string]any `json:"parameters"`
-	}
-	if err := json.Unmarshal(body, &in); err != nil {
-		s.fail(w, 400, "invalid_request", "body is not a JSON object", nil)
+	m, ok := s.decode(w, body, toolTestFields)
+	if !ok {
 		return
 	}
 	if result == nil {
-		result, _ = json.Marshal(map[string]any{"echo": in.Parameters})
+		params := m["parameters"]
+		if params == nil {
+			params = json.RawMessage("null")
+		}
+		result, _ = json.Marshal(map[string]json.RawMessage{"echo": params})
 	}
+	// response_time_ms is the page's example value; the fake calls no
+	// endpoint.
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(struct {
 		Success        bool            `json:"success"`
@@ -380,17 +535,34 @@ func (s *Server) testTool(w http.ResponseWriter, r *http.Request, body []byte) {
 }
 
 func (s *Server) createSecret(w http.ResponseWriter, r *http.Request, body []byte) {
-	m, ok := s.decode(w, body, "name", "value")
+	m, ok := s.decode(w, body, secretFields)
 	if !ok {
 		return
 	}
 	var name, value string
 	_ = json.Unmarshal(m["name"], &name)
 	_ = json.Unmarshal(m["value"], &value)
-	s.mu.Lock()
-	s.secrets[name] = value
-	s.mu.Unlock()
+	s.locked(func() { s.secrets[name] = value })
+	// The page shows no answer; the fake answers the name, never the value.
 	s.ok(w, 201, map[string]string{"name": name})
+}
+
+// notHook answers what reaches the hook host but no hook: 405 for another
+// method than POST (the page shows only POST), 404 for a path that names
+// no hook. The hook host is not the API: no bearer token, no rate-limit
+// headers, no record in Requests. The docs show no answer for either; the
+// fake answers plain text, as net/http would.
+func (s *Server) notHook(w http.ResponseWriter, r *http.Request) {
+	if f, ok := s.faults.Take(r.Method, r.URL.Path); ok {
+		s.injected(w, f)
+		return
+	}
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		http.Error(w, http.StatusText(http.StatusMethodNotAllowed), http.StatusMethodNotAllowed)
+		return
+	}
+	http.Error(w, "not found", http.StatusNotFound)
 }
 
 // receive verifies X-Webhook-Signature with the hook's secret (used as
@@ -401,9 +573,9 @@ func (s *Server) receive(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id := r.PathValue("id")
-	s.mu.Lock()
-	secret, ok := s.hooks[id]
-	s.mu.Unlock()
+	var secret string
+	var ok bool
+	s.locked(func() { secret, ok = s.hooks[id] })
 	if !ok {
 		http.Error(w, "not found", 404)
 		return
@@ -413,17 +585,16 @@ func (s *Server) receive(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "bad secret", 500)
 		return
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
-	if err != nil {
-		http.Error(w, "read", 400)
+	body, tooBig := readBody(r)
+	if tooBig {
+		http.Error(w, "request body too large", http.StatusRequestEntityTooLarge)
 		return
 	}
 	if _, err := v.Verify(r.Header, body); err != nil {
 		http.Error(w, http.StatusText(webhook.StatusCode(err)), webhook.StatusCode(err))
 		return
 	}
-	s.mu.Lock()
-	s.received[id] = append(s.received[id], body)
-	s.mu.Unlock()
+	s.locked(func() { s.received[id] = append(s.received[id], body) })
+	// The page shows no answer from the hook URL; the fake answers 202.
 	w.WriteHeader(202)
 }
