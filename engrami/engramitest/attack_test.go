@@ -236,14 +236,18 @@ func TestHookURLIsNotTheAPI(t *testing.T) {
 }
 
 // TestFailRejectsAnInvalidStatus: Fail with a status net/http cannot
-// write panics in the caller, not in the fake's handler (which dropped
-// the connection).
+// write (or a negative count) returns an error naming it and adds no
+// rule; the fake's handler used to panic writing it and drop the
+// connection.
 func TestFailRejectsAnInvalidStatus(t *testing.T) {
 	fake := engramitest.New()
 	defer fake.Close()
 	for _, st := range []int{0, 99, 100, 600, 1000, -1} {
-		assert.Panics(t, func() { fake.Fail("", st, 1) }, "status %d", st)
+		err := fake.Fail("", st, 1)
+		require.Error(t, err, "status %d", st)
+		assert.Contains(t, err.Error(), fmt.Sprint(st))
 	}
+	require.Error(t, fake.Fail("", 503, -1))
 	st, _, _ := send(t, fake, "POST", "/api/v1/secrets", fake.Token, `{"name":"A","value":"v"}`)
 	assert.Equal(t, 201, st, "a rejected Fail left a rule behind")
 }

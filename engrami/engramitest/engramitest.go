@@ -167,17 +167,18 @@ func (s *Server) RateLimitNext(n int, reset time.Time) {
 // writes it ("/api/v1/secrets", "/in/wh_in_abc123"), "" for every
 // request; sirotest.Server.Fail has the same semantics. No Retry-After is
 // sent unless RetryAfter is given. status must be 200 to 599 (a 2xx
-// answers the error envelope with a success status); Fail panics
-// otherwise, as the handler could not write it.
-func (s *Server) Fail(route string, status, n int, opts ...FaultOption) {
-	if status < 200 || status > 599 {
-		panic(fmt.Sprintf("engramitest: Fail: status %d is not 200 to 599", status))
+// answers the error envelope with a success status) and n not negative;
+// otherwise Fail adds nothing and returns an error naming the value.
+func (s *Server) Fail(route string, status, n int, opts ...FaultOption) error {
+	r, err := fault.Parse("engramitest", route, status, n)
+	if err != nil {
+		return err
 	}
-	r := fault.Parse(route, status, n)
 	for _, o := range opts {
 		r.RetryAfter = o.retryAfter
 	}
 	s.faults.Add(r)
+	return nil
 }
 
 // FaultOption adjusts an injected fault.

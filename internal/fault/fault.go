@@ -4,6 +4,7 @@
 package fault
 
 import (
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -27,15 +28,23 @@ type Rule struct {
 }
 
 // Parse reads a route: "PATH" or "METHOD PATH", like http.ServeMux
-// patterns ("" matches every request).
-func Parse(route string, status, n int) Rule {
+// patterns ("" matches every request). A status net/http cannot write
+// (outside 200 to 599) or a negative count is an error naming it, so the
+// fake's handler never fails writing the fault.
+func Parse(fake, route string, status, n int) (Rule, error) {
+	if status < 200 || status > 599 {
+		return Rule{}, fmt.Errorf("%s: Fail: status %d is not 200 to 599", fake, status)
+	}
+	if n < 0 {
+		return Rule{}, fmt.Errorf("%s: Fail: count %d is negative", fake, n)
+	}
 	r := Rule{Status: status, Left: n}
 	if m, p, ok := strings.Cut(route, " "); ok && m != "" && strings.ToUpper(m) == m {
 		r.Method, r.Path = m, strings.TrimSpace(p)
 	} else {
 		r.Path = route
 	}
-	return r
+	return r, nil
 }
 
 // Set is a list of rules, safe for concurrent use.

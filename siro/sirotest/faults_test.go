@@ -3,6 +3,7 @@ package sirotest_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -123,4 +124,28 @@ func TestSenderReplaysOneMessageToTwoReplicas(t *testing.T) {
 	assert.Equal(t, 200, snd.Serve(b, other))
 	assert.Equal(t, 2, runs)
 	assert.Len(t, snd.Schedule(), 8, "Svix's schedule")
+}
+
+// TestFailRejectsAnInvalidStatus: a status net/http cannot write (or a
+// negative count) is an error from Fail, and the fake keeps serving: it
+// used to add the rule, and the handler panicked writing status 0,
+// dropping the connection.
+func TestFailRejectsAnInvalidStatus(t *testing.T) {
+	fake, _ := newFake(t)
+	for _, st := range []int{0, 99, 600, -1} {
+		err := fake.Fail("", st, 1)
+		if err == nil || !strings.Contains(err.Error(), fmt.Sprint(st)) {
+			t.Fatalf("Fail(status %d) = %v, want an error naming it", st, err)
+		}
+	}
+	if err := fake.Fail("", 503, -1); err == nil {
+		t.Fatal("Fail with a negative count: no error")
+	}
+	c, err := fake.Client()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.SyncEngagement(context.Background(), &siro.SyncEngagement{ExternalID: "appt-1"}); err != nil {
+		t.Fatalf("a rejected Fail left a rule behind: %v", err)
+	}
 }

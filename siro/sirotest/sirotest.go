@@ -267,13 +267,19 @@ func (s *Server) CreateOAuthApp() (clientID, clientSecret string) {
 // RetryAfter is given, since Siro sends none. route is "PATH" or
 // "METHOD PATH", PATH a prefix of the path as Siro's documents write it
 // ("/v1/integrations/sync/batch/engagements", on either host), "" for
-// every request. engramitest.Server.Fail has the same semantics.
-func (s *Server) Fail(route string, status, n int, opts ...FaultOption) {
-	r := fault.Parse(route, status, n)
+// every request. engramitest.Server.Fail has the same semantics. status
+// must be 200 to 599 and n not negative; otherwise Fail adds nothing and
+// returns an error naming the value.
+func (s *Server) Fail(route string, status, n int, opts ...FaultOption) error {
+	r, err := fault.Parse("sirotest", route, status, n)
+	if err != nil {
+		return err
+	}
 	for _, o := range opts {
 		r.RetryAfter = o.retryAfter
 	}
 	s.faults.Add(r)
+	return nil
 }
 
 // FaultOption adjusts an injected fault.
