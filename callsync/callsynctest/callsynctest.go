@@ -17,12 +17,12 @@
 package callsynctest
 
 import (
-	"bytes"
 	"encoding/json"
 	"strings"
 	"time"
 
 	"github.com/callcrm/callcrm-go/callsync"
+	"github.com/callcrm/callcrm-go/internal/testkit"
 	"github.com/callcrm/callcrm-go/webhook"
 	"github.com/callcrm/callcrm-go/webhook/webhooktest"
 )
@@ -84,11 +84,8 @@ func Sample(event callsync.EventType, payloadID string) []byte {
 // jsonString is s as a JSON string literal, "&", "<" and ">" as is (as
 // Build writes them), so any value can be spliced into the sample's text.
 func jsonString(s string) string {
-	var b strings.Builder
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	_ = enc.Encode(s) // a string always encodes
-	return strings.TrimSuffix(b.String(), "\n")
+	b, _ := testkit.MarshalJS(s, "") // a string always encodes
+	return string(b)
 }
 
 // timestampLayout is how CallSync writes the envelope's timestamp: UTC
@@ -172,14 +169,10 @@ func Build(event string, f Fields) []byte {
 	set(&m.Data.Caller.Name, f.CallerName)
 	set(&m.Data.Identity.ID, f.ContactID)
 	set(&m.Data.Staff.ID, f.StaffID)
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
 	// CallSync documents no wire form beyond its one sample: the fake
 	// writes that sample's (JSON.stringify's escaping, four-space indent).
-	enc.SetEscapeHTML(false)
-	enc.SetIndent("", "    ")
-	_ = enc.Encode(m) // strings, numbers and a bool always encode
-	return bytes.TrimSuffix(b.Bytes(), []byte("\n"))
+	b, _ := testkit.MarshalJS(m, "    ") // strings, numbers and a bool always encode
+	return b
 }
 
 // sample is CallLoggedSample's shape, its fields in the guide's order.
@@ -205,14 +198,7 @@ type sample struct {
 			Phone string `json:"phone"`
 			Name  string `json:"name"`
 		} `json:"caller"`
-		Identity struct {
-			ID     string   `json:"id"`
-			Name   string   `json:"name"`
-			Phone  string   `json:"phone"`
-			Email  string   `json:"email"`
-			Note   string   `json:"note"`
-			Labels []string `json:"labels"`
-		} `json:"identity"`
+		Identity   callsync.Identity `json:"identity"`
 		AIAnalysis struct {
 			Status string `json:"status"`
 		} `json:"ai_analysis"`

@@ -18,8 +18,6 @@
 package sivotest
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -27,6 +25,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/callcrm/callcrm-go/internal/testkit"
 	"github.com/callcrm/callcrm-go/sivo"
 	"github.com/callcrm/callcrm-go/webhook"
 	"github.com/callcrm/callcrm-go/webhook/webhooktest"
@@ -120,15 +119,7 @@ func NewTenantEvent(tenantID, id string, typ sivo.EventType, createdAt time.Time
 // JSON.stringify does (Go escapes them), so a receiver that re-marshals
 // the body before checking its signature fails against the fake as it
 // would against SIVO.
-func marshal(v any) ([]byte, error) {
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return nil, err
-	}
-	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
-}
+func marshal(v any) ([]byte, error) { return testkit.MarshalJS(v, "") }
 
 // CallEnded builds a call.ended event with the documented fields.
 func CallEnded(id string, createdAt time.Time, call sivo.CallEnded) (*sivo.Event, error) {

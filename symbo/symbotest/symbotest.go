@@ -18,7 +18,6 @@
 package symbotest
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -29,6 +28,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/callcrm/callcrm-go/internal/testkit"
 	"github.com/callcrm/callcrm-go/symbo"
 	"github.com/callcrm/callcrm-go/webhook"
 	"github.com/callcrm/callcrm-go/webhook/webhooktest"
@@ -116,20 +116,17 @@ func EventBy(userID, id string, name symbo.EventType, call symbo.Call) []byte {
 	if !createdAt.Valid && createdAt.Raw == "" {
 		createdAt = sampleCreatedAt
 	}
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
 	// Symbo's JSON (Node) keeps "<", ">" and "&" as is, as in its
 	// transcription's "<br>"; Go's default escaping would not.
-	enc.SetEscapeHTML(false)
-	_ = enc.Encode(struct {
+	b, _ := testkit.MarshalJS(struct {
 		ID          string       `json:"id"`
 		Object      string       `json:"object"`
 		Description string       `json:"description"`
 		UserID      string       `json:"user_id"`
 		CreatedAt   webhook.Time `json:"created_at"`
 		Data        symbo.Call   `json:"data"`
-	}{id, "Call", string(name), userID, createdAt, call}) // strings, numbers and times always encode
-	return bytes.TrimSuffix(b.Bytes(), []byte("\n"))
+	}{id, "Call", string(name), userID, createdAt, call}, "") // strings, numbers and times always encode
+	return b
 }
 
 // Dialer calls a contact-lookup endpoint the way Symbo's dialer does when

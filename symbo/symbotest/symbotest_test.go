@@ -19,22 +19,12 @@ import (
 // "+18005551212": a lookup that only handles the "+" passed against the
 // fake and failed against Symbo.
 func TestDialerSendsTheNumberAsSymboDoes(t *testing.T) {
-	var mu sync.Mutex
 	var raw, number, token []string
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		mu.Lock()
-		defer mu.Unlock()
+	srv, d := dialerAndEndpoint(t, func(r *http.Request) {
 		raw = append(raw, r.URL.RawQuery)
 		number = append(number, r.URL.Query().Get("number"))
 		token = append(token, r.URL.Query().Get("token"))
-		http.NotFound(w, r)
-	}))
-	defer srv.Close()
-	d, err := symbotest.NewDialer("abcdefg")
-	if err != nil {
-		t.Fatal(err)
-	}
-	d.Client = srv.Client()
+	})
 	for _, base := range []string{srv.URL + "/lookup", srv.URL + "/lookup?token=tok%2Fen&number=%2B1999"} {
 		if code, c, err := d.Lookup(context.Background(), base, "+18005551212"); err != nil || code != 404 || c != nil {
 			t.Fatalf("Lookup(%s): %d %v %v", base, code, c, err)
@@ -144,26 +134,33 @@ func TestZeroDialerRefusesToCallUnsigned(t *testing.T) {
 // query then (keys sorted, %20 as +), so the token a receiver reads from
 // the raw query was not the one it configured.
 func TestDialerKeepsTheLookupQueryAsWritten(t *testing.T) {
-	var mu sync.Mutex
 	var raw string
+	srv, d := dialerAndEndpoint(t, func(r *http.Request) { raw = r.URL.RawQuery })
+	if _, _, err := d.Lookup(context.Background(), srv.URL+"/lookup?z=1&token=a%20b&number=%2B1999&a=2", "+18005551212"); err != nil {
+		t.Fatal(err)
+	}
+	if want := "z=1&token=a%20b&a=2&number=+18005551212"; raw != want {
+		t.Errorf("raw query %q, want %q", raw, want)
+	}
+}
+
+// dialerAndEndpoint is a Dialer signing with "abcdefg" and a lookup
+// endpoint over loopback that passes each request to seen (one at a
+// time; a lookup returns after seen did) and answers 404.
+func dialerAndEndpoint(t *testing.T, seen func(*http.Request)) (*httptest.Server, *symbotest.Dialer) {
+	t.Helper()
+	var mu sync.Mutex
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		mu.Lock()
 		defer mu.Unlock()
-		raw = r.URL.RawQuery
+		seen(r)
 		http.NotFound(w, r)
 	}))
-	defer srv.Close()
+	t.Cleanup(srv.Close)
 	d, err := symbotest.NewDialer("abcdefg")
 	if err != nil {
 		t.Fatal(err)
 	}
 	d.Client = srv.Client()
-	if _, _, err := d.Lookup(context.Background(), srv.URL+"/lookup?z=1&token=a%20b&number=%2B1999&a=2", "+18005551212"); err != nil {
-		t.Fatal(err)
-	}
-	mu.Lock()
-	defer mu.Unlock()
-	if want := "z=1&token=a%20b&a=2&number=+18005551212"; raw != want {
-		t.Errorf("raw query %q, want %q", raw, want)
-	}
+	return srv, d
 }
