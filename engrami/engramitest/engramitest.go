@@ -170,15 +170,11 @@ func (s *Server) RateLimitNext(n int, reset time.Time) {
 // answers the error envelope with a success status) and n not negative;
 // otherwise Fail adds nothing and returns an error naming the value.
 func (s *Server) Fail(route string, status, n int, opts ...FaultOption) error {
-	r, err := fault.Parse("engramitest", route, status, n)
-	if err != nil {
-		return err
-	}
+	var retry time.Duration
 	for _, o := range opts {
-		r.RetryAfter = o.retryAfter
+		retry = o.retryAfter
 	}
-	s.faults.Add(r)
-	return nil
+	return s.faults.Fail("engramitest", route, status, n, retry)
 }
 
 // FaultOption adjusts an injected fault.

@@ -47,6 +47,18 @@ func Parse(fake, route string, status, n int) (Rule, error) {
 	return r, nil
 }
 
+// Fail parses a fault as a fake's Fail takes it (Parse) and adds it,
+// with a Retry-After of retryAfter when positive.
+func (s *Set) Fail(fake, route string, status, n int, retryAfter time.Duration) error {
+	r, err := Parse(fake, route, status, n)
+	if err != nil {
+		return err
+	}
+	r.RetryAfter = retryAfter
+	s.Add(r)
+	return nil
+}
+
 // Set is a list of rules, safe for concurrent use.
 type Set struct {
 	mu    sync.Mutex

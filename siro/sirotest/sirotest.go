@@ -271,15 +271,11 @@ func (s *Server) CreateOAuthApp() (clientID, clientSecret string) {
 // must be 200 to 599 and n not negative; otherwise Fail adds nothing and
 // returns an error naming the value.
 func (s *Server) Fail(route string, status, n int, opts ...FaultOption) error {
-	r, err := fault.Parse("sirotest", route, status, n)
-	if err != nil {
-		return err
-	}
+	var retry time.Duration
 	for _, o := range opts {
-		r.RetryAfter = o.retryAfter
+		retry = o.retryAfter
 	}
-	s.faults.Add(r)
-	return nil
+	return s.faults.Fail("sirotest", route, status, n, retry)
 }
 
 // FaultOption adjusts an injected fault.
