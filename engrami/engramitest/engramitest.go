@@ -112,7 +112,8 @@ func WithClock(c webhook.Clock) Option {
 	}
 }
 
-// WithLatency delays every API answer by d (real time).
+// WithLatency delays every API answer by d (real time); a request whose
+// client leaves meanwhile ends unanswered, so Close does not wait it out.
 func WithLatency(d time.Duration) Option { return func(s *Server) { s.latency = d } }
 
 // New starts a fake Engrami; its API base URL is BaseURL(). Close it when
@@ -273,8 +274,8 @@ func (s *Server) injected(w http.ResponseWriter, f fault.Rule) {
 
 func (s *Server) auth(next func(http.ResponseWriter, *http.Request, []byte)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		if s.latency > 0 {
-			time.Sleep(s.latency)
+		if !fakeserver.Delay(r.Context(), s.latency) {
+			return // the client left: nothing to answer
 		}
 		body, tooBig := readBody(r)
 		authed := r.Header.Get("Authorization") == "Bearer "+s.Token

@@ -3,6 +3,7 @@ package engramitest_test
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/callcrm/callcrm-go/engrami"
 	"github.com/callcrm/callcrm-go/engrami/engramitest"
@@ -30,4 +31,14 @@ func TestWithListenerServesOnTheGivenListener(t *testing.T) {
 	}
 	fake.Close()
 	testkit.CheckClosed(t, l)
+}
+
+// TestLatencyEndsWhenTheClientLeaves: with WithLatency, a request whose
+// client gives up ends at once instead of sleeping out the latency, so
+// Close (which waits for every request) returns; it used to wait the
+// whole hour.
+func TestLatencyEndsWhenTheClientLeaves(t *testing.T) {
+	l, read := testkit.FirstRead(testkit.Listen(t))
+	fake := engramitest.New(engramitest.WithLatency(time.Hour), engramitest.WithListener(l))
+	testkit.AbandonedRequestEnds(t, fake.URL+"/api/v1/secrets", read, fake.Close)
 }

@@ -4,9 +4,11 @@
 package fakeserver
 
 import (
+	"context"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"time"
 )
 
 // Start serves h on l, or on a new loopback listener when l is nil.
@@ -20,4 +22,21 @@ func Start(h http.Handler, l net.Listener) *httptest.Server {
 	ts.Listener = l
 	ts.Start()
 	return ts
+}
+
+// Delay waits d (a fake's WithLatency), or until ctx ends (the client
+// left, or the fake closed), and reports whether the full d passed; a
+// handler that gets false returns without answering.
+func Delay(ctx context.Context, d time.Duration) bool {
+	if d <= 0 {
+		return true
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
 }

@@ -1,10 +1,14 @@
 package testkit
 
 import (
+	"context"
 	"errors"
 	"net"
+	"net/http"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 )
 
 // Listen returns a loopback listener on a free port; it fails t when none
@@ -36,5 +40,70 @@ func CheckInvalidOption(t testing.TB, what string, err, sentinel error, want str
 	t.Helper()
 	if !errors.Is(err, sentinel) || err == nil || !strings.Contains(err.Error(), want) {
 		t.Errorf("%s: err = %v, want %v naming %q", what, err, sentinel, want)
+	}
+}
+
+// FirstRead wraps l; the channel closes once a connection l accepted has
+// read bytes (a request reached the server), so a test can act at that
+// moment without sleeping.
+func FirstRead(l net.Listener) (net.Listener, <-chan struct{}) {
+	fr := &firstRead{Listener: l, read: make(chan struct{})}
+	return fr, fr.read
+}
+
+type firstRead struct {
+	net.Listener
+	once sync.Once
+	read chan struct{}
+}
+
+func (l *firstRead) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return &firstReadConn{Conn: c, l: l}, nil
+}
+
+type firstReadConn struct {
+	net.Conn
+	l *firstRead
+}
+
+func (c *firstReadConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	if n > 0 {
+		c.l.once.Do(func() { close(c.l.read) })
+	}
+	return n, err
+}
+
+// AbandonedRequestEnds sends GET url, cancels it once the server has read
+// it (read from FirstRead), and fails t unless closeServer then returns
+// within 10 s: a fake whose latency outlives its client keeps Close (and
+// the test) waiting.
+func AbandonedRequestEnds(t testing.TB, url string, read <-chan struct{}, closeServer func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+		if err == nil {
+			resp, err := http.DefaultClient.Do(req)
+			if err == nil {
+				resp.Body.Close()
+			}
+		}
+	}()
+	<-read
+	cancel()
+	<-done
+	closed := make(chan struct{})
+	go func() { closeServer(); close(closed) }()
+	select {
+	case <-closed:
+	case <-time.After(10 * time.Second): // a deadline for a hang, not a wait
+		t.Fatal("Close waited out the latency of a request its client abandoned")
 	}
 }

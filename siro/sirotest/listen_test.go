@@ -3,6 +3,7 @@ package sirotest_test
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/callcrm/callcrm-go/internal/testkit"
 	"github.com/callcrm/callcrm-go/siro"
@@ -32,4 +33,14 @@ func TestWithListenersServesOnTheGivenListeners(t *testing.T) {
 	}
 	fake.Close()
 	testkit.CheckClosed(t, org, user)
+}
+
+// TestLatencyEndsWhenTheClientLeaves: with WithLatency, a request whose
+// client gives up ends at once instead of sleeping out the latency, so
+// Close (which waits for every request) returns; it used to wait the
+// whole hour.
+func TestLatencyEndsWhenTheClientLeaves(t *testing.T) {
+	org, read := testkit.FirstRead(testkit.Listen(t))
+	fake := sirotest.New(sirotest.WithLatency(time.Hour), sirotest.WithListeners(org, nil))
+	testkit.AbandonedRequestEnds(t, fake.OrgURL()+"/v1/integrations/engagements", read, fake.Close)
 }

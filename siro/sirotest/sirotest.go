@@ -169,7 +169,8 @@ func WithClock(c webhook.Clock) Option {
 	}
 }
 
-// WithLatency delays every answer by d (real time).
+// WithLatency delays every answer by d (real time); a request whose
+// client leaves meanwhile ends unanswered, so Close does not wait it out.
 func WithLatency(d time.Duration) Option { return func(s *Server) { s.latency = d } }
 
 // WithRateLimit answers 429 past n requests per token per minute (Siro
@@ -408,8 +409,8 @@ func writeRateLimited(w http.ResponseWriter) {
 func (s *Server) wrap(org bool, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.requests.Add(1)
-		if s.latency > 0 {
-			time.Sleep(s.latency)
+		if !fakeserver.Delay(r.Context(), s.latency) {
+			return // the client left: nothing to answer
 		}
 		var cred string
 		if org {
