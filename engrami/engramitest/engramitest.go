@@ -274,10 +274,12 @@ func (s *Server) injected(w http.ResponseWriter, f fault.Rule) {
 
 func (s *Server) auth(next func(http.ResponseWriter, *http.Request, []byte)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
+		// The body is read first: net/http notices a client that left (and
+		// ends r's context) only once the body is read.
+		body, tooBig := readBody(r)
 		if !fakeserver.Delay(r.Context(), s.latency) {
 			return // the client left: nothing to answer
 		}
-		body, tooBig := readBody(r)
 		authed := r.Header.Get("Authorization") == "Bearer "+s.Token
 		limited := s.admit(w, r, body, authed)
 		// A rejected request consumes nothing meant for another: a 401 no

@@ -4,7 +4,9 @@
 package fakeserver
 
 import (
+	"bytes"
 	"context"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -22,6 +24,30 @@ func Start(h http.Handler, l net.Listener) *httptest.Server {
 	ts.Listener = l
 	ts.Start()
 	return ts
+}
+
+// ReadAhead reads up to limit bytes of r's body into memory before a
+// Delay, leaving r.Body reading the same bytes: net/http notices a client
+// that left (and ends r's context) only once the body is read to its end.
+func ReadAhead(r *http.Request, limit int64) {
+	if r.Body == nil || r.Body == http.NoBody {
+		return
+	}
+	b, err := io.ReadAll(io.LimitReader(r.Body, limit))
+	r.Body = struct {
+		io.Reader
+		io.Closer
+	}{io.MultiReader(bytes.NewReader(b), errReader{err}, r.Body), r.Body}
+}
+
+// errReader returns err (a read error met reading ahead), or EOF.
+type errReader struct{ err error }
+
+func (e errReader) Read([]byte) (int, error) {
+	if e.err != nil {
+		return 0, e.err
+	}
+	return 0, io.EOF
 }
 
 // Delay waits d (a fake's WithLatency), or until ctx ends (the client

@@ -409,6 +409,9 @@ func writeRateLimited(w http.ResponseWriter) {
 func (s *Server) wrap(org bool, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.requests.Add(1)
+		if s.latency > 0 {
+			fakeserver.ReadAhead(r, 32<<20) // as much as a handler reads
+		}
 		if !fakeserver.Delay(r.Context(), s.latency) {
 			return // the client left: nothing to answer
 		}
