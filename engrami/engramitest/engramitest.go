@@ -332,22 +332,23 @@ func (s *Server) admit(w http.ResponseWriter, r *http.Request, body []byte, auth
 	if now.Sub(s.window) >= time.Minute {
 		s.window, s.remaining = now.Truncate(time.Minute), s.limit
 	}
+	reset, next := s.window.Add(time.Minute), false
 	switch {
 	case !authed:
 	case s.limited > 0:
 		s.limited--
-		limited = true
+		limited, next = true, true
 	case s.remaining > 0:
 		s.remaining--
 	default:
 		limited = true // the per-minute budget is spent
 	}
-	reset, remaining := s.window.Add(time.Minute), s.remaining
+	remaining := s.remaining
 	if limited {
 		remaining = 0
-		if !s.reset.IsZero() {
-			reset = s.reset
-		}
+	}
+	if next && !s.reset.IsZero() {
+		reset = s.reset // RateLimitNext's, for its requests only
 	}
 	w.Header().Set("X-RateLimit-Limit", strconv.Itoa(s.limit))
 	w.Header().Set("X-RateLimit-Remaining", strconv.Itoa(remaining))
