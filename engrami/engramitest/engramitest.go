@@ -38,9 +38,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -441,9 +443,16 @@ func check(m map[string]json.RawMessage, fields []field, prefix string) (name, r
 				err = errNotObject
 			}
 		case strMap:
-			err = json.Unmarshal(v, new(map[string]string))
+			// A null decodes into a string as nothing: *string sees it.
+			var m map[string]*string
+			if err = json.Unmarshal(v, &m); err == nil && slices.Contains(slices.Collect(maps.Values(m)), nil) {
+				err = errNotString
+			}
 		case strList:
-			err = json.Unmarshal(v, new([]string))
+			var l []*string
+			if err = json.Unmarshal(v, &l); err == nil && slices.Contains(l, nil) {
+				err = errNotString
+			}
 		}
 		if err != nil {
 			return prefix + f.name, "invalid_type"
@@ -455,7 +464,10 @@ func check(m map[string]json.RawMessage, fields []field, prefix string) (name, r
 	return "", ""
 }
 
-var errNotObject = errors.New("not an object")
+var (
+	errNotObject = errors.New("not an object")
+	errNotString = errors.New("not a string")
+)
 
 // create serves a definition whose answer the page does not show: 201
 // with the stored definition, without the fields in withheld.
