@@ -51,8 +51,10 @@ func (e errReader) Read([]byte) (int, error) {
 }
 
 // Delay waits d (a fake's WithLatency), or until ctx ends (the client
-// left, or the fake closed), and reports whether the full d passed; a
-// handler that gets false returns without answering.
+// left; httptest.Server.Close does not end it, it waits), and reports
+// whether the full d passed; a handler that gets false returns without
+// answering. net/http ends a request's context when its client leaves
+// only once the body is read: ReadAhead first.
 func Delay(ctx context.Context, d time.Duration) bool {
 	if d <= 0 {
 		return true
