@@ -245,7 +245,7 @@ func TestFailRejectsAnInvalidStatus(t *testing.T) {
 	for _, st := range []int{0, 99, 100, 600, 1000, -1} {
 		err := fake.Fail("", st, 1)
 		require.Error(t, err, "status %d", st)
-		assert.Contains(t, err.Error(), fmt.Sprint(st))
+		assert.Contains(t, err.Error(), fmt.Sprintf("status %d ", st)) // not a digit of "200 to 599"
 	}
 	require.Error(t, fake.Fail("", 503, -1))
 	st, _, _ := send(t, fake, "POST", "/api/v1/secrets", fake.Token, `{"name":"A","value":"v"}`)

@@ -134,7 +134,7 @@ func TestFailRejectsAnInvalidStatus(t *testing.T) {
 	fake, _ := newFake(t)
 	for _, st := range []int{0, 99, 600, -1} {
 		err := fake.Fail("", st, 1)
-		if err == nil || !strings.Contains(err.Error(), fmt.Sprint(st)) {
+		if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("status %d ", st)) {
 			t.Fatalf("Fail(status %d) = %v, want an error naming it", st, err)
 		}
 	}
