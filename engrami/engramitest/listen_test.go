@@ -40,5 +40,22 @@ func TestWithListenerServesOnTheGivenListener(t *testing.T) {
 func TestLatencyEndsWhenTheClientLeaves(t *testing.T) {
 	l, read := testkit.FirstRead(testkit.Listen(t))
 	fake := engramitest.New(engramitest.WithLatency(time.Hour), engramitest.WithListener(l))
-	testkit.AbandonedRequestEnds(t, fake.URL+"/api/v1/secrets", read, fake.Close)
+	testkit.AbandonedCallEnds(t, read, testkit.Get(fake.URL+"/api/v1/secrets"), fake.Close)
+}
+
+// TestLatencyEndsWhenAClientLeavesAPost: every Engrami API call the client
+// makes is a POST with a JSON body. With WithLatency, such a request whose
+// client gives up must end too, so Close returns; the fake waited before
+// reading the body, and net/http notices a departed client only once the
+// body is read, so Close waited out the whole latency.
+func TestLatencyEndsWhenAClientLeavesAPost(t *testing.T) {
+	l, read := testkit.FirstRead(testkit.Listen(t))
+	fake := engramitest.New(engramitest.WithLatency(time.Hour), engramitest.WithListener(l))
+	c, err := fake.Client()
+	if err != nil {
+		t.Fatal(err)
+	}
+	testkit.AbandonedCallEnds(t, read, func(ctx context.Context) error {
+		return c.CreateSecret(ctx, &engrami.SecretParams{Name: "CRM_API_KEY", Value: "sk_test"})
+	}, fake.Close)
 }

@@ -78,32 +78,40 @@ func (c *firstReadConn) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// AbandonedRequestEnds sends GET url, cancels it once the server has read
-// it (read from FirstRead), and fails t unless closeServer then returns
-// within 10 s: a fake whose latency outlives its client keeps Close (and
-// the test) waiting.
-func AbandonedRequestEnds(t testing.TB, url string, read <-chan struct{}, closeServer func()) {
+// AbandonedCallEnds runs call with a context it cancels once the server
+// has read the request (read from FirstRead), and fails t unless call
+// then fails and closeServer returns within 10 s: a fake whose latency
+// outlives its client keeps Close (and the test) waiting.
+func AbandonedCallEnds(t testing.TB, read <-chan struct{}, call func(context.Context) error, closeServer func()) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-		if err == nil {
-			resp, err := http.DefaultClient.Do(req)
-			if err == nil {
-				resp.Body.Close()
-			}
-		}
-	}()
+	done := make(chan error, 1)
+	go func() { done <- call(ctx) }()
 	<-read
 	cancel()
-	<-done
+	if err := <-done; err == nil {
+		t.Fatal("the call succeeded with its context cancelled")
+	}
 	closed := make(chan struct{})
 	go func() { closeServer(); close(closed) }()
 	select {
 	case <-closed:
 	case <-time.After(10 * time.Second): // a deadline for a hang, not a wait
 		t.Fatal("Close waited out the latency of a request its client abandoned")
+	}
+}
+
+// Get is a call for AbandonedCallEnds: GET url.
+func Get(url string) func(context.Context) error {
+	return func(ctx context.Context) error {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+		if err != nil {
+			return err
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err == nil {
+			resp.Body.Close()
+		}
+		return err
 	}
 }

@@ -42,5 +42,23 @@ func TestWithListenersServesOnTheGivenListeners(t *testing.T) {
 func TestLatencyEndsWhenTheClientLeaves(t *testing.T) {
 	org, read := testkit.FirstRead(testkit.Listen(t))
 	fake := sirotest.New(sirotest.WithLatency(time.Hour), sirotest.WithListeners(org, nil))
-	testkit.AbandonedRequestEnds(t, fake.OrgURL()+"/v1/integrations/engagements", read, fake.Close)
+	testkit.AbandonedCallEnds(t, read, testkit.Get(fake.OrgURL()+"/v1/integrations/engagements"), fake.Close)
+}
+
+// TestLatencyEndsWhenAClientLeavesAPut: with WithLatency, a sync (a PUT
+// with a JSON body) whose client gives up must end too, so Close
+// returns; the fake waited before the handler read the body, and net/http
+// notices a departed client only once the body is read, so Close waited
+// out the whole latency.
+func TestLatencyEndsWhenAClientLeavesAPut(t *testing.T) {
+	org, read := testkit.FirstRead(testkit.Listen(t))
+	fake := sirotest.New(sirotest.WithLatency(time.Hour), sirotest.WithListeners(org, nil))
+	c, err := fake.Client()
+	if err != nil {
+		t.Fatal(err)
+	}
+	testkit.AbandonedCallEnds(t, read, func(ctx context.Context) error {
+		_, err := c.SyncEngagement(ctx, &siro.SyncEngagement{ExternalID: "appt-1"})
+		return err
+	}, fake.Close)
 }
