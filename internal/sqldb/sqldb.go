@@ -140,12 +140,21 @@ var tableRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,62}(\.[A-Za-z_][A-Za-
 // is safe to write into a statement.
 func ValidTable(name string) bool { return tableRE.MatchString(name) }
 
+// CheckTable is nil when ValidTable accepts name, else the error of
+// package pkg's WithTable naming it, matching sentinel.
+func CheckTable(pkg string, sentinel error, name string) error {
+	if !ValidTable(name) {
+		return opterr.New(pkg, "WithTable", sentinel, "table name %q must be [schema.]identifier of letters, digits and _", name)
+	}
+	return nil
+}
+
 // TableOption is a store's WithTable: it sets the table name with set when
-// ValidTable accepts it, else fails matching sentinel.
+// ValidTable accepts it, else fails with CheckTable's error.
 func TableOption[S any](pkg string, sentinel error, name string, set func(*S)) func(*S) error {
 	return func(s *S) error {
-		if !ValidTable(name) {
-			return opterr.New(pkg, "WithTable", sentinel, "table name %q must be [schema.]identifier of letters, digits and _", name)
+		if err := CheckTable(pkg, sentinel, name); err != nil {
+			return err
 		}
 		set(s)
 		return nil

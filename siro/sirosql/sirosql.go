@@ -92,13 +92,6 @@ func WithDialect(d Dialect) Option {
 	return sqldb.DialectOption("sirosql", siro.ErrInvalidOption, d, func(c *config) { c.dialect = d })
 }
 
-func validTable(name string) error {
-	if !sqldb.ValidTable(name) {
-		return opterr.New("sirosql", "WithTable", siro.ErrInvalidOption, "table name %q must be [schema.]identifier of letters, digits and _", name)
-	}
-	return nil
-}
-
 // WithTable sets the table name; it must be an identifier, optionally
 // schema-qualified, and is validated against injection.
 func WithTable(name string) Option {
@@ -149,7 +142,7 @@ type Checkpoint struct {
 
 // CheckpointDDL returns the statement that creates the checkpoint table.
 func CheckpointDDL(table string) ([]string, error) {
-	if err := validTable(table); err != nil {
+	if err := sqldb.CheckTable("sirosql", siro.ErrInvalidOption, table); err != nil {
 		return nil, err
 	}
 	return []string{`CREATE TABLE IF NOT EXISTS ` + table + ` (
@@ -236,7 +229,7 @@ type Limiter struct {
 
 // LimiterDDL returns the statement that creates the limiter table.
 func LimiterDDL(table string) ([]string, error) {
-	if err := validTable(table); err != nil {
+	if err := sqldb.CheckTable("sirosql", siro.ErrInvalidOption, table); err != nil {
 		return nil, err
 	}
 	return []string{`CREATE TABLE IF NOT EXISTS ` + table + ` (
