@@ -3,8 +3,6 @@ package engramitest_test
 import (
 	"context"
 	"encoding/json"
-	"io"
-	"net/http"
 	"sort"
 	"strings"
 	"testing"
@@ -17,19 +15,14 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// post sends a raw API request and returns status and decoded top-level keys.
+// post sends a raw POST to path under /api/v1 with the fake's token and
+// returns status and decoded top-level keys.
 func post(t *testing.T, fake *engramitest.Server, path, body string) (int, map[string]json.RawMessage) {
 	t.Helper()
-	req, _ := http.NewRequest("POST", fake.BaseURL()+path, strings.NewReader(body))
-	req.Header.Set("Authorization", "Bearer "+fake.Token)
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
+	st, _, b := send(t, fake, "POST", "/api/v1"+path, fake.Token, body)
 	var m map[string]json.RawMessage
 	require.NoError(t, json.Unmarshal(b, &m), string(b))
-	return resp.StatusCode, m
+	return st, m
 }
 
 func keys(m map[string]json.RawMessage) []string {
@@ -141,11 +134,7 @@ func TestFailReachesEveryURL(t *testing.T) {
 	fake.Fail("GET /api/v1/secrets", 500, 1) // a POST does not consume it
 	require.NoError(t, c.CreateSecret(ctx, &engrami.SecretParams{Name: "A", Value: "1"}))
 	fake.Fail("", 429, 1)
-	req, _ := http.NewRequest("POST", fake.BaseURL()+"/secrets", strings.NewReader(`{"name":"B","value":"2"}`))
-	req.Header.Set("Authorization", "Bearer "+fake.Token)
-	resp, err := http.DefaultClient.Do(req)
-	require.NoError(t, err)
-	resp.Body.Close()
-	assert.Equal(t, 429, resp.StatusCode)
-	assert.Empty(t, resp.Header.Get("Retry-After"), "none unless asked")
+	st, h, _ := send(t, fake, "POST", "/api/v1/secrets", fake.Token, `{"name":"B","value":"2"}`)
+	assert.Equal(t, 429, st)
+	assert.Empty(t, h.Get("Retry-After"), "none unless asked")
 }
