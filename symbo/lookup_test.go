@@ -29,12 +29,21 @@ func lookupAs(t *testing.T, url, secret string, emptyBody bool) (int, string) {
 	if emptyBody {
 		signed = nil
 	}
-	req, _ := http.NewRequest(http.MethodGet, url+"?"+query, nil)
-	req.Header.Set(symbo.HeaderSignature, s.Sign(signed).Get(symbo.HeaderSignature))
+	code, h := getSigned(t, url+"?"+query, s.Sign(signed).Get(symbo.HeaderSignature))
+	return code, h.Get("Retry-After")
+}
+
+// getSigned sends a GET of url with sig as X-Hmac-Signature and returns
+// the status and the headers.
+func getSigned(t testing.TB, url, sig string) (int, http.Header) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, url, nil)
+	require.NoError(t, err)
+	req.Header.Set(symbo.HeaderSignature, sig)
 	resp, err := http.DefaultClient.Do(req)
 	require.NoError(t, err)
 	resp.Body.Close()
-	return resp.StatusCode, resp.Header.Get("Retry-After")
+	return resp.StatusCode, resp.Header
 }
 
 const (
@@ -225,12 +234,8 @@ func TestLookupStrictSignatureByDefault(t *testing.T) {
 	fixed := s.Sign(nil).Get(symbo.HeaderSignature) // HMAC(secret, ""): the same for every request
 	withFixed := func(t *testing.T, url, number string) int {
 		t.Helper()
-		req, _ := http.NewRequest("GET", url+"?number="+number, nil)
-		req.Header.Set(symbo.HeaderSignature, fixed)
-		resp, err := http.DefaultClient.Do(req)
-		require.NoError(t, err)
-		resp.Body.Close()
-		return resp.StatusCode
+		code, _ := getSigned(t, url+"?number="+number, fixed)
+		return code
 	}
 
 	var logs bytes.Buffer
@@ -253,12 +258,8 @@ func TestLookupStrictSignatureByDefault(t *testing.T) {
 	assert.Equal(t, 200, code, "an HMAC over the query")
 	assert.Equal(t, sally, c)
 	// A query signature is bound to its number: replayed for another, 401.
-	req, _ := http.NewRequest("GET", srv.URL+"?number=%2B15178626434", nil)
-	req.Header.Set(symbo.HeaderSignature, s.Sign([]byte("number=%2B18005551212")).Get(symbo.HeaderSignature))
-	resp, err := http.DefaultClient.Do(req)
-	require.NoError(t, err)
-	resp.Body.Close()
-	assert.Equal(t, 401, resp.StatusCode)
+	code, _ = getSigned(t, srv.URL+"?number=%2B15178626434", s.Sign([]byte("number=%2B18005551212")).Get(symbo.HeaderSignature))
+	assert.Equal(t, 401, code)
 
 	lax, err := symbo.NewLookupHandler([]string{secret}, fn, symbo.InsecureAcceptEmptyBodySignature())
 	require.NoError(t, err)
