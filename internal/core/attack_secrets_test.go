@@ -1,0 +1,82 @@
+package core
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// TestAttackBaseURLErrorHidesCredentials: a base URL that wrongly carries
+// a password or an API key in its query is refused, and the refusal (an
+// error logged at start-up) must not repeat the secret.
+func TestAttackBaseURLErrorHidesCredentials(t *testing.T) {
+	const secret = "sk_live_BASEURL_9f8e7d"
+	for _, raw := range []string{
+		"https://user:" + secret + "@api.example.com/v1",
+		"https://api.example.com/v1?api_key=" + secret,
+		"https://user:" + secret + "@exa mple.com/", // url.Parse fails and quotes its input
+		"ftp://user:" + secret + "@api.example.com/",
+		"https://user:" + secret + "@/nohost",
+	} {
+		_, err := NormalizeBaseURL(raw)
+		require.Error(t, err, raw)
+		assert.ErrorIs(t, err, ErrInvalidOption, raw)
+		for _, s := range []string{err.Error(), fmt.Sprintf("%+v", err), fmt.Sprintf("%#v", err)} {
+			assert.NotContains(t, s, secret, "base URL %q", raw)
+		}
+		_, err = New(Config{Provider: "test", BaseURL: raw})
+		require.Error(t, err, raw)
+		assert.NotContains(t, err.Error(), secret, "New with base URL %q", raw)
+	}
+}
+
+// TestAttackAPIErrorHeaderRedacted: APIError.Header is documented (and in
+// siro.Error and engrami.Error) as "the response header (credentials
+// redacted)". A server that sets a session cookie or echoes the credential
+// header must not put either into the error a caller logs.
+func TestAttackAPIErrorHeaderRedacted(t *testing.T) {
+	const token = "tok_SECRET_echoed_4242"
+	const cookie = "sess_SECRET_cookie_4242"
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Set-Cookie", "session="+cookie+"; HttpOnly")
+		w.Header().Set("X-Siro-Auth-Token", r.Header.Get("X-Siro-Auth-Token"))
+		w.Header().Set("Authorization", r.Header.Get("Authorization"))
+		w.Header().Set("X-Request-Id", "req-1")
+		w.Header().Set("Retry-After", "7")
+		w.WriteHeader(http.StatusForbidden)
+	}))
+	defer srv.Close()
+	var logs bytes.Buffer
+	for _, auth := range []Auth{Bearer(token), Header("x-siro-auth-token", token)} {
+		c := newTestClient(t, srv.URL, func(cfg *Config) {
+			cfg.Auth = auth
+			cfg.Logger = slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+		})
+		_, err := c.Do(context.Background(), &Request{Operation: "Things.Get", Method: http.MethodGet, Route: "/things"}, nil)
+		var apiErr *APIError
+		require.ErrorAs(t, err, &apiErr)
+		assert.Equal(t, "req-1", apiErr.RequestID)
+		assert.Equal(t, "req-1", apiErr.Header.Get("X-Request-Id"), "other headers are kept")
+		assert.Equal(t, "7", apiErr.Header.Get("Retry-After"), "other headers are kept")
+		for k, vs := range apiErr.Header {
+			for _, v := range vs {
+				assert.NotContains(t, v, token, "header %s", k)
+				assert.NotContains(t, v, cookie, "header %s", k)
+			}
+		}
+		for _, s := range []string{err.Error(), fmt.Sprintf("%+v", err), fmt.Sprintf("%#v", err), fmt.Sprintf("%#v", *apiErr)} {
+			assert.NotContains(t, s, token)
+			assert.NotContains(t, s, cookie)
+		}
+	}
+	assert.NotContains(t, logs.String(), token)
+	assert.NotContains(t, logs.String(), cookie)
+	assert.Contains(t, logs.String(), "[redacted]", "the debug log shows the credential header redacted")
+}
