@@ -80,3 +80,31 @@ func TestAttackAPIErrorHeaderRedacted(t *testing.T) {
 	assert.NotContains(t, logs.String(), cookie)
 	assert.Contains(t, logs.String(), "[redacted]", "the debug log shows the credential header redacted")
 }
+
+// TestAttackBaseURLShapes: the refusal still names the host, an empty
+// query ("...?", which would have put the route after the '?') is
+// refused, and usable URLs (IPv6 with a port, a path) are kept.
+func TestAttackBaseURLShapes(t *testing.T) {
+	_, err := NormalizeBaseURL("https://user:pw_secret@api.example.com/v1")
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "api.example.com/v1", "the host and path are still named")
+	assert.NotContains(t, err.Error(), "pw_secret")
+
+	_, err = NormalizeBaseURL("https://api.example.com/v1?")
+	assert.ErrorIs(t, err, ErrInvalidOption, "an empty query would put the route after the '?'")
+
+	_, err = NormalizeBaseURL("https://host:sk_port_secret/v1") // "user:secret" without "@host"
+	require.Error(t, err)
+	assert.NotContains(t, err.Error(), "sk_port_secret")
+
+	for raw, want := range map[string]string{
+		"http://[::1]:8080/api/":         "http://[::1]:8080/api",
+		"https://api.example.com":        "https://api.example.com",
+		"https://api.example.com:8443//": "https://api.example.com:8443",
+		"https://api.example.com/a%2Fb/": "https://api.example.com/a%2Fb",
+	} {
+		got, err := NormalizeBaseURL(raw)
+		require.NoError(t, err, raw)
+		assert.Equal(t, want, got, raw)
+	}
+}

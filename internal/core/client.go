@@ -203,20 +203,64 @@ func NormalizeBaseURL(raw string) (string, error) {
 	if raw == "" {
 		return "", fmt.Errorf("%w: base URL is empty", ErrInvalidOption)
 	}
+	// The refused URL is named without what may be a credential (user
+	// info, a query, a port-like tail of the host): the error is logged.
+	shown, hidden := describeURL(raw)
 	u, err := url.Parse(raw)
 	if err != nil {
-		return "", fmt.Errorf("%w: base URL %q: %v", ErrInvalidOption, raw, err)
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // its message quotes the whole URL
+		}
+		msg := err.Error()
+		for _, h := range hidden {
+			msg = strings.ReplaceAll(msg, h, "[redacted]")
+		}
+		return "", fmt.Errorf("%w: base URL %q: %s", ErrInvalidOption, shown, msg)
 	}
 	if u.Scheme != "http" && u.Scheme != "https" {
-		return "", fmt.Errorf("%w: base URL %q must start with http:// or https://", ErrInvalidOption, raw)
+		return "", fmt.Errorf("%w: base URL %q must start with http:// or https://", ErrInvalidOption, shown)
 	}
 	if u.Host == "" {
-		return "", fmt.Errorf("%w: base URL %q has no host", ErrInvalidOption, raw)
+		return "", fmt.Errorf("%w: base URL %q has no host", ErrInvalidOption, shown)
 	}
-	if u.RawQuery != "" || u.Fragment != "" || u.User != nil {
-		return "", fmt.Errorf("%w: base URL %q must not carry a query, fragment or user info", ErrInvalidOption, raw)
+	if u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || u.User != nil {
+		return "", fmt.Errorf("%w: base URL %q must not carry a query, fragment or user info", ErrInvalidOption, shown)
 	}
 	return strings.TrimRight(u.String(), "/"), nil
+}
+
+// describeURL returns raw with its user info, query and fragment replaced
+// by "[redacted]", and the parts it hid (to scrub them from a parser's
+// message too). It works on the text, so an unparsable URL is shown too;
+// the tail of a host after a ':' that is not a port number is hidden as
+// well ("https://user:secret" without the "@host").
+func describeURL(raw string) (shown string, hidden []string) {
+	s := raw
+	if i := strings.IndexAny(s, "?#"); i >= 0 && i+1 < len(s) {
+		hidden = append(hidden, s[i+1:])
+		s = s[:i+1] + "[redacted]"
+	}
+	start := 0
+	if i := strings.Index(s, "//"); i >= 0 {
+		start = i + 2
+	}
+	end := len(s)
+	if i := strings.IndexAny(s[start:], "/?#"); i >= 0 {
+		end = start + i
+	}
+	authority := s[start:end]
+	if at := strings.LastIndexByte(authority, '@'); at >= 0 {
+		if at > 0 {
+			hidden = append(hidden, authority[:at])
+		}
+		authority = "[redacted]" + authority[at:]
+	} else if c := strings.LastIndexByte(authority, ':'); c >= 0 && strings.Trim(authority[c+1:], "0123456789") != "" &&
+		!strings.HasSuffix(authority, "]") {
+		hidden = append(hidden, authority[c+1:])
+		authority = authority[:c+1] + "[redacted]"
+	}
+	return s[:start] + authority + s[end:], hidden
 }
 
 // BaseURL returns the normalised base URL.
@@ -816,7 +860,7 @@ func (c *Client) requestID(h http.Header) string {
 func (c *Client) apiError(req *Request, r *attemptResult) *APIError {
 	e := &APIError{
 		Provider: c.provider, Operation: req.Operation, Method: req.Method, Route: req.Route,
-		StatusCode: r.status, RequestID: r.meta.RequestID, Header: r.meta.Header, Body: r.body,
+		StatusCode: r.status, RequestID: r.meta.RequestID, Header: RedactHeader(r.meta.Header), Body: r.body,
 	}
 	now := c.clock.Now()
 	if d, ok := ParseRetryAfter(r.meta.Header.Get("Retry-After"), now); ok {
