@@ -38,7 +38,7 @@ func TestAttackPaginateCursorCycle(t *testing.T) {
 	assert.Equal(t, []string{"", "A", "B"}, calls, "no page fetched twice")
 	assert.Equal(t, []int{1, 2, 3}, items)
 	require.Len(t, errs, 1, "the loop is reported once")
-	assert.Contains(t, errs[0].Error(), "cursor")
+	assert.ErrorIs(t, errs[0], ErrCursorLoop)
 }
 
 // TestAttackPaginateSameCursorKeepsSiroBehaviour: a server that ignores
