@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -107,4 +108,46 @@ func TestAttackBaseURLShapes(t *testing.T) {
 		require.NoError(t, err, raw)
 		assert.Equal(t, want, got, raw)
 	}
+}
+
+// TestAttackDecodeErrorBodyHidesSecrets: a 2xx answer that fails to decode
+// keeps the start of its body in DecodeError.Body. A credential in it (a
+// minted token the caller could not know in advance, under a key such as
+// "accessToken" or "client_secret") is redacted, as is a known secret of
+// the request even where the 512-byte cap cuts through it.
+func TestAttackDecodeErrorBodyHidesSecrets(t *testing.T) {
+	const minted = "access-MINTED-SECRET-77"
+	const known = "known-request-SECRET-0123456789"
+	bodies := map[string]string{
+		"/mint":     `{"accessTokenId":12345,"accessToken":"` + minted + `"}`,
+		"/snake":    `{"id": 1, "token_type": "bearer", "access_token" : "` + minted + `", "refresh_token":"` + minted + `x", "expires_in": "soon"}`,
+		"/escaped":  `{"n":"x","clientSecret":"` + minted + `\"tail","n2":1,"bad":}`,
+		"/cut":      `{"pad":"` + strings.Repeat("p", 500-len(`{"pad":"","v":"`)) + `",` + `"v":"` + known + `"}`,
+		"/cutvalue": `{"pad":"` + strings.Repeat("p", 470) + `","password":"` + minted + strings.Repeat("m", 100) + `"}`,
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = w.Write([]byte(bodies[r.URL.Path]))
+	}))
+	defer srv.Close()
+	c := newTestClient(t, srv.URL, nil)
+	for path := range bodies {
+		var out struct {
+			AccessTokenID string `json:"accessTokenId"`
+			ExpiresIn     int    `json:"expires_in"`
+			Pad           int    `json:"pad"`
+			N             int    `json:"n"`
+		}
+		_, err := c.Do(context.Background(), &Request{Method: http.MethodPost, Route: path, Body: map[string]string{"s": known}, Secrets: []string{known}}, &out)
+		var de *DecodeError
+		require.ErrorAs(t, err, &de, path)
+		assert.LessOrEqual(t, len(de.Body), 512, path)
+		for _, s := range []string{string(de.Body), err.Error(), fmt.Sprintf("%+v", err)} {
+			assert.NotContains(t, s, minted[:12], path)
+			assert.NotContains(t, s, known[:12], path)
+		}
+	}
+	_, err := c.Do(context.Background(), &Request{Method: http.MethodGet, Route: "/mint"}, &struct{ AccessTokenID string }{})
+	var de *DecodeError
+	require.ErrorAs(t, err, &de)
+	assert.Contains(t, string(de.Body), `"accessTokenId":12345`, "other fields are kept for debugging")
 }
