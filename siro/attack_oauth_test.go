@@ -21,7 +21,6 @@ import (
 // user API call returns must not carry the minted token: DecodeError.Body
 // keeps the start of the body, token included, for anyone who logs it.
 func TestAttackMintDecodeErrorHidesMintedToken(t *testing.T) {
-	t.Skip("finding: siro's CreateAccessToken (and the WithOAuthApp mint) keeps the minted accessToken in DecodeError.Body when the 2xx answer does not decode; fix belongs in siro/oauth.go (drop or redact the body of a token-bearing answer)")
 	const minted = "access-MINTED-SECRET-77"
 	org := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusCreated)

@@ -393,7 +393,7 @@ func (c *Client) Do(ctx context.Context, req *Request, out any) (*Response, erro
 	if out != nil && len(trimmed) > 0 {
 		if err := json.Unmarshal(body, out); err != nil {
 			return resp, &DecodeError{Provider: c.provider, Operation: req.Operation, Method: req.Method, Route: req.Route,
-				StatusCode: resp.StatusCode, Body: redactSecrets(capBytes(body, 512), req.Secrets), Err: err}
+				StatusCode: resp.StatusCode, Body: decodeErrorBody(body, req.Secrets), Err: err}
 		}
 	}
 	return resp, nil
@@ -412,6 +412,91 @@ func (c *Client) EmptyResult(req *Request, resp *Response) error {
 	}
 	return &DecodeError{Provider: c.provider, Operation: req.Operation, Method: req.Method, Route: req.Route,
 		StatusCode: status, Err: ErrEmptyBody}
+}
+
+// decodeErrorBody is the start of a 2xx body kept in a DecodeError: the
+// request's secrets and the values of credential fields (a token the
+// answer minted, which no caller could name in advance) are redacted
+// before it is cut to 512 bytes, so the cut never leaves part of one.
+func decodeErrorBody(body []byte, secrets []string) []byte {
+	window := body[:min(len(body), 16<<10)] // bounds the work on a huge body
+	return capBytes(redactCredentialFields(redactSecrets(window, secrets)), 512)
+}
+
+// redactCredentialFields replaces the string value of every JSON member
+// whose key names a credential (see credentialKey) with "[redacted]". It
+// scans tokens, not a parse tree, so a body that is not valid JSON, or is
+// cut short (a value running to the end is redacted to the end), is
+// handled too. The result is a new slice.
+func redactCredentialFields(b []byte) []byte {
+	out := make([]byte, 0, len(b))
+	i := 0
+	for i < len(b) {
+		if b[i] != '"' {
+			out = append(out, b[i])
+			i++
+			continue
+		}
+		keyEnd := jsonStringEnd(b, i)
+		key := b[i+1 : max(keyEnd-1, i+1)]
+		out = append(out, b[i:keyEnd]...)
+		i = keyEnd
+		j := skipSpace(b, i)
+		if j >= len(b) || b[j] != ':' || !credentialKey(key) {
+			continue
+		}
+		j = skipSpace(b, j+1)
+		if j >= len(b) || b[j] != '"' {
+			continue
+		}
+		out = append(out, b[i:j+1]...)
+		out = append(out, redactedBytes...)
+		end := jsonStringEnd(b, j)
+		if end <= len(b) && b[end-1] == '"' && end-1 > j {
+			out = append(out, '"')
+		}
+		i = end
+	}
+	return out
+}
+
+// jsonStringEnd returns the index just past the JSON string starting at
+// b[start] (a quote), or len(b) when it is not closed.
+func jsonStringEnd(b []byte, start int) int {
+	for i := start + 1; i < len(b); i++ {
+		switch b[i] {
+		case '\\':
+			i++
+		case '"':
+			return i + 1
+		}
+	}
+	return len(b)
+}
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// credentialKey reports whether a JSON key names a credential value:
+// accessToken, access_token, refresh-token, clientSecret, password,
+// apiKey, authorization... but not an id or a type (accessTokenId,
+// token_type), which debugging needs and which grant nothing.
+func credentialKey(raw []byte) bool {
+	k := strings.ToLower(string(raw))
+	k = strings.NewReplacer("_", "", "-", "", " ", "").Replace(k)
+	if strings.HasSuffix(k, "id") || strings.HasSuffix(k, "type") || strings.HasSuffix(k, "expiresat") {
+		return false
+	}
+	for _, w := range []string{"token", "secret", "password", "passwd", "apikey", "authorization", "credential", "privatekey"} {
+		if strings.Contains(k, w) {
+			return true
+		}
+	}
+	return false
 }
 
 func capBytes(b []byte, n int) []byte {
