@@ -151,3 +151,24 @@ func TestAttackDecodeErrorBodyHidesSecrets(t *testing.T) {
 	require.ErrorAs(t, err, &de)
 	assert.Contains(t, string(de.Body), `"accessTokenId":12345`, "other fields are kept for debugging")
 }
+
+// TestAttackErrorBodyCapDoesNotCutSecret: an error body longer than
+// MaxErrorBody is cut; a known secret (or the credential) the cut runs
+// through must not survive as a long prefix at the end of the kept body.
+func TestAttackErrorBodyCapDoesNotCutSecret(t *testing.T) {
+	const known = "known-request-SECRET-0123456789"
+	const token = "bearer-token-SECRET-0123456789"
+	for _, secret := range []string{known, token} {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.WriteHeader(http.StatusBadRequest)
+			_, _ = w.Write([]byte(strings.Repeat("x", MaxErrorBody-12) + secret + strings.Repeat("y", 100)))
+		}))
+		c := newTestClient(t, srv.URL, func(cfg *Config) { cfg.Auth = Bearer(token) })
+		_, err := c.Do(context.Background(), &Request{Method: http.MethodPost, Route: "/x", Secrets: []string{known}}, nil)
+		srv.Close()
+		var apiErr *APIError
+		require.ErrorAs(t, err, &apiErr)
+		assert.LessOrEqual(t, len(apiErr.Body), MaxErrorBody)
+		assert.NotContains(t, string(apiErr.Body), secret[:8], "the kept body ends in a cut secret")
+	}
+}
