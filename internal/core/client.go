@@ -913,13 +913,18 @@ func (c *Client) attempt(ctx context.Context, req *Request, u string, payload []
 			return res, &DecodeError{Provider: c.provider, Operation: req.Operation, Method: req.Method, Route: req.Route,
 				StatusCode: hresp.StatusCode, Err: fmt.Errorf("response body exceeds %d bytes", limit)}
 		}
-		buf.Truncate(int(limit))
 		// Drain (bounded) so the connection can be reused.
 		_, _ = io.CopyN(io.Discard, hresp.Body, 64<<10)
 	}
 	res.body = buf.Bytes()
 	if !ok {
-		res.body = redactSecrets(append([]byte(nil), res.body...), req.Secrets, credValue, strings.TrimPrefix(credValue, "Bearer "))
+		// Redacted before the cut, and a secret the cut (or the end of
+		// what was read) runs through is dropped with it.
+		secrets := []string{credValue, strings.TrimPrefix(credValue, "Bearer ")}
+		res.body = redactSecrets(append([]byte(nil), res.body...), req.Secrets, secrets...)
+		if n > limit {
+			res.body = trimSecretStart(res.body[:min(len(res.body), int(limit))], req.Secrets, secrets)
+		}
 	}
 	return res, nil
 }
@@ -985,6 +990,25 @@ func redactSecrets(b []byte, secrets []string, more ...string) []byte {
 }
 
 var redactedBytes = []byte("[redacted]")
+
+// trimSecretStart drops the end of a cut body when it is the start of one
+// of the secrets (at least 4 bytes long, as redactSecrets).
+func trimSecretStart(b []byte, lists ...[]string) []byte {
+	for _, list := range lists {
+		for _, s := range list {
+			if len(s) < 4 {
+				continue
+			}
+			for k := min(len(s)-1, len(b)); k > 0; k-- {
+				if bytes.HasSuffix(b, []byte(s[:k])) {
+					b = b[:len(b)-k]
+					break
+				}
+			}
+		}
+	}
+	return b
+}
 
 // DecodeGenericError understands {"error": "..."}, {"message": "..."},
 // {"error": {"code", "message", "details"}} and plain-text bodies.
