@@ -286,7 +286,8 @@ type Request struct {
 	// Query is a go-querystring tagged struct, url.Values, or nil.
 	Query any
 	// Body is marshalled to JSON once; nil sends no body. A json.RawMessage
-	// or []byte is sent as is.
+	// or []byte is sent as is; an io.Reader (which would encode as {}) is
+	// refused with ErrInvalidRequest.
 	Body any
 	// IdempotencyKey, when set, is sent as Idempotency-Key on every attempt
 	// and makes a POST or PATCH retryable.
@@ -555,6 +556,14 @@ func (c *Client) prepare(req *Request) (u string, payload []byte, err error) {
 		payload = b
 	case []byte:
 		payload = b
+	case io.Reader:
+		if _, ok := b.(json.Marshaler); !ok {
+			// Its JSON encoding is "{}": the payload would be lost.
+			return "", nil, fmt.Errorf("%s: %s: %w: body is an io.Reader (%T); pass []byte or json.RawMessage", c.provider, opOrRoute(req), ErrInvalidRequest, b)
+		}
+		if payload, err = json.Marshal(b); err != nil {
+			return "", nil, fmt.Errorf("%s: %s: %w: encoding body: %v", c.provider, opOrRoute(req), ErrInvalidRequest, err)
+		}
 	default:
 		if payload, err = json.Marshal(b); err != nil {
 			return "", nil, fmt.Errorf("%s: %s: %w: encoding body: %v", c.provider, opOrRoute(req), ErrInvalidRequest, err)
