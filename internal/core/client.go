@@ -203,20 +203,64 @@ func NormalizeBaseURL(raw string) (string, error) {
 	if raw == "" {
 		return "", fmt.Errorf("%w: base URL is empty", ErrInvalidOption)
 	}
+	// The refused URL is named without what may be a credential (user
+	// info, a query, a port-like tail of the host): the error is logged.
+	shown, hidden := describeURL(raw)
 	u, err := url.Parse(raw)
 	if err != nil {
-		return "", fmt.Errorf("%w: base URL %q: %v", ErrInvalidOption, raw, err)
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // its message quotes the whole URL
+		}
+		msg := err.Error()
+		for _, h := range hidden {
+			msg = strings.ReplaceAll(msg, h, "[redacted]")
+		}
+		return "", fmt.Errorf("%w: base URL %q: %s", ErrInvalidOption, shown, msg)
 	}
 	if u.Scheme != "http" && u.Scheme != "https" {
-		return "", fmt.Errorf("%w: base URL %q must start with http:// or https://", ErrInvalidOption, raw)
+		return "", fmt.Errorf("%w: base URL %q must start with http:// or https://", ErrInvalidOption, shown)
 	}
 	if u.Host == "" {
-		return "", fmt.Errorf("%w: base URL %q has no host", ErrInvalidOption, raw)
+		return "", fmt.Errorf("%w: base URL %q has no host", ErrInvalidOption, shown)
 	}
-	if u.RawQuery != "" || u.Fragment != "" || u.User != nil {
-		return "", fmt.Errorf("%w: base URL %q must not carry a query, fragment or user info", ErrInvalidOption, raw)
+	if u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || u.User != nil {
+		return "", fmt.Errorf("%w: base URL %q must not carry a query, fragment or user info", ErrInvalidOption, shown)
 	}
 	return strings.TrimRight(u.String(), "/"), nil
+}
+
+// describeURL returns raw with its user info, query and fragment replaced
+// by "[redacted]", and the parts it hid (to scrub them from a parser's
+// message too). It works on the text, so an unparsable URL is shown too;
+// the tail of a host after a ':' that is not a port number is hidden as
+// well ("https://user:secret" without the "@host").
+func describeURL(raw string) (shown string, hidden []string) {
+	s := raw
+	if i := strings.IndexAny(s, "?#"); i >= 0 && i+1 < len(s) {
+		hidden = append(hidden, s[i+1:])
+		s = s[:i+1] + "[redacted]"
+	}
+	start := 0
+	if i := strings.Index(s, "//"); i >= 0 {
+		start = i + 2
+	}
+	end := len(s)
+	if i := strings.IndexAny(s[start:], "/?#"); i >= 0 {
+		end = start + i
+	}
+	authority := s[start:end]
+	if at := strings.LastIndexByte(authority, '@'); at >= 0 {
+		if at > 0 {
+			hidden = append(hidden, authority[:at])
+		}
+		authority = "[redacted]" + authority[at:]
+	} else if c := strings.LastIndexByte(authority, ':'); c >= 0 && strings.Trim(authority[c+1:], "0123456789") != "" &&
+		!strings.HasSuffix(authority, "]") {
+		hidden = append(hidden, authority[c+1:])
+		authority = authority[:c+1] + "[redacted]"
+	}
+	return s[:start] + authority + s[end:], hidden
 }
 
 // BaseURL returns the normalised base URL.
@@ -242,7 +286,8 @@ type Request struct {
 	// Query is a go-querystring tagged struct, url.Values, or nil.
 	Query any
 	// Body is marshalled to JSON once; nil sends no body. A json.RawMessage
-	// or []byte is sent as is.
+	// or []byte is sent as is; an io.Reader (which would encode as {}) is
+	// refused with ErrInvalidRequest.
 	Body any
 	// IdempotencyKey, when set, is sent as Idempotency-Key on every attempt
 	// and makes a POST or PATCH retryable.
@@ -349,7 +394,7 @@ func (c *Client) Do(ctx context.Context, req *Request, out any) (*Response, erro
 	if out != nil && len(trimmed) > 0 {
 		if err := json.Unmarshal(body, out); err != nil {
 			return resp, &DecodeError{Provider: c.provider, Operation: req.Operation, Method: req.Method, Route: req.Route,
-				StatusCode: resp.StatusCode, Body: redactSecrets(capBytes(body, 512), req.Secrets), Err: err}
+				StatusCode: resp.StatusCode, Body: decodeErrorBody(body, req.Secrets), Err: err}
 		}
 	}
 	return resp, nil
@@ -368,6 +413,91 @@ func (c *Client) EmptyResult(req *Request, resp *Response) error {
 	}
 	return &DecodeError{Provider: c.provider, Operation: req.Operation, Method: req.Method, Route: req.Route,
 		StatusCode: status, Err: ErrEmptyBody}
+}
+
+// decodeErrorBody is the start of a 2xx body kept in a DecodeError: the
+// request's secrets and the values of credential fields (a token the
+// answer minted, which no caller could name in advance) are redacted
+// before it is cut to 512 bytes, so the cut never leaves part of one.
+func decodeErrorBody(body []byte, secrets []string) []byte {
+	window := body[:min(len(body), 16<<10)] // bounds the work on a huge body
+	return capBytes(redactCredentialFields(redactSecrets(window, secrets)), 512)
+}
+
+// redactCredentialFields replaces the string value of every JSON member
+// whose key names a credential (see credentialKey) with "[redacted]". It
+// scans tokens, not a parse tree, so a body that is not valid JSON, or is
+// cut short (a value running to the end is redacted to the end), is
+// handled too. The result is a new slice.
+func redactCredentialFields(b []byte) []byte {
+	out := make([]byte, 0, len(b))
+	i := 0
+	for i < len(b) {
+		if b[i] != '"' {
+			out = append(out, b[i])
+			i++
+			continue
+		}
+		keyEnd := jsonStringEnd(b, i)
+		key := b[i+1 : max(keyEnd-1, i+1)]
+		out = append(out, b[i:keyEnd]...)
+		i = keyEnd
+		j := skipSpace(b, i)
+		if j >= len(b) || b[j] != ':' || !credentialKey(key) {
+			continue
+		}
+		j = skipSpace(b, j+1)
+		if j >= len(b) || b[j] != '"' {
+			continue
+		}
+		out = append(out, b[i:j+1]...)
+		out = append(out, redactedBytes...)
+		end := jsonStringEnd(b, j)
+		if end <= len(b) && b[end-1] == '"' && end-1 > j {
+			out = append(out, '"')
+		}
+		i = end
+	}
+	return out
+}
+
+// jsonStringEnd returns the index just past the JSON string starting at
+// b[start] (a quote), or len(b) when it is not closed.
+func jsonStringEnd(b []byte, start int) int {
+	for i := start + 1; i < len(b); i++ {
+		switch b[i] {
+		case '\\':
+			i++
+		case '"':
+			return i + 1
+		}
+	}
+	return len(b)
+}
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// credentialKey reports whether a JSON key names a credential value:
+// accessToken, access_token, refresh-token, clientSecret, password,
+// apiKey, authorization... but not an id or a type (accessTokenId,
+// token_type), which debugging needs and which grant nothing.
+func credentialKey(raw []byte) bool {
+	k := strings.ToLower(string(raw))
+	k = strings.NewReplacer("_", "", "-", "", " ", "").Replace(k)
+	if strings.HasSuffix(k, "id") || strings.HasSuffix(k, "type") || strings.HasSuffix(k, "expiresat") {
+		return false
+	}
+	for _, w := range []string{"token", "secret", "password", "passwd", "apikey", "authorization", "credential", "privatekey"} {
+		if strings.Contains(k, w) {
+			return true
+		}
+	}
+	return false
 }
 
 func capBytes(b []byte, n int) []byte {
@@ -426,6 +556,14 @@ func (c *Client) prepare(req *Request) (u string, payload []byte, err error) {
 		payload = b
 	case []byte:
 		payload = b
+	case io.Reader:
+		if _, ok := b.(json.Marshaler); !ok {
+			// Its JSON encoding is "{}": the payload would be lost.
+			return "", nil, fmt.Errorf("%s: %s: %w: body is an io.Reader (%T); pass []byte or json.RawMessage", c.provider, opOrRoute(req), ErrInvalidRequest, b)
+		}
+		if payload, err = json.Marshal(b); err != nil {
+			return "", nil, fmt.Errorf("%s: %s: %w: encoding body: %v", c.provider, opOrRoute(req), ErrInvalidRequest, err)
+		}
 	default:
 		if payload, err = json.Marshal(b); err != nil {
 			return "", nil, fmt.Errorf("%s: %s: %w: encoding body: %v", c.provider, opOrRoute(req), ErrInvalidRequest, err)
@@ -784,13 +922,18 @@ func (c *Client) attempt(ctx context.Context, req *Request, u string, payload []
 			return res, &DecodeError{Provider: c.provider, Operation: req.Operation, Method: req.Method, Route: req.Route,
 				StatusCode: hresp.StatusCode, Err: fmt.Errorf("response body exceeds %d bytes", limit)}
 		}
-		buf.Truncate(int(limit))
 		// Drain (bounded) so the connection can be reused.
 		_, _ = io.CopyN(io.Discard, hresp.Body, 64<<10)
 	}
 	res.body = buf.Bytes()
 	if !ok {
-		res.body = redactSecrets(append([]byte(nil), res.body...), req.Secrets, credValue, strings.TrimPrefix(credValue, "Bearer "))
+		// Redacted before the cut, and a secret the cut (or the end of
+		// what was read) runs through is dropped with it.
+		secrets := []string{credValue, strings.TrimPrefix(credValue, "Bearer ")}
+		res.body = redactSecrets(append([]byte(nil), res.body...), req.Secrets, secrets...)
+		if n > limit {
+			res.body = trimSecretStart(res.body[:min(len(res.body), int(limit))], req.Secrets, secrets)
+		}
 	}
 	return res, nil
 }
@@ -816,7 +959,7 @@ func (c *Client) requestID(h http.Header) string {
 func (c *Client) apiError(req *Request, r *attemptResult) *APIError {
 	e := &APIError{
 		Provider: c.provider, Operation: req.Operation, Method: req.Method, Route: req.Route,
-		StatusCode: r.status, RequestID: r.meta.RequestID, Header: r.meta.Header, Body: r.body,
+		StatusCode: r.status, RequestID: r.meta.RequestID, Header: RedactHeader(r.meta.Header), Body: r.body,
 	}
 	now := c.clock.Now()
 	if d, ok := ParseRetryAfter(r.meta.Header.Get("Retry-After"), now); ok {
@@ -856,6 +999,25 @@ func redactSecrets(b []byte, secrets []string, more ...string) []byte {
 }
 
 var redactedBytes = []byte("[redacted]")
+
+// trimSecretStart drops the end of a cut body when it is the start of one
+// of the secrets (at least 4 bytes long, as redactSecrets).
+func trimSecretStart(b []byte, lists ...[]string) []byte {
+	for _, list := range lists {
+		for _, s := range list {
+			if len(s) < 4 {
+				continue
+			}
+			for k := min(len(s)-1, len(b)); k > 0; k-- {
+				if bytes.HasSuffix(b, []byte(s[:k])) {
+					b = b[:len(b)-k]
+					break
+				}
+			}
+		}
+	}
+	return b
+}
 
 // DecodeGenericError understands {"error": "..."}, {"message": "..."},
 // {"error": {"code", "message", "details"}} and plain-text bodies.

@@ -2,8 +2,16 @@ package core
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"iter"
 )
+
+// ErrCursorLoop is the last value of a Paginate iterator whose server
+// answered, as the next page's cursor, one it had answered before (other
+// than the cursor just sent, which means the server ignores cursors and
+// ends the list): the list cannot be read to its end.
+var ErrCursorLoop = errors.New("pagination cursors loop")
 
 // Page is one page of a list.
 type Page[T any] struct {
@@ -16,9 +24,9 @@ type Page[T any] struct {
 
 // Paginate turns a page fetcher into an iterator. No request is made until
 // the caller ranges; fetching stops when the loop breaks or an error is
-// yielded (the error is the last value). start is the first cursor (usually
-// ""). fetch must not keep or mutate the caller's options: callers pass it a
-// copy.
+// yielded (the error is the last value; ErrCursorLoop when the server's
+// cursors cycle). start is the first cursor (usually ""). fetch must not
+// keep or mutate the caller's options: callers pass it a copy.
 func Paginate[T any](ctx context.Context, start string, fetch func(ctx context.Context, cursor string) (Page[T], error)) iter.Seq2[T, error] {
 	return func(yield func(T, error) bool) {
 		cursor := start
@@ -40,8 +48,14 @@ func Paginate[T any](ctx context.Context, start string, fetch func(ctx context.C
 					return
 				}
 			}
-			if page.Next == "" || len(page.Items) == 0 || seen[page.Next] {
-				// A repeated cursor would loop forever: treat it as the end.
+			if page.Next == "" || len(page.Items) == 0 {
+				return
+			}
+			if seen[page.Next] {
+				// The cursors cycle: following them would loop forever, and
+				// ending quietly would pass a partial list off as complete.
+				var zero T
+				yield(zero, fmt.Errorf("%w: cursor %q was answered before", ErrCursorLoop, page.Next))
 				return
 			}
 			seen[page.Next] = true

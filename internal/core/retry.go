@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -85,6 +86,10 @@ func (p *RetryPolicy) validate() error {
 func (p *RetryPolicy) backoff(attempt int) time.Duration {
 	d := p.BaseDelay
 	for i := 1; i < attempt && d < p.MaxDelay; i++ {
+		if d > p.MaxDelay/2 {
+			d = p.MaxDelay // doubling would pass the cap (or overflow)
+			break
+		}
 		d *= 2
 	}
 	d = min(d, p.MaxDelay)
@@ -110,7 +115,12 @@ func (p *RetryPolicy) serverDelay(d time.Duration) time.Duration {
 	if spread <= 0 {
 		return d
 	}
-	return min(d+rand.N(spread+1), p.MaxDelay)
+	// Bounded by what is left below the cap: no overflow of d+spread.
+	spread = min(spread, p.MaxDelay-d)
+	if spread <= 0 {
+		return d
+	}
+	return d + rand.N(spread+min(1, math.MaxInt64-spread)) // up to d+spread inclusive
 }
 
 // methodRetryable: GET, HEAD, OPTIONS, PUT and DELETE are idempotent; POST
@@ -180,7 +190,12 @@ func ParseRetryAfter(v string, now time.Time) (time.Duration, bool) {
 	if v == "" {
 		return 0, false
 	}
-	if secs, err := strconv.ParseInt(v, 10, 64); err == nil {
+	secs, err := strconv.ParseInt(v, 10, 64)
+	if errors.Is(err, strconv.ErrRange) && v[0] != '-' {
+		// More seconds than int64 holds: as long a wait as any.
+		secs, err = math.MaxInt64, nil
+	}
+	if err == nil {
 		if secs < 0 {
 			return 0, false
 		}
