@@ -136,8 +136,10 @@ type tenantQuery struct {
 }
 
 // Do is the escape hatch for endpoints not typed yet: method, path (a
-// route template filled from pathParams), JSON body and result. The
-// {success, data} envelope is removed if present.
+// route template filled from pathParams), JSON body and result. body is
+// marshalled to JSON; []byte and json.RawMessage are sent as they are,
+// and an io.Reader is refused with ErrInvalidRequest. The {success,
+// data} envelope is removed if present.
 func (c *Client) Do(ctx context.Context, method, path string, pathParams []string, body, out any, opts ...CallOption) error {
 	return c.call(ctx, "Do", method, path, pathParams, body, out, opts)
 }

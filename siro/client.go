@@ -183,7 +183,9 @@ const (
 // Do is the escape hatch for operations not typed yet: it sends method to
 // path (a route template such as "/v1/core/teams/{id}" filled from
 // pathParams) with an optional query (a url-tagged struct or url.Values)
-// and JSON body, and decodes the JSON reply into out.
+// and JSON body, and decodes the JSON reply into out. body is marshalled
+// to JSON; []byte and json.RawMessage are sent as they are, and an
+// io.Reader is refused with ErrInvalidRequest (its JSON would be {}).
 func (c *Client) Do(ctx context.Context, host Host, method, path string, pathParams []string, query, body, out any) error {
 	cl := c.org
 	if host == UserAPI {

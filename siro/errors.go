@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/callcrm/callcrm-go/internal/apierr"
 	"github.com/callcrm/callcrm-go/internal/core"
 )
 
@@ -17,6 +18,14 @@ import (
 // answered 2xx with false: the request was accepted and nothing was
 // deleted (an id that no longer exists, for one).
 var ErrNotDeleted = errors.New("nothing was deleted (Siro answered false)")
+
+// ErrCursorLoop is wrapped by the error an All* iterator yields last when
+// Siro's cursors cycle: a page names as the next cursor one that an
+// earlier page named. The list cannot be read to its end, and ending
+// quietly would pass a part of it off as the whole. (A page that names
+// the cursor it was fetched with means Siro ignores the cursor: that ends
+// the list without an error.)
+var ErrCursorLoop = apierr.ErrCursorLoop
 
 // Token is a user API access token a TokenFunc returns. It never prints
 // its Value.

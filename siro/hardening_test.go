@@ -177,6 +177,34 @@ func TestAllConnectionsStopsWhenCursorIgnored(t *testing.T) {
 	assert.Equal(t, int32(2), hits.Load())
 }
 
+// TestAllConnectionsCursorCycleIsAnError: cursors that cycle (A, B, A)
+// end the iterator with siro.ErrCursorLoop after every connection was
+// yielded once, instead of looping or ending as if the list were whole.
+func TestAllConnectionsCursorCycleIsAnError(t *testing.T) {
+	pages := map[string]string{
+		"":  `{"data":[{"id":"c1"}],"cursor":"A"}`,
+		"A": `{"data":[{"id":"c2"}],"cursor":"B"}`,
+		"B": `{"data":[{"id":"c3"}],"cursor":"A"}`,
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = w.Write([]byte(pages[r.URL.Query().Get("cursor")]))
+	}))
+	defer srv.Close()
+	c, err := siro.NewClient(siro.WithOrgToken("o"), siro.WithOrgBaseURL(srv.URL))
+	require.NoError(t, err)
+	var ids []string
+	var last error
+	for conn, err := range c.AllConnections(context.Background(), nil) {
+		if err != nil {
+			last = err
+			continue
+		}
+		ids = append(ids, conn.ID)
+	}
+	assert.Equal(t, []string{"c1", "c2", "c3"}, ids)
+	require.ErrorIs(t, last, siro.ErrCursorLoop)
+}
+
 // TestSiroSecretTypesFormatRedacted: %#v (GoString) and every other verb
 // of a secret-holding type never print the secret.
 func TestSiroSecretTypesFormatRedacted(t *testing.T) {

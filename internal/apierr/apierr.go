@@ -53,3 +53,8 @@ var ErrEmptyBody = errors.New("response has no result (empty body or null)")
 // server (or a proxy) redirected to another scheme, host or port; the
 // redirect is never followed, so a credential never leaves its origin.
 var ErrRedirectRefused = errors.New("redirect to another origin refused")
+
+// ErrCursorLoop is wrapped by the error a list iterator yields last when
+// the server's cursors cycle: a page names as the next cursor one that an
+// earlier page named, so the list cannot be read to its end.
+var ErrCursorLoop = errors.New("pagination cursors loop")

@@ -2,16 +2,17 @@ package core
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"iter"
+
+	"github.com/callcrm/callcrm-go/internal/apierr"
 )
 
-// ErrCursorLoop is the last value of a Paginate iterator whose server
-// answered, as the next page's cursor, one it had answered before (other
-// than the cursor just sent, which means the server ignores cursors and
-// ends the list): the list cannot be read to its end.
-var ErrCursorLoop = errors.New("pagination cursors loop")
+// ErrCursorLoop is wrapped by the last value of a Paginate iterator whose
+// server answered, as the next page's cursor, one it had answered before
+// (other than the cursor just sent, which means the server ignores
+// cursors and ends the list): the list cannot be read to its end.
+var ErrCursorLoop = apierr.ErrCursorLoop
 
 // Page is one page of a list.
 type Page[T any] struct {

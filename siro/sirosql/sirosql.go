@@ -217,8 +217,10 @@ func (c *Checkpoint) Reset(ctx context.Context) error {
 // one INSERT ... ON CONFLICT DO UPDATE ... RETURNING per request, then
 // waits for its slot on its own clock. No 60-second window of the
 // replicas' combined requests holds more than the configured rate. A
-// cancelled wait gives up its slot; a database error fails the request
-// (fail-closed: nothing is sent unpaced). Safe for concurrent use.
+// cancelled wait forfeits its slot: the slot stays taken and is not handed
+// to the next request, so the rate can only be undershot. A database
+// error fails the request (fail-closed: nothing is sent unpaced). Safe
+// for concurrent use.
 type Limiter struct {
 	db                  *sql.DB
 	table, bucket       string
