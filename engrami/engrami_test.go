@@ -559,3 +559,25 @@ func TestSecretSourcePanicsRedacted(t *testing.T) {
 	assert.Contains(t, out, "redacted")
 	assertNoSecret(t, out, "panic")
 }
+
+// TestToolSeesTenant: with a secret source, the tool function reads the
+// tenant the source resolved from webhook.TenantFrom.
+func TestToolSeesTenant(t *testing.T) {
+	tenants := make(chan string, 1)
+	src := testkit.NewSecretSource(map[string][]string{"a": {toolOldA}, "b": {toolB}})
+	h, err := engrami.NewToolHandler("", func(ctx context.Context, _ lookupParams) (lookupResult, error) {
+		t, _ := webhook.TenantFrom(ctx)
+		tenants <- t
+		return lookupResult{}, nil
+	}, engrami.WithToolSecretSource(src, webhook.TenantFromPath("tenant")))
+	require.NoError(t, err)
+	mux := http.NewServeMux()
+	mux.Handle("/engrami/{tenant}/tools/lookup", h)
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	for tenant, secret := range map[string]string{"a": toolOldA, "b": toolB} {
+		st, _ := callTool(t, srv.URL+"/engrami/"+tenant+"/tools/lookup", secret)
+		require.Equal(t, 200, st)
+		assert.Equal(t, tenant, <-tenants)
+	}
+}

@@ -98,7 +98,7 @@ func (h *toolHandler[P, R]) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.cfg.Report(r, "engrami", "", "tool", status, errors.New(code+": "+msg))
 		writeJSONError(w, status, code, msg)
 	}
-	v, _, err := h.cfg.Verifier(r.Context(), r, h.fixed, newBearer)
+	v, tenant, err := h.cfg.Verifier(r.Context(), r, h.fixed, newBearer)
 	if err != nil {
 		// unknown tenant 404, failing source 503 (never 401)
 		status := webhook.StatusCode(err)
@@ -125,7 +125,11 @@ func (h *toolHandler[P, R]) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		fail(status, code, msg)
 		return
 	}
-	res, late, err := callTool(r.Context(), h.timeout, h.fn, p)
+	ctx := r.Context()
+	if tenant != "" {
+		ctx = webhook.ContextWithTenant(ctx, tenant) // webhook.TenantFrom in the tool
+	}
+	res, late, err := callTool(ctx, h.timeout, h.fn, p)
 	if late {
 		fail(http.StatusGatewayTimeout, "timeout", fmt.Sprintf("the tool did not answer within %v", h.timeout))
 		return

@@ -36,7 +36,8 @@ type toolSettings struct {
 // of them (each compared in constant time), so during a rotation old and
 // new both work and a removed one stops on the next call. The result is
 // cached per tenant and secret list. An unknown tenant answers 404; a
-// failing source answers 503 with Retry-After (never 401).
+// failing source answers 503 with Retry-After (never 401). The tool
+// function reads the tenant with webhook.TenantFrom(ctx).
 // NewToolHandler's fixed secret may then be empty; if both are given, the
 // source wins.
 func WithToolSecretSource(src webhook.SecretSource, tenant webhook.TenantFunc) ToolOption {

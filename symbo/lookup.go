@@ -80,7 +80,9 @@ func (c *Contact) Validate() error {
 // their APIs' 404.)
 var ErrNoContact = errors.New("symbo: contact not found")
 
-// LookupFunc finds the contact for an E.164 number.
+// LookupFunc finds the contact for an E.164 number. With
+// WithLookupSecretSource, webhook.TenantFrom(ctx) names the account the
+// lookup is for.
 type LookupFunc func(ctx context.Context, number string) (*Contact, error)
 
 // DefaultLookupTimeout bounds a lookup so the dialer is never left waiting.
@@ -112,8 +114,9 @@ type lookupSettings struct {
 // unknown tenant answers 404; a failing source answers 503 with
 // Retry-After (never 401). The strict-signature rule applies unchanged:
 // only an HMAC over the raw query verifies, unless
-// InsecureAcceptEmptyBodySignature. NewLookupHandler's fixed secrets may
-// then be nil; if both are given, the source wins.
+// InsecureAcceptEmptyBodySignature. The LookupFunc reads the tenant with
+// webhook.TenantFrom(ctx). NewLookupHandler's fixed secrets may then be
+// nil; if both are given, the source wins.
 func WithLookupSecretSource(src webhook.SecretSource, tenant webhook.TenantFunc) LookupOption {
 	return endpointopt.SecretSource[*lookupSettings]("symbo", "WithLookupSecretSource", src, tenant)
 }
@@ -246,14 +249,15 @@ type lookupResult struct {
 	err error
 }
 
-// authenticate checks the caller; it returns which credential matched.
-func (h *LookupHandler) authenticate(r *http.Request) (string, error) {
+// authenticate checks the caller; it returns which credential matched
+// and the tenant a secret source resolved ("" without one).
+func (h *LookupHandler) authenticate(r *http.Request) (how, tenant string, err error) {
 	if h.open {
-		return "none (InsecureNoAuth)", nil
+		return "none (InsecureNoAuth)", "", nil
 	}
 	if h.token != "" {
 		if got := r.URL.Query().Get("token"); got != "" && subtle.ConstantTimeCompare([]byte(got), []byte(h.token)) == 1 {
-			return "token", nil
+			return "token", "", nil
 		}
 	}
 	var v webhook.Verifier
@@ -263,27 +267,27 @@ func (h *LookupHandler) authenticate(r *http.Request) (string, error) {
 	if h.source {
 		// The tenant comes from the TenantFunc the user configured; its
 		// errors answer 404 (unknown tenant) or 503 (source failing).
-		sv, _, err := h.cfg.Verifier(r.Context(), r, nil, newLookupHMAC)
+		sv, t, err := h.cfg.Verifier(r.Context(), r, nil, newLookupHMAC)
 		if err != nil {
-			return "", err
+			return "", "", err
 		}
-		v = sv
+		v, tenant = sv, t
 	}
 	if v != nil && r.Header.Get(HeaderSignature) != "" {
 		_, err := v.Verify(r.Header, []byte(r.URL.RawQuery))
 		if err == nil {
-			return "hmac(raw query)", nil
+			return "hmac(raw query)", tenant, nil
 		}
 		if _, empty := v.Verify(r.Header, nil); empty == nil {
 			if h.emptyBody {
-				return "hmac(empty body)", nil
+				return "hmac(empty body)", tenant, nil
 			}
-			return "", fmt.Errorf("%w: %s is an HMAC over the empty body, the same for every request; strict lookups accept only an HMAC over the query (symbo.InsecureAcceptEmptyBodySignature accepts it)",
+			return "", "", fmt.Errorf("%w: %s is an HMAC over the empty body, the same for every request; strict lookups accept only an HMAC over the query (symbo.InsecureAcceptEmptyBodySignature accepts it)",
 				webhook.ErrNoMatchingSignature, HeaderSignature)
 		}
-		return "", err
+		return "", "", err
 	}
-	return "", fmt.Errorf("%w: no valid %s or token", webhook.ErrMissingHeader, HeaderSignature)
+	return "", "", fmt.Errorf("%w: no valid %s or token", webhook.ErrMissingHeader, HeaderSignature)
 }
 
 // newLookupHMAC builds the lookup's verifier from a source's secrets.
@@ -298,7 +302,7 @@ func (h *LookupHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.answer(w, r, http.StatusMethodNotAllowed, "method not allowed", webhook.ErrMethodNotAllowed)
 		return
 	}
-	how, err := h.authenticate(r)
+	how, tenant, err := h.authenticate(r)
 	if err != nil {
 		status, msg := webhook.StatusCode(err), "unauthorized"
 		switch status {
@@ -325,6 +329,9 @@ func (h *LookupHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), h.timeout)
 	defer cancel()
+	if tenant != "" {
+		ctx = webhook.ContextWithTenant(ctx, tenant) // webhook.TenantFrom in fn
+	}
 	done := make(chan lookupResult, 1)
 	go func() {
 		res := lookupResult{err: errors.New("symbo: lookup called runtime.Goexit")}

@@ -285,3 +285,36 @@ func TestLookupStrictSignatureByDefault(t *testing.T) {
 	_, err = symbo.NewLookupHandler(nil, fn, symbo.InsecureAcceptEmptyBodySignature(), symbo.InsecureNoAuth())
 	assert.ErrorIs(t, err, webhook.ErrInvalidOption, "the opt-in needs the secrets it relaxes")
 }
+
+// TestLookupFnSeesTenant: with a secret source, the lookup function reads
+// the tenant the source resolved from webhook.TenantFrom (a CRM serving
+// several Symbo accounts looks the number up in the right one); with a
+// fixed secret it reads none.
+func TestLookupFnSeesTenant(t *testing.T) {
+	tenants := make(chan string, 1)
+	fn := func(ctx context.Context, _ string) (*symbo.Contact, error) {
+		t, _ := webhook.TenantFrom(ctx)
+		tenants <- t
+		return sally, nil
+	}
+	src := testkit.NewSecretSource(map[string][]string{"a": {lookupOldA}, "b": {lookupB}})
+	h, err := symbo.NewLookupHandler(nil, fn, symbo.WithLookupSecretSource(src, webhook.TenantFromPath("tenant")))
+	require.NoError(t, err)
+	mux := http.NewServeMux()
+	mux.Handle("GET /symbo/{tenant}/lookup", h)
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	for tenant, secret := range map[string]string{"a": lookupOldA, "b": lookupB} {
+		st, _ := lookupAs(t, srv.URL+"/symbo/"+tenant+"/lookup", secret, false)
+		require.Equal(t, 200, st)
+		assert.Equal(t, tenant, <-tenants)
+	}
+
+	fixed, err := symbo.NewLookupHandler([]string{lookupB}, fn)
+	require.NoError(t, err)
+	srv2 := httptest.NewServer(fixed)
+	t.Cleanup(srv2.Close)
+	st, _ := lookupAs(t, srv2.URL, lookupB, false)
+	require.Equal(t, 200, st)
+	assert.Equal(t, "", <-tenants)
+}

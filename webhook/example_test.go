@@ -63,3 +63,17 @@ func ExampleMiddleware() {
 	// 200
 	// 401
 }
+
+// ExampleTenantFrom: a callback (or Symbo's lookup function, or an
+// Engrami tool) behind WithSecretSource reads the account the delivery
+// was addressed to. ContextWithTenant builds such a context for a test of
+// your own function.
+func ExampleTenantFrom() {
+	handle := func(ctx context.Context) {
+		if tenant, ok := webhook.TenantFrom(ctx); ok {
+			fmt.Println("delivery for", tenant)
+		}
+	}
+	handle(webhook.ContextWithTenant(context.Background(), "acme"))
+	// Output: delivery for acme
+}

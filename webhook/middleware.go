@@ -71,14 +71,61 @@ type ctxEvent struct {
 	parsed any
 }
 
-// EventFrom returns the verified delivery a Middleware put in the request
-// context.
+// eventContext is a callback's context: its parent, answering eventCtxKey
+// with the delivery (one allocation, where context.WithValue and a
+// *ctxEvent would be two).
+type eventContext struct {
+	context.Context
+	ce ctxEvent
+}
+
+// Value answers eventCtxKey with the delivery and any other key from the
+// parent (its cancellation included).
+func (c *eventContext) Value(key any) any {
+	if _, ok := key.(eventCtxKey); ok {
+		return &c.ce
+	}
+	return c.Context.Value(key)
+}
+
+// EventFrom returns the verified delivery a context is about: in every
+// callback a receiver runs (a vendor's typed callbacks and Unknown, inline
+// or from an inbox), and in the request context of the handler a
+// Middleware wraps. The Event carries what the typed event does not: the
+// tenant (Event.Tenant), which secret matched (Event.Delivery.SecretIndex),
+// the kept headers and the raw body.
 func EventFrom(ctx context.Context) (*Event, bool) {
 	c, ok := ctx.Value(eventCtxKey{}).(*ctxEvent)
 	if !ok {
 		return nil, false
 	}
 	return c.ev, true
+}
+
+type tenantCtxKey struct{}
+
+// ContextWithTenant returns a copy of ctx for which TenantFrom reports
+// tenant. Symbo's contact lookup and Engrami's tool handlers set it for
+// the function they call when a secret source resolved the request's
+// tenant; use it to test such a function, or a callback, of your own.
+func ContextWithTenant(ctx context.Context, tenant string) context.Context {
+	return context.WithValue(ctx, tenantCtxKey{}, tenant)
+}
+
+// TenantFrom returns the tenant (the account WithSecretSource's TenantFunc
+// named) of the delivery or request ctx is about: in a receiver's
+// callbacks and a Middleware's handler (Event.Tenant), and in the
+// functions that Symbo's contact lookup and Engrami's tool handlers call.
+// It returns false where there is none: fixed secrets, or a context that
+// is not a delivery's.
+func TenantFrom(ctx context.Context) (string, bool) {
+	if t, ok := ctx.Value(tenantCtxKey{}).(string); ok && t != "" {
+		return t, true
+	}
+	if ev, ok := EventFrom(ctx); ok && ev.Tenant != "" {
+		return ev.Tenant, true
+	}
+	return "", false
 }
 
 // ParsedFrom returns the vendor's typed event a vendor Middleware put in

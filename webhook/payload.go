@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -18,7 +19,8 @@ import (
 // Int is an integer a vendor sends as a JSON number or a numeric string.
 // It decodes a JSON number or a string holding an integer ("124") into
 // an int64; null and "" decode to zero with Valid false. Anything else is a
-// decode error naming the value.
+// *json.UnmarshalTypeError naming the value, and the field when
+// encoding/json decodes a struct ("Go struct field Call.duration_total").
 type Int struct {
 	Value int64
 	// Valid is false when the field was null, empty or absent.
@@ -37,7 +39,7 @@ func (n *Int) UnmarshalJSON(b []byte) error {
 		// Accept integral floats such as 124.0.
 		f, ferr := strconv.ParseFloat(s, 64)
 		if ferr != nil || f != float64(int64(f)) {
-			return fmt.Errorf("webhook: %.40s is not an integer or a numeric string", string(b))
+			return typeError(b, "not an integer or a numeric string", reflect.TypeFor[Int]())
 		}
 		v = int64(f)
 	}
@@ -61,7 +63,10 @@ func (n Int) String() string {
 	return strconv.FormatInt(n.Value, 10)
 }
 
-// ID decodes a JSON string or number into a string ("88231" either way).
+// ID decodes a JSON string or number into a string ("88231" either way;
+// any string is an ID, "call-88231" too). Anything else (true, an object)
+// is a *json.UnmarshalTypeError naming the value and, inside a struct,
+// the field.
 type ID string
 
 // UnmarshalJSON implements json.Unmarshaler.
@@ -79,7 +84,7 @@ func (id *ID) UnmarshalJSON(b []byte) error {
 	default:
 		var num json.Number
 		if err := json.Unmarshal(b, &num); err != nil {
-			return fmt.Errorf("webhook: %.40s is not a string or number id", string(b))
+			return typeError(b, "not a string or a number", reflect.TypeFor[ID]())
 		}
 		*id = ID(num.String())
 	}
@@ -187,6 +192,13 @@ func NewTime(tm time.Time) Time {
 	return Time{Time: tm, Raw: tm.UTC().Format(wireLayout), Valid: true}
 }
 
+// typeError is a lenient type's decode error: a *json.UnmarshalTypeError,
+// to which encoding/json adds the field it was decoding, so the 400 a
+// receiver answers (and logs) names it.
+func typeError(b []byte, why string, t reflect.Type) error {
+	return &json.UnmarshalTypeError{Value: fmt.Sprintf("%.40s (%s)", b, why), Type: t}
+}
+
 // numberText returns the text of a number sent as a JSON number or a
 // numeric string; present is false for null and "".
 func numberText(b []byte) (s string, present bool, err error) {
@@ -217,7 +229,9 @@ func jsonText(b []byte) (string, error) {
 }
 
 // Float is a number a vendor sends as a JSON number or a numeric string;
-// null and "" decode to zero with Valid false.
+// null and "" decode to zero with Valid false. Anything else is a
+// *json.UnmarshalTypeError naming the value and, inside a struct, the
+// field.
 type Float struct {
 	Value float64
 	// Valid is false when the field was null, empty or absent.
@@ -233,7 +247,7 @@ func (n *Float) UnmarshalJSON(b []byte) error {
 	}
 	v, err := strconv.ParseFloat(s, 64)
 	if err != nil {
-		return fmt.Errorf("webhook: %.40s is not a number or a numeric string", string(b))
+		return typeError(b, "not a number or a numeric string", reflect.TypeFor[Float]())
 	}
 	*n = Float{Value: v, Valid: true}
 	return nil

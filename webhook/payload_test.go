@@ -119,3 +119,32 @@ func TestNewTimeZeroIsNull(t *testing.T) {
 	assert.True(t, back.Valid)
 	assert.True(t, back.Equal(when))
 }
+
+// TestLenientErrorsNameTheField: a value Int, Float or ID cannot hold is
+// a *json.UnmarshalTypeError, so encoding/json names the field it was
+// decoding (the 400 a receiver answers and logs says which one), and the
+// message still shows the value.
+func TestLenientErrorsNameTheField(t *testing.T) {
+	type call struct {
+		Details struct {
+			CallID   ID    `json:"call_id"`
+			Duration Int   `json:"duration_total"`
+			Score    Float `json:"score"`
+		} `json:"call_details"`
+	}
+	for body, field := range map[string]string{
+		`{"call_details":{"duration_total":"abc"}}`: "call_details.duration_total",
+		`{"call_details":{"call_id":true}}`:         "call_details.call_id",
+		`{"call_details":{"score":"high"}}`:         "call_details.score",
+	} {
+		var c call
+		err := json.Unmarshal([]byte(body), &c)
+		var te *json.UnmarshalTypeError
+		require.ErrorAs(t, err, &te, body)
+		assert.Equal(t, field, te.Field, body)
+		assert.Contains(t, err.Error(), field, body)
+	}
+	var c call
+	require.NoError(t, json.Unmarshal([]byte(`{"call_details":{"call_id":"call-88231"}}`), &c))
+	assert.Equal(t, ID("call-88231"), c.Details.CallID, "any string is an ID")
+}

@@ -429,7 +429,10 @@ func (r *Receiver) callback(ctx context.Context, st *stage, ev *Event, parsed an
 			r.logPanic(ctx, "webhook: callback panicked", ev, p)
 		}
 	}()
-	if err := r.spec.Handle(ctx, ev, parsed, r.once(ev)); err != nil {
+	// The callback's context answers EventFrom and TenantFrom with the
+	// delivery, so a typed callback reads the tenant and the matched
+	// secret like a Middleware's handler does.
+	if err := r.spec.Handle(&eventContext{Context: ctx, ce: ctxEvent{ev: ev, parsed: parsed}}, ev, parsed, r.once(ev)); err != nil {
 		if errors.Is(err, ErrInProgress) || errors.Is(err, ErrStoreUnavailable) || errors.Is(err, ErrCallbackFailed) {
 			return result{err: err}
 		}

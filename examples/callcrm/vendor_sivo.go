@@ -15,7 +15,7 @@ var sivoVendor = &vendor{
 	title:   "SIVO",
 	scheme:  "X-Sivo-Signature = sha256=hex(HMAC-SHA256(secret, raw body)), with X-Sivo-Event-Id and X-Sivo-Event-Type; no timestamp",
 	headers: []string{sivo.HeaderSignature},
-	retry:   "SIVO retries the same event (same id, same body) after 5 s, 30 s, 2 min, 10 min and 1 h",
+	retry:   "SIVO retries the same event (same id, same body) after 5 s, 30 s, 2 min, 10 min, 1 h and 6 h (its product page; its webhooks page stops at 1 h), as sivotest.Schedule replays",
 	events: func() []event {
 		var out []event
 		for _, t := range []sivo.EventType{sivo.EventCallCreated, sivo.EventCallAnswered, sivo.EventCallTransferred, sivo.EventCallEnded,

@@ -114,6 +114,17 @@ func mux(log *slog.Logger, getenv func(string) string, store crm, st *stores) (*
 	common := append([]webhook.Option{webhook.WithLogger(log)}, st.webhookOptions...)
 	var closers []func(context.Context) error
 	var sc *siro.Client
+	for _, v := range [...]struct{ vendor, env, path string }{
+		{"siro", "SIRO_WEBHOOK_SECRET", "POST /webhooks/siro"},
+		{"symbo", "SYMBO_WEBHOOK_SECRET", "POST /webhooks/symbo, GET /symbo/lookup"},
+		{"callsync", "CALLSYNC_WEBHOOK_SECRET", "POST /webhooks/callsync"},
+		{"sivo", "SIVO_WEBHOOK_SECRET", "POST /webhooks/sivo"},
+		{"engrami", "ENGRAMI_TOOL_SECRET", "POST /tools/lookup-contact"},
+	} {
+		if getenv(v.env) == "" {
+			log.Warn("vendor not mounted: its secret is not set", "vendor", v.vendor, "set", v.env, "serves", v.path)
+		}
+	}
 	if tok := getenv("SIRO_ORG_TOKEN"); tok != "" {
 		// One rate limit per token, shared by every replica.
 		opts := []siro.Option{siro.WithOrgToken(tok), siro.WithLogger(log), siro.WithLimiter(st.limiter), siro.WithObserver(st.tel.Observer)}
