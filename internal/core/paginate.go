@@ -32,6 +32,9 @@ func Paginate[T any](ctx context.Context, start string, fetch func(ctx context.C
 	return func(yield func(T, error) bool) {
 		cursor := start
 		seen := map[string]bool{}
+		if start != "" {
+			seen[start] = true // a list resumed from a cursor may cycle back to it
+		}
 		for {
 			page, err := fetch(ctx, cursor)
 			if err != nil {
