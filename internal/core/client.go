@@ -11,6 +11,7 @@ import (
 	"math"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -213,6 +214,7 @@ func NormalizeBaseURL(raw string) (string, error) {
 			err = ue.Err // its message quotes the whole URL
 		}
 		msg := err.Error()
+		slices.SortFunc(hidden, func(a, b string) int { return len(b) - len(a) }) // the longest first: no part of one is left
 		for _, h := range hidden {
 			msg = strings.ReplaceAll(msg, h, "[redacted]")
 		}
@@ -233,8 +235,9 @@ func NormalizeBaseURL(raw string) (string, error) {
 // describeURL returns raw with its user info, query and fragment replaced
 // by "[redacted]", and the parts it hid (to scrub them from a parser's
 // message too). It works on the text, so an unparsable URL is shown too;
-// the tail of a host after a ':' that is not a port number is hidden as
-// well ("https://user:secret" without the "@host").
+// user info runs to the last '@' (a path holding one is hidden with it),
+// and the tail of a host after a ':' that is not a port number is hidden
+// as well ("https://user:secret" without the "@host").
 func describeURL(raw string) (shown string, hidden []string) {
 	s := raw
 	if i := strings.IndexAny(s, "?#"); i >= 0 && i+1 < len(s) {
@@ -250,15 +253,21 @@ func describeURL(raw string) (shown string, hidden []string) {
 		end = start + i
 	}
 	authority := s[start:end]
-	if at := strings.LastIndexByte(authority, '@'); at >= 0 {
-		if at > 0 {
-			hidden = append(hidden, authority[:at])
+	if strings.IndexByte(authority, '@') < 0 {
+		if c := strings.LastIndexByte(authority, ':'); c >= 0 && strings.Trim(authority[c+1:], "0123456789") != "" &&
+			!strings.HasSuffix(authority, "]") {
+			hidden = append(hidden, authority[c+1:])
+			authority = authority[:c+1] + "[redacted]"
 		}
-		authority = "[redacted]" + authority[at:]
-	} else if c := strings.LastIndexByte(authority, ':'); c >= 0 && strings.Trim(authority[c+1:], "0123456789") != "" &&
-		!strings.HasSuffix(authority, "]") {
-		hidden = append(hidden, authority[c+1:])
-		authority = authority[:c+1] + "[redacted]"
+	}
+	if at := strings.LastIndexByte(s[start:], '@'); at >= 0 {
+		// User info ends at the last '@', even past a '/': url.Parse ends
+		// the authority at the first '/', so a password holding one (or
+		// a scheme with one slash too few) would otherwise show its rest.
+		if at > 0 {
+			hidden = append(hidden, s[start:start+at])
+		}
+		return s[:start] + "[redacted]" + s[start+at:], hidden
 	}
 	return s[:start] + authority + s[end:], hidden
 }
