@@ -434,40 +434,90 @@ func decodeErrorBody(body []byte, secrets []string) []byte {
 }
 
 // redactCredentialFields replaces the string value of every JSON member
-// whose key names a credential (see credentialKey) with "[redacted]". It
-// scans tokens, not a parse tree, so a body that is not valid JSON, or is
-// cut short (a value running to the end is redacted to the end), is
-// handled too. The result is a new slice.
+// whose key names a credential (see credentialKey) with "[redacted]", and
+// when such a member holds an array or an object ("tokens": [...]), every
+// string in it but the values of keys that name no secret (an id, a type,
+// see safeKey). Keys are compared unescaped ("access\u0054oken" is
+// accessToken). It scans tokens, not a parse tree, so a body that is not
+// valid JSON, or is cut short (a value running to the end is redacted to
+// the end), is handled too. The result is a new slice.
 func redactCredentialFields(b []byte) []byte {
-	out := make([]byte, 0, len(b))
-	i := 0
-	for i < len(b) {
+	return redactMembers(make([]byte, 0, len(b)), b, false)
+}
+
+// redactMembers appends b to out with credential values redacted; with
+// all (inside a credential's array or object), every string but a key
+// and the value of a safe key.
+func redactMembers(out, b []byte, all bool) []byte {
+	for i := 0; i < len(b); {
 		if b[i] != '"' {
 			out = append(out, b[i])
 			i++
 			continue
 		}
-		keyEnd := jsonStringEnd(b, i)
-		key := b[i+1 : max(keyEnd-1, i+1)]
-		out = append(out, b[i:keyEnd]...)
-		i = keyEnd
-		j := skipSpace(b, i)
-		if j >= len(b) || b[j] != ':' || !credentialKey(key) {
+		end := jsonStringEnd(b, i)
+		colon := skipSpace(b, end)
+		if colon >= len(b) || b[colon] != ':' {
+			// Not a key: an array's element, or text outside any member.
+			if all {
+				out = appendRedacted(out, b, i, end)
+			} else {
+				out = append(out, b[i:end]...)
+			}
+			i = end
 			continue
 		}
-		j = skipSpace(b, j+1)
-		if j >= len(b) || b[j] != '"' {
-			continue
+		key := jsonKey(b[i:end])
+		v := skipSpace(b, colon+1)
+		out = append(out, b[i:v]...) // the key, the ':' and the spaces around it
+		i = v
+		if v >= len(b) {
+			break
 		}
-		out = append(out, b[i:j+1]...)
-		out = append(out, redactedBytes...)
-		end := jsonStringEnd(b, j)
-		if end <= len(b) && b[end-1] == '"' && end-1 > j {
-			out = append(out, '"')
+		redact := credentialKey(key) || all && !safeKey(key)
+		switch {
+		case b[v] == '"':
+			vend := jsonStringEnd(b, v)
+			if redact {
+				out = appendRedacted(out, b, v, vend)
+			} else {
+				out = append(out, b[v:vend]...)
+			}
+			i = vend
+		case redact && !all && (b[v] == '[' || b[v] == '{'):
+			vend := jsonValueEnd(b, v)
+			out = redactMembers(out, b[v:vend], true)
+			i = vend
 		}
-		i = end
 	}
 	return out
+}
+
+// appendRedacted appends "[redacted]" in place of the JSON string
+// b[start:end], without a closing quote when the string was cut short.
+func appendRedacted(out, b []byte, start, end int) []byte {
+	out = append(out, '"')
+	out = append(out, redactedBytes...)
+	if end-1 > start && b[end-1] == '"' {
+		out = append(out, '"')
+	}
+	return out
+}
+
+// jsonKey returns the text of the quoted JSON string q, unescaped when it
+// holds an escape (and decodes).
+func jsonKey(q []byte) []byte {
+	inner := q[1:]
+	if len(inner) > 0 && inner[len(inner)-1] == '"' {
+		inner = inner[:len(inner)-1]
+	}
+	if bytes.IndexByte(inner, '\\') >= 0 {
+		var s string
+		if json.Unmarshal(q, &s) == nil {
+			return []byte(s)
+		}
+	}
+	return inner
 }
 
 // jsonStringEnd returns the index just past the JSON string starting at
@@ -484,6 +534,25 @@ func jsonStringEnd(b []byte, start int) int {
 	return len(b)
 }
 
+// jsonValueEnd returns the index just past the array or object starting
+// at b[start], or len(b) when it is not closed.
+func jsonValueEnd(b []byte, start int) int {
+	depth := 0
+	for i := start; i < len(b); i++ {
+		switch b[i] {
+		case '"':
+			i = jsonStringEnd(b, i) - 1
+		case '[', '{':
+			depth++
+		case ']', '}':
+			if depth--; depth == 0 {
+				return i + 1
+			}
+		}
+	}
+	return len(b)
+}
+
 func skipSpace(b []byte, i int) int {
 	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
 		i++
@@ -493,20 +562,36 @@ func skipSpace(b []byte, i int) int {
 
 // credentialKey reports whether a JSON key names a credential value:
 // accessToken, access_token, refresh-token, clientSecret, password,
-// apiKey, authorization... but not an id or a type (accessTokenId,
-// token_type), which debugging needs and which grant nothing.
-func credentialKey(raw []byte) bool {
-	k := strings.ToLower(string(raw))
-	k = strings.NewReplacer("_", "", "-", "", " ", "").Replace(k)
-	if strings.HasSuffix(k, "id") || strings.HasSuffix(k, "type") || strings.HasSuffix(k, "expiresat") {
+// apiKey, authorization... but not a safe key (see safeKey).
+func credentialKey(key []byte) bool {
+	if safeKey(key) {
 		return false
 	}
+	k := normalizeKey(key)
 	for _, w := range []string{"token", "secret", "password", "passwd", "apikey", "authorization", "credential", "privatekey"} {
 		if strings.Contains(k, w) {
 			return true
 		}
 	}
 	return false
+}
+
+// safeKey reports whether a key names something about a credential that
+// debugging needs and that grants nothing: its id, type, expiry, name, or
+// the URL it is fetched from (accessTokenId, token_type, tokenName,
+// token_url).
+func safeKey(key []byte) bool {
+	k := normalizeKey(key)
+	for _, suffix := range []string{"id", "type", "expiresat", "name", "url", "uri"} {
+		if strings.HasSuffix(k, suffix) {
+			return true
+		}
+	}
+	return false
+}
+
+func normalizeKey(key []byte) string {
+	return strings.NewReplacer("_", "", "-", "", " ", "").Replace(strings.ToLower(string(key)))
 }
 
 func capBytes(b []byte, n int) []byte {

@@ -56,11 +56,11 @@ func TestReviewCredentialKeyEscaped(t *testing.T) {
 // its strings out of the body too; other containers are untouched.
 func TestReviewCredentialContainerValue(t *testing.T) {
 	for body, want := range map[string]string{
-		`{"tokens":["MINTED-SECRET-1","MINTED-SECRET-2"],"n":"keep"}`:         `{"tokens":["[redacted]","[redacted]"],"n":"keep"}`,
-		`{"apiKey":{"value":"MINTED-SECRET-1","kind":"live"},"n":"keep"}`:     `{"apiKey":{"value":"[redacted]","kind":"[redacted]"},"n":"keep"}`,
-		`{"credentials":[{"k":["MINTED-SECRET-1"]}],"after":{"x":"keep"}}`:    `{"credentials":[{"k":["[redacted]"]}],"after":{"x":"keep"}}`,
-		`{"refresh_tokens" : [ "MINTED-SECRET-1", {"a":"]}\"MINTED-SECRET-2"`: `{"refresh_tokens" : [ "[redacted]", {"a":"[redacted]`,
-		`{"list":["accessToken","keep"],"tags":{"a":"keep"}}`:                 `{"list":["accessToken","keep"],"tags":{"a":"keep"}}`,
+		`{"tokens":["MINTED-SECRET-1","MINTED-SECRET-2"],"n":"keep"}`:        `{"tokens":["[redacted]","[redacted]"],"n":"keep"}`,
+		`{"apiKey":{"value":"MINTED-SECRET-1","kind":"live"},"n":"keep"}`:    `{"apiKey":{"value":"[redacted]","kind":"[redacted]"},"n":"keep"}`,
+		`{"credentials":[{"k":["MINTED-SECRET-1"]}],"after":{"x":"keep"}}`:   `{"credentials":[{"k":["[redacted]"]}],"after":{"x":"keep"}}`,
+		`{"refresh_tokens" : [ "MINTED-SECRET-1", {"a":"]}\"MINTED-SECRET-2`: `{"refresh_tokens" : [ "[redacted]", {"a":"[redacted]`,
+		`{"list":["accessToken","keep"],"tags":{"a":"keep"}}`:                `{"list":["accessToken","keep"],"tags":{"a":"keep"}}`,
 	} {
 		assert.Equal(t, want, string(redactCredentialFields([]byte(body))), body)
 	}
