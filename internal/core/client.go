@@ -1022,10 +1022,11 @@ func (c *Client) attempt(ctx context.Context, req *Request, u string, payload []
 	res.body = buf.Bytes()
 	if !ok {
 		// Redacted before the cut, and a secret the cut (or the end of
-		// what was read) runs through is dropped with it.
+		// what was read, when the read failed) runs through is dropped
+		// with it.
 		secrets := []string{credValue, strings.TrimPrefix(credValue, "Bearer ")}
 		res.body = redactSecrets(append([]byte(nil), res.body...), req.Secrets, secrets...)
-		if n > limit {
+		if n > limit || err != nil {
 			res.body = trimSecretStart(res.body[:min(len(res.body), int(limit))], req.Secrets, secrets)
 		}
 	}
