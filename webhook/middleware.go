@@ -71,19 +71,25 @@ type ctxEvent struct {
 	parsed any
 }
 
-// eventContext is a callback's context: its parent, answering eventCtxKey
-// with the delivery (one allocation, where context.WithValue and a
+// eventContext is a callback's (and a Middleware handler's) context: its
+// parent, answering eventCtxKey with the delivery and tenantCtxKey with
+// the delivery's tenant (one allocation, where context.WithValue and a
 // *ctxEvent would be two).
 type eventContext struct {
 	context.Context
 	ce ctxEvent
 }
 
-// Value answers eventCtxKey with the delivery and any other key from the
-// parent (its cancellation included).
+// Value answers eventCtxKey with the delivery, tenantCtxKey with its
+// tenant ("" with fixed secrets: a ContextWithTenant further out is not
+// the verified tenant) and any other key from the parent (its
+// cancellation included).
 func (c *eventContext) Value(key any) any {
-	if _, ok := key.(eventCtxKey); ok {
+	switch key.(type) {
+	case eventCtxKey:
 		return &c.ce
+	case tenantCtxKey:
+		return c.ce.ev.Tenant
 	}
 	return c.Context.Value(key)
 }
@@ -117,19 +123,16 @@ func ContextWithTenant(ctx context.Context, tenant string) context.Context {
 // callbacks and a Middleware's handler (Event.Tenant), and in the
 // functions that Symbo's contact lookup and Engrami's tool handlers call.
 // It returns false where there is none: fixed secrets, or a context that
-// is not a delivery's.
+// is not a delivery's. The innermost tenant wins: a delivery's, not one an
+// application's own ContextWithTenant put further out.
 func TenantFrom(ctx context.Context) (string, bool) {
-	if t, ok := ctx.Value(tenantCtxKey{}).(string); ok && t != "" {
-		return t, true
-	}
-	if ev, ok := EventFrom(ctx); ok && ev.Tenant != "" {
-		return ev.Tenant, true
-	}
-	return "", false
+	t, _ := ctx.Value(tenantCtxKey{}).(string)
+	return t, t != ""
 }
 
-// ParsedFrom returns the vendor's typed event a vendor Middleware put in
-// the request context (vendor packages wrap it in a typed EventFrom).
+// ParsedFrom returns the vendor's typed event of the delivery ctx is
+// about: in a receiver's callbacks and a vendor Middleware's handler
+// (vendor packages wrap it in a typed EventFrom).
 func ParsedFrom(ctx context.Context) (any, bool) {
 	c, ok := ctx.Value(eventCtxKey{}).(*ctxEvent)
 	if !ok {
@@ -202,7 +205,7 @@ func Middleware(v Verifier, opts ...Option) (func(http.Handler) http.Handler, er
 // runs; a 2xx from next commits, anything else releases.
 func (d *delivery) wrapped(next http.Handler, res Reservation) result {
 	r, ev := d.r, d.ev
-	req := d.req.WithContext(context.WithValue(d.ctx, eventCtxKey{}, &ctxEvent{ev: ev, parsed: d.parsed}))
+	req := d.req.WithContext(&eventContext{Context: d.ctx, ce: ctxEvent{ev: ev, parsed: d.parsed}})
 	req.Body = io.NopCloser(bytes.NewReader(ev.Raw))
 	rec := &statusRecorder{ResponseWriter: d.w}
 	lease := r.keepAlive(res)
