@@ -9,6 +9,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"math"
 	"net/url"
 	"reflect"
 	"strconv"
@@ -246,7 +247,7 @@ func (n *Float) UnmarshalJSON(b []byte) error {
 		return err
 	}
 	v, err := strconv.ParseFloat(s, 64)
-	if err != nil {
+	if err != nil || math.IsNaN(v) || math.IsInf(v, 0) { // "NaN", "Inf": no JSON number
 		return typeError(b, "not a number or a numeric string", reflect.TypeFor[Float]())
 	}
 	*n = Float{Value: v, Valid: true}
