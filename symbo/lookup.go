@@ -81,8 +81,9 @@ func (c *Contact) Validate() error {
 var ErrNoContact = errors.New("symbo: contact not found")
 
 // LookupFunc finds the contact for an E.164 number. With
-// WithLookupSecretSource, webhook.TenantFrom(ctx) names the account the
-// lookup is for.
+// WithLookupSecretSource, webhook.TenantFrom(ctx) names the account whose
+// secret signed the lookup; a lookup let in by WithLookupToken's shared
+// token (or InsecureNoAuth) has no tenant.
 type LookupFunc func(ctx context.Context, number string) (*Contact, error)
 
 // DefaultLookupTimeout bounds a lookup so the dialer is never left waiting.
