@@ -11,6 +11,7 @@ import (
 	"github.com/callcrm/callcrm-go/webhook"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/riverqueue/river/rivertype"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -151,7 +152,11 @@ func TestAttack2RetriedDeadLetterGetsItsAttemptsBack(t *testing.T) {
 			return id != 0
 		}, "dead-lettered after two attempts")
 		require.NoError(t, in.Retry(ctx, id))
-		waitFor(t, 20*time.Second, func() bool { return processed.Load() == 1 }, "the retried dead letter is retried after a failure")
+		waitFor(t, 20*time.Second, func() bool {
+			n, err := db.countErr("SELECT count(*) FROM %sriver_job WHERE state = 'completed'")
+			return err == nil && n == 1
+		}, "the retried dead letter is retried after a failure, and completes")
+		assert.Equal(t, int32(1), processed.Load())
 		assert.Equal(t, 1, db.count(t, "SELECT count(*) FROM %sapplied WHERE id = 'evt_flap'"))
 		c, err := in.Counts(ctx)
 		require.NoError(t, err)
@@ -206,4 +211,22 @@ func ownPools(t *testing.T, db *testDB) *testDB {
 		}
 	})
 	return &cp
+}
+
+// The inbox's retry policy is River's default for every job whose
+// attempts and errors agree, and starts again at about a second for a
+// retried dead letter (attempts reset, errors kept).
+func TestAttack2RetryPolicyCountsAttempts(t *testing.T) {
+	p := &attemptRetryPolicy{}
+	errs := func(n int) []rivertype.AttemptError { return make([]rivertype.AttemptError, n) }
+	within := func(job *rivertype.JobRow, base time.Duration) {
+		t.Helper()
+		d := time.Until(p.NextRetry(job))
+		assert.InDelta(t, base.Seconds(), d.Seconds(), base.Seconds()*0.1+0.5, "attempt %d, %d errors", job.Attempt, len(job.Errors))
+	}
+	within(&rivertype.JobRow{Attempt: 1}, time.Second)
+	within(&rivertype.JobRow{Attempt: 3, Errors: errs(2)}, 81*time.Second)
+	within(&rivertype.JobRow{Attempt: 1, Errors: errs(25)}, time.Second)
+	within(&rivertype.JobRow{Attempt: 2, Errors: errs(25)}, 16*time.Second)
+	assert.True(t, p.NextRetry(&rivertype.JobRow{Attempt: 1 << 10, Errors: errs(1 << 10)}).After(time.Now().Add(100*365*24*time.Hour)), "capped, not overflowed")
 }
