@@ -20,6 +20,17 @@ func (r *Receiver) storeCtx(ctx context.Context) (context.Context, context.Cance
 
 func nop() {}
 
+// inboxCtx bounds one Enqueue by the store timeout, whatever the dedupe
+// store (a database inbox blocks even when the dedupe store never does);
+// a client hanging up does not cancel it. The in-memory inbox never
+// blocks and never reads its context.
+func (r *Receiver) inboxCtx(ctx context.Context) (context.Context, context.CancelFunc) {
+	if _, mem := r.s.inbox.(*MemoryInbox); mem {
+		return ctx, nop
+	}
+	return context.WithTimeout(context.WithoutCancel(ctx), r.s.storeTimeout)
+}
+
 // storeStage starts the store stage for op; the zero stage without an
 // Observer.
 func (r *Receiver) storeStage(ctx context.Context, ev *Event, op string) stage {
@@ -89,7 +100,7 @@ func (r *Receiver) enqueue(ctx context.Context, ev *Event) error {
 	if st.on() {
 		ev.Trace = r.inject(ectx)
 	}
-	sctx, cancel := r.storeCtx(context.WithoutCancel(ectx)) // a client hanging up does not cancel the enqueue
+	sctx, cancel := r.inboxCtx(ectx)
 	err = r.s.inbox.Enqueue(sctx, ev)
 	cancel()
 	switch {

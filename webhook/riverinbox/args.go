@@ -82,8 +82,9 @@ func (a DeliveryArgs) Event() *webhook.Event {
 }
 
 // key is the delivery's identity in the processed table: a hash, so any
-// bytes (NUL included) and any length fit every database.
-func (a DeliveryArgs) key() string {
+// bytes (NUL included) and any length fit every database. scope (the
+// queue of an inbox not on DefaultQueue) qualifies it.
+func (a DeliveryArgs) key(scope ...string) string {
 	h := sha256.New()
 	id, tenant := a.ID, a.Tenant
 	if a.IDRaw != nil {
@@ -92,7 +93,7 @@ func (a DeliveryArgs) key() string {
 	if a.TenantRaw != nil {
 		tenant = string(a.TenantRaw)
 	}
-	for _, s := range []string{a.Provider, a.Receiver, tenant, id} {
+	for _, s := range append([]string{a.Provider, a.Receiver, tenant, id}, scope...) {
 		var n [8]byte
 		binary.BigEndian.PutUint64(n[:], uint64(len(s)))
 		h.Write(n[:])

@@ -134,7 +134,8 @@ func (in *Inbox[TTx]) deadJob(ctx context.Context, id int64) (*rivertype.JobRow,
 //     job was since cleaned up), the retried job completes without
 //     running the callback again.
 //
-// Otherwise the job is made available now, with its attempts reset.
+// Otherwise the job is made available now, with its attempts reset (it
+// gets WithMaxAttempts tries again, with River's backoff from the start).
 func (in *Inbox[TTx]) Retry(ctx context.Context, id int64) error {
 	job, err := in.deadJob(ctx, id)
 	if err != nil {
@@ -149,7 +150,7 @@ func (in *Inbox[TTx]) Retry(ctx context.Context, id int64) error {
 		in.logf(ctx, slog.LevelInfo, "riverinbox: dead letter removed: the delivery was resent and is handled by another job", job, slogInt64("by_job", twin))
 		return nil
 	}
-	if _, err := in.client.JobRetry(ctx, id); err != nil {
+	if err := in.retryDead(ctx, job); err != nil {
 		// A resend stored between the check and the retry: the unique
 		// index refuses the retry; the resend's job has it.
 		if twin, terr := in.liveTwin(ctx, id); terr == nil && twin != 0 {
@@ -159,6 +160,26 @@ func (in *Inbox[TTx]) Retry(ctx context.Context, id int64) error {
 		return fmt.Errorf("riverinbox: retrying dead letter %d: %w", id, err)
 	}
 	return nil
+}
+
+// retryDead makes the dead letter available now with its attempts reset
+// (River's JobRetry alone adds a single attempt to an exhausted job, so a
+// retried delivery whose next attempt failed would be dead again at
+// once), in one transaction so no worker takes it in between.
+func (in *Inbox[TTx]) retryDead(ctx context.Context, job *rivertype.JobRow) error {
+	tx, err := in.b.begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = in.b.rollback(context.WithoutCancel(ctx), tx) }()
+	if _, err := in.client.JobRetryTx(ctx, tx, job.ID); err != nil {
+		return err
+	}
+	if _, err := in.b.execTx(ctx, tx, in.b.q("UPDATE "+in.table("river_job")+" SET attempt = 0, max_attempts = $1 WHERE id = $2 AND state = 'available'"),
+		job.MaxAttempts, job.ID); err != nil {
+		return err
+	}
+	return in.b.commit(ctx, tx)
 }
 
 // liveTwin returns another job for the same delivery that is not dead,

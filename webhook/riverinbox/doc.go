@@ -40,9 +40,11 @@
 //     WithMaxBatch); if it fails the receiver answers 503 and the vendor
 //     retries.
 //   - Duplicates: jobs are unique by (provider, receiver name, tenant,
-//     delivery key) while pending, running, retrying or completed (kept
-//     WithRetention, default 72 h), so a redelivery to any replica stores
-//     nothing and is answered 2xx.
+//     delivery key) within the inbox's queue while pending, running,
+//     retrying or completed (kept WithRetention, default 72 h), so a
+//     redelivery to any replica stores nothing and is answered 2xx. Two
+//     inboxes on their own queues (WithQueue) each store and process
+//     their own copy.
 //   - Failures: a callback error or panic is retried with River's
 //     exponential backoff up to WithMaxAttempts; a stored body that does not
 //     parse is dead-lettered at once; a replica that dies mid-callback has

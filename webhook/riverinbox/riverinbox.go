@@ -310,6 +310,7 @@ func newInbox[TTx any](b *backend[TTx], opts []Option) (*Inbox[TTx], error) {
 		FetchCooldown: min(cfg.pollEvery, 5*time.Millisecond),
 		Logger:        cfg.logger,
 		ErrorHandler:  &errorHandler{log: cfg.logger},
+		RetryPolicy:   &attemptRetryPolicy{},
 	}
 	if in.dropsJSONIndexes() {
 		// Migrate dropped them: River's reindexer would warn daily that
@@ -387,8 +388,28 @@ func (in *Inbox[TTx]) Enqueue(ctx context.Context, ev *webhook.Event) error {
 	return in.batch.submit(ctx, &pending{args: args, key: args.key(), done: make(chan struct{})})
 }
 
+// insertOpts: a delivery is unique within the inbox's queue. Two inboxes
+// on one database with their own queues (WithQueue) are two inboxes: the
+// same delivery stored in both is processed by each (River's ByArgs alone
+// would make one queue's job swallow the other's as a duplicate). In
+// DefaultQueue the unique key leaves the queue out, as before queues were
+// told apart, so jobs stored by an earlier version still catch their
+// redeliveries; no other queue's key can equal it (River adds the queue
+// to those).
 func (in *Inbox[TTx]) insertOpts() *river.InsertOpts {
-	return &river.InsertOpts{Queue: in.cfg.queue, MaxAttempts: in.cfg.maxAttempts, UniqueOpts: river.UniqueOpts{ByArgs: true}}
+	return &river.InsertOpts{Queue: in.cfg.queue, MaxAttempts: in.cfg.maxAttempts,
+		UniqueOpts: river.UniqueOpts{ByArgs: true, ByQueue: in.cfg.queue != DefaultQueue}}
+}
+
+// processedKey is the delivery's key in the processed table: in the
+// default queue the delivery's own key, in another queue that key
+// qualified by the queue (an inbox on its own queue processes its own
+// copy of a delivery).
+func (in *Inbox[TTx]) processedKey(a DeliveryArgs) string {
+	if in.cfg.queue == DefaultQueue {
+		return a.key()
+	}
+	return a.key(in.cfg.queue)
 }
 
 func duplicate(a DeliveryArgs, job *rivertype.JobRow) error {
@@ -640,14 +661,14 @@ func migrationsMention(all []rivermigrate.Migration, names []string) bool {
 // false when another attempt already did (its transaction committed).
 func (in *Inbox[TTx]) markProcessed(ctx context.Context, tx TTx, a DeliveryArgs, jobID int64) (bool, error) {
 	n, err := in.b.execTx(ctx, tx, in.b.q("INSERT INTO "+in.table("callcrm_inbox_processed")+
-		" (key, job_id, processed_at) VALUES ($1, $2, $3) ON CONFLICT (key) DO NOTHING"), a.key(), jobID, time.Now().Unix())
+		" (key, job_id, processed_at) VALUES ($1, $2, $3) ON CONFLICT (key) DO NOTHING"), in.processedKey(a), jobID, time.Now().Unix())
 	return n == 1, err
 }
 
 // wasProcessed reports whether the delivery was already processed through
 // Tx (by this job's earlier attempt or by another job for the same key).
 func (in *Inbox[TTx]) wasProcessed(ctx context.Context, a DeliveryArgs) (bool, error) {
-	rows, err := in.b.queryPairs(ctx, in.b.q("SELECT key, job_id FROM "+in.table("callcrm_inbox_processed")+" WHERE key = $1"), a.key())
+	rows, err := in.b.queryPairs(ctx, in.b.q("SELECT key, job_id FROM "+in.table("callcrm_inbox_processed")+" WHERE key = $1"), in.processedKey(a))
 	return len(rows) > 0, err
 }
 
@@ -698,10 +719,20 @@ func (w *worker[TTx]) Work(ctx context.Context, job *river.Job[DeliveryArgs]) (e
 		}
 	}
 	h := &txHolder[TTx]{begin: in.b.begin, ctx: ctx}
-	perr := runProcess(context.WithValue(ctx, txKey{}, h), process, a.Event())
+	panicked, perr := runProcess(context.WithValue(ctx, txKey{}, h), process, a.Event())
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.done = true
+	if panicked != nil {
+		// End the callback's transaction before River's executor
+		// recovers the panic: pgx does not roll a transaction back when
+		// its context ends, so it would keep its connection and locks
+		// for good (the delivery's retry waiting on them).
+		if h.started && h.beginErr == nil {
+			_ = in.b.rollback(context.WithoutCancel(ctx), h.tx)
+		}
+		panic(panicked)
+	}
 	if h.beginErr != nil {
 		return fmt.Errorf("riverinbox: beginning the callback's transaction: %w", h.beginErr)
 	}
@@ -744,8 +775,9 @@ func (w *worker[TTx]) Work(ctx context.Context, job *river.Job[DeliveryArgs]) (e
 // runProcess runs process on its own goroutine, so that a callback
 // calling runtime.Goexit fails its attempt instead of ending River's
 // executor goroutine (which would keep the job running and its worker
-// slot taken).
-func runProcess(ctx context.Context, process func(context.Context, *webhook.Event) error, ev *webhook.Event) error {
+// slot taken). A panic is recovered there and returned, for the caller
+// to end the callback's transaction and panic again.
+func runProcess(ctx context.Context, process func(context.Context, *webhook.Event) error, ev *webhook.Event) (panicked any, err error) {
 	type outcome struct {
 		err      error
 		panicked any
@@ -762,10 +794,7 @@ func runProcess(ctx context.Context, process func(context.Context, *webhook.Even
 		out.err = process(ctx, ev)
 	}()
 	out := <-done
-	if out.panicked != nil {
-		panic(out.panicked) // River's executor recovers it as before
-	}
-	return out.err
+	return out.panicked, out.err
 }
 
 // classify turns a callback error into River's: a stored body that no
@@ -838,6 +867,24 @@ func Tx[TTx any](ctx context.Context) (TTx, bool) {
 		return zero, false
 	}
 	return h.tx, true
+}
+
+// attemptRetryPolicy is River's default backoff (attempt^4 seconds, with
+// jitter) counted on the job's attempts instead of its recorded errors
+// (which River's default counts). They are the same number, except for a
+// dead letter Retry made available again: its attempts are reset and its
+// errors kept (they are its history, and they tell Work that an earlier
+// attempt may have committed), and its backoff starts again at a second
+// instead of continuing from days.
+type attemptRetryPolicy struct{ river.DefaultClientRetryPolicy }
+
+func (p *attemptRetryPolicy) NextRetry(job *rivertype.JobRow) time.Time {
+	if n := max(job.Attempt-1, 0); n < len(job.Errors) {
+		cp := *job
+		cp.Errors = job.Errors[len(job.Errors)-n:]
+		job = &cp
+	}
+	return p.DefaultClientRetryPolicy.NextRetry(job)
 }
 
 // errorHandler logs failed attempts without bodies.
