@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/callcrm/callcrm-go/sivo/sivotest"
+
 	"github.com/callcrm/callcrm-go/webhook"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
@@ -229,4 +231,35 @@ func TestAttack2RetryPolicyCountsAttempts(t *testing.T) {
 	within(&rivertype.JobRow{Attempt: 1, Errors: errs(25)}, time.Second)
 	within(&rivertype.JobRow{Attempt: 2, Errors: errs(25)}, 16*time.Second)
 	assert.True(t, p.NextRetry(&rivertype.JobRow{Attempt: 1 << 10, Errors: errs(1 << 10)}).After(time.Now().Add(100*365*24*time.Hour)), "capped, not overflowed")
+}
+
+// TestAttack2StoppedInboxStillStores: shutdown in the wrong order (the
+// inbox stopped while its receiver still answers). A delivery the
+// receiver acknowledges after Stop is stored, and another replica's
+// workers process it once.
+func TestAttack2StoppedInboxStillStores(t *testing.T) {
+	eachDB(t, func(t *testing.T, db *testDB) {
+		ctx := context.Background()
+		a := db.newInbox(t)
+		ha := newSivoHandler(t, a, recordingCallbacks(db, true, nil))
+		require.NoError(t, a.Start(ctx))
+		stopCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+		require.NoError(t, a.Stop(stopCtx))
+		s, _ := sivotest.NewSender(testSecret)
+		body := sivoEvent(t, "evt_after_stop")
+		require.Equal(t, 200, s.Serve(ha, body), "acknowledged after Stop")
+		assert.Equal(t, 1, db.count(t, "SELECT count(*) FROM %sriver_job WHERE kind = $1", Kind), "so it is stored")
+
+		b := db.newInbox(t)
+		newSivoHandler(t, b, recordingCallbacks(db, true, nil))
+		startInbox(t, b)
+		waitFor(t, 20*time.Second, func() bool {
+			n, err := db.countErr("SELECT count(*) FROM %sriver_job WHERE state = 'completed'")
+			return err == nil && n == 1
+		}, "another replica processes it")
+		assert.Equal(t, 1, db.count(t, "SELECT count(*) FROM %sapplied WHERE id = 'evt_after_stop'"))
+		assert.Equal(t, 200, s.Serve(ha, body), "a redelivery is a duplicate")
+		assert.Equal(t, 1, db.count(t, "SELECT count(*) FROM %sriver_job WHERE kind = $1", Kind))
+	})
 }
