@@ -35,6 +35,9 @@ func (n *Int) UnmarshalJSON(b []byte) error {
 	if err != nil || !present {
 		return err
 	}
+	if !decimalText(s) {
+		return typeError(b, "not an integer or a numeric string", reflect.TypeFor[Int]())
+	}
 	v, err := strconv.ParseInt(s, 10, 64)
 	if err != nil {
 		// Accept integral floats such as 124.0.
@@ -193,6 +196,20 @@ func NewTime(tm time.Time) Time {
 	return Time{Time: tm, Raw: tm.UTC().Format(wireLayout), Valid: true}
 }
 
+// decimalText reports whether s is written with decimal digits, signs, a
+// point and an exponent only: strconv also reads hexadecimal floats
+// ("0x1p4"), "Inf" and "NaN", which no vendor means by a numeric string.
+func decimalText(s string) bool {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case '0' <= c && c <= '9', c == '+', c == '-', c == '.', c == 'e', c == 'E':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
 // typeError is a lenient type's decode error: a *json.UnmarshalTypeError,
 // to which encoding/json adds the field it was decoding, so the 400 a
 // receiver answers (and logs) names it.
@@ -247,7 +264,7 @@ func (n *Float) UnmarshalJSON(b []byte) error {
 		return err
 	}
 	v, err := strconv.ParseFloat(s, 64)
-	if err != nil || math.IsNaN(v) || math.IsInf(v, 0) { // "NaN", "Inf": no JSON number
+	if err != nil || !decimalText(s) || math.IsNaN(v) || math.IsInf(v, 0) { // "NaN", "Inf", "0x1p4": not decimal
 		return typeError(b, "not a number or a numeric string", reflect.TypeFor[Float]())
 	}
 	*n = Float{Value: v, Valid: true}

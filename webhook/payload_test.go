@@ -168,3 +168,22 @@ func TestReviewFloatRefusesNaNAndInf(t *testing.T) {
 	require.NoError(t, err)
 	assert.JSONEq(t, `{"F":1.5}`, string(b))
 }
+
+// TestNumbersAreDecimal: Int and Float read decimal numbers only; the
+// hexadecimal floats, "Inf" and "NaN" strconv also reads are refused.
+func TestNumbersAreDecimal(t *testing.T) {
+	for _, in := range []string{`"0x1p4"`, `"0X10"`, `"Inf"`, `"-infinity"`, `"NaN"`, `"1_000"`} {
+		var n Int
+		assert.Error(t, json.Unmarshal([]byte(in), &n), "Int %s", in)
+		var f Float
+		assert.Error(t, json.Unmarshal([]byte(in), &f), "Float %s", in)
+	}
+	for in, want := range map[string]float64{`"1e3"`: 1000, `"-2.5"`: -2.5, `"+7"`: 7, `12`: 12} {
+		var f Float
+		require.NoError(t, json.Unmarshal([]byte(in), &f), in)
+		assert.Equal(t, want, f.Value, in)
+	}
+	var n Int
+	require.NoError(t, json.Unmarshal([]byte(`"1e3"`), &n))
+	assert.Equal(t, int64(1000), n.Value)
+}

@@ -267,3 +267,25 @@ func TestReviewBrokenErrorBodyDoesNotEndInSecret(t *testing.T) {
 	assert.True(t, strings.HasPrefix(string(apiErr.Body), `{"error":"invalid token `), "what was read is kept: %q", apiErr.Body)
 	assert.NotContains(t, string(apiErr.Body), token[:8], "the kept body ends in the start of the credential")
 }
+
+// TestErrorBodyHidesCredentialFields: a non-2xx answer that echoes a
+// credential the client never knew (under a credential-named key) keeps
+// it out of the APIError's body, message and every format, as a
+// DecodeError's body does; the error's other fields stay for debugging.
+func TestErrorBodyHidesCredentialFields(t *testing.T) {
+	const echoed = "echoed-OTHER-TOKEN-4242"
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusBadRequest)
+		_, _ = w.Write([]byte(`{"message":"invalid grant","details":{"refresh_token":"` + echoed + `","client_id":"app-7"}}`))
+	}))
+	defer srv.Close()
+	c := newTestClient(t, srv.URL, nil)
+	_, err := c.Do(context.Background(), &Request{Method: http.MethodPost, Route: "/oauth/token", Body: map[string]string{"grant_type": "refresh_token"}}, nil)
+	var ae *APIError
+	require.ErrorAs(t, err, &ae)
+	for _, s := range []string{string(ae.Body), err.Error(), fmt.Sprintf("%+v", err), fmt.Sprintf("%#v", ae)} {
+		assert.NotContains(t, s, echoed[:12])
+	}
+	assert.Contains(t, string(ae.Body), `"client_id":"app-7"`)
+	assert.Contains(t, string(ae.Body), "invalid grant")
+}

@@ -1025,7 +1025,10 @@ func (c *Client) attempt(ctx context.Context, req *Request, u string, payload []
 		// what was read, when the read failed) runs through is dropped
 		// with it.
 		secrets := []string{credValue, strings.TrimPrefix(credValue, "Bearer ")}
-		res.body = redactSecrets(append([]byte(nil), res.body...), req.Secrets, secrets...)
+		// Credential-named fields are redacted too: a 4xx that echoes a
+		// token the client never knew (one a mint answered, another
+		// account's) must not carry it into every log of the error.
+		res.body = redactCredentialFields(redactSecrets(append([]byte(nil), res.body...), req.Secrets, secrets...))
 		if n > limit || err != nil {
 			res.body = trimSecretStart(res.body[:min(len(res.body), int(limit))], req.Secrets, secrets)
 		}
