@@ -3,6 +3,7 @@ package core
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -241,9 +242,22 @@ func TestReviewCredentialNamesAndURLsKept(t *testing.T) {
 // document as a string (a tool's echoed answer, a raw upstream body) hides
 // its credential fields behind escaped quotes.
 func TestReviewCredentialInEmbeddedJSON(t *testing.T) {
-	t.Skip("finding: redactCredentialFields does not look inside JSON-encoded strings; left for a follow-up")
-	got := string(redactCredentialFields([]byte(`{"raw":"{\"accessToken\":\"MINTED-SECRET-1\"}"}`)))
+	got := string(redactCredentialFields([]byte(`{"raw":"{\"accessToken\":\"MINTED-SECRET-1\",\"id\":7}"}`)))
 	assert.NotContains(t, got, "MINTED-SECRET")
+	assert.Contains(t, got, `\"id\":7`, "the embedded document's other fields are kept")
+	var v map[string]string
+	require.NoError(t, json.Unmarshal([]byte(got), &v), "still JSON: %s", got)
+	// An array of documents and a document two strings deep are handled;
+	// strings without a credential key are left as they were.
+	for in, secret := range map[string]string{
+		`["{\"password\":\"PW-SECRET-22\"}"]`:                              "PW-SECRET",
+		`{"a":"{\"b\":\"{\\\"client_secret\\\":\\\"CS-SECRET-33\\\"}\"}"}`: "CS-SECRET",
+	} {
+		assert.NotContains(t, string(redactCredentialFields([]byte(in))), secret, in)
+	}
+	for _, in := range []string{`{"note":"say \"hi\""}`, `{"x":"{not json \"name\":\"v\""}`} {
+		assert.Equal(t, in, string(redactCredentialFields([]byte(in))), in)
+	}
 }
 
 // TestReviewBrokenErrorBodyDoesNotEndInSecret: an error body whose
@@ -288,4 +302,30 @@ func TestErrorBodyHidesCredentialFields(t *testing.T) {
 	}
 	assert.Contains(t, string(ae.Body), `"client_id":"app-7"`)
 	assert.Contains(t, string(ae.Body), "invalid grant")
+}
+
+// FuzzRedactCredentialFields: any bytes, embedded documents included,
+// redact without a panic, and a credential value under a credential key
+// never survives.
+func FuzzRedactCredentialFields(f *testing.F) {
+	f.Add([]byte(`{"raw":"{\"accessToken\":\"SECRETVALUE\"}"}`), "SECRETVALUE")
+	f.Add([]byte(`{"a":"{\"b\":\"{\\\"password\\\":\\\"SECRETVALUE\\\"}\"}"}`), "SECRETVALUE")
+	f.Add([]byte(`["\"{\\\"x`), "x")
+	f.Fuzz(func(t *testing.T, b []byte, secret string) {
+		_ = redactCredentialFields(b)
+		if len(secret) < 8 || strings.ContainsAny(secret, "\"\\{}[]:,\n\r\t ") {
+			return
+		}
+		inner, _ := json.Marshal(map[string]string{"client_secret": secret})
+		raw, _ := json.Marshal(string(inner))
+		tok, _ := json.Marshal(secret)
+		doc := []byte(`{"accessToken":` + string(tok) + `,"raw":` + string(raw) + `}`)
+		// secret as the body carries it (escaped, if it holds what JSON escapes)
+		if enc := string(tok[1 : len(tok)-1]); enc != secret {
+			return
+		}
+		if bytes.Contains(redactCredentialFields(doc), []byte(secret)) {
+			t.Fatalf("%q survives in %s", secret, redactCredentialFields(doc))
+		}
+	})
 }

@@ -440,15 +440,22 @@ func decodeErrorBody(body []byte, secrets []string) []byte {
 // see safeKey). Keys are compared unescaped ("access\u0054oken" is
 // accessToken). It scans tokens, not a parse tree, so a body that is not
 // valid JSON, or is cut short (a value running to the end is redacted to
-// the end), is handled too. The result is a new slice.
+// the end), is handled too. A string value that is itself a JSON object
+// or array (an echoed upstream body) is redacted inside, to a depth of
+// three. The result is a new slice.
 func redactCredentialFields(b []byte) []byte {
-	return redactMembers(make([]byte, 0, len(b)), b, false)
+	return redactMembers(make([]byte, 0, len(b)), b, false, 0)
 }
+
+// maxEmbeddedDepth bounds how deep redaction follows JSON documents
+// carried as string values.
+const maxEmbeddedDepth = 3
 
 // redactMembers appends b to out with credential values redacted; with
 // all (inside a credential's array or object), every string but a key
-// and the value of a safe key.
-func redactMembers(out, b []byte, all bool) []byte {
+// and the value of a safe key. depth counts the embedded documents b is
+// inside.
+func redactMembers(out, b []byte, all bool, depth int) []byte {
 	for i := 0; i < len(b); {
 		if b[i] != '"' {
 			out = append(out, b[i])
@@ -462,7 +469,7 @@ func redactMembers(out, b []byte, all bool) []byte {
 			if all {
 				out = appendRedacted(out, b, i, end)
 			} else {
-				out = append(out, b[i:end]...)
+				out = appendString(out, b[i:end], depth)
 			}
 			i = end
 			continue
@@ -481,16 +488,44 @@ func redactMembers(out, b []byte, all bool) []byte {
 			if redact {
 				out = appendRedacted(out, b, v, vend)
 			} else {
-				out = append(out, b[v:vend]...)
+				out = appendString(out, b[v:vend], depth)
 			}
 			i = vend
 		case redact && !all && (b[v] == '[' || b[v] == '{'):
 			vend := jsonValueEnd(b, v)
-			out = redactMembers(out, b[v:vend], true)
+			out = redactMembers(out, b[v:vend], true, depth)
 			i = vend
 		}
 	}
 	return out
+}
+
+// appendString appends the JSON string q; when q holds a JSON object or
+// array (escaped), that document's credential fields are redacted and
+// the string is encoded again.
+func appendString(out, q []byte, depth int) []byte {
+	if depth >= maxEmbeddedDepth || len(q) < 2 || q[len(q)-1] != '"' || !bytes.Contains(q, []byte(`\"`)) {
+		return append(out, q...)
+	}
+	var s string
+	if json.Unmarshal(q, &s) != nil {
+		return append(out, q...)
+	}
+	doc := bytes.TrimSpace([]byte(s))
+	if len(doc) == 0 || doc[0] != '{' && doc[0] != '[' {
+		return append(out, q...)
+	}
+	red := redactMembers(nil, []byte(s), false, depth+1)
+	if bytes.Equal(red, []byte(s)) {
+		return append(out, q...)
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if enc.Encode(string(red)) != nil {
+		return append(out, q...)
+	}
+	return append(out, bytes.TrimSuffix(buf.Bytes(), []byte("\n"))...)
 }
 
 // appendRedacted appends "[redacted]" in place of the JSON string
