@@ -329,3 +329,39 @@ func FuzzRedactCredentialFields(f *testing.F) {
 		}
 	})
 }
+
+// TestReviewEmbeddedCredentialCutShort: an embedded document whose
+// string is cut short (by a DecodeError's 16 KiB window, an error body's
+// 64 KiB limit or a broken read) is still redacted inside, as a
+// credential value that runs to the end is: the start of the document,
+// the part a DecodeError keeps, holds the credential.
+func TestReviewEmbeddedCredentialCutShort(t *testing.T) {
+	pad := strings.Repeat("x", 20<<10)
+	body := `{"raw":"{\"accessToken\":\"MINTED-SECRET-1\",\"pad\":\"` + pad + `\"}"}`
+	got := string(decodeErrorBody([]byte(body), nil))
+	assert.False(t, strings.Contains(got, "MINTED-SECRET"), "%.120s", got)
+	for _, in := range []string{
+		`{"raw":"{\"accessToken\":\"MINTED-SECRET-1\",`,
+		`{"raw":"{\"accessToken\":\"MINTED-SECRET-1\"`, // cut just after an escaped quote
+		`{"raw":"{\"accessToken\":\"MINTED-SECRET-1\\`, // inside an escape
+		`{"raw":"{\"accessToken\":\"MINTED-SECRET-1\u00`,
+		`{"raw":"{\"accessToken\":\"MINTED-SECRET-1`,
+		`["{\"a\":\"{\\\"password\\\":\\\"MINTED-SECRET-1`,
+	} {
+		got := string(redactCredentialFields([]byte(in)))
+		assert.NotContains(t, got, "MINTED-SECRET", in)
+		assert.True(t, strings.HasPrefix(got, in[:7]), "the start is kept: %s", got)
+	}
+
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusBadGateway)
+		_, _ = w.Write([]byte(`{"message":"upstream failed","raw":"{\"refresh_token\":\"MINTED-SECRET-2\",\"pad\":\"` + strings.Repeat("y", 70<<10) + `\"}"}`))
+	}))
+	defer srv.Close()
+	c := newTestClient(t, srv.URL, func(cfg *Config) { cfg.Retry = &RetryPolicy{MaxRetries: 0} })
+	_, err := c.Do(context.Background(), &Request{Method: http.MethodGet, Route: "/x"}, nil)
+	var ae *APIError
+	require.ErrorAs(t, err, &ae)
+	assert.False(t, strings.Contains(string(ae.Body), "MINTED-SECRET"), "%.120s", ae.Body)
+	assert.Contains(t, string(ae.Body), `"message":"upstream failed"`)
+}
