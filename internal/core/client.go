@@ -502,13 +502,21 @@ func redactMembers(out, b []byte, all bool, depth int) []byte {
 
 // appendString appends the JSON string q; when q holds a JSON object or
 // array (escaped), that document's credential fields are redacted and
-// the string is encoded again.
+// the string is encoded again. A string cut short (by a window or a
+// limit) is read to its end, as a credential value that runs to the end
+// is, and stays without its closing quote.
 func appendString(out, q []byte, depth int) []byte {
-	if depth >= maxEmbeddedDepth || len(q) < 2 || q[len(q)-1] != '"' || !bytes.Contains(q, []byte(`\"`)) {
+	if depth >= maxEmbeddedDepth || len(q) < 2 || !bytes.Contains(q, []byte(`\"`)) {
 		return append(out, q...)
 	}
+	closed := q[len(q)-1] == '"' && trailingBackslashes(q[:len(q)-1])%2 == 0
+	text := q
+	if !closed {
+		// A copy: q is part of the body being scanned.
+		text = append(append(make([]byte, 0, len(q)+1), trimPartialEscape(q)...), '"')
+	}
 	var s string
-	if json.Unmarshal(q, &s) != nil {
+	if json.Unmarshal(text, &s) != nil {
 		return append(out, q...)
 	}
 	doc := bytes.TrimSpace([]byte(s))
@@ -525,7 +533,34 @@ func appendString(out, q []byte, depth int) []byte {
 	if enc.Encode(string(red)) != nil {
 		return append(out, q...)
 	}
-	return append(out, bytes.TrimSuffix(buf.Bytes(), []byte("\n"))...)
+	re := bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
+	if !closed {
+		re = re[:len(re)-1]
+	}
+	return append(out, re...)
+}
+
+// trailingBackslashes counts the backslashes b ends in.
+func trailingBackslashes(b []byte) int {
+	n := 0
+	for n < len(b) && b[len(b)-1-n] == '\\' {
+		n++
+	}
+	return n
+}
+
+// trimPartialEscape drops the escape a JSON string cut short ends inside
+// (a lone "\" or "\u00" at its end).
+func trimPartialEscape(q []byte) []byte {
+	if trailingBackslashes(q)%2 == 1 {
+		return q[:len(q)-1]
+	}
+	for k := 2; k <= 5 && k <= len(q); k++ {
+		if i := len(q) - k; q[i] == '\\' && q[i+1] == 'u' && trailingBackslashes(q[:i+1])%2 == 1 {
+			return q[:i]
+		}
+	}
+	return q
 }
 
 // appendRedacted appends "[redacted]" in place of the JSON string
