@@ -365,3 +365,17 @@ func TestReviewEmbeddedCredentialCutShort(t *testing.T) {
 	assert.False(t, strings.Contains(string(ae.Body), "MINTED-SECRET"), "%.120s", ae.Body)
 	assert.Contains(t, string(ae.Body), `"message":"upstream failed"`)
 }
+
+// TestReviewEmbeddedCredentialUnicodeQuotes: an encoder may write the
+// quotes of an embedded document as \u0022 (System.Text.Json does by
+// default); the document is followed all the same.
+func TestReviewEmbeddedCredentialUnicodeQuotes(t *testing.T) {
+	for _, in := range []string{
+		`{"raw":"{\u0022accessToken\u0022:\u0022MINTED-SECRET-3\u0022}"}`,
+		`{"raw":"\u007b\"password\":\"MINTED-SECRET-3\"}"}`,
+	} {
+		got := redactCredentialFields([]byte(in))
+		assert.NotContains(t, string(got), "MINTED-SECRET", in)
+		assert.True(t, json.Valid(got), "%s", got)
+	}
+}
