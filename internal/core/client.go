@@ -506,7 +506,10 @@ func redactMembers(out, b []byte, all bool, depth int) []byte {
 // limit) is read to its end, as a credential value that runs to the end
 // is, and stays without its closing quote.
 func appendString(out, q []byte, depth int) []byte {
-	if depth >= maxEmbeddedDepth || len(q) < 2 || !bytes.Contains(q, []byte(`\"`)) {
+	// A document with a member has quotes, escaped ("\"" or "\u0022"); it
+	// starts with '{' or '[', possibly escaped or after escaped spaces.
+	if j := skipSpace(q, 1); depth >= maxEmbeddedDepth || j >= len(q) || q[j] != '{' && q[j] != '[' && q[j] != '\\' ||
+		bytes.IndexByte(q, '\\') < 0 {
 		return append(out, q...)
 	}
 	closed := q[len(q)-1] == '"' && trailingBackslashes(q[:len(q)-1])%2 == 0
