@@ -379,3 +379,27 @@ func TestReviewEmbeddedCredentialUnicodeQuotes(t *testing.T) {
 		assert.True(t, json.Valid(got), "%s", got)
 	}
 }
+
+// TestReviewReencodedEmbeddedDocHidesKnownSecret: an embedded document
+// with a credential field is decoded and encoded again after the known
+// secrets were redacted; an escape the vendor's encoder wrote inside the
+// client's own token ("\/" from PHP, "\u002B" from .NET) is decoded with
+// it, so the token must not come out in plain text.
+func TestReviewReencodedEmbeddedDocHidesKnownSecret(t *testing.T) {
+	const token = "tok/ab+cd/SECRET-4"
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusUnauthorized)
+		_, _ = w.Write([]byte(`{"message":"denied","echo":"{\"auth\":\"tok\/ab\u002Bcd\/SECRET-4\",\"password\":\"pw-5\"}"}`))
+	}))
+	defer srv.Close()
+	c := newTestClient(t, srv.URL, func(cfg *Config) { cfg.Auth = Bearer(token); cfg.Retry = &RetryPolicy{MaxRetries: 0} })
+	_, err := c.Do(context.Background(), &Request{Method: http.MethodGet, Route: "/x"}, nil)
+	var ae *APIError
+	require.ErrorAs(t, err, &ae)
+	assert.NotContains(t, string(ae.Body), "pw-5")
+	assert.NotContains(t, string(ae.Body), token)
+	assert.NotContains(t, err.Error(), token)
+
+	body := []byte(`{"echo":"{\"auth\":\"tok\/ab\u002Bcd\/SECRET-4\",\"password\":\"pw-5\"}"}`)
+	assert.NotContains(t, string(decodeErrorBody(body, []string{token})), token)
+}
