@@ -430,7 +430,9 @@ func (c *Client) EmptyResult(req *Request, resp *Response) error {
 // before it is cut to 512 bytes, so the cut never leaves part of one.
 func decodeErrorBody(body []byte, secrets []string) []byte {
 	window := body[:min(len(body), 16<<10)] // bounds the work on a huge body
-	return capBytes(redactCredentialFields(redactSecrets(window, secrets)), 512)
+	// The secrets once more after: an embedded document encoded again
+	// loses the escapes ("\/", "\u002B") its encoder wrote in them.
+	return capBytes(redactSecrets(redactCredentialFields(redactSecrets(window, secrets)), secrets), 512)
 }
 
 // redactCredentialFields replaces the string value of every JSON member
@@ -1101,7 +1103,9 @@ func (c *Client) attempt(ctx context.Context, req *Request, u string, payload []
 		// Credential-named fields are redacted too: a 4xx that echoes a
 		// token the client never knew (one a mint answered, another
 		// account's) must not carry it into every log of the error.
+		// The secrets are redacted again after, as in decodeErrorBody.
 		res.body = redactCredentialFields(redactSecrets(append([]byte(nil), res.body...), req.Secrets, secrets...))
+		res.body = redactSecrets(res.body, req.Secrets, secrets...)
 		if n > limit || err != nil {
 			res.body = trimSecretStart(res.body[:min(len(res.body), int(limit))], req.Secrets, secrets)
 		}
