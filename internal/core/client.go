@@ -665,8 +665,12 @@ func safeKey(key []byte) bool {
 	return false
 }
 
+// keyReplacer is built once: a key is normalized for every member of a
+// body up to 64 KiB.
+var keyReplacer = strings.NewReplacer("_", "", "-", "", " ", "")
+
 func normalizeKey(key []byte) string {
-	return strings.NewReplacer("_", "", "-", "", " ", "").Replace(strings.ToLower(string(key)))
+	return keyReplacer.Replace(strings.ToLower(string(key)))
 }
 
 func capBytes(b []byte, n int) []byte {
