@@ -8,6 +8,7 @@ package webhook
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"net/url"
@@ -39,10 +40,14 @@ func (n *Int) UnmarshalJSON(b []byte) error {
 		return typeError(b, "not an integer or a numeric string", reflect.TypeFor[Int]())
 	}
 	v, err := strconv.ParseInt(s, 10, 64)
+	if errors.Is(err, strconv.ErrRange) {
+		return typeError(b, "an integer out of the int64 range", reflect.TypeFor[Int]())
+	}
 	if err != nil {
-		// Accept integral floats such as 124.0.
+		// Accept integral floats such as 124.0 and 1e3, inside the int64
+		// range (2^63 itself is not: converting it is undefined).
 		f, ferr := strconv.ParseFloat(s, 64)
-		if ferr != nil || f != float64(int64(f)) {
+		if ferr != nil || f != math.Trunc(f) || f < -(1<<63) || f >= 1<<63 {
 			return typeError(b, "not an integer or a numeric string", reflect.TypeFor[Int]())
 		}
 		v = int64(f)

@@ -187,3 +187,17 @@ func TestNumbersAreDecimal(t *testing.T) {
 	require.NoError(t, json.Unmarshal([]byte(`"1e3"`), &n))
 	assert.Equal(t, int64(1000), n.Value)
 }
+
+// TestIntRange: an integer outside int64, written as digits or as a
+// float, is a decode error, never clamped to the nearest int64.
+func TestIntRange(t *testing.T) {
+	for _, in := range []string{`"-9223372036854775809"`, `9223372036854775808`, `"9.3e18"`, `-9.3e18`, `1e19`} {
+		var n Int
+		assert.Error(t, json.Unmarshal([]byte(in), &n), in)
+	}
+	for in, want := range map[string]int64{`"-9223372036854775808"`: -1 << 63, `9223372036854775807`: 1<<63 - 1, `"-9.223372036854775808e18"`: -1 << 63, `"1e18"`: 1e18} {
+		var n Int
+		require.NoError(t, json.Unmarshal([]byte(in), &n), in)
+		assert.Equal(t, want, n.Value, in)
+	}
+}
