@@ -83,8 +83,9 @@ func ParsedFrom(ctx context.Context) (any, bool) {
 	return c.parsed, true
 }
 
-// ParsedAs returns the vendor's typed event a Middleware put in the request
-// context, as a T (vendor packages' EventFrom functions are this).
+// ParsedAs is ParsedFrom as a T: the vendor's typed event of the delivery
+// ctx is about, in a receiver's callbacks and a vendor Middleware's
+// handler (vendor packages' EventFrom functions are this).
 func ParsedAs[T any](ctx context.Context) (T, bool) {
 	p, ok := ParsedFrom(ctx)
 	if !ok {
