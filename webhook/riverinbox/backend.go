@@ -6,8 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
-	"strings"
 
+	"github.com/callcrm/callcrm-go/internal/sqldb"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river/riverdriver"
@@ -176,10 +176,15 @@ func SQLiteDSN(path string) string {
 	return "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_txlock=immediate"
 }
 
-// checkSQLite verifies what the inbox needs from a SQLite pool, setting
-// WAL if it is not set (the journal mode is stored in the file), and
-// failing with what to change otherwise.
+// checkSQLite verifies what the inbox needs from a SQLite pool: what
+// every SQL store of this module needs (sqldb.CheckSQLite: WAL, which it
+// sets if the file lacks it, and a busy timeout), a file rather than a
+// temporary database, and transactions that begin IMMEDIATE; it fails
+// with what to change otherwise.
 func checkSQLite(ctx context.Context, db *sql.DB) error {
+	if err := sqldb.CheckSQLite(ctx, db); err != nil {
+		return fmt.Errorf("riverinbox.NewSQLite: %w", err)
+	}
 	conn, err := db.Conn(ctx)
 	if err != nil {
 		return fmt.Errorf("riverinbox.NewSQLite: %w", err)
@@ -200,22 +205,6 @@ func checkSQLite(ctx context.Context, db *sql.DB) error {
 	_ = rows.Close()
 	if file == "" {
 		return errors.New("riverinbox.NewSQLite: the database is in memory (or temporary): deliveries would be lost when the process ends; open a file (riverinbox.SQLiteDSN)")
-	}
-	var mode string
-	if err := conn.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil {
-		return fmt.Errorf("riverinbox.NewSQLite: %w", err)
-	}
-	if !strings.EqualFold(mode, "wal") {
-		if err := conn.QueryRowContext(ctx, "PRAGMA journal_mode=WAL").Scan(&mode); err != nil || !strings.EqualFold(mode, "wal") {
-			return fmt.Errorf("riverinbox.NewSQLite: journal_mode is %q and could not be set to WAL (%v): add _pragma=journal_mode(WAL) to the DSN", mode, err)
-		}
-	}
-	var busy int
-	if err := conn.QueryRowContext(ctx, "PRAGMA busy_timeout").Scan(&busy); err != nil {
-		return fmt.Errorf("riverinbox.NewSQLite: %w", err)
-	}
-	if busy < 1000 {
-		return fmt.Errorf("riverinbox.NewSQLite: busy_timeout is %d ms: a writer would fail at once while another holds the lock; add _pragma=busy_timeout(10000) to the DSN (riverinbox.SQLiteDSN does)", busy)
 	}
 	if db.Stats().MaxOpenConnections == 1 {
 		return nil // one connection: no two transactions to deadlock
