@@ -108,3 +108,26 @@ func withEngagement(t testing.TB, scope siro.Scope) (*sirotest.Server, *siro.Cli
 	}
 	return fake, c
 }
+
+// TestSubjectBodyConforms checks the deliveries Subject builds for
+// webhooktest.Conformance against the webhooks document: its
+// RecordingEventWebhookPayload requires recordingId, recordingProcessed,
+// recordingLinked and eventType, and the quickstart says "Every delivery
+// carries the current state of both flags regardless of which event
+// triggered it".
+func TestSubjectBodyConforms(t *testing.T) {
+	spec, err := spectest.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	subj, err := sirotest.Subject("whsec_Y29uZm9ybWFuY2Utc2lyby1zZWNyZXQtMDEyMzQ1Ng==", webhooktest.NewFakeClock(time.Unix(1_800_000_000, 0)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := spec.ValidateWebhook(subj.Body("rec-1")); err != nil {
+		t.Errorf("Body: %v", err)
+	}
+	if err := spec.ValidateWebhook(subj.Unknown("rec-2")); err != nil {
+		t.Errorf("Unknown: %v", err)
+	}
+}
