@@ -52,7 +52,9 @@ var schedule = []time.Duration{0, 5 * time.Second, 30 * time.Second, 2 * time.Mi
 // NewSender returns a Sender for SIVO's HMAC secret: it sets
 // X-Sivo-Signature, X-Sivo-Event-Id and X-Sivo-Event-Type (read from the
 // body when it is an event envelope) and Content-Type, and replays
-// Schedule.
+// Schedule. Its Deliver does not follow redirects: a 3xx is the
+// delivery's answer, a failure SIVO retries ("No redirects — SIVO
+// doesn't follow 3xx").
 func NewSender(secret string) (*webhooktest.Sender, error) {
 	s, err := webhook.NewHMACSigner(sivo.HeaderSignature, sivo.SignaturePrefix, secret)
 	if err != nil {
@@ -64,7 +66,7 @@ func NewSender(secret string) (*webhooktest.Sender, error) {
 			h.Set(sivo.HeaderEventType, string(ev.Type))
 		}
 		return s.SignHeader(h, body)
-	}, "/webhooks/sivo", schedule), nil
+	}, "/webhooks/sivo", schedule, webhooktest.NoRedirects()), nil // "No redirects — SIVO doesn't follow 3xx."
 }
 
 // DefaultTenantID is the tenantId of the events NewEvent builds.
