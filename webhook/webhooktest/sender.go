@@ -23,6 +23,8 @@ type Sender struct {
 	sched  []time.Duration
 	// noRedirects: Deliver answers a 3xx as is (NoRedirects).
 	noRedirects bool
+	// timeout bounds Deliver's wait for an answer (DeliveryTimeout).
+	timeout time.Duration
 }
 
 // SenderOption adjusts a Sender to a documented quirk of its vendor's
@@ -34,6 +36,12 @@ type SenderOption func(*Sender)
 // documents that it does not follow redirects (SIVO: "No redirects — SIVO
 // doesn't follow 3xx").
 func NoRedirects() SenderOption { return func(s *Sender) { s.noRedirects = true } }
+
+// DeliveryTimeout makes Deliver give up on an answer slower than d, for a
+// vendor that documents how long it waits (SIVO: "Timeout: 10 seconds. If
+// your endpoint is slower, it counts as failure"): Deliver then returns an
+// error wrapping context.DeadlineExceeded. d <= 0 waits as long as ctx.
+func DeliveryTimeout(d time.Duration) SenderOption { return func(s *Sender) { s.timeout = d } }
 
 // NewSender returns a Sender whose sign function sets every header the
 // vendor sends with body (signature, ids, Content-Type). path is the
@@ -77,8 +85,13 @@ func (s *Sender) Request(ctx context.Context, url string, body []byte) (*http.Re
 
 // Deliver POSTs body to url over HTTP and returns the status code (of the
 // last answer when redirects are followed; of a 3xx itself with
-// NoRedirects).
+// NoRedirects), or an error (a DeliveryTimeout's deadline among them).
 func (s *Sender) Deliver(ctx context.Context, url string, body []byte) (int, error) {
+	if s.timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, s.timeout)
+		defer cancel()
+	}
 	req, err := s.Request(ctx, url, body)
 	if err != nil {
 		return 0, err
