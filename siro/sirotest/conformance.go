@@ -30,7 +30,11 @@ func Subject(secret string, clk *webhooktest.FakeClock) (webhooktest.Subject, er
 		return webhooktest.Subject{}, err
 	}
 	event := func(typ siro.EventType, id string) []byte {
-		b, _ := json.Marshal(map[string]any{"recordingId": id, "siroUserId": "user-1", "recordingProcessed": true, "eventType": typ})
+		// The webhooks document's RecordingEventWebhookPayload requires
+		// recordingLinked as well: "Every delivery carries the current state
+		// of both flags regardless of which event triggered it" (quickstart).
+		b, _ := json.Marshal(map[string]any{"recordingId": id, "siroUserId": "user-1", "recordingProcessed": true,
+			"recordingLinked": false, "eventType": typ})
 		return b
 	}
 	deliveries := webhooktest.Subject{

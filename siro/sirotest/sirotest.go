@@ -101,6 +101,9 @@ type Server struct {
 	faults        fault.Set
 	requests      atomic.Int64
 	deleted       map[string]bool
+	// engUsers are the CRM users each engagement was synced with, by
+	// engagement id: the crm.users of its recordings.
+	engUsers map[string][]siro.CRMRef
 
 	engagementUsers, opportunityUsers, crmUsers, connections *crud
 	mobile                                                   []siro.MobileEvent
@@ -206,6 +209,7 @@ func New(opts ...Option) *Server {
 		tokenInfo:               map[string]string{},
 		windowCount:             map[string]int{},
 		deleted:                 map[string]bool{},
+		engUsers:                map[string][]siro.CRMRef{},
 		engagementUsers:         newCRUD("eu", "engagementId", "userId", "name"),
 		opportunityUsers:        newCRUD("ou", "opportunityId", "userId", "name", "amountPercentage"),
 		crmUsers:                newCRUD("crmuser"),
@@ -584,7 +588,44 @@ func (s *Server) upsertEngagement(in *siro.SyncEngagement) *siro.Engagement {
 	if in.Account != nil && in.Account.ExternalID != "" {
 		e.AccountID = s.upsertAccount(in.Account.ExternalID, in.Account.Name).ID
 	}
+	if in.EngagementUsers != nil {
+		// The users a sync names become External Users, and the crm.users
+		// of the engagement's recordings: "crm.users[] — linked External
+		// Users; id is Siro-internal for that user row, externalId is the
+		// id from your CRM" (quickstart, 4.2).
+		var refs []siro.CRMRef
+		for _, u := range in.EngagementUsers {
+			if u.DeletedAt == nil {
+				refs = append(refs, siro.CRMRef{ID: s.upsertCRMUser(&u), ExternalID: u.ExternalID})
+			}
+		}
+		s.engUsers[e.ID] = refs
+	}
 	return e
+}
+
+// upsertCRMUser stores the External User a sync names, by externalId,
+// and returns its Siro id. Call with s.mu held.
+func (s *Server) upsertCRMUser(u *siro.SyncUser) string {
+	var it map[string]any
+	for _, c := range s.crmUsers.items {
+		if c["externalId"] == u.ExternalID {
+			it = c
+			break
+		}
+	}
+	if it == nil {
+		id := s.nextID("crmuser")
+		it = map[string]any{"id": id, "externalId": u.ExternalID}
+		s.crmUsers.items[id] = it
+	}
+	if u.Email != "" {
+		it["email"] = u.Email
+	}
+	if u.Name != "" {
+		it["name"] = u.Name
+	}
+	return fmt.Sprint(it["id"])
 }
 
 func (s *Server) upsertAccount(ext, name string) *siro.Account {
@@ -1351,8 +1392,8 @@ type Recorded struct {
 	// Engagement is the engagement as Record left it (its RecordingID is
 	// set only when the recording started linked).
 	Engagement siro.Engagement
-	// CRM is what the recording is linked to once linked: the engagement
-	// and its opportunity and account.
+	// CRM is what the recording is linked to once linked: the engagement,
+	// its opportunity and account, and its synced users.
 	CRM siro.CRMLinks
 }
 
@@ -1361,8 +1402,10 @@ type Recorded struct {
 // transcript. It starts unprocessed and unlinked unless c says otherwise:
 // mark it processed or linked with MarkProcessed and MarkLinked, or let
 // DeliverWebhooks do it as it sends each event. Once linked, the
-// recording's crm block names the engagement, its opportunity and its
-// account, and the engagement's recordingId is set.
+// recording's crm block names the engagement, its opportunity, its
+// account and the users it was synced with (engagementUsers, as External
+// Users: a Siro id and their externalId), and the engagement's
+// recordingId is set.
 func (s *Server) Record(engagementExternalID string, c Conversation) (*Recorded, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -1372,7 +1415,8 @@ func (s *Server) Record(engagementExternalID string, c Conversation) (*Recorded,
 	}
 	s.seq++
 	id := uuidFor(fmt.Sprintf("recording:%d", s.seq))
-	crm := siro.CRMLinks{IntegrationConnectionID: s.IntegrationConnectionID, Engagement: &siro.CRMRef{ID: e.ID, ExternalID: e.ExternalID}}
+	crm := siro.CRMLinks{IntegrationConnectionID: s.IntegrationConnectionID, Engagement: &siro.CRMRef{ID: e.ID, ExternalID: e.ExternalID},
+		Users: append([]siro.CRMRef(nil), s.engUsers[e.ID]...)}
 	for ext, o := range s.opportunities {
 		if o.ID == e.OpportunityID {
 			crm.Opportunity = &siro.CRMRef{ID: o.ID, ExternalID: ext}

@@ -2,6 +2,7 @@ package sirotest_test
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"testing"
 	"time"
@@ -107,4 +108,69 @@ func withEngagement(t testing.TB, scope siro.Scope) (*sirotest.Server, *siro.Cli
 		t.Fatal(err)
 	}
 	return fake, c
+}
+
+// TestSubjectBodyConforms checks the deliveries Subject builds for
+// webhooktest.Conformance against the webhooks document: its
+// RecordingEventWebhookPayload requires recordingId, recordingProcessed,
+// recordingLinked and eventType, and the quickstart says "Every delivery
+// carries the current state of both flags regardless of which event
+// triggered it".
+func TestSubjectBodyConforms(t *testing.T) {
+	spec, err := spectest.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	subj, err := sirotest.Subject("whsec_Y29uZm9ybWFuY2Utc2lyby1zZWNyZXQtMDEyMzQ1Ng==", webhooktest.NewFakeClock(time.Unix(1_800_000_000, 0)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := spec.ValidateWebhook(subj.Body("rec-1")); err != nil {
+		t.Errorf("Body: %v", err)
+	}
+	if err := spec.ValidateWebhook(subj.Unknown("rec-2")); err != nil {
+		t.Errorf("Unknown: %v", err)
+	}
+}
+
+// TestWebhookCRMUsersFromSyncedEngagementUsers: the quickstart (vendor/000,
+// 4.2) shows "users": [{ "id": "user-uuid", "externalId": "crm-user-123" }]
+// in a delivery's crm block: "crm.users[] — linked External Users; id is
+// Siro-internal for that user row, externalId is the id from your CRM",
+// the users synced on the engagement ("include each rep's CRM identifiers
+// on User payloads (externalId, email, and name)", 3.1). A fake whose
+// deliveries never carry them lets a receiver that attributes a
+// recording to its rep pass its tests and fail against Siro.
+func TestWebhookCRMUsersFromSyncedEngagementUsers(t *testing.T) {
+	spec, err := spectest.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	fake, _ := newFake(t)
+	c, err := fake.Client()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.SyncEngagement(context.Background(), &siro.SyncEngagement{ExternalID: "appt-456",
+		EngagementUsers: []siro.SyncUser{{ExternalID: "rep-123-from-your-crm", Email: "rep-123@kitchenremodel.com", Name: "John Sales"}}}); err != nil {
+		t.Fatal(err)
+	}
+	rec, err := fake.Record("appt-456", sirotest.Conversation{UserID: "siro-user-1", Processed: true, Linked: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err := fake.Payload(rec.RecordingID, siro.EventRecordingLinked)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := spec.ValidateWebhook(body); err != nil {
+		t.Fatal(err)
+	}
+	var ev siro.RecordingEvent
+	if err := json.Unmarshal(body, &ev); err != nil {
+		t.Fatal(err)
+	}
+	if ev.CRM == nil || len(ev.CRM.Users) != 1 || ev.CRM.Users[0].ExternalID != "rep-123-from-your-crm" || ev.CRM.Users[0].ID == "" {
+		t.Errorf("crm.users of %s: want the synced engagement user, with a Siro id and its externalId", body)
+	}
 }

@@ -49,10 +49,18 @@ var Schedule = slices.Clone(schedule)
 // the tests that share the exported Schedule.
 var schedule = []time.Duration{0, 5 * time.Second, 30 * time.Second, 2 * time.Minute, 10 * time.Minute, time.Hour, 6 * time.Hour}
 
+// deliveryTimeout is how long SIVO waits for an answer: "Timeout: 10
+// seconds. If your endpoint is slower, it counts as failure."
+const deliveryTimeout = 10 * time.Second
+
 // NewSender returns a Sender for SIVO's HMAC secret: it sets
 // X-Sivo-Signature, X-Sivo-Event-Id and X-Sivo-Event-Type (read from the
 // body when it is an event envelope) and Content-Type, and replays
-// Schedule.
+// Schedule. Its Deliver does not follow redirects: a 3xx is the
+// delivery's answer, a failure SIVO retries ("No redirects — SIVO
+// doesn't follow 3xx"), and gives up on an answer slower than 10 s with
+// an error wrapping context.DeadlineExceeded ("Timeout: 10 seconds. If
+// your endpoint is slower, it counts as failure").
 func NewSender(secret string) (*webhooktest.Sender, error) {
 	s, err := webhook.NewHMACSigner(sivo.HeaderSignature, sivo.SignaturePrefix, secret)
 	if err != nil {
@@ -64,7 +72,10 @@ func NewSender(secret string) (*webhooktest.Sender, error) {
 			h.Set(sivo.HeaderEventType, string(ev.Type))
 		}
 		return s.SignHeader(h, body)
-	}, "/webhooks/sivo", schedule), nil
+	}, "/webhooks/sivo", schedule,
+		webhooktest.NoRedirects(),                    // "No redirects — SIVO doesn't follow 3xx."
+		webhooktest.DeliveryTimeout(deliveryTimeout), // "Timeout: 10 seconds."
+	), nil
 }
 
 // DefaultTenantID is the tenantId of the events NewEvent builds.

@@ -21,16 +21,42 @@ type Sender struct {
 	sign   func(h http.Header, body []byte) error
 	path   string
 	sched  []time.Duration
+	// noRedirects: Deliver answers a 3xx as is (NoRedirects).
+	noRedirects bool
+	// timeout bounds Deliver's wait for an answer (DeliveryTimeout).
+	timeout time.Duration
 }
+
+// SenderOption adjusts a Sender to a documented quirk of its vendor's
+// deliveries.
+type SenderOption func(*Sender)
+
+// NoRedirects makes Deliver return a 3xx answer as the delivery's status
+// instead of following it, whatever Client is set, for a vendor that
+// documents that it does not follow redirects (SIVO: "No redirects — SIVO
+// doesn't follow 3xx").
+func NoRedirects() SenderOption { return func(s *Sender) { s.noRedirects = true } }
+
+// DeliveryTimeout makes Deliver give up on an answer slower than d, for a
+// vendor that documents how long it waits (SIVO: "Timeout: 10 seconds. If
+// your endpoint is slower, it counts as failure"): Deliver then returns an
+// error wrapping context.DeadlineExceeded. d <= 0 waits as long as ctx.
+func DeliveryTimeout(d time.Duration) SenderOption { return func(s *Sender) { s.timeout = d } }
 
 // NewSender returns a Sender whose sign function sets every header the
 // vendor sends with body (signature, ids, Content-Type). path is the
 // request path Serve uses; schedule is the vendor's documented retry
 // schedule, measured from the first attempt's failure chain (its first
 // element is 0: the first attempt). Vendor test packages call it; tests
-// rarely need to.
-func NewSender(sign func(h http.Header, body []byte) error, path string, schedule []time.Duration) *Sender {
-	return &Sender{sign: sign, path: path, sched: append([]time.Duration(nil), schedule...)}
+// rarely need to. opts adjust it to the vendor's documented quirks.
+func NewSender(sign func(h http.Header, body []byte) error, path string, schedule []time.Duration, opts ...SenderOption) *Sender {
+	s := &Sender{sign: sign, path: path, sched: append([]time.Duration(nil), schedule...)}
+	for _, o := range opts {
+		if o != nil {
+			o(s)
+		}
+	}
+	return s
 }
 
 // Schedule returns the vendor's retry schedule: the wait before each
@@ -57,8 +83,15 @@ func (s *Sender) Request(ctx context.Context, url string, body []byte) (*http.Re
 	return req, nil
 }
 
-// Deliver POSTs body to url over HTTP and returns the status code.
+// Deliver POSTs body to url over HTTP and returns the status code (of the
+// last answer when redirects are followed; of a 3xx itself with
+// NoRedirects), or an error (a DeliveryTimeout's deadline among them).
 func (s *Sender) Deliver(ctx context.Context, url string, body []byte) (int, error) {
+	if s.timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, s.timeout)
+		defer cancel()
+	}
 	req, err := s.Request(ctx, url, body)
 	if err != nil {
 		return 0, err
@@ -66,6 +99,11 @@ func (s *Sender) Deliver(ctx context.Context, url string, body []byte) (int, err
 	c := s.Client
 	if c == nil {
 		c = http.DefaultClient
+	}
+	if s.noRedirects {
+		cp := *c
+		cp.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+		c = &cp
 	}
 	resp, err := c.Do(req)
 	if err != nil {
