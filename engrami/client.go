@@ -1,6 +1,7 @@
 package engrami
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -139,7 +140,9 @@ type tenantQuery struct {
 // route template filled from pathParams), JSON body and result. body is
 // marshalled to JSON; []byte and json.RawMessage are sent as they are,
 // and an io.Reader is refused with ErrInvalidRequest. The {success,
-// data} envelope is removed if present.
+// data} envelope is removed if present. An answer with no result (empty,
+// null) is a DecodeError wrapping ErrEmptyBody, as in package siro,
+// unless out is nil or a *json.RawMessage.
 func (c *Client) Do(ctx context.Context, method, path string, pathParams []string, body, out any, opts ...CallOption) error {
 	return c.call(ctx, "Do", method, path, pathParams, body, out, opts)
 }
@@ -158,8 +161,14 @@ func (c *Client) call(ctx context.Context, op, method, route string, params []st
 		}
 		return publicError(e)
 	}
-	if out == nil || len(data) == 0 {
+	if out == nil {
 		return nil
+	}
+	if noResult(data) {
+		if _, raw := out.(*json.RawMessage); raw {
+			return nil // kept raw: the caller reads what came, nothing included
+		}
+		return emptyResult(op, method, route)
 	}
 	if err := json.Unmarshal(data, out); err != nil {
 		return &DecodeError{Provider: "engrami", Operation: op, Method: method, Route: route, StatusCode: http.StatusOK, Err: err}
@@ -187,6 +196,19 @@ func (c *Client) callRaw(ctx context.Context, op, method, route string, params [
 		}
 	}
 	return publicError(err)
+}
+
+// noResult reports whether an answer (its envelope removed) carries no
+// result: an empty body or null.
+func noResult(data json.RawMessage) bool {
+	data = bytes.TrimSpace(data)
+	return len(data) == 0 || string(data) == "null"
+}
+
+// emptyResult is the DecodeError of a 2xx answer without the result the
+// call returns, as package siro reports it.
+func emptyResult(op, method, route string) error {
+	return &DecodeError{Provider: "engrami", Operation: op, Method: method, Route: route, StatusCode: http.StatusOK, Err: ErrEmptyBody}
 }
 
 // unwrap removes {"success": true, "data": ...}; a body with success false

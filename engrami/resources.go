@@ -184,6 +184,9 @@ func (c *Client) TestTool(ctx context.Context, name string, params map[string]an
 		return nil, err
 	}
 	const op, route = "Tools.Test", "/tools/{name}/test"
+	if data, err := unwrap(raw); err == nil && noResult(data) {
+		return nil, emptyResult(op, http.MethodPost, route)
+	}
 	var env struct {
 		Data  *ToolTestResult `json:"data"`
 		Error json.RawMessage `json:"error"`

@@ -49,6 +49,9 @@ var (
 	// ErrMissingCredential is returned, before any request is sent, when a
 	// call needs a credential the client was not given.
 	ErrMissingCredential = apierr.ErrMissingCredential
+	// ErrEmptyBody is wrapped by the DecodeError of a call whose 2xx
+	// answer carried no result (empty body, 204, null, {"data": null}).
+	ErrEmptyBody = apierr.ErrEmptyBody
 	// ErrRedirectRefused is wrapped by the RequestError of a call that
 	// Engrami (or a proxy) redirected to another scheme, host or port; the
 	// redirect is never followed.
@@ -131,7 +134,8 @@ type Issue struct {
 func (i Issue) PathString() string { return core.Issue(i).PathString() }
 
 // DecodeError reports a 2xx answer that did not decode into the
-// operation's result type.
+// operation's result type, or carried no result (it then wraps
+// ErrEmptyBody).
 type DecodeError struct {
 	// Provider is "engrami".
 	Provider string
@@ -145,7 +149,7 @@ type DecodeError struct {
 	StatusCode int
 	// Body is the start of the body that failed to decode.
 	Body []byte
-	// Err is the JSON error.
+	// Err is the JSON error, or ErrEmptyBody.
 	Err error
 }
 

@@ -95,7 +95,7 @@ func Middleware(v Verifier, opts ...Option) (func(http.Handler) http.Handler, er
 	if key == nil {
 		key = DefaultKey
 	}
-	r, err := NewReceiver(Spec[any]{
+	r, err := newReceiver(Spec[any]{
 		Provider: "webhook",
 		Verifier: v,
 		Parse: func(ev *Event) (any, error) {
@@ -104,7 +104,7 @@ func Middleware(v Verifier, opts ...Option) (func(http.Handler) http.Handler, er
 			return nil, err
 		},
 		Handle: func(context.Context, *Event, any, Once) error { return nil },
-	}, opts...)
+	}, true, opts)
 	if err != nil {
 		return nil, err
 	}

@@ -99,8 +99,9 @@ func notNil[S any](name, what string, isNil bool, set func(*S)) func(*S) error {
 }
 
 // WithTolerance sets how far a delivery's timestamp may be from now, in
-// either direction. For Standard Webhooks (Siro) it is the signed
-// timestamp's window (default DefaultTolerance, 5 minutes). For the
+// either direction. For Standard Webhooks (Siro, or a Standard verifier
+// given to Middleware or NewReceiver) it is the signed timestamp's window
+// (default DefaultTolerance, 5 minutes, or the verifier's own). For the
 // HMAC-only vendors, which sign no timestamp, it turns on a freshness
 // check of the timestamp inside the body (off by default), so a captured
 // delivery replayed after the dedupe TTL is refused with 401. It must be
@@ -135,7 +136,9 @@ func withClock(name string, c Clock) func(*settings) error {
 
 // InsecureSkipTimestampCheck disables the Standard Webhooks replay window
 // of a receiver: old deliveries verify forever. Only for replaying stored
-// payloads in tests.
+// payloads in tests. A receiver whose deliveries carry no signed
+// timestamp (Symbo, CallSync, SIVO, an HMAC verifier) refuses it with an
+// error wrapping ErrInvalidOption.
 func InsecureSkipTimestampCheck() Option { return Option(skipTimestamp) }
 
 // InsecureSkipSignatureTimestamp is InsecureSkipTimestampCheck for a
@@ -307,8 +310,10 @@ func WithStoreTimeout(d time.Duration) Option {
 }
 
 // WithKey sets how Middleware derives a delivery's dedupe key (default:
-// DeliveryIDKey, the signed Standard Webhooks id). Vendor receivers read
-// their vendor's documented key and ignore it.
+// DeliveryIDKey, the signed Standard Webhooks id). Only Middleware takes
+// it: NewReceiver and the vendor receivers derive their vendor's
+// documented key, and refuse WithKey with an error wrapping
+// ErrInvalidOption.
 func WithKey(fn KeyFunc) Option {
 	return notNil("WithKey", "key func", fn == nil, func(s *settings) { s.key = fn })
 }

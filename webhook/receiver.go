@@ -93,7 +93,12 @@ type Receiver struct {
 // NewReceiver builds a receiver for a vendor's spec. Options are validated
 // here; an error names the option.
 func NewReceiver[T any](s Spec[T], opts ...Option) (*Receiver, error) {
-	spec := erase(s)
+	return newReceiver(erase(s), false, opts)
+}
+
+// newReceiver is NewReceiver for a spec already erased; keyed says the
+// receiver derives its delivery key from WithKey (Middleware's).
+func newReceiver(spec Spec[any], keyed bool, opts []Option) (*Receiver, error) {
 	if spec.Provider == "" || spec.Parse == nil || spec.Handle == nil || (spec.Verifier == nil && spec.NewVerifier == nil) {
 		return nil, wrap(ErrInvalidOption, "NewReceiver: spec needs Provider, Verifier (or NewVerifier), Parse and Handle")
 	}
@@ -110,6 +115,9 @@ func NewReceiver[T any](s Spec[T], opts ...Option) (*Receiver, error) {
 	}
 	r.name, r.clock, r.obs = r.s.name, clock.Or(r.s.clock), r.s.observer
 	if err := r.limits(); err != nil {
+		return nil, err
+	}
+	if err := r.applies(keyed); err != nil {
 		return nil, err
 	}
 	if err := r.sources(); err != nil {
@@ -161,6 +169,61 @@ func (r *Receiver) limits() error {
 		}
 	}
 	return nil
+}
+
+// applies refuses the options this receiver has no use for, naming them,
+// and gives a Standard verifier the receiver's signed-timestamp window
+// (WithTolerance, InsecureSkipTimestampCheck, WithClock), whoever built
+// it: Siro's NewHandler, or the caller of Middleware or NewReceiver.
+func (r *Receiver) applies(keyed bool) error {
+	spec := r.spec
+	if r.s.key != nil && !keyed {
+		return wrap(ErrInvalidOption, "WithKey: the %s receiver derives its own delivery key; WithKey is webhook.Middleware's", spec.Provider)
+	}
+	if r.s.skipTime {
+		_, std := spec.Verifier.(*Standard)
+		if spec.Time != nil || (spec.Verifier != nil && !std) {
+			return wrap(ErrInvalidOption, "InsecureSkipTimestampCheck: %s deliveries carry no signed timestamp to skip", spec.Provider)
+		}
+	}
+	if !r.s.toleranceSet && !r.s.skipTime && r.s.clock == nil {
+		return nil
+	}
+	r.spec.Verifier = r.windowed(spec.Verifier)
+	if build := spec.NewVerifier; build != nil {
+		r.spec.NewVerifier = func(secrets []string) (Verifier, error) {
+			v, err := build(secrets)
+			if err != nil {
+				return nil, err
+			}
+			return r.windowed(v), nil
+		}
+	}
+	return nil
+}
+
+// windowed returns v with the receiver's signed-timestamp window when v is
+// a Standard verifier (a copy: v may serve other receivers), else v.
+func (r *Receiver) windowed(v Verifier) Verifier {
+	std, ok := v.(*Standard)
+	if !ok || std == nil {
+		return v
+	}
+	cp := *std
+	if r.s.toleranceSet {
+		cp.tolerance = r.s.tolerance
+	}
+	if r.s.skipTime {
+		cp.skipTime = true
+	}
+	if r.s.clock != nil {
+		if _, isReal := r.s.clock.(clock.Real); isReal {
+			cp.clock, cp.wall = nil, new(wallClock)
+		} else {
+			cp.clock, cp.wall = r.s.clock, nil
+		}
+	}
+	return &cp
 }
 
 // String describes the receiver without secrets.

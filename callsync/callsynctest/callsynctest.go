@@ -135,12 +135,13 @@ type Fields struct {
 // so a test can send two different calls, the same call twice, or a retry
 // of one payload. It writes the body in the guide's form: its keys in its
 // order, indented with four spaces, "&", "<" and ">" as is, so Build with
-// zero fields is CallLoggedSample.
-func Build(event string, f Fields) []byte {
+// zero fields is CallLoggedSample. event is any event name, as Sample's:
+// one of callsync's EventType constants, or another for an Unknown test.
+func Build(event callsync.EventType, f Fields) []byte {
 	var m sample
 	_ = json.Unmarshal([]byte(CallLoggedSample), &m) // the constant is valid JSON
 	call := &m.Data.CallDetails
-	m.Event = event
+	m.Event = string(event)
 	set := func(dst *string, v string) {
 		if v != "" {
 			*dst = v

@@ -29,7 +29,9 @@
 // per-minute budget or the next n requests; a request with a wrong key is
 // not charged), injects faults and latency, records every API request,
 // and receives signed events on the incoming-webhook URLs it hands out,
-// verifying them.
+// verifying them. NewSender signs deliveries to those URLs as
+// engrami.Sender does, with the webhooktest.Sender every vendor's test
+// package returns.
 package engramitest
 
 import (

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/base32"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -16,7 +17,16 @@ import (
 // attempts a message: immediately, then after 5 s, 5 min, 30 min, 2 h,
 // 5 h, 10 h and 10 h (Svix's published schedule, about 28 hours in all;
 // Siro documents none of its own).
-var Schedule = []time.Duration{0, 5 * time.Second, 5 * time.Minute, 30 * time.Minute,
+//
+// Schedule is for reading: NewSender and Server.Sender replay their own
+// copy of Svix's schedule, so changing this slice changes no Sender
+// (build one with webhooktest.NewSender for another schedule), as with
+// sivotest.Schedule.
+var Schedule = slices.Clone(schedule)
+
+// schedule is Svix's schedule as the Senders replay it, out of reach of
+// the tests that share the exported Schedule.
+var schedule = []time.Duration{0, 5 * time.Second, 5 * time.Minute, 30 * time.Minute,
 	2 * time.Hour, 5 * time.Hour, 10 * time.Hour, 10 * time.Hour}
 
 // NewSender returns a Sender for a Siro endpoint's "whsec_" secret: it
@@ -46,7 +56,7 @@ func newSender(secret string, clk webhook.Clock) (*webhooktest.Sender, error) {
 			h.Set("Svix-Id", MessageID(body))
 		}
 		return signer.SignHeader(h, body)
-	}, "/webhooks/siro", Schedule), nil
+	}, "/webhooks/siro", schedule), nil
 }
 
 // MessageID is the svix-id a Sender gives body: "msg_" and 26 base32

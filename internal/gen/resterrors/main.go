@@ -74,6 +74,7 @@ var vendors = map[string]vendor{
 		ErrorDoc:          `Error is returned for every non-2xx answer and for {"success": false} bodies; Code, Message and Details come from Engrami's error envelope.`,
 		OperationExample:  "Actions.Create",
 		RouteExample:      "/integrations/actions/{id}",
+		EmptyBody:         true,
 		RetryWrites:       "POST and PATCH only with an Idempotency-Key (WithIdempotencyKey). MaxDelay also caps a 429's wait until X-RateLimit-Reset.",
 		RetryUsers:        "a client and a Sender use",
 		ClockUses:         "retry backoff",
