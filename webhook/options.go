@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/callcrm/callcrm-go/internal/clock"
 )
 
 // Option configures a receiver: NewReceiver, Middleware and every
@@ -372,4 +374,59 @@ func (c *Config) Report(r *http.Request, provider, id, event string, status int,
 	}
 	c.s.logger.LogAttrs(r.Context(), level, msg, slog.String("provider", provider), slog.String("delivery_id", id),
 		slog.String("event", event), slog.Int("status", status), slog.String("error", err.Error()))
+}
+
+// applies refuses the options this receiver has no use for, naming them,
+// and gives a Standard verifier the receiver's signed-timestamp window
+// (WithTolerance, InsecureSkipTimestampCheck, WithClock), whoever built
+// it: Siro's NewHandler, or the caller of Middleware or NewReceiver.
+func (r *Receiver) applies(keyed bool) error {
+	spec := r.spec
+	if r.s.key != nil && !keyed {
+		return wrap(ErrInvalidOption, "WithKey: the %s receiver derives its own delivery key; WithKey is webhook.Middleware's", spec.Provider)
+	}
+	if r.s.skipTime {
+		_, std := spec.Verifier.(*Standard)
+		if spec.Time != nil || (spec.Verifier != nil && !std) {
+			return wrap(ErrInvalidOption, "InsecureSkipTimestampCheck: %s deliveries carry no signed timestamp to skip", spec.Provider)
+		}
+	}
+	if !r.s.toleranceSet && !r.s.skipTime && r.s.clock == nil {
+		return nil
+	}
+	r.spec.Verifier = r.windowed(spec.Verifier)
+	if build := spec.NewVerifier; build != nil {
+		r.spec.NewVerifier = func(secrets []string) (Verifier, error) {
+			v, err := build(secrets)
+			if err != nil {
+				return nil, err
+			}
+			return r.windowed(v), nil
+		}
+	}
+	return nil
+}
+
+// windowed returns v with the receiver's signed-timestamp window when v is
+// a Standard verifier (a copy: v may serve other receivers), else v.
+func (r *Receiver) windowed(v Verifier) Verifier {
+	std, ok := v.(*Standard)
+	if !ok || std == nil {
+		return v
+	}
+	cp := *std
+	if r.s.toleranceSet {
+		cp.tolerance = r.s.tolerance
+	}
+	if r.s.skipTime {
+		cp.skipTime = true
+	}
+	if r.s.clock != nil {
+		if _, isReal := r.s.clock.(clock.Real); isReal {
+			cp.clock, cp.wall = nil, new(wallClock)
+		} else {
+			cp.clock, cp.wall = r.s.clock, nil
+		}
+	}
+	return &cp
 }
