@@ -155,7 +155,7 @@ func runScale(tb testing.TB, kind string, n int) scaleRun {
 	<-sampled
 	require.NoError(tb, err)
 	lost, twice := ups.tally()
-	return scaleRun{records: n, requests: int(fake.Requests()), synced: sum.Synced, failed: sum.Failed, lost: lost, twice: twice,
+	return scaleRun{records: n, requests: int(fake.RequestCount()), synced: sum.Synced, failed: sum.Failed, lost: lost, twice: twice,
 		peakHeapMiB: float64(peak) / (1 << 20), simMin: clk.Now().Sub(simStart).Minutes(),
 		boundMin:    float64(sum.Requests) / siro.SiroRequestsPerMinute,
 		rateLimited: fake.RateLimited(), maxInWindow: fake.MaxInWindow()}
@@ -260,7 +260,7 @@ func TestBulkSyncBisection(t *testing.T) {
 	k := float64(len(bad))
 	bound := float64(n/batch) + 2*k*math.Log2(batch)
 	assert.LessOrEqual(t, float64(sum.Requests), bound)
-	assert.Equal(t, sum.Requests, int(fake.Requests()))
+	assert.Equal(t, sum.Requests, int(fake.RequestCount()))
 	t.Logf("requests=%d for %d records with %d refused (no bisection would be %d; bound ceil(n/batch)+2k*log2(batch)=%.0f)",
 		sum.Requests, n, len(bad), n/batch+len(bad)/1*batch, bound)
 }
@@ -344,11 +344,11 @@ func TestBulkSyncInputErrorsAndOptions(t *testing.T) {
 	in2 := func(yield func(siro.SyncOpportunity, error) bool) {
 		_ = yield(siro.SyncOpportunity{ExternalID: "p1"}, nil) && yield(siro.SyncOpportunity{}, nil)
 	}
-	before := fake.Requests()
+	before := fake.RequestCount()
 	sum, err = c.StreamSyncOpportunities(context.Background(), in2, siro.BulkOptions{BatchSize: 1}, nil)
 	require.NoError(t, err)
 	assert.Equal(t, siro.BulkSummary{Read: 2, Synced: 1, Failed: 1, Requests: 1, Settled: 2}, sum)
-	assert.Equal(t, before+1, fake.Requests())
+	assert.Equal(t, before+1, fake.RequestCount())
 	_, err = c.StreamSyncEngagements(context.Background(), nil, siro.BulkOptions{}, nil)
 	assert.ErrorIs(t, err, siro.ErrInvalidRequest)
 	_, err = siro.NewLimiter(siro.LimiterConfig{PerMinute: 10, Burst: 11})

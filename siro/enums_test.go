@@ -17,7 +17,7 @@ func TestEnumInputsCheckedBeforeRequest(t *testing.T) {
 	fake := newFake(t)
 	c, err := fake.Client(siro.WithOAuthApp("cid", "secret", "u", siro.ScopeWrite))
 	require.NoError(t, err)
-	before := fake.Requests()
+	before := fake.RequestCount()
 	cases := []struct {
 		name, field string
 		call        func() error
@@ -64,7 +64,7 @@ func TestEnumInputsCheckedBeforeRequest(t *testing.T) {
 		require.ErrorIs(t, err, siro.ErrInvalidRequest, tc.name)
 		assert.Contains(t, err.Error(), tc.field, tc.name)
 	}
-	assert.Equal(t, before, fake.Requests(), "nothing was sent")
+	assert.Equal(t, before, fake.RequestCount(), "nothing was sent")
 
 	// The documented members pass: the list filter takes all 15 platforms
 	// and the new activity types sync.

@@ -36,7 +36,7 @@ func TestLimiterPacesEveryRequest(t *testing.T) {
 	assert.ErrorIs(t, err, siro.ErrNotFound)
 	assert.Greater(t, org.n.Load(), int32(2), "the token mint went through the org limiter")
 	assert.Equal(t, int32(1), user.n.Load())
-	assert.Equal(t, fake.Requests(), int64(org.n.Load()+user.n.Load()), "one wait per request sent")
+	assert.Equal(t, fake.RequestCount(), int64(org.n.Load()+user.n.Load()), "one wait per request sent")
 	_, err = fake.Client(siro.WithUserLimiter(nil))
 	assert.ErrorIs(t, err, siro.ErrInvalidOption)
 }

@@ -202,6 +202,14 @@ func (s *Server) SetToolResult(name string, response any) error {
 	return nil
 }
 
+// RequestCount returns how many API requests the fake received, as
+// sirotest.Server.RequestCount does for Siro's fake.
+func (s *Server) RequestCount() int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return int64(len(s.requests))
+}
+
 // Requests returns the API requests received so far: copies, the
 // caller's to change.
 func (s *Server) Requests() []Request {

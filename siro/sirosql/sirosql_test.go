@@ -151,7 +151,7 @@ func testSharedLimiterFourClients(t *testing.T, be sqldbtest.Backend) {
 			assert.Equal(t, 1, n, ext)
 		}
 		mu.Unlock()
-		return fake.MaxInWindow(), fake.RateLimited(), int(fake.Requests()), clk.Now().Sub(start), total.Load()
+		return fake.MaxInWindow(), fake.RateLimited(), int(fake.RequestCount()), clk.Now().Sub(start), total.Load()
 	}
 
 	maxSeen, limited, requests, sim, synced := run(true)

@@ -290,8 +290,9 @@ type FaultOption struct{ retryAfter time.Duration }
 // (whole seconds), which Siro itself never sends.
 func RetryAfter(d time.Duration) FaultOption { return FaultOption{retryAfter: d} }
 
-// Requests returns how many requests both hosts received.
-func (s *Server) Requests() int64 { return s.requests.Load() }
+// RequestCount returns how many requests both hosts received, as
+// engramitest.Server.RequestCount does for Engrami's fake.
+func (s *Server) RequestCount() int64 { return s.requests.Load() }
 
 // MaxPerMinute returns the most requests one token made in one minute
 // window so far.
