@@ -129,6 +129,12 @@ type Fields struct {
 	StaffID string
 	// RecordingURL is data.call_details.recording_url.
 	RecordingURL string
+	// FileStatus is data.call_details.file_status: what tells two
+	// recording_updated events of one call apart.
+	FileStatus string
+	// AIAnalysisStatus is data.ai_analysis.status: what tells two
+	// ai_analysis events of one call apart.
+	AIAnalysisStatus string
 }
 
 // Build returns the guide's sample as event with the given fields set,
@@ -165,6 +171,8 @@ func Build(event callsync.EventType, f Fields) []byte {
 		call.StartedAt = f.StartedAt.UTC().Format(time.RFC3339)
 	}
 	set(&call.RecordingURL, f.RecordingURL)
+	set(&call.FileStatus, f.FileStatus)
+	set(&m.Data.AIAnalysis.Status, f.AIAnalysisStatus)
 	set(&m.Data.Caller.Phone, f.Phone)
 	set(&m.Data.Identity.Phone, f.Phone)
 	set(&m.Data.Caller.Name, f.CallerName)

@@ -17,7 +17,8 @@ func TestBuildSetsEveryIdentifyingField(t *testing.T) {
 	at := time.Date(2026, 5, 1, 10, 0, 0, 0, time.UTC)
 	body := callsynctest.Build("recording_updated", callsynctest.Fields{PayloadID: "p-9", OrgID: "org-2", Timestamp: at,
 		CallID: 4242, Direction: "outgoing", StartedAt: at, Phone: "+14155550100", CallerName: "Ada",
-		ContactID: "c-7", StaffID: "emp-1", RecordingURL: "https://r.example/x.mp3"})
+		ContactID: "c-7", StaffID: "emp-1", RecordingURL: "https://r.example/x.mp3",
+		FileStatus: "processing", AIAnalysisStatus: "pending"})
 	var m map[string]any
 	if err := json.Unmarshal(body, &m); err != nil {
 		t.Fatal(err)
@@ -38,6 +39,8 @@ func TestBuildSetsEveryIdentifyingField(t *testing.T) {
 		"caller.name":  {data["caller"].(map[string]any)["name"], "Ada"},
 		"identity.id":  {data["identity"].(map[string]any)["id"], "c-7"},
 		"staff.id":     {data["staff"].(map[string]any)["id"], "emp-1"},
+		"file_status":  {call["file_status"], "processing"},
+		"ai.status":    {data["ai_analysis"].(map[string]any)["status"], "pending"},
 	}
 	for name, c := range checks {
 		if c[0] != c[1] {
@@ -150,5 +153,30 @@ func TestBuildWritesTheGuidesForm(t *testing.T) {
 	reencoded, _ := json.Marshal(m)
 	if string(reencoded) == string(body) {
 		t.Error("Build's body is Go's re-encoding of itself: a re-marshalling receiver would verify it")
+	}
+}
+
+// TestBuildTellsUpdatesOfOneCallApart: two recording_updated (or
+// ai_analysis) events of one call that differ only in the file's (or the
+// analysis') status are two events, keyed apart; Build can write both.
+func TestBuildTellsUpdatesOfOneCallApart(t *testing.T) {
+	for _, c := range []struct {
+		event callsync.EventType
+		a, b  callsynctest.Fields
+	}{
+		{callsync.EventRecordingUpdated, callsynctest.Fields{FileStatus: "processing"}, callsynctest.Fields{FileStatus: "completed"}},
+		{callsync.EventAIAnalysis, callsynctest.Fields{AIAnalysisStatus: "pending"}, callsynctest.Fields{AIAnalysisStatus: "completed"}},
+	} {
+		ka, err := callsync.DeliveryKey(callsynctest.Build(c.event, c.a))
+		if err != nil {
+			t.Fatal(err)
+		}
+		kb, err := callsync.DeliveryKey(callsynctest.Build(c.event, c.b))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ka == kb {
+			t.Errorf("%s: both updates keyed %q", c.event, ka)
+		}
 	}
 }
