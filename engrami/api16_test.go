@@ -20,7 +20,7 @@ func TestPublicErrorTypesAndOptions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = c.Do(context.Background(), http.MethodGet, "/no/such/endpoint", nil, nil, nil)
+	err = c.Do(context.Background(), http.MethodGet, "/no/such/endpoint", nil, nil, nil, nil)
 	var ee *engrami.Error
 	if !errors.As(err, &ee) || ee.StatusCode != 404 || !errors.Is(err, engrami.ErrNotFound) {
 		t.Fatalf("got %T %v", err, err)

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
 	"sync"
 	"time"
@@ -136,14 +137,31 @@ type tenantQuery struct {
 	TenantID string `url:"tenant_id,omitempty"`
 }
 
-// Do is the escape hatch for endpoints not typed yet: method, path (a
-// route template filled from pathParams), JSON body and result. body is
-// marshalled to JSON; []byte and json.RawMessage are sent as they are,
-// and an io.Reader is refused with ErrInvalidRequest. The {success,
-// data} envelope is removed if present. An answer with no result (empty,
-// null) is a DecodeError wrapping ErrEmptyBody, as in package siro,
-// unless out is nil or a *json.RawMessage.
-func (c *Client) Do(ctx context.Context, method, path string, pathParams []string, body, out any, opts ...CallOption) error {
+// Do is the escape hatch for endpoints not typed yet, shaped as siro's
+// Client.Do: method, path (a route template such as "/agents/{id}" filled
+// from pathParams), an optional query (a url-tagged struct or url.Values),
+// JSON body and result. The client's tenant (WithTenantID) is always the
+// tenant_id parameter, whatever query holds. body is marshalled to JSON;
+// []byte and json.RawMessage are sent as they are, and an io.Reader is
+// refused with ErrInvalidRequest. The {success, data} envelope is removed
+// if present. An answer with no result (empty, null) is a DecodeError
+// wrapping ErrEmptyBody, as in package siro, unless out is nil or a
+// *json.RawMessage.
+func (c *Client) Do(ctx context.Context, method, path string, pathParams []string, query, body, out any, opts ...CallOption) error {
+	if query != nil {
+		v, err := core.QueryValues(query)
+		if err != nil {
+			return invalid("Do", "query: "+err.Error())
+		}
+		q := url.Values{}
+		for k, vals := range v {
+			q[k] = append([]string(nil), vals...)
+		}
+		if c.tenant != "" {
+			q.Set("tenant_id", c.tenant)
+		}
+		opts = append(opts[:len(opts):len(opts)], CallOption{func(r *core.Request) { r.Query = q }})
+	}
 	return c.call(ctx, "Do", method, path, pathParams, body, out, opts)
 }
 

@@ -105,7 +105,7 @@ func TestEndpoints(t *testing.T) {
 	assert.Equal(t, "sk_live_abc123", v)
 
 	var out map[string]any
-	require.NoError(t, c.Do(ctx, "POST", "/secrets", nil, map[string]string{"name": "X", "value": "y"}, &out))
+	require.NoError(t, c.Do(ctx, "POST", "/secrets", nil, nil, map[string]string{"name": "X", "value": "y"}, &out))
 	assert.Equal(t, "X", out["name"], "the escape hatch unwraps the envelope too")
 
 	rl, ok := c.RateLimit()
@@ -167,7 +167,7 @@ func TestErrorEnvelopeAndRateLimit(t *testing.T) {
 	clk := webhooktest.NewFakeClock(time.Now())
 	c := newClient(t, fake, engrami.WithClock(clk), engrami.WithRetry(engrami.RetryPolicy{MaxRetries: 2, BaseDelay: time.Second, MaxDelay: 20 * time.Second}))
 	// Server-side validation answers the documented error envelope.
-	err := c.Do(ctx, "POST", "/integrations/actions", nil, map[string]string{"name": "a"}, nil)
+	err := c.Do(ctx, "POST", "/integrations/actions", nil, nil, map[string]string{"name": "a"}, nil)
 	var e *engrami.Error
 	require.ErrorAs(t, err, &e)
 	assert.ErrorIs(t, err, engrami.ErrBadRequest)

@@ -23,7 +23,7 @@ func TestWithObserverNamesServiceAndOperation(t *testing.T) {
 	rec := &testkit.ClientRecorder{}
 	c, err := engrami.NewClient(engrami.WithToken("tok"), engrami.WithBaseURL(srv.URL), engrami.WithObserver(rec))
 	require.NoError(t, err)
-	require.NoError(t, c.Do(context.Background(), http.MethodGet, "/things/{id}", []string{"t_1"}, nil, nil))
+	require.NoError(t, c.Do(context.Background(), http.MethodGet, "/things/{id}", []string{"t_1"}, nil, nil, nil))
 	assert.Equal(t, []string{"engrami Do", "end"}, rec.Recorded().Calls)
 	_, err = engrami.NewClient(engrami.WithToken("tok"), engrami.WithObserver(nil))
 	require.ErrorContains(t, err, "WithObserver")

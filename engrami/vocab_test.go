@@ -40,7 +40,7 @@ func TestEmptyAnswerIsErrEmptyBody(t *testing.T) {
 		assert.ErrorIs(t, err, engrami.ErrEmptyBody, "TestTool, body %q", b)
 
 		var out struct{ ID string }
-		err = c.Do(ctx, http.MethodGet, "/things/{id}", []string{"x"}, nil, &out)
+		err = c.Do(ctx, http.MethodGet, "/things/{id}", []string{"x"}, nil, nil, &out)
 		assert.ErrorIs(t, err, engrami.ErrEmptyBody, "Do, body %q", b)
 	}
 	// The calls whose answer is kept raw (Engrami documents none) still

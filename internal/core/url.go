@@ -89,23 +89,26 @@ func expandRoute(b *strings.Builder, route string, params []string) error {
 	return nil
 }
 
+// QueryValues returns the parameters of a go-querystring tagged struct or
+// url.Values (itself, not a copy); nil for nil.
+func QueryValues(q any) (url.Values, error) {
+	switch t := q.(type) {
+	case nil:
+		return nil, nil
+	case url.Values:
+		return t, nil
+	default:
+		return query.Values(q)
+	}
+}
+
 // EncodeQuery encodes a go-querystring tagged struct (or url.Values) sorted
 // by key. Keys keep a literal ':' (Siro's "updatedAt:gte" filters name
 // their parameters that way); everything else is query-escaped.
 func EncodeQuery(q any) (string, error) {
-	if q == nil {
-		return "", nil
-	}
-	var v url.Values
-	switch t := q.(type) {
-	case url.Values:
-		v = t
-	default:
-		var err error
-		v, err = query.Values(q)
-		if err != nil {
-			return "", err
-		}
+	v, err := QueryValues(q)
+	if err != nil {
+		return "", err
 	}
 	if len(v) == 0 {
 		return "", nil
