@@ -42,23 +42,8 @@ func newFake(t testing.TB, opts ...sirotest.Option) (*sirotest.Server, *spectest
 // TestWebhookPayloadsConform checks the bodies the fake delivers against
 // the webhooks document.
 func TestWebhookPayloadsConform(t *testing.T) {
-	spec, err := spectest.Load()
-	if err != nil {
-		t.Fatal(err)
-	}
-	fake, _ := newFake(t)
-	c, err := fake.Client()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.SyncEngagement(context.Background(), &siro.SyncEngagement{ExternalID: "appt-1",
-		Opportunity: &siro.SyncEngagementOpportunity{ExternalID: "opp-1"}, Account: &siro.SyncAccount{ExternalID: "acct-1"}}); err != nil {
-		t.Fatal(err)
-	}
-	rec, err := fake.Record("appt-1", sirotest.Conversation{UserID: "siro-user-1", Processed: true, Linked: true})
-	if err != nil {
-		t.Fatal(err)
-	}
+	spec, fake, rec := syncedRecording(t, &siro.SyncEngagement{ExternalID: "appt-1",
+		Opportunity: &siro.SyncEngagementOpportunity{ExternalID: "opp-1"}, Account: &siro.SyncAccount{ExternalID: "acct-1"}})
 	for _, ev := range []siro.EventType{siro.EventRecordingProcessed, siro.EventRecordingLinked} {
 		body, err := fake.Payload(rec.RecordingID, ev)
 		if err != nil {
@@ -71,6 +56,29 @@ func TestWebhookPayloadsConform(t *testing.T) {
 	if err := spec.ValidateWebhook([]byte(`{"recordingId":7}`)); err == nil {
 		t.Error("the webhook schema accepts a numeric recordingId")
 	}
+}
+
+// syncedRecording loads the OpenAPI documents, syncs e to a new fake and
+// records a processed, linked conversation on it.
+func syncedRecording(t *testing.T, e *siro.SyncEngagement) (*spectest.Spec, *sirotest.Server, *sirotest.Recorded) {
+	t.Helper()
+	spec, err := spectest.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	fake, _ := newFake(t)
+	c, err := fake.Client()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.SyncEngagement(context.Background(), e); err != nil {
+		t.Fatal(err)
+	}
+	rec, err := fake.Record(e.ExternalID, sirotest.Conversation{UserID: "siro-user-1", Processed: true, Linked: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return spec, fake, rec
 }
 
 // clockedFake is newFake on a fake clock at 2026-11-24 09:00 UTC, with an
@@ -142,23 +150,8 @@ func TestSubjectBodyConforms(t *testing.T) {
 // deliveries never carry them lets a receiver that attributes a
 // recording to its rep pass its tests and fail against Siro.
 func TestWebhookCRMUsersFromSyncedEngagementUsers(t *testing.T) {
-	spec, err := spectest.Load()
-	if err != nil {
-		t.Fatal(err)
-	}
-	fake, _ := newFake(t)
-	c, err := fake.Client()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.SyncEngagement(context.Background(), &siro.SyncEngagement{ExternalID: "appt-456",
-		EngagementUsers: []siro.SyncUser{{ExternalID: "rep-123-from-your-crm", Email: "rep-123@kitchenremodel.com", Name: "John Sales"}}}); err != nil {
-		t.Fatal(err)
-	}
-	rec, err := fake.Record("appt-456", sirotest.Conversation{UserID: "siro-user-1", Processed: true, Linked: true})
-	if err != nil {
-		t.Fatal(err)
-	}
+	spec, fake, rec := syncedRecording(t, &siro.SyncEngagement{ExternalID: "appt-456",
+		EngagementUsers: []siro.SyncUser{{ExternalID: "rep-123-from-your-crm", Email: "rep-123@kitchenremodel.com", Name: "John Sales"}}})
 	body, err := fake.Payload(rec.RecordingID, siro.EventRecordingLinked)
 	if err != nil {
 		t.Fatal(err)

@@ -6,9 +6,11 @@ import (
 	"net/http/httptest"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/callcrm/callcrm-go/sivo"
 	"github.com/callcrm/callcrm-go/sivo/sivotest"
+	"github.com/callcrm/callcrm-go/webhook/webhooktest"
 )
 
 // TestDeliverDoesNotFollowRedirects: SIVO's webhooks page (vendor/004,
@@ -29,14 +31,7 @@ func TestDeliverDoesNotFollowRedirects(t *testing.T) {
 	srv := httptest.NewTLSServer(mux)
 	defer srv.Close()
 
-	ev, err := sivotest.CallEnded("evt_1", at, sivo.CallEnded{CallID: "call-1"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	snd, err := sivotest.NewSender("s3cret")
-	if err != nil {
-		t.Fatal(err)
-	}
+	ev, snd := callEndedAndSender(t, at)
 	snd.Client = srv.Client()
 	code, err := snd.Deliver(context.Background(), srv.URL+"/moved", ev.Raw)
 	if err != nil {
@@ -45,4 +40,19 @@ func TestDeliverDoesNotFollowRedirects(t *testing.T) {
 	if code != http.StatusTemporaryRedirect || followed.Load() != 0 {
 		t.Errorf("Deliver answered %d after %d followed redirects; SIVO doesn't follow 3xx: want 307, none followed", code, followed.Load())
 	}
+}
+
+// callEndedAndSender returns a call.ended event sent at at and a SIVO
+// Sender for the secret "s3cret".
+func callEndedAndSender(t *testing.T, at time.Time) (*sivo.Event, *webhooktest.Sender) {
+	t.Helper()
+	ev, err := sivotest.CallEnded("evt_1", at, sivo.CallEnded{CallID: "call-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	snd, err := sivotest.NewSender("s3cret")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ev, snd
 }

@@ -10,9 +10,6 @@ import (
 	"testing"
 	"testing/synctest"
 	"time"
-
-	"github.com/callcrm/callcrm-go/sivo"
-	"github.com/callcrm/callcrm-go/sivo/sivotest"
 )
 
 // pipeListener is an in-memory network for a synctest bubble: each dial
@@ -76,14 +73,7 @@ func TestDeliverTimesOutAfterTenSeconds(t *testing.T) {
 			synctest.Wait()
 		}()
 
-		ev, err := sivotest.CallEnded("evt_1", at, sivo.CallEnded{CallID: "call-1"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		snd, err := sivotest.NewSender("s3cret")
-		if err != nil {
-			t.Fatal(err)
-		}
+		ev, snd := callEndedAndSender(t, at)
 		snd.Client = &http.Client{Transport: tr}
 		start := time.Now()
 		code, err := snd.Deliver(context.Background(), "http://receiver.test/webhooks/sivo", ev.Raw)
