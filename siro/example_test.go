@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log"
+	"net/http"
 	"net/http/httptest"
 	"time"
 
@@ -107,4 +108,28 @@ func ExampleRecordLink_URL() {
 	u, _ := siro.RecordLink{Action: siro.RecordStart, Title: "Smith & Sons kitchen", RedirectURL: "https://crm.example.com/appt/1001"}.URL()
 	fmt.Println(u)
 	// Output: https://app.siro.ai/record?action=start&title=Smith%20%26%20Sons%20kitchen&redirectUrl=https%3A%2F%2Fcrm.example.com%2Fappt%2F1001
+}
+
+// Verify and deduplicate Siro's Svix deliveries in front of your own
+// handler.
+func ExampleMiddleware() {
+	const secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw" // the endpoint's signing secret
+	mw, err := siro.Middleware([]string{secret})
+	if err != nil {
+		log.Fatal(err)
+	}
+	h := mw(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ev, _ := siro.EventFrom(r.Context()) // verified; r.Body holds the raw bytes
+		fmt.Println("handling", ev.Type, ev.RecordingID, "processed:", ev.RecordingProcessed)
+		w.WriteHeader(http.StatusNoContent) // a 2xx marks the svix-id done
+	}))
+
+	s, _ := sirotest.NewSender(secret)
+	body := []byte(`{"recordingId":"rec-1","recordingProcessed":true,"recordingLinked":true,"eventType":"integrations.recordingProcessed"}`)
+	fmt.Println(s.Serve(h, body))
+	fmt.Println(s.Serve(h, body)) // the same svix-id again: acknowledged, not handled again
+	// Output:
+	// handling integrations.recordingProcessed rec-1 processed: true
+	// 204
+	// 200
 }
