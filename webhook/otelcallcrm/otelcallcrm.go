@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"sync"
 
 	"go.opentelemetry.io/otel"
@@ -59,11 +60,11 @@ func optErr(option, format string, args ...any) error {
 	return fmt.Errorf("%w: otelcallcrm.%s: "+format, append([]any{webhook.ErrInvalidOption, option}, args...)...)
 }
 
-// option is an Option setting what set sets, unless what the caller
-// passed is nil: then it is an error naming the option.
-func option(name string, isNil bool, what string, set func(*config)) Option {
+// option is an Option setting what set sets, unless v, what the caller
+// passed, is nil: then it is an error naming the option.
+func option(name string, v any, what string, set func(*config)) Option {
 	return func(c *config) error {
-		if isNil {
+		if isNil(v) {
 			return optErr(name, "%s is nil", what)
 		}
 		set(c)
@@ -71,16 +72,30 @@ func option(name string, isNil bool, what string, set func(*config)) Option {
 	}
 }
 
+// isNil reports whether v is nil or holds a nil pointer, map, slice,
+// channel or function: a typed nil provider (a *sdktrace.TracerProvider
+// left nil) would panic on first use.
+func isNil(v any) bool {
+	if v == nil {
+		return true
+	}
+	switch rv := reflect.ValueOf(v); rv.Kind() {
+	case reflect.Pointer, reflect.Map, reflect.Slice, reflect.Chan, reflect.Func, reflect.Interface, reflect.UnsafePointer:
+		return rv.IsNil()
+	}
+	return false
+}
+
 // WithTracerProvider sets where spans go (default: otel.GetTracerProvider()
 // when New is called).
 func WithTracerProvider(tp trace.TracerProvider) Option {
-	return option("WithTracerProvider", tp == nil, "provider", func(c *config) { c.tp = tp })
+	return option("WithTracerProvider", tp, "provider", func(c *config) { c.tp = tp })
 }
 
 // WithMeterProvider sets where metrics go (default: otel.GetMeterProvider()
 // when New is called).
 func WithMeterProvider(mp metric.MeterProvider) Option {
-	return option("WithMeterProvider", mp == nil, "provider", func(c *config) { c.mp = mp })
+	return option("WithMeterProvider", mp, "provider", func(c *config) { c.mp = mp })
 }
 
 // WithPropagator sets how Inject and Extract carry a delivery's trace
@@ -88,7 +103,7 @@ func WithMeterProvider(mp metric.MeterProvider) Option {
 // "traceparent", "tracestate" and "baggage" keys). It does not change the
 // global propagator.
 func WithPropagator(p propagation.TextMapPropagator) Option {
-	return option("WithPropagator", p == nil, "propagator", func(c *config) { c.prop = p })
+	return option("WithPropagator", p, "propagator", func(c *config) { c.prop = p })
 }
 
 // WithTenantAttribute adds the attribute callcrm.tenant to the webhook
@@ -98,7 +113,7 @@ func WithPropagator(p propagation.TextMapPropagator) Option {
 // bounded set (your plans, regions or your ten largest accounts, "other"
 // for the rest). Spans always carry the tenant; it is not a secret.
 func WithTenantAttribute(label func(tenant string) string) Option {
-	return option("WithTenantAttribute", label == nil, "label function", func(c *config) { c.tenant = label })
+	return option("WithTenantAttribute", label, "label function", func(c *config) { c.tenant = label })
 }
 
 // WithInboxDepth reports the number of deliveries waiting in the inbox as
@@ -108,18 +123,18 @@ func WithTenantAttribute(label func(tenant string) string) Option {
 // from depth skips that collection's value and is handed to the OTel
 // error handler.
 func WithInboxDepth(depth func(ctx context.Context) (int64, error)) Option {
-	return option("WithInboxDepth", depth == nil, "depth function", func(c *config) { c.depth = depth })
+	return option("WithInboxDepth", depth, "depth function", func(c *config) { c.depth = depth })
 }
 
 // New returns an Observer that records spans and metrics through the
 // providers set by the options (the global ones by default). Options are
-// validated here; an invalid one is an error wrapping
+// validated here; an invalid one (a nil one too) is an error wrapping
 // webhook.ErrInvalidOption that names it.
 func New(opts ...Option) (*Observer, error) {
 	c := config{}
-	for _, opt := range opts {
+	for i, opt := range opts {
 		if opt == nil {
-			continue
+			return nil, fmt.Errorf("%w: otelcallcrm.New: option %d is nil", webhook.ErrInvalidOption, i)
 		}
 		if err := opt(&c); err != nil {
 			return nil, err
