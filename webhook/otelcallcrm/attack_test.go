@@ -2,17 +2,29 @@ package otelcallcrm_test
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
+	"unicode/utf8"
+
+	"go.opentelemetry.io/otel/attribute"
 
 	"go.opentelemetry.io/otel/propagation"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
+	"github.com/callcrm/callcrm-go/siro"
+	"github.com/callcrm/callcrm-go/sivo"
 	"github.com/callcrm/callcrm-go/webhook"
 	"github.com/callcrm/callcrm-go/webhook/otelcallcrm"
+	"github.com/callcrm/callcrm-go/webhook/otelcallcrm/internal/oteltest"
 )
 
 // A typed nil provider (a *sdktrace.TracerProvider left nil when tracing
@@ -67,3 +79,86 @@ func TestAttackTypedNilProvidersRefused(t *testing.T) {
 
 // nilPropagator is a propagator type whose nil pointer is not usable.
 type nilPropagator struct{ propagation.TraceContext }
+
+// assertValidUTF8 fails t for every string the SDK recorded (span names,
+// attributes, events, status, metric attributes) that is not valid UTF-8:
+// OTLP carries them as protobuf strings, and one invalid string makes the
+// exporter's marshalling fail for the whole batch (every other
+// delivery's spans in it are lost too); Prometheus refuses the scrape.
+func assertValidUTF8(t *testing.T, h *harness) {
+	t.Helper()
+	check := func(where, s string) {
+		if !utf8.ValidString(s) {
+			t.Errorf("%s is not valid UTF-8: %q", where, s)
+		}
+	}
+	kvs := func(where string, a []attribute.KeyValue) {
+		for _, kv := range a {
+			check(where+" "+string(kv.Key), kv.Value.String())
+		}
+	}
+	for _, s := range h.Ended() {
+		check("span name", s.Name())
+		check("span "+s.Name()+" status", s.Status().Description)
+		kvs("span "+s.Name(), s.Attributes())
+		for _, e := range s.Events() {
+			kvs("span "+s.Name()+" event "+e.Name, e.Attributes)
+		}
+	}
+	rm := h.Collect(t)
+	for _, sm := range rm.ScopeMetrics {
+		for _, m := range sm.Metrics {
+			for _, p := range oteltest.Points(rm, m.Name) {
+				kvs("metric "+m.Name, p.Attrs.ToSlice())
+			}
+		}
+	}
+}
+
+// Anyone can send a delivery to a tenant path of their choosing, before
+// any signature is checked: "/sivo/%FF%FE" is the tenant "\xff\xfe", and
+// the delivery span carried it as callcrm.tenant verbatim. A Siro
+// (Standard Webhooks) forgery with an id header of raw 0xFF bytes put
+// them in the verify span's exception message. Every string the adapter
+// records is valid UTF-8 (invalid bytes become U+FFFD).
+func TestAttackInvalidUTF8FromSender(t *testing.T) {
+	h := newHarness(t, otelcallcrm.WithTenantAttribute(func(tenant string) string { return tenant }))
+	src := webhook.SecretsFunc(func(ctx context.Context, tenant string) ([]string, error) {
+		return nil, fmt.Errorf("%w: no tenant %q", webhook.ErrUnknownTenant, tenant)
+	})
+	handler, err := sivo.NewHandler(nil, sivo.Callbacks{}, webhook.WithObserver(h.obs),
+		webhook.WithSecretSource(src, webhook.TenantFromPath("tenant")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("POST /sivo/{tenant}", handler)
+	siroKey := "whsec_" + base64.StdEncoding.EncodeToString([]byte("0123456789abcdef0123456789abcdef"))
+	siroHandler, err := siro.NewHandler([]string{siroKey}, siro.Callbacks{}, webhook.WithObserver(h.obs))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux.Handle("POST /siro", siroHandler)
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+
+	if status := deliver(t, newSender(t, secret), srv.URL+"/sivo/%FF%FEacme", callEnded(t, deliveryID)); status != http.StatusNotFound {
+		t.Fatalf("delivery to an unknown tenant answered %d, want 404", status)
+	}
+	req, _ := http.NewRequest(http.MethodPost, srv.URL+"/siro", strings.NewReader(`{"type":"x"}`))
+	req.Header.Set("webhook-id", "msg_\xff\xfe")
+	req.Header.Set("webhook-timestamp", strconv.FormatInt(time.Now().Unix(), 10))
+	req.Header.Set("webhook-signature", "v1,"+base64.StdEncoding.EncodeToString(make([]byte, 32)))
+	resp, err := srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("Siro forgery answered %d, want 401", resp.StatusCode)
+	}
+	if n := len(h.Ended()); n < 4 {
+		t.Fatalf("%d spans, want the two deliveries and their verify stages", n)
+	}
+	assertValidUTF8(t, h)
+}

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
@@ -229,7 +231,7 @@ func (o *Observer) Extract(ctx context.Context, carrier map[string]string) conte
 func recordError(span trace.Span, err error, fallback string) {
 	msg := fallback
 	if err != nil {
-		msg = err.Error()
+		msg = validUTF8(err.Error())
 		span.AddEvent("exception", trace.WithAttributes(semconv.ExceptionMessageKey.String(msg)))
 	}
 	span.SetStatus(codes.Error, msg)
@@ -257,5 +259,18 @@ func (a attrs) str(k attribute.Key, v string) attrs {
 	if v == "" {
 		return a
 	}
-	return append(a, k.String(v))
+	return append(a, k.String(validUTF8(v)))
+}
+
+// validUTF8 is s with each invalid UTF-8 sequence replaced by U+FFFD.
+// Much of what the adapter records comes from a request (the tenant path
+// segment, a vendor's header quoted in an error): OTLP carries strings as
+// protobuf strings, which must be valid UTF-8, and one invalid string
+// fails the marshalling of its whole batch, every other delivery's spans
+// with it (and a Prometheus scrape refuses an invalid label value).
+func validUTF8(s string) string {
+	if utf8.ValidString(s) {
+		return s
+	}
+	return strings.ToValidUTF8(s, "\uFFFD")
 }

@@ -92,7 +92,7 @@ func spanName(names map[string]string, prefix, v string) string {
 	if v == "" {
 		return prefix
 	}
-	return prefix + " " + v
+	return prefix + " " + validUTF8(v)
 }
 
 // Start implements webhook.Observer: StageDelivery starts a server span
@@ -292,7 +292,7 @@ func (o *Observer) route(provider, receiver, tenant string) *route {
 	if rt, ok := o.routes.load(k); ok {
 		return rt
 	}
-	attrs := trace.WithAttributes(AttrProvider.String(provider), AttrReceiver.String(receiver))
+	attrs := trace.WithAttributes(AttrProvider.String(validUTF8(provider)), AttrReceiver.String(validUTF8(receiver)))
 	return o.routes.store(k, &route{key: k,
 		receive: spanStart{name: spanName(receiveNames, "webhook receive", provider),
 			opts: []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindServer), attrs}},
