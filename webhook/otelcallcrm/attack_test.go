@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -161,4 +162,54 @@ func TestAttackInvalidUTF8FromSender(t *testing.T) {
 		t.Fatalf("%d spans, want the two deliveries and their verify stages", n)
 	}
 	assertValidUTF8(t, h)
+}
+
+// A transport failure's error quotes the request's URL (net/http's
+// *url.Error: `Get "https://host/v1/core/recordings/rec_…?showSummary=…"`),
+// and it became the client spans' status and exception message: the
+// package promises spans never carry a URL (its path holds ids, its query
+// filters and cursors). A callback returning such an error put it on the
+// delivery's spans too. The message keeps the URL's scheme and host only.
+func TestAttackClientErrorURLNotOnSpans(t *testing.T) {
+	h := newHarness(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close() // a port nothing listens on: the dial fails
+	c, err := siro.NewClient(siro.WithOrgToken(apiKey), siro.WithOrgBaseURL("http://"+addr), siro.WithMaxRetries(0), siro.WithObserver(h.obs))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const id = "rec_PRIVATE_7731"
+	_, callErr := c.GetRecording(context.Background(), id, &siro.RecordingShow{ShowSummary: true})
+	if callErr == nil || !strings.Contains(callErr.Error(), id) {
+		t.Fatalf("the call's error %v does not quote the URL: the test proves nothing", callErr)
+	}
+	// A callback failing with that error.
+	_, url := serveSivo(t, h, func(context.Context, *sivo.Event, *sivo.CallEnded) error { return callErr })
+	if status := deliver(t, newSender(t, secret), url, callEnded(t, deliveryID)); status != http.StatusInternalServerError {
+		t.Fatalf("answered %d, want 500", status)
+	}
+	for _, s := range h.Ended() {
+		texts := []string{s.Status().Description}
+		for _, e := range s.Events() {
+			for _, kv := range e.Attributes {
+				texts = append(texts, kv.Value.String())
+			}
+		}
+		for _, kv := range s.Attributes() {
+			texts = append(texts, kv.Value.String())
+		}
+		for _, txt := range texts {
+			if strings.Contains(txt, id) || strings.Contains(txt, "showSummary") {
+				t.Errorf("span %q carries the URL: %s", s.Name(), txt)
+			}
+		}
+	}
+	call := h.spanNamed(t, "siro-org Recordings.Get")
+	if d := call.Status().Description; !strings.Contains(d, "connection refused") || !strings.Contains(d, "http://"+addr) {
+		t.Errorf("the call's status %q lost the cause or the host", d)
+	}
 }

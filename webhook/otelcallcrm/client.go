@@ -169,7 +169,7 @@ func (o *Observer) TokenMint(ctx context.Context, d time.Duration, err error) {
 	if span := trace.SpanFromContext(ctx); span.IsRecording() {
 		ea := []attribute.KeyValue{attribute.Float64("callcrm.duration", d.Seconds()), AttrOutcome.String(outcome)}
 		if err != nil {
-			ea = append(ea, attribute.String("exception.message", validUTF8(err.Error())))
+			ea = append(ea, attribute.String("exception.message", errorMessage(err)))
 		}
 		span.AddEvent("token mint", trace.WithAttributes(ea...))
 	}

@@ -46,8 +46,11 @@
 //
 // Spans never carry a secret, a body, a header or a URL. An error is
 // recorded by its message only (an "exception" event with
-// exception.message, and the span status); the SDK's errors are
-// secret-free. A 4xx answer does not make a delivery span an error (the
+// exception.message, and the span status), with any URL in it cut to its
+// scheme and host (a transport error quotes its request's URL, ids and
+// query included); the SDK's errors are secret-free. Every string
+// recorded is valid UTF-8 (invalid bytes from a request, such as a tenant
+// path segment, become U+FFFD), so no exporter refuses a batch for it. A 4xx answer does not make a delivery span an error (the
 // sender's fault); a 5xx does, and so does any failed stage.
 //
 // # Metrics

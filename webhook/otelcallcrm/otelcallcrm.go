@@ -231,10 +231,77 @@ func (o *Observer) Extract(ctx context.Context, carrier map[string]string) conte
 func recordError(span trace.Span, err error, fallback string) {
 	msg := fallback
 	if err != nil {
-		msg = validUTF8(err.Error())
+		msg = errorMessage(err)
 		span.AddEvent("exception", trace.WithAttributes(semconv.ExceptionMessageKey.String(msg)))
 	}
 	span.SetStatus(codes.Error, msg)
+}
+
+// errorMessage is err's message as spans record it: valid UTF-8, and
+// with every URL in it cut to its scheme and host. A transport failure's
+// error quotes its request's URL (net/http's *url.Error: Get
+// "https://host/v1/core/recordings/rec_1?cursor=..."), whose path holds
+// ids and whose query holds filters and cursors; the client's error
+// names the route template ("GET /v1/core/recordings/{id}") already.
+func errorMessage(err error) string {
+	return validUTF8(redactURLs(err.Error()))
+}
+
+// redactURLs replaces each absolute URL in s ("scheme://" up to a space,
+// a quote or the end) with its scheme and host, without user info.
+func redactURLs(s string) string {
+	i := strings.Index(s, "://")
+	if i < 0 {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	for i >= 0 {
+		start := i // back over the scheme: a letter, then letters, digits, '+', '-', '.'
+		for start > 0 && isSchemeByte(s[start-1]) {
+			start--
+		}
+		for start < i && !isLetter(s[start]) {
+			start++
+		}
+		rest := s[i+3:]
+		end := strings.IndexAny(rest, urlEnd)
+		if end < 0 {
+			end = len(rest)
+		}
+		host := rest[:end]
+		if j := strings.IndexAny(host, "/?#"); j >= 0 {
+			host = host[:j]
+		}
+		if j := strings.LastIndexByte(host, '@'); j >= 0 {
+			host = host[j+1:]
+		}
+		if start == i { // no scheme: "://" alone is not a URL
+			b.WriteString(s[:i+3])
+		} else {
+			b.WriteString(s[:start])
+			b.WriteString(s[start:i])
+			b.WriteString("://")
+			b.WriteString(host)
+		}
+		s = rest[end:]
+		if start == i {
+			s = rest
+		}
+		i = strings.Index(s, "://")
+	}
+	b.WriteString(s)
+	return b.String()
+}
+
+// urlEnd are the bytes a URL in an error message ends at: white space,
+// the quotes around it (%q) and brackets (not "[", an IPv6 host's).
+const urlEnd = " \t\r\n\"'`<>(){}"
+
+func isLetter(c byte) bool { return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' }
+
+func isSchemeByte(c byte) bool {
+	return isLetter(c) || '0' <= c && c <= '9' || c == '+' || c == '-' || c == '.'
 }
 
 // errorType is a bounded error.type value for a client call or attempt.
