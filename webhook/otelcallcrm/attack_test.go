@@ -213,3 +213,36 @@ func TestAttackClientErrorURLNotOnSpans(t *testing.T) {
 		t.Errorf("the call's status %q lost the cause or the host", d)
 	}
 }
+
+// buggyError is a user's error whose Error method panics (its cause is
+// nil); it matches webhook.ErrCallbackFailed, so the engine hands it on
+// as it is.
+type buggyError struct{ cause error }
+
+func (e *buggyError) Error() string        { return "retry later: " + e.cause.Error() }
+func (e *buggyError) Is(target error) bool { return target == webhook.ErrCallbackFailed }
+
+// The engine recovers a panic in an Observer and promises it never
+// changes the answer. The adapter read the callback error's message while
+// holding the delivery's lock: a panicking Error method left the lock
+// held, the delivery's own end waited on it forever and the request was
+// never answered (nor its span ended, nor its metrics counted).
+func TestAttackPanickingErrorMessageDoesNotHangDelivery(t *testing.T) {
+	h := newHarness(t)
+	_, url := serveSivo(t, h, func(context.Context, *sivo.Event, *sivo.CallEnded) error { return &buggyError{} },
+		// No logger: the engine's own log line reads the message too
+		// (webhook/report.go), outside this adapter.
+		webhook.WithLogger(nil))
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	status, err := newSender(t, secret).Deliver(ctx, url, callEnded(t, deliveryID))
+	if err != nil {
+		t.Fatalf("the delivery was never answered: %v", err)
+	}
+	if status != http.StatusInternalServerError {
+		t.Errorf("answered %d, want 500", status)
+	}
+	req := h.spanNamed(t, "webhook receive sivo")
+	wantAttr(t, req, otelcallcrm.AttrOutcome, "failed")
+	oteltest.WantSum(t, h.Collect(t), otelcallcrm.MetricDeliveries, map[string]any{"callcrm.outcome": "failed"}, 1)
+}

@@ -242,8 +242,15 @@ func recordError(span trace.Span, err error, fallback string) {
 // error quotes its request's URL (net/http's *url.Error: Get
 // "https://host/v1/core/recordings/rec_1?cursor=..."), whose path holds
 // ids and whose query holds filters and cursors; the client's error
-// names the route template ("GET /v1/core/recordings/{id}") already.
-func errorMessage(err error) string {
+// names the route template ("GET /v1/core/recordings/{id}") already. An
+// Error method that panics (a user's error with a nil cause) gives a
+// message naming its type: the span still ends and the metrics count.
+func errorMessage(err error) (msg string) {
+	defer func() {
+		if recover() != nil {
+			msg = validUTF8(fmt.Sprintf("%T (its Error method panicked)", err))
+		}
+	}()
 	return validUTF8(redactURLs(err.Error()))
 }
 
