@@ -246,3 +246,29 @@ func TestAttackPanickingErrorMessageDoesNotHangDelivery(t *testing.T) {
 	wantAttr(t, req, otelcallcrm.AttrOutcome, "failed")
 	oteltest.WantSum(t, h.Collect(t), otelcallcrm.MetricDeliveries, map[string]any{"callcrm.outcome": "failed"}, 1)
 }
+
+// A sender's traceparent header is not read by the engine or the adapter:
+// the delivery starts a trace of its own, sampled or not by your sampler,
+// never the sender's trace id or sampling flag. (Held; see the package
+// documentation on otelhttp.WithPublicEndpoint for a wrapped receiver.)
+func TestAttackSenderTraceparentIgnored(t *testing.T) {
+	h := newHarness(t)
+	_, url := serveSivo(t, h, func(context.Context, *sivo.Event, *sivo.CallEnded) error { return nil })
+	s := newSender(t, secret)
+	const attackerTrace = "4bf92f3577b34da6a3ce929d0e0e4736"
+	req, err := s.Request(context.Background(), url, callEnded(t, deliveryID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("traceparent", "00-"+attackerTrace+"-00f067aa0ba902b7-01")
+	req.Header.Set("baggage", "user=attacker")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	d := h.spanNamed(t, "webhook receive sivo")
+	if d.SpanContext().TraceID().String() == attackerTrace || d.Parent().IsValid() {
+		t.Errorf("the delivery span joined the sender's trace: trace %s, parent %v", d.SpanContext().TraceID(), d.Parent())
+	}
+}

@@ -26,9 +26,17 @@
 // enqueue, job and callback, on whichever replica ran the job.
 //
 // The delivery span is a child of whatever span the request's context
-// already carries: wrap a receiver in otelhttp.NewHandler to continue a
-// proxy's or load balancer's trace (the engine reads no trace header
-// itself, since a vendor's request is not part of your trace).
+// already carries; the engine reads no trace header itself, since a
+// vendor's request is not part of your trace, and anyone can send one. If
+// you wrap a receiver in otelhttp.NewHandler, give it
+// otelhttp.WithPublicEndpoint(): then the sender's traceparent is a link
+// of a new trace, not its parent. Without it whoever sends a request
+// picks your trace id and, under a parent-based sampler, whether it is
+// sampled (a forger can have every forgery recorded). The inbox stores
+// the request context's baggage with each job (the default propagator);
+// if a middleware extracts baggage from the sender's headers, pass
+// WithPropagator(propagation.TraceContext{}) so a sender's baggage is
+// not kept and restored on your workers.
 //
 // Each client call is a client span "<service> <operation>" ("siro-org
 // Recordings.Get") with one client span per HTTP attempt, named after its
