@@ -62,8 +62,8 @@ func (o *Observer) StartCall(ctx context.Context, service, operation string) (co
 	k := startKey{a: service, b: operation}
 	ss, ok := o.clientStarts.load(k)
 	if !ok {
-		ss = o.clientStarts.store(k, spanStart{name: service + " " + operation, opts: []trace.SpanStartOption{
-			o.kinds[trace.SpanKindClient][0], trace.WithAttributes(AttrService.String(service), AttrOperation.String(operation)),
+		ss = o.clientStarts.store(k, spanStart{name: validUTF8(service + " " + operation), opts: []trace.SpanStartOption{
+			o.kinds[trace.SpanKindClient][0], trace.WithAttributes(AttrService.String(validUTF8(service)), AttrOperation.String(validUTF8(operation))),
 		}})
 	}
 	c := &call{o: o, service: service, operation: operation, start: time.Now()}
@@ -140,7 +140,7 @@ func (o *Observer) attemptStart(method string, attempt int) spanStart {
 	if attempt > 1 {
 		a = append(a, keyResendCount.Int(attempt-1))
 	}
-	ss := spanStart{name: firstOf(method, "HTTP"), opts: []trace.SpanStartOption{o.kinds[trace.SpanKindClient][0], trace.WithAttributes(a...)}}
+	ss := spanStart{name: validUTF8(firstOf(method, "HTTP")), opts: []trace.SpanStartOption{o.kinds[trace.SpanKindClient][0], trace.WithAttributes(a...)}}
 	if attempt < 1 || attempt > maxCachedAttempt {
 		return ss
 	}
@@ -169,7 +169,7 @@ func (o *Observer) TokenMint(ctx context.Context, d time.Duration, err error) {
 	if span := trace.SpanFromContext(ctx); span.IsRecording() {
 		ea := []attribute.KeyValue{attribute.Float64("callcrm.duration", d.Seconds()), AttrOutcome.String(outcome)}
 		if err != nil {
-			ea = append(ea, attribute.String("exception.message", err.Error()))
+			ea = append(ea, attribute.String("exception.message", errorMessage(err)))
 		}
 		span.AddEvent("token mint", trace.WithAttributes(ea...))
 	}

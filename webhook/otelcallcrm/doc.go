@@ -26,9 +26,17 @@
 // enqueue, job and callback, on whichever replica ran the job.
 //
 // The delivery span is a child of whatever span the request's context
-// already carries: wrap a receiver in otelhttp.NewHandler to continue a
-// proxy's or load balancer's trace (the engine reads no trace header
-// itself, since a vendor's request is not part of your trace).
+// already carries; the engine reads no trace header itself, since a
+// vendor's request is not part of your trace, and anyone can send one. If
+// you wrap a receiver in otelhttp.NewHandler, give it
+// otelhttp.WithPublicEndpoint(): then the sender's traceparent is a link
+// of a new trace, not its parent. Without it whoever sends a request
+// picks your trace id and, under a parent-based sampler, whether it is
+// sampled (a forger can have every forgery recorded). The inbox stores
+// the request context's baggage with each job (the default propagator);
+// if a middleware extracts baggage from the sender's headers, pass
+// WithPropagator(propagation.TraceContext{}) so a sender's baggage is
+// not kept and restored on your workers.
 //
 // Each client call is a client span "<service> <operation>" ("siro-org
 // Recordings.Get") with one client span per HTTP attempt, named after its
@@ -46,8 +54,11 @@
 //
 // Spans never carry a secret, a body, a header or a URL. An error is
 // recorded by its message only (an "exception" event with
-// exception.message, and the span status); the SDK's errors are
-// secret-free. A 4xx answer does not make a delivery span an error (the
+// exception.message, and the span status), with any URL in it cut to its
+// scheme and host (a transport error quotes its request's URL, ids and
+// query included); the SDK's errors are secret-free. Every string
+// recorded is valid UTF-8 (invalid bytes from a request, such as a tenant
+// path segment, become U+FFFD), so no exporter refuses a batch for it. A 4xx answer does not make a delivery span an error (the
 // sender's fault); a 5xx does, and so does any failed stage.
 //
 // # Metrics

@@ -461,8 +461,10 @@ func TestOptionsValidated(t *testing.T) {
 			t.Errorf("%s(nil): error %q does not name the option", name, err)
 		}
 	}
-	if _, err := otelcallcrm.New(nil); err != nil {
-		t.Errorf("New(nil option): %v", err)
+	// A nil option is bad input, as in every other constructor of the
+	// SDK (siro.NewClient, webhook.NewMemoryInbox, riverinbox.New...).
+	if _, err := otelcallcrm.New(otelcallcrm.WithTenantAttribute(func(string) string { return "" }), nil); !errors.Is(err, webhook.ErrInvalidOption) || !containsWord(err.Error(), "New: option 1 is nil") {
+		t.Errorf("New(nil option): error %v, want ErrInvalidOption naming option 1", err)
 	}
 }
 

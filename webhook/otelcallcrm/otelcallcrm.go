@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
+	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
@@ -59,11 +62,11 @@ func optErr(option, format string, args ...any) error {
 	return fmt.Errorf("%w: otelcallcrm.%s: "+format, append([]any{webhook.ErrInvalidOption, option}, args...)...)
 }
 
-// option is an Option setting what set sets, unless what the caller
-// passed is nil: then it is an error naming the option.
-func option(name string, isNil bool, what string, set func(*config)) Option {
+// option is an Option setting what set sets, unless v, what the caller
+// passed, is nil: then it is an error naming the option.
+func option(name string, v any, what string, set func(*config)) Option {
 	return func(c *config) error {
-		if isNil {
+		if isNil(v) {
 			return optErr(name, "%s is nil", what)
 		}
 		set(c)
@@ -71,16 +74,30 @@ func option(name string, isNil bool, what string, set func(*config)) Option {
 	}
 }
 
+// isNil reports whether v is nil or holds a nil pointer, map, slice,
+// channel or function: a typed nil provider (a *sdktrace.TracerProvider
+// left nil) would panic on first use.
+func isNil(v any) bool {
+	if v == nil {
+		return true
+	}
+	switch rv := reflect.ValueOf(v); rv.Kind() {
+	case reflect.Pointer, reflect.Map, reflect.Slice, reflect.Chan, reflect.Func, reflect.Interface, reflect.UnsafePointer:
+		return rv.IsNil()
+	}
+	return false
+}
+
 // WithTracerProvider sets where spans go (default: otel.GetTracerProvider()
 // when New is called).
 func WithTracerProvider(tp trace.TracerProvider) Option {
-	return option("WithTracerProvider", tp == nil, "provider", func(c *config) { c.tp = tp })
+	return option("WithTracerProvider", tp, "provider", func(c *config) { c.tp = tp })
 }
 
 // WithMeterProvider sets where metrics go (default: otel.GetMeterProvider()
 // when New is called).
 func WithMeterProvider(mp metric.MeterProvider) Option {
-	return option("WithMeterProvider", mp == nil, "provider", func(c *config) { c.mp = mp })
+	return option("WithMeterProvider", mp, "provider", func(c *config) { c.mp = mp })
 }
 
 // WithPropagator sets how Inject and Extract carry a delivery's trace
@@ -88,7 +105,7 @@ func WithMeterProvider(mp metric.MeterProvider) Option {
 // "traceparent", "tracestate" and "baggage" keys). It does not change the
 // global propagator.
 func WithPropagator(p propagation.TextMapPropagator) Option {
-	return option("WithPropagator", p == nil, "propagator", func(c *config) { c.prop = p })
+	return option("WithPropagator", p, "propagator", func(c *config) { c.prop = p })
 }
 
 // WithTenantAttribute adds the attribute callcrm.tenant to the webhook
@@ -98,7 +115,7 @@ func WithPropagator(p propagation.TextMapPropagator) Option {
 // bounded set (your plans, regions or your ten largest accounts, "other"
 // for the rest). Spans always carry the tenant; it is not a secret.
 func WithTenantAttribute(label func(tenant string) string) Option {
-	return option("WithTenantAttribute", label == nil, "label function", func(c *config) { c.tenant = label })
+	return option("WithTenantAttribute", label, "label function", func(c *config) { c.tenant = label })
 }
 
 // WithInboxDepth reports the number of deliveries waiting in the inbox as
@@ -108,18 +125,18 @@ func WithTenantAttribute(label func(tenant string) string) Option {
 // from depth skips that collection's value and is handed to the OTel
 // error handler.
 func WithInboxDepth(depth func(ctx context.Context) (int64, error)) Option {
-	return option("WithInboxDepth", depth == nil, "depth function", func(c *config) { c.depth = depth })
+	return option("WithInboxDepth", depth, "depth function", func(c *config) { c.depth = depth })
 }
 
 // New returns an Observer that records spans and metrics through the
 // providers set by the options (the global ones by default). Options are
-// validated here; an invalid one is an error wrapping
+// validated here; an invalid one (a nil one too) is an error wrapping
 // webhook.ErrInvalidOption that names it.
 func New(opts ...Option) (*Observer, error) {
 	c := config{}
-	for _, opt := range opts {
+	for i, opt := range opts {
 		if opt == nil {
-			continue
+			return nil, fmt.Errorf("%w: otelcallcrm.New: option %d is nil", webhook.ErrInvalidOption, i)
 		}
 		if err := opt(&c); err != nil {
 			return nil, err
@@ -214,10 +231,84 @@ func (o *Observer) Extract(ctx context.Context, carrier map[string]string) conte
 func recordError(span trace.Span, err error, fallback string) {
 	msg := fallback
 	if err != nil {
-		msg = err.Error()
+		msg = errorMessage(err)
 		span.AddEvent("exception", trace.WithAttributes(semconv.ExceptionMessageKey.String(msg)))
 	}
 	span.SetStatus(codes.Error, msg)
+}
+
+// errorMessage is err's message as spans record it: valid UTF-8, and
+// with every URL in it cut to its scheme and host. A transport failure's
+// error quotes its request's URL (net/http's *url.Error: Get
+// "https://host/v1/core/recordings/rec_1?cursor=..."), whose path holds
+// ids and whose query holds filters and cursors; the client's error
+// names the route template ("GET /v1/core/recordings/{id}") already. An
+// Error method that panics (a user's error with a nil cause) gives a
+// message naming its type: the span still ends and the metrics count.
+func errorMessage(err error) (msg string) {
+	defer func() {
+		if recover() != nil {
+			msg = validUTF8(fmt.Sprintf("%T (its Error method panicked)", err))
+		}
+	}()
+	return validUTF8(redactURLs(err.Error()))
+}
+
+// redactURLs replaces each absolute URL in s ("scheme://" up to a space,
+// a quote or the end) with its scheme and host, without user info.
+func redactURLs(s string) string {
+	i := strings.Index(s, "://")
+	if i < 0 {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	for i >= 0 {
+		start := i // back over the scheme: a letter, then letters, digits, '+', '-', '.'
+		for start > 0 && isSchemeByte(s[start-1]) {
+			start--
+		}
+		for start < i && !isLetter(s[start]) {
+			start++
+		}
+		rest := s[i+3:]
+		end := strings.IndexAny(rest, urlEnd)
+		if end < 0 {
+			end = len(rest)
+		}
+		host := rest[:end]
+		if j := strings.IndexAny(host, "/?#"); j >= 0 {
+			host = host[:j]
+		}
+		if j := strings.LastIndexByte(host, '@'); j >= 0 {
+			host = host[j+1:]
+		}
+		if start == i { // no scheme: "://" alone is not a URL
+			b.WriteString(s[:i+3])
+		} else {
+			b.WriteString(s[:start])
+			b.WriteString(s[start:i])
+			b.WriteString("://")
+			b.WriteString(host)
+		}
+		s = rest[end:]
+		if start == i {
+			s = rest
+		}
+		i = strings.Index(s, "://")
+	}
+	b.WriteString(s)
+	return b.String()
+}
+
+// urlEnd are the bytes a URL in an error message ends at: white space,
+// the quotes around it (%q) and brackets (not "[", an IPv6 host's).
+const urlEnd = " \t\r\n\"'`<>(){}"
+
+func isLetter(c byte) bool { return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' }
+
+func isSchemeByte(c byte) bool {
+	return isLetter(c) || '0' <= c && c <= '9' || c == '+' || c == '-' || c == '.'
 }
 
 // errorType is a bounded error.type value for a client call or attempt.
@@ -242,5 +333,18 @@ func (a attrs) str(k attribute.Key, v string) attrs {
 	if v == "" {
 		return a
 	}
-	return append(a, k.String(v))
+	return append(a, k.String(validUTF8(v)))
+}
+
+// validUTF8 is s with each invalid UTF-8 sequence replaced by U+FFFD.
+// Much of what the adapter records comes from a request (the tenant path
+// segment, a vendor's header quoted in an error): OTLP carries strings as
+// protobuf strings, which must be valid UTF-8, and one invalid string
+// fails the marshalling of its whole batch, every other delivery's spans
+// with it (and a Prometheus scrape refuses an invalid label value).
+func validUTF8(s string) string {
+	if utf8.ValidString(s) {
+		return s
+	}
+	return strings.ToValidUTF8(s, "\uFFFD")
 }

@@ -115,7 +115,7 @@ func (k setKey) attributes() []attribute.KeyValue {
 	case kindLimiter, kindMint:
 		a = a.str(AttrService, k.a)
 	default:
-		a = append(a, AttrProvider.String(k.a), AttrReceiver.String(k.b))
+		a = append(a, AttrProvider.String(validUTF8(k.a)), AttrReceiver.String(validUTF8(k.b)))
 		a = a.str(AttrTenant, k.tenant)
 	}
 	switch k.kind {

@@ -69,12 +69,12 @@ func Setup(ctx context.Context, cfg SetupConfig) (*Telemetry, error) {
 		return nil, fmt.Errorf("%w: otelcallcrm.Setup: SetupConfig.ServiceName is empty", webhook.ErrInvalidOption)
 	}
 	for i, e := range cfg.SpanExporters {
-		if e == nil {
+		if isNil(e) {
 			return nil, fmt.Errorf("%w: otelcallcrm.Setup: SetupConfig.SpanExporters[%d] is nil", webhook.ErrInvalidOption, i)
 		}
 	}
 	for i, r := range cfg.MetricReaders {
-		if r == nil {
+		if isNil(r) {
 			return nil, fmt.Errorf("%w: otelcallcrm.Setup: SetupConfig.MetricReaders[%d] is nil", webhook.ErrInvalidOption, i)
 		}
 	}

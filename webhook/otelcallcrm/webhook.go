@@ -92,7 +92,7 @@ func spanName(names map[string]string, prefix, v string) string {
 	if v == "" {
 		return prefix
 	}
-	return prefix + " " + v
+	return prefix + " " + validUTF8(v)
 }
 
 // Start implements webhook.Observer: StageDelivery starts a server span
@@ -129,17 +129,25 @@ func (o *Observer) startStage(ctx context.Context, stage webhook.Stage, ob webho
 		if stage == webhook.StageVerify && r.Outcome == webhook.OutcomeRefused {
 			reason = r.Reason
 		}
-		d.mu.Lock()
-		// A stage that did its work ("ok") needs no attribute: its name
-		// says what it was (the store op included) and its status is
-		// unset. The callback's span always says its outcome and type.
-		if span.IsRecording() && (r.Outcome != webhook.OutcomeOK || r.Reason != "" || stage == webhook.StageCallback) {
-			endStageSpan(span, d.buf[:0], stage, r, op, firstOf(evType, r.EventType))
-		}
-		d.learn(r.DeliveryID, r.EventType, reason)
-		d.mu.Unlock()
+		d.endStage(span, stage, r, op, evType, reason)
 		span.End()
 		d.stageEnded(stage, op, r, dur)
+	}
+}
+
+// endStage keeps what a stage learnt and sets its span's attributes,
+// under d.mu, unlocked even if the span panics (a later stage's end and
+// the delivery's own would otherwise wait for it forever, and the
+// request would never be answered).
+func (d *delivery) endStage(span trace.Span, stage webhook.Stage, r webhook.Result, op, evType, reason string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.learn(r.DeliveryID, r.EventType, reason)
+	// A stage that did its work ("ok") needs no attribute: its name says
+	// what it was (the store op included) and its status is unset. The
+	// callback's span always says its outcome and type.
+	if span.IsRecording() && (r.Outcome != webhook.OutcomeOK || r.Reason != "" || stage == webhook.StageCallback) {
+		endStageSpan(span, d.buf[:0], stage, r, op, firstOf(evType, r.EventType))
 	}
 }
 
@@ -292,7 +300,7 @@ func (o *Observer) route(provider, receiver, tenant string) *route {
 	if rt, ok := o.routes.load(k); ok {
 		return rt
 	}
-	attrs := trace.WithAttributes(AttrProvider.String(provider), AttrReceiver.String(receiver))
+	attrs := trace.WithAttributes(AttrProvider.String(validUTF8(provider)), AttrReceiver.String(validUTF8(receiver)))
 	return o.routes.store(k, &route{key: k,
 		receive: spanStart{name: spanName(receiveNames, "webhook receive", provider),
 			opts: []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindServer), attrs}},
@@ -334,7 +342,16 @@ func (o *Observer) startDelivery(ctx context.Context, stage webhook.Stage, ob we
 // end ends the delivery's or job's span and records its metrics.
 func (d *delivery) end(r webhook.Result) {
 	dur := elapsed(r, d.span, d.start)
+	reason := d.endSpan(r)
+	d.span.End()
+	d.count(r, reason, dur)
+}
+
+// endSpan sets the delivery's span's final attributes under d.mu
+// (unlocked even if the span panics) and returns the delivery's reason.
+func (d *delivery) endSpan(r webhook.Result) string {
 	d.mu.Lock()
+	defer d.mu.Unlock()
 	id, typ, reason := d.id, d.typ, r.Reason
 	if r.DeliveryID != "" {
 		id = r.DeliveryID
@@ -348,9 +365,7 @@ func (d *delivery) end(r webhook.Result) {
 	if d.span.IsRecording() {
 		endDeliverySpan(d.span, d.buf[:0], d.stage, &d.ob, r, id, typ, reason)
 	}
-	d.mu.Unlock()
-	d.span.End()
-	d.count(r, reason, dur)
+	return reason
 }
 
 // endDeliverySpan sets what the delivery's or job's span learnt, built
