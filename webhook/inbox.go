@@ -200,7 +200,7 @@ func (m *MemoryInbox) run(ev *Event) {
 func (m *MemoryInbox) fail(ev *Event, err error) {
 	if m.logger != nil {
 		m.logger.LogAttrs(context.Background(), slog.LevelError, "webhook: inbox event failed",
-			slog.String("provider", ev.Provider), slog.String("delivery_id", ev.ID), slog.String("event", ev.Type), slog.String("error", err.Error()))
+			slog.String("provider", ev.Provider), slog.String("delivery_id", ev.ID), slog.String("event", ev.Type), slog.String("error", errText(err)))
 	}
 	if m.onError == nil {
 		return

@@ -373,7 +373,7 @@ func (c *Config) Report(r *http.Request, provider, id, event string, status int,
 		level, msg = slog.LevelError, "webhook: request failed"
 	}
 	c.s.logger.LogAttrs(r.Context(), level, msg, slog.String("provider", provider), slog.String("delivery_id", id),
-		slog.String("event", event), slog.Int("status", status), slog.String("error", err.Error()))
+		slog.String("event", event), slog.Int("status", status), slog.String("error", errText(err)))
 }
 
 // applies refuses the options this receiver has no use for, naming them,

@@ -159,7 +159,7 @@ func (r *Receiver) report(ctx context.Context, req *http.Request, ev *Event, sta
 		}
 	}
 	attrs := []slog.Attr{slog.String("provider", r.spec.Provider), slog.String("delivery_id", id),
-		slog.String("event", typ), slog.Int("status", status), slog.String("error", err.Error())}
+		slog.String("event", typ), slog.Int("status", status), slog.String("error", errText(err))}
 	if tenant != "" {
 		attrs = append(attrs, slog.String("tenant", tenant))
 	}

@@ -681,6 +681,13 @@ type worker[TTx any] struct {
 }
 
 func (w *worker[TTx]) Work(ctx context.Context, job *river.Job[DeliveryArgs]) (err error) {
+	// River reads the error's message outside its panic recovery: a
+	// user's error whose Error method panics would crash the process.
+	defer func() {
+		if err != nil {
+			err = &jobError{err}
+		}
+	}()
 	in := w.in
 	a := job.Args
 	if obs := in.cfg.observer; obs != nil {
@@ -805,7 +812,7 @@ func (in *Inbox[TTx]) classify(ctx context.Context, job *river.Job[DeliveryArgs]
 	}
 	var cb *webhook.CallbackError
 	if errors.Is(err, webhook.ErrMalformed) && !errors.As(err, &cb) {
-		in.logf(ctx, slog.LevelError, "riverinbox: delivery dead-lettered: its body does not parse", job.JobRow, slog.String("error", err.Error()))
+		in.logf(ctx, slog.LevelError, "riverinbox: delivery dead-lettered: its body does not parse", job.JobRow, slog.String("error", errText(err)))
 		return river.JobCancel(err)
 	}
 	return err
@@ -927,3 +934,23 @@ var (
 
 // flushFunc exposes flush to the package's tests.
 func (in *Inbox[TTx]) flushFunc() func([]*pending) { return in.flush }
+
+// jobError is the error a job returns to River: err, whose message is
+// read safely (errText), so a user's error with a panicking Error method
+// fails its attempt instead of River's executor. River's own errors
+// (JobCancel, JobSnooze) are found through Unwrap.
+type jobError struct{ err error }
+
+func (e *jobError) Error() string { return errText(e.err) }
+
+func (e *jobError) Unwrap() error { return e.err }
+
+// errText is err's message, or its type when its Error method panics.
+func errText(err error) (s string) {
+	defer func() {
+		if recover() != nil {
+			s = fmt.Sprintf("%T (its Error method panicked)", err)
+		}
+	}()
+	return err.Error()
+}
