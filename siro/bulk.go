@@ -19,14 +19,21 @@ const (
 	// Limiter now paces every request (see WithLimiter), and
 	// BulkOptions.RequestsPerMinute is only an extra cap.
 	DefaultBulkRequestsPerMinute = DefaultRequestsPerMinute
+	// MaxBulkBatchSize and MaxBulkConcurrency bound BulkOptions: a larger
+	// value is refused with ErrInvalidOption (the engine holds BatchSize x
+	// (Concurrency + 1) records and runs Concurrency goroutines).
+	MaxBulkBatchSize   = 10_000
+	MaxBulkConcurrency = 1_000
 )
 
 // BulkOptions tune the bulk syncs. Zero values take the defaults.
 type BulkOptions struct {
-	// BatchSize is how many records go in one batch call.
+	// BatchSize is how many records go in one batch call (at most
+	// MaxBulkBatchSize).
 	BatchSize int
-	// Concurrency is how many batch calls run at once. Memory is bounded by
-	// about BatchSize x (Concurrency + 1) records, whatever the input size.
+	// Concurrency is how many batch calls run at once (at most
+	// MaxBulkConcurrency). Memory is bounded by about BatchSize x
+	// (Concurrency + 1) records, whatever the input size.
 	Concurrency int
 	// RequestsPerMinute, if positive, caps this bulk sync's calls below the
 	// client's own Limiter (which every request waits on anyway), leaving
@@ -89,7 +96,9 @@ type BulkRecordResult struct {
 	Engagement *Engagement
 	// Err says why the record failed (validation, API error, missing from
 	// the answer, or the context's error if it never settled); nil on
-	// success.
+	// success. A record below the loaded checkpoint (settled by an earlier
+	// run) has neither Engagement nor Err, and is counted in neither
+	// Synced nor Failed.
 	Err error
 }
 
@@ -134,6 +143,12 @@ var ErrNotInResponse = errors.New("siro: record missing from the batch response"
 // batches in flight synced but not checkpointed; the next run sends them
 // again, which is harmless: a sync is an upsert by externalId.
 //
+// Each externalId should appear once in the input: a record repeating the
+// externalId of an earlier one of the same batch fails with
+// ErrInvalidRequest naming that record (Siro would upsert both in no
+// promised order); repeats in different batches are both sent, and with
+// Concurrency above 1 either may be the last.
+//
 // The error is the context's (the summary then holds what finished), the
 // checkpoint's, or nil: record failures are reported through each.
 func (c *Client) StreamSyncEngagements(ctx context.Context, in iter.Seq2[SyncEngagement, error], o BulkOptions, each func(BulkItem[Engagement])) (BulkSummary, error) {
@@ -168,10 +183,13 @@ func (c *Client) BulkSyncEngagements(ctx context.Context, records []SyncEngageme
 	res.Requests = sum.Requests
 	for i := range res.Records {
 		if !seen[i] {
-			res.Records[i] = BulkRecordResult{Index: i, ExternalID: records[i].ExternalID, Err: err}
-			if err == nil && i < sum.Skipped {
-				continue // settled by an earlier run
+			if i < sum.Settled {
+				// Below the loaded checkpoint: settled by an earlier run,
+				// whatever ended this one.
+				res.Records[i] = BulkRecordResult{Index: i, ExternalID: records[i].ExternalID}
+				continue
 			}
+			res.Records[i] = BulkRecordResult{Index: i, ExternalID: records[i].ExternalID, Err: err}
 		}
 		if res.Records[i].Err != nil {
 			res.Failed++
@@ -212,7 +230,8 @@ var opportunitySpec = bulkSpec[SyncOpportunity, Opportunity]{
 type chunk[T, R any] struct {
 	start, end int
 	recs       []T
-	idx        []int // input index of each rec
+	idx        []int          // input index of each rec
+	ids        map[string]int // externalId -> input index, of recs
 	failed     []BulkItem[R]
 }
 
@@ -238,6 +257,12 @@ func runBulk[T, R any](ctx context.Context, c *Client, spec bulkSpec[T, R], in i
 	if in == nil {
 		return BulkSummary{}, invalid(spec.op, "the input sequence is nil")
 	}
+	switch {
+	case o.BatchSize > MaxBulkBatchSize:
+		return BulkSummary{}, optErr(spec.op, "BulkOptions.BatchSize %d exceeds MaxBulkBatchSize (%d)", o.BatchSize, MaxBulkBatchSize)
+	case o.Concurrency > MaxBulkConcurrency:
+		return BulkSummary{}, optErr(spec.op, "BulkOptions.Concurrency %d exceeds MaxBulkConcurrency (%d)", o.Concurrency, MaxBulkConcurrency)
+	}
 	if o.BatchSize <= 0 {
 		o.BatchSize = DefaultBulkBatchSize
 	}
@@ -253,10 +278,10 @@ func runBulk[T, R any](ctx context.Context, c *Client, spec bulkSpec[T, R], in i
 	jobs := make(chan *chunk[T, R])
 	var wg sync.WaitGroup
 	r.startWorkers(ctx, jobs, &wg)
-	read := r.feed(ctx, in, jobs)
+	read, complete := r.feed(ctx, in, jobs)
 	close(jobs)
 	wg.Wait()
-	return r.summary(ctx, read)
+	return r.summary(ctx, read, complete)
 }
 
 // newBulkRun sets up a run with o (defaults applied): its extra Limiter
@@ -300,18 +325,18 @@ func (r *bulkRun[T, R]) startWorkers(ctx context.Context, jobs <-chan *chunk[T, 
 
 // feed reads in, skipping the records below r.start, groups the rest in
 // chunks of BatchSize valid records and hands each to a worker, until in
-// ends or ctx does. It returns how many records it read.
-func (r *bulkRun[T, R]) feed(ctx context.Context, in iter.Seq2[T, error], jobs chan<- *chunk[T, R]) int {
-	read := 0
+// ends or ctx does (also while skipping). It returns how many records it
+// read and whether it read in to its end.
+func (r *bulkRun[T, R]) feed(ctx context.Context, in iter.Seq2[T, error], jobs chan<- *chunk[T, R]) (read int, complete bool) {
 	var cur *chunk[T, R]
 	for rec, err := range in {
 		i := read
 		read++
+		if ctx.Err() != nil {
+			return read, false
+		}
 		if i < r.start {
 			continue
-		}
-		if ctx.Err() != nil {
-			break
 		}
 		if cur == nil {
 			cur = &chunk[T, R]{start: i, recs: make([]T, 0, r.o.BatchSize), idx: make([]int, 0, r.o.BatchSize)}
@@ -320,30 +345,44 @@ func (r *bulkRun[T, R]) feed(ctx context.Context, in iter.Seq2[T, error], jobs c
 		if len(cur.recs) == r.o.BatchSize {
 			cur.end = read
 			if !dispatch(ctx, jobs, cur) {
-				break
+				return read, false
 			}
 			cur = nil
 		}
 	}
-	if cur != nil && ctx.Err() == nil {
+	if cur != nil {
 		cur.end = read
-		dispatch(ctx, jobs, cur)
+		if ctx.Err() != nil || !dispatch(ctx, jobs, cur) {
+			return read, false
+		}
 	}
-	return read
+	return read, true
 }
 
 // add puts input record i into ch: to send when valid, else as failed
 // with the input's own error (err) or the validation error.
 func (r *bulkRun[T, R]) add(ch *chunk[T, R], i int, rec T, err error) {
+	ext := r.spec.extID(&rec)
 	if err == nil {
 		if verr := r.spec.validate(&rec); verr != nil {
 			err = invalid(r.spec.op, verr.Error())
 		}
 	}
+	if err == nil {
+		// Siro would upsert both, in an order it does not promise, and
+		// answer one record for the two.
+		if prev, dup := ch.ids[ext]; dup {
+			err = invalid(r.spec.op, fmt.Sprintf("externalId %q repeats record %d of the same batch: send each externalId once", ext, prev))
+		}
+	}
 	if err != nil {
-		ch.failed = append(ch.failed, BulkItem[R]{Index: i, ExternalID: r.spec.extID(&rec), Err: err})
+		ch.failed = append(ch.failed, BulkItem[R]{Index: i, ExternalID: ext, Err: err})
 		return
 	}
+	if ch.ids == nil {
+		ch.ids = make(map[string]int, r.o.BatchSize)
+	}
+	ch.ids[ext] = i
 	ch.recs = append(ch.recs, rec)
 	ch.idx = append(ch.idx, i)
 }
@@ -360,8 +399,8 @@ func dispatch[T, R any](ctx context.Context, jobs chan<- *chunk[T, R], ch *chunk
 
 // summary totals the run once the workers are done. The error is the
 // first checkpoint error, else the context's when it left records of the
-// read ones unsettled.
-func (r *bulkRun[T, R]) summary(ctx context.Context, read int) (BulkSummary, error) {
+// read ones unsettled or stopped the reading of in (complete false).
+func (r *bulkRun[T, R]) summary(ctx context.Context, read int, complete bool) (BulkSummary, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	sum := BulkSummary{Read: read, Skipped: min(r.start, read), Synced: r.prog.Synced, Failed: r.prog.Failed,
@@ -369,7 +408,7 @@ func (r *bulkRun[T, R]) summary(ctx context.Context, read int) (BulkSummary, err
 	if r.err != nil {
 		return sum, r.err
 	}
-	if ctx.Err() != nil && sum.Settled < read {
+	if ctx.Err() != nil && (sum.Settled < read || !complete) {
 		return sum, ctx.Err() // the caller's cancellation or deadline
 	}
 	return sum, nil
