@@ -8,6 +8,7 @@ package sqldb
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"fmt"
 	"reflect"
 	"regexp"
@@ -75,12 +76,15 @@ const SQLiteDSNHint = `open it with the settings in the DSN, so every connection
 	`modernc.org/sqlite "file:crm.db?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_txlock=immediate", ` +
 	`mattn/go-sqlite3 "file:crm.db?_busy_timeout=10000&_journal_mode=WAL&_txlock=immediate"`
 
-// CheckSQLite checks one connection of db: journal_mode must be WAL (it
-// switches a file database to WAL when it is not; WAL is a property of the
-// file, kept across connections and restarts) so readers never block the
-// writer, and busy_timeout must be at least MinBusyTimeoutMillis (a
-// per-connection setting, which only the DSN can give every connection)
-// so a write waits for another process's instead of failing. The error
+// CheckSQLite checks db: journal_mode must be WAL (it switches a file
+// database to WAL when it is not; WAL is a property of the file, kept
+// across connections and restarts) so readers never block the writer, and
+// busy_timeout must be at least MinBusyTimeoutMillis (a per-connection
+// setting, which only the DSN can give every connection) so a write waits
+// for another process's instead of failing. Both are read on the pooled
+// connections it gets until one it opened itself, so a busy timeout set
+// with an Exec on a single connection does not pass for the DSN's, nor
+// does a DSN that switches the file back to a rollback journal. The error
 // says what is wrong and how to open the database instead.
 func CheckSQLite(ctx context.Context, db *sql.DB) error {
 	conn, err := db.Conn(ctx)
@@ -88,6 +92,14 @@ func CheckSQLite(ctx context.Context, db *sql.DB) error {
 		return fmt.Errorf("connecting to SQLite: %w", err)
 	}
 	defer conn.Close()
+	if err := checkJournal(ctx, conn); err != nil {
+		return err
+	}
+	return checkBusyTimeouts(ctx, db, conn)
+}
+
+// checkJournal checks (and sets) WAL on conn.
+func checkJournal(ctx context.Context, conn *sql.Conn) error {
 	var mode string
 	if err := conn.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil {
 		return fmt.Errorf("reading SQLite journal_mode: %w", err)
@@ -101,6 +113,62 @@ func CheckSQLite(ctx context.Context, db *sql.DB) error {
 				"(an in-memory database cannot: use a file, shared by every connection); %s", mode, SQLiteDSNHint)
 		}
 	}
+	return nil
+}
+
+// checkBusyTimeouts checks the busy timeout of first (a connection of db)
+// and of every other connection it takes from db until one is new (a
+// connection opened with the DSN's settings alone). When the pool is at
+// its MaxOpenConns, one connection it holds is closed to make room; it
+// stops without blocking when others hold them all.
+func checkBusyTimeouts(ctx context.Context, db *sql.DB, first *sql.Conn) error {
+	if err := checkBusyTimeout(ctx, first); err != nil {
+		return err
+	}
+	held := []*sql.Conn{first}
+	defer func() {
+		for _, c := range held {
+			_ = c.Close() // first a second time: a no-op
+		}
+	}()
+	for range 64 { // a bound, should other goroutines churn the pool
+		st := db.Stats()
+		if st.MaxOpenConnections > 0 && st.InUse >= st.MaxOpenConnections {
+			if len(held) == 0 {
+				return nil // others hold every connection
+			}
+			// driver.ErrBadConn makes the pool close it.
+			last := held[len(held)-1]
+			_ = last.Raw(func(any) error { return driver.ErrBadConn })
+			_ = last.Close()
+			held = held[:len(held)-1]
+			st = db.Stats()
+		}
+		c, err := db.Conn(ctx)
+		if err != nil {
+			return fmt.Errorf("connecting to SQLite: %w", err)
+		}
+		held = append(held, c)
+		if err := checkBusyTimeout(ctx, c); err != nil {
+			return err
+		}
+		// WAL belongs to the file, set above: a connection that is not in
+		// it was opened with a DSN that switches the file back.
+		var mode string
+		if err := c.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil {
+			return fmt.Errorf("reading SQLite journal_mode: %w", err)
+		}
+		if !strings.EqualFold(mode, "wal") {
+			return fmt.Errorf("SQLite journal_mode is %q on a new connection: the DSN switches the file out of WAL; %s", mode, SQLiteDSNHint)
+		}
+		if db.Stats().OpenConnections > st.OpenConnections {
+			return nil // a new connection has it: the DSN gives it
+		}
+	}
+	return nil
+}
+
+func checkBusyTimeout(ctx context.Context, conn *sql.Conn) error {
 	var ms int64
 	if err := conn.QueryRowContext(ctx, "PRAGMA busy_timeout").Scan(&ms); err != nil {
 		return fmt.Errorf("reading SQLite busy_timeout: %w", err)

@@ -140,8 +140,10 @@ func openSQLite(t testing.TB, dsn string) *sql.DB {
 // CheckSQLiteSettings checks what every store's constructor promises of a
 // SQLite database (newStore builds a store on db): it refuses a database
 // without a busy timeout with an error matching sentinel that says how to
-// open it; it switches a rollback-journal file to WAL itself; it refuses
-// an in-memory database, which cannot be WAL nor shared. It returns a
+// open it, also when the timeout was set on one connection only (not in
+// the DSN); it refuses a DSN that switches the file out of WAL; it
+// switches a rollback-journal file to WAL itself; it refuses an in-memory
+// database, which cannot be WAL nor shared. It returns a
 // database opened as the docs say, for the store's own checks.
 func CheckSQLiteSettings(t *testing.T, sentinel error, newStore func(db *sql.DB) error) *sql.DB {
 	t.Helper()
@@ -152,7 +154,32 @@ func CheckSQLiteSettings(t *testing.T, sentinel error, newStore func(db *sql.DB)
 		t.Errorf("no busy timeout: err = %v, want %v saying busy_timeout is 0 ms and how to open it", err, sentinel)
 	}
 
-	rollback := openSQLite(t, "file:"+filepath.Join(dir, "rollback.db")+"?_pragma=busy_timeout(5000)&_pragma=journal_mode(DELETE)")
+	forced := openSQLite(t, "file:"+filepath.Join(dir, "forced.db")+"?_pragma=busy_timeout(5000)&_pragma=journal_mode(DELETE)")
+	err = newStore(forced)
+	if !errors.Is(err, sentinel) || !strings.Contains(err.Error(), "switches the file out of WAL") {
+		t.Errorf("DSN forcing a rollback journal: err = %v, want %v saying it switches the file out of WAL", err, sentinel)
+	}
+
+	// A busy timeout set on one connection only, not in the DSN: the
+	// pool's other connections would fail at once with SQLITE_BUSY.
+	oneConn := openSQLite(t, "file:"+filepath.Join(dir, "oneconn.db")+"?_pragma=journal_mode(WAL)")
+	if _, err := oneConn.Exec("PRAGMA busy_timeout = 10000"); err != nil {
+		t.Fatal(err)
+	}
+	err = newStore(oneConn)
+	if !errors.Is(err, sentinel) || !strings.Contains(err.Error(), "busy_timeout is 0 ms") {
+		t.Errorf("busy timeout on one connection only: err = %v, want %v saying busy_timeout is 0 ms", err, sentinel)
+	}
+
+	// A file left in rollback-journal mode, opened without a journal_mode.
+	path := filepath.Join(dir, "rollback.db")
+	setup := openSQLite(t, "file:"+path+"?_pragma=journal_mode(DELETE)")
+	if err := setup.Ping(); err != nil {
+		t.Fatal(err)
+	}
+	_ = setup.Close()
+	rollback := openSQLite(t, "file:"+path+"?_pragma=busy_timeout(5000)")
+	rollback.SetMaxOpenConns(1) // the check must not block on a one-connection pool
 	if err := newStore(rollback); err != nil {
 		t.Fatalf("rollback journal: %v", err)
 	}
