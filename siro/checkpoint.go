@@ -10,8 +10,12 @@ import (
 // reported). The bulk syncs Load it once and skip the records below it,
 // and Save it each time the settled prefix grows (after each contiguous
 // batch). Replaying a record after a crash is harmless: a sync is an upsert
-// by externalId. Use one checkpoint per input (job); see the sirosql
-// package for one on your database.
+// by externalId. Use one checkpoint per input (job), and have the input
+// yield the same records in the same order on every run: the checkpoint is
+// an index, so a record inserted before it on a resume (a database query
+// without a stable ORDER BY, a file edited in between) shifts the input
+// and the record the index now lands past is skipped, never sent. See the
+// sirosql package for one on your database.
 type Checkpoint interface {
 	// Load returns the saved index (0 when nothing was saved).
 	Load(ctx context.Context) (int64, error)

@@ -49,3 +49,32 @@ func testSchemaQualifiedTable(t *testing.T, be sqldbtest.Backend) {
 	require.NoError(t, err)
 	assert.Equal(t, int64(7), n)
 }
+
+// TestCheckpointNeverMovesBack: two replicas running one job (each with its
+// own pool and Checkpoint) save their own settled prefix; the slower one's
+// Save must not take the job back below what the faster one settled (the
+// next run would send those records again).
+func TestCheckpointNeverMovesBack(t *testing.T) {
+	sqldbtest.Each(t, "sirosql.db", testCheckpointNeverMovesBack)
+}
+
+func testCheckpointNeverMovesBack(t *testing.T, be sqldbtest.Backend) {
+	ctx := context.Background()
+	db := be.Open(t)
+	table := sqldbtest.Table(t, db, "cp_back")
+	a, err := NewCheckpoint(db, "backfill", WithTable(table))
+	require.NoError(t, err)
+	require.NoError(t, a.CreateTable(ctx))
+	b, err := NewCheckpoint(be.Open(t), "backfill", WithTable(table))
+	require.NoError(t, err)
+	require.NoError(t, a.Save(ctx, 500))
+	require.NoError(t, b.Save(ctx, 200))
+	n, err := a.Load(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, int64(500), n, "the furthest settled prefix is kept")
+	require.NoError(t, b.Reset(ctx))
+	require.NoError(t, b.Save(ctx, 200))
+	n, err = a.Load(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, int64(200), n, "after Reset a run starts over")
+}

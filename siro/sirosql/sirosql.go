@@ -39,6 +39,12 @@
 //
 // The limiter reads time from the process's clock, not the database's:
 // keep replicas' clocks in sync (NTP); a skew of d shifts their slots by d.
+// A replica whose clock is ahead by d sends up to d worth of requests
+// (d x perMinute / 60) early, so as many more can fall in one 60-second
+// window: 900 per minute leaves room for about 6 s of skew under Siro's
+// 1,000. Its bookings also push the bucket d into the other replicas'
+// future, so they wait up to d more. Every replica must pass the same
+// perMinute and burst for one bucket: the row keeps no configuration.
 package sirosql
 
 import (
@@ -131,8 +137,14 @@ func (realClock) After(d time.Duration) <-chan time.Time { return time.After(d) 
 
 // --- Checkpoint --------------------------------------------------------------
 
-// Checkpoint is a siro.Checkpoint stored in one row per job. Safe for
-// concurrent use.
+// Checkpoint is a siro.Checkpoint stored in one row per job. Save never
+// moves a job's index back (only Reset does): every record below any
+// saved index is settled, so the furthest is kept. Nothing keeps two
+// replicas from running one job at once: each loads the same index and
+// sends every record past it (an upsert each, so twice the requests but
+// nothing lost), and the checkpoint holds the furthest prefix either
+// settled. Run one replica per job (a job queue, a lock) to avoid the
+// double work. Safe for concurrent use.
 type Checkpoint struct {
 	db                   *sql.DB
 	table, job           string
@@ -168,7 +180,7 @@ func NewCheckpoint(db *sql.DB, job string, opts ...Option) (*Checkpoint, error) 
 	return &Checkpoint{db: db, table: t, job: job, clock: c.clock,
 		qLoad: `SELECT next_index FROM ` + t + ` WHERE job = $1`,
 		qSave: `INSERT INTO ` + t + ` (job, next_index, updated_at) VALUES ($1, $2, $3)
-ON CONFLICT (job) DO UPDATE SET next_index = excluded.next_index, updated_at = excluded.updated_at`,
+ON CONFLICT (job) DO UPDATE SET next_index = (CASE WHEN ` + t + `.next_index > excluded.next_index THEN ` + t + `.next_index ELSE excluded.next_index END), updated_at = excluded.updated_at`,
 		qReset: `DELETE FROM ` + t + ` WHERE job = $1`,
 	}, nil
 }
@@ -191,7 +203,8 @@ func (c *Checkpoint) Load(ctx context.Context) (int64, error) {
 	return n, nil
 }
 
-// Save implements siro.Checkpoint.
+// Save implements siro.Checkpoint; an index below the saved one is
+// ignored (see Checkpoint).
 func (c *Checkpoint) Save(ctx context.Context, next int64) error {
 	if next < 0 {
 		return fmt.Errorf("sirosql: checkpoint %q: index %d is negative", c.job, next)
