@@ -3,6 +3,7 @@ package siro_test
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"sync"
 	"testing"
 
@@ -130,4 +131,67 @@ func TestBulkCancelWhileSkippingStopsPromptly(t *testing.T) {
 	assert.Zero(t, fake.RequestCount())
 	saved, _ := cp.Load(context.Background())
 	assert.Equal(t, int64(1_000_000), saved, "checkpoint untouched")
+}
+
+// TestBulkCallbackPanicReachesCaller: a panic in each or OnProgress runs
+// on a worker goroutine; it must reach the caller's goroutine (where a
+// recover can catch it) instead of crashing the process.
+func TestBulkCallbackPanicReachesCaller(t *testing.T) {
+	fake := sirotest.New()
+	defer fake.Close()
+	c, err := fake.Client(siro.WithLimiter(siro.Unlimited{}))
+	require.NoError(t, err)
+	for _, where := range []string{"each", "OnProgress"} {
+		t.Run(where, func(t *testing.T) {
+			o := siro.BulkOptions{BatchSize: 2, Concurrency: 2}
+			var each func(siro.BulkItem[siro.Engagement])
+			boom := func() { panic("boom in " + where) }
+			if where == "each" {
+				each = func(siro.BulkItem[siro.Engagement]) { boom() }
+			} else {
+				o.OnProgress = func(siro.BulkProgress) { boom() }
+			}
+			in := func(yield func(siro.SyncEngagement, error) bool) {
+				for _, e := range engagements(20) {
+					if !yield(e, nil) {
+						return
+					}
+				}
+			}
+			var got any
+			func() {
+				defer func() { got = recover() }()
+				_, _ = c.StreamSyncEngagements(context.Background(), in, o, each)
+			}()
+			assert.Equal(t, "boom in "+where, got)
+		})
+	}
+}
+
+// TestBulkErrorsNeverHoldTheOrgToken: a rejection whose body echoes the
+// request's credential (a proxy, a debug page) fails the records with an
+// error that does not carry the org token.
+func TestBulkErrorsNeverHoldTheOrgToken(t *testing.T) {
+	const tok = "siro-org-token-SECRET-4711"
+	fake := sirotest.New(sirotest.WithMiddleware(func(_ siro.Host, next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(403)
+			_, _ = fmt.Fprintf(w, `{"error":"forbidden for %s"}`, r.Header.Get("Authorization"))
+		})
+	}))
+	defer fake.Close()
+	c, err := siro.NewClient(siro.WithOrgToken(tok), siro.WithOrgBaseURL(fake.OrgURL()), siro.WithLimiter(siro.Unlimited{}),
+		siro.WithRetry(siro.RetryPolicy{}))
+	require.NoError(t, err)
+	res, err := c.BulkSyncEngagements(context.Background(), engagements(3), siro.BulkOptions{})
+	require.NoError(t, err)
+	require.Len(t, res.Failures(), 3)
+	for _, f := range res.Failures() {
+		assert.NotContains(t, f.Err.Error(), tok)
+		assert.NotContains(t, fmt.Sprintf("%+v", f.Err), tok)
+		var apiErr *siro.Error
+		require.ErrorAs(t, f.Err, &apiErr)
+		assert.NotContains(t, string(apiErr.Body), tok)
+	}
 }

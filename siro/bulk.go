@@ -137,7 +137,9 @@ var ErrNotInResponse = errors.New("siro: record missing from the batch response"
 // in a batch of n cost about 2k*log2(n) extra calls.
 //
 // each receives every settled record (serially, in completion order,
-// tagged with its input index); it may be nil. With o.Checkpoint, records
+// tagged with its input index); it may be nil. A panic in each, in
+// OnProgress or in the Checkpoint stops the run and is raised again on the
+// caller's goroutine once the workers are done. With o.Checkpoint, records
 // below the loaded index are skipped and the index is saved as the settled
 // prefix grows. A crash or cancellation can leave the records of the
 // batches in flight synced but not checkpointed; the next run sends them
@@ -251,7 +253,12 @@ type bulkRun[T, R any] struct {
 	pending  map[int]int // settled chunks beyond the frontier: start -> end
 	err      error       // first checkpoint error
 	cancel   context.CancelFunc
+
+	panicked atomic.Pointer[bulkPanic] // the first panic of a worker (each, OnProgress, a Checkpoint)
 }
+
+// bulkPanic carries a worker's panic to the caller's goroutine.
+type bulkPanic struct{ v any }
 
 func runBulk[T, R any](ctx context.Context, c *Client, spec bulkSpec[T, R], in iter.Seq2[T, error], o BulkOptions, each func(BulkItem[R]), total int) (BulkSummary, error) {
 	if in == nil {
@@ -281,6 +288,9 @@ func runBulk[T, R any](ctx context.Context, c *Client, spec bulkSpec[T, R], in i
 	read, complete := r.feed(ctx, in, jobs)
 	close(jobs)
 	wg.Wait()
+	if p := r.panicked.Load(); p != nil {
+		panic(p.v) // the caller's callback's panic, on the caller's goroutine
+	}
 	return r.summary(ctx, read, complete)
 }
 
@@ -308,12 +318,20 @@ func newBulkRun[T, R any](ctx context.Context, c *Client, spec bulkSpec[T, R], o
 }
 
 // startWorkers starts o.Concurrency workers that sync and settle the
-// chunks received on jobs until it is closed; wg waits for them.
+// chunks received on jobs until it is closed; wg waits for them. A panic
+// (in each, OnProgress or the Checkpoint) stops the run and is kept for
+// runBulk to raise again on the caller's goroutine.
 func (r *bulkRun[T, R]) startWorkers(ctx context.Context, jobs <-chan *chunk[T, R], wg *sync.WaitGroup) {
 	for range r.o.Concurrency {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			defer func() {
+				if v := recover(); v != nil {
+					r.panicked.CompareAndSwap(nil, &bulkPanic{v})
+					r.cancel()
+				}
+			}()
 			for ch := range jobs {
 				if ok := r.process(ctx, ch); ok {
 					r.settle(ctx, ch)
