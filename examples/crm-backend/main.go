@@ -15,8 +15,10 @@
 // the vendor gets its 2xx, then processed by the workers), and the inbox,
 // the dedupe store (webhook/sqldedupe), the Siro sync checkpoint and rate
 // limiter (siro/sirosql) live in a SQLite file it creates (-db, default
-// crm-backend.db; pure Go, no cgo), so neither a crash nor a restart loses
-// an acknowledged delivery, processes one twice or restarts a sync from
+// crm-backend.db; pure Go, no cgo), with the CRM's own table
+// (crm_activity), which the callbacks write through the delivery's
+// transaction (riverinbox.Tx). So neither a crash nor a restart loses an
+// acknowledged delivery, writes one twice or restarts a sync from
 // scratch. SQLite is one machine: run replicas on PostgreSQL instead.
 //
 // DATABASE_URL=postgres://... moves everything to PostgreSQL, for
@@ -58,6 +60,7 @@ import (
 	"github.com/callcrm/callcrm-go/webhook/otelcallcrm"
 	"github.com/callcrm/callcrm-go/webhook/riverinbox"
 	"github.com/callcrm/callcrm-go/webhook/sqldedupe"
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/prometheus/client_golang/prometheus"
@@ -89,10 +92,37 @@ func envOr(k, def string) string {
 	return def
 }
 
-// crm stands for your own storage.
+// crm stands for your own storage: the crm_activity table, in the same
+// database as the inbox, written through the delivery's transaction.
 type crm struct{ log *slog.Logger }
 
+// crmDDL creates the example's CRM table (your migrations, in a real
+// backend).
+const crmDDL = `CREATE TABLE IF NOT EXISTS crm_activity (kind TEXT NOT NULL, source TEXT NOT NULL, ref TEXT NOT NULL)`
+
+// save writes a row through the transaction of the delivery being
+// processed (riverinbox.Tx: *sql.Tx on SQLite, pgx.Tx on PostgreSQL): it
+// commits together with the delivery's "processed" row and its job's
+// completion, so a crash, a rescued job or a retry from River UI never
+// writes it twice. A write anywhere else (an HTTP API, another database)
+// is at least once: key it on the delivery's id.
+func (c crm) save(ctx context.Context, kind, source, ref string) error {
+	const q = `INSERT INTO crm_activity (kind, source, ref) VALUES ($1, $2, $3)`
+	if tx, ok := riverinbox.Tx[*sql.Tx](ctx); ok {
+		_, err := tx.ExecContext(ctx, q, kind, source, ref)
+		return err
+	}
+	if tx, ok := riverinbox.Tx[pgx.Tx](ctx); ok {
+		_, err := tx.Exec(ctx, q, kind, source, ref)
+		return err
+	}
+	return errors.New("crm: not running on the River inbox's transaction")
+}
+
 func (c crm) writeBack(ctx context.Context, r *siro.ReadyRecording) error {
+	if err := c.save(ctx, "recording", "siro", r.Event.RecordingID); err != nil {
+		return err
+	}
 	c.log.InfoContext(ctx, "siro recording ready", "recording", r.Event.RecordingID)
 	return nil
 }
@@ -102,6 +132,9 @@ func (c crm) contactByPhone(ctx context.Context, number string) (*symbo.Contact,
 }
 
 func (c crm) logCall(ctx context.Context, source, id string) error {
+	if err := c.save(ctx, "call", source, id); err != nil {
+		return err
+	}
 	c.log.InfoContext(ctx, "call logged", "source", source, "call", id)
 	return nil
 }
@@ -317,6 +350,9 @@ func (st *stores) open(ctx context.Context, log *slog.Logger, getenv func(string
 		return err
 	}
 	st.webhookOptions = append(st.webhookOptions, webhook.WithDedupe(dedupe))
+	if _, err := db.ExecContext(ctx, crmDDL); err != nil {
+		return fmt.Errorf("crm_activity: %w", err)
+	}
 	if st.checkpoint, err = sirosql.NewCheckpoint(db, "siro-appointments"); err != nil {
 		return err
 	}

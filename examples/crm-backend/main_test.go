@@ -161,6 +161,9 @@ func TestBackendDurable(t *testing.T) {
 	}
 	assert.Equal(t, 1, jobs(""), "stored before the 200")
 	require.Eventually(t, func() bool { return jobs("completed") == 1 }, 10*time.Second, 20*time.Millisecond, "processed by the worker")
+	var rows int
+	require.NoError(t, pool.QueryRow(ctx, "SELECT count(*) FROM "+schema+".crm_activity WHERE kind = 'call' AND ref = 'c1'").Scan(&rows))
+	assert.Equal(t, 1, rows, "the CRM write, through the job's pgx transaction")
 	code, err = s.Deliver(ctx, "http://"+addr+"/webhooks/sivo", ev.Raw)
 	require.NoError(t, err)
 	assert.Equal(t, 200, code)
@@ -237,4 +240,44 @@ func TestBackendMetrics(t *testing.T) {
 		}
 	}
 	assert.NotContains(t, body, "evt_metrics_1", "no delivery id as a label")
+}
+
+// TestBackendJobRunAgainIsNotProcessedTwice: a delivery's job that runs
+// again after it was processed (River's rescuer after a crash between the
+// callback and the job's completion, a paused replica, a retry from River
+// UI) does not process the delivery a second time: the backend's CRM write
+// goes through the job's transaction (riverinbox.Tx), committed with the
+// job's completion. Before, the callbacks wrote outside it, and a SIGKILL
+// after a burst of 200 deliveries ran 21 of them twice after the restart.
+func TestBackendJobRunAgainIsNotProcessedTwice(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "crm-backend.db")
+	var logs webhooktest.LogBuffer
+	processed := func() int { return strings.Count(logs.String(), "call=c_again") }
+	addr, stop := startBackend(t, testEnv(), path, &logs)
+	defer func() { require.NoError(t, stop()) }()
+	db, err := sql.Open("sqlite", sqliteDSN(path))
+	require.NoError(t, err)
+	defer db.Close()
+	job := func() (id int64, state string, attempt int) {
+		require.NoError(t, db.QueryRow("SELECT id, state, attempt FROM river_job WHERE json_extract(args, '$.id') = 'evt_again_1'").Scan(&id, &state, &attempt))
+		return
+	}
+
+	s, _ := sivotest.NewSender("s1")
+	ev, _ := sivotest.NewEvent("evt_again_1", sivo.EventCallEnded, time.Now(), sivo.CallEnded{CallID: "c_again"})
+	code, err := s.Deliver(context.Background(), "http://"+addr+"/webhooks/sivo", ev.Raw)
+	require.NoError(t, err)
+	require.Equal(t, 200, code)
+	require.Eventually(t, func() bool { _, state, _ := job(); return state == "completed" && processed() == 1 }, 10*time.Second, 5*time.Millisecond)
+
+	// What the rescuer does to a job whose completion was lost.
+	id, _, _ := job()
+	_, err = db.Exec("UPDATE river_job SET state = 'available', finalized_at = NULL WHERE id = $1", id)
+	require.NoError(t, err)
+	require.Eventually(t, func() bool { _, state, attempt := job(); return state == "completed" && attempt == 2 }, 10*time.Second, 5*time.Millisecond,
+		"the job ran again")
+	assert.Equal(t, 1, processed(), "the delivery was not processed again")
+	var n int
+	require.NoError(t, db.QueryRow("SELECT count(*) FROM crm_activity WHERE ref = 'c_again'").Scan(&n))
+	assert.Equal(t, 1, n, "the CRM write landed once")
 }
