@@ -24,7 +24,8 @@
 // DATABASE_URL=postgres://... moves everything to PostgreSQL, for
 // replicas (the workers of any replica take any delivery), and serves
 // River UI at /riverui/ when RIVER_UI_TOKEN is set (requests need
-// "Authorization: Bearer $RIVER_UI_TOKEN"):
+// "Authorization: Bearer $RIVER_UI_TOKEN", or, from a browser, HTTP Basic
+// with the token as the password):
 //
 //	DATABASE_URL=postgres://crm@db/crm RIVER_UI_TOKEN=... SIVO_WEBHOOK_SECRET=... go run .
 //
@@ -47,6 +48,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -403,13 +405,24 @@ func (st *stores) open(ctx context.Context, log *slog.Logger, getenv func(string
 	return nil
 }
 
-// requireBearer serves h only to requests carrying "Authorization: Bearer
-// token" (compared in constant time); others get 401.
+// requireBearer serves h only to requests carrying the token, compared in
+// constant time: "Authorization: Bearer token" (scripts, curl) or HTTP
+// Basic with the token as the password and any user name (a browser: it
+// cannot add a Bearer header to a page it navigates to or to the UI's own
+// requests, but it asks for Basic credentials once and resends them).
+// Others get 401 with both challenges.
 func requireBearer(token string, h http.Handler) http.Handler {
-	want := []byte("Bearer " + token)
+	want := []byte(token)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), want) != 1 {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="river-ui"`)
+		got, ok := "", false
+		if _, pass, basic := r.BasicAuth(); basic {
+			got, ok = pass, true
+		} else if auth := r.Header.Get("Authorization"); len(auth) > len("Bearer ") && strings.EqualFold(auth[:len("Bearer ")], "Bearer ") {
+			got, ok = auth[len("Bearer "):], true
+		}
+		if !ok || subtle.ConstantTimeCompare([]byte(got), want) != 1 {
+			w.Header().Add("WWW-Authenticate", `Basic realm="river-ui", charset="UTF-8"`)
+			w.Header().Add("WWW-Authenticate", `Bearer realm="river-ui"`)
 			http.Error(w, "unauthorized", http.StatusUnauthorized)
 			return
 		}

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -280,4 +281,33 @@ func TestBackendJobRunAgainIsNotProcessedTwice(t *testing.T) {
 	var n int
 	require.NoError(t, db.QueryRow("SELECT count(*) FROM crm_activity WHERE ref = 'c_again'").Scan(&n))
 	assert.Equal(t, 1, n, "the CRM write landed once")
+}
+
+// TestRiverUIWorksInABrowser: a browser cannot add "Authorization: Bearer"
+// to a page it navigates to, nor to the UI's own script and API requests;
+// it asks for and resends HTTP Basic credentials. So the UI's guard
+// challenges with Basic and takes the token as the password (any user
+// name), as well as the Bearer header for scripts.
+func TestRiverUIWorksInABrowser(t *testing.T) {
+	ui := requireBearer("ui-token", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "the UI") }))
+	serve := func(set func(r *http.Request)) *http.Response {
+		r, _ := http.NewRequest("GET", "/riverui/", nil)
+		set(r)
+		w := httptest.NewRecorder()
+		ui.ServeHTTP(w, r)
+		return w.Result()
+	}
+	resp := serve(func(r *http.Request) {})
+	assert.Equal(t, 401, resp.StatusCode)
+	assert.Contains(t, resp.Header.Values("WWW-Authenticate"), `Basic realm="river-ui", charset="UTF-8"`, "the browser asks for credentials")
+	assert.Equal(t, 200, serve(func(r *http.Request) { r.SetBasicAuth("ops", "ui-token") }).StatusCode, "the token as the password")
+	assert.Equal(t, 200, serve(func(r *http.Request) { r.Header.Set("Authorization", "Bearer ui-token") }).StatusCode)
+	for _, bad := range []func(r *http.Request){
+		func(r *http.Request) { r.SetBasicAuth("ops", "wrong") },
+		func(r *http.Request) { r.SetBasicAuth("ui-token", "") },
+		func(r *http.Request) { r.Header.Set("Authorization", "Bearer wrong") },
+		func(r *http.Request) { r.Header.Set("Authorization", "Basic !!!") },
+	} {
+		assert.Equal(t, 401, serve(bad).StatusCode)
+	}
 }
