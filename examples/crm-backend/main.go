@@ -229,7 +229,12 @@ func mux(log *slog.Logger, getenv func(string) string, store crm, st *stores) (*
 			Phone string `json:"phone" required:"true"`
 		}
 		h, err := engrami.NewToolHandler(secret, func(ctx context.Context, p lookupParams) (*symbo.Contact, error) {
-			return store.contactByPhone(ctx, p.Phone)
+			c, err := store.contactByPhone(ctx, p.Phone)
+			if errors.Is(err, symbo.ErrNoContact) {
+				// An ordinary answer, not a failure of the tool (500).
+				return nil, &engrami.ToolError{Status: http.StatusNotFound, Code: "not_found", Message: "no contact has this phone number"}
+			}
+			return c, err
 		}, engrami.WithToolLogger(log))
 		if err != nil {
 			return nil, nil, nil, err

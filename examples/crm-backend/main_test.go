@@ -311,3 +311,23 @@ func TestRiverUIWorksInABrowser(t *testing.T) {
 		assert.Equal(t, 401, serve(bad).StatusCode)
 	}
 }
+
+// TestEngramiToolUnknownContactIs404: the contact lookup tool answers an
+// unknown phone number with a 404 "not_found", not a 500 "tool_error"
+// logged at error level for an ordinary answer (which pages whoever
+// watches the error rate, and tells Engrami's agent the tool is broken).
+func TestEngramiToolUnknownContactIs404(t *testing.T) {
+	var logs webhooktest.LogBuffer
+	addr, stop := startBackend(t, testEnv(), filepath.Join(t.TempDir(), "crm.db"), &logs)
+	defer func() { require.NoError(t, stop()) }()
+	req, _ := http.NewRequest("POST", "http://"+addr+"/tools/lookup-contact", strings.NewReader(`{"phone":"+18005551212"}`))
+	req.Header.Set("Authorization", "Bearer s4")
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	assert.Equal(t, 404, resp.StatusCode, string(b))
+	assert.Contains(t, string(b), `"not_found"`)
+	assert.NotContains(t, logs.String(), "level=ERROR")
+}
