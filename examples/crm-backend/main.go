@@ -252,6 +252,7 @@ func mux(log *slog.Logger, getenv func(string) string, store crm, st *stores) (*
 type stores struct {
 	kind           string // "SQLite" or "PostgreSQL"
 	webhookOptions []webhook.Option
+	dedupe         *sqldedupe.Store
 	checkpoint     *sirosql.Checkpoint
 	limiter        *sirosql.Limiter
 	inbox          durableInbox
@@ -356,6 +357,7 @@ func (st *stores) open(ctx context.Context, log *slog.Logger, getenv func(string
 	if err := dedupe.CreateTable(ctx); err != nil {
 		return err
 	}
+	st.dedupe = dedupe
 	st.webhookOptions = append(st.webhookOptions, webhook.WithDedupe(dedupe))
 	if _, err := db.ExecContext(ctx, crmDDL); err != nil {
 		return fmt.Errorf("crm_activity: %w", err)
@@ -456,6 +458,7 @@ func run(ctx context.Context, log *slog.Logger, getenv func(string) string, addr
 	if sc != nil {
 		go syncLoop(ctx, log, sc, store, st.checkpoint)
 	}
+	go cleanupLoop(ctx, log, st.dedupe)
 	errc := make(chan error, 2)
 	go func() { errc <- srv.ListenAndServe() }()
 	log.Info("listening", "addr", addr)
@@ -500,6 +503,27 @@ func newServer(addr string, h http.Handler) *http.Server {
 		WriteTimeout:      30 * time.Second, // above every callback deadline (10 s)
 		IdleTimeout:       60 * time.Second,
 		MaxHeaderBytes:    64 << 10,
+	}
+}
+
+// cleanupLoop deletes the dedupe table's expired rows (committed keys
+// past their 72 h TTL, reservations whose holder died) at start and then
+// hourly; without it the table keeps a row for every delivery ever
+// received.
+func cleanupLoop(ctx context.Context, log *slog.Logger, store *sqldedupe.Store) {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		if n, err := store.Cleanup(ctx); err != nil && ctx.Err() == nil {
+			log.Warn("dedupe cleanup", "error", err)
+		} else if n > 0 {
+			log.Info("dedupe cleanup", "deleted", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
 	}
 }
 

@@ -331,3 +331,26 @@ func TestEngramiToolUnknownContactIs404(t *testing.T) {
 	assert.Contains(t, string(b), `"not_found"`)
 	assert.NotContains(t, logs.String(), "level=ERROR")
 }
+
+// TestBackendCleansTheDedupeTable: expired rows of the dedupe table are
+// deleted (sqldedupe's Cleanup, at start and then hourly); before, nothing
+// ever called Cleanup, so the table grew by a row per delivery for as long
+// as the backend ran.
+func TestBackendCleansTheDedupeTable(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "crm-backend.db")
+	_, stop := startBackend(t, testEnv(), path, nil)
+	require.NoError(t, stop())
+	db, err := sql.Open("sqlite", sqliteDSN(path))
+	require.NoError(t, err)
+	defer db.Close()
+	_, err = db.Exec("INSERT INTO webhook_dedupe (key, state, token, expires_at) VALUES ('sivo/default/d:evt_old', 1, '', 1)")
+	require.NoError(t, err)
+
+	_, stop = startBackend(t, testEnv(), path, nil)
+	defer func() { require.NoError(t, stop()) }()
+	require.Eventually(t, func() bool {
+		var n int
+		require.NoError(t, db.QueryRow("SELECT count(*) FROM webhook_dedupe WHERE key = 'sivo/default/d:evt_old'").Scan(&n))
+		return n == 0
+	}, 10*time.Second, 10*time.Millisecond, "the expired row is deleted")
+}
