@@ -22,7 +22,9 @@
 // scratch. SQLite is one machine: run replicas on PostgreSQL instead.
 //
 // DATABASE_URL=postgres://... moves everything to PostgreSQL, for
-// replicas (the workers of any replica take any delivery), and serves
+// replicas (the workers of any replica take any delivery; the inbox is in
+// the schema INBOX_SCHEMA, default callcrm_inbox, whatever DATABASE_URL's
+// search_path: give each deployment sharing a database its own), and serves
 // River UI at /riverui/ when RIVER_UI_TOKEN is set (requests need
 // "Authorization: Bearer $RIVER_UI_TOKEN", or, from a browser, HTTP Basic
 // with the token as the password):
@@ -251,6 +253,7 @@ func mux(log *slog.Logger, getenv func(string) string, store crm, st *stores) (*
 // stores is what the backend keeps across restarts, in one database.
 type stores struct {
 	kind           string // "SQLite" or "PostgreSQL"
+	inboxSchema    string // PostgreSQL: the inbox's schema
 	webhookOptions []webhook.Option
 	dedupe         *sqldedupe.Store
 	checkpoint     *sirosql.Checkpoint
@@ -385,6 +388,10 @@ func (st *stores) open(ctx context.Context, log *slog.Logger, getenv func(string
 		st.webhookOptions = append(st.webhookOptions, webhook.WithInbox(inbox))
 		return inbox.Migrate(ctx)
 	}
+	// The inbox's schema is not DATABASE_URL's search_path: two
+	// deployments sharing a database need one each.
+	st.inboxSchema = cmp.Or(getenv("INBOX_SCHEMA"), riverinbox.DefaultSchema)
+	inboxOpts = append(inboxOpts, riverinbox.WithSchema(st.inboxSchema))
 	inbox, err := riverinbox.NewPgx(pool, inboxOpts...)
 	if err != nil {
 		return err
@@ -453,7 +460,7 @@ func run(ctx context.Context, log *slog.Logger, getenv func(string) string, addr
 	if err := st.inbox.Start(context.WithoutCancel(ctx)); err != nil {
 		return err
 	}
-	log.Info("durable state: deliveries are stored before they are acknowledged", "database", st.kind, "river_ui", st.ui != nil)
+	log.Info("durable state: deliveries are stored before they are acknowledged", "database", st.kind, "inbox_schema", st.inboxSchema, "river_ui", st.ui != nil)
 	srv := newServer(addr, m)
 	if sc != nil {
 		go syncLoop(ctx, log, sc, store, st.checkpoint)

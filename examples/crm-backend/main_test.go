@@ -147,6 +147,8 @@ func TestBackendDurable(t *testing.T) {
 	env := testEnv()
 	env["DATABASE_URL"] = dsn + sep + "search_path=" + schema
 	env["RIVER_UI_TOKEN"] = "ui-token-for-tests"
+	env["INBOX_SCHEMA"] = schema + "_inbox" // not the shared callcrm_inbox: no other process's workers take these jobs
+	t.Cleanup(func() { _, _ = pool.Exec(context.Background(), "DROP SCHEMA IF EXISTS "+schema+"_inbox CASCADE") })
 	addr, stop := startBackend(t, env, filepath.Join(t.TempDir(), "unused.db"), nil)
 
 	s, _ := sivotest.NewSender("s1")
@@ -157,7 +159,7 @@ func TestBackendDurable(t *testing.T) {
 	assert.Equal(t, 200, code)
 	jobs := func(state string) int {
 		var n int
-		require.NoError(t, pool.QueryRow(ctx, "SELECT count(*) FROM "+riverinbox.DefaultSchema+".river_job WHERE args->>'id' = $2 AND ($1 = '' OR state::text = $1)", state, id).Scan(&n))
+		require.NoError(t, pool.QueryRow(ctx, "SELECT count(*) FROM "+schema+"_inbox.river_job WHERE args->>'id' = $2 AND ($1 = '' OR state::text = $1)", state, id).Scan(&n))
 		return n
 	}
 	assert.Equal(t, 1, jobs(""), "stored before the 200")
@@ -353,4 +355,60 @@ func TestBackendCleansTheDedupeTable(t *testing.T) {
 		require.NoError(t, db.QueryRow("SELECT count(*) FROM webhook_dedupe WHERE key = 'sivo/default/d:evt_old'").Scan(&n))
 		return n == 0
 	}, 10*time.Second, 10*time.Millisecond, "the expired row is deleted")
+}
+
+// TestBackendsSharingADatabaseKeepTheirInboxes: two deployments on one
+// PostgreSQL database, each in its own schema (search_path), each with its
+// own INBOX_SCHEMA: each one's deliveries are stored and processed by its
+// own workers. The inbox's schema is not the search_path's: without
+// INBOX_SCHEMA both would share riverinbox.DefaultSchema, and either's
+// workers would take the other's deliveries and write them into its own
+// tables.
+func TestBackendsSharingADatabaseKeepTheirInboxes(t *testing.T) {
+	dsn := sqldbtest.PostgresDSN(t)
+	ctx := context.Background()
+	pool, err := pgxpool.New(ctx, dsn)
+	require.NoError(t, err)
+	t.Cleanup(pool.Close)
+	sep := "?"
+	if strings.Contains(dsn, "?") {
+		sep = "&"
+	}
+	envs, crm := map[string]map[string]string{}, map[string]string{}
+	for _, name := range []string{"a", "b"} {
+		schema := fmt.Sprintf("crm_backend_%s%d_%d", name, os.Getpid(), time.Now().UnixNano()%1e9)
+		for _, s := range []string{schema, schema + "_inbox"} {
+			_, err = pool.Exec(ctx, "CREATE SCHEMA "+s)
+			require.NoError(t, err)
+			t.Cleanup(func() { _, _ = pool.Exec(context.Background(), "DROP SCHEMA "+s+" CASCADE") })
+		}
+		env := testEnv()
+		env["DATABASE_URL"] = dsn + sep + "search_path=" + schema
+		env["INBOX_SCHEMA"] = schema + "_inbox"
+		envs[name], crm[name] = env, schema
+	}
+	_, stopA := startBackend(t, envs["a"], filepath.Join(t.TempDir(), "unused.db"), nil)
+	defer func() { require.NoError(t, stopA()) }()
+	addrB, stopB := startBackend(t, envs["b"], filepath.Join(t.TempDir(), "unused.db"), nil)
+	defer func() { require.NoError(t, stopB()) }()
+
+	s, _ := sivotest.NewSender("s1")
+	const n = 6
+	for i := range n {
+		ev, _ := sivotest.NewEvent(fmt.Sprintf("evt_shared_%d", i), sivo.EventCallEnded, time.Now(), sivo.CallEnded{CallID: fmt.Sprintf("c_shared_%d", i)})
+		code, err := s.Deliver(ctx, "http://"+addrB+"/webhooks/sivo", ev.Raw)
+		require.NoError(t, err)
+		require.Equal(t, 200, code)
+	}
+	count := func(q string) int {
+		var c int
+		require.NoError(t, pool.QueryRow(ctx, q).Scan(&c))
+		return c
+	}
+	require.Eventually(t, func() bool {
+		return count("SELECT count(*) FROM "+crm["a"]+".crm_activity")+count("SELECT count(*) FROM "+crm["b"]+".crm_activity") == n
+	}, 10*time.Second, 20*time.Millisecond, "every delivery processed")
+	assert.Equal(t, n, count("SELECT count(*) FROM "+crm["b"]+".crm_activity"), "by B, into B's tables")
+	assert.Equal(t, n, count("SELECT count(*) FROM "+envs["b"]["INBOX_SCHEMA"]+".river_job"), "stored in B's inbox")
+	assert.Equal(t, 0, count("SELECT count(*) FROM "+envs["a"]["INBOX_SCHEMA"]+".river_job"), "A's inbox holds none of them")
 }
