@@ -31,6 +31,13 @@
 //
 //	DATABASE_URL=postgres://crm@db/crm RIVER_UI_TOKEN=... SIVO_WEBHOOK_SECRET=... go run .
 //
+// Dead letters (deliveries that failed every attempt, or whose stored
+// body does not parse), on either database:
+//
+//	go run . dead-letters                # list them
+//	go run . dead-letters retry JOB_ID   # run one again, attempts reset
+//	go run . dead-letters discard JOB_ID # delete one
+//
 // Telemetry (webhook/otelcallcrm): Prometheus metrics on METRICS_ADDR
 // (default 127.0.0.1:9464, loopback only; "off" disables) at /metrics, and
 // traces of every delivery, from the request through the inbox job to the
@@ -46,12 +53,16 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
+	"iter"
 	"log/slog"
 	"net/http"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
+	"text/tabwriter"
 	"time"
 
 	"github.com/callcrm/callcrm-go/callsync"
@@ -83,10 +94,64 @@ func main() {
 	log := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if flag.Arg(0) == "dead-letters" {
+		// go run . dead-letters [list | retry JOB_ID | discard JOB_ID]
+		if err := deadLetters(ctx, log, os.Getenv, *dbPath, flag.Args()[1:], os.Stdout); err != nil {
+			log.Error("dead-letters", "error", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if err := run(ctx, log, os.Getenv, envOr("ADDR", ":8080"), *dbPath); err != nil {
 		log.Error("crm-backend stopped", "error", err)
 		os.Exit(1)
 	}
+}
+
+// deadLetters lists the inbox's dead letters (deliveries whose callback
+// failed every attempt, or whose stored body does not parse), retries one
+// once its cause is fixed, or discards one, on the same database as the
+// server (the -db file or DATABASE_URL), while it runs or not. Retry is
+// riverinbox's: it resets the attempts, and resolves a dead letter the
+// vendor has since resent instead of failing on it.
+func deadLetters(ctx context.Context, log *slog.Logger, getenv func(string) string, dbPath string, args []string, out io.Writer) error {
+	var id int64
+	switch {
+	case len(args) == 0 || len(args) == 1 && args[0] == "list":
+	case len(args) == 2 && (args[0] == "retry" || args[0] == "discard"):
+		var err error
+		if id, err = strconv.ParseInt(args[1], 10, 64); err != nil {
+			return fmt.Errorf("%s: job id %q: %w", args[0], args[1], err)
+		}
+	default:
+		return fmt.Errorf("usage: crm-backend [-db file] dead-letters [list | retry JOB_ID | discard JOB_ID], not %q", args)
+	}
+	st, err := openStores(ctx, log, getenv, dbPath)
+	if err != nil {
+		return err
+	}
+	defer st.close()
+	defer st.tel.Shutdown(context.WithoutCancel(ctx))
+	switch {
+	case len(args) == 2 && args[0] == "retry":
+		return st.inbox.Retry(ctx, id)
+	case len(args) == 2:
+		return st.inbox.Discard(ctx, id)
+	}
+	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "JOB\tPROVIDER\tRECEIVER\tTENANT\tDELIVERY\tTYPE\tSTATE\tATTEMPTS\tFAILED\tLAST ERROR")
+	for d, err := range st.inbox.DeadLetters(ctx, riverinbox.Filter{}) {
+		if err != nil {
+			return err
+		}
+		last := ""
+		if len(d.Errors) > 0 {
+			last = d.Errors[len(d.Errors)-1]
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n", d.JobID, d.Provider, d.Receiver, d.Tenant, d.ID, d.Type, d.State,
+			d.Attempts, d.FailedAt.UTC().Format(time.RFC3339), strings.ReplaceAll(last, "\n", " "))
+	}
+	return tw.Flush()
 }
 
 func envOr(k, def string) string {
@@ -272,6 +337,9 @@ type durableInbox interface {
 	Start(context.Context) error
 	Stop(context.Context) error
 	Counts(context.Context) (riverinbox.Counts, error)
+	DeadLetters(context.Context, riverinbox.Filter) iter.Seq2[riverinbox.DeadLetter, error]
+	Retry(context.Context, int64) error
+	Discard(context.Context, int64) error
 }
 
 // sqliteDSN opens path as the stores need it on SQLite: WAL, a busy

@@ -412,3 +412,66 @@ func TestBackendsSharingADatabaseKeepTheirInboxes(t *testing.T) {
 	assert.Equal(t, n, count("SELECT count(*) FROM "+envs["b"]["INBOX_SCHEMA"]+".river_job"), "stored in B's inbox")
 	assert.Equal(t, 0, count("SELECT count(*) FROM "+envs["a"]["INBOX_SCHEMA"]+".river_job"), "A's inbox holds none of them")
 }
+
+// TestDeadLettersFromTheCommandLine: "crm-backend dead-letters" lists the
+// inbox's dead letters, retries one and discards one, on the SQLite file
+// (where there is no River UI) as on PostgreSQL.
+func TestDeadLettersFromTheCommandLine(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "crm-backend.db")
+	db, err := sql.Open("sqlite", sqliteDSN(path))
+	require.NoError(t, err)
+	defer db.Close()
+	job := func(delivery string) (id int64, state string) {
+		require.NoError(t, db.QueryRow("SELECT id, state FROM river_job WHERE json_extract(args, '$.id') = $1", delivery).Scan(&id, &state))
+		return
+	}
+	// Two deliveries whose stored bodies no longer parse: dead letters.
+	addr, stop := startBackend(t, testEnv(), path, nil)
+	s, _ := sivotest.NewSender("s1")
+	for _, id := range []string{"evt_dead_1", "evt_dead_2"} {
+		ev, _ := sivotest.NewEvent(id, sivo.EventCallEnded, time.Now(), sivo.CallEnded{CallID: "c_" + id})
+		code, err := s.Deliver(context.Background(), "http://"+addr+"/webhooks/sivo", ev.Raw)
+		require.NoError(t, err)
+		require.Equal(t, 200, code)
+		require.Eventually(t, func() bool { _, state := job(id); return state == "completed" }, 10*time.Second, 5*time.Millisecond)
+		_, err = db.Exec(`UPDATE river_job SET args = jsonb_set(args, '$.raw', 'bm90IGpzb24='), state = 'available', attempt = 0, finalized_at = NULL
+			WHERE json_extract(args, '$.id') = $1`, id)
+		require.NoError(t, err)
+		require.Eventually(t, func() bool { _, state := job(id); return state == "cancelled" }, 10*time.Second, 5*time.Millisecond)
+	}
+	require.NoError(t, stop())
+
+	cmd := func(args ...string) (string, error) {
+		var out strings.Builder
+		err := deadLetters(context.Background(), slog.New(slog.NewTextHandler(io.Discard, nil)), func(k string) string { return testEnv()[k] }, path, args, &out)
+		return out.String(), err
+	}
+	list, err := cmd("list")
+	require.NoError(t, err)
+	id1, _ := job("evt_dead_1")
+	id2, _ := job("evt_dead_2")
+	assert.Contains(t, list, fmt.Sprintf("%d ", id1))
+	assert.Contains(t, list, "evt_dead_1")
+	assert.Contains(t, list, "evt_dead_2")
+	assert.Contains(t, list, "malformed delivery", "with its last error")
+
+	_, err = cmd("retry", fmt.Sprint(id1))
+	require.NoError(t, err)
+	_, state := job("evt_dead_1")
+	assert.Equal(t, "available", state, "retried: a worker takes it at the next start")
+	_, err = cmd("discard", fmt.Sprint(id2))
+	require.NoError(t, err)
+	var n int
+	require.NoError(t, db.QueryRow("SELECT count(*) FROM river_job WHERE id = $1", id2).Scan(&n))
+	assert.Equal(t, 0, n, "discarded")
+	list, err = cmd()
+	require.NoError(t, err)
+	assert.NotContains(t, list, "evt_dead")
+
+	_, err = cmd("retry", fmt.Sprint(id1))
+	assert.ErrorIs(t, err, riverinbox.ErrNotDeadLetter)
+	_, err = cmd("retry", "x")
+	assert.Error(t, err)
+	_, err = cmd("purge")
+	assert.ErrorContains(t, err, "usage")
+}
