@@ -492,9 +492,13 @@ func (st *stores) open(ctx context.Context, log *slog.Logger, getenv func(string
 // Basic with the token as the password and any user name (a browser: it
 // cannot add a Bearer header to a page it navigates to or to the UI's own
 // requests, but it asks for Basic credentials once and resends them).
-// Others get 401 with both challenges.
+// Others get 401 with both challenges. Since a browser resends Basic
+// credentials on every request to the UI, a cross-site form's too, and
+// River UI's API reads a text/plain body (no CORS preflight), cross-origin
+// browser requests other than GET, HEAD and OPTIONS are refused (403).
 func requireBearer(token string, h http.Handler) http.Handler {
 	want := []byte(token)
+	h = http.NewCrossOriginProtection().Handler(h)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		got, ok := "", false
 		if _, pass, basic := r.BasicAuth(); basic {

@@ -475,3 +475,25 @@ func TestDeadLettersFromTheCommandLine(t *testing.T) {
 	_, err = cmd("purge")
 	assert.ErrorContains(t, err, "usage")
 }
+
+// TestRiverUIRefusesCrossSiteRequests: a browser resends the UI's Basic
+// credentials on any request to it, a cross-site form's too, and River
+// UI's API takes a text/plain body (no CORS preflight): without a check, a
+// page the operator visits could delete or retry jobs. Cross-origin
+// browser requests that change something are refused (403).
+func TestRiverUIRefusesCrossSiteRequests(t *testing.T) {
+	ui := requireBearer("ui-token", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "done") }))
+	post := func(set func(r *http.Request)) int {
+		r := httptest.NewRequest("POST", "http://crm.example.com/riverui/api/jobs/delete", strings.NewReader(`{"ids":["1"]}`))
+		r.Header.Set("Content-Type", "text/plain")
+		r.SetBasicAuth("ops", "ui-token")
+		set(r)
+		w := httptest.NewRecorder()
+		ui.ServeHTTP(w, r)
+		return w.Code
+	}
+	assert.Equal(t, 403, post(func(r *http.Request) { r.Header.Set("Sec-Fetch-Site", "cross-site") }))
+	assert.Equal(t, 403, post(func(r *http.Request) { r.Header.Set("Origin", "https://evil.example") }))
+	assert.Equal(t, 200, post(func(r *http.Request) { r.Header.Set("Sec-Fetch-Site", "same-origin") }), "the UI's own requests")
+	assert.Equal(t, 200, post(func(r *http.Request) {}), "a script (no browser headers)")
+}
