@@ -210,7 +210,9 @@ func (c crm) logCall(ctx context.Context, source, id string) error {
 
 func (c crm) pendingAppointments(ctx context.Context) []siro.SyncEngagement { return nil }
 
-// mux mounts every vendor whose secret is configured.
+// mux mounts every vendor whose secret is configured. Each secret
+// variable holds one secret or several separated by spaces, every one of
+// which verifies: during a rotation, the new one next to the old one.
 func mux(log *slog.Logger, getenv func(string) string, store crm, st *stores) (*http.ServeMux, *siro.Client, []func(context.Context) error, error) {
 	m := http.NewServeMux()
 	common := append([]webhook.Option{webhook.WithLogger(log)}, st.webhookOptions...)
@@ -223,7 +225,7 @@ func mux(log *slog.Logger, getenv func(string) string, store crm, st *stores) (*
 		{"sivo", "SIVO_WEBHOOK_SECRET", "POST /webhooks/sivo"},
 		{"engrami", "ENGRAMI_TOOL_SECRET", "POST /tools/lookup-contact"},
 	} {
-		if getenv(v.env) == "" {
+		if len(strings.Fields(getenv(v.env))) == 0 {
 			log.Warn("vendor not mounted: its secret is not set", "vendor", v.vendor, "set", v.env, "serves", v.path)
 		}
 	}
@@ -238,26 +240,26 @@ func mux(log *slog.Logger, getenv func(string) string, store crm, st *stores) (*
 			return nil, nil, nil, err
 		}
 	}
-	if secret := getenv("SIRO_WEBHOOK_SECRET"); secret != "" {
+	if secrets := strings.Fields(getenv("SIRO_WEBHOOK_SECRET")); len(secrets) > 0 {
 		cb := siro.Callbacks{Ready: store.writeBack}
 		if sc != nil && getenv("SIRO_OAUTH_CLIENT_ID") != "" {
 			cb.FetchDetails = sc
 		}
-		h, err := siro.NewHandler([]string{secret}, cb, common...)
+		h, err := siro.NewHandler(secrets, cb, common...)
 		if err != nil {
 			return nil, nil, nil, err
 		}
 		m.Handle("POST /webhooks/siro", h)
 		closers = append(closers, h.Shutdown)
 	}
-	if secret := getenv("SYMBO_WEBHOOK_SECRET"); secret != "" {
+	if secrets := strings.Fields(getenv("SYMBO_WEBHOOK_SECRET")); len(secrets) > 0 {
 		// The lookup serves contact data: Symbo signs its requests with
 		// the same webhook secret.
-		lookup, err := symbo.NewLookupHandler([]string{secret}, store.contactByPhone, symbo.WithLookupLogger(log))
+		lookup, err := symbo.NewLookupHandler(secrets, store.contactByPhone, symbo.WithLookupLogger(log))
 		if err != nil {
 			return nil, nil, nil, err
 		}
-		calls, err := symbo.NewHandler([]string{secret}, symbo.Callbacks{
+		calls, err := symbo.NewHandler(secrets, symbo.Callbacks{
 			Call: func(ctx context.Context, ev *symbo.CallEvent) error { return store.logCall(ctx, "symbo", ev.Data.ID) },
 		}, common...)
 		if err != nil {
@@ -267,8 +269,8 @@ func mux(log *slog.Logger, getenv func(string) string, store crm, st *stores) (*
 		m.Handle("POST /webhooks/symbo", calls)
 		closers = append(closers, calls.Shutdown)
 	}
-	if secret := getenv("CALLSYNC_WEBHOOK_SECRET"); secret != "" {
-		h, err := callsync.NewHandler([]string{secret}, callsync.Callbacks{
+	if secrets := strings.Fields(getenv("CALLSYNC_WEBHOOK_SECRET")); len(secrets) > 0 {
+		h, err := callsync.NewHandler(secrets, callsync.Callbacks{
 			CallLogged: func(ctx context.Context, ev *callsync.Event) error {
 				return store.logCall(ctx, "callsync", string(ev.Data.CallDetails.CallID))
 			},
@@ -279,8 +281,8 @@ func mux(log *slog.Logger, getenv func(string) string, store crm, st *stores) (*
 		m.Handle("POST /webhooks/callsync", h)
 		closers = append(closers, h.Shutdown)
 	}
-	if secret := getenv("SIVO_WEBHOOK_SECRET"); secret != "" {
-		h, err := sivo.NewHandler([]string{secret}, sivo.Callbacks{
+	if secrets := strings.Fields(getenv("SIVO_WEBHOOK_SECRET")); len(secrets) > 0 {
+		h, err := sivo.NewHandler(secrets, sivo.Callbacks{
 			CallEnded: func(ctx context.Context, ev *sivo.Event, c *sivo.CallEnded) error {
 				return store.logCall(ctx, "sivo", c.CallID)
 			},
@@ -291,18 +293,19 @@ func mux(log *slog.Logger, getenv func(string) string, store crm, st *stores) (*
 		m.Handle("POST /webhooks/sivo", h)
 		closers = append(closers, h.Shutdown)
 	}
-	if secret := getenv("ENGRAMI_TOOL_SECRET"); secret != "" {
+	if secrets := strings.Fields(getenv("ENGRAMI_TOOL_SECRET")); len(secrets) > 0 {
 		type lookupParams struct {
 			Phone string `json:"phone" required:"true"`
 		}
-		h, err := engrami.NewToolHandler(secret, func(ctx context.Context, p lookupParams) (*symbo.Contact, error) {
+		current := webhook.SecretsFunc(func(context.Context, string) ([]string, error) { return secrets, nil })
+		h, err := engrami.NewToolHandler("", func(ctx context.Context, p lookupParams) (*symbo.Contact, error) {
 			c, err := store.contactByPhone(ctx, p.Phone)
 			if errors.Is(err, symbo.ErrNoContact) {
 				// An ordinary answer, not a failure of the tool (500).
 				return nil, &engrami.ToolError{Status: http.StatusNotFound, Code: "not_found", Message: "no contact has this phone number"}
 			}
 			return c, err
-		}, engrami.WithToolLogger(log))
+		}, engrami.WithToolLogger(log), engrami.WithToolSecretSource(current, webhook.FixedTenant("default")))
 		if err != nil {
 			return nil, nil, nil, err
 		}

@@ -497,3 +497,45 @@ func TestRiverUIRefusesCrossSiteRequests(t *testing.T) {
 	assert.Equal(t, 200, post(func(r *http.Request) { r.Header.Set("Sec-Fetch-Site", "same-origin") }), "the UI's own requests")
 	assert.Equal(t, 200, post(func(r *http.Request) {}), "a script (no browser headers)")
 }
+
+// TestSecretRotation: each vendor's secret variable takes several secrets
+// separated by spaces, so the README's rotation runbook (new next to old,
+// switch at the vendor, then drop the old) works without refusing a
+// delivery; a trailing newline (a secret read from a file) is not part of
+// the secret.
+func TestSecretRotation(t *testing.T) {
+	env := testEnv()
+	env["SIVO_WEBHOOK_SECRET"] = "s1-new s1"
+	env["SYMBO_WEBHOOK_SECRET"] = "s2\n"
+	env["ENGRAMI_TOOL_SECRET"] = "s4-new s4"
+	addr, stop := startBackend(t, env, filepath.Join(t.TempDir(), "crm.db"), nil)
+	defer func() { require.NoError(t, stop()) }()
+
+	for i, secret := range []string{"s1", "s1-new"} {
+		s, _ := sivotest.NewSender(secret)
+		ev, _ := sivotest.NewEvent(fmt.Sprintf("evt_rot_%d", i), sivo.EventCallEnded, time.Now(), sivo.CallEnded{CallID: "c_rot"})
+		code, err := s.Deliver(context.Background(), "http://"+addr+"/webhooks/sivo", ev.Raw)
+		require.NoError(t, err)
+		assert.Equal(t, 200, code, "signed with %q", secret)
+	}
+	forger, _ := sivotest.NewSender("s1-new s1")
+	ev, _ := sivotest.NewEvent("evt_rot_forged", sivo.EventCallEnded, time.Now(), sivo.CallEnded{CallID: "c_rot"})
+	code, err := forger.Deliver(context.Background(), "http://"+addr+"/webhooks/sivo", ev.Raw)
+	require.NoError(t, err)
+	assert.Equal(t, 401, code, "the variable's whole value is no secret")
+
+	dialer, _ := symbotest.NewDialer("s2")
+	code, _, err = dialer.Lookup(context.Background(), "http://"+addr+"/symbo/lookup", "+18005551212")
+	require.NoError(t, err)
+	assert.Equal(t, 404, code, "the lookup verifies with the secret without its newline")
+
+	for _, token := range []string{"s4", "s4-new"} {
+		req, _ := http.NewRequest("POST", "http://"+addr+"/tools/lookup-contact", strings.NewReader(`{"phone":"+18005551212"}`))
+		req.Header.Set("Authorization", "Bearer "+token)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		resp.Body.Close()
+		assert.Equal(t, 404, resp.StatusCode, "the Engrami tool takes %q", token)
+	}
+}
