@@ -8,7 +8,8 @@
 //	go run .
 //
 // (from examples/crm-backend, a module of its own). A vendor whose secret
-// is not set is simply not mounted.
+// is not set is simply not mounted; one variable may hold several secrets
+// separated by spaces (during a rotation, "new old": both verify).
 //
 // It is durable with zero setup: every receiver is in enqueue mode on the
 // River inbox (webhook/riverinbox: each delivery committed as a job before
