@@ -127,6 +127,12 @@ func deadLetters(ctx context.Context, log *slog.Logger, getenv func(string) stri
 	default:
 		return fmt.Errorf("usage: crm-backend [-db file] dead-letters [list | retry JOB_ID | discard JOB_ID], not %q", args)
 	}
+	if getenv("DATABASE_URL") == "" {
+		// Not a new, empty file: the server's (-db, as it was started).
+		if _, err := os.Stat(dbPath); err != nil {
+			return fmt.Errorf("no SQLite file to read the dead letters from (-db the server's, or DATABASE_URL): %w", err)
+		}
+	}
 	st, err := openStores(ctx, log, getenv, dbPath)
 	if err != nil {
 		return err

@@ -474,6 +474,9 @@ func TestDeadLettersFromTheCommandLine(t *testing.T) {
 	assert.Error(t, err)
 	_, err = cmd("purge")
 	assert.ErrorContains(t, err, "usage")
+	err = deadLetters(context.Background(), slog.New(slog.NewTextHandler(io.Discard, nil)), func(k string) string { return testEnv()[k] },
+		filepath.Join(t.TempDir(), "elsewhere.db"), nil, io.Discard)
+	assert.ErrorIs(t, err, os.ErrNotExist, "not an empty list from a new file")
 }
 
 // TestRiverUIRefusesCrossSiteRequests: a browser resends the UI's Basic
