@@ -8,23 +8,36 @@
 //	go run .
 //
 // (from examples/crm-backend, a module of its own). A vendor whose secret
-// is not set is simply not mounted.
+// is not set is simply not mounted; one variable may hold several secrets
+// separated by spaces (during a rotation, "new old": both verify).
 //
 // It is durable with zero setup: every receiver is in enqueue mode on the
 // River inbox (webhook/riverinbox: each delivery committed as a job before
 // the vendor gets its 2xx, then processed by the workers), and the inbox,
 // the dedupe store (webhook/sqldedupe), the Siro sync checkpoint and rate
 // limiter (siro/sirosql) live in a SQLite file it creates (-db, default
-// crm-backend.db; pure Go, no cgo), so neither a crash nor a restart loses
-// an acknowledged delivery, processes one twice or restarts a sync from
+// crm-backend.db; pure Go, no cgo), with the CRM's own table
+// (crm_activity), which the callbacks write through the delivery's
+// transaction (riverinbox.Tx). So neither a crash nor a restart loses an
+// acknowledged delivery, writes one twice or restarts a sync from
 // scratch. SQLite is one machine: run replicas on PostgreSQL instead.
 //
 // DATABASE_URL=postgres://... moves everything to PostgreSQL, for
-// replicas (the workers of any replica take any delivery), and serves
+// replicas (the workers of any replica take any delivery; the inbox is in
+// the schema INBOX_SCHEMA, default callcrm_inbox, whatever DATABASE_URL's
+// search_path: give each deployment sharing a database its own), and serves
 // River UI at /riverui/ when RIVER_UI_TOKEN is set (requests need
-// "Authorization: Bearer $RIVER_UI_TOKEN"):
+// "Authorization: Bearer $RIVER_UI_TOKEN", or, from a browser, HTTP Basic
+// with the token as the password):
 //
 //	DATABASE_URL=postgres://crm@db/crm RIVER_UI_TOKEN=... SIVO_WEBHOOK_SECRET=... go run .
+//
+// Dead letters (deliveries that failed every attempt, or whose stored
+// body does not parse), on either database:
+//
+//	go run . dead-letters                # list them
+//	go run . dead-letters retry JOB_ID   # run one again, attempts reset
+//	go run . dead-letters discard JOB_ID # delete one
 //
 // Telemetry (webhook/otelcallcrm): Prometheus metrics on METRICS_ADDR
 // (default 127.0.0.1:9464, loopback only; "off" disables) at /metrics, and
@@ -41,11 +54,16 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
+	"iter"
 	"log/slog"
 	"net/http"
 	"os"
 	"os/signal"
+	"strconv"
+	"strings"
 	"syscall"
+	"text/tabwriter"
 	"time"
 
 	"github.com/callcrm/callcrm-go/callsync"
@@ -58,6 +76,7 @@ import (
 	"github.com/callcrm/callcrm-go/webhook/otelcallcrm"
 	"github.com/callcrm/callcrm-go/webhook/riverinbox"
 	"github.com/callcrm/callcrm-go/webhook/sqldedupe"
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/prometheus/client_golang/prometheus"
@@ -76,10 +95,70 @@ func main() {
 	log := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if flag.Arg(0) == "dead-letters" {
+		// go run . dead-letters [list | retry JOB_ID | discard JOB_ID]
+		if err := deadLetters(ctx, log, os.Getenv, *dbPath, flag.Args()[1:], os.Stdout); err != nil {
+			log.Error("dead-letters", "error", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if err := run(ctx, log, os.Getenv, envOr("ADDR", ":8080"), *dbPath); err != nil {
 		log.Error("crm-backend stopped", "error", err)
 		os.Exit(1)
 	}
+}
+
+// deadLetters lists the inbox's dead letters (deliveries whose callback
+// failed every attempt, or whose stored body does not parse), retries one
+// once its cause is fixed, or discards one, on the same database as the
+// server (the -db file or DATABASE_URL), while it runs or not. Retry is
+// riverinbox's: it resets the attempts, and resolves a dead letter the
+// vendor has since resent instead of failing on it.
+func deadLetters(ctx context.Context, log *slog.Logger, getenv func(string) string, dbPath string, args []string, out io.Writer) error {
+	var id int64
+	switch {
+	case len(args) == 0 || len(args) == 1 && args[0] == "list":
+	case len(args) == 2 && (args[0] == "retry" || args[0] == "discard"):
+		var err error
+		if id, err = strconv.ParseInt(args[1], 10, 64); err != nil {
+			return fmt.Errorf("%s: job id %q: %w", args[0], args[1], err)
+		}
+	default:
+		return fmt.Errorf("usage: crm-backend [-db file] dead-letters [list | retry JOB_ID | discard JOB_ID], not %q", args)
+	}
+	if getenv("DATABASE_URL") == "" {
+		// Not a new, empty file: the server's (-db, as it was started).
+		if _, err := os.Stat(dbPath); err != nil {
+			return fmt.Errorf("no SQLite file to read the dead letters from (-db the server's, or DATABASE_URL): %w", err)
+		}
+	}
+	st, err := openStores(ctx, log, getenv, dbPath)
+	if err != nil {
+		return err
+	}
+	defer st.close()
+	defer st.tel.Shutdown(context.WithoutCancel(ctx))
+	switch {
+	case len(args) == 2 && args[0] == "retry":
+		return st.inbox.Retry(ctx, id)
+	case len(args) == 2:
+		return st.inbox.Discard(ctx, id)
+	}
+	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "JOB\tPROVIDER\tRECEIVER\tTENANT\tDELIVERY\tTYPE\tSTATE\tATTEMPTS\tFAILED\tLAST ERROR")
+	for d, err := range st.inbox.DeadLetters(ctx, riverinbox.Filter{}) {
+		if err != nil {
+			return err
+		}
+		last := ""
+		if len(d.Errors) > 0 {
+			last = d.Errors[len(d.Errors)-1]
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n", d.JobID, d.Provider, d.Receiver, d.Tenant, d.ID, d.Type, d.State,
+			d.Attempts, d.FailedAt.UTC().Format(time.RFC3339), strings.ReplaceAll(last, "\n", " "))
+	}
+	return tw.Flush()
 }
 
 func envOr(k, def string) string {
@@ -89,10 +168,37 @@ func envOr(k, def string) string {
 	return def
 }
 
-// crm stands for your own storage.
+// crm stands for your own storage: the crm_activity table, in the same
+// database as the inbox, written through the delivery's transaction.
 type crm struct{ log *slog.Logger }
 
+// crmDDL creates the example's CRM table (your migrations, in a real
+// backend).
+const crmDDL = `CREATE TABLE IF NOT EXISTS crm_activity (kind TEXT NOT NULL, source TEXT NOT NULL, ref TEXT NOT NULL)`
+
+// save writes a row through the transaction of the delivery being
+// processed (riverinbox.Tx: *sql.Tx on SQLite, pgx.Tx on PostgreSQL): it
+// commits together with the delivery's "processed" row and its job's
+// completion, so a crash, a rescued job or a retry from River UI never
+// writes it twice. A write anywhere else (an HTTP API, another database)
+// is at least once: key it on the delivery's id.
+func (c crm) save(ctx context.Context, kind, source, ref string) error {
+	const q = `INSERT INTO crm_activity (kind, source, ref) VALUES ($1, $2, $3)`
+	if tx, ok := riverinbox.Tx[*sql.Tx](ctx); ok {
+		_, err := tx.ExecContext(ctx, q, kind, source, ref)
+		return err
+	}
+	if tx, ok := riverinbox.Tx[pgx.Tx](ctx); ok {
+		_, err := tx.Exec(ctx, q, kind, source, ref)
+		return err
+	}
+	return errors.New("crm: not running on the River inbox's transaction")
+}
+
 func (c crm) writeBack(ctx context.Context, r *siro.ReadyRecording) error {
+	if err := c.save(ctx, "recording", "siro", r.Event.RecordingID); err != nil {
+		return err
+	}
 	c.log.InfoContext(ctx, "siro recording ready", "recording", r.Event.RecordingID)
 	return nil
 }
@@ -102,13 +208,18 @@ func (c crm) contactByPhone(ctx context.Context, number string) (*symbo.Contact,
 }
 
 func (c crm) logCall(ctx context.Context, source, id string) error {
+	if err := c.save(ctx, "call", source, id); err != nil {
+		return err
+	}
 	c.log.InfoContext(ctx, "call logged", "source", source, "call", id)
 	return nil
 }
 
 func (c crm) pendingAppointments(ctx context.Context) []siro.SyncEngagement { return nil }
 
-// mux mounts every vendor whose secret is configured.
+// mux mounts every vendor whose secret is configured. Each secret
+// variable holds one secret or several separated by spaces, every one of
+// which verifies: during a rotation, the new one next to the old one.
 func mux(log *slog.Logger, getenv func(string) string, store crm, st *stores) (*http.ServeMux, *siro.Client, []func(context.Context) error, error) {
 	m := http.NewServeMux()
 	common := append([]webhook.Option{webhook.WithLogger(log)}, st.webhookOptions...)
@@ -121,7 +232,7 @@ func mux(log *slog.Logger, getenv func(string) string, store crm, st *stores) (*
 		{"sivo", "SIVO_WEBHOOK_SECRET", "POST /webhooks/sivo"},
 		{"engrami", "ENGRAMI_TOOL_SECRET", "POST /tools/lookup-contact"},
 	} {
-		if getenv(v.env) == "" {
+		if len(strings.Fields(getenv(v.env))) == 0 {
 			log.Warn("vendor not mounted: its secret is not set", "vendor", v.vendor, "set", v.env, "serves", v.path)
 		}
 	}
@@ -136,26 +247,26 @@ func mux(log *slog.Logger, getenv func(string) string, store crm, st *stores) (*
 			return nil, nil, nil, err
 		}
 	}
-	if secret := getenv("SIRO_WEBHOOK_SECRET"); secret != "" {
+	if secrets := strings.Fields(getenv("SIRO_WEBHOOK_SECRET")); len(secrets) > 0 {
 		cb := siro.Callbacks{Ready: store.writeBack}
 		if sc != nil && getenv("SIRO_OAUTH_CLIENT_ID") != "" {
 			cb.FetchDetails = sc
 		}
-		h, err := siro.NewHandler([]string{secret}, cb, common...)
+		h, err := siro.NewHandler(secrets, cb, common...)
 		if err != nil {
 			return nil, nil, nil, err
 		}
 		m.Handle("POST /webhooks/siro", h)
 		closers = append(closers, h.Shutdown)
 	}
-	if secret := getenv("SYMBO_WEBHOOK_SECRET"); secret != "" {
+	if secrets := strings.Fields(getenv("SYMBO_WEBHOOK_SECRET")); len(secrets) > 0 {
 		// The lookup serves contact data: Symbo signs its requests with
 		// the same webhook secret.
-		lookup, err := symbo.NewLookupHandler([]string{secret}, store.contactByPhone, symbo.WithLookupLogger(log))
+		lookup, err := symbo.NewLookupHandler(secrets, store.contactByPhone, symbo.WithLookupLogger(log))
 		if err != nil {
 			return nil, nil, nil, err
 		}
-		calls, err := symbo.NewHandler([]string{secret}, symbo.Callbacks{
+		calls, err := symbo.NewHandler(secrets, symbo.Callbacks{
 			Call: func(ctx context.Context, ev *symbo.CallEvent) error { return store.logCall(ctx, "symbo", ev.Data.ID) },
 		}, common...)
 		if err != nil {
@@ -165,8 +276,8 @@ func mux(log *slog.Logger, getenv func(string) string, store crm, st *stores) (*
 		m.Handle("POST /webhooks/symbo", calls)
 		closers = append(closers, calls.Shutdown)
 	}
-	if secret := getenv("CALLSYNC_WEBHOOK_SECRET"); secret != "" {
-		h, err := callsync.NewHandler([]string{secret}, callsync.Callbacks{
+	if secrets := strings.Fields(getenv("CALLSYNC_WEBHOOK_SECRET")); len(secrets) > 0 {
+		h, err := callsync.NewHandler(secrets, callsync.Callbacks{
 			CallLogged: func(ctx context.Context, ev *callsync.Event) error {
 				return store.logCall(ctx, "callsync", string(ev.Data.CallDetails.CallID))
 			},
@@ -177,8 +288,8 @@ func mux(log *slog.Logger, getenv func(string) string, store crm, st *stores) (*
 		m.Handle("POST /webhooks/callsync", h)
 		closers = append(closers, h.Shutdown)
 	}
-	if secret := getenv("SIVO_WEBHOOK_SECRET"); secret != "" {
-		h, err := sivo.NewHandler([]string{secret}, sivo.Callbacks{
+	if secrets := strings.Fields(getenv("SIVO_WEBHOOK_SECRET")); len(secrets) > 0 {
+		h, err := sivo.NewHandler(secrets, sivo.Callbacks{
 			CallEnded: func(ctx context.Context, ev *sivo.Event, c *sivo.CallEnded) error {
 				return store.logCall(ctx, "sivo", c.CallID)
 			},
@@ -189,13 +300,19 @@ func mux(log *slog.Logger, getenv func(string) string, store crm, st *stores) (*
 		m.Handle("POST /webhooks/sivo", h)
 		closers = append(closers, h.Shutdown)
 	}
-	if secret := getenv("ENGRAMI_TOOL_SECRET"); secret != "" {
+	if secrets := strings.Fields(getenv("ENGRAMI_TOOL_SECRET")); len(secrets) > 0 {
 		type lookupParams struct {
 			Phone string `json:"phone" required:"true"`
 		}
-		h, err := engrami.NewToolHandler(secret, func(ctx context.Context, p lookupParams) (*symbo.Contact, error) {
-			return store.contactByPhone(ctx, p.Phone)
-		}, engrami.WithToolLogger(log))
+		current := webhook.SecretsFunc(func(context.Context, string) ([]string, error) { return secrets, nil })
+		h, err := engrami.NewToolHandler("", func(ctx context.Context, p lookupParams) (*symbo.Contact, error) {
+			c, err := store.contactByPhone(ctx, p.Phone)
+			if errors.Is(err, symbo.ErrNoContact) {
+				// An ordinary answer, not a failure of the tool (500).
+				return nil, &engrami.ToolError{Status: http.StatusNotFound, Code: "not_found", Message: "no contact has this phone number"}
+			}
+			return c, err
+		}, engrami.WithToolLogger(log), engrami.WithToolSecretSource(current, webhook.FixedTenant("default")))
 		if err != nil {
 			return nil, nil, nil, err
 		}
@@ -211,7 +328,9 @@ func mux(log *slog.Logger, getenv func(string) string, store crm, st *stores) (*
 // stores is what the backend keeps across restarts, in one database.
 type stores struct {
 	kind           string // "SQLite" or "PostgreSQL"
+	inboxSchema    string // PostgreSQL: the inbox's schema
 	webhookOptions []webhook.Option
+	dedupe         *sqldedupe.Store
 	checkpoint     *sirosql.Checkpoint
 	limiter        *sirosql.Limiter
 	inbox          durableInbox
@@ -228,6 +347,9 @@ type durableInbox interface {
 	Start(context.Context) error
 	Stop(context.Context) error
 	Counts(context.Context) (riverinbox.Counts, error)
+	DeadLetters(context.Context, riverinbox.Filter) iter.Seq2[riverinbox.DeadLetter, error]
+	Retry(context.Context, int64) error
+	Discard(context.Context, int64) error
 }
 
 // sqliteDSN opens path as the stores need it on SQLite: WAL, a busy
@@ -316,7 +438,11 @@ func (st *stores) open(ctx context.Context, log *slog.Logger, getenv func(string
 	if err := dedupe.CreateTable(ctx); err != nil {
 		return err
 	}
+	st.dedupe = dedupe
 	st.webhookOptions = append(st.webhookOptions, webhook.WithDedupe(dedupe))
+	if _, err := db.ExecContext(ctx, crmDDL); err != nil {
+		return fmt.Errorf("crm_activity: %w", err)
+	}
 	if st.checkpoint, err = sirosql.NewCheckpoint(db, "siro-appointments"); err != nil {
 		return err
 	}
@@ -340,6 +466,10 @@ func (st *stores) open(ctx context.Context, log *slog.Logger, getenv func(string
 		st.webhookOptions = append(st.webhookOptions, webhook.WithInbox(inbox))
 		return inbox.Migrate(ctx)
 	}
+	// The inbox's schema is not DATABASE_URL's search_path: two
+	// deployments sharing a database need one each.
+	st.inboxSchema = cmp.Or(getenv("INBOX_SCHEMA"), riverinbox.DefaultSchema)
+	inboxOpts = append(inboxOpts, riverinbox.WithSchema(st.inboxSchema))
 	inbox, err := riverinbox.NewPgx(pool, inboxOpts...)
 	if err != nil {
 		return err
@@ -367,13 +497,28 @@ func (st *stores) open(ctx context.Context, log *slog.Logger, getenv func(string
 	return nil
 }
 
-// requireBearer serves h only to requests carrying "Authorization: Bearer
-// token" (compared in constant time); others get 401.
+// requireBearer serves h only to requests carrying the token, compared in
+// constant time: "Authorization: Bearer token" (scripts, curl) or HTTP
+// Basic with the token as the password and any user name (a browser: it
+// cannot add a Bearer header to a page it navigates to or to the UI's own
+// requests, but it asks for Basic credentials once and resends them).
+// Others get 401 with both challenges. Since a browser resends Basic
+// credentials on every request to the UI, a cross-site form's too, and
+// River UI's API reads a text/plain body (no CORS preflight), cross-origin
+// browser requests other than GET, HEAD and OPTIONS are refused (403).
 func requireBearer(token string, h http.Handler) http.Handler {
-	want := []byte("Bearer " + token)
+	want := []byte(token)
+	h = http.NewCrossOriginProtection().Handler(h)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), want) != 1 {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="river-ui"`)
+		got, ok := "", false
+		if _, pass, basic := r.BasicAuth(); basic {
+			got, ok = pass, true
+		} else if auth := r.Header.Get("Authorization"); len(auth) > len("Bearer ") && strings.EqualFold(auth[:len("Bearer ")], "Bearer ") {
+			got, ok = auth[len("Bearer "):], true
+		}
+		if !ok || subtle.ConstantTimeCompare([]byte(got), want) != 1 {
+			w.Header().Add("WWW-Authenticate", `Basic realm="river-ui", charset="UTF-8"`)
+			w.Header().Add("WWW-Authenticate", `Bearer realm="river-ui"`)
 			http.Error(w, "unauthorized", http.StatusUnauthorized)
 			return
 		}
@@ -397,11 +542,12 @@ func run(ctx context.Context, log *slog.Logger, getenv func(string) string, addr
 	if err := st.inbox.Start(context.WithoutCancel(ctx)); err != nil {
 		return err
 	}
-	log.Info("durable state: deliveries are stored before they are acknowledged", "database", st.kind, "river_ui", st.ui != nil)
+	log.Info("durable state: deliveries are stored before they are acknowledged", "database", st.kind, "inbox_schema", st.inboxSchema, "river_ui", st.ui != nil)
 	srv := newServer(addr, m)
 	if sc != nil {
 		go syncLoop(ctx, log, sc, store, st.checkpoint)
 	}
+	go cleanupLoop(ctx, log, st.dedupe)
 	errc := make(chan error, 2)
 	go func() { errc <- srv.ListenAndServe() }()
 	log.Info("listening", "addr", addr)
@@ -446,6 +592,27 @@ func newServer(addr string, h http.Handler) *http.Server {
 		WriteTimeout:      30 * time.Second, // above every callback deadline (10 s)
 		IdleTimeout:       60 * time.Second,
 		MaxHeaderBytes:    64 << 10,
+	}
+}
+
+// cleanupLoop deletes the dedupe table's expired rows (committed keys
+// past their 72 h TTL, reservations whose holder died) at start and then
+// hourly; without it the table keeps a row for every delivery ever
+// received.
+func cleanupLoop(ctx context.Context, log *slog.Logger, store *sqldedupe.Store) {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		if n, err := store.Cleanup(ctx); err != nil && ctx.Err() == nil {
+			log.Warn("dedupe cleanup", "error", err)
+		} else if n > 0 {
+			log.Info("dedupe cleanup", "deleted", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
 	}
 }
 
