@@ -1,7 +1,6 @@
 package engrami
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -182,11 +181,11 @@ func (c *Client) call(ctx context.Context, op, method, route string, params []st
 	if out == nil {
 		return nil
 	}
-	if noResult(data) {
+	if core.NoResult(data) {
 		if _, raw := out.(*json.RawMessage); raw {
 			return nil // kept raw: the caller reads what came, nothing included
 		}
-		return emptyResult(op, method, route)
+		return c.emptyResult(op, method, route)
 	}
 	if err := json.Unmarshal(data, out); err != nil {
 		return &DecodeError{Provider: "engrami", Operation: op, Method: method, Route: route, StatusCode: http.StatusOK, Err: err}
@@ -216,17 +215,11 @@ func (c *Client) callRaw(ctx context.Context, op, method, route string, params [
 	return publicError(err)
 }
 
-// noResult reports whether an answer (its envelope removed) carries no
-// result: an empty body or null.
-func noResult(data json.RawMessage) bool {
-	data = bytes.TrimSpace(data)
-	return len(data) == 0 || string(data) == "null"
-}
-
-// emptyResult is the DecodeError of a 2xx answer without the result the
-// call returns, as package siro reports it.
-func emptyResult(op, method, route string) error {
-	return &DecodeError{Provider: "engrami", Operation: op, Method: method, Route: route, StatusCode: http.StatusOK, Err: ErrEmptyBody}
+// emptyResult is the DecodeError (wrapping ErrEmptyBody) of a 2xx answer
+// without the result the call returns, as the shared core reports it for
+// package siro.
+func (c *Client) emptyResult(op, method, route string) error {
+	return publicError(c.core.EmptyResult(&core.Request{Operation: op, Method: method, Route: route}, &core.Response{StatusCode: http.StatusOK}))
 }
 
 // unwrap removes {"success": true, "data": ...}; a body with success false

@@ -184,8 +184,8 @@ func (c *Client) TestTool(ctx context.Context, name string, params map[string]an
 		return nil, err
 	}
 	const op, route = "Tools.Test", "/tools/{name}/test"
-	if data, err := unwrap(raw); err == nil && noResult(data) {
-		return nil, emptyResult(op, http.MethodPost, route)
+	if data, err := unwrap(raw); err == nil && core.NoResult(data) {
+		return nil, c.emptyResult(op, http.MethodPost, route)
 	}
 	var env struct {
 		Data  *ToolTestResult `json:"data"`

@@ -113,15 +113,3 @@ func StatusCode(err error) int {
 	}
 	return 500
 }
-
-// errText is err's message for a log line. A user's error whose Error
-// method panics (a nil cause, say) must not abort the delivery that
-// failed with it: its message is then its type, flagged.
-func errText(err error) (s string) {
-	defer func() {
-		if recover() != nil {
-			s = fmt.Sprintf("%T (its Error method panicked)", err)
-		}
-	}()
-	return err.Error()
-}

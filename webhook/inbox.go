@@ -7,6 +7,8 @@ import (
 	"runtime/debug"
 	"sync"
 	"time"
+
+	"github.com/callcrm/callcrm-go/internal/errtext"
 )
 
 // Inbox takes verified deliveries from receivers in enqueue mode
@@ -200,7 +202,7 @@ func (m *MemoryInbox) run(ev *Event) {
 func (m *MemoryInbox) fail(ev *Event, err error) {
 	if m.logger != nil {
 		m.logger.LogAttrs(context.Background(), slog.LevelError, "webhook: inbox event failed",
-			slog.String("provider", ev.Provider), slog.String("delivery_id", ev.ID), slog.String("event", ev.Type), slog.String("error", errText(err)))
+			slog.String("provider", ev.Provider), slog.String("delivery_id", ev.ID), slog.String("event", ev.Type), slog.String("error", errtext.Of(err)))
 	}
 	if m.onError == nil {
 		return

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/callcrm/callcrm-go/internal/clock"
+	"github.com/callcrm/callcrm-go/internal/errtext"
 )
 
 // Option configures a receiver: NewReceiver, Middleware and every
@@ -373,7 +374,7 @@ func (c *Config) Report(r *http.Request, provider, id, event string, status int,
 		level, msg = slog.LevelError, "webhook: request failed"
 	}
 	c.s.logger.LogAttrs(r.Context(), level, msg, slog.String("provider", provider), slog.String("delivery_id", id),
-		slog.String("event", event), slog.Int("status", status), slog.String("error", errText(err)))
+		slog.String("event", event), slog.Int("status", status), slog.String("error", errtext.Of(err)))
 }
 
 // applies refuses the options this receiver has no use for, naming them,

@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"runtime/debug"
 	"slices"
+
+	"github.com/callcrm/callcrm-go/internal/errtext"
 )
 
 // classify decides a delivery's outcome, HTTP status and reason from how
@@ -159,7 +161,7 @@ func (r *Receiver) report(ctx context.Context, req *http.Request, ev *Event, sta
 		}
 	}
 	attrs := []slog.Attr{slog.String("provider", r.spec.Provider), slog.String("delivery_id", id),
-		slog.String("event", typ), slog.Int("status", status), slog.String("error", errText(err))}
+		slog.String("event", typ), slog.Int("status", status), slog.String("error", errtext.Of(err))}
 	if tenant != "" {
 		attrs = append(attrs, slog.String("tenant", tenant))
 	}

@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"sync"
 	"time"
+
+	"github.com/callcrm/callcrm-go/internal/errtext"
 )
 
 // storeCtx bounds one store call. The in-memory store never blocks and
@@ -183,7 +185,7 @@ func (r *Receiver) tryCommit(ctx context.Context, ev *Event, res Reservation, fi
 	if r.s.logger != nil {
 		r.s.logger.LogAttrs(ctx, slog.LevelError, "webhook: commit failed after the callback succeeded; retrying",
 			slog.String("provider", r.spec.Provider), slog.String("delivery_id", ev.ID), slog.String("event", ev.Type),
-			slog.Int("attempt", attempt), slog.String("error", errText(err)))
+			slog.Int("attempt", attempt), slog.String("error", errtext.Of(err)))
 	}
 	// ErrNotOwner: another delivery took the key after our lease lapsed;
 	// retrying cannot help, and it will commit its own run.
@@ -198,7 +200,7 @@ func (r *Receiver) release(ctx context.Context, ev *Event, res Reservation) {
 	st.storeDone(err)
 	if err != nil && r.s.logger != nil {
 		r.s.logger.LogAttrs(ctx, slog.LevelWarn, "webhook: release failed; the reservation lapses after its lease",
-			slog.String("provider", r.spec.Provider), slog.String("delivery_id", ev.ID), slog.String("error", errText(err)))
+			slog.String("provider", r.spec.Provider), slog.String("delivery_id", ev.ID), slog.String("error", errtext.Of(err)))
 	}
 }
 
@@ -316,7 +318,7 @@ func (r *Receiver) extend(res *Reservation) error {
 	}
 	if r.s.logger != nil {
 		r.s.logger.LogAttrs(context.Background(), slog.LevelWarn, "webhook: extending reservation failed",
-			slog.String("provider", r.spec.Provider), slog.String("key", res.Key), slog.String("error", errText(err)))
+			slog.String("provider", r.spec.Provider), slog.String("key", res.Key), slog.String("error", errtext.Of(err)))
 	}
 	return err
 }

@@ -356,11 +356,10 @@ func (c *Client) Do(ctx context.Context, req *Request, out any) (*Response, erro
 	if err != nil {
 		return resp, err
 	}
-	trimmed := bytes.TrimSpace(body)
-	if out != nil && req.RequireResult && (len(trimmed) == 0 || string(trimmed) == "null") {
+	if out != nil && req.RequireResult && NoResult(body) {
 		return resp, c.EmptyResult(req, resp)
 	}
-	if out != nil && len(trimmed) > 0 {
+	if out != nil && len(bytes.TrimSpace(body)) > 0 {
 		if err := json.Unmarshal(body, out); err != nil {
 			return resp, &DecodeError{Provider: c.provider, Operation: req.Operation, Method: req.Method, Route: req.Route,
 				StatusCode: resp.StatusCode, Body: decodeErrorBody(body, req.Secrets), Err: err}
@@ -372,6 +371,13 @@ func (c *Client) Do(ctx context.Context, req *Request, out any) (*Response, erro
 // ErrEmptyBody is wrapped by the DecodeError returned when a call that must
 // return a result got an empty body, a 204, JSON null or a null result.
 var ErrEmptyBody = apierr.ErrEmptyBody
+
+// NoResult reports whether an answer's body (or an envelope's result)
+// carries no result: nothing but white space, or JSON null.
+func NoResult(body []byte) bool {
+	t := bytes.TrimSpace(body)
+	return len(t) == 0 || string(t) == "null"
+}
 
 // EmptyResult returns the DecodeError for a call whose answer carried no
 // result (see ErrEmptyBody).

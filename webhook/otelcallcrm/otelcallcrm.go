@@ -17,6 +17,7 @@ import (
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/callcrm/callcrm-go/internal/errtext"
 	"github.com/callcrm/callcrm-go/webhook"
 )
 
@@ -245,13 +246,8 @@ func recordError(span trace.Span, err error, fallback string) {
 // names the route template ("GET /v1/core/recordings/{id}") already. An
 // Error method that panics (a user's error with a nil cause) gives a
 // message naming its type: the span still ends and the metrics count.
-func errorMessage(err error) (msg string) {
-	defer func() {
-		if recover() != nil {
-			msg = validUTF8(fmt.Sprintf("%T (its Error method panicked)", err))
-		}
-	}()
-	return validUTF8(redactURLs(err.Error()))
+func errorMessage(err error) string {
+	return validUTF8(redactURLs(errtext.Of(err)))
 }
 
 // redactURLs replaces each absolute URL in s ("scheme://" up to a space,

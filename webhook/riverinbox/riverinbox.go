@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/callcrm/callcrm-go/internal/errtext"
 	"github.com/callcrm/callcrm-go/webhook"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -812,7 +813,7 @@ func (in *Inbox[TTx]) classify(ctx context.Context, job *river.Job[DeliveryArgs]
 	}
 	var cb *webhook.CallbackError
 	if errors.Is(err, webhook.ErrMalformed) && !errors.As(err, &cb) {
-		in.logf(ctx, slog.LevelError, "riverinbox: delivery dead-lettered: its body does not parse", job.JobRow, slog.String("error", errText(err)))
+		in.logf(ctx, slog.LevelError, "riverinbox: delivery dead-lettered: its body does not parse", job.JobRow, slog.String("error", errtext.Of(err)))
 		return river.JobCancel(err)
 	}
 	return err
@@ -936,21 +937,11 @@ var (
 func (in *Inbox[TTx]) flushFunc() func([]*pending) { return in.flush }
 
 // jobError is the error a job returns to River: err, whose message is
-// read safely (errText), so a user's error with a panicking Error method
+// read safely (errtext.Of), so a user's error with a panicking Error method
 // fails its attempt instead of River's executor. River's own errors
 // (JobCancel, JobSnooze) are found through Unwrap.
 type jobError struct{ err error }
 
-func (e *jobError) Error() string { return errText(e.err) }
+func (e *jobError) Error() string { return errtext.Of(e.err) }
 
 func (e *jobError) Unwrap() error { return e.err }
-
-// errText is err's message, or its type when its Error method panics.
-func errText(err error) (s string) {
-	defer func() {
-		if recover() != nil {
-			s = fmt.Sprintf("%T (its Error method panicked)", err)
-		}
-	}()
-	return err.Error()
-}
